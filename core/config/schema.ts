@@ -1,0 +1,173 @@
+import { Type, type Static, type TSchema, type TString, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { INTERVAL_MINUTES } from '../interval.js';
+import { ID_PATTERN } from '../ids.js';
+
+/**
+ * The schema of microgrid.yaml. Every object is closed (`additionalProperties:
+ * false`) so a misspelt key is an error, not a silently ignored setting. The
+ * custom `expected` annotation is the phrase the error message uses.
+ */
+
+const DECIMAL_PATTERN = '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$';
+
+const Price = (description: string, def?: string): TString =>
+  Type.String({ pattern: DECIMAL_PATTERN, description, expected: 'a decimal string such as "0.1250" (quoted in YAML)', ...(def === undefined ? {} : { default: def }) });
+
+const Id = (description: string): TString => Type.String({ pattern: ID_PATTERN, description, expected: 'an id of 1–64 letters, digits, ".", "_", ":" or "-"' });
+
+const Obj = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) =>
+  Type.Object(props, { additionalProperties: false, ...opts });
+
+type TLiterals<T extends readonly (string | number)[]> = { -readonly [K in keyof T]: TLiteral<T[K]> } & TSchema[];
+
+const oneOf = <const T extends readonly (string | number)[]>(values: T, opts: Record<string, unknown> = {}) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { expected: `one of ${values.join(', ')}`, ...opts },
+  ) as unknown as TUnion<TLiterals<T>>;
+
+/** A secret never sits in the file: it names an environment variable or a file holding it. */
+export const SecretRef = Type.Union([Obj({ env: Type.String({ minLength: 1 }) }), Obj({ file: Type.String({ minLength: 1 }) })], {
+  expected: '{ env: VARIABLE_NAME } or { file: /path/to/secret } (secrets are never written in the config file)',
+});
+export type SecretRef = Static<typeof SecretRef>;
+
+export const MECHANISMS = ['uniform', 'pay-as-bid', 'pay-as-offer', 'mcafee'] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
+
+const Microgrid = Obj(
+  {
+    name: Type.String({ minLength: 1, default: 'Demo microgrid' }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', expected: 'an ISO 4217 code such as "EUR"' }),
+    currencyMinorUnits: Type.Integer({ minimum: 0, maximum: 4, default: 2 }),
+  },
+  { default: {} },
+);
+
+const ZoneFee = Obj({ from: Id('seller zone'), to: Id('buyer zone'), fee: Price('grid fee per kWh, paid by the buyer') });
+
+const Market = Obj(
+  {
+    intervalMinutes: oneOf(INTERVAL_MINUTES, { default: 15 }),
+    priceTick: Price('smallest price step per kWh', '0.0001'),
+    feedInTariff: Price('price floor: what the grid pays for export, per kWh', '0.0800'),
+    retailTariff: Price('price cap: what the grid charges for import, per kWh', '0.3000'),
+    mechanism: oneOf(MECHANISMS, { default: 'uniform' }),
+    k: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'k of the k-double auction' }),
+    gateClosureSeconds: Type.Integer({ minimum: 0, default: 300, description: 'forward orders close this long before the interval starts' }),
+    gracePeriodSeconds: Type.Integer({ minimum: 0, default: 60, description: 'wait this long after an interval ends for late readings' }),
+    zoneFees: Type.Array(ZoneFee, { default: [] }),
+    zoneExportLimitsWh: Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Integer({ minimum: 0 }), { default: {} }),
+  },
+  { default: {} },
+);
+
+const Clock = Obj(
+  { speed: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1, description: 'market time runs this many times faster than wall time' }) },
+  { default: {} },
+);
+
+const Server = Obj(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  },
+  { default: {} },
+);
+
+const TcpTransport = Obj({ type: Type.Literal('tcp'), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }) });
+const RtuTransport = Obj({
+  type: Type.Literal('rtu'),
+  path: Type.String({ minLength: 1 }),
+  baudRate: Type.Integer({ minimum: 1200, maximum: 921600, default: 9600 }),
+  parity: oneOf(['none', 'even', 'odd'] as const, { default: 'none' }),
+});
+
+const Device = Obj({
+  id: Id('device id'),
+  kind: oneOf(['sunspec', 'profile', 'simulated'] as const),
+  transport: Type.Union([TcpTransport, RtuTransport], { expected: '{ type: tcp, host, port } or { type: rtu, path, baudRate }' }),
+  unitId: Type.Integer({ minimum: 0, maximum: 247, default: 1 }),
+  profile: Type.Optional(Type.String({ minLength: 1, description: 'register-map profile name or file, for kind: profile' })),
+  ratedPowerW: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+const Bridge = Obj(
+  {
+    pollIntervalMs: Type.Integer({ minimum: 100, default: 1000 }),
+    requestTimeoutMs: Type.Integer({ minimum: 10, default: 1000 }),
+    requestGapMs: Type.Integer({ minimum: 0, default: 25 }),
+    retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
+    devices: Type.Array(Device, { default: [] }),
+  },
+  { default: {} },
+);
+
+const Meter = Obj({
+  id: Id('meter id'),
+  role: oneOf(['grid', 'pv'] as const, { default: 'grid' }),
+  device: Type.Optional(Id('device id in bridge.devices')),
+  ratedPowerW: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+const Participant = Obj({
+  id: Id('participant id'),
+  name: Type.String({ minLength: 1 }),
+  zone: Type.String({ pattern: ID_PATTERN, default: 'main' }),
+  account: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address' })),
+  meters: Type.Array(Meter, { default: [] }),
+  policy: Obj({ minSellPrice: Type.Optional(Price('least accepted for surplus')), maxBuyPrice: Type.Optional(Price('most paid for deficit')) }, { default: {} }),
+});
+
+const Chain = Obj(
+  {
+    rpcUrl: Type.Optional(Type.String({ pattern: '^(https?|wss?)://', expected: 'an http(s) or ws(s) URL' })),
+    chainId: Type.Optional(Type.Integer({ minimum: 1 })),
+    privateKey: Type.Optional(SecretRef),
+    confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    hardfork: Type.Optional(Type.String({ minLength: 1, description: 'embedded anvil only, e.g. london' })),
+  },
+  { default: {} },
+);
+
+const Influx = Obj({
+  url: Type.String({ pattern: '^https?://', expected: 'an http(s) URL' }),
+  org: Type.String({ minLength: 1 }),
+  bucket: Type.String({ minLength: 1 }),
+  token: Type.Optional(SecretRef),
+  spoolMaxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+});
+
+const Token = Obj({
+  token: SecretRef,
+  role: oneOf(['operator', 'household', 'auditor'] as const),
+  participant: Type.Optional(Id('participant id, for role household')),
+});
+
+const Auth = Obj({ tokens: Type.Array(Token, { default: [] }) }, { default: {} });
+
+const Demo = Obj(
+  {
+    enabled: Type.Boolean({ default: false, description: 'run simulated devices for the configured participants' }),
+    households: Type.Integer({ minimum: 1, maximum: 10000, default: 12 }),
+  },
+  { default: {} },
+);
+
+export const ConfigSchema = Obj({
+  microgrid: Microgrid,
+  market: Market,
+  clock: Clock,
+  server: Server,
+  bridge: Bridge,
+  participants: Type.Array(Participant, { default: [] }),
+  chain: Chain,
+  influx: Type.Optional(Influx),
+  auth: Auth,
+  demo: Demo,
+  logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+export type ParticipantConfig = Config['participants'][number];
+export type DeviceConfig = Config['bridge']['devices'][number];

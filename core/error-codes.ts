@@ -1,0 +1,30 @@
+/**
+ * Every error the system raises has a stable code from this table. The code is
+ * what clients and scripts match on; the message is for people and may change.
+ * `docs/errors.md` documents each code (a test keeps the two in step).
+ */
+export const ERROR_CODES = {
+  // configuration and command line
+  CONFIG_INVALID: { status: 400, summary: 'A configuration value is missing, unknown or out of range.' },
+  CONFIG_NOT_FOUND: { status: 400, summary: 'The configuration file named by --config or MGX_CONFIG does not exist.' },
+  CONFIG_PARSE: { status: 400, summary: 'The configuration file is not valid YAML.' },
+  SECRET_MISSING: { status: 400, summary: 'A secret names an environment variable or file that is not there.' },
+  USAGE: { status: 400, summary: 'A command-line argument is missing or malformed.' },
+  // values
+  INVALID_ENERGY: { status: 400, summary: 'An energy value is not a positive safe integer number of Wh.' },
+  INVALID_PRICE: { status: 400, summary: 'A price is not a decimal string on the price tick grid.' },
+  INVALID_ID: { status: 400, summary: 'An identifier does not match the allowed pattern.' },
+  INVALID_TIME: { status: 400, summary: 'A timestamp is not ISO 8601 UTC, or an interval start is not aligned.' },
+  INVALID_INPUT: { status: 400, summary: 'A request or file field has the wrong type or value.' },
+  // ledger
+  LEDGER_OPEN: { status: 500, summary: 'The ledger file could not be opened or migrated.' },
+  LEDGER_CONFLICT: { status: 409, summary: 'A write conflicts with what the ledger already holds.' },
+  NOT_FOUND: { status: 404, summary: 'The requested record does not exist.' },
+  // interval lifecycle
+  INTERVAL_STATE: { status: 409, summary: 'An interval cannot move from its current lifecycle state to the requested one.' },
+  // server
+  PORT_IN_USE: { status: 500, summary: 'The HTTP port is taken by another process.' },
+  INTERNAL: { status: 500, summary: 'An unexpected failure; the log has the cause.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,67 @@
+import type { Ledger } from './ledger.js';
+import { assertTransition, type IntervalState } from '../core/interval-state.js';
+import { toIso } from '../core/interval.js';
+
+export interface IntervalRow {
+  start: number;
+  state: IntervalState;
+  updatedAt: number;
+}
+
+export function getInterval(ledger: Ledger, start: number): IntervalRow | undefined {
+  return ledger.db.prepare('SELECT start, state, updated_at AS updatedAt FROM intervals WHERE start = ?').get(start) as IntervalRow | undefined;
+}
+
+/**
+ * Moves an interval one step along its lifecycle, recording when. `effects`
+ * runs in the same transaction, so a step's results and the state that says
+ * it happened are written together: after a crash either both are there or
+ * neither is, and the step is redone exactly once.
+ * Returns false when the interval was already in `to` (nothing done).
+ */
+export function advanceInterval(ledger: Ledger, start: number, to: IntervalState, at: number, effects?: () => void): boolean {
+  return ledger.tx(() => {
+    const row = getInterval(ledger, start);
+    if (!row) {
+      if (to !== 'open') assertTransition('open', to, toIso(start));
+      ledger.db.prepare('INSERT INTO intervals (start, state, updated_at) VALUES (?, ?, ?)').run(start, 'open', at);
+      ledger.db.prepare('INSERT INTO interval_transitions (interval_start, state, at) VALUES (?, ?, ?)').run(start, 'open', at);
+      if (to === 'open') {
+        effects?.();
+        return true;
+      }
+    } else if (row.state === to) {
+      return false;
+    }
+    assertTransition(row?.state ?? 'open', to, toIso(start));
+    effects?.();
+    ledger.db.prepare('UPDATE intervals SET state = ?, updated_at = ? WHERE start = ?').run(to, at, start);
+    ledger.db.prepare('INSERT OR REPLACE INTO interval_transitions (interval_start, state, at) VALUES (?, ?, ?)').run(start, to, at);
+    return true;
+  });
+}
+
+export function listIntervals(ledger: Ledger, opts: { from?: number; to?: number; state?: IntervalState; limit?: number } = {}): IntervalRow[] {
+  const where: string[] = [];
+  const args: (number | string)[] = [];
+  if (opts.from !== undefined) {
+    where.push('start >= ?');
+    args.push(opts.from);
+  }
+  if (opts.to !== undefined) {
+    where.push('start < ?');
+    args.push(opts.to);
+  }
+  if (opts.state !== undefined) {
+    where.push('state = ?');
+    args.push(opts.state);
+  }
+  const sql = `SELECT start, state, updated_at AS updatedAt FROM intervals ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY start DESC LIMIT ?`;
+  return ledger.db.prepare(sql).all(...args, opts.limit ?? 1000) as IntervalRow[];
+}
+
+/** Counts of intervals per lifecycle state (for `mgx status` and /metrics). */
+export function countIntervalsByState(ledger: Ledger): Partial<Record<IntervalState, number>> {
+  const rows = ledger.db.prepare('SELECT state, COUNT(*) AS n FROM intervals GROUP BY state').all() as { state: IntervalState; n: number }[];
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}

@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MicrogridError } from '../core/errors.js';
+import { MIGRATIONS, type Migration } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+export interface OpenLedgerOptions {
+  /** Open an existing ledger read-only (audits); migrations are then only checked. */
+  readonly?: boolean;
+  /** Override the list of migrations (tests). */
+  migrations?: readonly Migration[];
+}
+
+/**
+ * The embedded durable store. SQLite in WAL mode with synchronous=FULL: a
+ * committed transaction survives a crash and a power cut, and an interrupted
+ * one leaves nothing behind (SQLite's journal rolls it back on the next open).
+ */
+export class Ledger {
+  readonly db: Db;
+  readonly path: string;
+
+  constructor(db: Db, path: string) {
+    this.db = db;
+    this.path = path;
+  }
+
+  /**
+   * Runs `fn` in one IMMEDIATE transaction: writes that belong together land
+   * together or not at all. Nested calls join the outer transaction.
+   */
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** A small remembered fact (contract address, gateway address). */
+  getKv(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setKv(key: string, value: string): void {
+    this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  appliedMigrations(): string[] {
+    return (this.db.prepare('SELECT id FROM schema_migrations ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export function openLedger(path: string, opts: OpenLedgerOptions = {}): Ledger {
+  let db: Db;
+  try {
+    if (!opts.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (cause) {
+    throw new MicrogridError('LEDGER_OPEN', `cannot open the ledger file (${(cause as Error).message})`, {
+      field: 'ledger',
+      value: path,
+      expected: 'a writable path inside the data folder (--data-dir)',
+      cause,
+    });
+  }
+  try {
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, opts.migrations ?? MIGRATIONS, opts.readonly ?? false);
+  } catch (cause) {
+    db.close();
+    if (cause instanceof MicrogridError) throw cause;
+    throw new MicrogridError('LEDGER_OPEN', `cannot prepare the ledger (${(cause as Error).message})`, { field: 'ledger', value: path, cause });
+  }
+  return new Ledger(db, path);
+}
+
+function migrate(db: Db, migrations: readonly Migration[], readonly: boolean): void {
+  if (!readonly) db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
+  const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
+  const pending = [...migrations].sort((a, b) => a.id.localeCompare(b.id)).filter((m) => !applied.has(m.id));
+  if (readonly) {
+    if (pending.length) throw new MicrogridError('LEDGER_OPEN', `the ledger needs migrations ${pending.map((m) => m.id).join(', ')}; open it once read-write`);
+    return;
+  }
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  for (const m of pending) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.id, Date.now());
+    }).immediate();
+  }
+}

@@ -1,0 +1,14 @@
+import { sql as initial } from './0001_initial.js';
+
+/**
+ * Migrations by id, applied in id order, each once, each in its own
+ * transaction together with the row that records it. Ids are names, not a
+ * counter, so work on separate branches never fights over a number: add a new
+ * file `NNNN_what.ts` and list it here. Never edit one that has shipped.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ id: '0001_initial', sql: initial }];
