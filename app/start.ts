@@ -71,7 +71,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
 
   // Per-request lines only at debug: at info they would drown the interval log.
   const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
-  const app = buildDashboard({ ledger, config, clock, version: VERSION, logger: httpLog });
+  const app = buildDashboard({ ledger, config, clock, bus, version: VERSION, logger: httpLog });
   let url: string;
   try {
     url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);

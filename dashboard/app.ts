@@ -1,18 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import type { Ledger } from '../ledger/ledger.js';
-import type { Config } from '../core/config/schema.js';
-import type { Clock } from '../core/clock.js';
-import { intervalStartOf, toIso } from '../core/interval.js';
-import { getInterval, listIntervals } from '../ledger/intervals.js';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { MicrogridError } from '../core/errors.js';
+import type { DashboardDeps } from './deps.js';
+import { ROUTES } from './routes/index.js';
 
-export interface DashboardDeps {
-  ledger: Ledger;
-  config: Config;
-  clock: Clock;
-  version: string;
-  logger?: FastifyBaseLogger;
-}
+export type { DashboardDeps };
 
 /**
  * Builds the HTTP app: plugins and routes, never `listen` (server.ts does
@@ -32,24 +23,7 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; the server log has the cause' });
   });
 
-  app.get('/api/health', async () => {
-    const now = deps.clock.now();
-    const current = intervalStartOf(now, deps.config.market.intervalMinutes);
-    return {
-      status: 'ok',
-      microgrid: deps.config.microgrid.name,
-      version: deps.version,
-      now: new Date(now).toISOString(),
-      clockSpeed: deps.clock.speed,
-      intervalMinutes: deps.config.market.intervalMinutes,
-      currentInterval: toIso(current),
-      currentIntervalState: getInterval(deps.ledger, current)?.state ?? null,
-    };
-  });
-
-  app.get('/api/intervals', async () => {
-    return listIntervals(deps.ledger, { limit: 200 }).map((r) => ({ start: toIso(r.start), state: r.state, updatedAt: new Date(r.updatedAt).toISOString() }));
-  });
+  for (const routes of ROUTES) void app.register(async (scope) => routes(scope, deps));
 
   return app;
 }

@@ -1,0 +1,15 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Config } from '../core/config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { EventBus } from '../core/events.js';
+
+/** What the HTTP app needs from the running system; app/start.ts provides it. */
+export interface DashboardDeps {
+  ledger: Ledger;
+  config: Config;
+  clock: Clock;
+  version: string;
+  bus?: EventBus;
+  logger?: FastifyBaseLogger;
+}
