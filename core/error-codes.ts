@@ -25,6 +25,12 @@ export const ERROR_CODES = {
   // server
   PORT_IN_USE: { status: 500, summary: 'The HTTP port is taken by another process.' },
   INTERNAL: { status: 500, summary: 'An unexpected failure; the log has the cause.' },
+  // settlement and contracts
+  CHAIN_UNAVAILABLE: { status: 503, summary: 'The chain RPC does not answer, or the embedded anvil could not start.' },
+  CHAIN_REJECTED: { status: 502, summary: 'The chain refused a settlement transaction or replied with something unexpected.' },
+  CHAIN_CONFIG: { status: 400, summary: 'The chain section names an unknown chain, lacks a key, or the RPC serves another chain id.' },
+  SETTLEMENT_INVARIANT: { status: 500, summary: 'An interval does not balance: credits differ from metered export, or a statement does not sum to the cent.' },
+  SETTLEMENT_INPUT: { status: 409, summary: 'An interval cannot be settled yet: no clearing result, no metered energy, or an unknown participant.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
