@@ -1,4 +1,5 @@
 import { sql as initial } from './0001_initial.js';
+import { sql as settlementCredits } from './0003_settlement_credits.js';
 
 /**
  * Migrations by id, applied in id order, each once, each in its own
@@ -11,4 +12,7 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ id: '0001_initial', sql: initial }];
+export const MIGRATIONS: readonly Migration[] = [
+  { id: '0001_initial', sql: initial },
+  { id: '0003_settlement_credits', sql: settlementCredits },
+];

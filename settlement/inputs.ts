@@ -1,0 +1,97 @@
+import { keccak256, stringToHex, type Hex } from 'viem';
+import type { Ledger } from '../ledger/ledger.js';
+import { getClearing } from '../ledger/clearing.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { toIso } from '../core/interval.js';
+import { MicrogridError } from '../core/errors.js';
+import type { ClearingResult } from '../core/market.js';
+import type { IntervalTrade, MeteredEnergy } from './delivery.js';
+import { merkleRoot } from './merkle.js';
+
+/**
+ * Reads what settling one interval needs from the ledger: its clearing
+ * results (forward and metered), the metered energy per participant (the sum
+ * over its grid-connection meters: import = bought from anywhere, export =
+ * metered surplus) and the signed readings at the interval's boundaries, from
+ * which the energies were computed.
+ */
+
+export interface ReadingLeaf {
+  meterId: string;
+  /** Epoch ms, as stored. */
+  ts: number;
+  importWh: number | null;
+  exportWh: number | null;
+  signature: string | null;
+}
+
+export interface IntervalInputs {
+  interval: string;
+  results: ClearingResult[];
+  trades: IntervalTrade[];
+  energy: Map<string, MeteredEnergy>;
+  readings: ReadingLeaf[];
+  accounts: Map<string, string | null>;
+}
+
+export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInputs {
+  const interval = toIso(start);
+  const results = (['forward', 'metered'] as const).map((k) => getClearing(ledger, start, k)).filter((r): r is ClearingResult => r !== undefined);
+  if (results.length === 0) {
+    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no clearing result`, { field: 'interval', value: interval, expected: 'a cleared interval (forward or metered ClearingResult in the ledger)' });
+  }
+  const trades: IntervalTrade[] = results.flatMap((r) => r.trades.map((t, seq) => ({ ...t, kind: r.kind, seq })));
+  const rows = ledger.db
+    .prepare(
+      `SELECT m.participant_id AS participant, e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh,
+              e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs
+       FROM interval_energy e JOIN meters m ON m.id = e.meter_id
+       WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
+    )
+    .all(start) as { participant: string; meterId: string; importWh: number; exportWh: number; firstTs: number | null; lastTs: number | null }[];
+  if (rows.length === 0) {
+    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no metered energy`, { field: 'interval', value: interval, expected: 'interval_energy rows for the grid meters (a metered interval)' });
+  }
+  const energy = new Map<string, MeteredEnergy>();
+  for (const r of rows) {
+    const e = energy.get(r.participant) ?? { importWh: 0, exportWh: 0 };
+    energy.set(r.participant, { importWh: e.importWh + r.importWh, exportWh: e.exportWh + r.exportWh });
+  }
+  const readingStmt = ledger.db.prepare(`SELECT meter_id AS meterId, ts, import_wh AS importWh, export_wh AS exportWh, signature FROM readings WHERE meter_id = ? AND ts = ?`);
+  const readings: ReadingLeaf[] = [];
+  for (const r of rows) {
+    for (const ts of new Set([r.firstTs, r.lastTs])) {
+      if (ts === null) continue;
+      const reading = readingStmt.get(r.meterId, ts) as ReadingLeaf | undefined;
+      if (reading) readings.push(reading);
+    }
+  }
+  readings.sort((a, b) => (a.meterId < b.meterId ? -1 : a.meterId > b.meterId ? 1 : a.ts - b.ts));
+  const accounts = new Map((ledger.db.prepare('SELECT id, account FROM participants').all() as { id: string; account: string | null }[]).map((p) => [p.id, p.account]));
+  for (const t of trades) {
+    for (const who of [t.buyer, t.seller]) {
+      if (!accounts.has(who)) throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval}: trade names an unknown participant`, { field: 'trades', value: who, expected: 'a participant in the ledger' });
+    }
+  }
+  return { interval, results, trades, energy, readings, accounts };
+}
+
+/** Leaf of a signed reading: keccak256 of the UTF-8 canonical JSON of {exportWh, importWh, meterId, signature, ts}. */
+export function readingLeaf(r: ReadingLeaf): Hex {
+  return keccak256(stringToHex(canonicalJson({ meterId: r.meterId, ts: r.ts, importWh: r.importWh, exportWh: r.exportWh, signature: r.signature })));
+}
+
+/** Leaf of a trade: keccak256 of the canonical JSON of the trade as cleared, its kind, position and delivered Wh. */
+export function tradeLeaf(t: IntervalTrade & { deliveredWh: number }): Hex {
+  return keccak256(stringToHex(canonicalJson(t)));
+}
+
+export function readingsRoot(readings: readonly ReadingLeaf[]): Hex {
+  return merkleRoot(readings.map(readingLeaf));
+}
+
+/** keccak256 of the canonical JSON of the rule sets the interval was cleared with, by kind. */
+export function ruleSetHash(results: readonly ClearingResult[]): Hex {
+  const byKind = Object.fromEntries(results.map((r) => [r.kind, r.rules]));
+  return keccak256(stringToHex(canonicalJson(byKind)));
+}
