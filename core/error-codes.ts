@@ -22,9 +22,28 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, summary: 'The requested record does not exist.' },
   // interval lifecycle
   INTERVAL_STATE: { status: 409, summary: 'An interval cannot move from its current lifecycle state to the requested one.' },
+  // matching engine (order book and clearing)
+  ORDER_DUPLICATE: { status: 409, summary: 'An order id is already in the book (or twice in one book file).' },
+  PRICE_OUT_OF_RANGE: { status: 400, summary: 'A limit price is below the price floor (feed-in tariff) or above the cap (retail tariff).' },
+  INTERVAL_NOT_OPEN: { status: 409, summary: 'An order names an interval that this book does not accept orders for.' },
+  GATE_CLOSED: { status: 409, summary: 'The interval has passed gate closure: its book no longer changes.' },
   // server
   PORT_IN_USE: { status: 500, summary: 'The HTTP port is taken by another process.' },
   INTERNAL: { status: 500, summary: 'An unexpected failure; the log has the cause.' },
+  // dashboard (HTTP API and WebSocket stream)
+  UNAUTHORIZED: { status: 401, summary: 'The request needs a bearer token, or the token given is not known.' },
+  FORBIDDEN: { status: 403, summary: 'The token is valid but its role may not see or change this record.' },
+  RATE_LIMITED: { status: 429, summary: 'Too many write requests in a short time; wait and retry.' },
+  BODY_TOO_LARGE: { status: 413, summary: 'The request body is larger than the server accepts.' },
+  ORDER_GATE_CLOSED: { status: 409, summary: 'Forward orders for this interval are no longer accepted (gate closure has passed) or the order is no longer open.' },
+  // meter bridge (Modbus transport, SunSpec, profiles, readings)
+  MODBUS_TIMEOUT: { status: 504, summary: 'A Modbus device did not answer within the request timeout (after the configured retries).' },
+  MODBUS_EXCEPTION: { status: 502, summary: 'A Modbus device answered with an exception code (e.g. 2, illegal data address).' },
+  MODBUS_CONNECT: { status: 502, summary: 'The Modbus TCP host or serial port could not be opened, or the connection dropped.' },
+  MODBUS_BAD_REPLY: { status: 502, summary: 'A Modbus device answered with a reply of the wrong length, unit, function or content.' },
+  SUNSPEC_NOT_FOUND: { status: 502, summary: 'No SunSpec marker "SunS" at registers 40000, 50000 or 0, or no usable model in the chain.' },
+  PROFILE_INVALID: { status: 400, summary: 'A register-map profile file has an unknown type, overlapping registers or a missing field.' },
+  READING_SIGNATURE: { status: 401, summary: 'A pushed reading is not signed by the gateway registered for its meter.' },
   // settlement and contracts
   CHAIN_UNAVAILABLE: { status: 503, summary: 'The chain RPC does not answer, or the embedded anvil could not start.' },
   CHAIN_REJECTED: { status: 502, summary: 'The chain refused a settlement transaction or replied with something unexpected.' },

@@ -1,29 +1,100 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { MicrogridError } from '../core/errors.js';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { fileURLToPath } from 'node:url';
+import { PriceScale } from '../core/units.js';
 import type { DashboardDeps } from './deps.js';
+import type { DashboardContext } from './context.js';
 import { ROUTES } from './routes/index.js';
+import { LiveHub } from './live/hub.js';
+import { ViewCutter } from './live/views.js';
+import { Tickets, TokenTable, principalFromHeader } from './auth.js';
+import { installErrorHandler } from './errors.js';
+import { ErrorBody } from './http.js';
+import { listMeters } from '../ledger/participants.js';
+import { ensureBundle } from './build.js';
 
 export type { DashboardDeps };
+
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 /**
  * Builds the HTTP app: plugins and routes, never `listen` (server.ts does
  * that), so tests use `inject` on exactly what production serves.
  */
 export function buildDashboard(deps: DashboardDeps): FastifyInstance {
+  const server = deps.config.server;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    bodyLimit: 64 * 1024,
+    bodyLimit: server.bodyLimitBytes,
+    // Bodies are checked as sent: "100" is not a number of Wh and 0.125 is not a price string.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Resolve the tokens first: a missing secret or a household token naming nobody stops the start.
+  const tokens = new TokenTable(deps.config, deps.env);
+  const hub = new LiveHub({ ledger: deps.ledger, config: deps.config, clock: deps.clock, bus: deps.bus, replayFrames: server.stream.replayFrames, ...(deps.readingGapMs === undefined ? {} : { readingGapMs: deps.readingGapMs }) });
+  const deviceOfMeter = new Map(listMeters(deps.ledger).flatMap((m) => (m.deviceId ? [[m.id, m.deviceId] as const] : [])));
+  const ctx: DashboardContext = {
+    deps,
+    hub,
+    cutter: new ViewCutter(deviceOfMeter),
+    tokens,
+    tickets: new Tickets(),
+    scale: new PriceScale(deps.config.market.priceTick),
+    writeLimit: { max: server.rateLimit.writesPerMinute, timeWindow: 60_000 },
+  };
+  app.decorate('mgx', ctx);
+  app.decorateRequest('principal', null);
+  app.addHook('onClose', async () => hub.close());
+
+  installErrorHandler(app);
+
+  app.addHook('onRequest', async (req, reply) => {
+    // CORS is closed unless server.corsOrigins lists the origin: no header, so browsers refuse cross-origin reads.
+    const origin = req.headers.origin;
+    if (origin !== undefined && server.corsOrigins.includes(origin)) {
+      void reply.header('access-control-allow-origin', origin).header('vary', 'origin');
+      if (req.method === 'OPTIONS') {
+        return reply
+          .header('access-control-allow-methods', 'GET, POST, PUT, DELETE')
+          .header('access-control-allow-headers', 'authorization, content-type')
+          .status(204)
+          .send();
+      }
+    }
+    req.principal = principalFromHeader(req.headers.authorization, tokens) ?? null;
+    return undefined;
   });
 
-  app.setErrorHandler((err: unknown, _req, reply) => {
-    if (err instanceof MicrogridError) return reply.status(err.status).send(err.toJSON());
-    const e = err as { statusCode?: number; code?: string; message?: string };
-    if (e.statusCode && e.statusCode < 500) return reply.status(e.statusCode).send({ code: 'INVALID_INPUT', message: e.message ?? 'bad request' });
-    app.log.error({ err }, 'unhandled error in request');
-    return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; the server log has the cause' });
+  app.addSchema(ErrorBody);
+  void app.register(rateLimit, {
+    global: false,
+    hook: 'preParsing',
+    keyGenerator: (req) => req.principal?.key ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `too many write requests: at most ${ctx.max} per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
   });
+  void app.register(swagger, {
+    openapi: {
+      info: { title: 'microgrid-exchange dashboard API', version: deps.version, description: 'Live state, intervals, forward orders, settlement and energy history. Bearer tokens from auth.tokens; without one, the public aggregate view.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  void app.register(swaggerUi, { routePrefix: '/api/docs' });
+  void app.register(websocket, { options: { maxPayload: 4096 } });
 
   for (const routes of ROUTES) void app.register(async (scope) => routes(scope, deps));
 
-  return app;
+  // The web UI: built from dashboard/web by esbuild if the bundle is missing or older than its sources.
+  void app.register(async () => {
+    if (deps.buildBundle !== false) await ensureBundle();
+  });
+  void app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: 0 });
+
+  return app as unknown as FastifyInstance;
 }

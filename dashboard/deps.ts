@@ -12,4 +12,10 @@ export interface DashboardDeps {
   version: string;
   bus?: EventBus;
   logger?: FastifyBaseLogger;
+  /** Where auth.tokens' `{ env: NAME }` secrets are read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** A meter's readings are streamed at most once per this many real ms (default 1000). */
+  readingGapMs?: number;
+  /** false: do not build the web bundle at start (API-only tests); default builds when missing or stale. */
+  buildBundle?: boolean;
 }

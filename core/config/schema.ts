@@ -71,6 +71,25 @@ const Server = Obj(
   {
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    corsOrigins: Type.Array(Type.String({ pattern: '^https?://[^/]+$', expected: 'an origin such as "https://ops.example.org" (scheme and host, no path)' }), {
+      default: [],
+      description: 'origins allowed to call the API from a browser; empty = CORS closed',
+    }),
+    bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 1048576, default: 65536 }),
+    rateLimit: Obj(
+      {
+        writesPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'write requests per token (or address) per minute' }),
+      },
+      { default: {} },
+    ),
+    stream: Obj(
+      {
+        heartbeatMs: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'ping every client this often; one that missed the last pong is dropped' }),
+        maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1048576, description: 'a client with more than this waiting in its send buffer is dropped' }),
+        replayFrames: Type.Integer({ minimum: 0, maximum: 100000, default: 600, description: 'frames kept so a reconnecting client gets what it missed' }),
+      },
+      { default: {} },
+    ),
   },
   { default: {} },
 );

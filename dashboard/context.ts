@@ -1,0 +1,28 @@
+import type { DashboardDeps } from './deps.js';
+import type { LiveHub } from './live/hub.js';
+import type { ViewCutter } from './live/views.js';
+import type { Principal, Tickets, TokenTable } from './auth.js';
+import type { PriceScale } from '../core/units.js';
+
+/** What every route plugin shares, decorated on the root instance as `app.mgx`. */
+export interface DashboardContext {
+  deps: DashboardDeps;
+  hub: LiveHub;
+  cutter: ViewCutter;
+  tokens: TokenTable;
+  tickets: Tickets;
+  scale: PriceScale;
+  /** Route option for write routes: `config: { rateLimit: ctx.writeLimit }`. */
+  writeLimit: { max: number; timeWindow: number };
+  /** Set by the stream route: connected clients, clients dropped (slow or dead), frames sent. */
+  streamStats?: () => { clients: number; dropped: number; sent: number };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mgx: DashboardContext;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}

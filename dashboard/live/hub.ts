@@ -1,0 +1,186 @@
+import type { EventBus, MicrogridEvent, ReadingEvent } from '../../core/events.js';
+import type { Config } from '../../core/config/schema.js';
+import type { Clock } from '../../core/clock.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { intervalMs, intervalStartOf, parseUtc, toIso } from '../../core/interval.js';
+import { getInterval } from '../../ledger/intervals.js';
+import { listMeters } from '../../ledger/participants.js';
+import { listClearings, tradedWhBetween } from '../../ledger/queries.js';
+import { applyEvent, emptyBalance, powerBalance, type Balance, type DeltaFrame, type LiveState } from './model.js';
+
+export interface LiveHubOptions {
+  ledger: Ledger;
+  config: Config;
+  clock: Clock;
+  bus?: EventBus | undefined;
+  /** Frames kept for reconnecting clients. */
+  replayFrames: number;
+  /** A meter's readings go out at most this often (real ms); the latest wins. */
+  readingGapMs?: number;
+  /** Real wall time, for throttling and latency stamps. */
+  now?: () => number;
+}
+
+/**
+ * Keeps the live state from the bus and turns events into numbered delta
+ * frames. Events arriving in the same event-loop turn (a poll round of the
+ * bridge) go out as one frame, so batching adds no delay. Readings are
+ * throttled per meter to one per `readingGapMs` (the newest is kept and sent
+ * when the meter's slot opens), so a fast bridge cannot flood the clients.
+ */
+export class LiveHub {
+  readonly state: LiveState;
+  #seq = 0;
+  readonly #ring: DeltaFrame[] = [];
+  readonly #subs = new Set<(f: DeltaFrame) => void>();
+  readonly #opts: LiveHubOptions;
+  readonly #now: () => number;
+  readonly #gap: number;
+  #queue: MicrogridEvent[] = [];
+  #queueT = 0;
+  #flushScheduled = false;
+  readonly #lastSent = new Map<string, number>();
+  readonly #pending = new Map<string, ReadingEvent>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #unsubscribe: (() => void) | undefined;
+  #traded = { interval: 0, today: 0 };
+
+  constructor(opts: LiveHubOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#gap = opts.readingGapMs ?? 1000;
+    const { config, ledger, clock } = opts;
+    const minutes = config.market.intervalMinutes;
+    const current = intervalStartOf(clock.now(), minutes);
+    const last = listClearings(ledger, { limit: 1 })[0];
+    this.state = {
+      microgrid: config.microgrid.name,
+      currency: config.microgrid.currency,
+      intervalMinutes: minutes,
+      currentInterval: toIso(current),
+      currentIntervalState: getInterval(ledger, current)?.state ?? null,
+      meters: {},
+      devices: {},
+      alarms: [],
+      lastCleared: last
+        ? { type: 'interval-cleared', interval: toIso(last.intervalStart), kind: last.kind, clearingPrice: last.clearingPrice, matchedWh: last.matchedWh, trades: last.trades }
+        : null,
+      settlements: [],
+      balance: emptyBalance(),
+    };
+    this.refreshMeters();
+    this.#refreshTraded();
+    this.state.balance = this.#balance();
+    this.#unsubscribe = opts.bus?.onAny((e) => this.#onEvent(e));
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Loads the meter list from the ledger (participant and role of each meter). */
+  refreshMeters(): void {
+    for (const m of listMeters(this.#opts.ledger)) {
+      const cur = this.state.meters[m.id];
+      if (cur) {
+        cur.participantId = m.participantId;
+        cur.role = m.role;
+      } else {
+        this.state.meters[m.id] = { meterId: m.id, participantId: m.participantId, role: m.role, powerW: null, importWh: null, exportWh: null, ts: null, quality: null };
+      }
+    }
+  }
+
+  subscribe(fn: (f: DeltaFrame) => void): () => void {
+    this.#subs.add(fn);
+    return () => void this.#subs.delete(fn);
+  }
+
+  /** Frames after `seq`, or null when some of them are no longer kept (the client needs a snapshot). */
+  framesSince(seq: number): DeltaFrame[] | null {
+    if (seq === this.#seq) return [];
+    if (seq > this.#seq || seq < 0) return null;
+    const first = this.#ring[0];
+    if (!first || first.seq > seq + 1) return null;
+    return this.#ring.slice(seq + 1 - first.seq);
+  }
+
+  close(): void {
+    this.#unsubscribe?.();
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    this.#subs.clear();
+  }
+
+  #onEvent(e: MicrogridEvent): void {
+    if (e.type === 'reading') {
+      const now = this.#now();
+      const last = this.#lastSent.get(e.meterId);
+      if (last !== undefined && now - last < this.#gap) {
+        this.#pending.set(e.meterId, e);
+        if (!this.#timers.has(e.meterId)) {
+          this.#timers.set(
+            e.meterId,
+            setTimeout(() => {
+              this.#timers.delete(e.meterId);
+              const p = this.#pending.get(e.meterId);
+              this.#pending.delete(e.meterId);
+              if (p) this.#onEvent(p);
+            }, last + this.#gap - now),
+          );
+        }
+        return;
+      }
+      this.#lastSent.set(e.meterId, now);
+      if (!this.state.meters[e.meterId]) this.refreshMeters();
+    }
+    if (e.type === 'interval-cleared') this.#refreshTraded();
+    if (e.type === 'interval-state' && e.state === 'open') this.#refreshTraded(parseUtc(e.interval, 'interval'));
+    this.#enqueue(e);
+  }
+
+  #enqueue(e: MicrogridEvent): void {
+    if (this.#queue.length === 0) this.#queueT = this.#now();
+    this.#queue.push(e);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const events = this.#queue;
+    this.#queue = [];
+    if (events.length === 0) return;
+    for (const e of events) applyEvent(this.state, e);
+    this.state.balance = this.#balance();
+    const frame: DeltaFrame = { type: 'delta', seq: ++this.#seq, t: this.#queueT, events, balance: this.state.balance };
+    this.#ring.push(frame);
+    if (this.#ring.length > this.#opts.replayFrames) this.#ring.splice(0, this.#ring.length - this.#opts.replayFrames);
+    for (const fn of this.#subs) fn(frame);
+  }
+
+  /** Traded energy this interval and this (UTC) day, from the ledger's clearing results. */
+  #refreshTraded(current?: number): void {
+    const minutes = this.#opts.config.market.intervalMinutes;
+    const cur = current ?? intervalStartOf(this.#opts.clock.now(), minutes);
+    const dayStart = cur - (cur % 86_400_000);
+    // "This interval" is the one most recently cleared (the current one clears after it ends).
+    const lastCleared = listClearings(this.#opts.ledger, { to: cur + intervalMs(minutes), limit: 1 })[0];
+    this.#traded = {
+      interval: lastCleared ? tradedWhBetween(this.#opts.ledger, lastCleared.intervalStart, lastCleared.intervalStart + 1) : 0,
+      today: tradedWhBetween(this.#opts.ledger, dayStart, cur + intervalMs(minutes)),
+    };
+  }
+
+  #balance(): Balance {
+    const b = powerBalance(Object.values(this.state.meters));
+    return {
+      ...b,
+      tradedWhInterval: this.#traded.interval,
+      tradedWhToday: this.#traded.today,
+      lastClearingPrice: this.state.lastCleared?.clearingPrice ?? null,
+      lastClearedInterval: this.state.lastCleared?.interval ?? null,
+    };
+  }
+}

@@ -1,0 +1,176 @@
+import type { AlarmEvent, DeviceHealthEvent, IntervalClearedEvent, MicrogridEvent, ReadingQuality, SettlementStateEvent } from '../../core/events.js';
+
+/**
+ * The live state of the microgrid as the WebSocket stream carries it. This
+ * file is shared by the server (which keeps the state and cuts views of it)
+ * and the browser client (which applies the same deltas with the same
+ * reducer), so both sides agree on what a delta means. No Node imports here.
+ *
+ * Power sign convention: a grid meter's powerW is positive when the household
+ * imports from the grid and negative when it exports; a pv meter's powerW is
+ * its generation (≥ 0).
+ */
+
+export interface MeterLive {
+  meterId: string;
+  participantId: string | null;
+  role: 'grid' | 'pv' | null;
+  powerW: number | null;
+  importWh: number | null;
+  exportWh: number | null;
+  ts: string | null;
+  quality: ReadingQuality | null;
+}
+
+export interface Balance {
+  /** Σ pv power, W; null when no pv meter has reported. */
+  generationW: number | null;
+  /** Σ (grid + pv) over households, W. */
+  consumptionW: number | null;
+  /** Net exchange of the microgrid with the utility: Σ grid meters, W (positive = import). */
+  netGridW: number | null;
+  gridImportW: number | null;
+  gridExportW: number | null;
+  /** Households' export consumed by neighbours right now, W: min(Σ export, Σ import). */
+  localW: number | null;
+  /** 1 − import / consumption, 0..1; null without consumption. */
+  selfSufficiency: number | null;
+  metersReporting: number;
+  metersKnown: number;
+  tradedWhInterval: number;
+  tradedWhToday: number;
+  lastClearingPrice: string | null;
+  lastClearedInterval: string | null;
+}
+
+export interface LiveState {
+  microgrid: string;
+  currency: string;
+  intervalMinutes: number;
+  currentInterval: string | null;
+  currentIntervalState: string | null;
+  meters: Record<string, MeterLive>;
+  devices: Record<string, Omit<DeviceHealthEvent, 'type'>>;
+  /** Newest first, at most MAX_ALARMS. */
+  alarms: AlarmEvent[];
+  lastCleared: IntervalClearedEvent | null;
+  /** Latest settlement state per interval, newest first, at most MAX_SETTLEMENTS. */
+  settlements: SettlementStateEvent[];
+  balance: Balance;
+}
+
+export interface SnapshotFrame {
+  type: 'snapshot';
+  seq: number;
+  /** Server wall time (epoch ms) the frame was cut. */
+  t: number;
+  state: LiveState;
+}
+
+export interface DeltaFrame {
+  type: 'delta';
+  seq: number;
+  /** Server wall time (epoch ms) the first event of this frame arrived: latency is measured from here. */
+  t: number;
+  events: MicrogridEvent[];
+  balance: Balance;
+}
+
+export type StreamFrame = SnapshotFrame | DeltaFrame;
+
+export const MAX_ALARMS = 50;
+export const MAX_SETTLEMENTS = 50;
+
+export function emptyBalance(): Balance {
+  return {
+    generationW: null,
+    consumptionW: null,
+    netGridW: null,
+    gridImportW: null,
+    gridExportW: null,
+    localW: null,
+    selfSufficiency: null,
+    metersReporting: 0,
+    metersKnown: 0,
+    tradedWhInterval: 0,
+    tradedWhToday: 0,
+    lastClearingPrice: null,
+    lastClearedInterval: null,
+  };
+}
+
+/** Applies one event to the state in place. Readings for unknown meters are kept (role unknown). */
+export function applyEvent(s: LiveState, e: MicrogridEvent): void {
+  switch (e.type) {
+    case 'reading': {
+      const m = (s.meters[e.meterId] ??= { meterId: e.meterId, participantId: null, role: null, powerW: null, importWh: null, exportWh: null, ts: null, quality: null });
+      m.powerW = e.powerW;
+      m.importWh = e.importWh;
+      m.exportWh = e.exportWh;
+      m.ts = e.ts;
+      m.quality = e.quality;
+      break;
+    }
+    case 'device-health':
+      s.devices[e.deviceId] = { deviceId: e.deviceId, status: e.status, lastError: e.lastError, lastPollAt: e.lastPollAt };
+      break;
+    case 'interval-state':
+      if (s.currentInterval === null || e.interval >= s.currentInterval) {
+        if (e.state === 'open') {
+          s.currentInterval = e.interval;
+          s.currentIntervalState = 'open';
+        } else if (e.interval === s.currentInterval) s.currentIntervalState = e.state;
+      }
+      break;
+    case 'interval-cleared':
+      s.lastCleared = e;
+      break;
+    case 'settlement-state':
+      s.settlements = [e, ...s.settlements.filter((x) => x.interval !== e.interval)].slice(0, MAX_SETTLEMENTS);
+      break;
+    case 'alarm':
+      s.alarms = [e, ...s.alarms].slice(0, MAX_ALARMS);
+      break;
+  }
+}
+
+/** The balance strip's power figures from the meters' latest readings. */
+export function powerBalance(meters: Iterable<MeterLive>): Pick<Balance, 'generationW' | 'consumptionW' | 'netGridW' | 'gridImportW' | 'gridExportW' | 'localW' | 'selfSufficiency' | 'metersReporting' | 'metersKnown'> {
+  let gen = 0;
+  let net = 0;
+  let imports = 0;
+  let exports = 0;
+  let pvSeen = 0;
+  let gridSeen = 0;
+  let known = 0;
+  for (const m of meters) {
+    known++;
+    if (m.powerW === null || m.quality === 'missing' || m.role === null) continue;
+    if (m.role === 'pv') {
+      gen += Math.max(0, m.powerW);
+      pvSeen++;
+    } else {
+      net += m.powerW;
+      if (m.powerW > 0) imports += m.powerW;
+      else exports -= m.powerW;
+      gridSeen++;
+    }
+  }
+  const reporting = pvSeen + gridSeen;
+  if (gridSeen === 0) {
+    return { generationW: pvSeen ? gen : null, consumptionW: null, netGridW: null, gridImportW: null, gridExportW: null, localW: null, selfSufficiency: null, metersReporting: reporting, metersKnown: known };
+  }
+  const consumption = net + gen;
+  const gridImport = Math.max(0, net);
+  return {
+    generationW: pvSeen ? gen : null,
+    consumptionW: consumption,
+    netGridW: net,
+    gridImportW: gridImport,
+    gridExportW: Math.max(0, -net),
+    localW: Math.min(imports, exports),
+    selfSufficiency: consumption > 0 ? Math.max(0, Math.min(1, 1 - gridImport / consumption)) : null,
+    metersReporting: reporting,
+    metersKnown: known,
+  };
+}

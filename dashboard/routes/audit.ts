@@ -1,0 +1,126 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { DashboardDeps } from '../deps.js';
+import { intervalEnd } from '../../core/interval.js';
+import { listIntervals, getInterval } from '../../ledger/intervals.js';
+import { getClearing } from '../../ledger/clearing.js';
+import { intervalEnergy, listClearings, listJournal, listReadings, listStatements, listTrades } from '../../ledger/queries.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { requireRole } from '../auth.js';
+import { errors, iso, notFound, parseRange, RangeQuery, sendList } from '../http.js';
+import { JournalOut, StartParam, parseStartParam, journalOut } from './intervals.js';
+
+const Check = Type.Object({ name: Type.String(), ok: Type.Union([Type.Boolean(), Type.Null()], { description: 'null: not yet checkable (data missing)' }), detail: Type.String() });
+const AuditRow = Type.Object({
+  start: Type.String(),
+  state: Type.String(),
+  meteredExportWh: Type.Integer({ description: 'Σ export of grid meters (interval energy)' }),
+  matchedWh: Type.Integer(),
+  tradesWh: Type.Integer(),
+  creditsWh: Type.Integer({ description: 'Σ over statements of bought + own unmatched export' }),
+  commitTx: Type.Union([Type.String(), Type.Null()]),
+  commitState: Type.Union([Type.String(), Type.Null()]),
+  verification: Type.Union([Type.Literal('verified'), Type.Literal('mismatch'), Type.Literal('pending')]),
+  checks: Type.Array(Check),
+});
+
+interface AuditFigures {
+  meteredExportWh: number;
+  matchedWh: number;
+  tradesWh: number;
+  creditsWh: number;
+  commitTx: string | null;
+  commitState: string | null;
+  checks: { name: string; ok: boolean | null; detail: string }[];
+}
+
+/**
+ * The identities an auditor checks first, computed from the ledger: trades
+ * sum to the matched volume, and credits equal metered export (DESIGN.md,
+ * "Energy credits on chain"). On-chain verification of the committed roots
+ * is settlement's; this shows the commitment's transaction and state.
+ */
+function audit(ledger: Ledger, start: number): AuditFigures {
+  const energy = intervalEnergy(ledger, start);
+  const meteredExportWh = energy.filter((e) => e.role === 'grid').reduce((a, e) => a + e.exportWh, 0);
+  const clearings = listClearings(ledger, { start });
+  const matchedWh = clearings.reduce((a, c) => a + c.matchedWh, 0);
+  const tradesWh = listTrades(ledger, { start }).reduce((a, t) => a + t.energyWh, 0);
+  const statements = listStatements(ledger, { start });
+  const creditsWh = statements.reduce((a, s) => a + s.boughtWh + s.gridExportWh, 0);
+  const journal = listJournal(ledger, { start });
+  const commit = journal.filter((j) => j.action.includes('commit')).at(-1);
+  const checks = [
+    { name: 'trades sum to matched volume', ok: clearings.length ? tradesWh === matchedWh : null, detail: `${tradesWh} Wh in trades, ${matchedWh} Wh matched` },
+    {
+      name: 'credits equal metered export',
+      ok: statements.length && energy.length ? creditsWh === meteredExportWh : null,
+      detail: statements.length ? `${creditsWh} Wh credited, ${meteredExportWh} Wh exported` : 'no statements yet',
+    },
+    { name: 'metered energy quality', ok: energy.length ? energy.every((e) => e.quality === 'good') : null, detail: `${energy.filter((e) => e.quality !== 'good').length} of ${energy.length} meters flagged` },
+    { name: 'committed on chain', ok: commit ? commit.state === 'final' || commit.state === 'mined' : null, detail: commit ? `${commit.state}${commit.txHash ? ` ${commit.txHash}` : ''}` : 'not committed yet' },
+  ];
+  return { meteredExportWh, matchedWh, tradesWh, creditsWh, commitTx: commit?.txHash ?? null, commitState: commit?.state ?? null, checks };
+}
+
+const verdict = (checks: AuditFigures['checks']): 'verified' | 'mismatch' | 'pending' =>
+  checks.some((c) => c.ok === false) ? 'mismatch' : checks.every((c) => c.ok === true) ? 'verified' : 'pending';
+
+export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const minutes = deps.config.market.intervalMinutes;
+
+  app.get(
+    '/api/audit/intervals',
+    { schema: { tags: ['audit'], summary: 'Intervals with totals, commitments and verification status (auditor, operator)', querystring: Type.Object(RangeQuery, { additionalProperties: false }), response: { 200: Type.Array(AuditRow), ...errors(400, 401, 403) } } },
+    async (req, reply) => {
+      requireRole(req.principal, 'auditor', 'operator');
+      const rows = listIntervals(deps.ledger, { ...parseRange(req.query, deps.clock), limit: 2000 }).map((r) => {
+        const f = audit(deps.ledger, r.start);
+        return { start: iso(r.start)!, state: r.state, ...f, verification: verdict(f.checks) };
+      });
+      return sendList(req, reply, rows, ['start', 'state', 'meteredExportWh', 'matchedWh', 'tradesWh', 'creditsWh', 'commitTx', 'commitState', 'verification'], 'audit-intervals');
+    },
+  );
+
+  app.get(
+    '/api/audit/intervals/:start',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Drill-down: the stored clearing result, trades, metered energy and the signed readings behind it',
+        params: StartParam,
+        response: {
+          200: Type.Object({
+            summary: AuditRow,
+            clearingResults: Type.Array(Type.Unknown(), { description: 'the stored ClearingResult JSON, byte for byte as the engine returned it' }),
+            trades: Type.Array(Type.Object({ kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String() })),
+            energy: Type.Array(Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String() })),
+            readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
+            readingsTruncated: Type.Boolean(),
+            settlement: Type.Array(JournalOut),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (req) => {
+      requireRole(req.principal, 'auditor', 'operator');
+      const start = parseStartParam(req.params.start, minutes);
+      const row = getInterval(deps.ledger, start);
+      if (!row) throw notFound('interval', 'start', req.params.start);
+      const f = audit(deps.ledger, start);
+      const LIMIT = 5000;
+      const readings = listReadings(deps.ledger, { from: start, to: intervalEnd(start, minutes), limit: LIMIT + 1 });
+      return {
+        summary: { start: iso(start)!, state: row.state, ...f, verification: verdict(f.checks) },
+        clearingResults: (['forward', 'metered'] as const).flatMap((k) => getClearing(deps.ledger, start, k) ?? []),
+        trades: listTrades(deps.ledger, { start }).map((t) => ({ kind: t.kind, seq: t.seq, buyer: t.buyer, seller: t.seller, energyWh: t.energyWh, price: t.price, fee: t.fee })),
+        energy: intervalEnergy(deps.ledger, start).map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality })),
+        readings: readings.slice(0, LIMIT).map((r) => ({ ...r, ts: iso(r.ts)! })),
+        readingsTruncated: readings.length > LIMIT,
+        settlement: listJournal(deps.ledger, { start }).map(journalOut),
+      };
+    },
+  );
+}

@@ -1,0 +1,91 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import type { DashboardDeps } from '../deps.js';
+import { assertId } from '../../core/ids.js';
+import { listJournal, listStatements, listTrades } from '../../ledger/queries.js';
+import { requireAuth, scopeParticipant } from '../auth.js';
+import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
+import { JournalOut, StatementOut, journalOut, statementOut } from './intervals.js';
+
+const TradeListOut = Type.Object({ interval: Type.String(), kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String(), buyOrder: Type.String(), sellOrder: Type.String() });
+const CreditOut = Type.Object({
+  interval: Type.String(),
+  participant: Type.String(),
+  creditsWh: Type.Integer({ description: 'bought locally (credits of the trades it bought) + own unmatched export (credits to the producer)' }),
+  fromTradesWh: Type.Integer(),
+  ownExportWh: Type.Integer(),
+  txHashes: Type.Array(Type.String(), { description: 'transactions of the interval\'s mint and commit steps (settlement journal)' }),
+  chainState: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ListQuery = Type.Object({ ...RangeQuery, participant: Type.Optional(Type.String()) }, { additionalProperties: false });
+
+/** Trades, statements, credits and the settlement journal over a time range; CSV with ?format=csv. */
+export async function ledgerListRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  const scope = (req: { principal: Parameters<typeof requireAuth>[0]; query: { participant?: string | undefined } }) => {
+    const p = requireAuth(req.principal);
+    const pid = scopeParticipant(p, req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant'));
+    return pid === undefined ? {} : { participantId: pid };
+  };
+
+  app.get(
+    '/api/trades',
+    { schema: { tags: ['market'], summary: 'Trades in a time range (a household: its own)', querystring: ListQuery, response: { 200: Type.Array(TradeListOut), ...errors(400, 401, 403) } } },
+    async (req, reply) => {
+      const who = scope(req);
+      const rows = listTrades(deps.ledger, { ...parseRange(req.query, deps.clock), ...who }).map(({ intervalStart, ...t }) => ({ interval: iso(intervalStart)!, ...t }));
+      return sendList(req, reply, rows, ['interval', 'kind', 'seq', 'buyer', 'seller', 'energyWh', 'price', 'fee', 'buyOrder', 'sellOrder'], 'trades');
+    },
+  );
+
+  app.get(
+    '/api/statements',
+    { schema: { tags: ['settlement'], summary: 'Statements per interval and participant (a household: its own)', querystring: ListQuery, response: { 200: Type.Array(StatementOut), ...errors(400, 401, 403) } } },
+    async (req, reply) => {
+      const rows = listStatements(deps.ledger, { ...parseRange(req.query, deps.clock), ...scope(req) }).map(statementOut);
+      return sendList(req, reply, rows, ['interval', 'participant', 'boughtWh', 'soldWh', 'gridImportWh', 'gridExportWh', 'paid', 'received', 'fees', 'gridAmount', 'net'], 'statements');
+    },
+  );
+
+  app.get(
+    '/api/credits',
+    { schema: { tags: ['settlement'], summary: 'Energy credits per interval, derived from statements, with their transactions', querystring: ListQuery, response: { 200: Type.Array(CreditOut), ...errors(400, 401, 403) } } },
+    async (req, reply) => {
+      const range = parseRange(req.query, deps.clock);
+      const statements = listStatements(deps.ledger, { ...range, ...scope(req) });
+      const journal = listJournal(deps.ledger, range);
+      const rows = statements.map((s) => {
+        const j = journal.filter((x) => x.intervalStart === s.intervalStart && (x.action.includes('mint') || x.action.includes('commit')));
+        return {
+          interval: iso(s.intervalStart)!,
+          participant: s.participantId,
+          creditsWh: s.boughtWh + s.gridExportWh,
+          fromTradesWh: s.boughtWh,
+          ownExportWh: s.gridExportWh,
+          txHashes: j.flatMap((x) => (x.txHash ? [x.txHash] : [])),
+          chainState: j.length ? j.every((x) => x.state === 'final') ? 'final' : j.some((x) => x.state === 'reverted') ? 'reverted' : j[j.length - 1]!.state : null,
+        };
+      });
+      return sendList(req, reply, rows, ['interval', 'participant', 'creditsWh', 'fromTradesWh', 'ownExportWh', 'chainState', 'txHashes'], 'credits');
+    },
+  );
+
+  app.get(
+    '/api/settlement',
+    {
+      schema: {
+        tags: ['settlement'],
+        summary: 'Settlement status per interval: the chain journal with transaction hashes',
+        querystring: Type.Object(RangeQuery, { additionalProperties: false }),
+        response: { 200: Type.Array(JournalOut), ...errors(400, 401) },
+      },
+    },
+    async (req, reply) => {
+      requireAuth(req.principal);
+      const rows = listJournal(deps.ledger, parseRange(req.query, deps.clock)).map(journalOut);
+      return sendList(req, reply, rows, ['interval', 'action', 'chunk', 'state', 'chainId', 'txHash', 'blockNumber', 'error', 'updatedAt'], 'settlement');
+    },
+  );
+}
