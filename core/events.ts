@@ -20,6 +20,12 @@ export interface ReadingEvent {
   voltageV: number | null;
   frequencyHz: number | null;
   quality: ReadingQuality;
+  /** Why a reading is `suspect` (e.g. `importWh-backwards`); absent when good. */
+  reasons?: string[];
+  /** EVM address of the gateway that signed the reading (meter-bridge/readings/sign.ts). */
+  gateway?: string;
+  /** EIP-712 signature over the reading's typed data, 0x-prefixed. */
+  signature?: string;
 }
 
 export type DeviceStatus = 'online' | 'stale' | 'offline';

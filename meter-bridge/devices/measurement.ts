@@ -1,0 +1,46 @@
+/**
+ * What one poll of one meter yields, before validation and signing. Power is
+ * signed at the meter: positive = energy flowing in from the grid (import,
+ * consumption), negative = flowing out (export, PV production). Counters are
+ * lifetime Wh as the device reports them (scaled, floored to whole Wh).
+ */
+export interface Measurement {
+  meterId: string;
+  powerW: number | null;
+  importWh: number | null;
+  exportWh: number | null;
+  voltageV: number | null;
+  frequencyHz: number | null;
+  /**
+   * Where the device's counter wraps, in Wh (acc32 × 10^sf), so a rollover is
+   * told apart from a reset. null when the counter does not wrap in practice.
+   */
+  counterWrapWh: number | null;
+}
+
+/** A device the bridge polls: one request plan, one or more meters. */
+export interface DeviceReader {
+  readonly deviceId: string;
+  /** Reads every meter of the device once. Throws MicrogridError on failure. */
+  read(): Promise<Measurement[]>;
+  /** Registers requests per read (after coalescing), for the benchmark and health. */
+  readonly requestsPerRead: number;
+  /** What the device is, for `mgx scan` and the discovery report. */
+  describe(): Record<string, unknown>;
+}
+
+export function floorWh(v: number | bigint | null): number | null {
+  if (v === null) return null;
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (!Number.isFinite(n) || n < 0) return null;
+  // 1e-9 guards against 12.9999999 from a float32 or a negative scale factor.
+  return Math.floor(n + 1e-9);
+}
+
+export function roundOrNull(v: number | bigint | null, digits = 0): number | null {
+  if (v === null) return null;
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (!Number.isFinite(n)) return null;
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

@@ -1,0 +1,33 @@
+import { ModbusClientBus } from './modbus-bus.js';
+import { busKey, defaultBusOptions, type BusOptions, type BusSpec, type ModbusBus } from './types.js';
+
+/**
+ * One bus per physical connection: devices that share an RS485 port or a TCP
+ * host:port (a gateway with several unit ids) share its queue and connection.
+ */
+export class BusPool {
+  readonly #buses = new Map<string, ModbusBus>();
+  readonly #options: Partial<BusOptions>;
+  readonly #factory: (spec: BusSpec, options: BusOptions) => ModbusBus;
+
+  constructor(options: Partial<BusOptions> = {}, factory: (spec: BusSpec, options: BusOptions) => ModbusBus = (s, o) => new ModbusClientBus(s, o)) {
+    this.#options = options;
+    this.#factory = factory;
+  }
+
+  get(spec: BusSpec): ModbusBus {
+    const key = busKey(spec);
+    let bus = this.#buses.get(key);
+    if (!bus) this.#buses.set(key, (bus = this.#factory(spec, defaultBusOptions(spec, this.#options))));
+    return bus;
+  }
+
+  get size(): number {
+    return this.#buses.size;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#buses.values()].map((b) => b.close()));
+    this.#buses.clear();
+  }
+}
