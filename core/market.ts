@@ -36,6 +36,21 @@ export interface Trade {
   price: PriceString;
   /** Grid fee per kWh the buyer pays on top of `price`. */
   fee: PriceString;
+  /**
+   * Price per kWh the buyer pays, fee included, when it is not `price + fee`:
+   * only McAfee trade reduction sets it (the difference goes to the market
+   * operator, never a deficit). Absent means the buyer pays `price + fee`.
+   */
+  buyerPrice?: PriceString;
+}
+
+/** Zonal prices of a uniform-price clearing (one row per zone, sorted by zone). */
+export interface ZonePrice {
+  zone: string;
+  /** What sellers in this zone receive per kWh. */
+  sellerPrice: PriceString;
+  /** The buyers' marginal price in this zone (fee included); a buyer pays its seller's zone price + fee, never more than this. */
+  buyerPrice: PriceString;
 }
 
 export interface OrderRemainder {
@@ -70,4 +85,10 @@ export interface ClearingResult {
   surplus: string;
   trades: Trade[];
   remainders: OrderRemainder[];
+  /** Uniform price (and McAfee when it clears at one price): seller and buyer price per zone. */
+  zonePrices?: ZonePrice[];
+  /** McAfee trade reduction: what buyers pay above sellers' receipts and fees, in currency (never negative). */
+  operatorSurplus?: string;
+  /** McAfee: whether the last crossing pair was dropped ("reduced") or all traded at one price ("single-price"). */
+  mcafee?: 'single-price' | 'reduced';
 }

@@ -1,0 +1,49 @@
+// `npm run bench:engine`: median clearing time and peak memory per book size
+// and mechanism, on seeded random books (the same books on every run).
+// A benchmark, not a test: it prints figures and asserts nothing.
+//   npm run bench:engine                       sizes 1k, 10k, 100k, 1M; all mechanisms; 5 runs
+//   npm run bench:engine -- --runs 7 --sizes 1000,10000 --mechanisms uniform
+import { clearBook } from '../clear.js';
+import type { Mechanism } from '../../core/config/schema.js';
+import { randomBook, benchRules, INTERVAL } from './books.js';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const runs = Number(arg('runs') ?? 5);
+const sizes = (arg('sizes') ?? '1000,10000,100000,1000000').split(',').map(Number);
+const mechanisms = (arg('mechanisms') ?? 'uniform,pay-as-bid,pay-as-offer,mcafee').split(',') as Mechanism[];
+const zoned = process.argv.includes('--zoned');
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+console.log(`matching-engine benchmark: ${runs} runs per cell (median), ${zoned ? '4 zones with fees and an export limit' : '4 zones, no fees'}, node ${process.version}`);
+console.log('size       mechanism      median ms   min ms   max ms   trades    matched Wh      heap after MB  peak RSS MB');
+for (const n of sizes) {
+  const orders = randomBook(n, 42 + n);
+  for (const m of mechanisms) {
+    const rules = benchRules(m, zoned);
+    clearBook({ interval: INTERVAL, orders }, rules); // warm-up (JIT)
+    const times: number[] = [];
+    let trades = 0;
+    let matched = 0;
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const res = clearBook({ interval: INTERVAL, orders }, rules);
+      times.push(performance.now() - t0);
+      trades = res.trades.length;
+      matched = res.matchedWh;
+    }
+    const heap = process.memoryUsage().heapUsed / 2 ** 20;
+    const rss = process.resourceUsage().maxRSS / 1024;
+    console.log(
+      `${String(n).padEnd(10)} ${m.padEnd(14)} ${median(times).toFixed(1).padStart(9)} ${Math.min(...times).toFixed(1).padStart(8)} ${Math.max(...times).toFixed(1).padStart(8)}   ${String(trades).padEnd(9)} ${String(matched).padEnd(15)} ${heap.toFixed(0).padStart(13)} ${rss.toFixed(0).padStart(12)}`,
+    );
+  }
+}

@@ -1,0 +1,72 @@
+import type { ClearingKind, ClearingResult, ClearingRules, OrderInput } from '../core/market.js';
+import { invalid } from '../core/errors.js';
+import { parseUtc } from '../core/interval.js';
+import { compileRules, RULE_SET_VERSION, type CompiledRules } from './rules.js';
+import { packOrders } from './orders.js';
+import { efficientAllocation, type Allocation } from './efficient.js';
+import { remainders, surplusTickWh, tickWhToMoney, priceStrings } from './result.js';
+import { clearUniform } from './mechanisms/uniform.js';
+import { clearPayAs } from './mechanisms/pay-as.js';
+import { clearMcAfee } from './mechanisms/mcafee.js';
+import type { Outcome } from './mechanisms/outcome.js';
+
+/** One interval's orders, as the book hands them over at gate closure (or a book file holds them). */
+export interface BookInput {
+  /** Interval start, ISO 8601 UTC; every order must name it. */
+  interval: string;
+  kind?: ClearingKind;
+  orders: readonly OrderInput[];
+}
+
+const MECHANISM: Record<ClearingRules['mechanism'], (a: Allocation, cr: CompiledRules) => Outcome> = {
+  uniform: clearUniform,
+  'pay-as-bid': (a, cr) => clearPayAs('bid', a, cr),
+  'pay-as-offer': (a, cr) => clearPayAs('offer', a, cr),
+  mcafee: clearMcAfee,
+};
+
+/**
+ * Clears one interval: validates the rules and every order, finds the
+ * efficient allocation, prices it by the rules' mechanism and returns the
+ * ClearingResult. Pure: the same book in any order and the same rules give
+ * the same result, byte for byte under canonicalJson.
+ */
+export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult {
+  if (typeof book !== 'object' || book === null) throw invalid('INVALID_INPUT', 'book', book, 'an object { interval, orders }');
+  parseUtc(book.interval, 'interval');
+  const kind = book.kind ?? 'forward';
+  if (kind !== 'forward' && kind !== 'metered') throw invalid('INVALID_INPUT', 'kind', kind, '"forward" or "metered"');
+  if (rules?.ruleSetVersion !== RULE_SET_VERSION) {
+    throw invalid('INVALID_INPUT', 'rules.ruleSetVersion', rules?.ruleSetVersion, `${RULE_SET_VERSION} (the rules this engine implements)`);
+  }
+  const cr = compileRules(rules);
+  const packed = packOrders(book.orders, book.interval, cr);
+  const alloc = efficientAllocation(packed, cr);
+  const out = MECHANISM[rules.mechanism](alloc, cr);
+  const str = priceStrings(cr.scale);
+  const result: ClearingResult = {
+    interval: book.interval,
+    kind,
+    rules: {
+      mechanism: rules.mechanism,
+      k: rules.k,
+      priceTick: rules.priceTick,
+      priceFloor: rules.priceFloor,
+      priceCap: rules.priceCap,
+      zoneFees: rules.zoneFees.map((f) => ({ from: f.from, to: f.to, fee: f.fee })),
+      zoneExportLimitsWh: { ...rules.zoneExportLimitsWh },
+      ruleSetVersion: rules.ruleSetVersion,
+    },
+    clearingPrice: out.clearingPrice === null ? null : str(out.clearingPrice),
+    matchedWh: out.matchedWh,
+    surplus: tickWhToMoney(surplusTickWh(packed, out.fill, out.flows, alloc.net.fee), cr.scale),
+    trades: out.trades,
+    remainders: remainders(packed, out.perm, out.fill),
+  };
+  if (out.zonePrices) {
+    result.zonePrices = packed.zones.map((zone, z) => ({ zone, sellerPrice: str(out.zonePrices!.seller[z]!), buyerPrice: str(out.zonePrices!.buyer[z]!) }));
+  }
+  if (out.operatorSurplus !== undefined) result.operatorSurplus = tickWhToMoney(out.operatorSurplus, cr.scale);
+  if (out.mcafee !== undefined) result.mcafee = out.mcafee;
+  return result;
+}

@@ -1,0 +1,133 @@
+import type { OrderRemainder, Trade } from '../core/market.js';
+import { MicrogridError } from '../core/errors.js';
+import { Dec, type PriceScale, type PriceString } from '../core/units.js';
+import { BID, type PackedOrders } from './orders.js';
+import type { Levels } from './sort.js';
+
+/**
+ * Pairs filled buyers with filled sellers into trades. Zone pairs go in name
+ * order (seller zone, then buyer zone) and each carries exactly the energy the
+ * clearing flow sent along it; within a zone, orders are taken in the total
+ * order (price priority, seq, id). Any pairing inside a zone pair respects
+ * every limit (the prices guarantee it), so this one is chosen for being
+ * deterministic and giving at most (buyers + sellers − 1) trades per pair.
+ */
+export interface PairFlows {
+  /** Energy sold from zone a to zone b, at a * Z + b (a = b: within the zone). */
+  amount(a: number, b: number): number;
+}
+
+export type TradePrice = (buy: number, sell: number, sellerZone: number, buyerZone: number) => { price: number; fee: number; buyerPrice?: number };
+
+export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill: Float64Array, flows: PairFlows, priceOf: TradePrice, scale: PriceScale): Trade[] {
+  const Z = p.zones.length;
+  const str = priceStrings(scale);
+  // A cursor per zone and side over the zone's orders in the total order.
+  const pos = new Int32Array(2 * Z);
+  const end = new Int32Array(2 * Z);
+  const rem = new Float64Array(2 * Z);
+  for (let g = 0; g < 2 * Z; g++) {
+    const s = lv.groupStart[g]!;
+    const e = lv.groupEnd[g]!;
+    pos[g] = s < e ? lv.start[s]! : 0;
+    end[g] = s < e ? lv.end[e - 1]! : 0;
+    rem[g] = 0;
+  }
+  // Move a cursor to its next order with energy to trade (a cursor leaves an order once it is used up).
+  const next = (g: number): void => {
+    while (rem[g] === 0) {
+      if (pos[g]! >= end[g]!) throw new MicrogridError('INTERNAL', 'pairing: a zone flow exceeds the zone\'s fills');
+      const q = perm[pos[g]!]!;
+      if (fill[q]! > 0) rem[g] = fill[q]!;
+      else pos[g]!++;
+    }
+  };
+  const trades: Trade[] = [];
+  for (let a = 0; a < Z; a++) {
+    for (let b = 0; b < Z; b++) {
+      let A = flows.amount(a, b);
+      const gs = Z + a; // offers of zone a
+      const gb = b; // bids of zone b
+      while (A > 0) {
+        next(gs);
+        next(gb);
+        const sell = perm[pos[gs]!]!;
+        const buy = perm[pos[gb]!]!;
+        const wh = Math.min(A, rem[gs]!, rem[gb]!);
+        const pr = priceOf(buy, sell, a, b);
+        const t: Trade = {
+          buyOrder: p.orders[buy]!.id,
+          sellOrder: p.orders[sell]!.id,
+          buyer: p.orders[buy]!.participant,
+          seller: p.orders[sell]!.participant,
+          energyWh: wh,
+          price: str(pr.price),
+          fee: str(pr.fee),
+        };
+        if (pr.buyerPrice !== undefined) t.buyerPrice = str(pr.buyerPrice);
+        trades.push(t);
+        A -= wh;
+        rem[gs]! -= wh;
+        rem[gb]! -= wh;
+        if (rem[gs] === 0) pos[gs]!++;
+        if (rem[gb] === 0) pos[gb]!++;
+      }
+    }
+  }
+  return trades;
+}
+
+/** What each order filled and has left, in the total order (bids first). */
+export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Array): OrderRemainder[] {
+  const out: OrderRemainder[] = new Array(p.n);
+  for (let j = 0; j < p.n; j++) {
+    const q = perm[j]!;
+    const o = p.orders[q]!;
+    out[j] = { order: o.id, participant: o.participant, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: fill[q]!, leftWh: p.qty[q]! - fill[q]! };
+  }
+  return out;
+}
+
+/** A memo of tick → decimal string: a book has few distinct prices. */
+export function priceStrings(scale: PriceScale): (ticks: number) => PriceString {
+  const memo = new Map<number, PriceString>();
+  return (t) => {
+    let s = memo.get(t);
+    if (s === undefined) memo.set(t, (s = scale.toString(t)));
+    return s;
+  };
+}
+
+/** An exact integer sum of (Wh × ticks) products, kept in Numbers until they could round. */
+export class TickWhSum {
+  #big = 0n;
+  #small = 0;
+  add(wh: number, ticks: number): void {
+    const x = wh * ticks;
+    if (!Number.isSafeInteger(x) || Math.abs(this.#small) > 2 ** 52 - Math.abs(x)) {
+      this.#big += BigInt(this.#small) + BigInt(wh) * BigInt(ticks);
+      this.#small = 0;
+    } else this.#small += x;
+  }
+  get value(): bigint {
+    return this.#big + BigInt(this.#small);
+  }
+}
+
+/** Tick·Wh → currency: Wh × ticks × tick / 1000, as an exact decimal string. */
+export function tickWhToMoney(v: bigint, scale: PriceScale): string {
+  return new Dec(v.toString()).mul(scale.tick).div(1000).toFixed(scale.decimals + 3);
+}
+
+/** Surplus Σ bid·Wh − Σ offer·Wh − Σ fee·Wh over the given fills, in tick·Wh. */
+export function surplusTickWh(p: PackedOrders, fill: Float64Array, flows: PairFlows, fee: Int32Array): bigint {
+  const s = new TickWhSum();
+  for (let i = 0; i < p.n; i++) {
+    const f = fill[i]!;
+    if (f === 0) continue;
+    s.add(f, p.side[i] === BID ? p.ticks[i]! : -p.ticks[i]!);
+  }
+  const Z = p.zones.length;
+  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) s.add(flows.amount(a, b), -fee[a * Z + b]!);
+  return s.value;
+}

@@ -1,0 +1,151 @@
+import { BID, type PackedOrders } from './orders.js';
+
+/**
+ * The total order of the book: side (bids first), zone (by name), price
+ * priority (bids from the highest, offers from the lowest), submission
+ * sequence, id. Ids are unique, so no two orders compare equal and any
+ * permutation of the input sorts to the same sequence.
+ *
+ * Sorting is linear: an LSD radix sort on seq, then a stable counting sort on
+ * the (side, zone, price) key, whose range is small because prices are ticks
+ * between the floor and the cap. Equal seqs within a price level (rare) are
+ * then ordered by id.
+ */
+export interface SortedBook {
+  /** Order indices in the total order. */
+  perm: Uint32Array;
+  /** Price levels: runs of `perm` with the same side, zone and price. */
+  levels: Levels;
+}
+
+export interface Levels {
+  count: number;
+  start: Int32Array;
+  end: Int32Array;
+  side: Uint8Array;
+  zone: Int32Array;
+  ticks: Int32Array;
+  volume: Float64Array;
+  /** First and end level of each (side, zone) group: group g = side * zones + zone. */
+  groupStart: Int32Array;
+  groupEnd: Int32Array;
+}
+
+function radixByU32(keys: Uint32Array, perm: Uint32Array): Uint32Array {
+  // Two stable passes of 16 bits.
+  const n = perm.length;
+  let src: Uint32Array = perm;
+  let dst: Uint32Array = new Uint32Array(n);
+  for (let shift = 0; shift < 32; shift += 16) {
+    const count = new Int32Array(65537);
+    for (let i = 0; i < n; i++) (count[((keys[src[i]!]! >>> shift) & 0xffff) + 1] as number)++;
+    for (let d = 0; d < 65536; d++) count[d + 1]! += count[d]!;
+    for (let i = 0; i < n; i++) {
+      const p = src[i]!;
+      dst[count[(keys[p]! >>> shift) & 0xffff]!++] = p;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return src;
+}
+
+export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBook {
+  const n = p.n;
+  const Z = p.zones.length;
+  let perm: Uint32Array = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+
+  // 1. By seq.
+  let seqFitsU32 = true;
+  for (let i = 0; i < n; i++) if (p.seq[i]! > 0xffffffff) seqFitsU32 = false;
+  if (seqFitsU32) {
+    perm = radixByU32(new Uint32Array(p.seq), perm);
+  } else {
+    perm = Uint32Array.from([...perm].sort((a, b) => p.seq[a]! - p.seq[b]!));
+  }
+
+  // 2. By (side, zone, price priority), stable.
+  const L = cap - floor + 1;
+  const key = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
+    key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
+  }
+  const K = 2 * Z * L;
+  if (K <= Math.max(1 << 16, 4 * n)) {
+    const count = new Int32Array(K + 1);
+    for (let i = 0; i < n; i++) (count[key[i]! + 1] as number)++;
+    for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;
+    const out = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const q = perm[i]!;
+      out[count[key[q]!]!++] = q;
+    }
+    perm = out;
+  } else if (K <= 0xffffffff) {
+    perm = radixByU32(new Uint32Array(key), perm);
+  } else {
+    perm = Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
+  }
+
+  // Keys and seqs in sorted order, so the scans below read memory in sequence.
+  const sk = new Float64Array(n);
+  const ss = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    sk[j] = key[perm[j]!]!;
+    ss[j] = p.seq[perm[j]!]!;
+  }
+
+  // 3. Equal (key, seq) runs by id.
+  for (let s = 0; s < n; ) {
+    let e = s + 1;
+    while (e < n && sk[e] === sk[s] && ss[e] === ss[s]) e++;
+    if (e - s > 1) {
+      const run = Array.from(perm.subarray(s, e)).sort((x, y) => {
+        const ix = p.orders[x]!.id;
+        const iy = p.orders[y]!.id;
+        return ix < iy ? -1 : ix > iy ? 1 : 0;
+      });
+      perm.set(run, s);
+    }
+    s = e;
+  }
+
+  // 4. Levels.
+  let count = 0;
+  for (let j = 0; j < n; j++) if (j === 0 || sk[j] !== sk[j - 1]) count++;
+  const lv: Levels = {
+    count,
+    start: new Int32Array(count),
+    end: new Int32Array(count),
+    side: new Uint8Array(count),
+    zone: new Int32Array(count),
+    ticks: new Int32Array(count),
+    volume: new Float64Array(count),
+    groupStart: new Int32Array(2 * Z),
+    groupEnd: new Int32Array(2 * Z),
+  };
+  let l = -1;
+  for (let j = 0; j < n; j++) {
+    const q = perm[j]!;
+    if (j === 0 || sk[j] !== sk[j - 1]) {
+      if (l >= 0) lv.end[l] = j;
+      l++;
+      lv.start[l] = j;
+      lv.side[l] = p.side[q]!;
+      lv.zone[l] = p.zone[q]!;
+      lv.ticks[l] = p.ticks[q]!;
+    }
+    lv.volume[l]! += p.qty[q]!;
+  }
+  if (l >= 0) lv.end[l] = n;
+  lv.groupStart.fill(count);
+  lv.groupEnd.fill(count);
+  for (let j = count - 1; j >= 0; j--) lv.groupStart[lv.side[j]! * Z + lv.zone[j]!] = j;
+  for (let j = 0; j < count; j++) lv.groupEnd[lv.side[j]! * Z + lv.zone[j]!] = j + 1;
+  // Empty groups: start = end.
+  for (let g = 0; g < 2 * Z; g++) if (lv.groupStart[g] === count) lv.groupEnd[g] = count;
+  return { perm, levels: lv };
+}
