@@ -33,8 +33,11 @@ export function floorWh(v: number | bigint | null): number | null {
   if (v === null) return null;
   const n = typeof v === 'bigint' ? Number(v) : v;
   if (!Number.isFinite(n) || n < 0) return null;
-  // 1e-9 guards against 12.9999999 from a float32 or a negative scale factor.
-  return Math.floor(n + 1e-9);
+  // A float32 holds ~7 significant digits: 0.789 kWh arrives as 0.78899997, which
+  // ×1000 must still be 789 Wh. A value within float32's relative precision
+  // (6e-8, guarded at 1.2e-7) of a whole Wh is that Wh; anything else is floored.
+  const r = Math.round(n);
+  return Math.abs(n - r) <= Math.max(1e-9, n * 1.2e-7) ? r : Math.floor(n);
 }
 
 export function roundOrNull(v: number | bigint | null, digits = 0): number | null {
