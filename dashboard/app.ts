@@ -86,7 +86,15 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     },
   });
   void app.register(swaggerUi, { routePrefix: '/api/docs' });
-  void app.register(websocket, { options: { maxPayload: 4096 } });
+  void app.register(websocket, {
+    options: { maxPayload: 4096 },
+    // Graceful shutdown: tell every client why (1001 "going away") so it reconnects to the next server.
+    preClose(done) {
+      for (const c of this.websocketServer.clients) c.close(1001, 'server shutting down');
+      this.websocketServer.close();
+      done();
+    },
+  });
 
   for (const routes of ROUTES) void app.register(async (scope) => routes(scope, deps));
 

@@ -133,6 +133,12 @@ export class LiveHub {
       }
       this.#lastSent.set(e.meterId, now);
       if (!this.state.meters[e.meterId]) this.refreshMeters();
+      // The signature is for auditors (it is in the ledger's readings); the live view does not need its 130 bytes per reading.
+      if ('signature' in e) {
+        const slim: Record<string, unknown> = { ...e };
+        delete slim.signature;
+        e = slim as unknown as ReadingEvent;
+      }
     }
     if (e.type === 'interval-cleared') this.#refreshTraded();
     if (e.type === 'interval-state' && e.state === 'open') this.#refreshTraded(parseUtc(e.interval, 'interval'));
