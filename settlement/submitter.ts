@@ -76,12 +76,14 @@ export interface SubmitterOptions {
   now?: () => number;
   /** Called after every journal write, inside nothing: the crash tests kill the process here. */
   onJournal?: (row: JournalRow) => void;
+  /** Called when a transaction was sent but before the journal says so (crash tests: the widest window). */
+  onSent?: (row: JournalRow) => void;
 }
 
 type Step = 'done' | 'wait';
 
 export class Submitter {
-  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal'>> & Pick<SubmitterOptions, 'events' | 'onJournal'>;
+  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent'>> & Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent'>;
   readonly #client: PublicClient;
   readonly #account: PrivateKeyAccount;
   readonly #abi: Abi = loadArtifact('EnergyCredits').abi;
@@ -333,6 +335,7 @@ export class Submitter {
         throw toChainError(err, this.#o.rpcUrl);
       }
     }
+    this.#o.onSent?.(r);
     this.#emit(r.intervalStart, `${r.action}:${r.chunk}:broadcast`, r.txHash);
     return this.#update(r, { state: 'broadcast' });
   }

@@ -24,7 +24,7 @@ export async function anvilWithCredits(hardfork?: string): Promise<{ anvil: Anvi
 export function clientsFor(rpcUrl: string) {
   const transport = http(rpcUrl, { retryCount: 0 });
   return {
-    public: createPublicClient({ chain: foundry, transport }),
+    public: createPublicClient({ chain: foundry, transport, cacheTime: 0 }),
     test: createTestClient({ chain: foundry, mode: 'anvil', transport }),
     wallet: (i: number) => createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(ANVIL_KEYS[i] as Hex) }),
   };

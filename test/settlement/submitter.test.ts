@@ -91,3 +91,49 @@ describe('Submitter against anvil', () => {
     ledger.close();
   });
 });
+
+describe('a stuck transaction', () => {
+  let address: Address;
+  let clients: ReturnType<typeof clientsFor>;
+  let rpcUrl: string;
+  let stop = async () => {};
+  before(async () => {
+    const chain = await anvilWithCredits();
+    ({ address, clients } = chain);
+    rpcUrl = chain.anvil.rpcUrl;
+    stop = () => chain.anvil.stop();
+  });
+  after(() => stop());
+
+  it('is replaced by the same nonce with raised fees, and exactly one of the two is mined', async () => {
+    const { ledger, starts } = settledLedger(tempDir(), 1, 10, 400);
+    const start = starts[0]!;
+    const sub = new Submitter({ ledger, rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract: address, pollMs: 20, stuckAfterMs: 300 });
+    await clients.test.setAutomine(false);
+    try {
+      // the commit goes out and sits in the pool: nothing mines it
+      for (let i = 0; i < 5; i++) await sub.step();
+      const first = journalForInterval(ledger, start).find((r) => r.action === 'commit')!;
+      assert.equal(first.state, 'broadcast');
+      await new Promise((r) => setTimeout(r, 400));
+      await sub.step(); // stuck for longer than stuckAfterMs: replaced (signed and stored)
+      await sub.step(); // the replacement is sent
+      const commits = journalForInterval(ledger, start).filter((r) => r.action === 'commit');
+      assert.deepEqual(commits.map((r) => r.state), ['replaced', 'broadcast']);
+      assert.equal(commits[1]!.nonce, commits[0]!.nonce, 'same nonce');
+      assert.notEqual(commits[1]!.txHash, commits[0]!.txHash);
+      const replacement = await clients.public.getTransaction({ hash: commits[1]!.txHash! });
+      const { parseTransaction } = await import('viem');
+      const original = parseTransaction(commits[0]!.rawTx!);
+      assert.ok(replacement.maxFeePerGas! >= (original.maxFeePerGas! * 125n) / 100n, 'fees raised by 25 %');
+      assert.ok(replacement.maxPriorityFeePerGas! >= (original.maxPriorityFeePerGas! * 125n) / 100n);
+    } finally {
+      await clients.test.setAutomine(true);
+    }
+    await sub.drain(30_000);
+    await assertMintedExactlyOnce(clients, address, ledger, [start]);
+    const commits = journalForInterval(ledger, start).filter((r) => r.action === 'commit');
+    assert.equal(commits.filter((r) => r.state === 'final').length, 1);
+    ledger.close();
+  });
+});
