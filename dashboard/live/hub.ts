@@ -117,14 +117,15 @@ export class LiveHub {
       const now = this.#now();
       const last = this.#lastSent.get(e.meterId);
       if (last !== undefined && now - last < this.#gap) {
-        this.#pending.set(e.meterId, e);
-        if (!this.#timers.has(e.meterId)) {
+        const meterId = e.meterId;
+        this.#pending.set(meterId, e);
+        if (!this.#timers.has(meterId)) {
           this.#timers.set(
-            e.meterId,
+            meterId,
             setTimeout(() => {
-              this.#timers.delete(e.meterId);
-              const p = this.#pending.get(e.meterId);
-              this.#pending.delete(e.meterId);
+              this.#timers.delete(meterId);
+              const p = this.#pending.get(meterId);
+              this.#pending.delete(meterId);
               if (p) this.#onEvent(p);
             }, last + this.#gap - now),
           );
@@ -137,7 +138,8 @@ export class LiveHub {
       if ('signature' in e) {
         const slim: Record<string, unknown> = { ...e };
         delete slim.signature;
-        e = slim as unknown as ReadingEvent;
+        this.#enqueue(slim as unknown as ReadingEvent);
+        return;
       }
     }
     if (e.type === 'interval-cleared') this.#refreshTraded();
