@@ -145,6 +145,9 @@ const Chain = Obj(
     privateKey: Type.Optional(SecretRef),
     confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
     hardfork: Type.Optional(Type.String({ minLength: 1, description: 'embedded anvil only, e.g. london' })),
+    contract: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address', description: 'an EnergyCredits already deployed on chain.rpcUrl; absent: deploy once and remember it in the data folder' })),
+    stuckAfterSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'replace a settlement transaction not mined after this long, with raised fees' }),
+    feeBumpPercent: Type.Integer({ minimum: 10, maximum: 500, default: 25, description: 'fee increase of a replacement transaction' }),
   },
   { default: {} },
 );

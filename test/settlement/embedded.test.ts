@@ -1,0 +1,77 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createPublicClient, http } from 'viem';
+import { tempDir } from '../helpers/tmp.js';
+import { startEmbeddedChain } from '../../settlement/chain/embedded.js';
+import { deployOrLoad, deploymentFile } from '../../settlement/chain/deploy-or-load.js';
+import { connectChain } from '../../settlement/chain/connect.js';
+import { startAnvil } from '../../settlement/chain/anvil.js';
+import { ANVIL_KEYS } from '../../settlement/chain/accounts.js';
+import { isMicrogridError } from '../../core/errors.js';
+import type { Hex } from 'viem';
+
+const KEY = ANVIL_KEYS[0] as Hex;
+
+it('starts anvil on a free loopback port, deploys once, remembers the address, and keeps it across a restart', async () => {
+  const dataDir = tempDir();
+  const chain = await startEmbeddedChain({ dataDir });
+  let address: string;
+  try {
+    assert.match(chain.rpcUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const first = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    assert.equal(first.deployed, true);
+    address = first.address;
+    const again = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    assert.deepEqual([again.deployed, again.address], [false, address]);
+    assert.equal(JSON.parse(readFileSync(deploymentFile(dataDir, 31337), 'utf8')).address, address);
+  } finally {
+    await chain.stop();
+  }
+  assert.ok(existsSync(`${dataDir}/chain/anvil-state.json`), 'state written on stop');
+  const restarted = await startEmbeddedChain({ dataDir });
+  try {
+    const after = await deployOrLoad({ rpcUrl: restarted.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    assert.deepEqual([after.deployed, after.address], [false, address], 'the contract survived the restart');
+  } finally {
+    await restarted.stop();
+  }
+});
+
+it('with hardfork london, deploys the london build on a London EVM', async () => {
+  const dataDir = tempDir();
+  const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
+  try {
+    assert.equal(conn.embedded, true);
+    const client = createPublicClient({ transport: http(conn.rpcUrl) });
+    assert.ok(((await client.getCode({ address: conn.contract })) ?? '0x').length > 2);
+    // London has no base-fee-less blocks and no PUSH0: the block says which fork we are on
+    const block = await client.getBlock();
+    assert.equal(block.withdrawalsRoot, undefined, 'no withdrawals before Shanghai');
+  } finally {
+    await conn.stop();
+  }
+});
+
+it('uses a configured RPC with a key from the environment, and refuses a missing key or a wrong chain id', async () => {
+  const external = await startAnvil();
+  try {
+    const dataDir = tempDir();
+    const base = { rpcUrl: external.rpcUrl, chainId: 31337, stuckAfterSeconds: 60, feeBumpPercent: 25 };
+    await assert.rejects(connectChain({ chain: base }, dataDir), (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /chain\.privateKey/.test(e.message));
+    await assert.rejects(
+      connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {}),
+      (e) => isMicrogridError(e, 'SECRET_MISSING'),
+    );
+    await assert.rejects(
+      connectChain({ chain: { ...base, chainId: 246, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, { MGX_TEST_KEY: KEY }),
+      (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /31337/.test(e.message),
+    );
+    const conn = await connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, { MGX_TEST_KEY: KEY });
+    assert.equal(conn.embedded, false);
+    assert.equal(conn.rpcUrl, external.rpcUrl);
+    assert.ok(existsSync(deploymentFile(dataDir, 31337)));
+  } finally {
+    await external.stop();
+  }
+});
