@@ -1,4 +1,5 @@
-import type { ReadingEvent } from '../../core/events.js';
+import { recoverTypedDataAddress } from 'viem';
+import type { ReadingEvent } from './events.js';
 
 /**
  * The EIP-712 typed data a gateway signs for each reading. Settlement and
@@ -67,4 +68,9 @@ export function readingMessage(r: Pick<ReadingEvent, 'meterId' | 'ts' | 'powerW'
     present,
     quality: r.quality,
   };
+}
+
+/** The address that signed a reading (throws on a malformed signature). Settlement, audit and the HTTP route use this. */
+export async function recoverReadingSigner(r: ReadingEvent & { signature: string }): Promise<string> {
+  return recoverTypedDataAddress({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(r), signature: r.signature as `0x${string}` });
 }

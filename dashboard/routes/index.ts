@@ -9,6 +9,7 @@ import { orderRoutes } from './orders.js';
 import { ledgerListRoutes } from './ledger-lists.js';
 import { energyRoutes } from './energy.js';
 import { auditRoutes } from './audit.js';
+import { readingRoutes } from './readings.js';
 
 /**
  * Every route plugin of the HTTP app, one per file in this folder. Each area
@@ -24,4 +25,5 @@ export const ROUTES: readonly ((app: FastifyInstance, deps: DashboardDeps) => Pr
   ledgerListRoutes,
   energyRoutes,
   auditRoutes,
+  readingRoutes,
 ];

@@ -2,6 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
+import { join } from 'node:path';
+import { validateConfig } from '../../core/config/validate.js';
+import { openLedger, type Ledger } from '../../ledger/ledger.js';
+import { upsertParticipant } from '../../ledger/participants.js';
+import { tempDir } from '../helpers/tmp.js';
 
 export const PEER = fileURLToPath(new URL('./peers/sunspec_server.py', import.meta.url));
 
@@ -46,4 +51,12 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
 
 export async function waitForFile(path: string, timeoutMs = 5000): Promise<void> {
   await waitUntil(() => existsSync(path), timeoutMs, path);
+}
+
+/** A fresh ledger with one participant owning grid meters `meters`. */
+export function ledgerWithMeters(meters = ['m1']): Ledger {
+  const ledger = openLedger(join(tempDir('mgx-ledger-'), 'ledger.db'));
+  const cfg = validateConfig({ participants: [{ id: 'p1', name: 'P1', meters: meters.map((id) => ({ id, role: 'grid' })) }] });
+  for (const p of cfg.participants) upsertParticipant(ledger, p, 0);
+  return ledger;
 }

@@ -1,0 +1,217 @@
+import type { Ledger } from './ledger.js';
+import type { ReadingEvent, ReadingQuality } from '../core/events.js';
+import { MicrogridError } from '../core/errors.js';
+
+/**
+ * Meter readings and interval energy. Readings are stored as the gateway
+ * signed them (values, gateway address, EIP-712 signature), so an auditor can
+ * verify each one again. Interval energy per meter is the counter delta
+ * across the interval's boundaries.
+ */
+
+export interface StoredReading {
+  meterId: string;
+  ts: number;
+  powerW: number | null;
+  importWh: number | null;
+  exportWh: number | null;
+  voltageV: number | null;
+  frequencyHz: number | null;
+  quality: ReadingQuality;
+  gateway: string | null;
+  signature: string | null;
+  receivedAt: number;
+}
+
+/** Stores readings; a reading already stored for (meter, ts) is kept, not replaced. Returns how many were new. */
+export function insertReadings(ledger: Ledger, readings: readonly ReadingEvent[], receivedAt: number): { inserted: number; duplicates: number } {
+  const stmt = ledger.db.prepare(
+    `INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, voltage_v, frequency_hz, quality, gateway, signature, received_at)
+     VALUES (@meterId, @ts, @powerW, @importWh, @exportWh, @voltageV, @frequencyHz, @quality, @gateway, @signature, @receivedAt)
+     ON CONFLICT(meter_id, ts) DO NOTHING`,
+  );
+  let inserted = 0;
+  ledger.tx(() => {
+    for (const r of readings) {
+      const ts = Date.parse(r.ts);
+      if (!Number.isFinite(ts)) throw new MicrogridError('INVALID_TIME', 'reading timestamp is not ISO 8601', { field: 'ts', value: r.ts, expected: 'an ISO 8601 UTC time' });
+      inserted += stmt.run({
+        meterId: r.meterId,
+        ts,
+        powerW: r.powerW,
+        importWh: r.importWh,
+        exportWh: r.exportWh,
+        voltageV: r.voltageV,
+        frequencyHz: r.frequencyHz,
+        quality: r.quality,
+        gateway: r.gateway ?? null,
+        signature: r.signature ?? null,
+        receivedAt,
+      }).changes;
+    }
+  });
+  return { inserted, duplicates: readings.length - inserted };
+}
+
+interface Row {
+  meter_id: string;
+  ts: number;
+  power_w: number | null;
+  import_wh: number | null;
+  export_wh: number | null;
+  voltage_v: number | null;
+  frequency_hz: number | null;
+  quality: ReadingQuality;
+  gateway: string | null;
+  signature: string | null;
+  received_at: number;
+}
+
+const toStored = (r: Row): StoredReading => ({
+  meterId: r.meter_id,
+  ts: r.ts,
+  powerW: r.power_w,
+  importWh: r.import_wh,
+  exportWh: r.export_wh,
+  voltageV: r.voltage_v,
+  frequencyHz: r.frequency_hz,
+  quality: r.quality,
+  gateway: r.gateway,
+  signature: r.signature,
+  receivedAt: r.received_at,
+});
+
+/** Readings of a meter with from ≤ ts < to, oldest first. */
+export function listReadings(ledger: Ledger, meterId: string, from: number, to: number): StoredReading[] {
+  return (ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts').all(meterId, from, to) as Row[]).map(toStored);
+}
+
+/** The gateway address registered for each meter (lower-case), for signature checks. */
+export function meterGateways(ledger: Ledger, meterIds: readonly string[]): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  const stmt = ledger.db.prepare('SELECT gateway FROM meters WHERE id = ?');
+  for (const id of new Set(meterIds)) {
+    const row = stmt.get(id) as { gateway: string | null } | undefined;
+    if (row) out.set(id, row.gateway === null ? null : row.gateway.toLowerCase());
+  }
+  return out;
+}
+
+/** Registers the gateway whose key signs a meter's readings. */
+export function setMeterGateway(ledger: Ledger, meterId: string, gateway: string): void {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(gateway)) throw new MicrogridError('INVALID_INPUT', 'gateway is not an address', { field: 'gateway', value: gateway, expected: 'a 0x-prefixed 20-byte EVM address' });
+  const r = ledger.db.prepare('UPDATE meters SET gateway = ? WHERE id = ?').run(gateway, meterId);
+  if (r.changes === 0) throw new MicrogridError('NOT_FOUND', 'no such meter', { field: 'meterId', value: meterId, expected: 'a meter configured under participants[].meters' });
+}
+
+export interface IntervalEnergy {
+  intervalStart: number;
+  meterId: string;
+  importWh: number;
+  exportWh: number;
+  quality: ReadingQuality;
+  firstReadingTs: number | null;
+  lastReadingTs: number | null;
+  /** Why the interval is not `good`. */
+  reasons: string[];
+}
+
+export interface IntervalEnergyOptions {
+  /** A gap between two readings longer than this, across the interval, makes it suspect (ms). Default: the interval length. */
+  maxGapMs?: number;
+}
+
+/**
+ * Energy of one meter in [start, end): for each counter, the readings that
+ * bracket the interval (the last one at or before `start`, every one inside,
+ * the first one at or after `end`) form a piecewise-linear counter; its value
+ * at each boundary is interpolated and floored to whole Wh, so consecutive
+ * intervals add up exactly to the counter's total. A step backwards (a reset)
+ * contributes nothing; it, a suspect reading, or a gap longer than `maxGapMs`
+ * makes the interval `suspect`. No bracketing reading on one side makes it
+ * `missing` (0 Wh, to be filled when late readings arrive).
+ */
+export function computeIntervalEnergy(ledger: Ledger, meterId: string, start: number, end: number, opts: IntervalEnergyOptions = {}): IntervalEnergy {
+  const maxGap = opts.maxGapMs ?? end - start;
+  const before = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as Row | undefined;
+  const after = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as Row | undefined;
+  const inside = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts').all(meterId, start, end) as Row[];
+  const rows = [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])];
+  const reasons = new Set<string>();
+  const result: IntervalEnergy = {
+    intervalStart: start,
+    meterId,
+    importWh: 0,
+    exportWh: 0,
+    quality: 'good',
+    firstReadingTs: rows[0]?.ts ?? null,
+    lastReadingTs: rows.at(-1)?.ts ?? null,
+    reasons: [],
+  };
+  if (!before || !after) {
+    result.quality = 'missing';
+    result.reasons = [!before ? 'no reading at or before the start' : 'no reading at or after the end'];
+    return result;
+  }
+  let anyCounter = false;
+  for (const [field, col] of [
+    ['importWh', 'import_wh'],
+    ['exportWh', 'export_wh'],
+  ] as const) {
+    const pts = rows.filter((r) => r[col] !== null).map((r) => ({ ts: r.ts, v: r[col]!, q: r.quality }));
+    if (pts.length === 0) continue; // the device has no such counter (an inverter's import)
+    anyCounter = true;
+    if (pts[0]!.ts > start || pts.at(-1)!.ts < end) {
+      reasons.add(`${field}: not bracketed by readings`);
+      continue;
+    }
+    // Adjusted counter: the first value plus every non-negative step.
+    const adj: { ts: number; a: number }[] = [{ ts: pts[0]!.ts, a: pts[0]!.v }];
+    for (let i = 1; i < pts.length; i++) {
+      const p = pts[i - 1]!;
+      const c = pts[i]!;
+      const d = c.v - p.v;
+      if (d < 0) reasons.add(`${field}: counter went backwards at ${new Date(c.ts).toISOString()}`);
+      if (c.ts - p.ts > maxGap && c.ts > start && p.ts < end) reasons.add(`${field}: gap of ${c.ts - p.ts} ms`);
+      adj.push({ ts: c.ts, a: adj[i - 1]!.a + Math.max(0, d) });
+    }
+    for (const p of pts) if (p.q !== 'good' && p.ts >= start && p.ts <= end) reasons.add(`${field}: suspect reading at ${new Date(p.ts).toISOString()}`);
+    const at = (t: number): number => {
+      for (let i = 1; i < adj.length; i++) {
+        const p = adj[i - 1]!;
+        const c = adj[i]!;
+        if (t >= p.ts && t <= c.ts) return c.ts === p.ts ? c.a : p.a + ((c.a - p.a) * (t - p.ts)) / (c.ts - p.ts);
+      }
+      return adj[0]!.a;
+    };
+    result[field] = Math.floor(at(end) + 1e-9) - Math.floor(at(start) + 1e-9);
+  }
+  if (!anyCounter) {
+    result.quality = 'missing';
+    result.reasons = ['no counter values'];
+    return result;
+  }
+  if (reasons.size > 0) {
+    result.quality = [...reasons].every((r) => r.includes('not bracketed')) ? 'missing' : 'suspect';
+    result.reasons = [...reasons];
+  }
+  return result;
+}
+
+/** Computes and upserts interval energy for every meter with readings (or the ones given). */
+export function upsertIntervalEnergy(ledger: Ledger, start: number, end: number, meterIds?: readonly string[], opts: IntervalEnergyOptions = {}): IntervalEnergy[] {
+  const ids = meterIds ?? (ledger.db.prepare('SELECT id FROM meters ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+  const stmt = ledger.db.prepare(
+    `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts)
+     VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs)
+     ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh,
+       quality = excluded.quality, first_reading_ts = excluded.first_reading_ts, last_reading_ts = excluded.last_reading_ts`,
+  );
+  return ledger.tx(() =>
+    ids.map((id) => {
+      const e = computeIntervalEnergy(ledger, id, start, end, opts);
+      stmt.run({ intervalStart: e.intervalStart, meterId: e.meterId, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, firstReadingTs: e.firstReadingTs, lastReadingTs: e.lastReadingTs });
+      return e;
+    }),
+  );
+}
