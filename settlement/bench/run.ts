@@ -1,0 +1,73 @@
+// npm run bench:settlement [-- --runs 5 --households 1000 --hardfork london]
+//
+// Settles one interval of N households end to end on a fresh anvil: statements
+// and credits from the ledger, then commitment and minting through the
+// Submitter until final (confirmations 1 on anvil). Gas from the receipts.
+// Prints the median of several runs. Not a test: figures depend on the machine.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createPublicClient, createWalletClient, http, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { openLedger } from '../../ledger/ledger.js';
+import { journalForInterval } from '../../ledger/journal.js';
+import { getSettlementCredits } from '../../ledger/statements.js';
+import { startAnvil } from '../chain/anvil.js';
+import { ANVIL_KEYS } from '../chain/accounts.js';
+import { deployEnergyCredits } from '../../contracts/deploy.js';
+import { Submitter } from '../submitter.js';
+import { settleInterval } from '../settle.js';
+import { seedInterval } from './scenario.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, households: { type: 'string', default: '1000' }, hardfork: { type: 'string' } } });
+const runs = Number(values.runs);
+const households = Number(values.households);
+const key = ANVIL_KEYS[0] as Hex;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const anvil = await startAnvil(values.hardfork ? { hardfork: values.hardfork } : {});
+const results: { seconds: number; settleMs: number; commitGas: number; perRecipient: number; recipients: number; chunks: number; mintGas: number }[] = [];
+try {
+  const transport = http(anvil.rpcUrl);
+  const publicClient = createPublicClient({ transport, cacheTime: 0 });
+  const wallet = createWalletClient({ transport, account: privateKeyToAccount(key) });
+  const { address } = await deployEnergyCredits({ wallet, publicClient, admin: wallet.account.address, settler: wallet.account.address, evm: values.hardfork === 'london' ? 'london' : 'default' });
+  for (let run = 0; run < runs; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'mgx-bench-'));
+    try {
+      const ledger = openLedger(join(dir, 'ledger.db'));
+      const start = Date.UTC(2027, 0, 15, 8, 0) + run * 900_000;
+      seedInterval(ledger, start, { households, seed: run + 1 });
+      const t0 = performance.now();
+      settleInterval(ledger, start, { market: { feedInTariff: '0.0800', retailTariff: '0.3000' }, microgrid: { currencyMinorUnits: 2 } });
+      const t1 = performance.now();
+      const sub = new Submitter({ ledger, rpcUrl: anvil.rpcUrl, chainId: 31337, privateKey: key, contract: address, pollMs: 5 });
+      await sub.drain(120_000);
+      const t2 = performance.now();
+      const rows = journalForInterval(ledger, start).filter((r) => r.state === 'final');
+      const gas = async (hash: Hex) => Number((await publicClient.getTransactionReceipt({ hash })).gasUsed);
+      const commit = rows.find((r) => r.action === 'commit')!;
+      const mints = rows.filter((r) => r.action === 'mint');
+      const mintGas = (await Promise.all(mints.map((r) => gas(r.txHash!)))).reduce((a, b) => a + b, 0);
+      const recipients = getSettlementCredits(ledger, start)!.credits.length;
+      results.push({ seconds: (t2 - t0) / 1000, settleMs: t1 - t0, commitGas: await gas(commit.txHash!), perRecipient: mintGas / recipients, recipients, chunks: mints.length, mintGas });
+      ledger.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const r = results.at(-1)!;
+    console.log(`run ${run + 1}: ${r.seconds.toFixed(3)} s (statements+credits ${r.settleMs.toFixed(0)} ms), commit ${r.commitGas} gas, ${r.recipients} recipients in ${r.chunks} chunks, ${r.perRecipient.toFixed(0)} gas/recipient`);
+  }
+} finally {
+  await anvil.stop();
+}
+console.log(`\nsettlement benchmark — ${households} households, ${runs} runs, anvil ${values.hardfork ?? 'default hardfork'}, medians:`);
+console.log(`  gas per credit recipient (all mint transactions incl. base cost / recipients): ${median(results.map((r) => r.perRecipient)).toFixed(0)}  (target ≤ 30000)`);
+console.log(`  gas per commitment:                                                      ${median(results.map((r) => r.commitGas))}  (target ≤ 100000)`);
+console.log(`  seconds per interval, settled and final:                                 ${median(results.map((r) => r.seconds)).toFixed(3)}  (target ≤ 10)`);
+console.log(`  of which statements + credits (ledger, no chain):                        ${(median(results.map((r) => r.settleMs)) / 1000).toFixed(3)}`);
+console.log(`  recipients per interval: ${median(results.map((r) => r.recipients))}, chunks: ${median(results.map((r) => r.chunks))}`);
