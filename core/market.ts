@@ -85,7 +85,7 @@ export interface ClearingResult {
   surplus: string;
   trades: Trade[];
   remainders: OrderRemainder[];
-  /** Uniform price (and McAfee when it clears at one price): seller and buyer price per zone. */
+  /** Uniform price: the seller and buyer price of each zone (docs/matching-engine.md). */
   zonePrices?: ZonePrice[];
   /** McAfee trade reduction: what buyers pay above sellers' receipts and fees, in currency (never negative). */
   operatorSurplus?: string;

@@ -59,12 +59,16 @@ export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult
     },
     clearingPrice: out.clearingPrice === null ? null : str(out.clearingPrice),
     matchedWh: out.matchedWh,
-    surplus: tickWhToMoney(surplusTickWh(packed, out.fill, out.flows, alloc.net.fee), cr.scale),
+    surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee), cr.scale),
     trades: out.trades,
     remainders: remainders(packed, out.perm, out.fill),
   };
   if (out.zonePrices) {
-    result.zonePrices = packed.zones.map((zone, z) => ({ zone, sellerPrice: str(out.zonePrices!.seller[z]!), buyerPrice: str(out.zonePrices!.buyer[z]!) }));
+    const zp = out.zonePrices;
+    result.zonePrices = alloc.zones.map((zone, z) => {
+      const v = alloc.collapsed ? 0 : z;
+      return { zone, sellerPrice: str(zp.seller[v]!), buyerPrice: str(zp.buyer[v]!) };
+    });
   }
   if (out.operatorSurplus !== undefined) result.operatorSurplus = tickWhToMoney(out.operatorSurplus, cr.scale);
   if (out.mcafee !== undefined) result.mcafee = out.mcafee;

@@ -62,6 +62,7 @@ export function solveFlow(lv: Levels, net: Network): Flow {
     remO[z] = headO[z]! < lv.groupEnd[OFFER * Z + z]! ? lv.volume[headO[z]!]! : 0;
     remB[z] = headB[z]! < lv.groupEnd[BID * Z + z]! ? lv.volume[headB[z]!]! : 0;
   }
+  if (Z === 1) return mergeOneZone(lv, fee[0]!, levelFill, direct, cross, exported);
   const S = 0;
   const sN = (z: number): number => 1 + z;
   const xN = (z: number): number => 1 + Z + z;
@@ -172,4 +173,23 @@ export function solveFlow(lv: Levels, net: Network): Flow {
     else if (uKind === 1 && vKind === 2) cross[uz * Z + vz]! += d;
     else cross[vz * Z + uz]! -= d;
   }
+}
+
+/** One zone: the shortest path is always S → S0 → B0 → T, so the flow is a plain merge of the two merit orders. */
+function mergeOneZone(lv: Levels, fee: number, levelFill: Float64Array, direct: Float64Array, cross: Float64Array, exported: Float64Array): Flow {
+  let o = lv.groupStart[OFFER]!;
+  const oEnd = lv.groupEnd[OFFER]!;
+  let b = lv.groupStart[BID]!;
+  const bEnd = lv.groupEnd[BID]!;
+  let matched = 0;
+  while (o < oEnd && b < bEnd && lv.ticks[o]! + fee <= lv.ticks[b]!) {
+    const d = Math.min(lv.volume[o]! - levelFill[o]!, lv.volume[b]! - levelFill[b]!);
+    levelFill[o]! += d;
+    levelFill[b]! += d;
+    matched += d;
+    if (levelFill[o] === lv.volume[o]) o++;
+    if (levelFill[b] === lv.volume[b]) b++;
+  }
+  direct[0] = matched;
+  return { levelFill, direct, cross, exported, matchedWh: matched };
 }

@@ -4,6 +4,7 @@ import { isId } from '../core/ids.js';
 import { firstDuplicate, isIdFast } from './ids.js';
 import { isDecimalString, type PriceTicks } from '../core/units.js';
 import type { CompiledRules } from './rules.js';
+import { parseTicks, tickFormat } from './ticks.js';
 
 /**
  * The book as columns (struct of arrays): one typed-array slot per order, so
@@ -95,6 +96,7 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   const zoneIdx = new Map<string, number>();
   const zoneNames: string[] = [];
   const ids: string[] = new Array(n);
+  const fmt = tickFormat(cr.scale);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const o = orders[i] as OrderInput;
@@ -112,7 +114,11 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
       o.partners === undefined && o.greenOnly === undefined;
     if (!ok) {
       // Slow path: first sight of a price or zone, optional fields, or a bad order.
-      t = checkOrder(o, { field: `orders[${i}]` }, interval, cr);
+      // A price string new to this book: the integer parser, checked against the range; else the full check.
+      const fast = typeof o?.price === 'string' ? parseTicks(o.price, fmt) : undefined;
+      if (fast !== undefined && fast >= cr.floor && fast <= cr.cap && isIdFast(o.id) && isIdFast(o.participant) && isIdFast(o.zone) && (o.side === 'bid' || o.side === 'offer') && o.interval === interval &&
+        Number.isSafeInteger(o.energyWh) && o.energyWh > 0 && Number.isSafeInteger(o.seq) && o.seq >= 0 && o.partners === undefined && o.greenOnly === undefined) t = fast;
+      else t = checkOrder(o, { field: `orders[${i}]` }, interval, cr);
       priceCache.set(o.price, t);
       z = zoneIdx.get(o.zone);
       if (z === undefined) {

@@ -51,16 +51,25 @@ export function zonePrices(lv: Levels, flow: Flow, net: Network, floor: number, 
       le(O, node, cap);
       le(node, O, -floor);
     }
-    // Offers of zone z (ascending): filled ones ≤ σ, unfilled ones ≥ σ.
+    // Offers of zone z: every filled one ≤ σ ≤ every unfilled one. Only the
+    // tightest of each counts: the dearest filled and the cheapest unfilled.
+    let filledO = -Infinity;
+    let unfilledO = Infinity;
     for (let l = lv.groupStart[Z + z]!; l < lv.groupEnd[Z + z]!; l++) {
-      if (flow.levelFill[l]! > 0) le(sg(z), O, -lv.ticks[l]!);
-      if (flow.levelFill[l]! < lv.volume[l]!) le(O, sg(z), lv.ticks[l]!);
+      if (flow.levelFill[l]! > 0) filledO = Math.max(filledO, lv.ticks[l]!);
+      if (flow.levelFill[l]! < lv.volume[l]!) unfilledO = Math.min(unfilledO, lv.ticks[l]!);
     }
-    // Bids of zone z (descending): filled ones ≥ β, unfilled ones ≤ β.
+    if (filledO !== -Infinity) le(sg(z), O, -filledO);
+    if (unfilledO !== Infinity) le(O, sg(z), unfilledO);
+    // Bids of zone z: every filled one ≥ β ≥ every unfilled one.
+    let filledB = Infinity;
+    let unfilledB = -Infinity;
     for (let l = lv.groupStart[z]!; l < lv.groupEnd[z]!; l++) {
-      if (flow.levelFill[l]! > 0) le(O, be(z), lv.ticks[l]!);
-      if (flow.levelFill[l]! < lv.volume[l]!) le(be(z), O, -lv.ticks[l]!);
+      if (flow.levelFill[l]! > 0) filledB = Math.min(filledB, lv.ticks[l]!);
+      if (flow.levelFill[l]! < lv.volume[l]!) unfilledB = Math.max(unfilledB, lv.ticks[l]!);
     }
+    if (filledB !== Infinity) le(O, be(z), filledB);
+    if (unfilledB !== -Infinity) le(be(z), O, -unfilledB);
     const fzz = net.fee[z * Z + z]!;
     le(sg(z), be(z), fzz);
     if (flow.direct[z]! > 0) le(be(z), sg(z), -fzz);

@@ -2,6 +2,7 @@ import type { OrderRemainder, Trade } from '../core/market.js';
 import { MicrogridError } from '../core/errors.js';
 import { Dec, type PriceScale, type PriceString } from '../core/units.js';
 import { BID, type PackedOrders } from './orders.js';
+import { formatTicks, tickFormat } from './ticks.js';
 import type { Levels } from './sort.js';
 
 /**
@@ -91,9 +92,10 @@ export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Arra
 /** A memo of tick → decimal string: a book has few distinct prices. */
 export function priceStrings(scale: PriceScale): (ticks: number) => PriceString {
   const memo = new Map<number, PriceString>();
+  const fmt = tickFormat(scale);
   return (t) => {
     let s = memo.get(t);
-    if (s === undefined) memo.set(t, (s = scale.toString(t)));
+    if (s === undefined) memo.set(t, (s = formatTicks(t, fmt) || scale.toString(t)));
     return s;
   };
 }
