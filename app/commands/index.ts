@@ -1,6 +1,10 @@
 import type { Command } from './command.js';
 import { startCommand } from './start.js';
 import { clearCommand } from './clear.js';
+import { scanCommand } from './scan.js';
+import { readCommand } from './read.js';
+import { simulateCommand } from './simulate.js';
+import { bridgeCommand } from './bridge.js';
 
 /** Every `mgx` sub-command, in the order `mgx --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, clearCommand];
+export const COMMANDS: readonly Command[] = [startCommand, clearCommand, scanCommand, readCommand, simulateCommand, bridgeCommand];

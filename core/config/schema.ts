@@ -118,6 +118,14 @@ const Bridge = Obj(
     requestGapMs: Type.Integer({ minimum: 0, default: 25 }),
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
     devices: Type.Array(Device, { default: [] }),
+    recordEveryMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'one reading per meter per this period (and every suspect one) is signed and stored; every reading goes to the live view and InfluxDB' }),
+    offlineAfterCycles: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'a device that gives no reading this many cycles in a row is offline' }),
+    push: Type.Optional(
+      Obj({
+        url: Type.String({ pattern: '^https?://', expected: 'the engine\'s base URL, e.g. http://engine.local:8080' }),
+        spoolMaxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+      }, { description: 'mgx bridge: where to push signed readings' }),
+    ),
   },
   { default: {} },
 );
@@ -158,6 +166,8 @@ const Influx = Obj({
   bucket: Type.String({ minLength: 1 }),
   token: Type.Optional(SecretRef),
   spoolMaxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+  batchSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 5000 }),
+  flushIntervalMs: Type.Integer({ minimum: 100, default: 1000 }),
 });
 
 const Token = Obj({

@@ -1,0 +1,80 @@
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../core/config/schema.js';
+import { MicrogridError } from '../core/errors.js';
+import type { BridgeDevice, StartBridgeOptions } from './bridge.js';
+import { startSimulatedHousehold, type SimulatedHousehold } from './simulators/household.js';
+
+/**
+ * Turns `bridge.devices` and the participants' meters of microgrid.yaml into
+ * the bridge's devices: a meter `{ id, role, device }` names the device that
+ * measures it; role `grid` takes the device's meter model, `pv` its inverter
+ * model. `kind: simulated` devices are SunSpec devices served by a simulator.
+ */
+export function devicesFromConfig(config: Config): BridgeDevice[] {
+  const meters = config.participants.flatMap((p) => p.meters);
+  return config.bridge.devices.map((d, i) => {
+    const mine = meters.filter((m) => m.device === d.id);
+    const grid = mine.find((m) => m.role === 'grid');
+    const pv = mine.find((m) => m.role === 'pv');
+    const transport =
+      d.transport.type === 'tcp'
+        ? { type: 'tcp' as const, host: d.transport.host, port: d.transport.port }
+        : { type: 'rtu' as const, path: d.transport.path, baudRate: d.transport.baudRate, parity: d.transport.parity };
+    const rated = d.ratedPowerW ?? grid?.ratedPowerW ?? pv?.ratedPowerW;
+    const base = { id: d.id, transport, unitId: d.unitId, ...(rated ? { ratedPowerW: rated } : {}) };
+    if (d.kind === 'profile') {
+      if (!d.profile) throw new MicrogridError('CONFIG_INVALID', 'a profile device needs a profile', { field: `bridge.devices[${i}].profile`, value: d.profile, expected: 'sdm630, sdm120, em24 or the path of a profile file' });
+      if (pv) throw new MicrogridError('CONFIG_INVALID', 'a profile meter measures one meter', { field: `participants.meters.${pv.id}.role`, value: 'pv', expected: 'grid (profile meters have no inverter model), or a separate device' });
+      return { ...base, kind: 'profile' as const, profile: d.profile, ...(grid ? { meterId: grid.id } : {}) };
+    }
+    const m: { grid?: string; pv?: string } = {};
+    if (grid) m.grid = grid.id;
+    if (pv) m.pv = pv.id;
+    return { ...base, kind: 'sunspec' as const, ...(grid || pv ? { meters: m } : {}) };
+  });
+}
+
+/** The bridge's tunables from `bridge:` in microgrid.yaml. */
+export function bridgeOptionsFromConfig(config: Config): Pick<StartBridgeOptions, 'pollIntervalMs' | 'recordEveryMs' | 'offlineAfterCycles' | 'transport'> {
+  const b = config.bridge;
+  return {
+    pollIntervalMs: b.pollIntervalMs,
+    recordEveryMs: b.recordEveryMs,
+    offlineAfterCycles: b.offlineAfterCycles,
+    transport: { timeoutMs: b.requestTimeoutMs, retries: b.retries, gapMs: b.requestGapMs },
+  };
+}
+
+export interface DemoDevices {
+  devices: BridgeDevice[];
+  households: SimulatedHousehold[];
+  close(): Promise<void>;
+}
+
+/**
+ * For the demo (`demo.enabled` and no `bridge.devices`): one simulated
+ * household per participant on loopback, its grid meter and (when the
+ * participant has a pv meter) inverter read over Modbus TCP like real ones.
+ * The TCP request gap is 0: each simulator is its own host.
+ */
+export async function startDemoDevices(config: Config, clock: Clock, host = '127.0.0.1'): Promise<DemoDevices> {
+  const households: SimulatedHousehold[] = [];
+  const devices: BridgeDevice[] = [];
+  try {
+    for (const [i, p] of config.participants.entries()) {
+      const grid = p.meters.find((m) => m.role === 'grid');
+      const pv = p.meters.find((m) => m.role === 'pv');
+      if (!grid && !pv) continue;
+      const h = await startSimulatedHousehold({ clock, index: i, host, ...(pv ? {} : { peakPvW: 0 }) });
+      households.push(h);
+      const meters: { grid?: string; pv?: string } = {};
+      if (grid) meters.grid = grid.id;
+      if (pv) meters.pv = pv.id;
+      devices.push({ id: `sim-${p.id}`, kind: 'sunspec', transport: { type: 'tcp', host: h.host, port: h.port }, unitId: h.unitId, meters, ratedPowerW: 20_000 });
+    }
+  } catch (err) {
+    await Promise.all(households.map((h) => h.close()));
+    throw err;
+  }
+  return { devices, households, close: async () => void (await Promise.all(households.map((h) => h.close()))) };
+}
