@@ -1,0 +1,78 @@
+import type { LiveState } from '../../live/model.js';
+import { get } from '../api.js';
+import { h, replace, table, time, $ } from '../dom.js';
+import { balanceStrip, csvButton, alarmList } from '../widgets.js';
+import type { View } from './operator.js';
+
+interface AuditRow {
+  start: string;
+  state: string;
+  meteredExportWh: number;
+  matchedWh: number;
+  tradesWh: number;
+  creditsWh: number;
+  commitTx: string | null;
+  commitState: string | null;
+  verification: 'verified' | 'mismatch' | 'pending';
+  checks: { name: string; ok: boolean | null; detail: string }[];
+}
+
+interface AuditDetail {
+  summary: AuditRow;
+  trades: { kind: string; seq: number; buyer: string; seller: string; energyWh: number; price: string }[];
+  energy: { meterId: string; participant: string; role: string; importWh: number; exportWh: number; quality: string }[];
+  readings: { meterId: string; ts: string; powerW: number | null; importWh: number | null; exportWh: number | null; quality: string; signature: string | null }[];
+  readingsTruncated: boolean;
+}
+
+const range = () => `from=${new Date(Date.now() - 366 * 86_400_000).toISOString()}`;
+
+/** The auditor's page: every interval with its totals, commitment and verification, and a drill-down. */
+export function auditorView(): View {
+  const root = h('main#auditor', {}, h('section', {}, h('div#alarms')), h('section', {}, h('div#balance.strip')), h('section.card', {}, h('h2', {}, 'Intervals: commitments and verification'), h('div#audit')), h('section.card', {}, h('div#audit-detail')));
+  const drill = async (start: string): Promise<void> => {
+    const d = await get<AuditDetail>(`/api/audit/intervals/${start}`);
+    replace(
+      $('#audit-detail', root),
+      h('h3', {}, `Interval ${time(start)} · ${d.summary.verification}`),
+      h('ul.checks', {}, ...d.summary.checks.map((c) => h(`li.${c.ok === null ? 'pending' : c.ok ? 'ok' : 'bad'}`, {}, `${c.ok === null ? '…' : c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`))),
+      h('h4', {}, 'Trades'),
+      table(d.trades, [['seq', (t) => t.seq], ['kind', (t) => t.kind], ['seller', (t) => t.seller], ['buyer', (t) => t.buyer], ['Wh', (t) => t.energyWh], ['price', (t) => t.price]], 'No trades.'),
+      h('h4', {}, 'Metered energy'),
+      table(d.energy, [['meter', (e) => e.meterId], ['participant', (e) => e.participant], ['role', (e) => e.role], ['import Wh', (e) => e.importWh], ['export Wh', (e) => e.exportWh], ['quality', (e) => e.quality]], 'No interval energy yet.'),
+      h('h4', {}, `Readings${d.readingsTruncated ? ' (first 5,000)' : ''}`),
+      table(d.readings.slice(0, 200), [['meter', (r) => r.meterId], ['time', (r) => time(r.ts)], ['W', (r) => r.powerW ?? '—'], ['import Wh', (r) => r.importWh ?? '—'], ['export Wh', (r) => r.exportWh ?? '—'], ['quality', (r) => r.quality], ['signed', (r) => (r.signature ? 'yes' : 'no')]], 'No readings stored for this interval.'),
+    );
+  };
+  const load = async (): Promise<void> => {
+    const rows = await get<AuditRow[]>(`/api/audit/intervals?${range()}`);
+    replace(
+      $('#audit', root),
+      h('div.controls', {}, csvButton(() => `/api/audit/intervals?${range()}`, 'audit-intervals')),
+      table(
+        rows,
+        [
+          ['interval', (r) => time(r.start)],
+          ['state', (r) => r.state],
+          ['metered export', (r) => `${r.meteredExportWh} Wh`],
+          ['matched', (r) => `${r.matchedWh} Wh`],
+          ['credits', (r) => `${r.creditsWh} Wh`],
+          ['commitment', (r) => (r.commitTx ? h('code', {}, `${r.commitTx.slice(0, 12)}…`) : '—')],
+          ['verification', (r) => h(`span.verify.${r.verification}`, {}, r.verification)],
+        ],
+        'No intervals yet.',
+        (r) => void drill(r.start),
+      ),
+    );
+  };
+  const failed = (e: Error) => replace($('#audit', root), h('p.error', {}, e.message));
+  void load().catch(failed);
+  return {
+    root,
+    update(state: LiveState, frame) {
+      balanceStrip($('#balance', root), state);
+      alarmList($('#alarms', root), state);
+      if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-cleared' || e.type === 'settlement-state' || e.type === 'interval-state')) void load().catch(failed);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { LiveState, StreamFrame } from '../../live/model.js';
+import { h, $ } from '../dom.js';
+import { renderFlow } from '../flow.js';
+import { LiveChart } from '../charts.js';
+import { alarmList, balanceStrip, deviceTiles, historyPanel } from '../widgets.js';
+import { curves, intervalHistory } from './intervals.js';
+
+export interface View {
+  root: HTMLElement;
+  update(state: LiveState, frame: StreamFrame): void;
+}
+
+/** The operator's page (and, without its device tiles, the public one). */
+export function operatorView(opts: { public: boolean }): View {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.id = 'flow';
+  const root = h(
+    'main#operator',
+    {},
+    opts.public ? null : h('section', {}, h('h2', {}, 'Alarms'), h('div#alarms')),
+    h('section', {}, h('div#balance.strip')),
+    h('section.row', {}, h('div.card', {}, h('h2', {}, 'Power flow'), svg), h('div.card', {}, h('h2', {}, 'Live: generation, consumption, grid'), h('div#live-chart.chart'))),
+    h('section.card', {}, h('h2', {}, 'Energy history'), h('div#history')),
+    h('section.row', {}, h('div.card', {}, h('h2', {}, 'Current interval: supply and demand'), h('div#curves')), h('div.card', {}, h('h2', {}, 'Intervals'), h('div#intervals'))),
+    h('section.card', {}, h('div#interval-detail')),
+    opts.public ? null : h('section.card', {}, h('h2', {}, 'Devices'), h('div#devices.tiles')),
+  );
+  let chart: LiveChart | null = null;
+  let reloadIntervals: (() => Promise<void>) | null = null;
+  let reloadHistory: (() => Promise<void>) | null = null;
+  let lastInterval: string | null = null;
+  return {
+    root,
+    update(state, frame) {
+      chart ??= new LiveChart($('#live-chart', root));
+      reloadIntervals ??= intervalHistory($('#intervals', root), $('#interval-detail', root));
+      reloadHistory ??= historyPanel($('#history', root));
+      balanceStrip($('#balance', root), state);
+      renderFlow(svg, state);
+      chart.push(frame.t, state.balance);
+      if (!opts.public) {
+        alarmList($('#alarms', root), state);
+        deviceTiles($('#devices', root), state);
+      }
+      const lifecycle = frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-cleared' || e.type === 'interval-state' || e.type === 'settlement-state');
+      if (lifecycle) void reloadIntervals();
+      if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-state' && e.state === 'metered')) void reloadHistory();
+      if (state.currentInterval !== lastInterval || lifecycle) {
+        lastInterval = state.currentInterval;
+        void curves($('#curves', root), state.currentInterval);
+      }
+    },
+  };
+}
