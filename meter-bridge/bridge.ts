@@ -9,7 +9,7 @@ import { CounterGuard, type CounterGuardOptions } from './readings/validate.js';
 import { signReading } from './readings/sign.js';
 import { SunSpecReader } from './sunspec/device.js';
 import { BusPool } from './transport/bus-pool.js';
-import type { BusOptions, BusSpec } from './transport/types.js';
+import type { BusOptions, BusSpec, BusStats } from './transport/types.js';
 
 export interface BridgeDevice {
   id: string;
@@ -81,6 +81,8 @@ export interface Bridge {
   pollOnce(): Promise<CycleStats>;
   readonly gateway: string | null;
   readonly readers: readonly DeviceReader[];
+  /** Modbus counters summed over every bus (requests on the wire, timeouts, retries, reconnects). */
+  busStats(): BusStats;
   /** Called after every scheduled cycle (benchmark, logs). */
   onCycle: ((c: CycleStats) => void) | null;
 }
@@ -211,6 +213,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     gateway: opts.signer?.address ?? null,
     readers: runtimes.map((r) => r.reader),
     health: () => runtimes.map((r) => r.health.snapshot),
+    busStats: () => pool.stats(),
     pollOnce: () => cycle(Date.now()),
     async stop() {
       stopped = true;

@@ -1,5 +1,5 @@
 import { ModbusClientBus } from './modbus-bus.js';
-import { busKey, defaultBusOptions, type BusOptions, type BusSpec, type ModbusBus } from './types.js';
+import { busKey, defaultBusOptions, type BusOptions, type BusSpec, type BusStats, type ModbusBus } from './types.js';
 
 /**
  * One bus per physical connection: devices that share an RS485 port or a TCP
@@ -20,6 +20,13 @@ export class BusPool {
     let bus = this.#buses.get(key);
     if (!bus) this.#buses.set(key, (bus = this.#factory(spec, defaultBusOptions(spec, this.#options))));
     return bus;
+  }
+
+  /** Counters summed over every bus. */
+  stats(): BusStats {
+    const t: BusStats = { requests: 0, errors: 0, timeouts: 0, retries: 0, reconnects: 0 };
+    for (const b of this.#buses.values()) for (const k of Object.keys(t) as (keyof BusStats)[]) t[k] += b.stats[k];
+    return t;
   }
 
   get size(): number {
