@@ -5,6 +5,7 @@ import { scanCommand } from './scan.js';
 import { readCommand } from './read.js';
 import { simulateCommand } from './simulate.js';
 import { bridgeCommand } from './bridge.js';
+import { statementsCommand } from './statements.js';
 
 /** Every `mgx` sub-command, in the order `mgx --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, clearCommand, scanCommand, readCommand, simulateCommand, bridgeCommand];
+export const COMMANDS: readonly Command[] = [startCommand, clearCommand, scanCommand, readCommand, simulateCommand, bridgeCommand, statementsCommand];
