@@ -1,0 +1,62 @@
+// The benchmark's server process: the real dashboard app on loopback, fed 1 Hz
+// readings for every meter of the demo microgrid. Driven by run.ts over IPC.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoConfig } from '../../core/config/demo.js';
+import { ScaledClock } from '../../core/clock.js';
+import { EventBus } from '../../core/events.js';
+import { openLedger } from '../../ledger/ledger.js';
+import { listMeters, upsertParticipant } from '../../ledger/participants.js';
+import { buildDashboard } from '../app.js';
+
+const households = Number(process.argv[2] ?? 12);
+const dir = mkdtempSync(join(tmpdir(), 'mgx-bench-'));
+const config = demoConfig(households);
+config.auth.tokens = [{ token: { env: 'BENCH_TOKEN' }, role: 'operator' }];
+// No heartbeat drops during the run unless a client really is dead; generous buffer like production defaults.
+const ledger = openLedger(join(dir, 'ledger.sqlite'));
+const clock = new ScaledClock(1);
+for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
+const bus = new EventBus();
+const app = buildDashboard({ ledger, config, clock, bus, version: 'bench', env: { BENCH_TOKEN: 'bench-operator-token-0000' }, buildBundle: false });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const meters = listMeters(ledger);
+
+let timer: NodeJS.Timeout | undefined;
+let cpu0 = process.cpuUsage();
+let wall0 = performance.now();
+let rounds = 0;
+
+function round(): void {
+  rounds++;
+  const ts = new Date().toISOString();
+  // One poll round of the bridge: every meter in the same tick, so one frame per second per client.
+  for (const [i, m] of meters.entries()) {
+    const power = m.role === 'pv' ? 1500 + ((rounds * 37 + i * 101) % 900) : 400 - ((rounds * 53 + i * 71) % 1500);
+    bus.emit({ type: 'reading', meterId: m.id, ts, powerW: power, importWh: 100_000 + rounds, exportWh: 50_000 + rounds, voltageV: 230.4, frequencyHz: 50.01, quality: 'good' });
+  }
+}
+
+process.on('message', (msg: { cmd: string }) => {
+  if (msg.cmd === 'start') {
+    cpu0 = process.cpuUsage();
+    wall0 = performance.now();
+    rounds = 0;
+    timer = setInterval(round, 1000);
+    round();
+  } else if (msg.cmd === 'stop') {
+    if (timer) clearInterval(timer);
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - wall0;
+    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: app.mgx.streamStats?.() ?? null, meters: meters.length });
+  } else if (msg.cmd === 'exit') {
+    void app.close().then(() => {
+      ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  }
+});
+
+process.send!({ type: 'listening', port: (app.server.address() as { port: number }).port, meters: meters.length });
