@@ -45,5 +45,6 @@ export function roundOrNull(v: number | bigint | null, digits = 0): number | nul
   const n = typeof v === 'bigint' ? Number(v) : v;
   if (!Number.isFinite(n)) return null;
   const f = 10 ** digits;
-  return Math.round(n * f) / f;
+  // Half away from zero, so -1234.5 W export rounds like +1234.5 W import (Math.round would give -1234).
+  return (Math.sign(n) * Math.round(Math.abs(n) * f)) / f || 0;
 }

@@ -23,7 +23,12 @@ export class SunSpecImage {
     const regs: number[] = [0x5375, 0x6e53];
     for (const m of models) {
       const def = sunSpecModel(m.id);
-      if (!def) throw new RangeError(`no SunSpec definition for model ${m.id}`);
+      if (!def) {
+        // A model the bridge does not know (vendor-specific): served as opaque registers.
+        if (m.length === undefined) throw new RangeError(`no SunSpec definition for model ${m.id}; give its length to serve it opaque`);
+        regs.push(m.id, m.length, ...new Array<number>(m.length).fill(0x1234));
+        continue;
+      }
       const length = m.length ?? def.length;
       const address = base + regs.length;
       this.#addr.set(m.id, { address, def, length });
