@@ -3,6 +3,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Config } from '../core/config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
+import type { Metrics } from '../core/metrics.js';
 
 /** What the HTTP app needs from the running system; app/start.ts provides it. */
 export interface DashboardDeps {
@@ -11,6 +12,8 @@ export interface DashboardDeps {
   clock: Clock;
   version: string;
   bus?: EventBus;
+  /** Served at /metrics in the Prometheus text format. */
+  metrics?: Metrics;
   logger?: FastifyBaseLogger;
   /** Where auth.tokens' `{ env: NAME }` secrets are read from (default process.env). */
   env?: NodeJS.ProcessEnv;

@@ -10,6 +10,7 @@ import { ledgerListRoutes } from './ledger-lists.js';
 import { energyRoutes } from './energy.js';
 import { auditRoutes } from './audit.js';
 import { readingRoutes } from './readings.js';
+import { metricsRoutes } from './metrics.js';
 
 /**
  * Every route plugin of the HTTP app, one per file in this folder. Each area
@@ -26,4 +27,5 @@ export const ROUTES: readonly ((app: FastifyInstance, deps: DashboardDeps) => Pr
   energyRoutes,
   auditRoutes,
   readingRoutes,
+  metricsRoutes,
 ];
