@@ -75,3 +75,36 @@ it('uses a configured RPC with a key from the environment, and refuses a missing
     await external.stop();
   }
 });
+
+it('end to end through the public API on the embedded London chain: settle, submit, credits on chain, retire', async () => {
+  const { connectChain: connect, settleInterval, Submitter } = await import('../../settlement/index.js');
+  const { openLedger } = await import('../../ledger/ledger.js');
+  const { seedInterval } = await import('../../settlement/bench/scenario.js');
+  const { clientsFor, abi } = await import('../contracts/chain.js');
+  const { assertMintedExactlyOnce, CONFIG, T0 } = await import('./fixture.js');
+  const dataDir = tempDir();
+  const conn = await connect({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
+  const ledger = openLedger(`${dataDir}/ledger.sqlite`);
+  try {
+    seedInterval(ledger, T0, { households: 12, seed: 5 });
+    // one buying household holds its own key: anvil account 1
+    const clients = clientsFor(conn.rpcUrl);
+    const holder = clients.wallet(1).account.address;
+    const { getClearing } = await import('../../ledger/clearing.js');
+    const buyer = getClearing(ledger, T0, 'metered')!.trades[0]!.buyer;
+    ledger.db.prepare('UPDATE participants SET account = ? WHERE id = ?').run(holder, buyer);
+    const { credits } = settleInterval(ledger, T0, CONFIG);
+    const submitter = new Submitter({ ledger, rpcUrl: conn.rpcUrl, chainId: conn.chainId, privateKey: conn.privateKey, contract: conn.contract, confirmations: conn.confirmations, pollMs: 20 });
+    await submitter.drain(30_000);
+    await assertMintedExactlyOnce(clients, conn.contract, ledger, [T0]);
+    const mine = credits.find((c) => c.account === holder);
+    assert.ok(mine && mine.wh > 0, 'the household with an account got credits');
+    const id = BigInt(T0 / 1000);
+    const hash = await clients.wallet(1).writeContract({ address: conn.contract, abi, functionName: 'retire', args: [id, BigInt(mine.wh), `0x${'ab'.repeat(32)}`] });
+    assert.equal((await clients.public.waitForTransactionReceipt({ hash })).status, 'success');
+    assert.equal(await clients.public.readContract({ address: conn.contract, abi, functionName: 'retired', args: [id, holder] }), BigInt(mine.wh));
+  } finally {
+    ledger.close();
+    await conn.stop();
+  }
+});

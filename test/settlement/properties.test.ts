@@ -16,7 +16,10 @@ const intervalArb = fc
   .record({
     energy: fc.array(fc.record({ importWh: fc.integer({ min: 0, max: 20_000 }), exportWh: fc.integer({ min: 0, max: 20_000 }) }), { minLength: IDS.length, maxLength: IDS.length }),
     metered: fc.array(fc.record({ buyer: fc.constantFrom(...IDS), seller: fc.constantFrom(...IDS), share: fc.double({ min: 0, max: 1, noNaN: true }), price, fee: price }), { maxLength: 12 }),
-    forward: fc.array(fc.record({ buyer: fc.constantFrom(...IDS), seller: fc.constantFrom(...IDS), wh: fc.integer({ min: 1, max: 15_000 }), price, fee: price }), { maxLength: 12 }),
+    forward: fc.array(
+      fc.record({ buyer: fc.constantFrom(...IDS), seller: fc.constantFrom(...IDS), wh: fc.integer({ min: 1, max: 15_000 }), price, fee: price, margin: fc.option(price, { nil: undefined }) }),
+      { maxLength: 12 },
+    ),
     hasMeter: fc.array(fc.boolean(), { minLength: IDS.length, maxLength: IDS.length }),
   })
   .map(({ energy, metered, forward, hasMeter }) => {
@@ -33,7 +36,11 @@ const intervalArb = fc
       trades.push({ kind: 'metered', seq: trades.length, buyOrder: `b${trades.length}`, sellOrder: `s${trades.length}`, buyer: m.buyer, seller: m.seller, energyWh: wh, price: m.price, fee: m.fee });
     }
     forward.forEach((f, seq) => {
-      if (f.buyer !== f.seller) trades.push({ kind: 'forward', seq, buyOrder: `fb${seq}`, sellOrder: `fs${seq}`, buyer: f.buyer, seller: f.seller, energyWh: f.wh, price: f.price, fee: f.fee });
+      if (f.buyer === f.seller) return;
+      const t: IntervalTrade = { kind: 'forward', seq, buyOrder: `fb${seq}`, sellOrder: `fs${seq}`, buyer: f.buyer, seller: f.seller, energyWh: f.wh, price: f.price, fee: f.fee };
+      // McAfee: the buyer pays buyerPrice ≥ price + fee, the difference to the operator
+      if (f.margin !== undefined) t.buyerPrice = new Dec(f.price).plus(f.fee).plus(f.margin).toFixed(4);
+      trades.push(t);
     });
     return { energy: e, trades };
   });
@@ -92,6 +99,10 @@ it('statements: every interval balances to the cent, each amount within a cent o
       for (const s of st) {
         const exactPaid = delivered.filter((t) => t.buyer === s.participant).reduce((a, t) => a.plus(new Dec(t.deliveredWh).mul(t.price).div(1000)), new Dec(0));
         assert.ok(new Dec(s.paid).minus(exactPaid).abs().lt(unit), `${s.participant} paid ${s.paid} vs ${exactPaid}`);
+        const exactFees = delivered
+          .filter((t) => t.buyer === s.participant)
+          .reduce((a, t) => a.plus(new Dec(t.deliveredWh).mul(t.buyerPrice === undefined ? t.fee : new Dec(t.buyerPrice).minus(t.price)).div(1000)), new Dec(0));
+        assert.ok(new Dec(s.fees).minus(exactFees).abs().lt(unit), `${s.participant} fees ${s.fees} vs ${exactFees}`);
         const e = energy.get(s.participant) ?? { importWh: 0, exportWh: 0 };
         assert.equal(s.soldWh + s.gridExportWh - s.boughtWh - s.gridImportWh, e.exportWh - e.importWh, 'energy balance');
         assert.equal(new Dec(s.paid).decimalPlaces() <= minorUnits, true);
