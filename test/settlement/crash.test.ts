@@ -62,4 +62,47 @@ describe('settlement survives SIGKILL at every journal state', () => {
       l.close();
     });
   }
+
+  it('killed right after a stuck transaction was "replaced" (fees raised, same nonce), restarted: minted exactly once', async () => {
+    const { ledger, path, starts } = settledLedger(tempDir(), 1, 20, 170);
+    ledger.close();
+    const args = [path, rpcUrl, address, SETTLER_KEY];
+    await clients.test.setAutomine(false);
+    let crashed;
+    try {
+      crashed = await runChild(args, { CRASH_AT: 'replaced', STUCK_AFTER_MS: '300' });
+    } finally {
+      await clients.test.setAutomine(true);
+    }
+    assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+    assert.match(crashed.out, /CRASH commit:0:replaced/);
+    const again = await runChild(args, {});
+    assert.equal(again.code, 0, again.out);
+    const l = openLedger(path);
+    await assertMintedExactlyOnce(clients, address, l, starts);
+    assert.ok(journalForInterval(l, starts[0]!).some((r) => r.state === 'replaced'));
+    l.close();
+  });
+
+  it('a signed transaction whose nonce another transaction took ends "reverted" (killed there), is planned again and minted exactly once', async () => {
+    const { ledger, path, starts } = settledLedger(tempDir(), 1, 20, 180);
+    ledger.close();
+    const args = [path, rpcUrl, address, SETTLER_KEY];
+    const first = await runChild(args, { CRASH_AT: 'signed', CRASH_NTH: '1' });
+    assert.match(first.out, /CRASH commit:0:signed/);
+    // the same key spends that nonce elsewhere while the settlement process is down
+    const wallet = clients.wallet(0);
+    const hash = await wallet.sendTransaction({ to: wallet.account.address, value: 0n });
+    await clients.public.waitForTransactionReceipt({ hash });
+    const second = await runChild(args, { CRASH_AT: 'reverted', CRASH_NTH: '1' });
+    assert.equal(second.signal, 'SIGKILL', second.out);
+    assert.match(second.out, /CRASH commit:0:reverted/);
+    const third = await runChild(args, {});
+    assert.equal(third.code, 0, third.out);
+    const l = openLedger(path);
+    await assertMintedExactlyOnce(clients, address, l, starts);
+    const commits = journalForInterval(l, starts[0]!).filter((r) => r.action === 'commit');
+    assert.deepEqual(commits.map((r) => r.state), ['reverted', 'final']);
+    l.close();
+  });
 });

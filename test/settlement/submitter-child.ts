@@ -23,6 +23,7 @@ const sub = new Submitter({
   contract: contract as Address,
   pollMs: 20,
   gasFraction: 0.01,
+  ...(process.env.STUCK_AFTER_MS ? { stuckAfterMs: Number(process.env.STUCK_AFTER_MS) } : {}),
   onJournal: (row) => {
     if (row.state === crashAt && --nth === 0) crash(`${row.action}:${row.chunk}:${row.state}`);
   },
