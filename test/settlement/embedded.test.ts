@@ -38,6 +38,24 @@ it('starts anvil on a free loopback port, deploys once, remembers the address, a
   }
 });
 
+it('after the app was killed, the next start stops the anvil it left behind and keeps the contract', async () => {
+  const dataDir = tempDir();
+  const first = await startEmbeddedChain({ dataDir });
+  const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+  // no stop(): as if the process had been killed with its anvil still running
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  assert.ok(alive(first.pid));
+  const second = await startEmbeddedChain({ dataDir });
+  try {
+    assert.ok(!alive(first.pid), 'the leftover anvil was stopped');
+    const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was written on SIGTERM and loaded');
+  } finally {
+    await second.stop();
+    await first.stop(); // reaps the child handle; the process is already gone
+  }
+});
+
 it('with hardfork london, deploys the london build on a London EVM', async () => {
   const dataDir = tempDir();
   const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
