@@ -249,3 +249,29 @@ export function bookOrders(ledger: Ledger, start: number, source: 'forward' | 'm
     .prepare(`SELECT side, price, energy_wh AS energyWh FROM orders WHERE interval_start = ? AND source = ? AND status IN ('open', 'closed')`)
     .all(start, source) as BookOrderRow[];
 }
+
+export interface SettlementCreditsRow {
+  intervalStart: number;
+  exportWh: number;
+  matchedWh: number;
+  tradesRoot: string;
+  readingsRoot: string;
+  credits: { account: string; wh: number; participants: string[] }[];
+  status: string;
+}
+
+/** The credits settlement computed per interval (table of migration 0003_settlement_credits). */
+export function listSettlementCredits(ledger: Ledger, r: { start?: number; from?: number; to?: number; limit?: number }): SettlementCreditsRow[] {
+  const w = whereOf([
+    ['interval_start = ?', r.start],
+    ['interval_start >= ?', r.from],
+    ['interval_start < ?', r.to],
+  ]);
+  const rows = ledger.db
+    .prepare(
+      `SELECT interval_start AS intervalStart, export_wh AS exportWh, matched_wh AS matchedWh, trades_root AS tradesRoot, readings_root AS readingsRoot, credits, status
+       FROM settlement_credits ${w.sql} ORDER BY interval_start DESC LIMIT ?`,
+    )
+    .all(...w.args, r.limit ?? 10000) as (Omit<SettlementCreditsRow, 'credits'> & { credits: string })[];
+  return rows.map((x) => ({ ...x, credits: JSON.parse(x.credits) as SettlementCreditsRow['credits'] }));
+}

@@ -39,7 +39,8 @@ export class LiveHub {
   #queue: MicrogridEvent[] = [];
   #queueT = 0;
   #flushScheduled = false;
-  readonly #lastSent = new Map<string, number>();
+  /** Per meter, the earliest time (real ms) its next reading may go out. */
+  readonly #nextSlot = new Map<string, number>();
   readonly #pending = new Map<string, ReadingEvent>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #unsubscribe: (() => void) | undefined;
@@ -115,8 +116,12 @@ export class LiveHub {
   #onEvent(e: MicrogridEvent): void {
     if (e.type === 'reading') {
       const now = this.#now();
-      const last = this.#lastSent.get(e.meterId);
-      if (last !== undefined && now - last < this.#gap) {
+      // Slots, not gaps: a meter polled every second whose reading comes a few ms early still
+      // goes out in its round's frame (within 10 % of the gap), while the slots advance by a
+      // whole gap each time, so over any stretch a meter never exceeds one reading per gap.
+      const due = this.#nextSlot.get(e.meterId);
+      const slack = this.#gap / 10;
+      if (due !== undefined && now < due - slack) {
         const meterId = e.meterId;
         this.#pending.set(meterId, e);
         if (!this.#timers.has(meterId)) {
@@ -127,12 +132,12 @@ export class LiveHub {
               const p = this.#pending.get(meterId);
               this.#pending.delete(meterId);
               if (p) this.#onEvent(p);
-            }, last + this.#gap - now),
+            }, Math.max(0, due - slack - now)),
           );
         }
         return;
       }
-      this.#lastSent.set(e.meterId, now);
+      this.#nextSlot.set(e.meterId, Math.max(now, due ?? now) + this.#gap);
       if (!this.state.meters[e.meterId]) this.refreshMeters();
       // The signature is for auditors (it is in the ledger's readings); the live view does not need its 130 bytes per reading.
       if ('signature' in e) {

@@ -48,7 +48,7 @@ function keep(e: MicrogridEvent, s: ViewScope): boolean {
 export class ViewCutter {
   readonly #deviceOfMeter: Map<string, string>;
   #cacheFrame: DeltaFrame | null = null;
-  readonly #cache = new Map<ViewKey, string>();
+  readonly #cache = new Map<ViewKey, Buffer>();
 
   constructor(deviceOfMeter: Map<string, string>) {
     this.#deviceOfMeter = deviceOfMeter;
@@ -66,8 +66,12 @@ export class ViewCutter {
     return { type: 'snapshot', seq, t, state: filtered };
   }
 
-  /** The frame serialized for a view; cached for the latest frame. */
-  delta(frame: DeltaFrame, p: Principal | null, state: LiveState): string {
+  /**
+   * The frame serialized for a view; cached for the latest frame. A Buffer,
+   * so ws sends the same bytes to every client of the view without encoding
+   * the string again per client.
+   */
+  delta(frame: DeltaFrame, p: Principal | null, state: LiveState): Buffer {
     if (this.#cacheFrame !== frame) {
       this.#cacheFrame = frame;
       this.#cache.clear();
@@ -77,7 +81,7 @@ export class ViewCutter {
     if (s === undefined) {
       const scope = scopeOf(p, state, this.#deviceOfMeter);
       const events = scope.meters === null ? frame.events : frame.events.filter((e) => keep(e, scope));
-      s = JSON.stringify(events === frame.events ? frame : { ...frame, events });
+      s = Buffer.from(JSON.stringify(events === frame.events ? frame : { ...frame, events }));
       this.#cache.set(key, s);
     }
     return s;

@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { intervalEnd } from '../../core/interval.js';
 import { listIntervals, getInterval } from '../../ledger/intervals.js';
 import { getClearing } from '../../ledger/clearing.js';
-import { intervalEnergy, listClearings, listJournal, listReadings, listStatements, listTrades } from '../../ledger/queries.js';
+import { intervalEnergy, listClearings, listJournal, listReadings, listSettlementCredits, listTrades } from '../../ledger/queries.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { requireRole } from '../auth.js';
 import { errors, iso, notFound, parseRange, RangeQuery, sendList } from '../http.js';
@@ -17,7 +17,9 @@ const AuditRow = Type.Object({
   meteredExportWh: Type.Integer({ description: 'Σ export of grid meters (interval energy)' }),
   matchedWh: Type.Integer(),
   tradesWh: Type.Integer(),
-  creditsWh: Type.Integer({ description: 'Σ over statements of bought + own unmatched export' }),
+  creditsWh: Type.Integer({ description: 'Σ credits settlement computed for the interval (settlement_credits)' }),
+  tradesRoot: Type.Union([Type.String(), Type.Null()]),
+  readingsRoot: Type.Union([Type.String(), Type.Null()]),
   commitTx: Type.Union([Type.String(), Type.Null()]),
   commitState: Type.Union([Type.String(), Type.Null()]),
   verification: Type.Union([Type.Literal('verified'), Type.Literal('mismatch'), Type.Literal('pending')]),
@@ -29,6 +31,8 @@ interface AuditFigures {
   matchedWh: number;
   tradesWh: number;
   creditsWh: number;
+  tradesRoot: string | null;
+  readingsRoot: string | null;
   commitTx: string | null;
   commitState: string | null;
   checks: { name: string; ok: boolean | null; detail: string }[];
@@ -46,21 +50,22 @@ function audit(ledger: Ledger, start: number): AuditFigures {
   const clearings = listClearings(ledger, { start });
   const matchedWh = clearings.reduce((a, c) => a + c.matchedWh, 0);
   const tradesWh = listTrades(ledger, { start }).reduce((a, t) => a + t.energyWh, 0);
-  const statements = listStatements(ledger, { start });
-  const creditsWh = statements.reduce((a, s) => a + s.boughtWh + s.gridExportWh, 0);
+  const settled = listSettlementCredits(ledger, { start })[0];
+  const creditsWh = settled ? settled.credits.reduce((a, c) => a + c.wh, 0) : 0;
   const journal = listJournal(ledger, { start });
-  const commit = journal.filter((j) => j.action.includes('commit')).at(-1);
+  const commit = journal.filter((j) => j.action === 'commit' && j.state !== 'replaced' && j.state !== 'reverted').at(-1);
   const checks = [
     { name: 'trades sum to matched volume', ok: clearings.length ? tradesWh === matchedWh : null, detail: `${tradesWh} Wh in trades, ${matchedWh} Wh matched` },
     {
       name: 'credits equal metered export',
-      ok: statements.length && energy.length ? creditsWh === meteredExportWh : null,
-      detail: statements.length ? `${creditsWh} Wh credited, ${meteredExportWh} Wh exported` : 'no statements yet',
+      ok: settled && energy.length ? creditsWh === meteredExportWh && settled.exportWh === meteredExportWh : null,
+      detail: settled ? `${creditsWh} Wh credited, ${meteredExportWh} Wh exported by grid meters (settlement recorded ${settled.exportWh} Wh)` : 'not settled yet',
     },
+    { name: 'settled volume equals matched volume', ok: settled && clearings.length ? settled.matchedWh === matchedWh : null, detail: settled ? `${settled.matchedWh} Wh settled, ${matchedWh} Wh matched` : 'not settled yet' },
     { name: 'metered energy quality', ok: energy.length ? energy.every((e) => e.quality === 'good') : null, detail: `${energy.filter((e) => e.quality !== 'good').length} of ${energy.length} meters flagged` },
     { name: 'committed on chain', ok: commit ? commit.state === 'final' || commit.state === 'mined' : null, detail: commit ? `${commit.state}${commit.txHash ? ` ${commit.txHash}` : ''}` : 'not committed yet' },
   ];
-  return { meteredExportWh, matchedWh, tradesWh, creditsWh, commitTx: commit?.txHash ?? null, commitState: commit?.state ?? null, checks };
+  return { meteredExportWh, matchedWh, tradesWh, creditsWh, tradesRoot: settled?.tradesRoot ?? null, readingsRoot: settled?.readingsRoot ?? null, commitTx: commit?.txHash ?? null, commitState: commit?.state ?? null, checks };
 }
 
 const verdict = (checks: AuditFigures['checks']): 'verified' | 'mismatch' | 'pending' =>
@@ -79,7 +84,7 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
         const f = audit(deps.ledger, r.start);
         return { start: iso(r.start)!, state: r.state, ...f, verification: verdict(f.checks) };
       });
-      return sendList(req, reply, rows, ['start', 'state', 'meteredExportWh', 'matchedWh', 'tradesWh', 'creditsWh', 'commitTx', 'commitState', 'verification'], 'audit-intervals');
+      return sendList(req, reply, rows, ['start', 'state', 'meteredExportWh', 'matchedWh', 'tradesWh', 'creditsWh', 'tradesRoot', 'readingsRoot', 'commitTx', 'commitState', 'verification'], 'audit-intervals');
     },
   );
 

@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { assertId } from '../../core/ids.js';
-import { listJournal, listStatements, listTrades } from '../../ledger/queries.js';
+import { listJournal, listSettlementCredits, listStatements, listTrades } from '../../ledger/queries.js';
 import { requireAuth, scopeParticipant } from '../auth.js';
 import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
 import { JournalOut, StatementOut, journalOut, statementOut } from './intervals.js';
@@ -10,12 +10,12 @@ import { JournalOut, StatementOut, journalOut, statementOut } from './intervals.
 const TradeListOut = Type.Object({ interval: Type.String(), kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String(), buyOrder: Type.String(), sellOrder: Type.String() });
 const CreditOut = Type.Object({
   interval: Type.String(),
-  participant: Type.String(),
-  creditsWh: Type.Integer({ description: 'bought locally (credits of the trades it bought) + own unmatched export (credits to the producer)' }),
-  fromTradesWh: Type.Integer(),
-  ownExportWh: Type.Integer(),
-  txHashes: Type.Array(Type.String(), { description: 'transactions of the interval\'s mint and commit steps (settlement journal)' }),
-  chainState: Type.Union([Type.String(), Type.Null()]),
+  account: Type.String({ description: 'the EVM account the credits are minted to' }),
+  participants: Type.Array(Type.String(), { description: 'participants whose credits land on this account' }),
+  creditsWh: Type.Integer({ description: '1 credit = 1 Wh: delivered Wh bought, plus own export not sold' }),
+  status: Type.String({ description: 'settlement: queued (on its way to the chain), final, empty' }),
+  txHashes: Type.Array(Type.String(), { description: 'transactions of the interval\'s commit and mint steps (settlement journal, live rows)' }),
+  chainState: Type.Union([Type.String(), Type.Null()], { description: 'final when every step is final; else the latest step\'s state' }),
 });
 
 const ListQuery = Type.Object({ ...RangeQuery, participant: Type.Optional(Type.String()) }, { additionalProperties: false });
@@ -51,24 +51,19 @@ export async function ledgerListRoutes(fastify: FastifyInstance, deps: Dashboard
 
   app.get(
     '/api/credits',
-    { schema: { tags: ['settlement'], summary: 'Energy credits per interval, derived from statements, with their transactions', querystring: ListQuery, response: { 200: Type.Array(CreditOut), ...errors(400, 401, 403) } } },
+    { schema: { tags: ['settlement'], summary: 'Energy credits per interval and account, with their transactions (a household: its own)', querystring: ListQuery, response: { 200: Type.Array(CreditOut), ...errors(400, 401, 403) } } },
     async (req, reply) => {
       const range = parseRange(req.query, deps.clock);
-      const statements = listStatements(deps.ledger, { ...range, ...scope(req) });
-      const journal = listJournal(deps.ledger, range);
-      const rows = statements.map((s) => {
-        const j = journal.filter((x) => x.intervalStart === s.intervalStart && (x.action.includes('mint') || x.action.includes('commit')));
-        return {
-          interval: iso(s.intervalStart)!,
-          participant: s.participantId,
-          creditsWh: s.boughtWh + s.gridExportWh,
-          fromTradesWh: s.boughtWh,
-          ownExportWh: s.gridExportWh,
-          txHashes: j.flatMap((x) => (x.txHash ? [x.txHash] : [])),
-          chainState: j.length ? j.every((x) => x.state === 'final') ? 'final' : j.some((x) => x.state === 'reverted') ? 'reverted' : j[j.length - 1]!.state : null,
-        };
+      const who = scope(req).participantId;
+      const journal = listJournal(deps.ledger, range).filter((x) => x.state !== 'replaced' && x.state !== 'reverted' && (x.action === 'mint' || x.action === 'commit'));
+      const rows = listSettlementCredits(deps.ledger, range).flatMap((s) => {
+        const j = journal.filter((x) => x.intervalStart === s.intervalStart);
+        const chainState = j.length === 0 ? null : j.every((x) => x.state === 'final') ? 'final' : j[j.length - 1]!.state;
+        return s.credits
+          .filter((c) => who === undefined || c.participants.includes(who))
+          .map((c) => ({ interval: iso(s.intervalStart)!, account: c.account, participants: c.participants, creditsWh: c.wh, status: s.status, txHashes: j.flatMap((x) => (x.txHash ? [x.txHash] : [])), chainState }));
       });
-      return sendList(req, reply, rows, ['interval', 'participant', 'creditsWh', 'fromTradesWh', 'ownExportWh', 'chainState', 'txHashes'], 'credits');
+      return sendList(req, reply, rows, ['interval', 'account', 'participants', 'creditsWh', 'status', 'chainState', 'txHashes'], 'credits');
     },
   );
 

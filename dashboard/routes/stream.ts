@@ -32,7 +32,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
   const clients = new Set<Client>();
   const stats = { dropped: 0, sent: 0 };
 
-  const send = (c: Client, data: string): void => {
+  const send = (c: Client, data: string | Buffer): void => {
     if (c.ws.readyState !== 1) return;
     if (c.ws.bufferedAmount > maxBufferedBytes) {
       stats.dropped++;
@@ -40,7 +40,8 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
       c.ws.terminate();
       return;
     }
-    c.ws.send(data);
+    // Text frames: a Buffer would go out as binary unless told otherwise.
+    c.ws.send(data, { binary: false });
     stats.sent++;
   };
 

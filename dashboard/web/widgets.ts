@@ -29,7 +29,7 @@ export function alarmList(el: HTMLElement, s: LiveState): void {
     ...Object.values(s.devices)
       .filter((d) => d.status !== 'online')
       .map((d) => ({ type: 'alarm' as const, severity: d.status === 'offline' ? ('critical' as const) : ('warning' as const), code: `DEVICE_${d.status.toUpperCase()}`, message: `${d.deviceId} is ${d.status}${d.lastError ? `: ${d.lastError}` : ''}`, subject: d.deviceId, at: d.lastPollAt ?? '' })),
-    ...s.settlements.filter((x) => x.state === 'reverted' || x.state === 'failed').map((x) => ({ type: 'alarm' as const, severity: 'critical' as const, code: 'SETTLEMENT_FAILED', message: `settlement of ${x.interval} ${x.state}`, subject: x.interval, at: '' })),
+    ...s.settlements.filter((x) => x.state === 'error' || x.state.endsWith(':reverted')).map((x) => ({ type: 'alarm' as const, severity: 'critical' as const, code: 'SETTLEMENT_FAILED', message: `settlement of ${x.interval} ${x.state}`, subject: x.interval, at: '' })),
   ];
   const all = [...derived, ...s.alarms];
   const rank = { critical: 0, warning: 1, info: 2 } as const;

@@ -47,7 +47,9 @@ test('a household sees only its own participant, meters, trades, statements, cre
   const trades = (await get(`/api/trades?${RANGE}`, h01)).json();
   assert.ok(trades.length > 0 && trades.every((t: { buyer: string; seller: string }) => t.buyer === 'h01' || t.seller === 'h01'));
   assert.deepEqual((await get(`/api/statements?${RANGE}`, h01)).json().map((s: { participant: string }) => s.participant), ['h01']);
-  assert.deepEqual((await get(`/api/credits?${RANGE}`, h01)).json().map((s: { participant: string }) => s.participant), ['h01']);
+  const credits = (await get(`/api/credits?${RANGE}`, h01)).json();
+  assert.deepEqual(credits.map((c: { participants: string[]; creditsWh: number }) => [c.participants, c.creditsWh]), [[['h01'], 100]]);
+  assert.equal((await get(`/api/credits?${RANGE}`, op)).json().length, 2);
   const detail = (await get('/api/intervals/2026-11-21T12:00:00Z', h01)).json();
   assert.deepEqual(detail.statements.map((s: { participant: string }) => s.participant), ['h01']);
   assert.deepEqual(detail.trades.map((t: { seller: string }) => t.seller), ['h01']);

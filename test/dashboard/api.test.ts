@@ -153,7 +153,8 @@ test('audit: totals, commitment and verification per interval, and the drill-dow
   const r = rows.find((x: { start: string }) => x.start === '2026-11-21T12:00:00Z');
   assert.equal(r.meteredExportWh, 600);
   assert.equal(r.tradesWh, 500);
-  assert.equal(r.creditsWh, 600, 'bought 500 + unmatched export 100 = metered export 600');
+  assert.equal(r.creditsWh, 600, 'credits 100 (h01) + 500 (h03) = metered export 600');
+  assert.equal(r.tradesRoot, '0x' + '1'.repeat(64));
   assert.equal(r.verification, 'verified');
   assert.equal(r.commitTx, '0x' + 'a'.repeat(64));
   const d = (await f.app.inject({ url: '/api/audit/intervals/2026-11-21T12:00:00Z', headers: auth(TOKENS.auditor) })).json();
@@ -162,10 +163,12 @@ test('audit: totals, commitment and verification per interval, and the drill-dow
   assert.equal(d.readings.length, 1);
   assert.equal(d.clearingResults[0].clearingPrice, '0.1500');
   // A broken identity shows as a mismatch, not a pass.
-  f.ledger.db.prepare("UPDATE statements SET bought_wh = 400 WHERE participant_id = 'h03'").run();
+  f.ledger.db.prepare("UPDATE interval_energy SET export_wh = 401 WHERE meter_id = 'h01-grid'").run();
   const after = (await f.app.inject({ url: '/api/audit/intervals?from=2026-11-21T00:00:00Z', headers: auth(TOKENS.auditor) })).json();
-  assert.equal(after.find((x: { start: string }) => x.start === '2026-11-21T12:00:00Z').verification, 'mismatch');
-  f.ledger.db.prepare("UPDATE statements SET bought_wh = 500 WHERE participant_id = 'h03'").run();
+  const broken = after.find((x: { start: string }) => x.start === '2026-11-21T12:00:00Z');
+  assert.equal(broken.verification, 'mismatch');
+  assert.equal(broken.checks.find((c: { name: string }) => c.name === 'credits equal metered export').ok, false);
+  f.ledger.db.prepare("UPDATE interval_energy SET export_wh = 400 WHERE meter_id = 'h01-grid'").run();
 });
 
 test('supply and demand curves with the clearing point', async () => {

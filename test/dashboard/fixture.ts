@@ -91,6 +91,9 @@ export function seedLedger(ledger: Ledger, config: Config): void {
   const j = db.prepare(`INSERT INTO settlement_journal (interval_start, action, chunk, state, chain_id, nonce, tx_hash, created_at, updated_at) VALUES (?, ?, 0, ?, 31337, ?, ?, ?, ?)`);
   j.run(T0, 'commit', 'final', 0, '0x' + 'a'.repeat(64), T0, T0 + MIN15 + 5000);
   j.run(T0, 'mint', 'final', 1, '0x' + 'b'.repeat(64), T0, T0 + MIN15 + 6000);
+  db.prepare(
+    `INSERT INTO settlement_credits (interval_start, export_wh, matched_wh, trades_root, readings_root, rule_set, credits, status, created_at, updated_at) VALUES (?, 600, 500, ?, ?, ?, ?, 'final', ?, ?)`,
+  ).run(T0, '0x' + '1'.repeat(64), '0x' + '2'.repeat(64), '0x' + '3'.repeat(64), JSON.stringify([{ account: '0x' + '0'.repeat(39) + '1', wh: 100, participants: ['h01'] }, { account: '0x' + '0'.repeat(39) + '3', wh: 500, participants: ['h03'] }]), T0, T0);
   db.prepare('INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, quality, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('h01-grid', T0 + 1000, -1600, 10, 5000, 'good', T0 + 1000);
 }
 

@@ -132,7 +132,7 @@ test('readings go out at most once per gap per meter, the newest winning', async
   const power = (fr: DeltaFrame) => (fr.events.find((e) => e.type === 'reading' && e.meterId === 'h02-pv') as ReadingEvent).powerW;
   assert.equal(power(first), 100);
   assert.equal(power(second), 1000, 'the trailing send carries the newest reading');
-  assert.ok(second.t - t0 >= 290, `second reading waited for its slot (${second.t - t0} ms)`);
+  assert.ok(second.t - t0 >= 260, `second reading waited for its slot, less the 10 % slack (${second.t - t0} ms)`);
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(c.frames.filter(hasReading('h02-pv')).length, 2, 'ten readings in 100 ms became two frames');
   c.ws.close();

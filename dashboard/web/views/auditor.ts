@@ -11,6 +11,8 @@ interface AuditRow {
   matchedWh: number;
   tradesWh: number;
   creditsWh: number;
+  tradesRoot: string | null;
+  readingsRoot: string | null;
   commitTx: string | null;
   commitState: string | null;
   verification: 'verified' | 'mismatch' | 'pending';
@@ -57,6 +59,8 @@ export function auditorView(): View {
           ['metered export', (r) => `${r.meteredExportWh} Wh`],
           ['matched', (r) => `${r.matchedWh} Wh`],
           ['credits', (r) => `${r.creditsWh} Wh`],
+          ['trades root', (r) => (r.tradesRoot ? h('code', { title: r.tradesRoot }, `${r.tradesRoot.slice(0, 10)}…`) : '—')],
+          ['readings root', (r) => (r.readingsRoot ? h('code', { title: r.readingsRoot }, `${r.readingsRoot.slice(0, 10)}…`) : '—')],
           ['commitment', (r) => (r.commitTx ? h('code', {}, `${r.commitTx.slice(0, 12)}…`) : '—')],
           ['verification', (r) => h(`span.verify.${r.verification}`, {}, r.verification)],
         ],

@@ -75,7 +75,7 @@ export function householdView(me: Me): View {
     const [trades, statements, credits] = await Promise.all([
       get<{ interval: string; kind: string; buyer: string; seller: string; energyWh: number; price: string }[]>(`/api/trades?${RANGE()}`),
       get<{ interval: string; boughtWh: number; soldWh: number; gridImportWh: number; gridExportWh: number; paid: string; received: string; net: string }[]>(`/api/statements?${RANGE()}`),
-      get<{ interval: string; creditsWh: number; fromTradesWh: number; ownExportWh: number; txHashes: string[]; chainState: string | null }[]>(`/api/credits?${RANGE()}`),
+      get<{ interval: string; account: string; creditsWh: number; status: string; txHashes: string[]; chainState: string | null }[]>(`/api/credits?${RANGE()}`),
     ]);
     replace(
       $('#my-trades', root),
@@ -95,8 +95,7 @@ export function householdView(me: Me): View {
         [
           ['interval', (c) => time(c.interval)],
           ['credits', (c) => `${c.creditsWh} Wh`],
-          ['from trades', (c) => `${c.fromTradesWh} Wh`],
-          ['own export', (c) => `${c.ownExportWh} Wh`],
+          ['account', (c) => h('code', { title: c.account }, `${c.account.slice(0, 10)}…`)],
           ['chain', (c) => c.chainState ?? 'not submitted'],
           ['transactions', (c) => (c.txHashes.length ? h('span', {}, ...c.txHashes.map((tx) => h('a.tx', { href: `#tx/${tx}`, onclick: (ev: Event) => (ev.preventDefault(), void showInterval(detail(), c.interval, tx)) }, `${tx.slice(0, 10)}…`))) : '—')],
         ],
