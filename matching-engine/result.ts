@@ -18,9 +18,15 @@ export interface PairFlows {
   amount(a: number, b: number): number;
 }
 
-export type TradePrice = (buy: number, sell: number, sellerZone: number, buyerZone: number) => { price: number; fee: number; buyerPrice?: number };
+/** How a mechanism prices a trade: the seller's price per kWh (ticks), and for McAfee reduction the buyer's. */
+export interface TradePricing {
+  price(buy: number, sell: number, sellerZone: number, buyerZone: number): number;
+  /** Fee ticks at sellerZone * Z + buyerZone. */
+  fee: Int32Array;
+  buyerPrice?: number;
+}
 
-export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill: Float64Array, flows: PairFlows, priceOf: TradePrice, scale: PriceScale): Trade[] {
+export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill: Float64Array, flows: PairFlows, pricing: TradePricing, scale: PriceScale): Trade[] {
   const Z = p.zones.length;
   const str = priceStrings(scale);
   // A cursor per zone and side over the zone's orders in the total order.
@@ -44,9 +50,11 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
     }
   };
   const trades: Trade[] = [];
+  const buyerPrice = pricing.buyerPrice === undefined ? undefined : str(pricing.buyerPrice);
   for (let a = 0; a < Z; a++) {
     for (let b = 0; b < Z; b++) {
       let A = flows.amount(a, b);
+      const fee = str(pricing.fee[a * Z + b]!);
       const gs = Z + a; // offers of zone a
       const gb = b; // bids of zone b
       while (A > 0) {
@@ -55,18 +63,14 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
         const sell = perm[pos[gs]!]!;
         const buy = perm[pos[gb]!]!;
         const wh = Math.min(A, rem[gs]!, rem[gb]!);
-        const pr = priceOf(buy, sell, a, b);
-        const t: Trade = {
-          buyOrder: p.orders[buy]!.id,
-          sellOrder: p.orders[sell]!.id,
-          buyer: p.orders[buy]!.participant,
-          seller: p.orders[sell]!.participant,
-          energyWh: wh,
-          price: str(pr.price),
-          fee: str(pr.fee),
-        };
-        if (pr.buyerPrice !== undefined) t.buyerPrice = str(pr.buyerPrice);
-        trades.push(t);
+        const bo = p.orders[buy]!;
+        const so = p.orders[sell]!;
+        const price = str(pricing.price(buy, sell, a, b));
+        trades.push(
+          buyerPrice === undefined
+            ? { buyOrder: bo.id, sellOrder: so.id, buyer: bo.participant, seller: so.participant, energyWh: wh, price, fee }
+            : { buyOrder: bo.id, sellOrder: so.id, buyer: bo.participant, seller: so.participant, energyWh: wh, price, fee, buyerPrice },
+        );
         A -= wh;
         rem[gs]! -= wh;
         rem[gb]! -= wh;

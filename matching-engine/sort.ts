@@ -59,8 +59,14 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
 
   // 1. By seq.
   let seqFitsU32 = true;
-  for (let i = 0; i < n; i++) if (p.seq[i]! > 0xffffffff) seqFitsU32 = false;
-  if (seqFitsU32) {
+  let seqSorted = true;
+  for (let i = 0; i < n; i++) {
+    if (p.seq[i]! > 0xffffffff) seqFitsU32 = false;
+    if (i > 0 && p.seq[i]! < p.seq[i - 1]!) seqSorted = false;
+  }
+  if (seqSorted) {
+    // Orders often arrive in submission order: nothing to do.
+  } else if (seqFitsU32) {
     perm = radixByU32(new Uint32Array(p.seq), perm);
   } else {
     perm = Uint32Array.from([...perm].sort((a, b) => p.seq[a]! - p.seq[b]!));
@@ -68,12 +74,13 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
 
   // 2. By (side, zone, price priority), stable.
   const L = cap - floor + 1;
-  const key = new Float64Array(n);
+  const K = 2 * Z * L;
+  // Int32 keys while they fit (the usual case), doubles beyond.
+  const key = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
     key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
   }
-  const K = 2 * Z * L;
   if (K <= Math.max(1 << 16, 4 * n)) {
     const count = new Int32Array(K + 1);
     for (let i = 0; i < n; i++) (count[key[i]! + 1] as number)++;

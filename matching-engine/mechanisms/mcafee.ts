@@ -24,8 +24,8 @@ import { pairFlowsOf, type Outcome } from './outcome.js';
  * leave the market. The remaining filled orders trade, up to what they filled
  * in the efficient allocation: buyers pay b_q per kWh (fee included), sellers
  * receive s_q; a zone pair trades only if b_q ≥ s_q + fee. Rationing within a
- * zone is pro rata by that energy (remainder by seq, then id) — independent of
- * the prices reported, which keeps the price truthful. Every buyer's price
+ * zone is pro rata by that energy (the odd Wh in the total order) — independent
+ * of the prices reported, which keeps the price truthful. Every buyer's price
  * b_q ≤ its bid and every seller's s_q ≥ its offer; the operator keeps
  * (b_q − s_q − fee) per kWh ≥ 0, so the mechanism never runs a deficit.
  */
@@ -68,7 +68,7 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
       }
     }
     if (ok) {
-      const trades = pairTrades(p, sorted.perm, sorted.levels, fill, flows, (_b, _s, za, zb) => ({ price: p0, fee: net.fee[za * Z + zb]! }), cr.scale);
+      const trades = pairTrades(p, sorted.perm, sorted.levels, fill, flows, { price: () => p0, fee: net.fee }, cr.scale);
       return { trades, fill, perm: sorted.perm, flows, matchedWh: flow.matchedWh, clearingPrice: p0, mcafee: 'single-price' };
     }
   }
@@ -78,12 +78,12 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
   const sStar = marginal(p, fill, 1, sq);
   const cap = new Float64Array(p.n);
   for (let i = 0; i < p.n; i++) if (i !== bStar && i !== sStar) cap[i] = fill[i]!;
-  const { perm, levels } = reducedBook(p, cap, bq, sq);
+  const { perm, levels } = reducedBook(p, sorted.perm, cap, bq, sq);
   const flow2 = solveFlow(levels, net);
   const fill2 = new Float64Array(p.n);
   allocateOrders(perm, levels, flow2.levelFill, cap, fill2);
   const flows2 = pairFlowsOf(flow2, Z);
-  const trades = pairTrades(p, perm, levels, fill2, flows2, (_b, _s, za, zb) => ({ price: sq, fee: net.fee[za * Z + zb]!, buyerPrice: bq }), cr.scale);
+  const trades = pairTrades(p, perm, levels, fill2, flows2, { price: () => sq, fee: net.fee, buyerPrice: bq }, cr.scale);
   const op = new TickWhSum();
   for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) op.add(flows2.amount(za, zb), bq - sq - net.fee[za * Z + zb]!);
   return { trades, fill: fill2, perm: sorted.perm, flows: flows2, matchedWh: flow2.matchedWh, clearingPrice: null, operatorSurplus: op.value, mcafee: 'reduced' };
@@ -104,13 +104,18 @@ function later(p: PackedOrders, i: number, j: number): boolean {
   return p.orders[i]!.id > p.orders[j]!.id;
 }
 
-/** One level per zone and side: every remaining order at b_q (bids) or s_q (offers), in (seq, id) order. */
-function reducedBook(p: PackedOrders, cap: Float64Array, bq: number, sq: number): { perm: Uint32Array; levels: Levels } {
+/**
+ * One level per zone and side: every remaining order at b_q (bids) or s_q
+ * (offers), kept in the total order, which is grouped by side and zone.
+ */
+function reducedBook(p: PackedOrders, order: Uint32Array, cap: Float64Array, bq: number, sq: number): { perm: Uint32Array; levels: Levels } {
   const Z = p.zones.length;
-  const groups: number[][] = Array.from({ length: 2 * Z }, () => []);
-  for (let i = 0; i < p.n; i++) if (cap[i]! > 0) groups[p.side[i]! * Z + p.zone[i]!]!.push(i);
-  const perm: number[] = [];
-  const count = groups.filter((g) => g.length > 0).length;
+  const perm = new Uint32Array(p.n);
+  const groupOf = (i: number): number => p.side[i]! * Z + p.zone[i]!;
+  let m = 0;
+  for (let j = 0; j < p.n; j++) if (cap[order[j]!]! > 0) perm[m++] = order[j]!;
+  let count = 0;
+  for (let j = 0; j < m; j++) if (j === 0 || groupOf(perm[j]!) !== groupOf(perm[j - 1]!)) count++;
   const lv: Levels = {
     count,
     start: new Int32Array(count),
@@ -119,24 +124,31 @@ function reducedBook(p: PackedOrders, cap: Float64Array, bq: number, sq: number)
     zone: new Int32Array(count),
     ticks: new Int32Array(count),
     volume: new Float64Array(count),
-    groupStart: new Int32Array(2 * Z),
-    groupEnd: new Int32Array(2 * Z),
+    groupStart: new Int32Array(2 * Z).fill(count),
+    groupEnd: new Int32Array(2 * Z).fill(count),
   };
-  let l = 0;
-  groups.forEach((g, gi) => {
-    lv.groupStart[gi] = l;
-    if (g.length > 0) {
-      g.sort((x, y) => (p.seq[x] !== p.seq[y] ? p.seq[x]! - p.seq[y]! : p.orders[x]!.id < p.orders[y]!.id ? -1 : 1));
-      lv.start[l] = perm.length;
-      for (const i of g) perm.push(i);
-      lv.end[l] = perm.length;
-      lv.side[l] = gi < Z ? BID : 1;
-      lv.zone[l] = gi % Z;
-      lv.ticks[l] = gi < Z ? bq : sq;
-      lv.volume[l] = g.reduce((s, i) => s + cap[i]!, 0);
+  let l = -1;
+  for (let j = 0; j < m; j++) {
+    const i = perm[j]!;
+    if (j === 0 || groupOf(i) !== groupOf(perm[j - 1]!)) {
+      if (l >= 0) lv.end[l] = j;
       l++;
+      lv.start[l] = j;
+      lv.side[l] = p.side[i]!;
+      lv.zone[l] = p.zone[i]!;
+      lv.ticks[l] = p.side[i] === BID ? bq : sq;
+      lv.groupStart[groupOf(i)] = l;
+      lv.groupEnd[groupOf(i)] = l + 1;
     }
-    lv.groupEnd[gi] = l;
-  });
-  return { perm: Uint32Array.from(perm), levels: lv };
+    lv.volume[l]! += cap[i]!;
+  }
+  if (l >= 0) lv.end[l] = m;
+  // Groups without orders are empty ranges at the position of the next group.
+  for (let g = 2 * Z - 1, next = count; g >= 0; g--) {
+    if (lv.groupStart[g] === count && lv.groupEnd[g] === count) {
+      lv.groupStart[g] = next;
+      lv.groupEnd[g] = next;
+    } else next = lv.groupStart[g]!;
+  }
+  return { perm: perm.subarray(0, m), levels: lv };
 }

@@ -22,8 +22,8 @@ export function clearPayAs(side: 'bid' | 'offer', a: Allocation, cr: CompiledRul
     fill,
     flows,
     side === 'bid'
-      ? (b, _s, za, zb) => ({ price: p.ticks[b]! - net.fee[za * Z + zb]!, fee: net.fee[za * Z + zb]! })
-      : (_b, s, za, zb) => ({ price: p.ticks[s]!, fee: net.fee[za * Z + zb]! }),
+      ? { price: (b, _s, za, zb) => p.ticks[b]! - net.fee[za * Z + zb]!, fee: net.fee }
+      : { price: (_b, s) => p.ticks[s]!, fee: net.fee },
     cr.scale,
   );
   return { trades, fill, perm: sorted.perm, flows, matchedWh: flow.matchedWh, clearingPrice: null };
