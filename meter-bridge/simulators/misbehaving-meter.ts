@@ -38,7 +38,7 @@ export const MISBEHAVING_DEFAULTS = { W: 500, W_SF: 0, Hz: 5000, Hz_SF: -2, PhV:
  * because the misbehaviours (late replies to old transactions, garbage bytes)
  * are exactly what a well-behaved server library will not produce.
  */
-export async function startMisbehavingMeter(opts: { host?: string } = {}): Promise<MisbehavingMeter> {
+export async function startMisbehavingMeter(opts: { host?: string; port?: number } = {}): Promise<MisbehavingMeter> {
   const image = new SunSpecImage([
     { id: 1, values: { Mn: 'Misbehaving', Md: 'M203', SN: 'BAD-1', Vr: '0.1' } },
     { id: 203, values: { ...MISBEHAVING_DEFAULTS } },
@@ -130,7 +130,7 @@ export async function startMisbehavingMeter(opts: { host?: string } = {}): Promi
     });
   });
   const host = opts.host ?? '127.0.0.1';
-  const port = await freePort(host);
+  const port = opts.port ?? (await freePort(host));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

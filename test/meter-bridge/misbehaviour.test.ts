@@ -242,3 +242,33 @@ test('garbage replies are errors with the device named, and the device recovers'
     await m.close();
   }
 });
+
+test('a device whose server goes away is offline within three cycles, reconnects with backoff and comes back', async () => {
+  let m = await startMisbehavingMeter();
+  const port = m.port;
+  const h = harness([sunspecDevice(m)]);
+  try {
+    await h.cycle();
+    await m.close();
+    const statuses: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await h.cycle(), []);
+      statuses.push(h.bridge.health()[0]!.status);
+    }
+    assert.deepEqual(statuses, ['stale', 'stale', 'offline']);
+    assert.equal(h.bridge.health()[0]!.lastErrorCode, 'MODBUS_CONNECT');
+    m = await startMisbehavingMeter({ port });
+    // Reconnect backoff (20–100 ms here) may refuse a cycle or two before the next attempt.
+    let r: ReadingEvent[] = [];
+    for (let i = 0; i < 20 && r.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 30));
+      r = await h.cycle();
+    }
+    assert.equal(r[0]?.powerW, 500);
+    assert.equal(h.bridge.health()[0]!.status, 'online');
+    assert.ok(h.bridge.busStats().reconnects >= 2);
+  } finally {
+    await h.bridge.stop();
+    await m.close();
+  }
+});
