@@ -4,6 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnMgx } from '../helpers/mgx-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { ManualClock } from '../../core/clock.js';
+import { validateConfig } from '../../core/config/validate.js';
+import { buildDashboard } from '../../dashboard/app.js';
+import { openLedger } from '../../ledger/ledger.js';
+import { upsertParticipant } from '../../ledger/participants.js';
+import { listReadings, setMeterGateway } from '../../ledger/readings.js';
+import { waitUntil } from './helpers.js';
 
 /** The bridge commands as a user runs them: `mgx simulate`, then `mgx scan` and `mgx read` against it. */
 
@@ -53,5 +60,39 @@ test('mgx simulate, mgx scan and mgx read', async () => {
   } finally {
     sim.child.kill('SIGTERM');
     await sim.exited;
+  }
+});
+
+test('mgx bridge: a separate process pushes signed readings to the engine\'s POST /api/readings', async () => {
+  const dir = tempDir('mgx-bridge-cli-');
+  const config = validateConfig({ participants: [{ id: 'p2', name: 'P2', meters: [{ id: 'p2-grid', role: 'grid' }, { id: 'p2-pv', role: 'pv' }] }] });
+  const ledger = openLedger(join(dir, 'engine.db'));
+  for (const p of config.participants) upsertParticipant(ledger, p, 0);
+  const engine = buildDashboard({ ledger, config, clock: new ManualClock(Date.now()), version: 't', env: {}, buildBundle: false });
+  await engine.listen({ host: '127.0.0.1', port: 0 });
+  const enginePort = (engine.server.address() as { port: number }).port;
+  const sim = spawnMgx(['simulate', '--households', '1']);
+  let bridge: ReturnType<typeof spawnMgx> | undefined;
+  try {
+    const port = Number((await sim.waitFor(/household 1: 127\.0\.0\.1:(\d+) unit 1/))[1]);
+    const cfg = join(dir, 'gateway.yaml');
+    writeFileSync(
+      cfg,
+      `bridge:\n  recordEveryMs: 1000\n  push: { url: http://127.0.0.1:${enginePort} }\n  devices:\n    - { id: house, kind: sunspec, transport: { type: tcp, host: 127.0.0.1, port: ${port} } }\nparticipants:\n  - id: p2\n    name: P2\n    meters:\n      - { id: p2-grid, role: grid, device: house }\n      - { id: p2-pv, role: pv, device: house }\n`,
+    );
+    bridge = spawnMgx(['bridge', '--config', cfg, '--data-dir', join(dir, 'gw')]);
+    const gateway = (await bridge.waitFor(/gateway (0x[0-9a-fA-F]{40})/))[1]!;
+    setMeterGateway(ledger, 'p2-grid', gateway);
+    setMeterGateway(ledger, 'p2-pv', gateway);
+    await waitUntil(() => listReadings(ledger, 'p2-grid', 0, Date.now() + 60_000).length >= 2 && listReadings(ledger, 'p2-pv', 0, Date.now() + 60_000).length >= 2, 20_000, 'pushed readings in the engine ledger');
+    const r = listReadings(ledger, 'p2-grid', 0, Date.now() + 60_000)[0]!;
+    assert.equal(r.gateway, gateway);
+    assert.ok(r.importWh! >= 1_000_000);
+  } finally {
+    bridge?.child.kill('SIGTERM');
+    sim.child.kill('SIGTERM');
+    await Promise.all([bridge?.exited, sim.exited]);
+    await engine.close();
+    ledger.close();
   }
 });
