@@ -15,7 +15,7 @@ export interface DashboardContext {
   /** Route option for write routes: `config: { rateLimit: ctx.writeLimit }`. */
   writeLimit: { max: number; timeWindow: number };
   /** Set by the stream route: connected clients, clients dropped (slow or dead), frames sent. */
-  streamStats?: () => { clients: number; dropped: number; sent: number };
+  streamStats?: () => { clients: number; dropped: number; sent: number; frameSendMs: number[] };
 }
 
 declare module 'fastify' {

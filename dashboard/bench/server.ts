@@ -27,6 +27,7 @@ let timer: NodeJS.Timeout | undefined;
 let cpu0 = process.cpuUsage();
 let wall0 = performance.now();
 let rounds = 0;
+let sendMark = 0;
 
 function round(): void {
   rounds++;
@@ -43,13 +44,17 @@ process.on('message', (msg: { cmd: string }) => {
     cpu0 = process.cpuUsage();
     wall0 = performance.now();
     rounds = 0;
+    sendMark = app.mgx.streamStats?.().frameSendMs.length ?? 0;
     timer = setInterval(round, 1000);
     round();
   } else if (msg.cmd === 'stop') {
     if (timer) clearInterval(timer);
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - wall0;
-    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: app.mgx.streamStats?.() ?? null, meters: meters.length });
+    const stats = app.mgx.streamStats?.();
+    const sendMs = (stats?.frameSendMs.slice(sendMark) ?? []).sort((a, b) => a - b);
+    const pct = (p: number) => sendMs[Math.min(sendMs.length - 1, Math.ceil((p / 100) * sendMs.length) - 1)] ?? NaN;
+    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, meters: meters.length });
   } else if (msg.cmd === 'exit') {
     void app.close().then(() => {
       ledger.close();

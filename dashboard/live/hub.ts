@@ -45,6 +45,7 @@ export class LiveHub {
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #unsubscribe: (() => void) | undefined;
   #traded = { interval: 0, today: 0 };
+  #metersLoadedAt = -Infinity;
 
   constructor(opts: LiveHubOptions) {
     this.#opts = opts;
@@ -138,7 +139,11 @@ export class LiveHub {
         return;
       }
       this.#nextSlot.set(e.meterId, Math.max(now, due ?? now) + this.#gap);
-      if (!this.state.meters[e.meterId]) this.refreshMeters();
+      // A meter the ledger did not know yet: reload the list, at most every 10 s (a misconfigured bridge must not cost a query per reading).
+      if (!this.state.meters[e.meterId] && now - this.#metersLoadedAt > 10_000) {
+        this.#metersLoadedAt = now;
+        this.refreshMeters();
+      }
       // The signature is for auditors (it is in the ledger's readings); the live view does not need its 130 bytes per reading.
       if ('signature' in e) {
         const slim: Record<string, unknown> = { ...e };

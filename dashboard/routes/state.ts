@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { requireAuth } from '../auth.js';
 import { errors } from '../http.js';
+import { SnapshotSchema } from '../live/schema.js';
 
 const Me = Type.Object({ role: Type.Union([Type.Literal('public'), Type.Literal('operator'), Type.Literal('household'), Type.Literal('auditor')]), participant: Type.Union([Type.String(), Type.Null()]), microgrid: Type.String(), currency: Type.String(), intervalMinutes: Type.Integer(), gateClosureSeconds: Type.Integer(), priceFloor: Type.String(), priceCap: Type.String() });
 
@@ -21,8 +22,12 @@ export async function stateRoutes(fastify: FastifyInstance, deps: DashboardDeps)
     priceCap: deps.config.market.retailTariff,
   }));
 
-  // The live state is the stream's snapshot, cut to what the caller may see (no schema: it is the LiveState of dashboard/live/model.ts).
-  app.get('/api/state', { schema: { tags: ['live'], summary: 'The live state: meters, devices, balance, alarms, last clearing (the stream snapshot, as JSON)' } }, async (req) => ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, req.principal));
+  // The live state is the stream's snapshot, cut to what the caller may see.
+  app.get(
+    '/api/state',
+    { schema: { tags: ['live'], summary: 'The live state: meters, devices, balance, alarms, last clearing (the stream snapshot, as JSON)', response: { 200: SnapshotSchema, ...errors(401) } } },
+    async (req) => ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, req.principal),
+  );
 
   app.post(
     '/api/stream/ticket',

@@ -45,8 +45,13 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     stats.sent++;
   };
 
+  // Per frame, the time from its first event reaching the hub to the last client's send call
+  // returning (the server's share of delivery latency); the newest 10,000 are kept.
+  const frameSendMs: number[] = [];
   const unsubscribe = ctx.hub.subscribe((frame: DeltaFrame) => {
     for (const c of clients) send(c, ctx.cutter.delta(frame, c.principal, ctx.hub.state));
+    frameSendMs.push(Date.now() - frame.t);
+    if (frameSendMs.length > 10_000) frameSendMs.splice(0, frameSendMs.length - 10_000);
   });
 
   const heartbeat = setInterval(() => {
@@ -70,7 +75,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     clients.clear();
   });
 
-  ctx.streamStats = () => ({ clients: clients.size, ...stats });
+  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs] });
 
   app.get(
     '/api/stream',

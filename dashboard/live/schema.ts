@@ -1,0 +1,59 @@
+import { Type } from '@sinclair/typebox';
+
+/**
+ * TypeBox schema of the snapshot frame (dashboard/live/model.ts), for the
+ * response of GET /api/state and for OpenAPI. Kept apart from model.ts so
+ * the browser bundle does not carry TypeBox.
+ */
+const N = (t: ReturnType<typeof Type.Number> | ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>) => Type.Union([t, Type.Null()]);
+
+const MeterLive = Type.Object({
+  meterId: Type.String(),
+  participantId: N(Type.String()),
+  role: Type.Union([Type.Literal('grid'), Type.Literal('pv'), Type.Null()]),
+  powerW: N(Type.Number({ description: 'grid meter: + import, − export; pv meter: generation' })),
+  importWh: N(Type.Integer()),
+  exportWh: N(Type.Integer()),
+  ts: N(Type.String()),
+  quality: N(Type.String()),
+});
+
+const Balance = Type.Object({
+  generationW: N(Type.Number()),
+  consumptionW: N(Type.Number()),
+  netGridW: N(Type.Number()),
+  gridImportW: N(Type.Number()),
+  gridExportW: N(Type.Number()),
+  localW: N(Type.Number()),
+  selfSufficiency: N(Type.Number()),
+  metersReporting: Type.Integer(),
+  metersKnown: Type.Integer(),
+  tradedWhInterval: Type.Integer(),
+  tradedWhToday: Type.Integer(),
+  lastClearingPrice: N(Type.String()),
+  lastClearedInterval: N(Type.String()),
+});
+
+const Alarm = Type.Object({ type: Type.Literal('alarm'), severity: Type.String(), code: Type.String(), message: Type.String(), subject: Type.String(), at: Type.String() });
+const Cleared = Type.Object({ type: Type.Literal('interval-cleared'), interval: Type.String(), kind: Type.String(), clearingPrice: N(Type.String()), matchedWh: Type.Integer(), trades: Type.Integer() });
+const Settlement = Type.Object({ type: Type.Literal('settlement-state'), interval: Type.String(), state: Type.String(), txHash: N(Type.String()) });
+const Device = Type.Object({ deviceId: Type.String(), status: Type.String(), lastError: N(Type.String()), lastPollAt: N(Type.String()) });
+
+export const SnapshotSchema = Type.Object({
+  type: Type.Literal('snapshot'),
+  seq: Type.Integer(),
+  t: Type.Integer(),
+  state: Type.Object({
+    microgrid: Type.String(),
+    currency: Type.String(),
+    intervalMinutes: Type.Integer(),
+    currentInterval: N(Type.String()),
+    currentIntervalState: N(Type.String()),
+    meters: Type.Record(Type.String(), MeterLive),
+    devices: Type.Record(Type.String(), Device),
+    alarms: Type.Array(Alarm),
+    lastCleared: Type.Union([Cleared, Type.Null()]),
+    settlements: Type.Array(Settlement),
+    balance: Balance,
+  }),
+});
