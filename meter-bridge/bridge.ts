@@ -218,8 +218,10 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await Promise.allSettled([...inflight]);
+      // Closing the buses first fails queued requests at once, so a hanging
+      // device does not hold the shutdown for timeout × retries.
       await pool.close();
+      await Promise.allSettled([...inflight]);
       for (const s of sinks) await s.close?.();
     },
   };

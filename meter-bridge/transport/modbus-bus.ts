@@ -164,6 +164,9 @@ export class ModbusClientBus implements ModbusBus {
 
   async #open(): Promise<ModbusRTU> {
     const client = new ModbusClient();
+    // modbus-serial re-emits port errors as 'error' events; unhandled they would
+    // crash the process. The request that hits a dead port fails on its own.
+    client.on('error', () => {});
     const spec = this.spec;
     try {
       const opening =
@@ -184,7 +187,6 @@ export class ModbusClientBus implements ModbusBus {
       this.#backoff = this.options.reconnectMinMs;
       this.#lastError = null;
       // A dropped socket makes isOpen false; the next request reconnects.
-      client.on('error', () => {});
       if (this.#closed) {
         client.close(() => {});
         throw new MicrogridError('MODBUS_CONNECT', `bus ${this.key} is closed`);
