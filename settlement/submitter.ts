@@ -253,7 +253,14 @@ export class Submitter {
           break;
         }
         case 'mined': {
-          if (!untilFinal) return 'done';
+          if (!untilFinal) {
+            // still on chain? (a reorg may have taken it since; later rows depend on it)
+            const { row: back, gone } = await this.#recheck(r);
+            if (!gone) return 'done';
+            if (back.state !== 'signed') return 'wait';
+            r = back;
+            break;
+          }
           const next = await this.#confirm(r);
           if (!next) return 'wait';
           r = next;
@@ -404,20 +411,30 @@ export class Submitter {
     this.#emit(r.intervalStart, `${r.action}:${r.chunk}:replaced`, keccak256(raw));
   }
 
-  async #confirm(r: JournalRow): Promise<JournalRow | null> {
+  /**
+   * Checks a mined row against the chain. Still there: `gone: false` (block
+   * number refreshed). Reorged out: the row back in `signed` (the same bytes
+   * go out again), or, for an action found done on chain without our
+   * transaction, ended as `reverted` with a fresh `planned` row.
+   */
+  async #recheck(r: JournalRow): Promise<{ row: JournalRow; gone: boolean }> {
     if (r.txHash) {
       const receipt = await this.#receipt(r.txHash);
-      if (!receipt) {
-        // reorged out: the same signed bytes go out again
-        this.#emit(r.intervalStart, `${r.action}:${r.chunk}:reorged`, r.txHash);
-        return this.#update(r, { state: 'signed', blockNumber: null, error: 'reorged out; sent again' });
+      if (receipt) {
+        const block = Number(receipt.blockNumber);
+        return { row: block === r.blockNumber ? r : this.#update(r, { blockNumber: block }), gone: false };
       }
-      if (Number(receipt.blockNumber) !== r.blockNumber) r = this.#update(r, { blockNumber: Number(receipt.blockNumber) });
-    } else if (!(await this.#doneOnChain(r))) {
-      // found on chain earlier, gone now (reorg): plan again
-      this.#replan(r, 'no longer on chain');
-      return null;
+      this.#emit(r.intervalStart, `${r.action}:${r.chunk}:reorged`, r.txHash);
+      return { row: this.#update(r, { state: 'signed', blockNumber: null, error: 'reorged out; sent again' }), gone: true };
     }
+    if (await this.#doneOnChain(r)) return { row: r, gone: false };
+    this.#replan(r, 'no longer on chain');
+    return { row: { ...r, state: 'reverted' }, gone: true };
+  }
+
+  async #confirm(r0: JournalRow): Promise<JournalRow | null> {
+    const { row: r, gone } = await this.#recheck(r0);
+    if (gone) return r.state === 'signed' ? r : null;
     const head = await this.#client.getBlockNumber();
     if (Number(head) - r.blockNumber! + 1 < this.#o.confirmations) return null;
     const final = this.#update(r, { state: 'final' });

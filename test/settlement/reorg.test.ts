@@ -64,4 +64,33 @@ describe('a reorg after mining', () => {
       ledger.close();
     });
   }
+
+  it('a reorg between the commit and the first chunk: the commit is sent again before any chunk (no deadlock on NotCommitted)', async () => {
+    const { ledger, starts } = settledLedger(tempDir(), 1, 20, 320);
+    const start = starts[0]!;
+    let paused = false;
+    const sub = new Submitter({
+      ledger,
+      rpcUrl,
+      chainId: 31337,
+      privateKey: SETTLER_KEY,
+      contract: address,
+      pollMs: 20,
+      // stop the step right after the commit is journalled as mined, before any chunk is signed
+      onJournal: (row) => {
+        if (!paused && row.action === 'commit' && row.state === 'mined') {
+          paused = true;
+          throw new Error('pause after commit mined');
+        }
+      },
+    });
+    await assert.rejects(sub.step(), /pause after commit mined/);
+    const commit = journalForInterval(ledger, start).find((r) => r.action === 'commit')!;
+    assert.equal(commit.state, 'mined');
+    const head = await clients.public.getBlockNumber();
+    await clients.test.request({ method: 'anvil_rollback' as never, params: [Number(head) - commit.blockNumber! + 1] as never });
+    await sub.drain(20_000);
+    await assertMintedExactlyOnce(clients, address, ledger, [start]);
+    ledger.close();
+  });
 });
