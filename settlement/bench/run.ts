@@ -5,7 +5,7 @@
 // Submitter until final (confirmations 1 on anvil). Gas from the receipts.
 // Prints the median of several runs. Not a test: figures depend on the machine.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPublicClient, createWalletClient, http, type Hex } from 'viem';
@@ -66,6 +66,7 @@ try {
   await anvil.stop();
 }
 console.log(`\nsettlement benchmark — ${households} households, ${runs} runs, anvil ${values.hardfork ?? 'default hardfork'}, medians:`);
+console.log(`  (${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end: other work on the machine slows the timings, not the gas)`);
 console.log(`  gas per credit recipient (all mint transactions incl. base cost / recipients): ${median(results.map((r) => r.perRecipient)).toFixed(0)}  (target ≤ 30000)`);
 console.log(`  gas per commitment:                                                      ${median(results.map((r) => r.commitGas))}  (target ≤ 100000)`);
 console.log(`  seconds per interval, settled and final:                                 ${median(results.map((r) => r.seconds)).toFixed(3)}  (target ≤ 10)`);
