@@ -148,7 +148,7 @@ export class Submitter {
   }
 
   /**
-   * Works until no interval is queued (tests, benchmark, `mgx settle`).
+   * Works until no interval is queued (tests, the benchmark, one-shot tools).
    * Chain outages are waited out with backoff, until `timeoutMs`.
    */
   async drain(timeoutMs = 60_000): Promise<void> {
