@@ -109,3 +109,19 @@ test('the fast id check agrees with core/ids isId', () => {
   );
   for (const v of [undefined, null, 5, 'a'.repeat(64), 'a'.repeat(65)]) assert.equal(isIdFast(v), isId(v));
 });
+
+test('rulesFromConfig maps market.* to ClearingRules (feed-in tariff = floor, retail tariff = cap)', async () => {
+  const { validateConfig } = await import('../../core/config/validate.js');
+  const { rulesFromConfig, RULE_SET_VERSION } = await import('../../matching-engine/rules.js');
+  const cfg = validateConfig({ market: { mechanism: 'mcafee', k: 0.25, feedInTariff: '0.0700', retailTariff: '0.3500', zoneFees: [{ from: 'a', to: 'b', fee: '0.0100' }], zoneExportLimitsWh: { a: 5000 } } });
+  assert.deepEqual(rulesFromConfig(cfg.market), {
+    mechanism: 'mcafee',
+    k: 0.25,
+    priceTick: '0.0001',
+    priceFloor: '0.0700',
+    priceCap: '0.3500',
+    zoneFees: [{ from: 'a', to: 'b', fee: '0.0100' }],
+    zoneExportLimitsWh: { a: 5000 },
+    ruleSetVersion: RULE_SET_VERSION,
+  });
+});

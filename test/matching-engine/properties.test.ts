@@ -100,6 +100,60 @@ test('uniform price reaches the brute-force optimum surplus on books of up to 8 
   );
 });
 
+/**
+ * The brute-force optimum under export limits: every matching of 1 Wh units
+ * (each unit of the larger side takes a free unit of the other or none),
+ * enumerated recursively, skipping any that sells more out of a zone than its
+ * limit. Tick·Wh.
+ */
+function bruteForceWithLimits(orders: OrderInput[], r: ClearingRules): number {
+  const fee = (from: string, to: string): number => {
+    const f = r.zoneFees.find((x) => x.from === from && x.to === to);
+    return f ? Math.round(Number(f.fee) * 10000) : 0;
+  };
+  const units = (side: string): { t: number; z: string }[] =>
+    orders.filter((o) => o.side === side).flatMap((o) => Array.from({ length: o.energyWh }, () => ({ t: Math.round(Number(o.price) * 10000), z: o.zone })));
+  const bids = units('bid');
+  const offers = units('offer');
+  const used = new Array<boolean>(offers.length).fill(false);
+  const exported = new Map<string, number>();
+  let best = 0;
+  const walk = (i: number, acc: number): void => {
+    if (i === bids.length) {
+      best = Math.max(best, acc);
+      return;
+    }
+    walk(i + 1, acc);
+    const b = bids[i]!;
+    for (let j = 0; j < offers.length; j++) {
+      const s = offers[j]!;
+      const g = b.t - s.t - fee(s.z, b.z);
+      if (used[j] || g < 0) continue;
+      const cross = s.z !== b.z;
+      const lim = r.zoneExportLimitsWh[s.z];
+      if (cross && lim !== undefined && (exported.get(s.z) ?? 0) >= lim) continue;
+      used[j] = true;
+      if (cross) exported.set(s.z, (exported.get(s.z) ?? 0) + 1);
+      walk(i + 1, acc + g);
+      used[j] = false;
+      if (cross) exported.set(s.z, exported.get(s.z)! - 1);
+    }
+  };
+  walk(0, 0);
+  return best;
+}
+
+test('uniform price reaches the brute-force optimum with export limits too (books of up to 6 orders)', () => {
+  fc.assert(
+    fc.property(bookArb(6, 2), rulesArb(true), (orders, r0) => {
+      const r = { ...r0, mechanism: 'uniform' as const };
+      const res = clearBook({ interval: I, orders }, r);
+      assert.equal(new Dec(res.surplus).mul(1000).div(r.priceTick).toNumber(), bruteForceWithLimits(orders, r));
+    }),
+    fcParams('brute-force optimum with export limits', { numRuns: 200 }),
+  );
+});
+
 test('the result is the same, byte for byte, for any order of the input', () => {
   fc.assert(
     fc.property(
