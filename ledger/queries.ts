@@ -26,12 +26,14 @@ export interface ClearingSummary {
   createdAt: number;
 }
 
-export function listClearings(ledger: Ledger, r: { from?: number; to?: number; start?: number; limit?: number } = {}): ClearingSummary[] {
+/** Clearing results, newest first; `priced` keeps only those with a clearing price. */
+export function listClearings(ledger: Ledger, r: { from?: number; to?: number; start?: number; limit?: number; priced?: boolean } = {}): ClearingSummary[] {
   const w = whereOf([
     ['c.interval_start >= ?', r.from],
     ['c.interval_start < ?', r.to],
     ['c.interval_start = ?', r.start],
   ]);
+  if (r.priced) w.sql += (w.sql ? ' AND ' : 'WHERE ') + 'c.clearing_price IS NOT NULL';
   return ledger.db
     .prepare(
       `SELECT c.interval_start AS intervalStart, c.kind, c.mechanism, c.clearing_price AS clearingPrice, c.matched_wh AS matchedWh, c.surplus,

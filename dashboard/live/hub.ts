@@ -2,7 +2,7 @@ import type { EventBus, MicrogridEvent, ReadingEvent } from '../../core/events.j
 import type { Config } from '../../core/config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { intervalMs, intervalStartOf, parseUtc, toIso } from '../../core/interval.js';
+import { intervalMs, intervalStartOf, toIso } from '../../core/interval.js';
 import { getInterval } from '../../ledger/intervals.js';
 import { listMeters } from '../../ledger/participants.js';
 import { listClearings, tradedWhBetween } from '../../ledger/queries.js';
@@ -46,6 +46,9 @@ export class LiveHub {
   readonly #unsubscribe: (() => void) | undefined;
   #traded = { interval: 0, today: 0 };
   #metersLoadedAt = -Infinity;
+  /** The latest clearing with a price (an empty forward book clears with none; it must not blank the price). */
+  #lastPriced: { price: string; interval: string } | null = null;
+  #ticker: NodeJS.Timeout | undefined;
 
   constructor(opts: LiveHubOptions) {
     this.#opts = opts;
@@ -72,8 +75,12 @@ export class LiveHub {
     };
     this.refreshMeters();
     this.#refreshTraded();
+    const priced = listClearings(ledger, { priced: true, limit: 1 })[0];
+    this.#lastPriced = priced ? { price: priced.clearingPrice!, interval: toIso(priced.intervalStart) } : null;
     this.state.balance = this.#balance();
     this.#unsubscribe = opts.bus?.onAny((e) => this.#onEvent(e));
+    this.#ticker = setInterval(() => this.#tick(), 1000);
+    this.#ticker.unref();
   }
 
   get seq(): number {
@@ -109,6 +116,7 @@ export class LiveHub {
 
   close(): void {
     this.#unsubscribe?.();
+    clearInterval(this.#ticker);
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#subs.clear();
@@ -153,7 +161,6 @@ export class LiveHub {
       }
     }
     if (e.type === 'interval-cleared') this.#refreshTraded();
-    if (e.type === 'interval-state' && e.state === 'open') this.#refreshTraded(parseUtc(e.interval, 'interval'));
     this.#enqueue(e);
   }
 
@@ -165,14 +172,36 @@ export class LiveHub {
     setImmediate(() => this.#flush());
   }
 
-  #flush(): void {
+  /** The interval containing market now, with its ledger state. */
+  #current(): DeltaFrame['current'] {
+    const start = intervalStartOf(this.#opts.clock.now(), this.#opts.config.market.intervalMinutes);
+    return { interval: toIso(start), state: getInterval(this.#opts.ledger, start)?.state ?? null };
+  }
+
+  /** Called every second: a new current interval gets a frame even when no event arrives. */
+  #tick(): void {
+    if (this.#flushScheduled) return;
+    const start = intervalStartOf(this.#opts.clock.now(), this.#opts.config.market.intervalMinutes);
+    if (toIso(start) === this.state.currentInterval) return;
+    this.#refreshTraded(start);
+    this.#queueT = this.#now();
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush(true));
+  }
+
+  #flush(force = false): void {
     this.#flushScheduled = false;
     const events = this.#queue;
     this.#queue = [];
-    if (events.length === 0) return;
+    if (events.length === 0 && !force) return;
+    for (const e of events) {
+      if (e.type === 'interval-cleared' && e.clearingPrice !== null) this.#lastPriced = { price: e.clearingPrice, interval: e.interval };
+    }
+    const frame: DeltaFrame = { type: 'delta', seq: ++this.#seq, t: this.#queueT, events, balance: this.state.balance, current: this.#current() };
     for (const e of events) applyEvent(this.state, e);
-    this.state.balance = this.#balance();
-    const frame: DeltaFrame = { type: 'delta', seq: ++this.#seq, t: this.#queueT, events, balance: this.state.balance };
+    frame.balance = this.state.balance = this.#balance();
+    this.state.currentInterval = frame.current.interval;
+    this.state.currentIntervalState = frame.current.state;
     this.#ring.push(frame);
     if (this.#ring.length > this.#opts.replayFrames) this.#ring.splice(0, this.#ring.length - this.#opts.replayFrames);
     for (const fn of this.#subs) fn(frame);
@@ -183,8 +212,8 @@ export class LiveHub {
     const minutes = this.#opts.config.market.intervalMinutes;
     const cur = current ?? intervalStartOf(this.#opts.clock.now(), minutes);
     const dayStart = cur - (cur % 86_400_000);
-    // "This interval" is the one most recently cleared (the current one clears after it ends).
-    const lastCleared = listClearings(this.#opts.ledger, { to: cur + intervalMs(minutes), limit: 1 })[0];
+    // The last cleared interval that has begun: forward books clear ahead of their interval, metered ones after it ends.
+    const lastCleared = listClearings(this.#opts.ledger, { to: cur + 1, limit: 1 })[0];
     this.#traded = {
       interval: lastCleared ? tradedWhBetween(this.#opts.ledger, lastCleared.intervalStart, lastCleared.intervalStart + 1) : 0,
       today: tradedWhBetween(this.#opts.ledger, dayStart, cur + intervalMs(minutes)),
@@ -197,8 +226,8 @@ export class LiveHub {
       ...b,
       tradedWhInterval: this.#traded.interval,
       tradedWhToday: this.#traded.today,
-      lastClearingPrice: this.state.lastCleared?.clearingPrice ?? null,
-      lastClearedInterval: this.state.lastCleared?.interval ?? null,
+      lastClearingPrice: this.#lastPriced?.price ?? null,
+      lastClearedInterval: this.#lastPriced?.interval ?? null,
     };
   }
 }

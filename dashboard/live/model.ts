@@ -74,6 +74,8 @@ export interface DeltaFrame {
   t: number;
   events: MicrogridEvent[];
   balance: Balance;
+  /** The interval containing the market clock's now, and its lifecycle state in the ledger. */
+  current: { interval: string; state: string | null };
 }
 
 export type StreamFrame = SnapshotFrame | DeltaFrame;
@@ -115,12 +117,9 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
       s.devices[e.deviceId] = { deviceId: e.deviceId, status: e.status, lastError: e.lastError, lastPollAt: e.lastPollAt };
       break;
     case 'interval-state':
-      if (s.currentInterval === null || e.interval >= s.currentInterval) {
-        if (e.state === 'open') {
-          s.currentInterval = e.interval;
-          s.currentIntervalState = 'open';
-        } else if (e.interval === s.currentInterval) s.currentIntervalState = e.state;
-      }
+      // Intervals are opened, closed and even cleared ahead of time: which one is current is the
+      // server's call (DeltaFrame.current), an event only updates the state of that one.
+      if (e.interval === s.currentInterval) s.currentIntervalState = e.state;
       break;
     case 'interval-cleared':
       s.lastCleared = e;
@@ -132,6 +131,14 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
       s.alarms = [e, ...s.alarms].slice(0, MAX_ALARMS);
       break;
   }
+}
+
+/** Applies a delta frame: its events, then the balance and current interval it carries. */
+export function applyDelta(s: LiveState, f: DeltaFrame): void {
+  for (const e of f.events) applyEvent(s, e);
+  s.balance = f.balance;
+  s.currentInterval = f.current.interval;
+  s.currentIntervalState = f.current.state;
 }
 
 /** The balance strip's power figures from the meters' latest readings. */

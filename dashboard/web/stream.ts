@@ -1,4 +1,4 @@
-import { applyEvent, type LiveState, type StreamFrame } from '../live/model.js';
+import { applyDelta, type LiveState, type StreamFrame } from '../live/model.js';
 import { send, token } from './api.js';
 
 /**
@@ -55,8 +55,7 @@ export class LiveStream {
         this.#ws?.close();
         return;
       }
-      for (const e of f.events) applyEvent(this.state, e);
-      this.state.balance = f.balance;
+      applyDelta(this.state, f);
     }
     this.seq = f.seq;
     this.onChange(f);

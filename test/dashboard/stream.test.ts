@@ -250,3 +250,24 @@ test('graceful shutdown closes every client with 1001', async () => {
   await g.app.close();
   assert.deepEqual([(await a.closed).code, (await b.closed).code], [1001, 1001]);
 });
+
+test('the current interval follows the market clock, with no event needed; an empty forward clearing keeps the last price', async () => {
+  const g = await makeFixture();
+  await g.app.listen({ host: '127.0.0.1', port: 0 });
+  const gp = (g.app.server.address() as { port: number }).port;
+  const c = await client('', auth(TOKENS.operator), g, gp);
+  const snap = (await c.next()) as SnapshotFrame;
+  assert.equal(snap.state.currentInterval, '2026-11-21T12:15:00Z');
+  await g.clock.advanceTo(Date.parse('2026-11-21T12:30:30Z'));
+  const moved = (await c.next((fr) => fr.type === 'delta' && fr.current.interval === '2026-11-21T12:30:00Z', 3000)) as DeltaFrame;
+  assert.deepEqual(moved.events, []);
+  assert.equal(moved.current.state, null, 'no ledger row yet for 12:30');
+  // Intervals clear ahead of time: a forward clearing of the next interval with an empty book has no price.
+  g.bus.emit({ type: 'interval-cleared', interval: '2026-11-21T12:45:00Z', kind: 'forward', clearingPrice: null, matchedWh: 0, trades: 0 });
+  g.bus.emit({ type: 'interval-state', interval: '2026-11-21T12:45:00Z', state: 'cleared', at: new Date().toISOString() });
+  const d = (await c.next((fr) => fr.type === 'delta' && fr.events.length > 0)) as DeltaFrame;
+  assert.equal(d.balance.lastClearingPrice, '0.1500');
+  assert.equal(d.current.interval, '2026-11-21T12:30:00Z', 'a future interval\'s state does not make it current');
+  c.ws.close();
+  await g.app.close();
+});
