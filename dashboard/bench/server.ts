@@ -34,7 +34,7 @@ function round(): void {
   const ts = new Date().toISOString();
   // One poll round of the bridge: every meter in the same tick, so one frame per second per client.
   for (const [i, m] of meters.entries()) {
-    const power = m.role === 'pv' ? 1500 + ((rounds * 37 + i * 101) % 900) : 400 - ((rounds * 53 + i * 71) % 1500);
+    const power = m.role === 'pv' ? -(1500 + ((rounds * 37 + i * 101) % 900)) : 400 - ((rounds * 53 + i * 71) % 1500);
     bus.emit({ type: 'reading', meterId: m.id, ts, powerW: power, importWh: 100_000 + rounds, exportWh: 50_000 + rounds, voltageV: 230.4, frequencyHz: 50.01, quality: 'good' });
   }
 }

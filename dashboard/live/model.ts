@@ -6,9 +6,10 @@ import type { AlarmEvent, DeviceHealthEvent, IntervalClearedEvent, MicrogridEven
  * and the browser client (which applies the same deltas with the same
  * reducer), so both sides agree on what a delta means. No Node imports here.
  *
- * Power sign convention: a grid meter's powerW is positive when the household
- * imports from the grid and negative when it exports; a pv meter's powerW is
- * its generation (≥ 0).
+ * Power sign convention (the meter bridge's, meter-bridge/devices/measurement.ts):
+ * positive = energy flowing in from the grid (import, consumption), negative =
+ * flowing out (export, PV production). So a grid meter is + when the household
+ * imports, − when it exports, and a pv meter is − while it generates.
  */
 
 export interface MeterLive {
@@ -23,9 +24,9 @@ export interface MeterLive {
 }
 
 export interface Balance {
-  /** Σ pv power, W; null when no pv meter has reported. */
+  /** Σ pv generation (−powerW of pv meters while negative), W; null when no pv meter has reported. */
   generationW: number | null;
-  /** Σ (grid + pv) over households, W. */
+  /** Net grid + generation: what the households use, W. */
   consumptionW: number | null;
   /** Net exchange of the microgrid with the utility: Σ grid meters, W (positive = import). */
   netGridW: number | null;
@@ -154,7 +155,8 @@ export function powerBalance(meters: Iterable<MeterLive>): Pick<Balance, 'genera
     known++;
     if (m.powerW === null || m.quality === 'missing' || m.role === null) continue;
     if (m.role === 'pv') {
-      gen += Math.max(0, m.powerW);
+      // An inverter's standby draw (+) is already inside its household's grid meter reading.
+      gen += Math.max(0, -m.powerW);
       pvSeen++;
     } else {
       net += m.powerW;

@@ -11,7 +11,7 @@ const MeterLive = Type.Object({
   meterId: Type.String(),
   participantId: N(Type.String()),
   role: Type.Union([Type.Literal('grid'), Type.Literal('pv'), Type.Null()]),
-  powerW: N(Type.Number({ description: 'grid meter: + import, − export; pv meter: generation' })),
+  powerW: N(Type.Number({ description: '+ flows in from the grid (import), − flows out (export, pv production)' })),
   importWh: N(Type.Integer()),
   exportWh: N(Type.Integer()),
   ts: N(Type.String()),

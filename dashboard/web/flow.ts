@@ -24,7 +24,8 @@ export function houses(state: LiveState): HouseFlow[] {
     const h = by.get(m.participantId) ?? { id: m.participantId, gridW: null, pvW: null };
     const w = m.quality === 'missing' ? null : m.powerW;
     if (m.role === 'grid') h.gridW = w;
-    if (m.role === 'pv') h.pvW = w;
+    // pv meters report production as negative power (flowing out); show it as generation.
+    if (m.role === 'pv') h.pvW = w === null ? null : Math.max(0, -w);
     by.set(m.participantId, h);
   }
   return [...by.values()].sort((a, b) => a.id.localeCompare(b.id));

@@ -5,7 +5,8 @@ import { listMeters } from '../../ledger/participants.js';
 /**
  * Stands in for the meter bridge until issue 7 wires the real one: every
  * `periodMs` it emits one reading per meter on the bus (pv following a slow
- * sine, households' grid meters = load − pv), plus device health. Values are
+ * sine, reported negative as the bridge does; households' grid meters =
+ * load − pv), plus device health. Values are
  * produced here, so what the page shows can be checked against them.
  */
 export function startLiveFeed(bus: EventBus, ledger: Ledger, periodMs = 1000): { stop(): void; last: Map<string, number> } {
@@ -20,7 +21,8 @@ export function startLiveFeed(bus: EventBus, ledger: Ledger, periodMs = 1000): {
       const n = Number(m.participantId.replace(/\D/g, '')) || 1;
       const pv = m.participantId === 'h03' ? 0 : Math.round(1500 + 800 * Math.sin(tick / 5 + n));
       const load = 700 + 150 * n;
-      const power = m.role === 'pv' ? pv : load - (m.participantId === 'h03' ? 0 : pv);
+      // The bridge's sign: + flows in from the grid, − flows out (export, PV production).
+      const power = m.role === 'pv' ? -pv : load - (m.participantId === 'h03' ? 0 : pv);
       const c = counters.get(m.id) ?? { imp: 10_000, exp: 5_000 };
       if (power > 0) c.imp += Math.round(power / 3600);
       else c.exp += Math.round(-power / 3600);

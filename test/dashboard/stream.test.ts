@@ -64,7 +64,7 @@ test('a snapshot on connect, then numbered deltas with the balance', async () =>
   assert.equal(snap.state.lastCleared?.clearingPrice, '0.1500');
   // One poll round of the bridge: emitted in the same tick → one frame.
   f.bus.emit(reading('h01-grid', -1500));
-  f.bus.emit(reading('h01-pv', 2500));
+  f.bus.emit(reading('h01-pv', -2500));
   f.bus.emit(reading('h03-grid', 1200));
   const d = (await c.next()) as DeltaFrame;
   assert.equal(d.type, 'delta');
