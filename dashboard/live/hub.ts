@@ -212,10 +212,11 @@ export class LiveHub {
     const minutes = this.#opts.config.market.intervalMinutes;
     const cur = current ?? intervalStartOf(this.#opts.clock.now(), minutes);
     const dayStart = cur - (cur % 86_400_000);
-    // The last cleared interval that has begun: forward books clear ahead of their interval, metered ones after it ends.
-    const lastCleared = listClearings(this.#opts.ledger, { to: cur + 1, limit: 1 })[0];
+    // The interval of the last clearing price (metered books clear after their interval ends,
+    // forward ones before it begins, often empty and price-less): both its clearings together.
+    const priced = listClearings(this.#opts.ledger, { priced: true, to: cur + intervalMs(minutes), limit: 1 })[0];
     this.#traded = {
-      interval: lastCleared ? tradedWhBetween(this.#opts.ledger, lastCleared.intervalStart, lastCleared.intervalStart + 1) : 0,
+      interval: priced ? tradedWhBetween(this.#opts.ledger, priced.intervalStart, priced.intervalStart + 1) : 0,
       today: tradedWhBetween(this.#opts.ledger, dayStart, cur + intervalMs(minutes)),
     };
   }

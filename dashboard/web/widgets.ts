@@ -15,7 +15,7 @@ export function balanceStrip(el: HTMLElement, s: LiveState): void {
     item('grid import', watts(b.gridImportW), 'import'),
     item('grid export', watts(b.gridExportW), 'export'),
     item('self-sufficiency', pct, 'self'),
-    item('traded locally, last cleared interval', kwh(b.tradedWhInterval), 'traded-interval'),
+    item(`traded locally${b.lastClearedInterval ? `, ${time(b.lastClearedInterval).slice(11, 16)}` : ''}`, kwh(b.tradedWhInterval), 'traded-interval'),
     item('traded locally, today (UTC)', kwh(b.tradedWhToday), 'traded-today'),
     item('last clearing price', b.lastClearingPrice === null ? '—' : `${b.lastClearingPrice} ${s.currency}/kWh`, 'price'),
     item('current interval', `${time(s.currentInterval)} · ${s.currentIntervalState ?? '—'}`, 'interval'),

@@ -109,14 +109,12 @@ export function householdView(me: Me): View {
   void loadOrders().catch(shout('#my-orders'));
   orderForm();
   void loadLedger().catch(shout('#my-trades'));
-  let history = false;
+  let reloadHistory: (() => Promise<void>) | null = null;
   return {
     root,
     update(state, frame) {
-      if (!history) {
-        history = true;
-        historyPanel($('#history', root), `&participant=${pid}`);
-      }
+      reloadHistory ??= historyPanel($('#history', root), `&participant=${pid}`);
+      if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-state' && e.state === 'metered')) void reloadHistory();
       const grid = Object.values(state.meters).find((m) => m.participantId === pid && m.role === 'grid');
       const surplus = $('#my-surplus', root);
       if (!grid || grid.powerW === null) replace(surplus, h('span.empty', {}, 'No reading from my grid meter yet.'));
