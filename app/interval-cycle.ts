@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import { intervalEnd, intervalMs, intervalStartOf, toIso, type IntervalMinutes } from '../core/interval.js';
-import type { IntervalState } from '../core/interval-state.js';
+import { stateRank, type IntervalState } from '../core/interval-state.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { advanceInterval, getInterval } from '../ledger/intervals.js';
 import type { Logger } from './logger.js';
@@ -183,7 +183,10 @@ export class IntervalCycle {
 
   #record(start: number, to: IntervalState, now: number, effects?: () => void): void {
     const t0 = performance.now();
-    if (!advanceInterval(this.#o.ledger, start, to, now, effects)) return;
+    const current = getInterval(this.#o.ledger, start)?.state;
+    // The submitter moves intervals to committed and final itself (with its journal); here they are only announced.
+    const already = current !== undefined && stateRank(current) >= stateRank(to);
+    if (!already && !advanceInterval(this.#o.ledger, start, to, now, effects)) return;
     const latency = performance.now() - t0;
     this.#o.onStep?.(start, to, latency);
     this.#o.bus.emit({ type: 'interval-state', interval: toIso(start), state: to, at: new Date(now).toISOString() });

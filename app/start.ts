@@ -1,15 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createPublicClient, http, type Hex } from 'viem';
 import type { Config } from '../core/config/schema.js';
 import { ScaledClock, type Clock } from '../core/clock.js';
 import { EventBus } from '../core/events.js';
-import { intervalEnd, intervalMs, intervalStartOf, toIso } from '../core/interval.js';
+import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
+import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { upsertParticipant } from '../ledger/participants.js';
-import { advanceInterval } from '../ledger/intervals.js';
+import { countIntervalsByState } from '../ledger/intervals.js';
+import { insertReadings, setMeterGateway } from '../ledger/readings.js';
+import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
+import { bridgeOptionsFromConfig, devicesFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
+import { loadGatewayKey } from '../meter-bridge/readings/gateway-key.js';
+import { createStoreSink } from '../meter-bridge/sinks/store-sink.js';
+import { createInfluxSink, type InfluxSink } from '../meter-bridge/sinks/influx.js';
+import { connectChain, Submitter, type ChainConnection } from '../settlement/index.js';
 import { buildDashboard } from '../dashboard/app.js';
 import { listen } from '../dashboard/server.js';
 import { IntervalScheduler } from './scheduler.js';
+import { IntervalCycle } from './interval-cycle.js';
+import { createCycleSteps } from './cycle-steps.js';
+import { resolveSecret } from './secrets.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -22,6 +34,7 @@ export interface StartOptions {
   port?: number;
   speed?: number;
   clock?: Clock;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningMicrogrid {
@@ -29,69 +42,179 @@ export interface RunningMicrogrid {
   ledger: Ledger;
   bus: EventBus;
   clock: Clock;
+  metrics: Metrics;
   scheduler: IntervalScheduler;
+  cycle: IntervalCycle;
+  bridge: Bridge;
+  chain: ChainConnection;
   stop(): Promise<void>;
 }
 
-/** The composition root: opens the ledger, wires the modules, starts the clock and the server. */
+/**
+ * The composition root: opens the ledger, starts the devices (simulated in the
+ * demo), the bridge, the chain and its submitter, the interval cycle and the
+ * HTTP server, and stops them in the reverse order. Everything that can fail
+ * at start fails before the server listens, and what was started is stopped.
+ */
 export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogrid> {
   const { config, log } = opts;
+  const env = opts.env ?? process.env;
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const speed = opts.speed ?? config.clock.speed;
-  const clock = opts.clock ?? new ScaledClock(speed);
+  const clock = opts.clock ?? new ScaledClock(speed, config.clock.startAt ? Date.parse(config.clock.startAt) : Date.now());
   const minutes = config.market.intervalMinutes;
-
-  const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
-  log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
-  const now = clock.now();
-  for (const p of config.participants) upsertParticipant(ledger, p, now);
-
-  const bus = new EventBus();
-  bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
-
-  const openInterval = (start: number): void => {
-    if (advanceInterval(ledger, start, 'open', clock.now())) {
-      bus.emit({ type: 'interval-state', interval: toIso(start), state: 'open', at: new Date(clock.now()).toISOString() });
+  const stack: { name: string; stop: () => Promise<void> | void }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stack.reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        log.error({ err, part: s.name }, `error while stopping ${s.name}`);
+      }
     }
+    stack.length = 0;
   };
 
-  const scheduler = new IntervalScheduler(clock, minutes);
-  scheduler.onError = (err, start) => log.error({ err, interval: toIso(start) }, 'interval step failed; it is retried at the next boundary');
-  const current = intervalStartOf(now, minutes);
-  openInterval(current);
-  scheduler.start((start) => {
-    const previous = start - intervalMs(minutes);
-    log.info(
-      { interval: toIso(start), ends: toIso(intervalEnd(start, minutes)), previous: toIso(previous) },
-      `interval ${toIso(start)} begins; interval ${toIso(previous)} ended`,
-    );
-    openInterval(start);
-  });
-
-  // Per-request lines only at debug: at info they would drown the interval log.
-  const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
-  const app = buildDashboard({ ledger, config, clock, bus, version: VERSION, logger: httpLog });
-  let url: string;
   try {
-    url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
+    const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
+    stack.push({ name: 'ledger', stop: () => ledger.close() });
+    log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
+    for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
+
+    const bus = new EventBus();
+    bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
+    const metrics = new Metrics();
+    bus.on('reading', () => metrics.inc('mgx_readings_total', 'Readings received from the meter bridge.'));
+    bus.on('settlement-state', (e) => {
+      const line = { interval: e.interval, state: e.state, tx: e.txHash };
+      if (e.state === 'error') log.error(line, `settlement of ${e.interval}: error`);
+      else log.info(line, `settlement of ${e.interval}: ${e.state}`);
+    });
+    bus.on('alarm', (a) => {
+      metrics.inc('mgx_alarms_total', 'Alarms raised.', { code: a.code });
+      log.warn({ code: a.code, subject: a.subject }, a.message);
+    });
+
+    // Devices: the configured ones, or (demo) one simulated household per participant on loopback.
+    let devices = devicesFromConfig(config);
+    let demo: DemoDevices | undefined;
+    if (devices.length === 0 && config.demo.enabled) {
+      demo = await startDemoDevices(config, clock);
+      stack.push({ name: 'simulated devices', stop: () => demo!.close() });
+      devices = demo.devices;
+      log.info({ households: demo.households.length }, `${demo.households.length} simulated households serving Modbus TCP on 127.0.0.1`);
+    }
+    const signer = loadGatewayKey(dataDir);
+    // The in-process bridge is the gateway of every meter it reads.
+    for (const d of devices) for (const m of [d.meters?.grid, d.meters?.pv, d.meterId].filter((x): x is string => !!x)) setMeterGateway(ledger, m, signer.address);
+    const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
+    let influx: InfluxSink | undefined;
+    if (config.influx) {
+      influx = createInfluxSink({
+        url: config.influx.url,
+        org: config.influx.org,
+        bucket: config.influx.bucket,
+        ...(config.influx.token ? { token: resolveSecret(config.influx.token, 'influx.token', env) } : {}),
+        spoolDir: join(dataDir, 'influx-spool'),
+        spoolMaxBytes: config.influx.spoolMaxBytes,
+        log,
+      });
+      sinks.push(influx);
+    }
+    const bridge = startBridge({ devices, clock, bus, sinks, signer, log: log.child({ module: 'bridge' }), ...bridgeOptionsFromConfig(config) });
+    stack.push({ name: 'bridge', stop: () => bridge.stop() });
+    metrics.collect(() => {
+      const health = bridge.health();
+      for (const status of ['online', 'stale', 'offline'] as const) {
+        metrics.set('mgx_devices', 'Devices by health status.', health.filter((h) => h.status === status).length, { status });
+      }
+    });
+    log.info({ devices: devices.length, gateway: signer.address }, `meter bridge polling ${devices.length} devices`);
+
+    // The chain: the configured RPC, or anvil from node_modules on loopback.
+    const chain = await connectChain(config, dataDir, env);
+    stack.push({ name: 'chain', stop: () => chain.stop() });
+    log.info({ rpc: chain.rpcUrl, chainId: chain.chainId, contract: chain.contract, embedded: chain.embedded }, `chain ${chain.chainId} at ${chain.rpcUrl}, EnergyCredits at ${chain.contract}`);
+    const receipts = createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0 }) });
+    const submitter = new Submitter({
+      ledger,
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      privateKey: chain.privateKey,
+      contract: chain.contract,
+      confirmations: chain.confirmations,
+      stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
+      feeBumpPercent: config.chain.feeBumpPercent,
+      events: bus,
+      onJournal: (row) => {
+        if (row.state !== 'mined' || !row.txHash) return;
+        receipts.getTransactionReceipt({ hash: row.txHash as Hex }).then(
+          (r) => metrics.inc('mgx_gas_used_total', 'Gas used by settlement transactions.', { action: row.action }, Number(r.gasUsed)),
+          () => {},
+        );
+      },
+    });
+    void submitter.run();
+    stack.push({ name: 'submitter', stop: () => submitter.stop() });
+
+    // The interval cycle, driven at each boundary by the scheduler.
+    const steps = createCycleSteps({ ledger, config, clock, bus, wakeSubmitter: () => submitter.enqueue() });
+    const cycle = new IntervalCycle({
+      ledger,
+      clock,
+      bus,
+      log,
+      steps,
+      minutes,
+      gateClosureSeconds: config.market.gateClosureSeconds,
+      gracePeriodSeconds: config.market.gracePeriodSeconds,
+      onStep: (start, state) => {
+        const sinceEnd = (clock.now() - intervalEnd(start, minutes)) / 1000;
+        metrics.observe('mgx_interval_step_lag_seconds', 'Market seconds from the end of an interval to each of its steps.', sinceEnd, { step: state });
+      },
+    });
+    stack.push({ name: 'interval cycle', stop: () => cycle.stop() });
+    metrics.collect(() => {
+      const counts = countIntervalsByState(ledger);
+      for (const s of ['metered', 'settled', 'committed'] as const) metrics.set('mgx_settlement_backlog', 'Intervals waiting for settlement or the chain, by state.', counts[s] ?? 0, { state: s });
+    });
+    const scheduler = new IntervalScheduler(clock, minutes);
+    scheduler.onError = (err, start) => log.error({ err, interval: toIso(start) }, 'interval step failed; it is retried');
+    scheduler.start((start) => {
+      log.info({ interval: toIso(start) }, `interval ${toIso(start)} begins`);
+      return cycle.tick();
+    });
+    stack.push({ name: 'scheduler', stop: () => scheduler.stop() });
+    await cycle.tick();
+
+    // Per-request lines only at debug: at info they would drown the interval log.
+    const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
+    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, version: VERSION, logger: httpLog });
+    stack.push({ name: 'http server', stop: () => app.close() });
+    const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
+    log.info(
+      {
+        url,
+        config: opts.configSource,
+        dataDir,
+        participants: config.participants.length,
+        intervalMinutes: minutes,
+        speed,
+        currentInterval: toIso(intervalStartOf(clock.now(), minutes)),
+      },
+      `microgrid-exchange ${VERSION} running at ${url} (${opts.configSource}, ${minutes}-minute intervals, clock ×${speed})`,
+    );
+
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopped ??= (async () => {
+        await influx?.flush();
+        await stopAll();
+      })());
+    return { url, ledger, bus, clock, metrics, scheduler, cycle, bridge, chain, stop };
   } catch (err) {
-    await scheduler.stop();
-    ledger.close();
+    await stopAll();
     throw err;
   }
-  log.info(
-    { url, config: opts.configSource, dataDir, participants: config.participants.length, intervalMinutes: minutes, speed, currentInterval: toIso(current) },
-    `microgrid-exchange ${VERSION} running at ${url} (${opts.configSource}, ${minutes}-minute intervals, clock ×${speed})`,
-  );
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopped ??= (async () => {
-      await scheduler.stop();
-      await app.close();
-      ledger.close();
-    })());
-
-  return { url, ledger, bus, clock, scheduler, stop };
 }

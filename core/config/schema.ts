@@ -63,7 +63,16 @@ const Market = Obj(
 );
 
 const Clock = Obj(
-  { speed: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1, description: 'market time runs this many times faster than wall time' }) },
+  {
+    speed: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1, description: 'market time runs this many times faster than wall time' }),
+    startAt: Type.Optional(
+      Type.String({
+        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2})?Z$',
+        expected: 'an ISO 8601 UTC time such as "2026-06-21T08:00:00Z"',
+        description: 'market time starts here instead of now (simulations and demos only)',
+      }),
+    ),
+  },
   { default: {} },
 );
 
