@@ -22,6 +22,9 @@ export interface PackedOrders {
   zone: Int32Array;
   seq: Float64Array;
   zones: string[];
+  /** Ids and participants as flat arrays: the result builders read them in sorted (random) order, one load each. */
+  ids: string[];
+  participants: string[];
 }
 
 export const BID = 0;
@@ -96,6 +99,7 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   const zoneIdx = new Map<string, number>();
   const zoneNames: string[] = [];
   const ids: string[] = new Array(n);
+  const participants: string[] = new Array(n);
   const fmt = tickFormat(cr.scale);
   let total = 0;
   for (let i = 0; i < n; i++) {
@@ -128,6 +132,7 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
       }
     }
     ids[i] = o.id;
+    participants[i] = o.participant;
     total += o.energyWh;
     side[i] = o.side === 'bid' ? BID : OFFER;
     qty[i] = o.energyWh;
@@ -149,5 +154,5 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   const remap = new Int32Array(zoneNames.length);
   zoneNames.forEach((name, j) => (remap[j] = sorted.indexOf(name)));
   for (let i = 0; i < n; i++) zone[i] = remap[zone[i] as number] as number;
-  return { n, orders, side, qty, ticks, zone, seq, zones: sorted };
+  return { n, orders, side, qty, ticks, zone, seq, zones: sorted, ids, participants };
 }

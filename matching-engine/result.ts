@@ -50,6 +50,8 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
     }
   };
   const trades: Trade[] = [];
+  const ids = p.ids;
+  const parts = p.participants;
   const buyerPrice = pricing.buyerPrice === undefined ? undefined : str(pricing.buyerPrice);
   for (let a = 0; a < Z; a++) {
     for (let b = 0; b < Z; b++) {
@@ -63,13 +65,11 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
         const sell = perm[pos[gs]!]!;
         const buy = perm[pos[gb]!]!;
         const wh = Math.min(A, rem[gs]!, rem[gb]!);
-        const bo = p.orders[buy]!;
-        const so = p.orders[sell]!;
         const price = str(pricing.price(buy, sell, a, b));
         trades.push(
           buyerPrice === undefined
-            ? { buyOrder: bo.id, sellOrder: so.id, buyer: bo.participant, seller: so.participant, energyWh: wh, price, fee }
-            : { buyOrder: bo.id, sellOrder: so.id, buyer: bo.participant, seller: so.participant, energyWh: wh, price, fee, buyerPrice },
+            ? { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: wh, price, fee }
+            : { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: wh, price, fee, buyerPrice },
         );
         A -= wh;
         rem[gs]! -= wh;
@@ -85,10 +85,12 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
 /** What each order filled and has left, in the total order (bids first). */
 export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Array): OrderRemainder[] {
   const out: OrderRemainder[] = new Array(p.n);
+  const ids = p.ids;
+  const parts = p.participants;
   for (let j = 0; j < p.n; j++) {
     const q = perm[j]!;
-    const o = p.orders[q]!;
-    out[j] = { order: o.id, participant: o.participant, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: fill[q]!, leftWh: p.qty[q]! - fill[q]! };
+    const f = fill[q]!;
+    out[j] = { order: ids[q]!, participant: parts[q]!, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: f, leftWh: p.qty[q]! - f };
   }
   return out;
 }

@@ -111,8 +111,8 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     while (e < n && sk[e] === sk[s] && ss[e] === ss[s]) e++;
     if (e - s > 1) {
       const run = Array.from(perm.subarray(s, e)).sort((x, y) => {
-        const ix = p.orders[x]!.id;
-        const iy = p.orders[y]!.id;
+        const ix = p.ids[x]!;
+        const iy = p.ids[y]!;
         return ix < iy ? -1 : ix > iy ? 1 : 0;
       });
       perm.set(run, s);

@@ -3,9 +3,17 @@
 // A benchmark, not a test: it prints figures and asserts nothing.
 //   npm run bench:engine                       sizes 1k, 10k, 100k, 1M; all mechanisms; 5 runs
 //   npm run bench:engine -- --runs 7 --sizes 1000,10000 --mechanisms uniform
+//   npm run bench:engine -- --zoned      fees between zones and an export limit (the general flow)
+//   npm run bench:engine -- --phases     also the median time of each phase of a uniform clearing
+// Peak RSS is the process's maximum so far (it only grows from row to row).
 import { clearBook } from '../clear.js';
 import type { Mechanism } from '../../core/config/schema.js';
 import { randomBook, benchRules, INTERVAL } from './books.js';
+import { compileRules } from '../rules.js';
+import { packOrders } from '../orders.js';
+import { efficientAllocation } from '../efficient.js';
+import { clearUniform } from '../mechanisms/uniform.js';
+import { remainders } from '../result.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +37,8 @@ for (const n of sizes) {
   const orders = randomBook(n, 42 + n);
   for (const m of mechanisms) {
     const rules = benchRules(m, zoned);
-    clearBook({ interval: INTERVAL, orders }, rules); // warm-up (JIT)
+    clearBook({ interval: INTERVAL, orders }, rules); // warm-up (JIT), twice: the first also pays for the new book's garbage
+    clearBook({ interval: INTERVAL, orders }, rules);
     const times: number[] = [];
     let trades = 0;
     let matched = 0;
@@ -45,5 +54,27 @@ for (const n of sizes) {
     console.log(
       `${String(n).padEnd(10)} ${m.padEnd(14)} ${median(times).toFixed(1).padStart(9)} ${Math.min(...times).toFixed(1).padStart(8)} ${Math.max(...times).toFixed(1).padStart(8)}   ${String(trades).padEnd(9)} ${String(matched).padEnd(15)} ${heap.toFixed(0).padStart(13)} ${rss.toFixed(0).padStart(12)}`,
     );
+  }
+}
+
+if (process.argv.includes('--phases')) {
+  console.log('\nphases of a uniform clearing (median ms): validate+pack, sort+flow+allocate, prices+trades, remainders');
+  for (const n of sizes) {
+    const orders = randomBook(n, 42 + n);
+    const cr = compileRules(benchRules('uniform', zoned));
+    const laps: number[][] = [[], [], [], []];
+    for (let r = 0; r <= runs; r++) {
+      const t0 = performance.now();
+      const p = packOrders(orders, INTERVAL, cr);
+      const t1 = performance.now();
+      const a = efficientAllocation(p, cr);
+      const t2 = performance.now();
+      const out = clearUniform(a, cr);
+      const t3 = performance.now();
+      remainders(a.packed, out.perm, out.fill);
+      const t4 = performance.now();
+      if (r > 0) [t1 - t0, t2 - t1, t3 - t2, t4 - t3].forEach((d, i) => laps[i]!.push(d)); // run 0 is the warm-up
+    }
+    console.log(`${String(n).padEnd(10)} ${laps.map((l) => median(l).toFixed(1).padStart(9)).join(' ')}`);
   }
 }

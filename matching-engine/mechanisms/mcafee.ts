@@ -101,7 +101,7 @@ function marginal(p: PackedOrders, fill: Float64Array, side: number, ticks: numb
 
 function later(p: PackedOrders, i: number, j: number): boolean {
   if (p.seq[i] !== p.seq[j]) return p.seq[i]! > p.seq[j]!;
-  return p.orders[i]!.id > p.orders[j]!.id;
+  return p.ids[i]! > p.ids[j]!;
 }
 
 /**
