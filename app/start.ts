@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createPublicClient, http, type Hex } from 'viem';
 import type { Config } from '../core/config/schema.js';
-import { ScaledClock, type Clock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { EventBus } from '../core/events.js';
 import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
@@ -22,6 +22,7 @@ import { IntervalScheduler } from './scheduler.js';
 import { IntervalCycle } from './interval-cycle.js';
 import { createCycleSteps } from './cycle-steps.js';
 import { resolveSecret } from './secrets.js';
+import { marketClock } from './market-clock.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -62,7 +63,6 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const speed = opts.speed ?? config.clock.speed;
-  const clock = opts.clock ?? new ScaledClock(speed, config.clock.startAt ? Date.parse(config.clock.startAt) : Date.now());
   const minutes = config.market.intervalMinutes;
   const stack: { name: string; stop: () => Promise<void> | void }[] = [];
   const stopAll = async (): Promise<void> => {
@@ -79,6 +79,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
   try {
     const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
     stack.push({ name: 'ledger', stop: () => ledger.close() });
+    const clock = opts.clock ?? marketClock(ledger, config, speed);
     log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
     for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
 
