@@ -25,20 +25,23 @@ const sizes = (arg('sizes') ?? '1000,10000,100000,1000000').split(',').map(Numbe
 const mechanisms = (arg('mechanisms') ?? 'uniform,pay-as-bid,pay-as-offer,mcafee').split(',') as Mechanism[];
 const zoned = process.argv.includes('--zoned');
 
+const warmups = (n: number): number => Math.max(2, Math.min(30, Math.ceil(300_000 / n)));
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-console.log(`matching-engine benchmark: ${runs} runs per cell (median), ${zoned ? '4 zones with fees and an export limit' : '4 zones, no fees'}, node ${process.version}`);
+console.log(`matching-engine benchmark: ${runs} runs per cell after ${warmups(sizes[0]!)}…${warmups(sizes[sizes.length - 1]!)} warm-up runs, ${zoned ? '4 zones with fees and an export limit' : '4 zones, no fees'}, node ${process.version}`);
 console.log('size       mechanism      median ms   min ms   max ms   trades    matched Wh      heap after MB  peak RSS MB');
 for (const n of sizes) {
   const orders = randomBook(n, 42 + n);
   for (const m of mechanisms) {
     const rules = benchRules(m, zoned);
-    clearBook({ interval: INTERVAL, orders }, rules); // warm-up (JIT), twice: the first also pays for the new book's garbage
-    clearBook({ interval: INTERVAL, orders }, rules);
+    // Warm-up: the engine runs every interval in a long-lived process, so measure it JIT-compiled.
+    // Small books need a few dozen runs before V8 optimises the hot loops; big ones warm up in two.
+    for (let w = warmups(n); w > 0; w--) clearBook({ interval: INTERVAL, orders }, rules);
     const times: number[] = [];
     let trades = 0;
     let matched = 0;
@@ -63,7 +66,8 @@ if (process.argv.includes('--phases')) {
     const orders = randomBook(n, 42 + n);
     const cr = compileRules(benchRules('uniform', zoned));
     const laps: number[][] = [[], [], [], []];
-    for (let r = 0; r <= runs; r++) {
+    const w = warmups(n);
+    for (let r = 0; r < w + runs; r++) {
       const t0 = performance.now();
       const p = packOrders(orders, INTERVAL, cr);
       const t1 = performance.now();
@@ -73,7 +77,7 @@ if (process.argv.includes('--phases')) {
       const t3 = performance.now();
       remainders(a.packed, out.perm, out.fill);
       const t4 = performance.now();
-      if (r > 0) [t1 - t0, t2 - t1, t3 - t2, t4 - t3].forEach((d, i) => laps[i]!.push(d)); // run 0 is the warm-up
+      if (r >= w) [t1 - t0, t2 - t1, t3 - t2, t4 - t3].forEach((d, i) => laps[i]!.push(d));
     }
     console.log(`${String(n).padEnd(10)} ${laps.map((l) => median(l).toFixed(1).padStart(9)).join(' ')}`);
   }
