@@ -100,7 +100,13 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
 
   // The web UI: built from dashboard/web by esbuild if the bundle is missing or older than its sources.
   void app.register(async () => {
-    if (deps.buildBundle !== false) await ensureBundle();
+    if (deps.buildBundle === false) return;
+    try {
+      await ensureBundle();
+    } catch (err) {
+      // esbuild and uplot are dev dependencies: an install without them still serves the API.
+      app.log.error({ err }, 'the web UI bundle could not be built (npm install with dev dependencies, then restart); the API is served without the UI');
+    }
   });
   void app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: 0 });
 
