@@ -85,7 +85,16 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilIns
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`anvil exited with ${code}`)));
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  // If this process exits without stop() (a second Ctrl-C, a hard exit), anvil must not outlive it.
+  // (A SIGKILLed parent runs no handler: the embedded chain's pid file covers that case on the next start.)
+  const killOnExit = (): void => void child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((r) =>
+    child.once('exit', () => {
+      process.off('exit', killOnExit);
+      r();
+    }),
+  );
   return {
     rpcUrl: `http://127.0.0.1:${port}`,
     port,
