@@ -19,16 +19,29 @@ export interface MeterRow {
   gateway: string | null;
 }
 
-/** Inserts or updates a participant and its meters in one transaction. */
+/**
+ * Inserts or updates a participant and its meters in one transaction.
+ * Standing prices: the config's policy is applied when the participant is new
+ * or when the config's policy changed since it was last applied; otherwise the
+ * ledger keeps what the household set through the API since, so a restart does
+ * not undo it.
+ */
 export function upsertParticipant(ledger: Ledger, p: ParticipantConfig, now: number): void {
   const db = ledger.db;
+  const configPolicy = JSON.stringify({ minSell: p.policy.minSellPrice ?? null, maxBuy: p.policy.maxBuyPrice ?? null });
+  const policyKey = `participant.${p.id}.configPolicy`;
   ledger.tx(() => {
+    const exists = db.prepare('SELECT 1 FROM participants WHERE id = ?').get(p.id) !== undefined;
+    const applyPolicy = !exists || ledger.getKv(policyKey) !== configPolicy;
     db.prepare(
       `INSERT INTO participants (id, name, zone, account, min_sell_price, max_buy_price, created_at, updated_at)
        VALUES (@id, @name, @zone, @account, @minSell, @maxBuy, @now, @now)
        ON CONFLICT(id) DO UPDATE SET name = excluded.name, zone = excluded.zone, account = excluded.account,
-         min_sell_price = excluded.min_sell_price, max_buy_price = excluded.max_buy_price, updated_at = excluded.updated_at`,
-    ).run({ id: p.id, name: p.name, zone: p.zone, account: p.account ?? null, minSell: p.policy.minSellPrice ?? null, maxBuy: p.policy.maxBuyPrice ?? null, now });
+         min_sell_price = CASE WHEN @applyPolicy THEN excluded.min_sell_price ELSE min_sell_price END,
+         max_buy_price = CASE WHEN @applyPolicy THEN excluded.max_buy_price ELSE max_buy_price END,
+         updated_at = excluded.updated_at`,
+    ).run({ id: p.id, name: p.name, zone: p.zone, account: p.account ?? null, minSell: p.policy.minSellPrice ?? null, maxBuy: p.policy.maxBuyPrice ?? null, now, applyPolicy: applyPolicy ? 1 : 0 });
+    ledger.setKv(policyKey, configPolicy);
     const meter = db.prepare(
       `INSERT INTO meters (id, participant_id, role, device_id, rated_power_w) VALUES (@id, @pid, @role, @device, @rated)
        ON CONFLICT(id) DO UPDATE SET participant_id = excluded.participant_id, role = excluded.role,

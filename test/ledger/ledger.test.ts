@@ -60,6 +60,18 @@ test('participants and meters are stored together', () => {
   l.close();
 });
 
+test("standing prices set through the API survive a restart unless the config's policy changed", () => {
+  const l = openLedger(join(tempDir(), 'l.sqlite'));
+  const cfg = { id: 'h01', name: 'One', zone: 'north', meters: [], policy: { minSellPrice: '0.1000', maxBuyPrice: '0.2500' } };
+  upsertParticipant(l, cfg, 1);
+  l.db.prepare("UPDATE participants SET min_sell_price = '0.1500' WHERE id = 'h01'").run(); // the household's edit
+  upsertParticipant(l, cfg, 2); // restart, same config
+  assert.equal(listParticipants(l)[0]?.minSellPrice, '0.1500');
+  upsertParticipant(l, { ...cfg, policy: { minSellPrice: '0.1100', maxBuyPrice: '0.2500' } }, 3); // the operator edits the file
+  assert.equal(listParticipants(l)[0]?.minSellPrice, '0.1100');
+  l.close();
+});
+
 test('intervals move forward one state at a time; replays are no-ops; skips are refused', () => {
   const l = openLedger(join(tempDir(), 'l.sqlite'));
   const s = Date.parse('2026-11-21T19:30:00Z');
