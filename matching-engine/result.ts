@@ -82,7 +82,7 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
   return trades;
 }
 
-/** What each order filled and has left, in the total order (bids first). */
+/** What each order filled and has left, in submission order (seq, then id). */
 export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Array): OrderRemainder[] {
   const out: OrderRemainder[] = new Array(p.n);
   const ids = p.ids;

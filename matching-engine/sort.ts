@@ -6,14 +6,16 @@ import { BID, type PackedOrders } from './orders.js';
  * sequence, id. Ids are unique, so no two orders compare equal and any
  * permutation of the input sorts to the same sequence.
  *
- * Sorting is linear: an LSD radix sort on seq, then a stable counting sort on
- * the (side, zone, price) key, whose range is small because prices are ticks
- * between the floor and the cap. Equal seqs within a price level (rare) are
- * then ordered by id.
+ * Sorting is linear: an LSD radix sort on seq (skipped when the orders come
+ * in submission order, as a book's do), equal seqs (rare) ordered by id, then
+ * a stable counting sort on the (side, zone, price) key, whose range is small
+ * because prices are ticks between the floor and the cap.
  */
 export interface SortedBook {
   /** Order indices in the total order. */
   perm: Uint32Array;
+  /** Order indices by (seq, id): submission order, the order remainders are listed in. */
+  bySeq: Uint32Array;
   /** Price levels: runs of `perm` with the same side, zone and price. */
   levels: Levels;
 }
@@ -72,7 +74,24 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     perm = Uint32Array.from([...perm].sort((a, b) => p.seq[a]! - p.seq[b]!));
   }
 
-  // 2. By (side, zone, price priority), stable.
+  // Equal seqs by id, so (seq, id) is a total order before the stable key sort.
+  for (let s = 0; s < n; ) {
+    let e = s + 1;
+    const sq = p.seq[perm[s]!]!;
+    while (e < n && p.seq[perm[e]!] === sq) e++;
+    if (e - s > 1) {
+      const run = Array.from(perm.subarray(s, e)).sort((x, y) => {
+        const ix = p.ids[x]!;
+        const iy = p.ids[y]!;
+        return ix < iy ? -1 : ix > iy ? 1 : 0;
+      });
+      perm.set(run, s);
+    }
+    s = e;
+  }
+  const bySeq = perm.slice();
+
+  // 2. By (side, zone, price priority), stable: within a key, (seq, id) order stays.
   const L = cap - floor + 1;
   const K = 2 * Z * L;
   // Int32 keys while they fit (the usual case), doubles beyond.
@@ -97,28 +116,9 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     perm = Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
   }
 
-  // Keys and seqs in sorted order, so the scans below read memory in sequence.
+  // Keys in sorted order, so the scans below read memory in sequence.
   const sk = new Float64Array(n);
-  const ss = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    sk[j] = key[perm[j]!]!;
-    ss[j] = p.seq[perm[j]!]!;
-  }
-
-  // 3. Equal (key, seq) runs by id.
-  for (let s = 0; s < n; ) {
-    let e = s + 1;
-    while (e < n && sk[e] === sk[s] && ss[e] === ss[s]) e++;
-    if (e - s > 1) {
-      const run = Array.from(perm.subarray(s, e)).sort((x, y) => {
-        const ix = p.ids[x]!;
-        const iy = p.ids[y]!;
-        return ix < iy ? -1 : ix > iy ? 1 : 0;
-      });
-      perm.set(run, s);
-    }
-    s = e;
-  }
+  for (let j = 0; j < n; j++) sk[j] = key[perm[j]!]!;
 
   // 4. Levels.
   let count = 0;
@@ -154,5 +154,5 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
   for (let j = 0; j < count; j++) lv.groupEnd[lv.side[j]! * Z + lv.zone[j]!] = j + 1;
   // Empty groups: start = end.
   for (let g = 0; g < 2 * Z; g++) if (lv.groupStart[g] === count) lv.groupEnd[g] = count;
-  return { perm, levels: lv };
+  return { perm, bySeq, levels: lv };
 }

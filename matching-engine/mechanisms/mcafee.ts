@@ -33,7 +33,7 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
   const { packed: p, sorted, net, flow, fill } = a;
   const Z = net.zones;
   const flows = pairFlowsOf(flow, Z);
-  if (flow.matchedWh === 0) return { trades: [], fill, perm: sorted.perm, flows, matchedWh: 0, clearingPrice: null };
+  if (flow.matchedWh === 0) return { trades: [], fill, perm: sorted.bySeq, flows, matchedWh: 0, clearingPrice: null };
 
   let bq = Infinity;
   let sq = -Infinity;
@@ -69,7 +69,7 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
     }
     if (ok) {
       const trades = pairTrades(p, sorted.perm, sorted.levels, fill, flows, { price: () => p0, fee: net.fee }, cr.scale);
-      return { trades, fill, perm: sorted.perm, flows, matchedWh: flow.matchedWh, clearingPrice: p0, mcafee: 'single-price' };
+      return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: p0, mcafee: 'single-price' };
     }
   }
 
@@ -86,7 +86,7 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
   const trades = pairTrades(p, perm, levels, fill2, flows2, { price: () => sq, fee: net.fee, buyerPrice: bq }, cr.scale);
   const op = new TickWhSum();
   for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) op.add(flows2.amount(za, zb), bq - sq - net.fee[za * Z + zb]!);
-  return { trades, fill: fill2, perm: sorted.perm, flows: flows2, matchedWh: flow2.matchedWh, clearingPrice: null, operatorSurplus: op.value, mcafee: 'reduced' };
+  return { trades, fill: fill2, perm: sorted.bySeq, flows: flows2, matchedWh: flow2.matchedWh, clearingPrice: null, operatorSurplus: op.value, mcafee: 'reduced' };
 }
 
 /** The filled order of `side` at `ticks` that comes last in the total order (latest seq, then largest id). */

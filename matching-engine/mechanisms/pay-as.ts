@@ -26,5 +26,5 @@ export function clearPayAs(side: 'bid' | 'offer', a: Allocation, cr: CompiledRul
       : { price: (_b, s) => p.ticks[s]!, fee: net.fee },
     cr.scale,
   );
-  return { trades, fill, perm: sorted.perm, flows, matchedWh: flow.matchedWh, clearingPrice: null };
+  return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: null };
 }

@@ -21,5 +21,5 @@ export function clearUniform(a: Allocation, cr: CompiledRules): Outcome {
   const selling = new Set<number>();
   for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) if (flows.amount(za, zb) > 0) selling.add(zt.seller[za]!);
   const clearingPrice = selling.size === 1 ? [...selling][0]! : null;
-  return { trades, fill, perm: sorted.perm, flows, matchedWh: flow.matchedWh, clearingPrice, ...(flow.matchedWh > 0 ? { zonePrices: zt } : {}) };
+  return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice, ...(flow.matchedWh > 0 ? { zonePrices: zt } : {}) };
 }
