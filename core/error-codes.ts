@@ -50,6 +50,9 @@ export const ERROR_CODES = {
   CHAIN_CONFIG: { status: 400, summary: 'The chain section names an unknown chain, lacks a key, or the RPC serves another chain id.' },
   SETTLEMENT_INVARIANT: { status: 500, summary: 'An interval does not balance: credits differ from metered export, or a statement does not sum to the cent.' },
   SETTLEMENT_INPUT: { status: 409, summary: 'An interval cannot be settled yet: no clearing result, no metered energy, or an unknown participant.' },
+  // utility audit (mgx audit)
+  AUDIT_INPUT: { status: 400, summary: 'An audit argument is malformed: interval range, RPC URL, contract address or participant.' },
+  AUDIT_BUNDLE: { status: 400, summary: 'An evidence bundle does not parse or lacks a field the audit needs.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,6 +6,7 @@ import { readCommand } from './read.js';
 import { simulateCommand } from './simulate.js';
 import { bridgeCommand } from './bridge.js';
 import { statementsCommand } from './statements.js';
+import { auditCommand } from './audit.js';
 
 /** Every `mgx` sub-command, in the order `mgx --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, clearCommand, scanCommand, readCommand, simulateCommand, bridgeCommand, statementsCommand];
+export const COMMANDS: readonly Command[] = [startCommand, clearCommand, scanCommand, readCommand, simulateCommand, bridgeCommand, statementsCommand, auditCommand];

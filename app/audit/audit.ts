@@ -1,0 +1,136 @@
+import type { Ledger } from '../../ledger/ledger.js';
+import { computeIntervalEnergy } from '../../ledger/readings.js';
+import { toIso } from '../../core/interval.js';
+import type { Tariffs } from '../../settlement/statements.js';
+import type { Credit } from '../../settlement/credits.js';
+import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js';
+import { ChainReader, type ChainInterval } from './chain.js';
+import { EvidenceLoader, type IntervalEvidence } from './evidence.js';
+import { SignerCache } from './signatures.js';
+import { checkEnergy, type RecomputeEnergy } from './check-energy.js';
+import { checkReadings } from './check-readings.js';
+import { checkClearing } from './check-clearing.js';
+import { checkCredits, expectedCredits, mintedOnChain } from './check-credits.js';
+import { checkStatements } from './check-statements.js';
+import { CHECKS, checkResult, type AuditReport, type IntervalAudit } from './types.js';
+
+export interface AuditRange {
+  /** Epoch ms, inclusive; interval starts. */
+  from: number;
+  /** Epoch ms, exclusive. */
+  to: number;
+}
+
+export interface AuditOptions extends AuditRange {
+  ledger: Ledger;
+  rpcUrl: string;
+  contract: string;
+  intervalMs: number;
+  tariffs: Tariffs;
+  fromBlock?: bigint;
+  blockRange?: bigint;
+  onProgress?: (done: number, total: number) => void;
+}
+
+interface Pending {
+  ev: IntervalEvidence;
+  chain: ChainInterval | undefined;
+  partial: IntervalAudit;
+  delivered: DeliveredTrade[];
+  energy: Map<string, MeteredEnergy>;
+  credits: Credit[];
+  creditsError: string | null;
+}
+
+/** The five checks over evidences (from the ledger or a bundle) against the chain views; shared by `mgx audit` and `mgx audit verify`. */
+export async function auditEvidence(
+  evidences: Iterable<IntervalEvidence>,
+  count: number,
+  chainViews: ReadonlyMap<number, ChainInterval>,
+  reader: ChainReader,
+  recompute: RecomputeEnergy,
+  tariffs: Tariffs,
+  onProgress?: (done: number, total: number) => void,
+): Promise<IntervalAudit[]> {
+  const signers = new SignerCache();
+  const pending: Pending[] = [];
+  let done = 0;
+  for (const ev of evidences) {
+    const chain = chainViews.get(Math.floor(ev.start / 1000));
+    const energy = checkEnergy(ev, recompute);
+    const readings = await checkReadings(ev, chain, energy.byMeter, signers);
+    const clearing = checkClearing(ev, chain, energy.byParticipant);
+    const statements = checkStatements(ev, clearing.delivered, energy.byParticipant, tariffs);
+    const { credits, error } = expectedCredits(ev, clearing.delivered, energy.byParticipant);
+    pending.push({
+      ev,
+      chain,
+      partial: { interval: ev.interval, tokenId: Math.floor(ev.start / 1000), pass: false, checks: [readings, energy.result, clearing.result, statements] },
+      delivered: clearing.delivered,
+      energy: energy.byParticipant,
+      credits,
+      creditsError: error,
+    });
+    onProgress?.(++done, count);
+  }
+  const pairs = pending.flatMap((p) => {
+    const accounts = new Set([...p.credits.map((c) => c.account.toLowerCase()), ...mintedOnChain(p.chain).keys()]);
+    return [...accounts].map((account) => ({ account, id: Math.floor(p.ev.start / 1000) }));
+  });
+  const balances = await reader.balances(pairs);
+  const out: IntervalAudit[] = [];
+  for (const p of pending) {
+    const credits = await checkCredits(p.ev, p.chain, p.energy, { credits: p.credits, creditsError: p.creditsError, balances, transfers: (a, id) => reader.transfersOf(a, id) });
+    const checks = [...p.partial.checks, credits].sort((a, b) => CHECKS.indexOf(a.check) - CHECKS.indexOf(b.check));
+    out.push({ ...p.partial, checks, pass: checks.every((c) => c.pass) });
+  }
+  return out;
+}
+
+/** Credits on chain for an interval the ledger never settled: every check fails, naming each recipient. */
+function chainOnly(chain: ChainInterval): IntervalAudit {
+  const interval = toIso(chain.tokenId * 1000);
+  const missing = (check: (typeof CHECKS)[number]) =>
+    checkResult(check, {}, [{ interval, check, record: `interval ${chain.tokenId}`, message: 'committed on chain, but the ledger holds no settlement for it', expected: 'a settled interval in the ledger', found: 'none' }]);
+  const credits = checkResult(
+    'credits',
+    { mintedWh: [...mintedOnChain(chain).values()].reduce((s, x) => s + x, 0n).toString(), expectedCreditsWh: 0 },
+    [...mintedOnChain(chain)].map(([account, wh]) => ({ interval, check: 'credits' as const, record: `recipient ${account}`, message: 'credits minted on chain without metered energy in the ledger', expected: '0 Wh', found: `${wh} Wh` })),
+  );
+  if (credits.failures.length === 0) credits.failures.push({ interval, check: 'credits', record: `interval ${chain.tokenId}`, message: 'committed on chain, but the ledger holds no settlement for it', expected: 'none', found: 'Committed' });
+  credits.pass = false;
+  return { interval, tokenId: chain.tokenId, pass: false, checks: [missing('readings'), missing('energy'), missing('clearing'), credits, missing('statements')] };
+}
+
+/** `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain through its RPC. */
+export async function runAudit(o: AuditOptions): Promise<AuditReport> {
+  const t0 = performance.now();
+  const reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}), ...(o.blockRange !== undefined ? { blockRange: o.blockRange } : {}) });
+  const chainId = await reader.chainId();
+  await reader.assertContract();
+  const views = await reader.readIntervals(Math.floor(o.from / 1000), Math.ceil(o.to / 1000));
+  const loader = new EvidenceLoader(o.ledger, o.intervalMs);
+  const starts = loader.settledStarts(o.from, o.to);
+  const settled = new Set(starts.map((s) => Math.floor(s / 1000)));
+  const recompute: RecomputeEnergy = (m, s, e) => computeIntervalEnergy(o.ledger, m, s, e);
+  function* evidences(): Generator<IntervalEvidence> {
+    for (const s of starts) yield loader.load(s);
+  }
+  const audited = await auditEvidence(evidences(), starts.length, views, reader, recompute, o.tariffs, o.onProgress);
+  for (const v of views.values()) if (!settled.has(v.tokenId)) audited.push(chainOnly(v));
+  audited.sort((a, b) => a.tokenId - b.tokenId);
+  const seconds = (performance.now() - t0) / 1000;
+  const passed = audited.filter((i) => i.pass).length;
+  return {
+    from: toIso(o.from),
+    to: toIso(o.to),
+    contract: reader.contract,
+    chainId,
+    intervals: audited,
+    pass: passed === audited.length,
+    passed,
+    failed: audited.length - passed,
+    seconds,
+    intervalsPerSecond: audited.length / Math.max(seconds, 1e-9),
+  };
+}

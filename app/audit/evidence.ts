@@ -1,0 +1,175 @@
+import type { Ledger } from '../../ledger/ledger.js';
+import type { ClearingKind, ClearingResult } from '../../core/market.js';
+import type { ReadingQuality } from '../../core/events.js';
+import { toIso } from '../../core/interval.js';
+import { listStatements, type StatementRecord } from '../../ledger/statements.js';
+
+/**
+ * Everything the ledger holds about one interval that the audit re-derives
+ * and compares: the grid meters with their registered gateways, every signed
+ * reading the energy computation reads (the readings that bracket the
+ * interval and those inside it), the interval energy the ledger used, the
+ * stored orders (metered, and forward ones that went into clearing), the
+ * stored ClearingResults as their canonical JSON bytes, the participants'
+ * accounts and the stored statements. An evidence bundle (bundle.ts) is this
+ * object, so a third party runs the same checks on it.
+ */
+
+export interface EvidenceReading {
+  meterId: string;
+  ts: number;
+  powerW: number | null;
+  importWh: number | null;
+  exportWh: number | null;
+  voltageV: number | null;
+  frequencyHz: number | null;
+  quality: ReadingQuality;
+  gateway: string | null;
+  signature: string | null;
+}
+
+export interface EvidenceMeter {
+  id: string;
+  participant: string;
+  /** Registered gateway address (meters.gateway). */
+  gateway: string | null;
+}
+
+export interface EvidenceEnergy {
+  meterId: string;
+  importWh: number;
+  exportWh: number;
+  quality: string;
+  firstTs: number | null;
+  lastTs: number | null;
+}
+
+export interface EvidenceOrder {
+  id: string;
+  participant: string;
+  side: 'bid' | 'offer';
+  energyWh: number;
+  price: string;
+  zone: string;
+  seq: number;
+  source: 'forward' | 'metered';
+  status: string;
+  partners: string[] | null;
+  greenOnly: boolean;
+}
+
+export interface IntervalEvidence {
+  start: number;
+  interval: string;
+  intervalMs: number;
+  meters: EvidenceMeter[];
+  readings: EvidenceReading[];
+  energy: EvidenceEnergy[];
+  orders: EvidenceOrder[];
+  /** Stored ClearingResults, as stored (canonical JSON), forward first. */
+  results: { kind: ClearingKind; json: string }[];
+  accounts: Record<string, string | null>;
+  statements: StatementRecord[];
+}
+
+interface Stmt {
+  get(...args: unknown[]): unknown;
+  all(...args: unknown[]): unknown[];
+}
+
+interface ReadingRow {
+  meter_id: string;
+  ts: number;
+  power_w: number | null;
+  import_wh: number | null;
+  export_wh: number | null;
+  voltage_v: number | null;
+  frequency_hz: number | null;
+  quality: ReadingQuality;
+  gateway: string | null;
+  signature: string | null;
+}
+
+const toReading = (r: ReadingRow): EvidenceReading => ({
+  meterId: r.meter_id,
+  ts: r.ts,
+  powerW: r.power_w,
+  importWh: r.import_wh,
+  exportWh: r.export_wh,
+  voltageV: r.voltage_v,
+  frequencyHz: r.frequency_hz,
+  quality: r.quality,
+  gateway: r.gateway,
+  signature: r.signature,
+});
+
+/** Reads evidence from a ledger; statements are prepared once per loader. */
+export class EvidenceLoader {
+  readonly #s: Record<'energy' | 'before' | 'inside' | 'after' | 'orders' | 'results', Stmt>;
+  readonly #ledger: Ledger;
+  #accounts: Record<string, string | null> | undefined;
+
+  constructor(ledger: Ledger, readonly intervalMs: number) {
+    const db = ledger.db;
+    this.#ledger = ledger;
+    this.#s = {
+      energy: db.prepare(
+        `SELECT e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality, e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs,
+                m.participant_id AS participant, m.gateway
+         FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
+      ),
+      before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1'),
+      inside: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts'),
+      after: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1'),
+      orders: db.prepare(
+        `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
+         FROM orders WHERE interval_start = ? ORDER BY source, seq, id`,
+      ),
+      results: db.prepare(`SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind`),
+    };
+  }
+
+  /** Intervals in [from, to) that the ledger settled (have credits records), oldest first. */
+  settledStarts(from: number, to: number): number[] {
+    return (this.#ledger.db.prepare('SELECT interval_start AS start FROM settlement_credits WHERE interval_start >= ? AND interval_start < ? ORDER BY interval_start').all(from, to) as { start: number }[]).map((r) => r.start);
+  }
+
+  accounts(): Record<string, string | null> {
+    this.#accounts ??= Object.fromEntries((this.#ledger.db.prepare('SELECT id, account FROM participants ORDER BY id').all() as { id: string; account: string | null }[]).map((p) => [p.id, p.account]));
+    return this.#accounts;
+  }
+
+  load(start: number): IntervalEvidence {
+    const end = start + this.intervalMs;
+    const rows = this.#s.energy.all(start) as (EvidenceEnergy & { participant: string; gateway: string | null })[];
+    const readings: EvidenceReading[] = [];
+    for (const r of rows) {
+      const before = this.#s.before.get(r.meterId, start) as ReadingRow | undefined;
+      const inside = this.#s.inside.all(r.meterId, start, end) as ReadingRow[];
+      const after = this.#s.after.get(r.meterId, end) as ReadingRow | undefined;
+      for (const x of [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])]) readings.push(toReading(x));
+    }
+    const orders = (this.#s.orders.all(start) as (Omit<EvidenceOrder, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number })[]).map((o) => ({
+      ...o,
+      partners: o.partners === null ? null : (JSON.parse(o.partners) as string[]),
+      greenOnly: o.greenOnly === 1,
+    }));
+    const results = (this.#s.results.all(start) as { kind: ClearingKind; result: string }[]).map((r) => ({ kind: r.kind, json: r.result }));
+    return {
+      start,
+      interval: toIso(start),
+      intervalMs: this.intervalMs,
+      meters: rows.map((r) => ({ id: r.meterId, participant: r.participant, gateway: r.gateway })),
+      readings,
+      energy: rows.map((r) => ({ meterId: r.meterId, importWh: r.importWh, exportWh: r.exportWh, quality: r.quality, firstTs: r.firstTs, lastTs: r.lastTs })),
+      orders,
+      results,
+      accounts: this.accounts(),
+      statements: listStatements(this.#ledger, start),
+    };
+  }
+}
+
+export function parseResult(json: string): ClearingResult {
+  return JSON.parse(json) as ClearingResult;
+}
