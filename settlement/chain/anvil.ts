@@ -24,7 +24,7 @@ export function anvilBinary(): string {
     throw new MicrogridError('CHAIN_UNAVAILABLE', `anvil is not installed for this platform`, {
       field: 'chain',
       value: pkg,
-      expected: 'npm install with the optional dependency of @foundry-rs/anvil for this platform',
+      expected: 'npm install on linux-x64 (the embedded chain ships only that anvil build), or set chain.rpcUrl to an EVM node',
       cause,
     });
   }
