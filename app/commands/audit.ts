@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openLedger } from '../../ledger/ledger.js';
 import { intervalMs, isAligned, parseUtc, type IntervalMinutes } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
@@ -97,7 +97,7 @@ export const auditCommand: Command = {
       if (!file) throw new MicrogridError('USAGE', 'audit verify needs the bundle file', { field: 'BUNDLE', value: undefined, expected: 'mgx audit verify FILE --rpc URL' });
       const rpcUrl = str(ctx, 'rpc') ?? config.chain.rpcUrl;
       if (!rpcUrl) throw new MicrogridError('AUDIT_INPUT', 'verify needs the chain', { field: '--rpc', value: undefined, expected: 'the URL of the chain RPC' });
-      return print(await verifyBundle(join(ctx.cwd, file), { rpcUrl, ...(fromBlock !== undefined ? { fromBlock } : {}) }));
+      return print(await verifyBundle(resolve(ctx.cwd, file), { rpcUrl, ...(fromBlock !== undefined ? { fromBlock } : {}) }));
     }
     if (sub !== undefined && sub !== 'export' && sub !== 'proof') throw invalid('USAGE', 'sub-command', sub, 'none, export, verify or proof');
 
@@ -109,7 +109,7 @@ export const auditCommand: Command = {
         if (start === undefined) throw new MicrogridError('AUDIT_INPUT', `audit ${sub} needs --interval`, { field: '--interval', value: undefined, expected: 'an interval start, ISO 8601 UTC' });
         if (sub === 'export') {
           const out = str(ctx, 'out') ?? `audit-${Math.floor(start / 1000)}.json`;
-          const r = await exportBundle({ ledger, ...chain, start, intervalMs: step, tariffs: tariffsOf(config), out: join(ctx.cwd, out), ...(fromBlock !== undefined ? { fromBlock } : {}) });
+          const r = await exportBundle({ ledger, ...chain, start, intervalMs: step, tariffs: tariffsOf(config), out: resolve(ctx.cwd, out), ...(fromBlock !== undefined ? { fromBlock } : {}) });
           ctx.stdout.write(`wrote ${r.path}: ${r.readings} signed readings, ${r.orders} orders, ${r.trades} trades, ${r.credits} credits, ${r.transactions} transactions\n`);
           return 0;
         }
