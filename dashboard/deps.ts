@@ -21,4 +21,6 @@ export interface DashboardDeps {
   readingGapMs?: number;
   /** false: do not build the web bundle at start (API-only tests); default builds when missing or stale. */
   buildBundle?: boolean;
+  /** The utility audit against the chain (app/audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */
+  audit?: (range: { from: number; to: number }) => Promise<object>;
 }

@@ -14,6 +14,9 @@ import { checkCredits, expectedCredits, mintedOnChain } from './check-credits.js
 import { checkStatements } from './check-statements.js';
 import { CHECKS, checkResult, type AuditReport, type IntervalAudit } from './types.js';
 
+/** MGX_AUDIT_PROFILE=1 prints where the time goes (benchmarking). */
+const PROFILE = !!process.env.MGX_AUDIT_PROFILE;
+
 export interface AuditRange {
   /** Epoch ms, inclusive; interval starts. */
   from: number;
@@ -55,13 +58,30 @@ export async function auditEvidence(
   const signers = new SignerCache();
   const pending: Pending[] = [];
   let done = 0;
-  for (const ev of evidences) {
+  const t = PROFILE ? new Map<string, number>() : undefined;
+  const lap = (name: string, since: number): number => {
+    const now = performance.now();
+    t?.set(name, (t.get(name) ?? 0) + now - since);
+    return now;
+  };
+  let at = performance.now();
+  const iter = evidences[Symbol.iterator]();
+  for (;;) {
+    const next = iter.next();
+    if (next.done) break;
+    const ev = next.value;
+    at = lap('load', at);
     const chain = chainViews.get(Math.floor(ev.start / 1000));
     const energy = checkEnergy(ev, recompute);
+    at = lap('energy', at);
     const readings = await checkReadings(ev, chain, energy.byMeter, signers);
+    at = lap('readings', at);
     const clearing = checkClearing(ev, chain, energy.byParticipant);
+    at = lap('clearing', at);
     const statements = checkStatements(ev, clearing.delivered, energy.byParticipant, tariffs);
+    at = lap('statements', at);
     const { credits, error } = expectedCredits(ev, clearing.delivered, energy.byParticipant);
+    at = lap('credits', at);
     pending.push({
       ev,
       chain,
@@ -78,12 +98,15 @@ export async function auditEvidence(
     return [...accounts].map((account) => ({ account, id: Math.floor(p.ev.start / 1000) }));
   });
   const balances = await reader.balances(pairs);
+  at = lap('balances', at);
   const out: IntervalAudit[] = [];
   for (const p of pending) {
     const credits = await checkCredits(p.ev, p.chain, p.energy, { credits: p.credits, creditsError: p.creditsError, balances, transfers: (a, id) => reader.transfersOf(a, id) });
     const checks = [...p.partial.checks, credits].sort((a, b) => CHECKS.indexOf(a.check) - CHECKS.indexOf(b.check));
     out.push({ ...p.partial, checks, pass: checks.every((c) => c.pass) });
   }
+  lap('check credits', at);
+  if (t) process.stderr.write(`audit phases (ms): ${[...t].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}\n`);
   return out;
 }
 
@@ -108,7 +131,9 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}), ...(o.blockRange !== undefined ? { blockRange: o.blockRange } : {}) });
   const chainId = await reader.chainId();
   await reader.assertContract();
+  const tc = performance.now();
   const views = await reader.readIntervals(Math.floor(o.from / 1000), Math.ceil(o.to / 1000));
+  if (PROFILE) process.stderr.write(`audit chain events and calldata: ${(performance.now() - tc).toFixed(0)} ms\n`);
   const loader = new EvidenceLoader(o.ledger, o.intervalMs);
   const starts = loader.settledStarts(o.from, o.to);
   const settled = new Set(starts.map((s) => Math.floor(s / 1000)));

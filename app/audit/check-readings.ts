@@ -35,7 +35,7 @@ export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval |
       failures.push({ interval: ev.interval, check: 'readings', record, message: 'no gateway registered for the meter', expected: 'meters.gateway set', found: 'null' });
       continue;
     }
-    const signer = await signers.signer(r);
+    const signer = await signers.signer(r, registered);
     if (signer === registered) valid++;
     else failures.push({ interval: ev.interval, check: 'readings', record, message: r.signature === null ? 'reading is not signed' : 'signature does not recover to the registered gateway', expected: registered, found: signer ?? 'no signer (malformed signature)' });
   }

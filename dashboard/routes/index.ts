@@ -9,6 +9,7 @@ import { orderRoutes } from './orders.js';
 import { ledgerListRoutes } from './ledger-lists.js';
 import { energyRoutes } from './energy.js';
 import { auditRoutes } from './audit.js';
+import { auditVerifyRoutes } from './audit-verify.js';
 import { readingRoutes } from './readings.js';
 import { metricsRoutes } from './metrics.js';
 
@@ -26,6 +27,7 @@ export const ROUTES: readonly ((app: FastifyInstance, deps: DashboardDeps) => Pr
   ledgerListRoutes,
   energyRoutes,
   auditRoutes,
+  auditVerifyRoutes,
   readingRoutes,
   metricsRoutes,
 ];

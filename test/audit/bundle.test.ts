@@ -9,7 +9,12 @@ import { anvilWithCredits } from '../contracts/chain.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { verifyMerkleProof } from '../../settlement/merkle.js';
-import { buildLedger, submitAll, T0, STEP } from './fixture.js';
+import { openLedger } from '../../ledger/ledger.js';
+import { ManualClock } from '../../core/clock.js';
+import { buildDashboard } from '../../dashboard/app.js';
+import { auditForDashboard } from '../../app/audit/for-dashboard.js';
+import { ENV, TOKENS, auth, fixtureConfig } from '../dashboard/fixture.js';
+import { auditConfig, buildLedger, submitAll, T0, STEP } from './fixture.js';
 
 let anvil: AnvilInstance;
 let contract: Address;
@@ -79,4 +84,31 @@ it('prints the Merkle proofs of one household against the on-chain roots', () =>
   const unknown = runMgx(['audit', 'proof', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'nobody']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--participant.*nobody.*AUDIT_INPUT/);
+});
+
+it('serves the audit to the auditor and operator at GET /api/audit/verify, not to households', async () => {
+  const l = openLedger(join(dataDir, 'ledger.sqlite'), { readonly: true });
+  const deps = { ledger: l, config: fixtureConfig(), clock: new ManualClock(T0), version: 'test', env: ENV, buildBundle: false };
+  const app = buildDashboard({ ...deps, audit: auditForDashboard({ ledger: l, config: auditConfig(), rpcUrl: anvil.rpcUrl, contract }) });
+  const without = buildDashboard(deps);
+  try {
+    const url = `/api/audit/verify?from=${iso(0)}&to=${iso(2)}`;
+    const ok = await app.inject({ url, headers: auth(TOKENS.auditor) });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const body = ok.json();
+    assert.equal(body.pass, true);
+    assert.equal(body.intervals.length, 2);
+    assert.deepEqual(body.intervals[0].checks.map((c: { check: string }) => c.check), ['readings', 'energy', 'clearing', 'credits', 'statements']);
+    assert.equal((await app.inject({ url, headers: auth(TOKENS.operator) })).statusCode, 200);
+    assert.equal((await app.inject({ url, headers: auth(TOKENS.h01) })).statusCode, 403);
+    assert.equal((await app.inject({ url })).statusCode, 401);
+    const bad = await app.inject({ url: `/api/audit/verify?from=${iso(2)}&to=${iso(0)}`, headers: auth(TOKENS.auditor) });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /AUDIT_INPUT/);
+    assert.equal((await without.inject({ url, headers: auth(TOKENS.auditor) })).statusCode, 503);
+  } finally {
+    await app.close();
+    await without.close();
+    l.close();
+  }
 });
