@@ -11,9 +11,10 @@ import type { EvidenceReading } from './evidence.js';
  * JavaScript costs ~1–2 ms each. So the audit recovers each registered
  * gateway's public key once (viem's recoverPublicKey, from a reading that
  * recovers to the registered address) and then checks every other signature
- * against that key: R = (e·s⁻¹)·G + (r·s⁻¹)·Q, both by precomputed wNAF
- * tables (constant-time `multiply`: noble 1.9.1's `multiplyUnsafe` with
- * precomputes gave wrong points for full-size scalars here), accepting only when R.x ≡ r and R.y's parity is the
+ * against that key: R = (e·s⁻¹)·G + (r·s⁻¹)·Q, both by byte-window tables
+ * (ByteTable; noble 1.9.1's `multiplyUnsafe` with precomputed windows gave
+ * wrong points for full-size scalars here, its constant-time `multiply` is
+ * ~3× slower), accepting only when R.x ≡ r and R.y's parity is the
  * signature's recovery bit — exactly when recovery would return Q, i.e. the
  * registered address. The EIP-712 digest is built directly from the typed
  * data's encoding (a test checks it equals viem's hashTypedData). Anything
@@ -67,8 +68,43 @@ export function readingDigest(m: ReadingMessage): Uint8Array {
 const toBig = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
 type ProjPoint = InstanceType<typeof Point>;
 
-/** Checks that `signature` over `digest` is by the key Q with the recovery bit the signature states. */
-function verifiesAs(Q: ProjPoint, digest: Uint8Array, signature: string): boolean {
+/**
+ * Fixed-base multiplication by a byte-window table: rows[i][j − 1] = j·256^i·P
+ * (32 rows × 255 affine points, ~40 ms to build), so k·P is at most 32
+ * additions. Variable time, which is fine here: everything is public.
+ */
+class ByteTable {
+  readonly #rows: ProjPoint[][] = [];
+
+  constructor(P: ProjPoint) {
+    let base = P;
+    for (let i = 0; i < 32; i++) {
+      const row: ProjPoint[] = [];
+      let acc = base;
+      for (let j = 1; j <= 255; j++) {
+        row.push(acc);
+        acc = acc.add(base);
+      }
+      this.#rows.push(Point.normalizeZ(row));
+      base = acc; // 256·base
+    }
+  }
+
+  mul(k: bigint): ProjPoint {
+    const hex = k.toString(16).padStart(64, '0');
+    let R = Point.ZERO;
+    for (let i = 0; i < 32; i++) {
+      const d = parseInt(hex.slice(62 - 2 * i, 64 - 2 * i), 16);
+      if (d !== 0) R = R.add(this.#rows[i]![d - 1]!);
+    }
+    return R;
+  }
+}
+
+let G_TABLE: ByteTable | undefined;
+
+/** Checks that `signature` over `digest` is by the key with table `Q` with the recovery bit the signature states. */
+function verifiesAs(Q: ByteTable, digest: Uint8Array, signature: string): boolean {
   if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) return false;
   const r = BigInt(`0x${signature.slice(2, 66)}`);
   const s = BigInt(`0x${signature.slice(66, 130)}`);
@@ -77,10 +113,8 @@ function verifiesAs(Q: ProjPoint, digest: Uint8Array, signature: string): boolea
   if (r <= 0n || r >= N || s <= 0n || s >= N || (bit !== 0 && bit !== 1)) return false;
   const w = invert(s, N);
   const e = mod(toBig(digest), N);
-  const u1 = mod(e * w, N);
-  const u2 = mod(r * w, N);
-  // G by its constant-time precomputed table (noble does the same in multiplyAndAddUnsafe), Q by its own wNAF table
-  const R = (u1 === 0n ? Point.ZERO : Point.BASE.multiply(u1)).add(Q.multiply(u2));
+  G_TABLE ??= new ByteTable(Point.BASE);
+  const R = G_TABLE.mul(mod(e * w, N)).add(Q.mul(mod(r * w, N)));
   if (R.equals(Point.ZERO)) return false;
   const a = R.toAffine();
   return a.x === r && Number(a.y & 1n) === bit;
@@ -89,7 +123,9 @@ function verifiesAs(Q: ProjPoint, digest: Uint8Array, signature: string): boolea
 export class SignerCache {
   readonly #cache = new Map<string, string | null>();
   /** Registered gateway address (lower-case) → its public key point, wNAF-precomputed. */
-  readonly #keys = new Map<string, ProjPoint>();
+  readonly #keys = new Map<string, ByteTable>();
+  /** How many signatures took the fast path and how many were recovered (tests, benchmark). */
+  readonly stats = { fast: 0, recovered: 0 };
 
   /** The signer of `r` (lower-case address; null when unsigned or malformed). `expected`: the registered gateway, for the fast path. */
   async signer(r: EvidenceReading, expected?: string | null): Promise<string | null> {
@@ -101,14 +137,15 @@ export class SignerCache {
     try {
       const digest = readingDigest(readingMessage({ ...r, ts: new Date(r.ts).toISOString() }));
       const Q = expected ? this.#keys.get(expected) : undefined;
-      if (Q && expected && verifiesAs(Q, digest, r.signature)) out = expected;
-      else {
+      if (Q && expected && verifiesAs(Q, digest, r.signature)) {
+        out = expected;
+        this.stats.fast++;
+      } else {
+        this.stats.recovered++;
         const hash = `0x${Buffer.from(digest).toString('hex')}` as Hex;
         out = (await recoverAddress({ hash, signature: r.signature as Hex })).toLowerCase();
         if (expected && out === expected && !this.#keys.has(expected)) {
-          const P = Point.fromHex((await recoverPublicKey({ hash, signature: r.signature as Hex })).slice(2));
-          P._setWindowSize(8);
-          this.#keys.set(expected, P);
+          this.#keys.set(expected, new ByteTable(Point.fromHex((await recoverPublicKey({ hash, signature: r.signature as Hex })).slice(2))));
         }
       }
     } catch {

@@ -42,4 +42,14 @@ it('the audit EIP-712 digest equals viem hashTypedData, and the fast check agree
     }),
     fcParams('audit signatures', { numRuns: 150 }),
   );
+  // the fast path (the gateway's key, byte-window tables) decided the valid ones, not recovery
+  const before = signers.stats.fast;
+  const m = readingMessage(event({ meterId: 'fast-1', ts: 1_800_000_000_000, powerW: 1, importWh: 2, exportWh: 3, voltageV: null, frequencyHz: null, quality: 'good' }));
+  const signature = await gateway.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: m });
+  assert.equal(await signers.signer({ meterId: 'fast-1', ts: 1_800_000_000_000, powerW: 1, importWh: 2, exportWh: 3, voltageV: null, frequencyHz: null, quality: 'good', gateway: gateway.address, signature }, registered), registered);
+  assert.equal(signers.stats.fast, before + 1);
+  // and a signature of another key, or with the recovery bit flipped, fails the fast path and recovers elsewhere
+  const flipped = signature.slice(0, 130) + (signature.endsWith('1b') ? '1c' : '1b');
+  assert.notEqual(await signers.signer({ meterId: 'fast-1', ts: 1_800_000_000_000, powerW: 1, importWh: 2, exportWh: 3, voltageV: null, frequencyHz: null, quality: 'good', gateway: gateway.address, signature: flipped }, registered), registered);
+  assert.equal(signers.stats.fast, before + 1);
 });
