@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Ledger } from '../../ledger/ledger.js';
 import { computeIntervalEnergy } from '../../ledger/readings.js';
 import { toIso } from '../../core/interval.js';
@@ -13,6 +15,7 @@ import { checkClearing } from './check-clearing.js';
 import { checkCredits, expectedCredits, mintedOnChain } from './check-credits.js';
 import { checkStatements } from './check-statements.js';
 import { CHECKS, checkResult, type AuditReport, type IntervalAudit } from './types.js';
+import type { WorkerInput } from './worker.js';
 
 /** MGX_AUDIT_PROFILE=1 prints where the time goes (benchmarking). */
 const PROFILE = !!process.env.MGX_AUDIT_PROFILE;
@@ -33,6 +36,8 @@ export interface AuditOptions extends AuditRange {
   fromBlock?: bigint;
   blockRange?: bigint;
   onProgress?: (done: number, total: number) => void;
+  /** Worker threads sharing the intervals (default: 2 on a multi-core machine for ≥ 200 intervals, else in-process). */
+  workers?: number;
 }
 
 interface Pending {
@@ -125,6 +130,31 @@ function chainOnly(chain: ChainInterval): IntervalAudit {
   return { interval, tokenId: chain.tokenId, pass: false, checks: [missing('readings'), missing('energy'), missing('clearing'), credits, missing('statements')] };
 }
 
+/** Splits the intervals into contiguous shares, one worker thread each (own ledger connection, signer cache, RPC client). */
+async function inWorkers(o: AuditOptions, starts: number[], views: ReadonlyMap<number, ChainInterval>, n: number): Promise<IntervalAudit[]> {
+  const size = Math.ceil(starts.length / n);
+  let done = 0;
+  const shares = Array.from({ length: n }, (_, i) => starts.slice(i * size, (i + 1) * size)).filter((s) => s.length > 0);
+  const results = await Promise.all(
+    shares.map(
+      (share) =>
+        new Promise<IntervalAudit[]>((resolve, reject) => {
+          const mine = new Map([...views].filter(([id]) => id * 1000 >= share[0]! && id * 1000 <= share.at(-1)!));
+          const input: WorkerInput = { ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, starts: share, intervalMs: o.intervalMs, tariffs: o.tariffs, views: mine };
+          const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input });
+          w.on('message', (m: { progress?: number; done?: IntervalAudit[] }) => {
+            if (m.progress) o.onProgress?.((done += m.progress), starts.length);
+            if (m.done) resolve(m.done);
+          });
+          w.on('error', reject);
+          w.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`audit worker exited with ${code}`))));
+        }),
+    ),
+  );
+  o.onProgress?.(starts.length, starts.length);
+  return results.flat();
+}
+
 /** `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain through its RPC. */
 export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const t0 = performance.now();
@@ -141,7 +171,11 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   function* evidences(): Generator<IntervalEvidence> {
     for (const s of starts) yield loader.load(s);
   }
-  const audited = await auditEvidence(evidences(), starts.length, views, reader, recompute, o.tariffs, o.onProgress);
+  const workers = o.workers ?? (starts.length >= 200 && o.ledger.path !== ':memory:' ? Math.min(2, availableParallelism()) : 1);
+  const audited =
+    workers > 1
+      ? await inWorkers(o, starts, views, workers)
+      : await auditEvidence(evidences(), starts.length, views, reader, recompute, o.tariffs, o.onProgress);
   for (const v of views.values()) if (!settled.has(v.tokenId)) audited.push(chainOnly(v));
   audited.sort((a, b) => a.tokenId - b.tokenId);
   const seconds = (performance.now() - t0) / 1000;

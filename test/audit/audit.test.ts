@@ -30,8 +30,9 @@ after(async () => {
   await anvil?.stop();
 });
 
-const audit = (): Promise<AuditReport> =>
+const audit = (workers?: number): Promise<AuditReport> =>
   runAudit({
+    ...(workers ? { workers } : {}),
     ledger,
     rpcUrl: anvil.rpcUrl,
     contract,
@@ -59,6 +60,9 @@ it('a clean month passes every check, with the numbers', async () => {
     assert.ok(Number(credits.figures.meteredExportWh) > 0);
     assert.equal(i.checks[2]!.figures.identicalReruns, 1);
   }
+  // the same report from two worker threads
+  const w = await audit(2);
+  assert.deepEqual(w.intervals, r.intervals);
   const cli = runMgx(['audit', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N), '--format', 'json']);
   assert.equal(cli.status, 0, cli.stderr);
   assert.equal(JSON.parse(cli.stdout).passed, N);
@@ -106,6 +110,7 @@ it('tampering is caught: a changed reading, a dropped trade, an altered order, a
 
   const r = await audit();
   assert.equal(r.pass, false);
+  assert.deepEqual((await audit(2)).intervals, r.intervals);
   const fails = (k: number) => r.intervals.find((i) => i.interval === new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z'))!.checks.flatMap((c) => c.failures);
   const f0 = fails(0);
   assert.ok(f0.some((f) => f.check === 'readings' && f.record === 'meter h0001-grid ts 2027-01-15T08:00:00.000Z' && /registered gateway/.test(f.message)), JSON.stringify(f0));
