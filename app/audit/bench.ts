@@ -1,4 +1,4 @@
-// npm run bench:audit [-- --intervals 2880 --households 100 --runs 3]
+// npm run bench:audit [-- --intervals 2880 --households 100 --runs 3 --workers 1,2]
 //
 // Builds a month of settled 15-minute intervals (default 2 880 × 100
 // households) the way the app does — signed readings (EIP-712, one gateway
@@ -33,7 +33,8 @@ import { runAudit } from './audit.js';
 import { ENERGY_CREDITS_ABI } from './chain.js';
 import { readingDigest } from './signatures.js';
 
-const { values } = parseArgs({ options: { intervals: { type: 'string', default: '2880' }, households: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { intervals: { type: 'string', default: '2880' }, households: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, workers: { type: 'string', default: '1,2' } } });
+const workerCounts = values.workers.split(',').map(Number);
 const intervals = Number(values.intervals);
 const households = Number(values.households);
 const runs = Number(values.runs);
@@ -119,17 +120,21 @@ try {
   log(`built: ${intervals} intervals × ${households} households, ${raws.length} transactions in ${blocks} blocks, in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
   const tariffs = { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits };
-  const seconds: number[] = [];
-  for (let run = 0; run < runs; run++) {
-    const r = await runAudit({ ledger, rpcUrl: anvil.rpcUrl, contract: address, from: T0, to: T0 + intervals * STEP, intervalMs: STEP, tariffs });
-    seconds.push(r.seconds);
-    log(`run ${run + 1}: ${r.intervals.length} intervals in ${r.seconds.toFixed(2)} s = ${r.intervalsPerSecond.toFixed(1)} intervals/s, ${r.passed} pass, ${r.failed} fail`);
-    if (!r.pass) throw new Error(`the synthetic month does not pass: ${JSON.stringify(r.intervals.find((i) => !i.pass)?.checks.flatMap((c) => c.failures).slice(0, 3))}`);
+  const figures: string[] = [];
+  for (const workers of workerCounts) {
+    const seconds: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const r = await runAudit({ ledger, rpcUrl: anvil.rpcUrl, contract: address, from: T0, to: T0 + intervals * STEP, intervalMs: STEP, tariffs, workers });
+      seconds.push(r.seconds);
+      log(`${workers} thread(s), run ${run + 1}: ${r.intervals.length} intervals in ${r.seconds.toFixed(2)} s = ${r.intervalsPerSecond.toFixed(1)} intervals/s, ${r.passed} pass, ${r.failed} fail`);
+      if (!r.pass) throw new Error(`the synthetic month does not pass: ${JSON.stringify(r.intervals.find((i) => !i.pass)?.checks.flatMap((c) => c.failures).slice(0, 3))}`);
+    }
+    const m = median(seconds);
+    figures.push(`  ${workers} thread(s): median ${m.toFixed(2)} s = ${(intervals / m).toFixed(1)} intervals/s  (target ≤ 60 s)   runs: ${seconds.map((x) => x.toFixed(2)).join(', ')} s`);
   }
   ledger.close();
-  const m = median(seconds);
-  console.log(`\naudit benchmark — ${intervals} intervals × ${households} households (${(intervals * households * 2).toLocaleString('en')} reading uses, ${((intervals + 1) * households).toLocaleString('en')} distinct signatures), ${runs} runs, anvil on loopback:`);
-  console.log(`  median ${m.toFixed(2)} s = ${(intervals / m).toFixed(1)} intervals/s  (target ≤ 60 s)   runs: ${seconds.map((s) => s.toFixed(2)).join(', ')} s`);
+  console.log(`\naudit benchmark — ${intervals} intervals × ${households} households (${(intervals * households * 2).toLocaleString('en')} reading uses, ${((intervals + 1) * households).toLocaleString('en')} distinct signatures), ${runs} runs each, anvil on loopback:`);
+  for (const f of figures) console.log(f);
   console.log(`  (${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end: other work on the machine slows the timings)`);
 } finally {
   await anvil.stop();
