@@ -56,7 +56,7 @@ export const auditCommand: Command = {
       audit export     write an evidence bundle of --interval to --out (default: audit-<unix>.json)
       audit verify B   check bundle B against the chain at --rpc (no ledger needed)
       audit proof      Merkle proofs of --participant's trades and credits in --interval
-      --from T --to T  interval range, ISO 8601 UTC (default: everything the ledger settled)
+      --from T --to T  interval range, ISO 8601 UTC (default: everything settled up to now)
       --interval T     one interval start
       --rpc URL        chain RPC (default: chain.rpcUrl)
       --contract ADDR  EnergyCredits address (default: chain.contract or the data folder's deployment)
@@ -121,7 +121,7 @@ export const auditCommand: Command = {
       }
       const one = aligned(ctx, 'interval', minutes);
       const from = one ?? aligned(ctx, 'from', minutes) ?? 0;
-      const to = one !== undefined ? one + step : (aligned(ctx, 'to', minutes) ?? 8.64e15);
+      const to = one !== undefined ? one + step : (aligned(ctx, 'to', minutes) ?? Math.ceil(Date.now() / step) * step + step);
       if (to <= from) throw new MicrogridError('AUDIT_INPUT', 'empty interval range', { field: '--to', value: str(ctx, 'to'), expected: `later than --from (${str(ctx, 'from')})` });
       const onProgress = progressBar(ctx.stderr);
       const report = await runAudit({ ledger, ...chain, from, to, intervalMs: step, tariffs: tariffsOf(config), ...(fromBlock !== undefined ? { fromBlock } : {}), ...(onProgress ? { onProgress } : {}) });
