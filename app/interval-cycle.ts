@@ -61,6 +61,7 @@ export class IntervalCycle {
   #timers: TimerHandle[] = [];
   #retry: NodeJS.Timeout | undefined;
   #stopped = false;
+  #lastPassAt: number | undefined;
 
   constructor(o: IntervalCycleOptions) {
     this.#o = { openAhead: 4, maxCatchUpMs: 86_400_000, retryMs: 2000, ...o };
@@ -96,6 +97,7 @@ export class IntervalCycle {
     const { ledger, clock, minutes } = this.#o;
     const now = clock.now();
     const len = intervalMs(minutes);
+    this.#noticeClockJump(now, len);
     const current = intervalStartOf(now, minutes);
     this.#openIntervals(current, len, now);
 
@@ -124,6 +126,25 @@ export class IntervalCycle {
     }
     this.#armTimers(current, len, now);
     if (chainBlocked) this.#scheduleRetry();
+  }
+
+  /**
+   * Passes happen at least once per interval, so market time that moved back,
+   * or more than one and a half intervals forward, between two passes is a clock step (or
+   * a restart after downtime): say so, since intervals are then caught up.
+   */
+  #noticeClockJump(now: number, len: number): void {
+    const last = this.#lastPassAt;
+    this.#lastPassAt = now;
+    if (last === undefined || (now >= last && now - last <= 1.5 * len)) return;
+    this.#o.bus.emit({
+      type: 'alarm',
+      severity: 'warning',
+      code: 'CLOCK_JUMP',
+      message: `market time moved from ${new Date(last).toISOString()} to ${new Date(now).toISOString()}; intervals in between are caught up from what the meters recorded`,
+      subject: 'clock',
+      at: new Date(now).toISOString(),
+    });
   }
 
   /** Opens the current and the next `openAhead` intervals, and recovers intervals missed while down. */

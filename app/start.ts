@@ -23,6 +23,7 @@ import { IntervalCycle } from './interval-cycle.js';
 import { createCycleSteps } from './cycle-steps.js';
 import { resolveSecret } from './secrets.js';
 import { marketClock } from './market-clock.js';
+import { raiseOperationalAlarms } from './alarms.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -48,6 +49,8 @@ export interface RunningMicrogrid {
   cycle: IntervalCycle;
   bridge: Bridge;
   chain: ChainConnection;
+  /** The simulated households of the demo (absent with real devices). */
+  demo: DemoDevices | undefined;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
   const stopAll = async (): Promise<void> => {
     for (const s of stack.reverse()) {
       try {
+        log.debug({ part: s.name }, `stopping ${s.name}`);
         await s.stop();
       } catch (err) {
         log.error({ err, part: s.name }, `error while stopping ${s.name}`);
@@ -92,6 +96,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       if (e.state === 'error') log.error(line, `settlement of ${e.interval}: error`);
       else log.info(line, `settlement of ${e.interval}: ${e.state}`);
     });
+    raiseOperationalAlarms(bus, clock);
     bus.on('alarm', (a) => {
       metrics.inc('mgx_alarms_total', 'Alarms raised.', { code: a.code });
       log.warn({ code: a.code, subject: a.subject }, a.message);
@@ -214,7 +219,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
         await influx?.flush();
         await stopAll();
       })());
-    return { url, ledger, bus, clock, metrics, scheduler, cycle, bridge, chain, stop };
+    return { url, ledger, bus, clock, metrics, scheduler, cycle, bridge, chain, demo, stop };
   } catch (err) {
     await stopAll();
     throw err;

@@ -1,0 +1,30 @@
+import type { Clock } from '../core/clock.js';
+import type { AlarmEvent, DeviceStatus, EventBus } from '../core/events.js';
+
+/**
+ * Turns state changes other modules report into alarms an operator reads
+ * (the dashboard lists them first; the log has them as warnings): a device
+ * going offline and coming back, the chain becoming unreachable and
+ * returning, a settlement error. Each is raised once per change, not per poll.
+ */
+export function raiseOperationalAlarms(bus: EventBus, clock: Clock): () => void {
+  const last = new Map<string, DeviceStatus>();
+  const alarm = (severity: AlarmEvent['severity'], code: string, subject: string, message: string): void =>
+    bus.emit({ type: 'alarm', severity, code, subject, message, at: new Date(clock.now()).toISOString() });
+
+  const offHealth = bus.on('device-health', (e) => {
+    const before = last.get(e.deviceId);
+    last.set(e.deviceId, e.status);
+    if (e.status === 'offline' && before !== 'offline') alarm('critical', 'DEVICE_OFFLINE', e.deviceId, `device ${e.deviceId} is offline${e.lastError ? ` (${e.lastError})` : ''}; its meters do not trade until it answers again`);
+    if (e.status === 'online' && before === 'offline') alarm('info', 'DEVICE_ONLINE', e.deviceId, `device ${e.deviceId} answers again`);
+  });
+  const offSettlement = bus.on('settlement-state', (e) => {
+    if (e.state === 'chain-unavailable') alarm('critical', 'CHAIN_UNAVAILABLE', 'chain', 'the chain does not answer; settled intervals queue and are sent in order when it returns');
+    if (e.state === 'chain-available') alarm('info', 'CHAIN_AVAILABLE', 'chain', 'the chain answers again; queued intervals are being sent');
+    if (e.state === 'error') alarm('critical', 'SETTLEMENT_FAILED', e.interval || 'chain', `settlement failed${e.interval ? ` for ${e.interval}` : ''}; the submitter retries`);
+  });
+  return () => {
+    offHealth();
+    offSettlement();
+  };
+}
