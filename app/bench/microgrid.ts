@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const toFinal: number[] = [];
   let trades = 0;
   let rssStart = 0;
+  const rssTrail: string[] = [];
   const intervals = Math.round((HOURS * 60) / MIN);
   for (let k = 0; k < intervals; k++) {
     const start = DAY + k * LEN;
@@ -113,6 +114,7 @@ async function main(): Promise<void> {
     toFinal.push(tFinal - t0);
     trades += (mg.ledger.db.prepare("SELECT COUNT(*) AS n FROM trades WHERE interval_start = ? AND kind = 'metered'").get(start) as { n: number }).n;
     if (k === 3) rssStart = process.memoryUsage().rss;
+    if ((k + 1) % Math.round(360 / MIN) === 0) rssTrail.push(`${((k + 1) * MIN) / 60} h: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
     if (process.stderr.isTTY) process.stderr.write(`\r${k + 1}/${intervals} intervals`);
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
   console.log(`readings complete → trades in the ledger: p50 ${ms(pct(toTrades, 0.5))}, p95 ${ms(pct(toTrades, 0.95))}, max ${ms(Math.max(...toTrades))}`);
   console.log(`readings complete → credits final on anvil: p50 ${ms(pct(toFinal, 0.5))}, p95 ${ms(pct(toFinal, 0.95))}, max ${ms(Math.max(...toFinal))}`);
   console.log(`metered trades: ${trades} over the day`);
-  console.log(`RSS after 4 intervals ${(rssStart / 2 ** 20).toFixed(0)} MiB, at the end ${(rssEnd / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`RSS after 4 intervals ${(rssStart / 2 ** 20).toFixed(0)} MiB, at the end ${(rssEnd / 2 ** 20).toFixed(0)} MiB; every 6 simulated hours: ${rssTrail.join(', ')}`);
 }
 
 await main();
