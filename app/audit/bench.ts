@@ -104,13 +104,17 @@ try {
     const rec = getSettlementCredits(ledger, T0 + i * STEP);
     if (!rec || rec.status === 'empty') continue;
     const plan = planInterval(rec, 200);
-    const sign = (data: Hex, gas: bigint) => settler.signTransaction({ to: address, data, nonce: nonce++, gas, gasPrice: 2_000_000_000n, chainId, type: 'legacy' });
+    const sign = (data: Hex, gas: bigint) => settler.signTransaction({ to: address, data, nonce: nonce++, gas, gasPrice: 20_000_000_000n, chainId, type: 'legacy' });
     raws.push(await sign(encodeFunctionData({ abi: ENERGY_CREDITS_ABI, functionName: 'commit', args: [plan.commitment] }), 300_000n));
     for (const ch of plan.chunks) raws.push(await sign(encodeFunctionData({ abi: ENERGY_CREDITS_ABI, functionName: 'mintChunk', args: [plan.commitment, ch.index, ch.proof, ch.words] }), 9_000_000n));
   }
   // In nonce order, one at a time (anvil mines each on arrival; out-of-order nonces can be dropped from its pool).
   for (const [i, serializedTransaction] of raws.entries()) {
-    await publicClient.sendRawTransaction({ serializedTransaction });
+    const hash = await publicClient.sendRawTransaction({ serializedTransaction });
+    if (i % 50 === 49 || i === raws.length - 1) {
+      const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000, pollingInterval: 20 });
+      if (receipt.status !== 'success') throw new Error(`transaction ${i} reverted`);
+    }
     if (i % 1000 === 0) log(`sent ${i}/${raws.length} transactions`);
   }
   let last = 0;
