@@ -24,6 +24,7 @@ import { createCycleSteps } from './cycle-steps.js';
 import { resolveSecret } from './secrets.js';
 import { marketClock } from './market-clock.js';
 import { raiseOperationalAlarms } from './alarms.js';
+import { auditForDashboard } from './audit/for-dashboard.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 
@@ -197,7 +198,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
 
     // Per-request lines only at debug: at info they would drown the interval log.
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
-    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, version: VERSION, logger: httpLog });
+    const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
+    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(

@@ -16,6 +16,8 @@ import { startMicrogrid } from '../../app/start.js';
 import { participantAccount } from '../../settlement/index.js';
 import { loadArtifact } from '../../contracts/artifact.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runAudit } from '../../app/audit/audit.js';
+import { pollAll } from './poll.js';
 
 const DAY = Date.parse('2026-06-21T00:00:00Z');
 const FROM = DAY - 10 * 60_000; // 23:50 the day before
@@ -36,7 +38,7 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
     // Market time moves two minutes at a time; each step every device is polled over Modbus TCP.
     for (let t = FROM; t <= TO; t += 120_000) {
       await clock.advanceTo(t);
-      await mg.bridge.pollOnce();
+      await pollAll(mg.bridge);
     }
     await mg.cycle.tick();
 
@@ -101,6 +103,20 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
       assert.equal(cents('paid'), cents('received') + cents('fees'), `${toIso(s)}: statements balance to the cent`);
     }
     assert.ok(tradedIntervals >= 6, `most late-morning intervals trade (${tradedIntervals} of 8)`);
+    // The utility audit of the whole day, against the chain, passes every check for every interval.
+    const report = await runAudit({
+      ledger: mg.ledger,
+      rpcUrl: mg.chain.rpcUrl,
+      contract: mg.chain.contract,
+      from: DAY,
+      to: DAY + 24 * 3_600_000,
+      intervalMs: 900_000,
+      tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+      workers: 0,
+    });
+    const failures = report.intervals.flatMap((iv) => iv.checks.filter((c) => !c.pass).map((c) => `${iv.interval} ${c.check}: ${JSON.stringify(c.failures).slice(0, 300)}`));
+    assert.deepEqual(failures, [], 'the audit finds no discrepancy');
+    assert.equal(report.intervals.length, 96);
     const cleared = frames.flatMap((f) => f.events ?? []).filter((e) => e.type === 'interval-cleared' && e.kind === 'metered');
     assert.ok(cleared.length >= 96, `the dashboard stream carried each metered clearing (${cleared.length})`);
   } finally {
