@@ -81,7 +81,7 @@ export async function auditEvidence(
     at = lap('energy', at);
     const readings = await checkReadings(ev, chain, energy.byMeter, signers);
     at = lap('readings', at);
-    const clearing = checkClearing(ev, chain, energy.byParticipant);
+    const clearing = checkClearing(ev, chain, energy.byParticipant, energy.tradable);
     at = lap('clearing', at);
     const statements = checkStatements(ev, clearing.delivered, energy.byParticipant, tariffs);
     at = lap('statements', at);

@@ -67,7 +67,7 @@ export async function exportBundle(o: { ledger: Ledger; rpcUrl: string; contract
   const energy = checkEnergy(ev, (m, s, e) => computeIntervalEnergy(o.ledger, m, s, e));
   const leaves = readingLeaves(ev, energy.byMeter);
   const rLeaves = leaves.map(readingLeaf);
-  const delivered = checkClearing(ev, view, energy.byParticipant).delivered;
+  const delivered = checkClearing(ev, view, energy.byParticipant, energy.tradable).delivered;
   const tLeaves = delivered.map(tradeLeaf);
   const { credits } = expectedCredits(ev, delivered, energy.byParticipant);
   const chunks = view?.chunks ?? [];

@@ -40,7 +40,7 @@ export function ordersFor(ev: IntervalEvidence, kind: 'forward' | 'metered'): Or
  * energy implies; and the Merkle root of the delivered trades equals the
  * tradesRoot committed on chain.
  */
-export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undefined, energy: ReadonlyMap<string, MeteredEnergy>): ClearingOutcome {
+export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undefined, energy: ReadonlyMap<string, MeteredEnergy>, tradable?: ReadonlySet<string>): ClearingOutcome {
   const failures: AuditFailure[] = [];
   const fail = (record: string, message: string, expected?: string, found?: string) =>
     failures.push({ interval: ev.interval, check: 'clearing', record, message, ...(expected !== undefined ? { expected } : {}), ...(found !== undefined ? { found } : {}) });
@@ -97,6 +97,8 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
     }
     const orders = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [`${o.participant}:${o.side}`, o]));
     for (const [p, e] of energy) {
+      // A meter without good data does not trade in metered clearing (its energy is still settled with the grid).
+      if (tradable && !tradable.has(p)) continue;
       for (const [side, wh] of [['offer', e.exportWh - (sold.get(p) ?? 0)], ['bid', e.importWh - (bought.get(p) ?? 0)]] as const) {
         const o = orders.get(`${p}:${side}`);
         orders.delete(`${p}:${side}`);

@@ -12,6 +12,8 @@ export interface EnergyOutcome {
   byMeter: Map<string, IntervalEnergy>;
   /** Recomputed, summed per participant: what settlement must have used. */
   byParticipant: Map<string, MeteredEnergy>;
+  /** Participants whose grid meters all have `good` data: only they trade in metered clearing (app/cycle-steps.ts). */
+  tradable: Set<string>;
 }
 
 /** Check 2: interval energy per meter recomputed from the readings equals the energy the ledger used. */
@@ -19,6 +21,7 @@ export function checkEnergy(ev: IntervalEvidence, recompute: RecomputeEnergy): E
   const failures: AuditFailure[] = [];
   const byMeter = new Map<string, IntervalEnergy>();
   const byParticipant = new Map<string, MeteredEnergy>();
+  const notGood = new Set<string>();
   const owner = new Map(ev.meters.map((m) => [m.id, m.participant]));
   let usedImport = 0;
   let usedExport = 0;
@@ -34,6 +37,7 @@ export function checkEnergy(ev: IntervalEvidence, recompute: RecomputeEnergy): E
     const p = owner.get(used.meterId)!;
     const acc = byParticipant.get(p) ?? { importWh: 0, exportWh: 0 };
     byParticipant.set(p, { importWh: acc.importWh + e.importWh, exportWh: acc.exportWh + e.exportWh });
+    if (e.quality !== 'good') notGood.add(p);
     if (e.importWh !== used.importWh || e.exportWh !== used.exportWh) {
       failures.push({
         interval: ev.interval,
@@ -52,5 +56,6 @@ export function checkEnergy(ev: IntervalEvidence, recompute: RecomputeEnergy): E
     result: checkResult('energy', { meters: ev.energy.length, recomputedImportWh: importWh, recomputedExportWh: exportWh, ledgerImportWh: usedImport, ledgerExportWh: usedExport }, failures),
     byMeter,
     byParticipant,
+    tradable: new Set([...byParticipant.keys()].filter((p) => !notGood.has(p))),
   };
 }

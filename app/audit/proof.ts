@@ -38,7 +38,7 @@ export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contra
   const c = view?.commitments[0]?.commitment;
   const ev = loader.load(o.start);
   const energy = checkEnergy(ev, (m, s, e) => computeIntervalEnergy(o.ledger, m, s, e));
-  const delivered = checkClearing(ev, view, energy.byParticipant).delivered;
+  const delivered = checkClearing(ev, view, energy.byParticipant, energy.tradable).delivered;
   const leaves = delivered.map(tradeLeaf);
   const trades = delivered.flatMap((t, i) => {
     if (t.buyer !== o.participant && t.seller !== o.participant) return [];
