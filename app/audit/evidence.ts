@@ -1,4 +1,5 @@
 import type { Ledger } from '../../ledger/ledger.js';
+import type { StoredReading } from '../../ledger/readings.js';
 import type { ClearingKind, ClearingResult } from '../../core/market.js';
 import type { ReadingQuality } from '../../core/events.js';
 import { toIso } from '../../core/interval.js';
@@ -15,18 +16,8 @@ import { listStatements, type StatementRecord } from '../../ledger/statements.js
  * object, so a third party runs the same checks on it.
  */
 
-export interface EvidenceReading {
-  meterId: string;
-  ts: number;
-  powerW: number | null;
-  importWh: number | null;
-  exportWh: number | null;
-  voltageV: number | null;
-  frequencyHz: number | null;
-  quality: ReadingQuality;
-  gateway: string | null;
-  signature: string | null;
-}
+/** A reading as the evidence carries it: the ledger's stored reading, without when it was received. */
+export type EvidenceReading = Omit<StoredReading, 'receivedAt'>;
 
 export interface EvidenceMeter {
   id: string;
