@@ -87,7 +87,9 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
   });
   void app.register(swaggerUi, { routePrefix: '/api/docs' });
   void app.register(websocket, {
-    options: { maxPayload: 4096 },
+    // No permessage-deflate (ws's default, stated here because routes/stream.ts writes pre-built,
+    // uncompressed frames to every socket): compressing per client would cost more than the bytes it saves on a LAN.
+    options: { maxPayload: 4096, perMessageDeflate: false },
     // Graceful shutdown: tell every client why (1001 "going away") so it reconnects to the next server.
     preClose(done) {
       for (const c of this.websocketServer.clients) c.close(1001, 'server shutting down');

@@ -19,6 +19,8 @@ export interface DashboardDeps {
   env?: NodeJS.ProcessEnv;
   /** A meter's readings are streamed at most once per this many real ms (default 1000). */
   readingGapMs?: number;
+  /** The stream's fan-out writes for this many ms before yielding to the event loop (default DEFAULT_SLICE_MS in routes/stream.ts). */
+  streamSliceMs?: number;
   /** false: do not build the web bundle at start (API-only tests); default builds when missing or stale. */
   buildBundle?: boolean;
   /** The utility audit against the chain (app/audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */

@@ -1,6 +1,7 @@
 // The benchmark's client process: N WebSocket clients on loopback, each
 // measuring delivery latency (receive time − the frame's server timestamp,
 // same machine clock) and message sizes. Driven by run.ts over IPC.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 
 const [port, n] = [Number(process.argv[2]), Number(process.argv[3])];
@@ -8,6 +9,10 @@ const latencies: number[] = [];
 const deltaSizes: number[] = [];
 const snapshotSizes: number[] = [];
 let measuring = false;
+// This process's own load: if it is busy, the latency it measures is partly its own queue.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+let cpu0 = process.cpuUsage();
+let wall0 = performance.now();
 let unexpectedCloses = 0;
 let gaps = 0;
 const sockets: WebSocket[] = [];
@@ -51,10 +56,18 @@ function open(): Promise<void> {
 }
 
 process.on('message', (msg: { cmd: string }) => {
-  if (msg.cmd === 'measure') measuring = true;
+  if (msg.cmd === 'measure') {
+    measuring = true;
+    cpu0 = process.cpuUsage();
+    wall0 = performance.now();
+    loopDelay.enable();
+  }
   if (msg.cmd === 'report') {
     measuring = false;
-    process.send!({ type: 'report', latencies, deltaSizes, snapshotSizes, unexpectedCloses, gaps, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
+    loopDelay.disable();
+    const cpu = process.cpuUsage(cpu0);
+    const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100;
+    process.send!({ type: 'report', latencies, deltaSizes, snapshotSizes, unexpectedCloses, gaps, cpuPercent, loopP99: loopDelay.percentile(99) / 1e6, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
   }
   if (msg.cmd === 'exit') {
     for (const s of sockets) s.terminate();

@@ -1,6 +1,7 @@
 // The benchmark's server process: the real dashboard app on loopback, fed 1 Hz
 // readings for every meter of the demo microgrid. Driven by run.ts over IPC.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoConfig } from '../../core/config/demo.js';
@@ -11,6 +12,7 @@ import { listMeters, upsertParticipant } from '../../ledger/participants.js';
 import { buildDashboard } from '../app.js';
 
 const households = Number(process.argv[2] ?? 12);
+const sliceMs = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 const dir = mkdtempSync(join(tmpdir(), 'mgx-bench-'));
 const config = demoConfig(households);
 config.auth.tokens = [{ token: { env: 'BENCH_TOKEN' }, role: 'operator' }];
@@ -19,7 +21,7 @@ const ledger = openLedger(join(dir, 'ledger.sqlite'));
 const clock = new ScaledClock(1);
 for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
 const bus = new EventBus();
-const app = buildDashboard({ ledger, config, clock, bus, version: 'bench', env: { BENCH_TOKEN: 'bench-operator-token-0000' }, buildBundle: false });
+const app = buildDashboard({ ledger, config, clock, bus, version: 'bench', env: { BENCH_TOKEN: 'bench-operator-token-0000' }, buildBundle: false, ...(sliceMs === undefined ? {} : { streamSliceMs: sliceMs }) });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const meters = listMeters(ledger);
 
@@ -28,6 +30,9 @@ let cpu0 = process.cpuUsage();
 let wall0 = performance.now();
 let rounds = 0;
 let sendMark = 0;
+let fanMark = 0;
+// How long the event loop was held up (what a slice of the fan-out, or anything else, costs the next frame).
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
 function round(): void {
   rounds++;
@@ -45,16 +50,22 @@ process.on('message', (msg: { cmd: string }) => {
     wall0 = performance.now();
     rounds = 0;
     sendMark = app.mgx.streamStats?.().frameSendMs.length ?? 0;
+    fanMark = app.mgx.streamStats?.().fanOutMs.length ?? 0;
+    loopDelay.reset();
+    loopDelay.enable();
     timer = setInterval(round, 1000);
     round();
   } else if (msg.cmd === 'stop') {
     if (timer) clearInterval(timer);
+    loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - wall0;
     const stats = app.mgx.streamStats?.();
     const sendMs = (stats?.frameSendMs.slice(sendMark) ?? []).sort((a, b) => a - b);
-    const pct = (p: number) => sendMs[Math.min(sendMs.length - 1, Math.ceil((p / 100) * sendMs.length) - 1)] ?? NaN;
-    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, meters: meters.length });
+    const fanMs = (stats?.fanOutMs.slice(fanMark) ?? []).sort((a, b) => a - b);
+    const pctOf = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+    const pct = (p: number) => pctOf(sendMs, p);
+    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, fanP50: pctOf(fanMs, 50), fanMax: fanMs.at(-1) ?? NaN, loopP99: loopDelay.percentile(99) / 1e6, loopMax: loopDelay.max / 1e6, meters: meters.length });
   } else if (msg.cmd === 'exit') {
     void app.close().then(() => {
       ledger.close();

@@ -1,20 +1,47 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import type { Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { DashboardDeps } from '../deps.js';
 import type { Principal } from '../auth.js';
 import type { DeltaFrame } from '../live/model.js';
+import { viewKey, type ViewKey } from '../live/views.js';
+import { textFrame } from '../live/ws-frame.js';
 import { MicrogridError } from '../../core/errors.js';
 
 interface Client {
   ws: WebSocket;
+  /** ws's socket, written to directly with pre-built frames (undefined: fall back to ws.send). */
+  socket: Writable | undefined;
   principal: Principal | null;
   alive: boolean;
+  /** The newest seq this client has (from its snapshot, replay or a delta); older frames are not sent to it. */
+  seq: number;
 }
 
 /** Close codes the stream uses (1008 policy, 1013 try again later). */
 export const CLOSE_SLOW = 1013;
 export const CLOSE_BAD_TICKET = 1008;
+
+/** A fan-out writes for this long (ms) before it lets the event loop run (setImmediate), unless DashboardDeps says otherwise. */
+export const DEFAULT_SLICE_MS = 8;
+/** Clients written between two looks at the clock. */
+const CHECK_EVERY = 16;
+
+/** A delta for one view: its JSON and the same as a complete WebSocket frame. */
+interface Wire {
+  json: Buffer;
+  wire: Buffer;
+}
+
+interface FanOut {
+  frame: DeltaFrame;
+  /** The frame's bytes per view, built on first need. */
+  wire: Map<ViewKey, Wire>;
+  targets: Client[];
+  next: number;
+  startedAt: number;
+}
 
 /**
  * GET /api/stream (WebSocket). On connect: a snapshot, or with `?since=SEQ`
@@ -24,42 +51,111 @@ export const CLOSE_BAD_TICKET = 1008;
  * answer the previous ping is dropped. A client whose send buffer holds more
  * than `server.stream.maxBufferedBytes` is dropped at once instead of
  * making the others wait (it reconnects with `since`).
+ *
+ * Fan-out: each delta is serialized once per view and framed once (a
+ * WebSocket text frame in one Buffer), and those bytes are written to every
+ * client's socket. The writes run in slices of `streamSliceMs`, so 1,000
+ * clients never hold the event loop (HTTP, the bridge, the next frame) for
+ * the whole fan-out. Frames go out strictly in order: a frame's fan-out
+ * starts when the previous one has finished.
  */
 export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const ctx = fastify.mgx;
   const { heartbeatMs, maxBufferedBytes } = deps.config.server.stream;
+  const sliceMs = deps.streamSliceMs ?? DEFAULT_SLICE_MS;
   const clients = new Set<Client>();
   const stats = { dropped: 0, sent: 0 };
 
-  const send = (c: Client, data: string | Buffer): void => {
-    if (c.ws.readyState !== 1) return;
-    if (c.ws.bufferedAmount > maxBufferedBytes) {
-      stats.dropped++;
-      clients.delete(c);
-      c.ws.terminate();
-      return;
-    }
-    // Text frames: a Buffer would go out as binary unless told otherwise.
-    c.ws.send(data, { binary: false });
-    stats.sent++;
+  const drop = (c: Client): void => {
+    stats.dropped++;
+    clients.delete(c);
+    c.ws.terminate();
   };
 
-  // Per frame, the time from its first event reaching the hub to the last client's send call
-  // returning (the server's share of delivery latency); the newest 10,000 are kept.
+  /**
+   * Writes one message: the pre-built frame straight to the socket when there is one, else
+   * through ws. False when the client is gone or was dropped as slow.
+   */
+  const write = (c: Client, json: Buffer | string, wire?: Buffer): boolean => {
+    if (c.ws.readyState !== 1) return false;
+    // bufferedAmount counts what waits in the socket, the direct writes included.
+    if (c.ws.bufferedAmount > maxBufferedBytes) {
+      drop(c);
+      return false;
+    }
+    if (wire && c.socket) c.socket.write(wire);
+    // Text frames: a Buffer would go out as binary unless told otherwise.
+    else c.ws.send(json, { binary: false, compress: false });
+    stats.sent++;
+    return true;
+  };
+
+  // Per frame, the time from its first event reaching the hub to the last client's write
+  // (the server's share of delivery latency), and the time the fan-out itself took from its
+  // first write to its last; the newest 10,000 of each are kept.
   const frameSendMs: number[] = [];
+  const fanOutMs: number[] = [];
+  const keep = (xs: number[], x: number): void => {
+    xs.push(x);
+    if (xs.length > 10_000) xs.splice(0, xs.length - 10_000);
+  };
+
+  const queue: DeltaFrame[] = [];
+  let job: FanOut | null = null;
+  let pumping = false;
+
+  const wireOf = (j: FanOut, c: Client): Wire => {
+    const key = viewKey(c.principal);
+    let w = j.wire.get(key);
+    if (!w) {
+      const json = ctx.cutter.delta(j.frame, c.principal, ctx.hub.state);
+      j.wire.set(key, (w = { json, wire: textFrame(json) }));
+    }
+    return w;
+  };
+
+  /** Writes queued frames in order, yielding to the event loop every `sliceMs`. */
+  const pump = (): void => {
+    const sliceStart = performance.now();
+    for (;;) {
+      if (!job) {
+        const frame = queue.shift();
+        if (!frame) {
+          pumping = false;
+          return;
+        }
+        job = { frame, wire: new Map(), targets: [...clients], next: 0, startedAt: performance.now() };
+      }
+      const j = job;
+      while (j.next < j.targets.length) {
+        const c = j.targets[j.next++]!;
+        // A client that joined after this frame was made has it in its snapshot or replay.
+        if (c.seq >= j.frame.seq || !clients.has(c)) continue;
+        const { json, wire } = wireOf(j, c);
+        if (write(c, json, wire)) c.seq = j.frame.seq;
+        if (j.next % CHECK_EVERY === 0 && performance.now() - sliceStart >= sliceMs && j.next < j.targets.length) {
+          setImmediate(pump);
+          return;
+        }
+      }
+      keep(frameSendMs, Date.now() - j.frame.t);
+      keep(fanOutMs, performance.now() - j.startedAt);
+      job = null;
+    }
+  };
+
   const unsubscribe = ctx.hub.subscribe((frame: DeltaFrame) => {
-    for (const c of clients) send(c, ctx.cutter.delta(frame, c.principal, ctx.hub.state));
-    frameSendMs.push(Date.now() - frame.t);
-    if (frameSendMs.length > 10_000) frameSendMs.splice(0, frameSendMs.length - 10_000);
+    queue.push(frame);
+    if (pumping) return;
+    pumping = true;
+    pump();
   });
 
   const heartbeat = setInterval(() => {
     for (const c of clients) {
       if (!c.alive) {
-        stats.dropped++;
-        clients.delete(c);
-        c.ws.terminate();
+        drop(c);
         continue;
       }
       c.alive = false;
@@ -75,7 +171,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     clients.clear();
   });
 
-  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs] });
+  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs], fanOutMs: [...fanOutMs] });
 
   app.get(
     '/api/stream',
@@ -97,14 +193,16 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
         }
         principal = p;
       }
-      const c: Client = { ws, principal, alive: true };
+      const socket = (ws as unknown as { _socket?: Writable })._socket;
+      const c: Client = { ws, socket, principal, alive: true, seq: ctx.hub.seq };
       ws.on('pong', () => (c.alive = true));
       ws.on('close', () => clients.delete(c));
       // Messages from clients are not part of the protocol; ignore them (maxPayload bounds their size).
       const since = req.query.since === undefined ? undefined : Number(req.query.since);
       const missed = since === undefined ? null : ctx.hub.framesSince(since);
-      if (missed) for (const f of missed) send(c, ctx.cutter.delta(f, principal, ctx.hub.state));
-      else send(c, JSON.stringify(ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, principal)));
+      // Replayed frames and the snapshot go through ws (once per client, rare); both end at hub.seq (c.seq).
+      if (missed) for (const f of missed) write(c, ctx.cutter.delta(f, principal, ctx.hub.state));
+      else write(c, JSON.stringify(ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, principal)));
       clients.add(c);
     },
   );

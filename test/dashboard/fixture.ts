@@ -105,13 +105,13 @@ export interface Fixture {
   app: ReturnType<typeof buildDashboard>;
 }
 
-export async function makeFixture(opts: { config?: Config; buildBundle?: boolean; readingGapMs?: number; now?: number } = {}): Promise<Fixture> {
+export async function makeFixture(opts: { config?: Config; buildBundle?: boolean; readingGapMs?: number; now?: number; streamSliceMs?: number } = {}): Promise<Fixture> {
   const config = opts.config ?? fixtureConfig();
   const ledger = openLedger(join(tempDir('mgx-dash-'), 'ledger.sqlite'));
   seedLedger(ledger, config);
   const clock = new ManualClock(opts.now ?? T0 + MIN15 + 60_000);
   const bus = new EventBus();
-  const app = buildDashboard({ ledger, config, clock, bus, version: 'test', env: ENV, buildBundle: opts.buildBundle ?? false, ...(opts.readingGapMs === undefined ? {} : { readingGapMs: opts.readingGapMs }) });
+  const app = buildDashboard({ ledger, config, clock, bus, version: 'test', env: ENV, buildBundle: opts.buildBundle ?? false, ...(opts.readingGapMs === undefined ? {} : { readingGapMs: opts.readingGapMs }), ...(opts.streamSliceMs === undefined ? {} : { streamSliceMs: opts.streamSliceMs }) });
   await app.ready();
   return { ledger, config, clock, bus, app };
 }

@@ -1,11 +1,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { WebSocket } from 'ws';
 import { makeFixture, auth, TOKENS, fixtureConfig, type Fixture } from './fixture.js';
 import type { MicrogridEvent, ReadingEvent } from '../../core/events.js';
 import type { DeltaFrame, SnapshotFrame, StreamFrame } from '../../dashboard/live/model.js';
+import { textFrame } from '../../dashboard/live/ws-frame.js';
 
 // Real WebSocket clients over loopback against a listening server (plus one injectWS case).
 
@@ -270,4 +272,67 @@ test('the current interval follows the market clock, with no event needed; an em
   assert.equal(d.current.interval, '2026-11-21T12:30:00Z', 'a future interval\'s state does not make it current');
   c.ws.close();
   await g.app.close();
+});
+
+test('the pre-built text frame decodes in a WebSocket client at every length encoding (7-bit, 16-bit, 64-bit)', async () => {
+  const sizes = [0, 1, 125, 126, 127, 65_535, 65_536, 70_001];
+  const server = createServer();
+  server.on('upgrade', (req, socket) => {
+    const accept = createHash('sha1').update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    for (const n of sizes) socket.write(textFrame(Buffer.from('é'.repeat(Math.floor(n / 2)) + 'x'.repeat(n % 2))));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as { port: number }).port}/`);
+    const got: { text: string; binary: boolean }[] = [];
+    await new Promise<void>((resolve, reject) => {
+      ws.on('message', (d: Buffer, binary) => {
+        got.push({ text: d.toString('utf8'), binary });
+        if (got.length === sizes.length) resolve();
+      });
+      ws.on('error', reject);
+    });
+    assert.deepEqual(got.map((g) => Buffer.byteLength(g.text)), sizes);
+    assert.ok(got.every((g) => !g.binary && /^(é*)x?$/.test(g.text)), 'text frames, payload intact');
+    ws.terminate();
+  } finally {
+    server.close();
+  }
+});
+
+test('a fan-out in slices: every client gets every frame once and in order, a client joining mid-fan-out starts after its snapshot', async () => {
+  // Slice 0 ms: the fan-out yields to the event loop after every 16 clients, so frames overlap fan-outs and clients connect in between.
+  const g = await makeFixture({ streamSliceMs: 0 });
+  await g.app.listen({ host: '127.0.0.1', port: 0 });
+  const gp = (g.app.server.address() as { port: number }).port;
+  try {
+    const many = await Promise.all(Array.from({ length: 60 }, (_, i) => client('', i % 3 === 0 ? {} : auth(TOKENS.operator), g, gp)));
+    const first = await Promise.all(many.map((c) => c.next()));
+    const N = 30;
+    const late: Promise<Client>[] = [];
+    for (let i = 0; i < N; i++) {
+      g.bus.emit({ type: 'alarm', severity: 'info', code: 'TEST', message: `slice ${i}`, subject: 'h01-grid', at: new Date().toISOString() });
+      await new Promise((r) => setImmediate(r));
+      if (i % 10 === 5) late.push(client('', auth(TOKENS.operator), g, gp));
+    }
+    const lateClients = await Promise.all(late);
+    const end = first[0]!.seq + N;
+    for (const [i, c] of many.entries()) {
+      await c.next((fr) => fr.seq === end, 5000);
+      assert.deepEqual(c.frames.map((x) => x.seq), Array.from({ length: N + 1 }, (_, k) => first[i]!.seq + k), `client ${i}: each seq once, in order`);
+    }
+    for (const c of lateClients) {
+      const snap = await c.next();
+      assert.equal(snap.type, 'snapshot');
+      if (snap.seq < end) await c.next((fr) => fr.seq === end, 5000);
+      assert.deepEqual(c.frames.map((x) => x.seq), Array.from({ length: end - snap.seq + 1 }, (_, k) => snap.seq + k), 'after the snapshot, the next seqs once each');
+    }
+    const stats = g.app.mgx.streamStats?.();
+    assert.equal(stats?.dropped, 0);
+    assert.ok((stats?.fanOutMs.length ?? 0) >= N);
+    for (const c of [...many, ...lateClients]) c.ws.close();
+  } finally {
+    await g.app.close();
+  }
 });
