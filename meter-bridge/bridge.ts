@@ -59,6 +59,13 @@ export interface StartBridgeOptions {
    */
   recordEveryMs?: number;
   offlineAfterCycles?: number;
+  /**
+   * Devices set up (connected, SunSpec discovery) at the same time. Setting up
+   * is several requests and most of a device's CPU cost; 1,000 devices at once
+   * blocked the event loop for up to 1.7 s, so replies sat unread until their
+   * requests timed out and the first cycles overran. Default 32.
+   */
+  setupConcurrency?: number;
   transport?: Partial<BusOptions>;
   guard?: Partial<Omit<CounterGuardOptions, 'ratedPowerW'>>;
   /** Polling starts at once unless false (tests drive `pollOnce`). */
@@ -66,19 +73,26 @@ export interface StartBridgeOptions {
 }
 
 export interface CycleStats {
+  /** When the cycle was due (epoch ms, wall clock). Cycles can overlap, so they may finish out of order. */
+  scheduledAt: number;
   /** Wall time from the cycle's scheduled start until its last poll finished, ms. */
   durationMs: number;
   /** How late the cycle started, ms. */
   lagMs: number;
   polled: number;
+  /** Set-up devices not polled because their previous poll was still running: the cycle is late for them. */
   skipped: number;
+  /** Devices not set up yet (connecting, SunSpec discovery, or retrying that): not polled, not late. */
+  settingUp: number;
 }
 
 export interface Bridge {
   stop(): Promise<void>;
   health(): DeviceHealth[];
-  /** Polls every device not already being polled, once, and waits for them. */
+  /** Sets up the devices not set up yet (waiting for those being set up), then polls every device not already being polled, once, and waits for them. */
   pollOnce(): Promise<CycleStats>;
+  /** Resolves when no device is waiting to be set up or being set up (some may have failed: see health). */
+  setupSettled(): Promise<void>;
   readonly gateway: string | null;
   readonly readers: readonly DeviceReader[];
   /** Modbus counters summed over every bus (requests on the wire, timeouts, retries, reconnects). */
@@ -93,7 +107,10 @@ interface DeviceRuntime {
   health: HealthTracker;
   guards: Map<string, CounterGuard>;
   lastRecordSlot: Map<string, number>;
+  /** A poll or the set-up is running. */
   busy: boolean;
+  /** The set-up in progress (queued or running), if any. */
+  setup: Promise<void> | null;
 }
 
 function phaseOf(id: string, period: number): number {
@@ -124,7 +141,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
             profile: typeof d.profile === 'object' ? d.profile : loadProfile(d.profile ?? ''),
             ...(d.meterId !== undefined ? { meterId: d.meterId } : {}),
           });
-    return { device: d, reader, health: new HealthTracker(d.id, opts.offlineAfterCycles ?? 3), guards: new Map(), lastRecordSlot: new Map(), busy: false };
+    return { device: d, reader, health: new HealthTracker(d.id, opts.offlineAfterCycles ?? 3), guards: new Map(), lastRecordSlot: new Map(), busy: false, setup: null };
   });
 
   const emitHealth = (rt: DeviceRuntime): void => opts.bus.emit(rt.health.event());
@@ -189,11 +206,68 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     }
   };
 
-  const cycle = async (scheduledAt: number): Promise<CycleStats> => {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => {});
+    return p;
+  };
+
+  // Set-ups wait for one of `setupConcurrency` slots, outside the cycles: a
+  // cycle polls only devices that are set up, so connecting and discovering
+  // neither lengthen a cycle nor make the next one skip a device still busy
+  // discovering (which counted it as missed and could mark it offline).
+  let slots = Math.max(1, opts.setupConcurrency ?? 32);
+  const slotWaiters: (() => void)[] = [];
+  const acquire = (): Promise<void> => {
+    if (slots > 0) {
+      slots--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => slotWaiters.push(resolve));
+  };
+  const release = (): void => {
+    const next = slotWaiters.shift();
+    if (next) next();
+    else slots++;
+  };
+  const setUp = (rt: DeviceRuntime): Promise<void> => {
+    if (rt.setup) return rt.setup;
+    rt.busy = true;
+    rt.setup = track(
+      (async () => {
+        await acquire();
+        try {
+          if (!stopped) await rt.reader.prepare();
+        } catch (err) {
+          if (rt.health.failure(new Date(opts.clock.now()).toISOString(), err)) {
+            emitHealth(rt);
+            opts.log?.warn({ device: rt.device.id, err: (err as Error).message }, `device ${rt.health.snapshot.status}`);
+          }
+        } finally {
+          release();
+          rt.busy = false;
+          rt.setup = null;
+        }
+      })(),
+    );
+    return rt.setup;
+  };
+
+  /** `setUpNew`: start setting up devices that are not set up (scheduled cycles); pollOnce has just tried. */
+  const cycle = async (scheduledAt: number, setUpNew: boolean): Promise<CycleStats> => {
     const start = Date.now();
     const running: Promise<void>[] = [];
     let skipped = 0;
+    let settingUp = 0;
     for (const rt of runtimes) {
+      if (rt.setup || !rt.reader.ready) {
+        settingUp++;
+        if (setUpNew && !rt.setup) void setUp(rt);
+        continue;
+      }
       if (rt.busy) {
         skipped++;
         if (rt.health.missed()) emitHealth(rt);
@@ -202,19 +276,24 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       running.push(poll(rt));
     }
     await Promise.all(running);
-    return { durationMs: Date.now() - scheduledAt, lagMs: start - scheduledAt, polled: running.length, skipped };
+    return { scheduledAt, durationMs: Date.now() - scheduledAt, lagMs: start - scheduledAt, polled: running.length, skipped, settingUp };
   };
-
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const inflight = new Set<Promise<unknown>>();
+  const setUpAll = async (): Promise<void> => {
+    await Promise.all(runtimes.filter((rt) => rt.setup || !rt.reader.ready).map((rt) => setUp(rt)));
+  };
   const bridge: Bridge = {
     onCycle: null,
     gateway: opts.signer?.address ?? null,
     readers: runtimes.map((r) => r.reader),
     health: () => runtimes.map((r) => r.health.snapshot),
     busStats: () => pool.stats(),
-    pollOnce: () => cycle(Date.now()),
+    async pollOnce() {
+      await setUpAll();
+      return cycle(Date.now(), false);
+    },
+    async setupSettled() {
+      await Promise.all(runtimes.map((rt) => rt.setup));
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
@@ -232,12 +311,15 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     if (stopped) return;
     const next = Math.ceil((Date.now() + 1) / pollMs) * pollMs;
     timer = setTimeout(() => {
-      const p = cycle(next).then((c) => bridge.onCycle?.(c));
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
+      void track(cycle(next, true).then((c) => bridge.onCycle?.(c)));
       schedule();
     }, next - Date.now());
   };
-  if (opts.autoStart !== false) schedule();
+  if (opts.autoStart !== false) {
+    // Set-up starts now rather than at the first cycle: the devices are being
+    // discovered while the first cycles come due.
+    for (const rt of runtimes) void setUp(rt);
+    schedule();
+  }
   return bridge;
 }

@@ -23,6 +23,13 @@ export interface DeviceReader {
   readonly deviceId: string;
   /** Reads every meter of the device once. Throws MicrogridError on failure. */
   read(): Promise<Measurement[]>;
+  /**
+   * False until `prepare()` succeeded: the bridge sets a device up (connect,
+   * SunSpec discovery) outside its polling cycles, and polls it from then on.
+   */
+  readonly ready: boolean;
+  /** Connects and finds what to read. `read()` works without it (it discovers on first use). */
+  prepare(): Promise<void>;
   /** Registers requests per read (after coalescing), for the benchmark and health. */
   readonly requestsPerRead: number;
   /** What the device is, for `mgx scan` and the discovery report. */

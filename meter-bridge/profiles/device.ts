@@ -26,6 +26,18 @@ export class ProfileReader implements DeviceReader {
     this.#plan = new PlanReader(opts.bus, opts.unitId, groups, opts.profile.points.filter((p) => p.optional).map((p) => p.name), opts.profile.maxGap);
   }
 
+  #ready = false;
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** A profile needs no discovery: setting up is opening the connection. */
+  async prepare(): Promise<void> {
+    await this.#opts.bus.connect();
+    this.#ready = true;
+  }
+
   get requestsPerRead(): number {
     return this.#plan.requests;
   }

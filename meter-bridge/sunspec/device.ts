@@ -63,6 +63,14 @@ export class SunSpecReader implements DeviceReader {
     return this.#plan?.requests ?? 0;
   }
 
+  get ready(): boolean {
+    return this.#plan !== null;
+  }
+
+  async prepare(): Promise<void> {
+    await this.discover();
+  }
+
   get discovery(): DiscoveryReport | null {
     return this.#report;
   }

@@ -12,6 +12,9 @@ interface Job {
 // modbus-serial is CommonJS: its default export is the client class itself.
 const ModbusClient = modbusSerial as unknown as new () => ModbusRTU;
 
+/** How long after its timeout a transaction is forgotten (a stall of the process longer than this still reads as a timeout). */
+const BACKSTOP_MS = 10_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -96,8 +99,12 @@ export class ModbusClientBus implements ModbusBus {
       this.stats.requests++;
       try {
         client.setID(req.unitId);
-        client.setTimeout(this.options.timeoutMs);
-        const res = req.fc === 3 ? await client.readHoldingRegisters(req.address, req.count) : await client.readInputRegisters(req.address, req.count);
+        // modbus-serial's own timer fires in the timers phase, before the
+        // sockets are read: here it is only a backstop that forgets the
+        // transaction (a late reply until then is matched to it and dropped).
+        // The timeout that counts is #answer's.
+        client.setTimeout(this.options.timeoutMs + BACKSTOP_MS);
+        const res = await this.#answer(req.fc === 3 ? client.readHoldingRegisters(req.address, req.count) : client.readInputRegisters(req.address, req.count));
         const data = res.data;
         if (!Array.isArray(data) || data.length !== req.count) {
           throw new MicrogridError('MODBUS_BAD_REPLY', 'reply has the wrong number of registers', { field: this.#where(req), value: Array.isArray(data) ? data.length : data, expected: `${req.count} registers` });
@@ -119,6 +126,44 @@ export class ModbusClientBus implements ModbusBus {
       }
     }
     throw lastErr;
+  }
+
+  /**
+   * The reply, or a timeout when none came within `timeoutMs`. The verdict is
+   * given in a setImmediate after the timer fired, i.e. after the event loop's
+   * I/O phase: when this process itself was stalled past the deadline (a long
+   * GC, CPU taken by other processes, 1,000 devices' work in one tick), timers
+   * run before the sockets are read, and a reply already waiting in the socket
+   * would otherwise be declared a timeout — then retried, making the poll
+   * overrun its cycle. A device that really did not answer still times out.
+   */
+  #answer<T>(request: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            settled = true;
+            reject(Object.assign(new Error(`Timed out after ${this.options.timeoutMs} ms`), { name: 'TransactionTimedOutError' }));
+          }),
+        this.options.timeoutMs,
+      );
+      request.then(
+        (v) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   #where(req: RegisterRead): string {
@@ -151,6 +196,11 @@ export class ModbusClientBus implements ModbusBus {
         // already closed
       }
     }
+  }
+
+  async connect(): Promise<void> {
+    if (this.#closed) throw new MicrogridError('MODBUS_CONNECT', `bus ${this.key} is closed`);
+    await this.#connect();
   }
 
   async #connect(): Promise<ModbusRTU> {

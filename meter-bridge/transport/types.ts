@@ -37,6 +37,8 @@ export interface BusStats {
 export interface ModbusBus {
   readonly key: string;
   read(req: RegisterRead): Promise<number[]>;
+  /** Opens the connection now (reads open it too); fails with MODBUS_CONNECT, honouring the reconnect backoff. */
+  connect(): Promise<void>;
   readonly stats: Readonly<BusStats>;
   /** Requests waiting, including the one in flight. */
   readonly pending: number;
