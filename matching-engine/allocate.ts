@@ -9,7 +9,8 @@ import type { Levels } from './sort.js';
  * then id). The remainder is smaller than the number of orders in the level,
  * so no order gets more than one extra Wh and none goes beyond its energy.
  */
-export function allocateOrders(perm: Uint32Array, lv: Levels, levelFill: Float64Array, qty: Float64Array, fill: Float64Array): void {
+export function allocateOrders(perm: Uint32Array, lv: Levels, levelFill: Float64Array, sortedQty: Float64Array, fill: Float64Array, sortedFill: Float64Array): void {
+  // Read in the total order (sortedQty, sortedFill: position j is order perm[j]), so only the by-index fill is a scattered write.
   for (let l = 0; l < lv.count; l++) {
     const F = levelFill[l]!;
     if (F === 0) continue;
@@ -17,17 +18,22 @@ export function allocateOrders(perm: Uint32Array, lv: Levels, levelFill: Float64
     const e = lv.end[l]!;
     const vol = lv.volume[l]!;
     if (F === vol) {
-      for (let j = s; j < e; j++) fill[perm[j]!] = qty[perm[j]!]!;
+      for (let j = s; j < e; j++) {
+        const q = sortedQty[j]!;
+        sortedFill[j] = q;
+        fill[perm[j]!] = q;
+      }
       continue;
     }
     let given = 0;
     for (let j = s; j < e; j++) {
-      const q = qty[perm[j]!]!;
-      const base = proRata(F, q, vol);
+      const base = proRata(F, sortedQty[j]!, vol);
+      sortedFill[j] = base;
       fill[perm[j]!] = base;
       given += base;
     }
     for (let j = s; given < F; j++) {
+      sortedFill[j]! += 1;
       fill[perm[j]!]! += 1;
       given += 1;
     }

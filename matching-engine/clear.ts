@@ -2,9 +2,9 @@ import type { ClearingKind, ClearingResult, ClearingRules, OrderInput } from '..
 import { invalid } from '../core/errors.js';
 import { parseUtc } from '../core/interval.js';
 import { compileRules, RULE_SET_VERSION, type CompiledRules } from './rules.js';
-import { packOrders } from './orders.js';
+import { packOrders, type PackedOrders } from './orders.js';
 import { efficientAllocation, type Allocation } from './efficient.js';
-import { remainders, surplusTickWh, tickWhToMoney, priceStrings } from './result.js';
+import { lazyList, remainders, surplusTickWh, tickWhToMoney, tradeObjects, priceStrings } from './result.js';
 import { clearUniform } from './mechanisms/uniform.js';
 import { clearPayAs } from './mechanisms/pay-as.js';
 import { clearMcAfee } from './mechanisms/mcafee.js';
@@ -36,16 +36,30 @@ export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult
   parseUtc(book.interval, 'interval');
   const kind = book.kind ?? 'forward';
   if (kind !== 'forward' && kind !== 'metered') throw invalid('INVALID_INPUT', 'kind', kind, '"forward" or "metered"');
+  const cr = compileRules(checkVersion(rules));
+  return clearPacked(packOrders(book.orders, book.interval, cr), book.interval, kind, cr);
+}
+
+function checkVersion(rules: ClearingRules): ClearingRules {
   if (rules?.ruleSetVersion !== RULE_SET_VERSION) {
     throw invalid('INVALID_INPUT', 'rules.ruleSetVersion', rules?.ruleSetVersion, `${RULE_SET_VERSION} (the rules this engine implements)`);
   }
-  const cr = compileRules(rules);
-  const packed = packOrders(book.orders, book.interval, cr);
+  return rules;
+}
+
+/**
+ * Clears a validated, packed book (the OrderBook's columns at gate closure,
+ * or clearBook's after packing). The trades and remainders stay in columns
+ * until `result.trades` / `result.remainders` is first read: both are
+ * enumerable, so JSON, canonical JSON and structured clone see plain lists.
+ */
+export function clearPacked(packed: PackedOrders, interval: string, kind: ClearingKind, cr: CompiledRules): ClearingResult {
+  const rules = checkVersion(cr.rules);
   const alloc = efficientAllocation(packed, cr);
   const out = MECHANISM[rules.mechanism](alloc, cr);
   const str = priceStrings(cr.scale);
-  const result: ClearingResult = {
-    interval: book.interval,
+  const result = {
+    interval,
     kind,
     rules: {
       mechanism: rules.mechanism,
@@ -60,9 +74,9 @@ export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult
     clearingPrice: out.clearingPrice === null ? null : str(out.clearingPrice),
     matchedWh: out.matchedWh,
     surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee), cr.scale),
-    trades: out.trades,
-    remainders: remainders(packed, out.perm, out.fill),
-  };
+  } as ClearingResult;
+  lazyList(result, 'trades', () => tradeObjects(packed, out.trades, cr.scale));
+  lazyList(result, 'remainders', () => remainders(packed, out.perm, out.fill));
   if (out.zonePrices) {
     const zp = out.zonePrices;
     result.zonePrices = alloc.zones.map((zone, z) => {

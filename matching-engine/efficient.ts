@@ -12,6 +12,8 @@ export interface Allocation {
   flow: Flow;
   /** Energy each order fills, by input index. */
   fill: Float64Array;
+  /** The same in the total order (position j is order sorted.perm[j]): what pairing reads, in sequence. */
+  sortedFill: Float64Array;
   /** The book's real zones (by name). */
   zones: string[];
   /** True when zones made no difference and the book was cleared as one zone (`packed.zones` is then ["*"]). */
@@ -54,6 +56,7 @@ export function efficientAllocation(packed0: PackedOrders, cr: CompiledRules): A
   const sorted = sortBook(packed, cr.floor, cr.cap);
   const flow = solveFlow(sorted.levels, net);
   const fill = new Float64Array(packed.n);
-  allocateOrders(sorted.perm, sorted.levels, flow.levelFill, packed.qty, fill);
-  return { packed, sorted, net, flow, fill, zones: packed0.zones, collapsed: packed !== packed0 };
+  const sortedFill = new Float64Array(packed.n);
+  allocateOrders(sorted.perm, sorted.levels, flow.levelFill, sorted.qty, fill, sortedFill);
+  return { packed, sorted, net, flow, fill, sortedFill, zones: packed0.zones, collapsed: packed !== packed0 };
 }

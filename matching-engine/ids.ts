@@ -30,9 +30,7 @@ export function firstDuplicate(ids: readonly string[]): number {
   const mask = size - 1;
   for (let i = 0; i < n; i++) {
     const s = ids[i]!;
-    let h = 0x811c9dc5;
-    for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), 16777619);
-    let k = h & mask;
+    let k = hashId(s) & mask;
     for (;;) {
       const t = table[k]!;
       if (t < 0) {
@@ -44,4 +42,85 @@ export function firstDuplicate(ids: readonly string[]): number {
     }
   }
   return -1;
+}
+
+function hashId(s: string): number {
+  let h = 0x811c9dc5;
+  for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), 16777619);
+  return h;
+}
+
+/**
+ * Order id → slot, for the book: an open-addressing table of slot numbers
+ * (linear probing, backward-shift deletion) over the book's own id column.
+ * A Map of a million strings is a million heap entries for the garbage
+ * collector to trace on every full collection; this is one flat buffer.
+ */
+export class IdIndex {
+  #table = new Int32Array(1024).fill(-1);
+  #count = 0;
+  /** The id of each slot (undefined: no order); owned by the book, read here. */
+  readonly #ids: readonly (string | undefined)[];
+
+  constructor(ids: readonly (string | undefined)[]) {
+    this.#ids = ids;
+  }
+
+  get size(): number {
+    return this.#count;
+  }
+
+  get(id: string): number | undefined {
+    const mask = this.#table.length - 1;
+    for (let k = hashId(id) & mask; ; k = (k + 1) & mask) {
+      const s = this.#table[k]!;
+      if (s < 0) return undefined;
+      if (this.#ids[s] === id) return s;
+    }
+  }
+
+  /** Adds `id` (not present) at `slot`; `ids[slot]` must already be `id`. */
+  add(id: string, slot: number): void {
+    if (2 * (this.#count + 1) > this.#table.length) this.#rehash(this.#table.length * 2);
+    this.#insert(id, slot);
+    this.#count++;
+  }
+
+  /** Removes `id`, which is at `slot`: call before the book forgets the slot's id. */
+  delete(id: string): void {
+    const t = this.#table;
+    const mask = t.length - 1;
+    let k = hashId(id) & mask;
+    while (t[k]! >= 0 && this.#ids[t[k]!] !== id) k = (k + 1) & mask;
+    if (t[k]! < 0) return;
+    // Backward shift: move later entries of the probe run into the hole when their home allows.
+    let hole = k;
+    for (let j = (k + 1) & mask; t[j]! >= 0; j = (j + 1) & mask) {
+      const home = hashId(this.#ids[t[j]!]!) & mask;
+      const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!between) {
+        t[hole] = t[j]!;
+        hole = j;
+      }
+    }
+    t[hole] = -1;
+    this.#count--;
+  }
+
+  #insert(id: string, slot: number): void {
+    const t = this.#table;
+    const mask = t.length - 1;
+    let k = hashId(id) & mask;
+    while (t[k]! >= 0) k = (k + 1) & mask;
+    t[k] = slot;
+  }
+
+  #rehash(size: number): void {
+    const old = this.#table;
+    this.#table = new Int32Array(size).fill(-1);
+    for (let k = 0; k < old.length; k++) {
+      const s = old[k]!;
+      if (s >= 0) this.#insert(this.#ids[s]!, s);
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { firstDuplicate, isIdFast } from './ids.js';
 import { isDecimalString, type PriceTicks } from '../core/units.js';
 import type { CompiledRules } from './rules.js';
 import { parseTicks, tickFormat } from './ticks.js';
+import { sortedZones } from './zones.js';
 
 /**
  * The book as columns (struct of arrays): one typed-array slot per order, so
@@ -13,7 +14,6 @@ import { parseTicks, tickFormat } from './ticks.js';
  */
 export interface PackedOrders {
   n: number;
-  orders: readonly OrderInput[];
   /** 0 = bid, 1 = offer. */
   side: Uint8Array;
   qty: Float64Array;
@@ -150,9 +150,7 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   }
   if (!Number.isSafeInteger(total)) throw invalid('INVALID_ENERGY', 'orders', total, 'a book whose total energy is a safe integer number of Wh');
   // Zone indices in name order, so nothing depends on which order came first.
-  const sorted = [...zoneNames].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const remap = new Int32Array(zoneNames.length);
-  zoneNames.forEach((name, j) => (remap[j] = sorted.indexOf(name)));
+  const { names, remap } = sortedZones(zoneNames);
   for (let i = 0; i < n; i++) zone[i] = remap[zone[i] as number] as number;
-  return { n, orders, side, qty, ticks, zone, seq, zones: sorted, ids, participants };
+  return { n, side, qty, ticks, zone, seq, zones: names, ids, participants };
 }

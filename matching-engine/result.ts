@@ -26,9 +26,29 @@ export interface TradePricing {
   buyerPrice?: number;
 }
 
-export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill: Float64Array, flows: PairFlows, pricing: TradePricing, scale: PriceScale): Trade[] {
+/**
+ * The trades of a clearing as columns: one slot per trade, order indices
+ * into the packed book and integer ticks. A million-order book makes ~700 000
+ * trades; building them as objects costs more than the whole clearing, so the
+ * result keeps them as columns and turns them into `Trade` objects only when
+ * someone reads `result.trades` (see `materialise`).
+ */
+export interface TradeColumns {
+  n: number;
+  buy: Uint32Array;
+  sell: Uint32Array;
+  wh: Float64Array;
+  /** Seller price per kWh, ticks. */
+  price: Int32Array;
+  /** Fee per kWh, ticks. */
+  fee: Int32Array;
+  /** McAfee reduction: what every buyer pays per kWh, fee included (ticks). */
+  buyerPrice?: number;
+}
+
+/** `sortedFill[j]` is what order `perm[j]` fills: the cursors read it in sequence. */
+export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sortedFill: Float64Array, flows: PairFlows, pricing: TradePricing): TradeColumns {
   const Z = p.zones.length;
-  const str = priceStrings(scale);
   // A cursor per zone and side over the zone's orders in the total order.
   const pos = new Int32Array(2 * Z);
   const end = new Int32Array(2 * Z);
@@ -44,19 +64,23 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
   const next = (g: number): void => {
     while (rem[g] === 0) {
       if (pos[g]! >= end[g]!) throw new MicrogridError('INTERNAL', 'pairing: a zone flow exceeds the zone\'s fills');
-      const q = perm[pos[g]!]!;
-      if (fill[q]! > 0) rem[g] = fill[q]!;
+      const f = sortedFill[pos[g]!]!;
+      if (f > 0) rem[g] = f;
       else pos[g]!++;
     }
   };
-  const trades: Trade[] = [];
-  const ids = p.ids;
-  const parts = p.participants;
-  const buyerPrice = pricing.buyerPrice === undefined ? undefined : str(pricing.buyerPrice);
+  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair: at most n + Z² trades.
+  const cap = p.n + Z * Z;
+  const buyCol = new Uint32Array(cap);
+  const sellCol = new Uint32Array(cap);
+  const whCol = new Float64Array(cap);
+  const priceCol = new Int32Array(cap);
+  const feeCol = new Int32Array(cap);
+  let t = 0;
   for (let a = 0; a < Z; a++) {
     for (let b = 0; b < Z; b++) {
       let A = flows.amount(a, b);
-      const fee = str(pricing.fee[a * Z + b]!);
+      const fee = pricing.fee[a * Z + b]!;
       const gs = Z + a; // offers of zone a
       const gb = b; // bids of zone b
       while (A > 0) {
@@ -65,12 +89,12 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
         const sell = perm[pos[gs]!]!;
         const buy = perm[pos[gb]!]!;
         const wh = Math.min(A, rem[gs]!, rem[gb]!);
-        const price = str(pricing.price(buy, sell, a, b));
-        trades.push(
-          buyerPrice === undefined
-            ? { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: wh, price, fee }
-            : { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: wh, price, fee, buyerPrice },
-        );
+        buyCol[t] = buy;
+        sellCol[t] = sell;
+        whCol[t] = wh;
+        priceCol[t] = pricing.price(buy, sell, a, b);
+        feeCol[t] = fee;
+        t++;
         A -= wh;
         rem[gs]! -= wh;
         rem[gb]! -= wh;
@@ -79,7 +103,33 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, fill:
       }
     }
   }
-  return trades;
+  const cols: TradeColumns = { n: t, buy: buyCol.subarray(0, t), sell: sellCol.subarray(0, t), wh: whCol.subarray(0, t), price: priceCol.subarray(0, t), fee: feeCol.subarray(0, t) };
+  if (pricing.buyerPrice !== undefined) cols.buyerPrice = pricing.buyerPrice;
+  return cols;
+}
+
+export function noTrades(): TradeColumns {
+  return { n: 0, buy: new Uint32Array(0), sell: new Uint32Array(0), wh: new Float64Array(0), price: new Int32Array(0), fee: new Int32Array(0) };
+}
+
+/** The trades as `Trade` objects, in column order. */
+export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale): Trade[] {
+  const str = priceStrings(scale);
+  const ids = p.ids;
+  const parts = p.participants;
+  const buyerPrice = c.buyerPrice === undefined ? undefined : str(c.buyerPrice);
+  const out: Trade[] = new Array(c.n);
+  for (let t = 0; t < c.n; t++) {
+    const buy = c.buy[t]!;
+    const sell = c.sell[t]!;
+    const price = str(c.price[t]!);
+    const fee = str(c.fee[t]!);
+    out[t] =
+      buyerPrice === undefined
+        ? { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: c.wh[t]!, price, fee }
+        : { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: c.wh[t]!, price, fee, buyerPrice };
+  }
+  return out;
 }
 
 /** What each order filled and has left, in submission order (seq, then id). */
@@ -93,6 +143,26 @@ export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Arra
     out[j] = { order: ids[q]!, participant: parts[q]!, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: f, leftWh: p.qty[q]! - f };
   }
   return out;
+}
+
+/**
+ * Defines `obj[key]` as an enumerable property built on first read and then
+ * kept (the accessor replaces itself with a plain writable value), so a
+ * result nobody lists costs no objects, and every reader sees the same list.
+ */
+export function lazyList<T extends object, K extends keyof T & string>(obj: T, key: K, build: () => T[K]): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get(): T[K] {
+      const value = build();
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(value: T[K]): void {
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 /** A memo of tick → decimal string: a book has few distinct prices. */

@@ -16,6 +16,8 @@ export interface SortedBook {
   perm: Uint32Array;
   /** Order indices by (seq, id): submission order, the order remainders are listed in. */
   bySeq: Uint32Array;
+  /** Each order's energy in the total order (position j is order perm[j]), so later passes read in sequence. */
+  qty: Float64Array;
   /** Price levels: runs of `perm` with the same side, zone and price. */
   levels: Levels;
 }
@@ -100,25 +102,31 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
     key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
   }
+  // Keys and energies in sorted order, so the scans below read memory in sequence.
+  const sk = new Float64Array(n);
+  const sq = new Float64Array(n);
   if (K <= Math.max(1 << 16, 4 * n)) {
     const count = new Int32Array(K + 1);
     for (let i = 0; i < n; i++) (count[key[i]! + 1] as number)++;
     for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;
     const out = new Uint32Array(n);
+    // One pass places the index, its key and its energy (perm is usually the identity here, so the reads are in sequence).
     for (let i = 0; i < n; i++) {
       const q = perm[i]!;
-      out[count[key[q]!]!++] = q;
+      const kq = key[q]!;
+      const d = count[kq]!++;
+      out[d] = q;
+      sk[d] = kq;
+      sq[d] = p.qty[q]!;
     }
     perm = out;
-  } else if (K <= 0xffffffff) {
-    perm = radixByU32(new Uint32Array(key), perm);
   } else {
-    perm = Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
+    perm = K <= 0xffffffff ? radixByU32(new Uint32Array(key), perm) : Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
+    for (let j = 0; j < n; j++) {
+      sk[j] = key[perm[j]!]!;
+      sq[j] = p.qty[perm[j]!]!;
+    }
   }
-
-  // Keys in sorted order, so the scans below read memory in sequence.
-  const sk = new Float64Array(n);
-  for (let j = 0; j < n; j++) sk[j] = key[perm[j]!]!;
 
   // 4. Levels.
   let count = 0;
@@ -136,16 +144,16 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
   };
   let l = -1;
   for (let j = 0; j < n; j++) {
-    const q = perm[j]!;
     if (j === 0 || sk[j] !== sk[j - 1]) {
       if (l >= 0) lv.end[l] = j;
       l++;
+      const q = perm[j]!;
       lv.start[l] = j;
       lv.side[l] = p.side[q]!;
       lv.zone[l] = p.zone[q]!;
       lv.ticks[l] = p.ticks[q]!;
     }
-    lv.volume[l]! += p.qty[q]!;
+    lv.volume[l]! += sq[j]!;
   }
   if (l >= 0) lv.end[l] = n;
   lv.groupStart.fill(count);
@@ -154,5 +162,5 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
   for (let j = 0; j < count; j++) lv.groupEnd[lv.side[j]! * Z + lv.zone[j]!] = j + 1;
   // Empty groups: start = end.
   for (let g = 0; g < 2 * Z; g++) if (lv.groupStart[g] === count) lv.groupEnd[g] = count;
-  return { perm, bySeq, levels: lv };
+  return { perm, bySeq, qty: sq, levels: lv };
 }

@@ -2,7 +2,7 @@ import type { Allocation } from '../efficient.js';
 import type { CompiledRules } from '../rules.js';
 import { BID, type PackedOrders } from '../orders.js';
 import { roundK } from '../prices.js';
-import { pairTrades, TickWhSum } from '../result.js';
+import { noTrades, pairTrades, TickWhSum } from '../result.js';
 import { solveFlow } from '../flow.js';
 import { allocateOrders } from '../allocate.js';
 import type { Levels } from '../sort.js';
@@ -29,11 +29,11 @@ import { pairFlowsOf, type Outcome } from './outcome.js';
  * b_q ≤ its bid and every seller's s_q ≥ its offer; the operator keeps
  * (b_q − s_q − fee) per kWh ≥ 0, so the mechanism never runs a deficit.
  */
-export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
+export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
   const { packed: p, sorted, net, flow, fill } = a;
   const Z = net.zones;
   const flows = pairFlowsOf(flow, Z);
-  if (flow.matchedWh === 0) return { trades: [], fill, perm: sorted.bySeq, flows, matchedWh: 0, clearingPrice: null };
+  if (flow.matchedWh === 0) return { trades: noTrades(), fill, perm: sorted.bySeq, flows, matchedWh: 0, clearingPrice: null };
 
   let bq = Infinity;
   let sq = -Infinity;
@@ -68,7 +68,7 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
       }
     }
     if (ok) {
-      const trades = pairTrades(p, sorted.perm, sorted.levels, fill, flows, { price: () => p0, fee: net.fee }, cr.scale);
+      const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, { price: () => p0, fee: net.fee });
       return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: p0, mcafee: 'single-price' };
     }
   }
@@ -81,9 +81,12 @@ export function clearMcAfee(a: Allocation, cr: CompiledRules): Outcome {
   const { perm, levels } = reducedBook(p, sorted.perm, cap, bq, sq);
   const flow2 = solveFlow(levels, net);
   const fill2 = new Float64Array(p.n);
-  allocateOrders(perm, levels, flow2.levelFill, cap, fill2);
+  const sortedCap = new Float64Array(perm.length);
+  for (let j = 0; j < perm.length; j++) sortedCap[j] = cap[perm[j]!]!;
+  const sortedFill2 = new Float64Array(perm.length);
+  allocateOrders(perm, levels, flow2.levelFill, sortedCap, fill2, sortedFill2);
   const flows2 = pairFlowsOf(flow2, Z);
-  const trades = pairTrades(p, perm, levels, fill2, flows2, { price: () => sq, fee: net.fee, buyerPrice: bq }, cr.scale);
+  const trades = pairTrades(p, perm, levels, sortedFill2, flows2, { price: () => sq, fee: net.fee, buyerPrice: bq });
   const op = new TickWhSum();
   for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) op.add(flows2.amount(za, zb), bq - sq - net.fee[za * Z + zb]!);
   return { trades, fill: fill2, perm: sorted.bySeq, flows: flows2, matchedWh: flow2.matchedWh, clearingPrice: null, operatorSurplus: op.value, mcafee: 'reduced' };

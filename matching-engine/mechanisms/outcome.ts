@@ -1,11 +1,10 @@
-import type { Trade } from '../../core/market.js';
-import type { PairFlows } from '../result.js';
+import type { PairFlows, TradeColumns } from '../result.js';
 import type { Flow } from '../flow.js';
 import type { ZoneTicks } from '../prices.js';
 
 /** What a mechanism decides: the trades, the fills behind them and its prices. */
 export interface Outcome {
-  trades: Trade[];
+  trades: TradeColumns;
   /** Energy each order fills, by input index. */
   fill: Float64Array;
   /** Order indices in the order remainders are listed. */

@@ -11,7 +11,7 @@ import { pairFlowsOf, type Outcome } from './outcome.js';
  * the buyer pays offer + fee. The zone pairing guarantees bid ≥ offer + fee
  * for every trade, so both sides stay within their limits.
  */
-export function clearPayAs(side: 'bid' | 'offer', a: Allocation, cr: CompiledRules): Outcome {
+export function clearPayAs(side: 'bid' | 'offer', a: Allocation, _cr: CompiledRules): Outcome {
   const { packed: p, sorted, net, flow, fill } = a;
   const Z = net.zones;
   const flows = pairFlowsOf(flow, Z);
@@ -19,12 +19,11 @@ export function clearPayAs(side: 'bid' | 'offer', a: Allocation, cr: CompiledRul
     p,
     sorted.perm,
     sorted.levels,
-    fill,
+    a.sortedFill,
     flows,
     side === 'bid'
       ? { price: (b, _s, za, zb) => p.ticks[b]! - net.fee[za * Z + zb]!, fee: net.fee }
       : { price: (_b, s) => p.ticks[s]!, fee: net.fee },
-    cr.scale,
   );
   return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: null };
 }
