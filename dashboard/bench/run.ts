@@ -27,6 +27,8 @@ const CLIENT_PROCS = Math.round(arg('client-procs', 2));
 // Absent: the server's default (DEFAULT_SLICE_MS in routes/stream.ts).
 const SLICE_MS = process.argv.includes('--slice-ms') ? arg('slice-ms', 8) : undefined;
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+// IPC turns NaN (no frame measured) into null.
+const ms = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
 const HERE = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
 function child(file: string, args: string[]): ChildProcess {
@@ -97,7 +99,7 @@ async function runOnce(i: number): Promise<RunResult> {
     for (const c of clients) c.send({ cmd: 'measure' });
     await new Promise((r) => setTimeout(r, DURATION_S * 1000));
     server.send({ cmd: 'stop' });
-    const s = await next<{ cpuPercent: number; rounds: number; stats: { clients: number; dropped: number }; sendP50: number; sendP99: number; sendMax: number; fanP50: number; fanMax: number; loopP99: number; loopMax: number }>(server, 'stopped', 10_000);
+    const s = await next<{ cpuPercent: number; rounds: number; stats: { clients: number; dropped: number }; sendP50: number; sendP99: number; sendMax: number; fanP50: number | null; fanMax: number | null; fanCpuP50: number | null; fanCpuMax: number | null; loopP99: number | null; loopMax: number | null }>(server, 'stopped', 10_000);
     await new Promise((r) => setTimeout(r, 500));
     const reps = await Promise.all(
       clients.map((c) => {
@@ -130,8 +132,8 @@ async function runOnce(i: number): Promise<RunResult> {
       `run ${i + 1}/${RUNS}: ${CLIENTS} clients in ${CLIENT_PROCS} processes × ${meters} meters, ${DURATION_S} s: latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ` +
         `${r.messages}/${r.expected} deltas (~${(r.messages / CLIENTS / DURATION_S).toFixed(2)} Hz per client), seq gaps ${r.gaps}; delta ${Math.round(r.deltaAvg)} B avg / ${r.deltaMax} B max, snapshot ${Math.round(r.snapshotAvg)} B; ` +
         `dropped ${r.dropped}; server CPU ${r.cpu.toFixed(1)} % of one core; server-side (event → last write) p50 ${s.sendP50} ms, p99 ${s.sendP99} ms, max ${s.sendMax} ms; ` +
-        `fan-out (first → last write) p50 ${s.fanP50.toFixed(1)} ms, max ${s.fanMax.toFixed(1)} ms; server event-loop delay p99 ${s.loopP99.toFixed(1)} ms, max ${s.loopMax.toFixed(1)} ms; ` +
-        `client processes CPU ${reps.map((x) => x.cpuPercent.toFixed(1)).join('/')} %, event-loop delay p99 ${reps.map((x) => x.loopP99.toFixed(1)).join('/')} ms; load average ${loadBefore} → ${load()}`,
+        `fan-out (first → last write) p50 ${ms(s.fanP50)} ms, max ${ms(s.fanMax)} ms, of which CPU p50 ${ms(s.fanCpuP50)} ms, max ${ms(s.fanCpuMax)} ms; server event-loop delay p99 ${ms(s.loopP99)} ms, max ${ms(s.loopMax)} ms; ` +
+        `client processes CPU ${reps.map((x) => ms(x.cpuPercent)).join('/')} %, event-loop delay p99 ${reps.map((x) => ms(x.loopP99)).join('/')} ms; load average ${loadBefore} → ${load()}`,
     );
     return r;
   } finally {

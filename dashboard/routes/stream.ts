@@ -41,6 +41,8 @@ interface FanOut {
   targets: Client[];
   next: number;
   startedAt: number;
+  /** Process CPU time (ms, user + system) while this fan-out was writing, summed over its slices. */
+  cpuMs: number;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
   // first write to its last; the newest 10,000 of each are kept.
   const frameSendMs: number[] = [];
   const fanOutMs: number[] = [];
+  const fanOutCpuMs: number[] = [];
   const keep = (xs: number[], x: number): void => {
     xs.push(x);
     if (xs.length > 10_000) xs.splice(0, xs.length - 10_000);
@@ -118,6 +121,13 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
   /** Writes queued frames in order, yielding to the event loop every `sliceMs`. */
   const pump = (): void => {
     const sliceStart = performance.now();
+    // CPU against wall time tells a fan-out that worked long from one that waited for a CPU.
+    let cpuMark = process.cpuUsage();
+    const cpuSince = (): number => {
+      const d = process.cpuUsage(cpuMark);
+      cpuMark = process.cpuUsage();
+      return (d.user + d.system) / 1000;
+    };
     for (;;) {
       if (!job) {
         const frame = queue.shift();
@@ -125,7 +135,8 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
           pumping = false;
           return;
         }
-        job = { frame, wire: new Map(), targets: [...clients], next: 0, startedAt: performance.now() };
+        job = { frame, wire: new Map(), targets: [...clients], next: 0, startedAt: performance.now(), cpuMs: 0 };
+        cpuMark = process.cpuUsage();
       }
       const j = job;
       while (j.next < j.targets.length) {
@@ -135,12 +146,14 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
         const { json, wire } = wireOf(j, c);
         if (write(c, json, wire)) c.seq = j.frame.seq;
         if (j.next % CHECK_EVERY === 0 && performance.now() - sliceStart >= sliceMs && j.next < j.targets.length) {
+          j.cpuMs += cpuSince();
           setImmediate(pump);
           return;
         }
       }
       keep(frameSendMs, Date.now() - j.frame.t);
       keep(fanOutMs, performance.now() - j.startedAt);
+      keep(fanOutCpuMs, j.cpuMs + cpuSince());
       job = null;
     }
   };
@@ -171,7 +184,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     clients.clear();
   });
 
-  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs], fanOutMs: [...fanOutMs] });
+  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs], fanOutMs: [...fanOutMs], fanOutCpuMs: [...fanOutCpuMs] });
 
   app.get(
     '/api/stream',

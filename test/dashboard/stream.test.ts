@@ -331,6 +331,7 @@ test('a fan-out in slices: every client gets every frame once and in order, a cl
     const stats = g.app.mgx.streamStats?.();
     assert.equal(stats?.dropped, 0);
     assert.ok((stats?.fanOutMs.length ?? 0) >= N);
+    assert.equal(stats?.fanOutCpuMs.length, stats?.fanOutMs.length, 'CPU time recorded for every fan-out');
     for (const c of [...many, ...lateClients]) c.ws.close();
   } finally {
     await g.app.close();
