@@ -132,11 +132,34 @@ export interface IntervalEnergyOptions {
  * `missing` (0 Wh, to be filled when late readings arrive).
  */
 export function computeIntervalEnergy(ledger: Ledger, meterId: string, start: number, end: number, opts: IntervalEnergyOptions = {}): IntervalEnergy {
-  const maxGap = opts.maxGapMs ?? end - start;
   const before = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as Row | undefined;
   const after = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as Row | undefined;
   const inside = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts').all(meterId, start, end) as Row[];
   const rows = [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])];
+  return intervalEnergyFromReadings(
+    meterId,
+    start,
+    end,
+    rows.map((r) => ({ ts: r.ts, importWh: r.import_wh, exportWh: r.export_wh, quality: r.quality })),
+    opts,
+  );
+}
+
+/**
+ * computeIntervalEnergy on readings already selected the same way (the last
+ * one at or before `start`, every one inside, the first one at or after `end`;
+ * oldest first) — for the audit, which holds them.
+ */
+export function intervalEnergyFromReadings(
+  meterId: string,
+  start: number,
+  end: number,
+  rows: readonly Pick<StoredReading, 'ts' | 'importWh' | 'exportWh' | 'quality'>[],
+  opts: IntervalEnergyOptions = {},
+): IntervalEnergy {
+  const maxGap = opts.maxGapMs ?? end - start;
+  const before = rows[0] !== undefined && rows[0].ts <= start ? rows[0] : undefined;
+  const after = rows.at(-1) !== undefined && rows.at(-1)!.ts >= end ? rows.at(-1) : undefined;
   const reasons = new Set<string>();
   const result: IntervalEnergy = {
     intervalStart: start,
@@ -154,11 +177,8 @@ export function computeIntervalEnergy(ledger: Ledger, meterId: string, start: nu
     return result;
   }
   let anyCounter = false;
-  for (const [field, col] of [
-    ['importWh', 'import_wh'],
-    ['exportWh', 'export_wh'],
-  ] as const) {
-    const pts = rows.filter((r) => r[col] !== null).map((r) => ({ ts: r.ts, v: r[col]!, q: r.quality }));
+  for (const field of ['importWh', 'exportWh'] as const) {
+    const pts = rows.filter((r) => r[field] !== null).map((r) => ({ ts: r.ts, v: r[field]!, q: r.quality }));
     if (pts.length === 0) continue; // the device has no such counter (an inverter's import)
     anyCounter = true;
     if (pts[0]!.ts > start || pts.at(-1)!.ts < end) {

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Ledger } from '../../ledger/ledger.js';
-import { computeIntervalEnergy } from '../../ledger/readings.js';
 import { toIso } from '../../core/interval.js';
 import type { Tariffs } from '../../settlement/statements.js';
 import type { Credit } from '../../settlement/credits.js';
@@ -9,13 +8,13 @@ import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js
 import { ChainReader, type ChainInterval } from './chain.js';
 import { EvidenceLoader, type IntervalEvidence } from './evidence.js';
 import { SignerCache } from './signatures.js';
-import { checkEnergy, type RecomputeEnergy } from './check-energy.js';
+import { checkEnergy, fromEvidenceReadings, type RecomputeEnergy } from './check-energy.js';
 import { checkReadings } from './check-readings.js';
 import { checkClearing } from './check-clearing.js';
 import { checkCredits, expectedCredits, mintedOnChain } from './check-credits.js';
 import { checkStatements } from './check-statements.js';
 import { CHECKS, checkResult, type AuditReport, type IntervalAudit } from './types.js';
-import type { WorkerInput } from './worker.js';
+import type { FromWorker, ToWorker, WorkerInput } from './worker.js';
 
 /** MGX_AUDIT_PROFILE=1 prints where the time goes (benchmarking). */
 const PROFILE = !!process.env.MGX_AUDIT_PROFILE;
@@ -59,8 +58,8 @@ export async function auditEvidence(
   recompute: RecomputeEnergy,
   tariffs: Tariffs,
   onProgress?: (done: number, total: number) => void,
+  signers = new SignerCache(),
 ): Promise<IntervalAudit[]> {
-  const signers = new SignerCache();
   const pending: Pending[] = [];
   let done = 0;
   const t = PROFILE ? new Map<string, number>() : undefined;
@@ -130,52 +129,91 @@ function chainOnly(chain: ChainInterval): IntervalAudit {
   return { interval, tokenId: chain.tokenId, pass: false, checks: [missing('readings'), missing('energy'), missing('clearing'), credits, missing('statements')] };
 }
 
-/** Splits the intervals into contiguous shares, one worker thread each (own ledger connection, signer cache, RPC client). */
-async function inWorkers(o: AuditOptions, starts: number[], views: ReadonlyMap<number, ChainInterval>, n: number): Promise<IntervalAudit[]> {
-  const size = Math.ceil(starts.length / n);
-  let done = 0;
-  const shares = Array.from({ length: n }, (_, i) => starts.slice(i * size, (i + 1) * size)).filter((s) => s.length > 0);
-  const results = await Promise.all(
-    shares.map(
-      (share) =>
-        new Promise<IntervalAudit[]>((resolve, reject) => {
-          const mine = new Map([...views].filter(([id]) => id * 1000 >= share[0]! && id * 1000 <= share.at(-1)!));
-          const input: WorkerInput = { ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, starts: share, intervalMs: o.intervalMs, tariffs: o.tariffs, views: mine };
-          const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input });
-          w.on('message', (m: { progress?: number; done?: IntervalAudit[] }) => {
-            if (m.progress) o.onProgress?.((done += m.progress), starts.length);
-            if (m.done) resolve(m.done);
-          });
-          w.on('error', reject);
-          w.on('exit', (code) => (code === 0 ? undefined : reject(new Error(`audit worker exited with ${code}`))));
-        }),
-    ),
-  );
-  o.onProgress?.(starts.length, starts.length);
-  return results.flat();
+/** Intervals per run handed to a worker: small enough to even out two threads, large enough for few balanceOfBatch rounds. */
+const RUN = 48;
+
+/**
+ * Worker threads (worker.ts), started before the chain is read so their
+ * start-up (module loading, the generator table) overlaps it. `audit` then
+ * hands out runs of consecutive intervals, each with its chain views, to
+ * whichever worker is free.
+ */
+function startWorkers(o: AuditOptions, n: number) {
+  const input: WorkerInput = { ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, intervalMs: o.intervalMs, tariffs: o.tariffs };
+  const workers = Array.from({ length: n }, () => new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input }));
+  const stop = () => Promise.all(workers.map((w) => w.terminate()));
+  async function audit(starts: readonly number[], views: ReadonlyMap<number, ChainInterval>): Promise<IntervalAudit[]> {
+    const runs = Array.from({ length: Math.ceil(starts.length / RUN) }, (_, i) => starts.slice(i * RUN, (i + 1) * RUN));
+    const results: IntervalAudit[][] = [];
+    let next = 0;
+    let done = 0;
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            let current = -1;
+            let ended = false;
+            const give = () => {
+              if (next >= runs.length) {
+                ended = true;
+                w.postMessage({ end: true } satisfies ToWorker);
+                resolve();
+                return;
+              }
+              current = next++;
+              const run = runs[current]!;
+              const mine = new Map<number, ChainInterval>();
+              for (const s of run) {
+                const v = views.get(Math.floor(s / 1000));
+                if (v) mine.set(v.tokenId, v);
+              }
+              w.postMessage({ starts: run, views: mine } satisfies ToWorker);
+            };
+            w.on('message', (m: FromWorker) => {
+              if ('ready' in m) give();
+              else if ('progress' in m) o.onProgress?.((done += m.progress), starts.length);
+              else {
+                results[current] = m.done;
+                give();
+              }
+            });
+            w.on('error', reject);
+            w.on('exit', (code) => (ended ? undefined : reject(new Error(`audit worker exited with ${code} before its work was done`))));
+          }),
+      ),
+    );
+    o.onProgress?.(starts.length, starts.length);
+    return results.flat();
+  }
+  return { audit, stop };
 }
 
 /** `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain through its RPC. */
 export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const t0 = performance.now();
-  const reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}), ...(o.blockRange !== undefined ? { blockRange: o.blockRange } : {}) });
-  const chainId = await reader.chainId();
-  await reader.assertContract();
-  const tc = performance.now();
-  const views = await reader.readIntervals(Math.floor(o.from / 1000), Math.ceil(o.to / 1000));
-  if (PROFILE) process.stderr.write(`audit chain events and calldata: ${(performance.now() - tc).toFixed(0)} ms\n`);
   const loader = new EvidenceLoader(o.ledger, o.intervalMs);
   const starts = loader.settledStarts(o.from, o.to);
   const settled = new Set(starts.map((s) => Math.floor(s / 1000)));
-  const recompute: RecomputeEnergy = (m, s, e) => computeIntervalEnergy(o.ledger, m, s, e);
-  function* evidences(): Generator<IntervalEvidence> {
-    for (const s of starts) yield loader.load(s);
+  const n = o.workers ?? (starts.length >= 200 && o.ledger.path !== ':memory:' ? Math.min(2, availableParallelism()) : 1);
+  const pool = n > 1 ? startWorkers(o, n) : undefined;
+  let audited: IntervalAudit[];
+  let reader: ChainReader;
+  let chainId: number;
+  let views: Map<number, ChainInterval>;
+  try {
+    reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}), ...(o.blockRange !== undefined ? { blockRange: o.blockRange } : {}) });
+    chainId = await reader.chainId();
+    await reader.assertContract();
+    const tc = performance.now();
+    views = await reader.readIntervals(Math.floor(o.from / 1000), Math.ceil(o.to / 1000));
+    if (PROFILE) process.stderr.write(`audit chain events and calldata: ${(performance.now() - tc).toFixed(0)} ms\n`);
+    function* evidences(): Generator<IntervalEvidence> {
+      for (const s of starts) yield loader.load(s);
+    }
+    audited = pool ? await pool.audit(starts, views) : await auditEvidence(evidences(), starts.length, views, reader, fromEvidenceReadings, o.tariffs, o.onProgress);
+  } finally {
+    await pool?.stop();
   }
-  const workers = o.workers ?? (starts.length >= 200 && o.ledger.path !== ':memory:' ? Math.min(2, availableParallelism()) : 1);
-  const audited =
-    workers > 1
-      ? await inWorkers(o, starts, views, workers)
-      : await auditEvidence(evidences(), starts.length, views, reader, recompute, o.tariffs, o.onProgress);
   for (const v of views.values()) if (!settled.has(v.tokenId)) audited.push(chainOnly(v));
   audited.sort((a, b) => a.tokenId - b.tokenId);
   const seconds = (performance.now() - t0) / 1000;

@@ -8,8 +8,19 @@ import type { ChainInterval } from './chain.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 /** Credits the delivered trades and the metered exports imply (DESIGN.md: matched Wh to buyers, the rest to producers). */
+/** (participant, configured account) → credited address: a derived one costs a keccak and a checksum, the same for every interval. */
+const accounts = new Map<string, Address>();
+
 export function expectedCredits(ev: IntervalEvidence, delivered: readonly DeliveredTrade[], energy: ReadonlyMap<string, MeteredEnergy>): { credits: Credit[]; error: string | null } {
-  const accountOf = (id: string): Address => participantAccount({ id, account: ev.accounts[id] ?? null });
+  const accountOf = (id: string): Address => {
+    const key = `${id}\u0000${ev.accounts[id] ?? ''}`;
+    let a = accounts.get(key);
+    if (a === undefined) {
+      if (accounts.size > 100_000) accounts.clear();
+      accounts.set(key, (a = participantAccount({ id, account: ev.accounts[id] ?? null })));
+    }
+    return a;
+  };
   try {
     return { credits: computeCredits(ev.interval, delivered, energy, accountOf), error: null };
   } catch (e) {

@@ -1,10 +1,22 @@
-import type { IntervalEnergy } from '../../ledger/readings.js';
+import { intervalEnergyFromReadings, type IntervalEnergy } from '../../ledger/readings.js';
 import type { MeteredEnergy } from '../../settlement/delivery.js';
-import type { IntervalEvidence } from './evidence.js';
+import type { EvidenceReading, IntervalEvidence } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
-/** Recomputes one meter's interval energy from its readings (ledger/readings.ts computeIntervalEnergy on the ledger or on a bundle). */
-export type RecomputeEnergy = (meterId: string, start: number, end: number) => IntervalEnergy;
+/**
+ * Recomputes one meter's interval energy from its readings: ledger/readings.ts
+ * computeIntervalEnergy on the ledger or on a bundle, or the same computation
+ * on the evidence's readings of the meter (`fromEvidenceReadings`).
+ */
+export type RecomputeEnergy = (meterId: string, start: number, end: number, readings: readonly EvidenceReading[]) => IntervalEnergy;
+
+/**
+ * The evidence loader selects a meter's readings exactly as
+ * computeIntervalEnergy does (the last at or before the start, those inside,
+ * the first at or after the end), so this is that computation without reading
+ * the ledger again — and on the very readings check 1 verified.
+ */
+export const fromEvidenceReadings: RecomputeEnergy = (meterId, start, end, readings) => intervalEnergyFromReadings(meterId, start, end, readings);
 
 export interface EnergyOutcome {
   result: CheckResult;
@@ -27,8 +39,14 @@ export function checkEnergy(ev: IntervalEvidence, recompute: RecomputeEnergy): E
   let usedExport = 0;
   let importWh = 0;
   let exportWh = 0;
+  const readingsOf = new Map<string, EvidenceReading[]>();
+  for (const r of ev.readings) {
+    const list = readingsOf.get(r.meterId);
+    if (list) list.push(r);
+    else readingsOf.set(r.meterId, [r]);
+  }
   for (const used of ev.energy) {
-    const e = recompute(used.meterId, ev.start, ev.start + ev.intervalMs);
+    const e = recompute(used.meterId, ev.start, ev.start + ev.intervalMs, readingsOf.get(used.meterId) ?? []);
     byMeter.set(used.meterId, e);
     usedImport += used.importWh;
     usedExport += used.exportWh;

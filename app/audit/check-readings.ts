@@ -1,4 +1,6 @@
-import { readingsRoot, type ReadingLeaf } from '../../settlement/inputs.js';
+import type { Hex } from 'viem';
+import { readingLeaf, type ReadingLeaf } from '../../settlement/inputs.js';
+import { merkleRoot } from '../../settlement/merkle.js';
 import type { IntervalEnergy } from '../../ledger/readings.js';
 import type { IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
@@ -20,6 +22,26 @@ export function readingLeaves(ev: IntervalEvidence, byMeter: ReadonlyMap<string,
 }
 
 /**
+ * A boundary reading is a leaf of two intervals' roots (the end of one, the
+ * start of the next): its leaf hash is kept for the next interval.
+ */
+const leafHashes = new Map<string, Hex>();
+function leafHash(l: ReadingLeaf): Hex {
+  const key = `${l.meterId}\u0000${l.ts}\u0000${l.importWh}\u0000${l.exportWh}\u0000${l.signature}`;
+  let h = leafHashes.get(key);
+  if (h === undefined) {
+    if (leafHashes.size > 20_000) leafHashes.clear();
+    leafHashes.set(key, (h = readingLeaf(l)));
+  }
+  return h;
+}
+
+/** settlement/inputs.ts readingsRoot, with the leaf hashes kept. */
+export function readingsRootOf(leaves: readonly ReadingLeaf[]): Hex {
+  return merkleRoot(leaves.map(leafHash));
+}
+
+/**
  * Check 1: every reading the energy computation used recovers (EIP-712) to the
  * gateway registered for its meter, and the Merkle root of the boundary
  * readings equals the readingsRoot committed on chain.
@@ -28,18 +50,20 @@ export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval |
   const failures: AuditFailure[] = [];
   const gateway = new Map(ev.meters.map((m) => [m.id, m.gateway?.toLowerCase() ?? null]));
   let valid = 0;
-  for (const r of ev.readings) {
+  // A meter without a registered gateway fails whoever signed: its readings are not checked (as unsigned).
+  const signed = await signers.signers(ev.readings.map((r) => (gateway.get(r.meterId) ? { reading: r, expected: gateway.get(r.meterId)! } : { reading: { ...r, signature: null }, expected: null })));
+  for (const [i, r] of ev.readings.entries()) {
     const record = `meter ${r.meterId} ts ${new Date(r.ts).toISOString()}`;
     const registered = gateway.get(r.meterId) ?? null;
     if (registered === null) {
       failures.push({ interval: ev.interval, check: 'readings', record, message: 'no gateway registered for the meter', expected: 'meters.gateway set', found: 'null' });
       continue;
     }
-    const signer = await signers.signer(r, registered);
+    const signer = signed[i] ?? null;
     if (signer === registered) valid++;
     else failures.push({ interval: ev.interval, check: 'readings', record, message: r.signature === null ? 'reading is not signed' : 'signature does not recover to the registered gateway', expected: registered, found: signer ?? 'no signer (malformed signature)' });
   }
-  const root = readingsRoot(readingLeaves(ev, byMeter));
+  const root = readingsRootOf(readingLeaves(ev, byMeter));
   // No commitment at all is reported by the credits check (an interval without export has none).
   const committed = chain?.commitments[0]?.commitment.readingsRoot ?? 'none';
   if (committed !== 'none' && root.toLowerCase() !== committed.toLowerCase()) {

@@ -5,7 +5,8 @@ import { bytesToHex, hashTypedData, recoverTypedDataAddress, type Hex } from 'vi
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { READING_DOMAIN, READING_TYPES, readingMessage } from '../../core/reading-typed-data.js';
 import type { ReadingEvent } from '../../core/events.js';
-import { readingDigest, SignerCache } from '../../app/audit/signatures.js';
+import { secp256k1 } from '@noble/curves/secp256k1';
+import { readingDigest, SignerCache, verifiesAs, verifyAllAs, WindowTable } from '../../app/audit/signatures.js';
 import type { EvidenceReading } from '../../app/audit/evidence.js';
 import { fcParams } from '../helpers/fc.js';
 
@@ -52,4 +53,36 @@ it('the audit EIP-712 digest equals viem hashTypedData, and the fast check agree
   const flipped = signature.slice(0, 130) + (signature.endsWith('1b') ? '1c' : '1b');
   assert.notEqual(await signers.signer({ meterId: 'fast-1', ts: 1_800_000_000_000, powerW: 1, importWh: 2, exportWh: 3, voltageV: null, frequencyHz: null, quality: 'good', gateway: gateway.address, signature: flipped }, registered), registered);
   assert.equal(signers.stats.fast, before + 1);
+});
+
+it('the batched window-table check accepts exactly the gateway key’s signatures: a wrong signature, another key’s and a flipped recovery bit are refused, and the answers match recovery', async () => {
+  const signers = new SignerCache();
+  const base = { meterId: 'batch-1', powerW: 5, importWh: 10, exportWh: 20, voltageV: 230.1, frequencyHz: 50, quality: 'good' as const };
+  const sign = (who: typeof gateway, ts: number) => who.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(event({ ...base, ts })) });
+  const items: { reading: EvidenceReading; expected: string; truth: string | null }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const ts = 1_800_000_000_000 + i * 900_000;
+    let signature: string = await sign(i % 5 === 1 ? other : gateway, ts);
+    if (i % 5 === 2) signature = signature.slice(0, 130) + (signature.endsWith('1b') ? '1c' : '1b'); // flipped recovery bit
+    if (i % 5 === 3) signature = `${signature.slice(0, 66)}${(BigInt(`0x${signature.slice(66, 130)}`) ^ 1n).toString(16).padStart(64, '0')}${signature.slice(130)}`; // s changed: a wrong signature
+    const reading: EvidenceReading = { ...base, ts, gateway: gateway.address, signature };
+    const truth = (await recoverTypedDataAddress({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(event(reading)), signature: signature as Hex }).catch(() => null))?.toLowerCase() ?? null;
+    items.push({ reading, expected: registered, truth });
+  }
+  const got = await signers.signers(items.map(({ reading, expected }) => ({ reading, expected })));
+  assert.deepEqual(got, items.map((x) => x.truth));
+  items.forEach((x, i) => assert.equal(x.truth === registered, i % 5 === 0 || i % 5 === 4, `reading ${i}`));
+  // 16 valid ones: the first recovered (it teaches the key), the other 15 by the fast check; the 24 others recovered
+  assert.deepEqual(signers.stats, { fast: 15, recovered: 25 });
+  // the check itself, without the cache and recovery around it
+  const digest = readingDigest(readingMessage(event({ ...base, ts: 1_800_000_000_000 })));
+  const Q = new WindowTable(secp256k1.ProjectivePoint.fromHex(gateway.publicKey.slice(2)));
+  const good = items[0]!.reading.signature!;
+  assert.deepEqual(
+    verifyAllAs(Q, [good, good.slice(0, 130) + (good.endsWith('1b') ? '1c' : '1b'), `${good.slice(0, 66)}${'0'.repeat(64)}${good.slice(130)}`, 'not a signature'].map((signature) => ({ digest, signature }))),
+    [true, false, false, false],
+  );
+  const byOther = await sign(other, 1_800_000_000_000);
+  assert.equal(verifiesAs(Q, digest, byOther), false);
+  assert.equal(verifiesAs(new WindowTable(secp256k1.ProjectivePoint.fromHex(other.publicKey.slice(2))), digest, byOther), true);
 });
