@@ -2,7 +2,7 @@ import type { ClearingKind, ClearingResult, ClearingRules, OrderInput } from '..
 import { MicrogridError, invalid } from '../core/errors.js';
 import { parseUtc } from '../core/interval.js';
 import { compileRules, type CompiledRules } from './rules.js';
-import { BID, OFFER, checkOrder, type PackedOrders } from './orders.js';
+import { BID, OFFER, checkOrder, partnerList, type PackedOrders } from './orders.js';
 import { clearPacked } from './clear.js';
 import { sortedZones } from './zones.js';
 import { IdIndex } from './ids.js';
@@ -155,7 +155,10 @@ export class OrderBook {
     const zone = new Int32Array(n);
     if (this.#holes === 0) {
       for (let i = 0; i < n; i++) zone[i] = remap[this.#zone[i]!]!;
+      const partners = new Map<number, readonly string[]>();
+      for (const [slot, x] of this.#extras) if (x.partners !== undefined && x.partners.length > 0) partners.set(slot, partnerList(x.partners));
       return {
+        ...(partners.size > 0 ? { partners } : {}),
         n,
         side: this.#side.subarray(0, n),
         qty: this.#qty.subarray(0, n),
@@ -173,9 +176,12 @@ export class OrderBook {
     const seq = new Float64Array(n);
     const ids: string[] = new Array(n);
     const participants: string[] = new Array(n);
+    const partners = new Map<number, readonly string[]>();
     let j = 0;
     for (let s = 0; s < slots; s++) {
       if (this.#ids[s] === undefined) continue;
+      const x = this.#extras.get(s)?.partners;
+      if (x !== undefined && x.length > 0) partners.set(j, partnerList(x));
       side[j] = this.#side[s]!;
       qty[j] = this.#qty[s]!;
       ticks[j] = this.#ticks[s]!;
@@ -185,7 +191,7 @@ export class OrderBook {
       participants[j] = this.#participants[s]!;
       j++;
     }
-    return { n, side, qty, ticks, zone, seq, zones: names, ids, participants };
+    return { n, side, qty, ticks, zone, seq, zones: names, ids, participants, ...(partners.size > 0 ? { partners } : {}) };
   }
 
   #intern(x: string): string {

@@ -25,6 +25,13 @@ export interface PackedOrders {
   /** Ids and participants as flat arrays: the result builders read them in sorted (random) order, one load each. */
   ids: string[];
   participants: string[];
+  /** Orders that name preferred partners: index → the partners' participant ids, unique, in name order. */
+  partners?: Map<number, readonly string[]>;
+}
+
+/** A partners list as the engine uses it: unique ids in name order (the order given does not matter). */
+export function partnerList(partners: readonly string[]): readonly string[] {
+  return [...new Set(partners)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 export const BID = 0;
@@ -101,6 +108,7 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   const ids: string[] = new Array(n);
   const participants: string[] = new Array(n);
   const fmt = tickFormat(cr.scale);
+  const partners = new Map<number, readonly string[]>();
   let total = 0;
   for (let i = 0; i < n; i++) {
     const o = orders[i] as OrderInput;
@@ -124,6 +132,7 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
         Number.isSafeInteger(o.energyWh) && o.energyWh > 0 && Number.isSafeInteger(o.seq) && o.seq >= 0 && o.partners === undefined && o.greenOnly === undefined) t = fast;
       else t = checkOrder(o, { field: `orders[${i}]` }, interval, cr);
       priceCache.set(o.price, t);
+      if (o.partners !== undefined && o.partners.length > 0) partners.set(i, partnerList(o.partners));
       z = zoneIdx.get(o.zone);
       if (z === undefined) {
         z = zoneNames.length;
@@ -152,5 +161,5 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   // Zone indices in name order, so nothing depends on which order came first.
   const { names, remap } = sortedZones(zoneNames);
   for (let i = 0; i < n; i++) zone[i] = remap[zone[i] as number] as number;
-  return { n, side, qty, ticks, zone, seq, zones: names, ids, participants };
+  return { n, side, qty, ticks, zone, seq, zones: names, ids, participants, ...(partners.size > 0 ? { partners } : {}) };
 }

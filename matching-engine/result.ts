@@ -49,63 +49,121 @@ export interface TradeColumns {
 /** `sortedFill[j]` is what order `perm[j]` fills: the cursors read it in sequence. */
 export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sortedFill: Float64Array, flows: PairFlows, pricing: TradePricing): TradeColumns {
   const Z = p.zones.length;
+  // What each order (by position in the total order) has left to trade; partner trades and the cursors both draw on it.
+  const left = sortedFill.slice();
   // A cursor per zone and side over the zone's orders in the total order.
   const pos = new Int32Array(2 * Z);
   const end = new Int32Array(2 * Z);
-  const rem = new Float64Array(2 * Z);
   for (let g = 0; g < 2 * Z; g++) {
     const s = lv.groupStart[g]!;
     const e = lv.groupEnd[g]!;
     pos[g] = s < e ? lv.start[s]! : 0;
     end[g] = s < e ? lv.end[e - 1]! : 0;
-    rem[g] = 0;
   }
-  // Move a cursor to its next order with energy to trade (a cursor leaves an order once it is used up).
-  const next = (g: number): void => {
-    while (rem[g] === 0) {
-      if (pos[g]! >= end[g]!) throw new MicrogridError('INTERNAL', 'pairing: a zone flow exceeds the zone\'s fills');
-      const f = sortedFill[pos[g]!]!;
-      if (f > 0) rem[g] = f;
-      else pos[g]!++;
+  // Move a cursor to its next order with energy left (a cursor leaves an order once it is used up).
+  const next = (g: number): number => {
+    let j = pos[g]!;
+    for (;;) {
+      if (j >= end[g]!) throw new MicrogridError('INTERNAL', 'pairing: a zone flow exceeds the zone\'s fills');
+      if (left[j] !== 0) break;
+      j++;
     }
+    pos[g] = j;
+    return j;
   };
-  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair: at most n + Z² trades.
-  const cap = p.n + Z * Z;
+  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair in each pass: at most n + 2·Z² trades.
+  const cap = p.n + 2 * Z * Z;
   const buyCol = new Uint32Array(cap);
   const sellCol = new Uint32Array(cap);
   const whCol = new Float64Array(cap);
   const priceCol = new Int32Array(cap);
   const feeCol = new Int32Array(cap);
   let t = 0;
+  const emit = (jb: number, js: number, wh: number, a: number, b: number, fee: number): void => {
+    const buy = perm[jb]!;
+    const sell = perm[js]!;
+    buyCol[t] = buy;
+    sellCol[t] = sell;
+    whCol[t] = wh;
+    priceCol[t] = pricing.price(buy, sell, a, b);
+    feeCol[t] = fee;
+    t++;
+    left[jb]! -= wh;
+    left[js]! -= wh;
+  };
+  const partners = p.partners !== undefined && p.partners.size > 0 ? partnerIndex(p, perm, lv, left) : undefined;
   for (let a = 0; a < Z; a++) {
     for (let b = 0; b < Z; b++) {
       let A = flows.amount(a, b);
       const fee = pricing.fee[a * Z + b]!;
       const gs = Z + a; // offers of zone a
       const gb = b; // bids of zone b
+      if (partners && A > 0) {
+        A = partners.pair(gb, gs, A, (jb, js, wh) => emit(jb, js, wh, a, b, fee));
+      }
       while (A > 0) {
-        next(gs);
-        next(gb);
-        const sell = perm[pos[gs]!]!;
-        const buy = perm[pos[gb]!]!;
-        const wh = Math.min(A, rem[gs]!, rem[gb]!);
-        buyCol[t] = buy;
-        sellCol[t] = sell;
-        whCol[t] = wh;
-        priceCol[t] = pricing.price(buy, sell, a, b);
-        feeCol[t] = fee;
-        t++;
+        const js = next(gs);
+        const jb = next(gb);
+        const wh = Math.min(A, left[js]!, left[jb]!);
+        emit(jb, js, wh, a, b, fee);
         A -= wh;
-        rem[gs]! -= wh;
-        rem[gb]! -= wh;
-        if (rem[gs] === 0) pos[gs]!++;
-        if (rem[gb] === 0) pos[gb]!++;
       }
     }
   }
-  const cols: TradeColumns = { n: t, buy: buyCol.subarray(0, t), sell: sellCol.subarray(0, t), wh: whCol.subarray(0, t), price: priceCol.subarray(0, t), fee: feeCol.subarray(0, t) };
+  const cols: TradeColumns = { n: t, buy: buyCol.slice(0, t), sell: sellCol.slice(0, t), wh: whCol.slice(0, t), price: priceCol.slice(0, t), fee: feeCol.slice(0, t) };
   if (pricing.buyerPrice !== undefined) cols.buyerPrice = pricing.buyerPrice;
   return cols;
+}
+
+/**
+ * Preferred partners. Within a zone pair any pairing keeps every limit (the
+ * prices guarantee it), so partners change who trades with whom, never how
+ * much anyone fills or at what price. Before the cursors pair a zone pair,
+ * partner trades go first: each bid with partners (in the total order) takes
+ * from its partners' offers (partners in name order, each partner's offers in
+ * the total order), then each offer with partners from its partners' bids,
+ * as far as the zone pair's flow allows. Zone pairs are paired in name order,
+ * so an offer used up by an earlier zone pair is not there for a later one.
+ */
+function partnerIndex(p: PackedOrders, perm: Uint32Array, lv: Levels, left: Float64Array) {
+  const Z = p.zones.length;
+  // Per (side, zone) group: the positions of orders that name partners, and each participant's filled positions.
+  const naming: number[][] = Array.from({ length: 2 * Z }, () => []);
+  const byParticipant: Map<string, number[]>[] = Array.from({ length: 2 * Z }, () => new Map());
+  for (let g = 0; g < 2 * Z; g++) {
+    if (lv.groupStart[g]! >= lv.groupEnd[g]!) continue;
+    for (let j = lv.start[lv.groupStart[g]!]!; j < lv.end[lv.groupEnd[g]! - 1]!; j++) {
+      if (left[j] === 0) continue;
+      const i = perm[j]!;
+      if (p.partners!.has(i)) naming[g]!.push(j);
+      const who = p.participants[i]!;
+      let list = byParticipant[g]!.get(who);
+      if (!list) byParticipant[g]!.set(who, (list = []));
+      list.push(j);
+    }
+  }
+  const take = (from: number, g: number, A: number, emit: (j: number, k: number, wh: number) => void): number => {
+    for (const j of naming[from]!) {
+      partners: for (const who of p.partners!.get(perm[j]!)!) {
+        for (const k of byParticipant[g]!.get(who) ?? []) {
+          if (left[j] === 0) break partners;
+          const wh = Math.min(A, left[j]!, left[k]!);
+          if (wh === 0) continue;
+          emit(j, k, wh);
+          A -= wh;
+          if (A === 0) return 0;
+        }
+      }
+    }
+    return A;
+  };
+  return {
+    /** Partner trades between bids of group gb and offers of group gs, up to A Wh; returns what is left of A. */
+    pair(gb: number, gs: number, A: number, emit: (jb: number, js: number, wh: number) => void): number {
+      A = take(gb, gs, A, (jb, js, wh) => emit(jb, js, wh));
+      return take(gs, gb, A, (js, jb, wh) => emit(jb, js, wh));
+    },
+  };
 }
 
 export function noTrades(): TradeColumns {
