@@ -25,6 +25,7 @@ import { GAS_PER_CHUNK, GAS_PER_RECIPIENT, planInterval } from '../../settlement
 import { settleInterval } from '../../settlement/settle.js';
 import { deployEnergyCredits } from '../../contracts/deploy.js';
 import { createCycleSteps } from '../cycle-steps.js';
+import { RULE_SET_VERSION } from '../../matching-engine/index.js';
 import { ENERGY_CREDITS_ABI } from './chain.js';
 import { readingDigest } from './signatures.js';
 
@@ -97,10 +98,10 @@ class SequentialSigner {
   }
 }
 
-/** Cache key: the parameters and the code that shapes the data (this file, the contract's bytecode, the ledger's migrations). */
+/** Cache key: the parameters and the code that shapes the data (this file, the clearing rule set, the contract's bytecode, the ledger's migrations). */
 function cacheKey(intervals: number, households: number): string {
   const h = createHash('sha256');
-  h.update(`${intervals}:${households}\n`);
+  h.update(`${intervals}:${households}:${RULE_SET_VERSION}\n`);
   for (const rel of ['./bench-month.ts', '../../contracts/artifacts/EnergyCredits.json', '../../ledger/migrations/index.ts']) h.update(readFileSync(fileURLToPath(new URL(rel, import.meta.url))));
   return `${intervals}x${households}-${h.digest('hex').slice(0, 12)}`;
 }
