@@ -91,8 +91,6 @@ export interface Bridge {
   health(): DeviceHealth[];
   /** Sets up the devices not set up yet (waiting for those being set up), then polls every device not already being polled, once, and waits for them. */
   pollOnce(): Promise<CycleStats>;
-  /** Resolves when no device is waiting to be set up or being set up (some may have failed: see health). */
-  setupSettled(): Promise<void>;
   readonly gateway: string | null;
   readonly readers: readonly DeviceReader[];
   /** Modbus counters summed over every bus (requests on the wire, timeouts, retries, reconnects). */
@@ -242,6 +240,8 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
         try {
           if (!stopped) await rt.reader.prepare();
         } catch (err) {
+          // A set-up cut short by stop() is not the device's failure.
+          if (stopped) return;
           if (rt.health.failure(new Date(opts.clock.now()).toISOString(), err)) {
             emitHealth(rt);
             opts.log?.warn({ device: rt.device.id, err: (err as Error).message }, `device ${rt.health.snapshot.status}`);
@@ -290,9 +290,6 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     async pollOnce() {
       await setUpAll();
       return cycle(Date.now(), false);
-    },
-    async setupSettled() {
-      await Promise.all(runtimes.map((rt) => rt.setup));
     },
     async stop() {
       stopped = true;
