@@ -247,8 +247,11 @@ export async function month(o: { intervals: number; households: number; cacheDir
       const at = performance.now();
       const tmp = `${cached}.partial-${process.pid}`;
       mkdirSync(tmp, { recursive: true });
-      const state = await createPublicClient({ transport: http(anvil.rpcUrl, { timeout: 300_000 }) }).request({ method: 'anvil_dumpState' as never, params: [] as never });
-      writeFileSync(join(tmp, 'anvil-state.json'), JSON.stringify(decodeState(state as string)));
+      // A month's state is ~55 MB of hex: past viem's 10 MB response limit, so plain fetch.
+      const res = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_dumpState', params: [] }) });
+      const dump = (await res.json()) as { result?: string; error?: { message: string } };
+      if (typeof dump.result !== 'string') throw new Error(`anvil_dumpState failed: ${dump.error?.message ?? res.status}`);
+      writeFileSync(join(tmp, 'anvil-state.json'), JSON.stringify(decodeState(dump.result)));
       copyFileSync(ledgerPath, join(tmp, 'ledger.sqlite'));
       writeFileSync(join(tmp, 'month.json'), JSON.stringify({ contract, intervals: o.intervals, households: o.households, builtAt: new Date().toISOString(), buildSeconds }));
       rmSync(cached, { recursive: true, force: true });

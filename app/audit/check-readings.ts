@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
 import { readingLeaf, type ReadingLeaf } from '../../settlement/inputs.js';
-import { merkleRoot } from '../../settlement/merkle.js';
+import { merkleRootOf } from './merkle.js';
 import type { IntervalEnergy } from '../../ledger/readings.js';
 import type { IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
@@ -38,7 +38,7 @@ function leafHash(l: ReadingLeaf): Hex {
 
 /** settlement/inputs.ts readingsRoot, with the leaf hashes kept. */
 export function readingsRootOf(leaves: readonly ReadingLeaf[]): Hex {
-  return merkleRoot(leaves.map(leafHash));
+  return merkleRootOf(leaves.map(leafHash));
 }
 
 /**

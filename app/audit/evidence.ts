@@ -96,7 +96,7 @@ const toReading = (r: ReadingRow): EvidenceReading => ({
 
 /** Reads evidence from a ledger; statements are prepared once per loader. */
 export class EvidenceLoader {
-  readonly #s: Record<'energy' | 'before' | 'inside' | 'after' | 'orders' | 'results', Stmt>;
+  readonly #s: Record<'energy' | 'span' | 'before' | 'inside' | 'after' | 'orders' | 'results', Stmt>;
   readonly #ledger: Ledger;
   #accounts: Record<string, string | null> | undefined;
 
@@ -108,6 +108,10 @@ export class EvidenceLoader {
         `SELECT e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality, e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs,
                 m.participant_id AS participant, m.gateway
          FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
+      ),
+      span: db.prepare(
+        `SELECT r.* FROM interval_energy e JOIN meters m ON m.id = e.meter_id JOIN readings r ON r.meter_id = e.meter_id AND r.ts >= ? AND r.ts <= ?
+         WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY r.meter_id, r.ts`,
       ),
       before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1'),
       inside: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts'),
@@ -134,7 +138,22 @@ export class EvidenceLoader {
     const end = start + this.intervalMs;
     const rows = this.#s.energy.all(start) as (EvidenceEnergy & { participant: string; gateway: string | null })[];
     const readings: EvidenceReading[] = [];
+    // One query for every meter's readings from start to end; a meter with a
+    // reading exactly at both boundaries needs nothing else (the last at or
+    // before the start is the one at the start, the first at or after the end
+    // the one at the end). Any other meter is read the long way.
+    const span = new Map<string, ReadingRow[]>();
+    for (const x of this.#s.span.all(start, end, start) as ReadingRow[]) {
+      const list = span.get(x.meter_id);
+      if (list) list.push(x);
+      else span.set(x.meter_id, [x]);
+    }
     for (const r of rows) {
+      const mine = span.get(r.meterId);
+      if (mine && mine[0]!.ts === start && mine.at(-1)!.ts === end) {
+        for (const x of mine) readings.push(toReading(x));
+        continue;
+      }
       const before = this.#s.before.get(r.meterId, start) as ReadingRow | undefined;
       const inside = this.#s.inside.all(r.meterId, start, end) as ReadingRow[];
       const after = this.#s.after.get(r.meterId, end) as ReadingRow | undefined;
