@@ -99,7 +99,7 @@ async function runOnce(i: number): Promise<RunResult> {
     for (const c of clients) c.send({ cmd: 'measure' });
     await new Promise((r) => setTimeout(r, DURATION_S * 1000));
     server.send({ cmd: 'stop' });
-    const s = await next<{ cpuPercent: number; rounds: number; stats: { clients: number; dropped: number }; sendP50: number; sendP99: number; sendMax: number; fanP50: number | null; fanMax: number | null; fanCpuP50: number | null; fanCpuMax: number | null; loopP99: number | null; loopMax: number | null }>(server, 'stopped', 10_000);
+    const s = await next<{ cpuPercent: number; rounds: number; stats: { clients: number; dropped: number }; sendP50: number; sendP99: number; sendMax: number; fanP50: number | null; fanMax: number | null; fanCpuP50: number | null; fanCpuMax: number | null; fanSysP50: number | null; loopP99: number | null; loopMax: number | null }>(server, 'stopped', 10_000);
     await new Promise((r) => setTimeout(r, 500));
     const reps = await Promise.all(
       clients.map((c) => {
@@ -132,7 +132,7 @@ async function runOnce(i: number): Promise<RunResult> {
       `run ${i + 1}/${RUNS}: ${CLIENTS} clients in ${CLIENT_PROCS} processes × ${meters} meters, ${DURATION_S} s: latency p50 ${r.p50} ms, p99 ${r.p99} ms, max ${r.max} ms; ` +
         `${r.messages}/${r.expected} deltas (~${(r.messages / CLIENTS / DURATION_S).toFixed(2)} Hz per client), seq gaps ${r.gaps}; delta ${Math.round(r.deltaAvg)} B avg / ${r.deltaMax} B max, snapshot ${Math.round(r.snapshotAvg)} B; ` +
         `dropped ${r.dropped}; server CPU ${r.cpu.toFixed(1)} % of one core; server-side (event → last write) p50 ${s.sendP50} ms, p99 ${s.sendP99} ms, max ${s.sendMax} ms; ` +
-        `fan-out (first → last write) p50 ${ms(s.fanP50)} ms, max ${ms(s.fanMax)} ms, of which CPU p50 ${ms(s.fanCpuP50)} ms, max ${ms(s.fanCpuMax)} ms; server event-loop delay p99 ${ms(s.loopP99)} ms, max ${ms(s.loopMax)} ms; ` +
+        `fan-out (first → last write) p50 ${ms(s.fanP50)} ms, max ${ms(s.fanMax)} ms, of which CPU p50 ${ms(s.fanCpuP50)} ms (kernel ${ms(s.fanSysP50)} ms), max ${ms(s.fanCpuMax)} ms; server event-loop delay p99 ${ms(s.loopP99)} ms, max ${ms(s.loopMax)} ms; ` +
         `client processes CPU ${reps.map((x) => ms(x.cpuPercent)).join('/')} %, event-loop delay p99 ${reps.map((x) => ms(x.loopP99)).join('/')} ms; load average ${loadBefore} → ${load()}`,
     );
     return r;

@@ -32,6 +32,7 @@ let rounds = 0;
 let sendMark = 0;
 let fanMark = 0;
 let cpuMark = 0;
+let sysMark = 0;
 // How long the event loop was held up (what a slice of the fan-out, or anything else, costs the next frame).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
@@ -53,6 +54,7 @@ process.on('message', (msg: { cmd: string }) => {
     sendMark = app.mgx.streamStats?.().frameSendMs.length ?? 0;
     fanMark = app.mgx.streamStats?.().fanOutMs.length ?? 0;
     cpuMark = app.mgx.streamStats?.().fanOutCpuMs.length ?? 0;
+    sysMark = app.mgx.streamStats?.().fanOutSysMs.length ?? 0;
     loopDelay.reset();
     loopDelay.enable();
     timer = setInterval(round, 1000);
@@ -66,9 +68,10 @@ process.on('message', (msg: { cmd: string }) => {
     const sendMs = (stats?.frameSendMs.slice(sendMark) ?? []).sort((a, b) => a - b);
     const fanMs = (stats?.fanOutMs.slice(fanMark) ?? []).sort((a, b) => a - b);
     const fanCpuMs = (stats?.fanOutCpuMs.slice(cpuMark) ?? []).sort((a, b) => a - b);
+    const fanSysMs = (stats?.fanOutSysMs.slice(sysMark) ?? []).sort((a, b) => a - b);
     const pctOf = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
     const pct = (p: number) => pctOf(sendMs, p);
-    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, fanP50: pctOf(fanMs, 50), fanMax: fanMs.at(-1) ?? NaN, fanCpuP50: pctOf(fanCpuMs, 50), fanCpuMax: fanCpuMs.at(-1) ?? NaN, loopP99: loopDelay.percentile(99) / 1e6, loopMax: loopDelay.max / 1e6, meters: meters.length });
+    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, fanP50: pctOf(fanMs, 50), fanMax: fanMs.at(-1) ?? NaN, fanCpuP50: pctOf(fanCpuMs, 50), fanCpuMax: fanCpuMs.at(-1) ?? NaN, fanSysP50: pctOf(fanSysMs, 50), loopP99: loopDelay.percentile(99) / 1e6, loopMax: loopDelay.max / 1e6, meters: meters.length });
   } else if (msg.cmd === 'exit') {
     void app.close().then(() => {
       ledger.close();

@@ -41,8 +41,9 @@ interface FanOut {
   targets: Client[];
   next: number;
   startedAt: number;
-  /** Process CPU time (ms, user + system) while this fan-out was writing, summed over its slices. */
+  /** Process CPU time (ms, user + system) while this fan-out was writing, summed over its slices, and the system (kernel) part of it. */
   cpuMs: number;
+  sysMs: number;
 }
 
 /**
@@ -99,6 +100,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
   const frameSendMs: number[] = [];
   const fanOutMs: number[] = [];
   const fanOutCpuMs: number[] = [];
+  const fanOutSysMs: number[] = [];
   const keep = (xs: number[], x: number): void => {
     xs.push(x);
     if (xs.length > 10_000) xs.splice(0, xs.length - 10_000);
@@ -123,10 +125,11 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     const sliceStart = performance.now();
     // CPU against wall time tells a fan-out that worked long from one that waited for a CPU.
     let cpuMark = process.cpuUsage();
-    const cpuSince = (): number => {
+    const addCpu = (j: FanOut): void => {
       const d = process.cpuUsage(cpuMark);
       cpuMark = process.cpuUsage();
-      return (d.user + d.system) / 1000;
+      j.cpuMs += (d.user + d.system) / 1000;
+      j.sysMs += d.system / 1000;
     };
     for (;;) {
       if (!job) {
@@ -135,7 +138,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
           pumping = false;
           return;
         }
-        job = { frame, wire: new Map(), targets: [...clients], next: 0, startedAt: performance.now(), cpuMs: 0 };
+        job = { frame, wire: new Map(), targets: [...clients], next: 0, startedAt: performance.now(), cpuMs: 0, sysMs: 0 };
         cpuMark = process.cpuUsage();
       }
       const j = job;
@@ -146,14 +149,16 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
         const { json, wire } = wireOf(j, c);
         if (write(c, json, wire)) c.seq = j.frame.seq;
         if (j.next % CHECK_EVERY === 0 && performance.now() - sliceStart >= sliceMs && j.next < j.targets.length) {
-          j.cpuMs += cpuSince();
+          addCpu(j);
           setImmediate(pump);
           return;
         }
       }
       keep(frameSendMs, Date.now() - j.frame.t);
       keep(fanOutMs, performance.now() - j.startedAt);
-      keep(fanOutCpuMs, j.cpuMs + cpuSince());
+      addCpu(j);
+      keep(fanOutCpuMs, j.cpuMs);
+      keep(fanOutSysMs, j.sysMs);
       job = null;
     }
   };
@@ -184,7 +189,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     clients.clear();
   });
 
-  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs], fanOutMs: [...fanOutMs], fanOutCpuMs: [...fanOutCpuMs] });
+  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs], fanOutMs: [...fanOutMs], fanOutCpuMs: [...fanOutCpuMs], fanOutSysMs: [...fanOutSysMs] });
 
   app.get(
     '/api/stream',

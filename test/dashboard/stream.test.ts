@@ -332,6 +332,7 @@ test('a fan-out in slices: every client gets every frame once and in order, a cl
     assert.equal(stats?.dropped, 0);
     assert.ok((stats?.fanOutMs.length ?? 0) >= N);
     assert.equal(stats?.fanOutCpuMs.length, stats?.fanOutMs.length, 'CPU time recorded for every fan-out');
+    assert.ok(stats!.fanOutSysMs.every((sys, i) => sys >= 0 && sys <= stats!.fanOutCpuMs[i]!), 'the kernel part is part of the CPU time');
     for (const c of [...many, ...lateClients]) c.ws.close();
   } finally {
     await g.app.close();
