@@ -18,13 +18,28 @@ export interface PairFlows {
   amount(a: number, b: number): number;
 }
 
-/** How a mechanism prices a trade: the seller's price per kWh (ticks), and for McAfee reduction the buyer's. */
-export interface TradePricing {
-  price(buy: number, sell: number, sellerZone: number, buyerZone: number): number;
+/**
+ * How a mechanism prices a trade: what the seller receives per kWh (ticks) —
+ * its zone's price, one fixed price, the buyer's bid less the fee
+ * (pay-as-bid) or the seller's offer (pay-as-offer) — and, for McAfee
+ * reduction, what every buyer pays. Data, not a callback: the pairing loop
+ * stays monomorphic and optimisable on a million trades.
+ */
+export type TradePricing = (
+  | { kind: 'zone'; seller: Int32Array }
+  | { kind: 'fixed'; price: number }
+  | { kind: 'bid' }
+  | { kind: 'offer' }
+) & {
   /** Fee ticks at sellerZone * Z + buyerZone. */
   fee: Int32Array;
   buyerPrice?: number;
-}
+};
+
+const ZONE = 0;
+const FIXED = 1;
+const PAY_BID = 2;
+const PAY_OFFER = 3;
 
 /**
  * The trades of a clearing as columns: one slot per trade, order indices
@@ -46,12 +61,67 @@ export interface TradeColumns {
   buyerPrice?: number;
 }
 
-/** `sortedFill[j]` is what order `perm[j]` fills: the cursors read it in sequence. */
+/**
+ * Writes trades into columns. A class rather than closures: its methods are
+ * shared by every call, so V8 keeps the optimised pairing loop across
+ * clearings instead of recompiling it for each call's fresh closures.
+ */
+class TradeWriter {
+  readonly buy: Uint32Array;
+  readonly sell: Uint32Array;
+  readonly wh: Float64Array;
+  readonly price: Int32Array;
+  readonly fee: Int32Array;
+  t = 0;
+  /** What each order (by position in the total order) has left to trade. */
+  readonly left: Float64Array;
+  readonly perm: Uint32Array;
+  readonly ticks: Int32Array;
+  readonly mode: number;
+  /** Seller price of the zone pair being paired (ZONE, FIXED), and its fee. */
+  pairPrice = 0;
+  pairFee = 0;
+
+  constructor(capacity: number, left: Float64Array, perm: Uint32Array, ticks: Int32Array, mode: number) {
+    this.buy = new Uint32Array(capacity);
+    this.sell = new Uint32Array(capacity);
+    this.wh = new Float64Array(capacity);
+    this.price = new Int32Array(capacity);
+    this.fee = new Int32Array(capacity);
+    this.left = left;
+    this.perm = perm;
+    this.ticks = ticks;
+    this.mode = mode;
+  }
+
+  /** A trade of `wh` between the bid at position jb and the offer at js of the total order. */
+  emit(jb: number, js: number, wh: number): void {
+    const buy = this.perm[jb]!;
+    const sell = this.perm[js]!;
+    const t = this.t++;
+    this.buy[t] = buy;
+    this.sell[t] = sell;
+    this.wh[t] = wh;
+    const m = this.mode;
+    this.price[t] = m === PAY_BID ? this.ticks[buy]! - this.pairFee : m === PAY_OFFER ? this.ticks[sell]! : this.pairPrice;
+    this.fee[t] = this.pairFee;
+    this.left[jb]! -= wh;
+    this.left[js]! -= wh;
+  }
+}
+
+/**
+ * `sortedFill[j]` is what order `perm[j]` fills: the cursors read it in
+ * sequence. Pairing uses it up in place (it ends as what each order has left
+ * to trade: zeros), which saves copying a million-entry column.
+ */
 export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sortedFill: Float64Array, flows: PairFlows, pricing: TradePricing): TradeColumns {
   const Z = p.zones.length;
-  // What each order (by position in the total order) has left to trade; partner trades and the cursors both draw on it.
-  const left = sortedFill.slice();
-  // A cursor per zone and side over the zone's orders in the total order.
+  const mode = pricing.kind === 'zone' ? ZONE : pricing.kind === 'fixed' ? FIXED : pricing.kind === 'bid' ? PAY_BID : PAY_OFFER;
+  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair in each pass: at most n + 2·Z² trades.
+  const w = new TradeWriter(p.n + 2 * Z * Z, sortedFill, perm, p.ticks, mode);
+  const left = w.left;
+  // A cursor per zone and side over the zone's orders in the total order (a cursor leaves an order once it is used up).
   const pos = new Int32Array(2 * Z);
   const end = new Int32Array(2 * Z);
   for (let g = 0; g < 2 * Z; g++) {
@@ -60,57 +130,33 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sorte
     pos[g] = s < e ? lv.start[s]! : 0;
     end[g] = s < e ? lv.end[e - 1]! : 0;
   }
-  // Move a cursor to its next order with energy left (a cursor leaves an order once it is used up).
-  const next = (g: number): number => {
-    let j = pos[g]!;
-    for (;;) {
-      if (j >= end[g]!) throw new MicrogridError('INTERNAL', 'pairing: a zone flow exceeds the zone\'s fills');
-      if (left[j] !== 0) break;
-      j++;
-    }
-    pos[g] = j;
-    return j;
-  };
-  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair in each pass: at most n + 2·Z² trades.
-  const cap = p.n + 2 * Z * Z;
-  const buyCol = new Uint32Array(cap);
-  const sellCol = new Uint32Array(cap);
-  const whCol = new Float64Array(cap);
-  const priceCol = new Int32Array(cap);
-  const feeCol = new Int32Array(cap);
-  let t = 0;
-  const emit = (jb: number, js: number, wh: number, a: number, b: number, fee: number): void => {
-    const buy = perm[jb]!;
-    const sell = perm[js]!;
-    buyCol[t] = buy;
-    sellCol[t] = sell;
-    whCol[t] = wh;
-    priceCol[t] = pricing.price(buy, sell, a, b);
-    feeCol[t] = fee;
-    t++;
-    left[jb]! -= wh;
-    left[js]! -= wh;
-  };
-  const partners = p.partners !== undefined && p.partners.size > 0 ? partnerIndex(p, perm, lv, left) : undefined;
+  const partners = p.partners !== undefined && p.partners.size > 0 ? new PartnerIndex(p, perm, lv, left) : undefined;
   for (let a = 0; a < Z; a++) {
     for (let b = 0; b < Z; b++) {
       let A = flows.amount(a, b);
-      const fee = pricing.fee[a * Z + b]!;
+      if (A === 0) continue;
+      w.pairFee = pricing.fee[a * Z + b]!;
+      w.pairPrice = pricing.kind === 'zone' ? pricing.seller[a]! : pricing.kind === 'fixed' ? pricing.price : 0;
       const gs = Z + a; // offers of zone a
       const gb = b; // bids of zone b
-      if (partners && A > 0) {
-        A = partners.pair(gb, gs, A, (jb, js, wh) => emit(jb, js, wh, a, b, fee));
-      }
+      if (partners) A = partners.pair(gb, gs, A, w);
+      let js = pos[gs]!;
+      let jb = pos[gb]!;
       while (A > 0) {
-        const js = next(gs);
-        const jb = next(gb);
+        while (js < end[gs]! && left[js] === 0) js++;
+        while (jb < end[gb]! && left[jb] === 0) jb++;
+        if (js >= end[gs]! || jb >= end[gb]!) throw new MicrogridError('INTERNAL', "pairing: a zone flow exceeds the zone's fills");
         const wh = Math.min(A, left[js]!, left[jb]!);
-        emit(jb, js, wh, a, b, fee);
+        w.emit(jb, js, wh);
         A -= wh;
       }
+      pos[gs] = js;
+      pos[gb] = jb;
     }
   }
-  const cols: TradeColumns = { n: t, buy: buyCol.slice(0, t), sell: sellCol.slice(0, t), wh: whCol.slice(0, t), price: priceCol.slice(0, t), fee: feeCol.slice(0, t) };
+  const t = w.t;
+  // Views, not copies: the unused tail (under a third at a million orders) costs less than copying the columns.
+  const cols: TradeColumns = { n: t, buy: w.buy.subarray(0, t), sell: w.sell.subarray(0, t), wh: w.wh.subarray(0, t), price: w.price.subarray(0, t), fee: w.fee.subarray(0, t) };
   if (pricing.buyerPrice !== undefined) cols.buyerPrice = pricing.buyerPrice;
   return cols;
 }
@@ -125,45 +171,59 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sorte
  * as far as the zone pair's flow allows. Zone pairs are paired in name order,
  * so an offer used up by an earlier zone pair is not there for a later one.
  */
-function partnerIndex(p: PackedOrders, perm: Uint32Array, lv: Levels, left: Float64Array) {
-  const Z = p.zones.length;
-  // Per (side, zone) group: the positions of orders that name partners, and each participant's filled positions.
-  const naming: number[][] = Array.from({ length: 2 * Z }, () => []);
-  const byParticipant: Map<string, number[]>[] = Array.from({ length: 2 * Z }, () => new Map());
-  for (let g = 0; g < 2 * Z; g++) {
-    if (lv.groupStart[g]! >= lv.groupEnd[g]!) continue;
-    for (let j = lv.start[lv.groupStart[g]!]!; j < lv.end[lv.groupEnd[g]! - 1]!; j++) {
-      if (left[j] === 0) continue;
-      const i = perm[j]!;
-      if (p.partners!.has(i)) naming[g]!.push(j);
-      const who = p.participants[i]!;
-      let list = byParticipant[g]!.get(who);
-      if (!list) byParticipant[g]!.set(who, (list = []));
-      list.push(j);
+class PartnerIndex {
+  /** Per (side, zone) group: the positions of orders that name partners, in the total order. */
+  readonly #naming: number[][];
+  /** Per group: each participant's filled positions, in the total order. */
+  readonly #byParticipant: Map<string, number[]>[];
+  readonly #p: PackedOrders;
+  readonly #perm: Uint32Array;
+  readonly #left: Float64Array;
+
+  constructor(p: PackedOrders, perm: Uint32Array, lv: Levels, left: Float64Array) {
+    const Z = p.zones.length;
+    this.#p = p;
+    this.#perm = perm;
+    this.#left = left;
+    this.#naming = Array.from({ length: 2 * Z }, () => []);
+    this.#byParticipant = Array.from({ length: 2 * Z }, () => new Map());
+    for (let g = 0; g < 2 * Z; g++) {
+      if (lv.groupStart[g]! >= lv.groupEnd[g]!) continue;
+      for (let j = lv.start[lv.groupStart[g]!]!; j < lv.end[lv.groupEnd[g]! - 1]!; j++) {
+        if (left[j] === 0) continue;
+        const i = perm[j]!;
+        if (p.partners!.has(i)) this.#naming[g]!.push(j);
+        const who = p.participants[i]!;
+        let list = this.#byParticipant[g]!.get(who);
+        if (!list) this.#byParticipant[g]!.set(who, (list = []));
+        list.push(j);
+      }
     }
   }
-  const take = (from: number, g: number, A: number, emit: (j: number, k: number, wh: number) => void): number => {
-    for (const j of naming[from]!) {
-      partners: for (const who of p.partners!.get(perm[j]!)!) {
-        for (const k of byParticipant[g]!.get(who) ?? []) {
+
+  /** Partner trades between bids of group gb and offers of group gs, up to A Wh; returns what is left of A. */
+  pair(gb: number, gs: number, A: number, w: TradeWriter): number {
+    A = this.#take(gb, gs, A, w, true);
+    return A === 0 ? 0 : this.#take(gs, gb, A, w, false);
+  }
+
+  #take(from: number, to: number, A: number, w: TradeWriter, fromBids: boolean): number {
+    const left = this.#left;
+    for (const j of this.#naming[from]!) {
+      partners: for (const who of this.#p.partners!.get(this.#perm[j]!)!) {
+        for (const k of this.#byParticipant[to]!.get(who) ?? []) {
           if (left[j] === 0) break partners;
           const wh = Math.min(A, left[j]!, left[k]!);
           if (wh === 0) continue;
-          emit(j, k, wh);
+          if (fromBids) w.emit(j, k, wh);
+          else w.emit(k, j, wh);
           A -= wh;
           if (A === 0) return 0;
         }
       }
     }
     return A;
-  };
-  return {
-    /** Partner trades between bids of group gb and offers of group gs, up to A Wh; returns what is left of A. */
-    pair(gb: number, gs: number, A: number, emit: (jb: number, js: number, wh: number) => void): number {
-      A = take(gb, gs, A, (jb, js, wh) => emit(jb, js, wh));
-      return take(gs, gb, A, (js, jb, wh) => emit(jb, js, wh));
-    },
-  };
+  }
 }
 
 export function noTrades(): TradeColumns {

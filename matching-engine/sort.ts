@@ -91,11 +91,12 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     }
     s = e;
   }
-  const bySeq = perm.slice();
-
   // 2. By (side, zone, price priority), stable: within a key, (seq, id) order stays.
   const L = cap - floor + 1;
   const K = 2 * Z * L;
+  // The counting sort writes a new array, so perm itself can be kept as bySeq; the radix sort may write into it.
+  const countingSort = K <= Math.max(1 << 16, 4 * n);
+  const bySeq = countingSort ? perm : perm.slice();
   // Int32 keys while they fit (the usual case), doubles beyond.
   const key = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -103,9 +104,9 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
   }
   // Keys and energies in sorted order, so the scans below read memory in sequence.
-  const sk = new Float64Array(n);
+  const sk = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
   const sq = new Float64Array(n);
-  if (K <= Math.max(1 << 16, 4 * n)) {
+  if (countingSort) {
     const count = new Int32Array(K + 1);
     for (let i = 0; i < n; i++) (count[key[i]! + 1] as number)++;
     for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;

@@ -68,7 +68,7 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
       }
     }
     if (ok) {
-      const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, { price: () => p0, fee: net.fee });
+      const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, { kind: 'fixed', price: p0, fee: net.fee });
       return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: p0, mcafee: 'single-price' };
     }
   }
@@ -86,7 +86,7 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
   const sortedFill2 = new Float64Array(perm.length);
   allocateOrders(perm, levels, flow2.levelFill, sortedCap, fill2, sortedFill2);
   const flows2 = pairFlowsOf(flow2, Z);
-  const trades = pairTrades(p, perm, levels, sortedFill2, flows2, { price: () => sq, fee: net.fee, buyerPrice: bq });
+  const trades = pairTrades(p, perm, levels, sortedFill2, flows2, { kind: 'fixed', price: sq, fee: net.fee, buyerPrice: bq });
   const op = new TickWhSum();
   for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) op.add(flows2.amount(za, zb), bq - sq - net.fee[za * Z + zb]!);
   return { trades, fill: fill2, perm: sorted.bySeq, flows: flows2, matchedWh: flow2.matchedWh, clearingPrice: null, operatorSurplus: op.value, mcafee: 'reduced' };

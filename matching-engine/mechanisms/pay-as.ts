@@ -21,9 +21,7 @@ export function clearPayAs(side: 'bid' | 'offer', a: Allocation, _cr: CompiledRu
     sorted.levels,
     a.sortedFill,
     flows,
-    side === 'bid'
-      ? { price: (b, _s, za, zb) => p.ticks[b]! - net.fee[za * Z + zb]!, fee: net.fee }
-      : { price: (_b, s) => p.ticks[s]!, fee: net.fee },
+    { kind: side, fee: net.fee },
   );
   return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: null };
 }
