@@ -11,7 +11,11 @@ import { MicrogridError } from '../../core/errors.js';
 
 interface Client {
   ws: WebSocket;
-  /** ws's socket, written to directly with pre-built frames (undefined: fall back to ws.send). */
+  /**
+   * ws's socket (`_socket`: ws has no public way to send bytes that are already a frame), written
+   * to directly with pre-built frames; undefined: ws.send. ws itself writes only whole frames
+   * (pings, close) and, without permessage-deflate, synchronously, so frames never interleave.
+   */
   socket: Writable | undefined;
   principal: Principal | null;
   alive: boolean;
