@@ -86,3 +86,15 @@ it('the batched window-table check accepts exactly the gateway key’s signature
   assert.equal(verifiesAs(Q, digest, byOther), false);
   assert.equal(verifiesAs(new WindowTable(secp256k1.ProjectivePoint.fromHex(other.publicKey.slice(2))), digest, byOther), true);
 });
+
+it('a window table holds j·4096^row·P for every row and j = 1..2048 (spot checks against noble, first, second and last of each row)', () => {
+  const P = secp256k1.ProjectivePoint.fromHex(gateway.publicKey.slice(2));
+  const t = new WindowTable(P);
+  for (let row = 0; row < 22; row++) {
+    for (const j of [1, 2, 3, 1000 + row, 2048]) {
+      const want = P.multiply((BigInt(j) * 4096n ** BigInt(row)) % secp256k1.CURVE.n).toAffine();
+      assert.equal(t.xs[row * 2048 + j - 1], want.x, `row ${row} j ${j} x`);
+      assert.equal(t.ys[row * 2048 + j - 1], want.y, `row ${row} j ${j} y`);
+    }
+  }
+});
