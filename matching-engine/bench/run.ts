@@ -32,10 +32,14 @@ const warmups = (n: number): number => Math.max(2, Math.min(30, Math.ceil(300_00
 // The engine clears once per interval (minutes apart), not back to back: a
 // full collection between runs keeps one run's garbage (a million result
 // objects) from being collected inside the next run's timing. Each run still
-// pays for the collections its own allocations cause.
+// pays for the collections its own allocations cause. Books under 100,000
+// orders leave little garbage, and a full collection before each of their
+// runs would only make it start on cold memory, so they run without one.
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run the benchmark with node --expose-gc (npm run bench:engine does)');
-const settle = (): void => gc();
+const settle = (n: number): void => {
+  if (n >= 100_000) gc();
+};
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -62,7 +66,7 @@ function measureBook(n: number, rules: ClearingRules): { times: number[]; lists:
   let trades = 0;
   let matched = 0;
   for (let r = 0; r < runs; r++) {
-    settle();
+    settle(n);
     const t0 = performance.now();
     const res = book.clear();
     const t1 = performance.now();
@@ -90,7 +94,7 @@ for (const n of sizes) {
     const orders = randomBook(n, 42 + n);
     const whole: number[] = [];
     for (let r = warmups(n) + runs; r > 0; r--) {
-      settle();
+      settle(n);
       const t0 = performance.now();
       void clearBook({ interval: INTERVAL, orders }, rules).remainders.length;
       if (r <= runs) whole.push(performance.now() - t0);
@@ -112,7 +116,7 @@ if (process.argv.includes('--phases')) {
     const laps: number[][] = [[], [], [], [], []];
     const w = warmups(n);
     for (let r = 0; r < w + runs; r++) {
-      settle();
+      settle(n);
       const t0 = performance.now();
       const p = packOrders(orders, INTERVAL, cr);
       const t1 = performance.now();
