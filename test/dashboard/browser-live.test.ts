@@ -170,6 +170,15 @@ test('household, live demo: a household token sees only its own data', { timeout
       return { own: own!.status, other: other!.status };
     });
     assert.deepEqual(status, { own: 200, other: 403 });
+    // The order form offers the first interval still open by the market's clock (the demo runs ahead of the wall clock).
+    const health = async () => (await (await fetch(`${base}/api/health`)).json()) as { now: string; intervalMinutes: number };
+    const before = await health();
+    await p.waitForFunction(() => (document.querySelector<HTMLInputElement>('#order-form input[name=interval]')?.value ?? '') !== '', null, { timeout: 10_000 });
+    const offered = Date.parse(await p.locator('#order-form input[name=interval]').inputValue());
+    const after = await health();
+    const step = before.intervalMinutes * 60_000;
+    assert.equal(offered % step, 0, 'an interval start');
+    assert.ok(offered > Date.parse(before.now) - 3 * step && offered <= Date.parse(after.now) + 3 * step, `offered ${new Date(offered).toISOString()} near the market's now ${before.now}…${after.now}`);
   } finally {
     await p.context().close();
   }

@@ -57,7 +57,17 @@ export function householdView(me: Me): View {
 
   const orderForm = (): void => {
     const side = h('select', { name: 'side' }, h('option', { value: 'offer' }, 'offer (sell)'), h('option', { value: 'bid' }, 'bid (buy)'));
-    const interval = h('input', { name: 'interval', placeholder: '2026-11-21T15:00:00Z', size: 22 });
+    const interval = h('input', { name: 'interval', placeholder: 'interval start, UTC', size: 22 }) as HTMLInputElement;
+    // The first interval still open for orders, by the market's clock (an accelerated demo runs ahead of the wall clock).
+    void get<{ now: string; currentInterval: string; intervalMinutes: number }>('/api/health').then((hl) => {
+      const step = hl.intervalMinutes * 60_000;
+      const now = Date.parse(hl.now);
+      let start = Date.parse(hl.currentInterval) + step;
+      while (start - me.gateClosureSeconds * 1000 <= now) start += step;
+      const iso = new Date(start).toISOString().replace('.000Z', 'Z');
+      interval.placeholder = iso;
+      if (interval.value === '') interval.value = iso;
+    }, () => undefined);
     const wh = h('input', { name: 'energyWh', placeholder: 'Wh', size: 7 });
     const price = h('input', { name: 'price', placeholder: '0.1500', size: 7 });
     const out = h('span.note');
