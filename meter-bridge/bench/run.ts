@@ -89,7 +89,7 @@ const procCpuMs = (pid: number): number => {
 };
 // tsx runs the script in a child node process: count the whole process tree.
 const treeCpuMs = (pid: number): number => {
-  let kids: number[] = [];
+  let kids: number[];
   try {
     kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
