@@ -2,7 +2,7 @@ import type { Hex } from 'viem';
 import { readingLeaf, type ReadingLeaf } from '../../settlement/inputs.js';
 import { merkleRootOf } from './merkle.js';
 import type { IntervalEnergy } from '../../ledger/readings.js';
-import type { IntervalEvidence } from './evidence.js';
+import type { EvidenceReading, IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import type { SignerCache } from './signatures.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
@@ -41,6 +41,16 @@ export function readingsRootOf(leaves: readonly ReadingLeaf[]): Hex {
   return merkleRootOf(leaves.map(leafHash));
 }
 
+/** What check 1 asks the signer cache about an interval's readings (auditEvidence asks it for many intervals at once first). */
+export function signatureItems(ev: IntervalEvidence): { reading: EvidenceReading; expected: string | null }[] {
+  const gateway = new Map(ev.meters.map((m) => [m.id, m.gateway?.toLowerCase() ?? null]));
+  // A meter without a registered gateway fails whoever signed: its readings are not checked (as unsigned).
+  return ev.readings.map((r) => {
+    const expected = gateway.get(r.meterId);
+    return expected ? { reading: r, expected } : { reading: { ...r, signature: null }, expected: null };
+  });
+}
+
 /**
  * Check 1: every reading the energy computation used recovers (EIP-712) to the
  * gateway registered for its meter, and the Merkle root of the boundary
@@ -50,8 +60,7 @@ export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval |
   const failures: AuditFailure[] = [];
   const gateway = new Map(ev.meters.map((m) => [m.id, m.gateway?.toLowerCase() ?? null]));
   let valid = 0;
-  // A meter without a registered gateway fails whoever signed: its readings are not checked (as unsigned).
-  const signed = await signers.signers(ev.readings.map((r) => (gateway.get(r.meterId) ? { reading: r, expected: gateway.get(r.meterId)! } : { reading: { ...r, signature: null }, expected: null })));
+  const signed = await signers.signers(signatureItems(ev));
   for (const [i, r] of ev.readings.entries()) {
     const record = `meter ${r.meterId} ts ${new Date(r.ts).toISOString()}`;
     const registered = gateway.get(r.meterId) ?? null;

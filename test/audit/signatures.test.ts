@@ -98,3 +98,13 @@ it('a window table holds j·4096^row·P for every row and j = 1..2048 (spot chec
     }
   }
 });
+
+it('a reading asked twice in one call (the boundary of two intervals checked together) is checked once, with the same answer', async () => {
+  const signers = new SignerCache();
+  const ts = 1_800_000_900_000;
+  const r = { meterId: 'twice-1', ts, powerW: 1, importWh: 2, exportWh: 3, voltageV: null, frequencyHz: null, quality: 'good' as const };
+  const signature = await gateway.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(event(r)) });
+  const reading: EvidenceReading = { ...r, gateway: gateway.address, signature };
+  assert.deepEqual(await signers.signers([{ reading, expected: registered }, { reading, expected: registered }]), [registered, registered]);
+  assert.deepEqual(signers.stats, { fast: 0, recovered: 1 });
+});
