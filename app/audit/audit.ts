@@ -154,8 +154,28 @@ const RUN = 48;
  */
 function startWorkers(o: AuditOptions, n: number) {
   const input: WorkerInput = { ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, intervalMs: o.intervalMs, tariffs: o.tariffs };
-  const workers = Array.from({ length: n }, () => new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input }));
-  const stop = () => Promise.all(workers.map((w) => w.terminate()));
+  const workers = Array.from({ length: n }, () => {
+    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input });
+    // Listeners from the start: a worker that is ready before the chain is
+    // read would otherwise announce it to nobody (and the audit would wait for ever).
+    const state = {
+      w,
+      ended: false,
+      failure: undefined as Error | undefined,
+      onMessage: (_m: FromWorker): void => {},
+      onFailure: (_e: Error): void => {},
+      ready: undefined as unknown as Promise<void>,
+    };
+    state.ready = new Promise<void>((resolve) => w.on('message', (m: FromWorker) => ('ready' in m ? resolve() : state.onMessage(m))));
+    const fail = (e: Error) => {
+      state.failure ??= e;
+      state.onFailure(state.failure);
+    };
+    w.on('error', fail);
+    w.on('exit', (code) => (state.ended ? undefined : fail(new Error(`audit worker exited with ${code} before its work was done`))));
+    return state;
+  });
+  const stop = () => Promise.all(workers.map((x) => x.w.terminate()));
   async function audit(starts: readonly number[], views: ReadonlyMap<number, ChainInterval>): Promise<IntervalAudit[]> {
     const runs = Array.from({ length: Math.ceil(starts.length / RUN) }, (_, i) => starts.slice(i * RUN, (i + 1) * RUN));
     const results: IntervalAudit[][] = [];
@@ -163,14 +183,13 @@ function startWorkers(o: AuditOptions, n: number) {
     let done = 0;
     await Promise.all(
       workers.map(
-        (w) =>
+        (x) =>
           new Promise<void>((resolve, reject) => {
             let current = -1;
-            let ended = false;
             const give = () => {
               if (next >= runs.length) {
-                ended = true;
-                w.postMessage({ end: true } satisfies ToWorker);
+                x.ended = true;
+                x.w.postMessage({ end: true } satisfies ToWorker);
                 resolve();
                 return;
               }
@@ -181,18 +200,18 @@ function startWorkers(o: AuditOptions, n: number) {
                 const v = views.get(Math.floor(s / 1000));
                 if (v) mine.set(v.tokenId, v);
               }
-              w.postMessage({ starts: run, views: mine } satisfies ToWorker);
+              x.w.postMessage({ starts: run, views: mine } satisfies ToWorker);
             };
-            w.on('message', (m: FromWorker) => {
-              if ('ready' in m) give();
-              else if ('progress' in m) o.onProgress?.((done += m.progress), starts.length);
-              else {
+            x.onMessage = (m) => {
+              if ('progress' in m) o.onProgress?.((done += m.progress), starts.length);
+              else if ('done' in m) {
                 results[current] = m.done;
                 give();
               }
-            });
-            w.on('error', reject);
-            w.on('exit', (code) => (ended ? undefined : reject(new Error(`audit worker exited with ${code} before its work was done`))));
+            };
+            x.onFailure = reject;
+            if (x.failure) reject(x.failure);
+            else void x.ready.then(give);
           }),
       ),
     );
