@@ -1,4 +1,5 @@
-import { keccak256, type Hex } from 'viem';
+import type { Hex } from 'viem';
+import { keccakBytes } from './keccak.js';
 import { ZERO_ROOT } from '../../settlement/merkle.js';
 
 /**
@@ -23,7 +24,7 @@ export function merkleRootOf(leaves: readonly Hex[]): Hex {
       const [lo, hi] = Buffer.compare(a, b) <= 0 ? [a, b] : [b, a];
       lo.copy(pair, 0);
       hi.copy(pair, 32);
-      next.push(Buffer.from(keccak256(pair, 'bytes')));
+      next.push(Buffer.from(keccakBytes(pair)));
     }
     level = next;
   }

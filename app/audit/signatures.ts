@@ -1,6 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { invert, mod } from '@noble/curves/abstract/modular';
-import { keccak256, recoverAddress, recoverPublicKey, stringToBytes, type Hex } from 'viem';
+import { recoverAddress, recoverPublicKey, stringToBytes, type Hex } from 'viem';
+import { keccakBytes } from './keccak.js';
 import { READING_DOMAIN, READING_TYPES, readingMessage, type ReadingMessage } from '../../core/reading-typed-data.js';
 import type { EvidenceReading } from './evidence.js';
 
@@ -37,7 +38,7 @@ import type { EvidenceReading } from './evidence.js';
 
 const Point = secp256k1.ProjectivePoint;
 const N = secp256k1.CURVE.n;
-const k = (b: Uint8Array): Uint8Array => keccak256(b, 'bytes');
+const k = keccakBytes;
 const typeString = (name: string, fields: readonly { name: string; type: string }[]) => `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
 const READING_TYPEHASH = k(stringToBytes(typeString('Reading', READING_TYPES.Reading)));
 const DOMAIN_SEPARATOR = k(

@@ -1,0 +1,33 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { bytesToHex, keccak256, stringToHex } from 'viem';
+import { keccakBytes, keccakHexOfString } from '../../app/audit/keccak.js';
+import { readingLeaf } from '../../settlement/inputs.js';
+import { readingsRootOf } from '../../app/audit/check-readings.js';
+import { readingsRoot } from '../../settlement/inputs.js';
+import { fcParams } from '../helpers/fc.js';
+
+it('the audit’s keccak equals viem’s keccak256 on any bytes and any string (every length around the 136-byte block)', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 600 }), fc.string({ unit: 'binary', maxLength: 300 }), (bytes, s) => {
+      assert.equal(bytesToHex(keccakBytes(bytes)), keccak256(bytes));
+      assert.equal(keccakHexOfString(s), keccak256(stringToHex(s)));
+    }),
+    fcParams('audit keccak = viem', { numRuns: 500 }),
+  );
+  for (let n = 130; n <= 140; n++) assert.equal(bytesToHex(keccakBytes(new Uint8Array(n).fill(n))), keccak256(new Uint8Array(n).fill(n)));
+});
+
+it('the audit’s readings root (fast leaf hashes, cached) equals settlement’s readingsRoot', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ meterId: fc.constantFrom('h01-grid', 'h02-grid', 'ü-grid'), ts: fc.nat(), importWh: fc.nat(), exportWh: fc.nat(), signature: fc.constantFrom('0xab', `0x${'12'.repeat(65)}`) }), { maxLength: 12 }),
+      (leaves) => {
+        assert.equal(readingsRootOf(leaves), readingsRoot(leaves).toLowerCase());
+        if (leaves[0]) assert.equal(readingsRootOf([leaves[0]]), readingLeaf(leaves[0]));
+      },
+    ),
+    fcParams('audit readings root = settlement', { numRuns: 200 }),
+  );
+});
