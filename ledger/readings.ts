@@ -53,7 +53,8 @@ export function insertReadings(ledger: Ledger, readings: readonly ReadingEvent[]
   return { inserted, duplicates: readings.length - inserted };
 }
 
-interface Row {
+/** A readings table row, as SELECT * returns it. */
+export interface ReadingRow {
   meter_id: string;
   ts: number;
   power_w: number | null;
@@ -67,7 +68,8 @@ interface Row {
   received_at: number;
 }
 
-const toStored = (r: Row): StoredReading => ({
+/** A row as a reading, without when it was received (what the audit's evidence carries). */
+export const readingFromRow = (r: Omit<ReadingRow, 'received_at'>): Omit<StoredReading, 'receivedAt'> => ({
   meterId: r.meter_id,
   ts: r.ts,
   powerW: r.power_w,
@@ -78,12 +80,13 @@ const toStored = (r: Row): StoredReading => ({
   quality: r.quality,
   gateway: r.gateway,
   signature: r.signature,
-  receivedAt: r.received_at,
 });
+
+const toStored = (r: ReadingRow): StoredReading => ({ ...readingFromRow(r), receivedAt: r.received_at });
 
 /** Readings of a meter with from ≤ ts < to, oldest first. */
 export function listReadings(ledger: Ledger, meterId: string, from: number, to: number): StoredReading[] {
-  return (ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts').all(meterId, from, to) as Row[]).map(toStored);
+  return (ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts').all(meterId, from, to) as ReadingRow[]).map(toStored);
 }
 
 /** The gateway address registered for each meter (lower-case), for signature checks. */
@@ -132,9 +135,9 @@ export interface IntervalEnergyOptions {
  * `missing` (0 Wh, to be filled when late readings arrive).
  */
 export function computeIntervalEnergy(ledger: Ledger, meterId: string, start: number, end: number, opts: IntervalEnergyOptions = {}): IntervalEnergy {
-  const before = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as Row | undefined;
-  const after = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as Row | undefined;
-  const inside = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts').all(meterId, start, end) as Row[];
+  const before = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as ReadingRow | undefined;
+  const after = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as ReadingRow | undefined;
+  const inside = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts').all(meterId, start, end) as ReadingRow[];
   const rows = [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])];
   return intervalEnergyFromReadings(
     meterId,

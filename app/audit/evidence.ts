@@ -1,7 +1,6 @@
 import type { Ledger } from '../../ledger/ledger.js';
-import type { StoredReading } from '../../ledger/readings.js';
+import { readingFromRow, type ReadingRow, type StoredReading } from '../../ledger/readings.js';
 import type { ClearingKind, ClearingResult } from '../../core/market.js';
-import type { ReadingQuality } from '../../core/events.js';
 import { toIso } from '../../core/interval.js';
 import { listStatements, type StatementRecord } from '../../ledger/statements.js';
 
@@ -68,31 +67,8 @@ interface Stmt {
   all(...args: unknown[]): unknown[];
 }
 
-interface ReadingRow {
-  meter_id: string;
-  ts: number;
-  power_w: number | null;
-  import_wh: number | null;
-  export_wh: number | null;
-  voltage_v: number | null;
-  frequency_hz: number | null;
-  quality: ReadingQuality;
-  gateway: string | null;
-  signature: string | null;
-}
-
-const toReading = (r: ReadingRow): EvidenceReading => ({
-  meterId: r.meter_id,
-  ts: r.ts,
-  powerW: r.power_w,
-  importWh: r.import_wh,
-  exportWh: r.export_wh,
-  voltageV: r.voltage_v,
-  frequencyHz: r.frequency_hz,
-  quality: r.quality,
-  gateway: r.gateway,
-  signature: r.signature,
-});
+/** The evidence queries select every reading column but received_at. */
+type Row = Omit<ReadingRow, 'received_at'>;
 
 /** Reads evidence from a ledger; statements are prepared once per loader. */
 export class EvidenceLoader {
@@ -142,8 +118,8 @@ export class EvidenceLoader {
     // reading exactly at both boundaries needs nothing else (the last at or
     // before the start is the one at the start, the first at or after the end
     // the one at the end). Any other meter is read the long way.
-    const span = new Map<string, ReadingRow[]>();
-    for (const x of this.#s.span.all(start, end, start) as ReadingRow[]) {
+    const span = new Map<string, Row[]>();
+    for (const x of this.#s.span.all(start, end, start) as Row[]) {
       const list = span.get(x.meter_id);
       if (list) list.push(x);
       else span.set(x.meter_id, [x]);
@@ -151,13 +127,13 @@ export class EvidenceLoader {
     for (const r of rows) {
       const mine = span.get(r.meterId);
       if (mine && mine[0]!.ts === start && mine.at(-1)!.ts === end) {
-        for (const x of mine) readings.push(toReading(x));
+        for (const x of mine) readings.push(readingFromRow(x));
         continue;
       }
-      const before = this.#s.before.get(r.meterId, start) as ReadingRow | undefined;
-      const inside = this.#s.inside.all(r.meterId, start, end) as ReadingRow[];
-      const after = this.#s.after.get(r.meterId, end) as ReadingRow | undefined;
-      for (const x of [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])]) readings.push(toReading(x));
+      const before = this.#s.before.get(r.meterId, start) as Row | undefined;
+      const inside = this.#s.inside.all(r.meterId, start, end) as Row[];
+      const after = this.#s.after.get(r.meterId, end) as Row | undefined;
+      for (const x of [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])]) readings.push(readingFromRow(x));
     }
     const orders = (this.#s.orders.all(start) as (Omit<EvidenceOrder, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number })[]).map((o) => ({
       ...o,
