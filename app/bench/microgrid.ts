@@ -20,6 +20,7 @@ import { toIso, type IntervalMinutes } from '../../core/interval.js';
 import type { ReadingEvent } from '../../core/events.js';
 import { insertReadings } from '../../ledger/readings.js';
 import { startMicrogrid } from '../start.js';
+import { mulberry32 } from '../../core/seeded-random.js';
 
 const { values } = parseArgs({ options: { households: { type: 'string', default: '1000' }, hours: { type: 'string', default: '24' }, interval: { type: 'string', default: '15' } } });
 const N = Number(values.households);
@@ -27,16 +28,6 @@ const HOURS = Number(values.hours);
 const MIN = Number(values.interval) as IntervalMinutes;
 const LEN = MIN * 60_000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pct = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,19 +1,9 @@
 import type { ClearingRules, OrderInput } from '../../core/market.js';
 import type { Mechanism } from '../../core/config/schema.js';
 import { RULE_SET_VERSION } from '../rules.js';
+import { mulberry32 } from '../../core/seeded-random.js';
 
 // Seeded books for the benchmark (and for tests that want big books).
-/** mulberry32: a tiny seeded PRNG, so every run clears the same books. Lives here, never in the engine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const INTERVAL = '2026-11-21T12:00:00Z';
 

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../core/seeded-random.js';
+
 /**
  * Deterministic daily shapes for the simulators. Hours are UTC hours of
  * market time, so a ManualClock or a fast ScaledClock runs a whole day.
@@ -9,18 +11,6 @@ export function pvFraction(h: number): number {
   return Math.sin((Math.PI * (h - 6)) / 12) ** 1.5;
 }
 
-/** A small seeded PRNG (mulberry32) so each household differs but repeats. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface LoadShape {
   baseW: number;
   morningW: number;
@@ -30,7 +20,7 @@ export interface LoadShape {
 }
 
 export function loadShape(seed: number): LoadShape {
-  const r = rng(seed);
+  const r = mulberry32(seed); // seeded, so each household differs but repeats
   return { baseW: 200 + Math.round(r() * 250), morningW: 800 + Math.round(r() * 1200), eveningW: 1500 + Math.round(r() * 2000), shiftH: (r() - 0.5) * 2 };
 }
 

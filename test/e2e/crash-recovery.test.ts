@@ -9,6 +9,7 @@ import { loadArtifact } from '../../contracts/artifact.js';
 import { toUnixSeconds } from '../../core/interval.js';
 import { spawnMgx } from '../helpers/mgx-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { mulberry32 } from '../../core/seeded-random.js';
 
 /**
  * The whole app (`mgx start`, with its simulated households, bridge, ledger,
@@ -23,16 +24,6 @@ import { tempDir } from '../helpers/tmp.js';
 const TRIALS = Number(process.env.MGX_CRASH_TRIALS ?? 20);
 const SEED = Number(process.env.MGX_CRASH_SEED ?? Date.now() % 1_000_000);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CONFIG = `
 microgrid: { name: Crash test }
