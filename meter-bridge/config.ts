@@ -1,7 +1,10 @@
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config/schema.js';
 import { MicrogridError } from '../core/errors.js';
-import type { BridgeDevice, StartBridgeOptions } from './bridge.js';
+import { join } from 'node:path';
+import { resolveSecret } from '../core/config/secrets.js';
+import type { BridgeDevice, BridgeLogger, StartBridgeOptions } from './bridge.js';
+import { createInfluxSink, type InfluxSink } from './sinks/influx.js';
 import { startSimulatedHousehold, type SimulatedHousehold } from './simulators/household.js';
 
 /**
@@ -35,6 +38,23 @@ export function devicesFromConfig(config: Config): BridgeDevice[] {
 }
 
 /** The bridge's tunables from `bridge:` in microgrid.yaml. */
+/** The InfluxDB sink the config asks for (its spool in the data folder), or null without an `influx` section. */
+export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJS.ProcessEnv, log?: BridgeLogger): InfluxSink | null {
+  const i = config.influx;
+  if (!i) return null;
+  return createInfluxSink({
+    url: i.url,
+    org: i.org,
+    bucket: i.bucket,
+    ...(i.token ? { token: resolveSecret(i.token, 'influx.token', env) } : {}),
+    spoolDir: join(dataDir, 'influx-spool'),
+    spoolMaxBytes: i.spoolMaxBytes,
+    batchSize: i.batchSize,
+    flushIntervalMs: i.flushIntervalMs,
+    ...(log ? { log } : {}),
+  });
+}
+
 export function bridgeOptionsFromConfig(config: Config): Pick<StartBridgeOptions, 'pollIntervalMs' | 'recordEveryMs' | 'offlineAfterCycles' | 'transport'> {
   const b = config.bridge;
   return {

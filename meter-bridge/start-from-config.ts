@@ -1,12 +1,9 @@
-import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config/schema.js';
 import type { EventBus } from '../core/events.js';
-import { resolveSecret } from '../core/config/secrets.js';
 import { startBridge, type Bridge, type BridgeLogger, type ReadingSink } from './bridge.js';
-import { bridgeOptionsFromConfig, devicesFromConfig, startDemoDevices, type DemoDevices } from './config.js';
+import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig, startDemoDevices, type DemoDevices } from './config.js';
 import { loadGatewayKey } from './readings/gateway-key.js';
-import { createInfluxSink } from './sinks/influx.js';
 import { createStoreSink, type ReadingStore } from './sinks/store-sink.js';
 
 export interface StartBridgeFromConfigOptions {
@@ -48,22 +45,8 @@ export async function startBridgeFromConfig(o: StartBridgeFromConfigOptions): Pr
   const signer = loadGatewayKey(o.dataDir);
   const sinks: ReadingSink[] = [];
   if (o.store) sinks.push(createStoreSink(o.store));
-  if (config.influx) {
-    const i = config.influx;
-    sinks.push(
-      createInfluxSink({
-        url: i.url,
-        org: i.org,
-        bucket: i.bucket,
-        ...(i.token ? { token: resolveSecret(i.token, 'influx.token', o.env ?? process.env) } : {}),
-        spoolDir: join(o.dataDir, 'influx-spool'),
-        spoolMaxBytes: i.spoolMaxBytes,
-        batchSize: i.batchSize,
-        flushIntervalMs: i.flushIntervalMs,
-        ...(o.log ? { log: o.log } : {}),
-      }),
-    );
-  }
+  const influx = influxSinkFromConfig(config, o.dataDir, o.env ?? process.env, o.log);
+  if (influx) sinks.push(influx);
   const opts = bridgeOptionsFromConfig(config);
   const bridge = startBridge({
     devices,

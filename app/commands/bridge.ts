@@ -2,11 +2,9 @@ import { join } from 'node:path';
 import { EventBus } from '../../core/events.js';
 import { systemClock } from '../../core/clock.js';
 import { MicrogridError } from '../../core/errors.js';
-import { resolveSecret } from '../../core/config/secrets.js';
 import { startBridge, type ReadingSink } from '../../meter-bridge/bridge.js';
-import { bridgeOptionsFromConfig, devicesFromConfig } from '../../meter-bridge/config.js';
+import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig } from '../../meter-bridge/config.js';
 import { loadGatewayKey } from '../../meter-bridge/readings/gateway-key.js';
-import { createInfluxSink } from '../../meter-bridge/sinks/influx.js';
 import { createPushSink } from '../../meter-bridge/sinks/push.js';
 import { loadConfig } from '../load-config.js';
 import { createLogger } from '../logger.js';
@@ -35,22 +33,8 @@ export const bridgeCommand: Command = {
     if (devices.length === 0) throw new MicrogridError('CONFIG_INVALID', 'no devices to poll', { field: 'bridge.devices', value: [], expected: 'at least one device' });
     const signer = loadGatewayKey(dataDir);
     const sinks: ReadingSink[] = [createPushSink({ url: engine, spoolDir: join(dataDir, 'push-spool'), spoolMaxBytes: config.bridge.push?.spoolMaxBytes ?? 64 * 1024 * 1024, log })];
-    if (config.influx) {
-      const i = config.influx;
-      sinks.push(
-        createInfluxSink({
-          url: i.url,
-          org: i.org,
-          bucket: i.bucket,
-          ...(i.token ? { token: resolveSecret(i.token, 'influx.token', ctx.env) } : {}),
-          spoolDir: join(dataDir, 'influx-spool'),
-          spoolMaxBytes: i.spoolMaxBytes,
-          batchSize: i.batchSize,
-          flushIntervalMs: i.flushIntervalMs,
-          log,
-        }),
-      );
-    }
+    const influx = influxSinkFromConfig(config, dataDir, ctx.env, log);
+    if (influx) sinks.push(influx);
     const bus = new EventBus();
     bus.on('device-health', (h) => log.info({ device: h.deviceId, status: h.status, lastError: h.lastError }, 'device health'));
     const bridge = startBridge({ devices, clock: systemClock, bus, sinks, signer, log, ...bridgeOptionsFromConfig(config) });
