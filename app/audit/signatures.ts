@@ -311,7 +311,7 @@ export class SignerCache {
   /** The signers of many readings at once (one batch of fast checks per registered gateway); same answers as `signer` one by one. */
   async signers(items: readonly { reading: EvidenceReading; expected: string | null }[]): Promise<(string | null)[]> {
     const out: (string | null)[] = items.map(() => null);
-    let todo: { i: number; key: string; digest: Uint8Array; signature: string; expected: string | null }[] = [];
+    let pending: { i: number; key: string; digest: Uint8Array; signature: string; expected: string | null }[] = [];
     const first = new Map<string, number>();
     const again: [number, number][] = [];
     for (const [i, { reading: r, expected }] of items.entries()) {
@@ -336,13 +336,13 @@ export class SignerCache {
         this.#remember(key, null); // values the typed data cannot carry
         continue;
       }
-      todo.push({ i, key, digest, signature: r.signature, expected });
+      pending.push({ i, key, digest, signature: r.signature, expected });
     }
-    while (todo.length > 0) {
+    while (pending.length > 0) {
       // Those whose gateway key is known: one batch per key; what it does not show is recovered.
-      const later: typeof todo = [];
-      const byKey = new Map<string, typeof todo>();
-      for (const t of todo) {
+      const later: typeof pending = [];
+      const byKey = new Map<string, typeof pending>();
+      for (const t of pending) {
         const Q = t.expected ? this.#keys.get(t.expected) : undefined;
         if (Q && t.expected) {
           const batch = byKey.get(t.expected);
@@ -361,9 +361,9 @@ export class SignerCache {
         }
       }
       // Without a key yet: recover one (which learns its gateway's key when it is the registered one), then go round again.
-      const first = later.shift();
-      if (first) out[first.i] = this.#remember(first.key, await this.#recover(first.digest, first.signature, first.expected));
-      todo = later;
+      const one = later.shift();
+      if (one) out[one.i] = this.#remember(one.key, await this.#recover(one.digest, one.signature, one.expected));
+      pending = later;
     }
     for (const [i, f] of again) out[i] = out[f]!;
     return out;
