@@ -1,16 +1,31 @@
 // The Debian packages the test suite needs, and how to tell each is installed.
-// .ci/run installs exactly these; scripts/check-system.mjs refuses to run tests without them.
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-
-const has = (file) => existsSync(file);
-const runs = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+// .ci/run installs exactly these (without recommends); scripts/check-system.mjs
+// refuses to run tests without them, and `npm test` installs them itself when
+// it may (root, or sudo without a password).
+//
+// `files`: executables the tests start. `python`: the top-level Python modules
+// the package provides. check-system.mjs imports every module the Python peers
+// under test/ import (read from their import lines), and maps a module that
+// fails to load to the package that provides it here. pymodbus's server
+// imports `serial` and `serial_asyncio`, which Debian lists only as
+// recommends of python3-pymodbus: `--no-install-recommends` leaves them out,
+// so they are listed on their own.
 
 export const SYSTEM_PACKAGES = [
-  { name: 'chromium', why: 'browser tests (playwright-core drives /usr/bin/chromium)', ok: () => has('/usr/bin/chromium') },
-  { name: 'python3-pymodbus', why: 'an independent Modbus peer (TCP and RTU)', ok: () => runs('/usr/bin/python3', ['-c', 'import pymodbus']) },
-  { name: 'socat', why: 'a serial pseudo-terminal pair for Modbus RTU tests', ok: () => has('/usr/bin/socat') },
-  { name: 'victoria-metrics', why: 'a real server speaking the InfluxDB v2 write API', ok: () => has('/usr/bin/victoria-metrics') },
+  { name: 'chromium', why: 'browser tests (playwright-core drives /usr/bin/chromium)', files: ['/usr/bin/chromium'] },
+  { name: 'python3-pymodbus', why: 'an independent Modbus peer (TCP and RTU)', python: ['pymodbus'] },
+  { name: 'python3-serial', why: "pymodbus's server and the late RTU peer import serial", python: ['serial'] },
+  { name: 'python3-serial-asyncio', why: "pymodbus's server imports serial_asyncio", python: ['serial_asyncio'] },
+  { name: 'socat', why: 'a serial pseudo-terminal pair for Modbus RTU tests', files: ['/usr/bin/socat'] },
+  { name: 'victoria-metrics', why: 'a real server speaking the InfluxDB v2 write API', files: ['/usr/bin/victoria-metrics'] },
 ];
 
-export const APT_LINE = `apt-get update && apt-get install -y ${SYSTEM_PACKAGES.map((p) => p.name).join(' ')}`;
+/** The Python the peers run under: Debian's, whose dist-packages hold python3-pymodbus (not a pyenv python3 on PATH). */
+export const PYTHON = '/usr/bin/python3';
+
+export const PACKAGE_NAMES = SYSTEM_PACKAGES.map((p) => p.name);
+
+/** The install command for some of the packages (all by default). */
+export const aptInstall = (names = PACKAGE_NAMES) => `apt-get install -y --no-install-recommends ${names.join(' ')}`;
+
+export const APT_LINE = `sudo apt-get update && sudo ${aptInstall()}`;

@@ -5,25 +5,68 @@
 //   npm test                       everything
 //   npm test -- test/core          only files under a path (skips typecheck and lint)
 //   npm test -- --no-lint --no-typecheck
+//   npm test -- --no-install          never install missing system packages (also MGX_NO_INSTALL=1)
+//
+// Missing system packages are installed with apt-get when this may (root, or
+// sudo without a password), else the run stops with the one apt-get line. The
+// tests run with MGX_TEST_RUN set to an id of this run; every process they
+// start inherits it, so when they end, any process still carrying it was left
+// running by a test: it is named, killed, and the run fails.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { checkSystem } from './check-system.mjs';
+import { aptInstall } from './system-packages.mjs';
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
 const paths = args.filter((a) => !a.startsWith('--'));
 const partial = paths.length > 0;
 
-function step(name, cmd, cmdArgs) {
+function step(name, cmd, cmdArgs, env = process.env) {
   const t0 = Date.now();
   process.stdout.write(`\n▶ ${name}\n`);
-  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit' });
+  const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`\n✖ ${name} failed (exit ${r.status ?? r.signal})`);
-    process.exit(r.status || 1);
+    return r.status || 1;
   }
   process.stdout.write(`✔ ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  return 0;
+}
+
+/** How apt-get may be run here without a password: '' as root, 'sudo -n' with password-less sudo, else null. */
+function privilege() {
+  if (process.getuid?.() === 0) return '';
+  return spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0 ? 'sudo -n ' : null;
+}
+
+/** Installs the missing packages with apt-get when it may; true when it ran and succeeded. */
+function installPackages(names) {
+  const prefix = privilege();
+  if (prefix === null || flags.has('--no-install') || process.env.MGX_NO_INSTALL === '1') return false;
+  const cmd = `${prefix}apt-get update && ${prefix}${aptInstall(names)}`;
+  console.error(`npm test: installing the missing system packages: ${cmd}`);
+  const r = spawnSync('sh', ['-c', cmd], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return r.status === 0;
+}
+
+/** Processes (other than this one) whose environment carries this run's id: started by a test and still running. */
+function leftovers(runId) {
+  const out = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`MGX_TEST_RUN=${runId}`)) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim();
+      const state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1];
+      if (state !== 'Z') out.push({ pid: Number(pid), cmd });
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return out;
 }
 
 function testFiles(root) {
@@ -37,18 +80,46 @@ function testFiles(root) {
   return out;
 }
 
-const problems = checkSystem();
-if (problems.length) {
-  for (const p of problems) console.error(`npm test: ${p}`);
+let system = checkSystem();
+if (system.missing.length && installPackages(system.missing)) system = checkSystem();
+if (system.problems.length) {
+  for (const p of system.problems) console.error(`npm test: ${p}`);
   process.exit(1);
 }
 
-if (!partial && !flags.has('--no-typecheck')) step('typecheck (tsc --noEmit)', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']);
-if (!partial && !flags.has('--no-lint')) step('lint (eslint)', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']);
+if (!partial && !flags.has('--no-typecheck')) {
+  const rc = step('typecheck (tsc --noEmit)', 'npx', ['--no-install', 'tsc', '--noEmit', '-p', 'tsconfig.json']);
+  if (rc) process.exit(rc);
+}
+if (!partial && !flags.has('--no-lint')) {
+  const rc = step('lint (eslint)', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']);
+  if (rc) process.exit(rc);
+}
 
 const files = (partial ? paths : ['test']).flatMap(testFiles);
 if (files.length === 0) {
   console.error(`npm test: no test files found under ${(partial ? paths : ['test']).join(', ')}`);
   process.exit(1);
 }
-step(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files]);
+const runId = randomUUID();
+let rc = step(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  ...process.env,
+  MGX_TEST_RUN: runId,
+});
+// A process that outlives its test is killed here and fails the run, so a
+// leak shows on the machine that made it instead of on the next one.
+await new Promise((r) => setTimeout(r, 500)); // a child told to stop in a test's last after() may still be exiting
+const left = leftovers(runId);
+if (left.length) {
+  console.error(`\n✖ the tests left ${left.length} process(es) running (killed now):`);
+  for (const p of left) {
+    console.error(`  pid ${p.pid}: ${p.cmd}`);
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+  }
+  rc ||= 1;
+} else process.stdout.write('✔ no process started by the tests is still running\n');
+process.exit(rc);

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startAnvil, type AnvilInstance } from './anvil.js';
 
 export interface StartEmbeddedChainOptions {
@@ -27,16 +27,19 @@ export interface EmbeddedChain {
  * 2 s and on SIGTERM), so credits and the deployed contract survive a restart.
  *
  * If the app was killed, its anvil outlives it (a child is not killed with
- * its parent). Its pid is in <dataDir>/chain/anvil.pid: on the next start
- * that process — only if /proc says it is an anvil on this very state file —
- * gets SIGTERM, writes its state, and exits before the new one starts.
+ * its parent). Its pid is in <dataDir>/chain/anvil.pid; on the next start
+ * every process that /proc says is an anvil on this very state file — the one
+ * in the pid file, and one started by an app killed before it could write the
+ * pid file — gets SIGTERM, writes its state, and exits before the new one
+ * starts (two anvils writing one state file would lose blocks).
  */
 export async function startEmbeddedChain(opts: StartEmbeddedChainOptions): Promise<EmbeddedChain> {
-  const dir = join(opts.dataDir, 'chain');
+  // Absolute, so the state file's path on a leftover anvil's command line matches whatever the cwd.
+  const dir = join(resolve(opts.dataDir), 'chain');
   mkdirSync(dir, { recursive: true });
   const stateFile = join(dir, opts.hardfork ? `anvil-state-${opts.hardfork}.json` : 'anvil-state.json');
   const pidFile = join(dir, 'anvil.pid');
-  await stopLeftover(pidFile);
+  await stopLeftover(pidFile, stateFile);
   const anvil: AnvilInstance = await startAnvil({
     ...(opts.hardfork ? { hardfork: opts.hardfork } : {}),
     ...(opts.port !== undefined ? { port: opts.port } : {}),
@@ -59,27 +62,38 @@ export async function startEmbeddedChain(opts: StartEmbeddedChainOptions): Promi
   };
 }
 
-async function stopLeftover(pidFile: string): Promise<void> {
-  if (!existsSync(pidFile)) return;
-  let left: { pid: number; stateFile: string };
+/** Pids of running anvil processes serving `stateFile` (from /proc; none where there is no /proc). */
+function anvilsOn(stateFile: string): number[] {
+  let pids: string[];
   try {
-    left = JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number; stateFile: string };
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    rmSync(pidFile, { force: true });
-    return;
+    return [];
   }
-  const isOurs = () => {
+  const out: number[] = [];
+  for (const pid of pids) {
     try {
-      const cmd = readFileSync(`/proc/${left.pid}/cmdline`, 'utf8').split('\0');
-      return cmd.some((a) => a.endsWith('anvil')) && cmd.includes(left.stateFile);
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const i = cmd.indexOf('--state');
+      if (cmd[0]?.endsWith('anvil') && i > 0 && cmd[i + 1] === stateFile) out.push(Number(pid));
     } catch {
-      return false; // gone (or no /proc: nothing we can check, so nothing we kill)
+      // gone meanwhile
     }
-  };
-  if (Number.isSafeInteger(left.pid) && left.pid > 1 && isOurs()) {
-    process.kill(left.pid, 'SIGTERM');
-    for (let i = 0; i < 100 && isOurs(); i++) await new Promise((r) => setTimeout(r, 50));
-    if (isOurs()) process.kill(left.pid, 'SIGKILL');
+  }
+  return out;
+}
+
+async function stopLeftover(pidFile: string, stateFile: string): Promise<void> {
+  const alive = (pid: number): boolean => anvilsOn(stateFile).includes(pid);
+  for (const pid of anvilsOn(stateFile)) {
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
   rmSync(pidFile, { force: true });
 }

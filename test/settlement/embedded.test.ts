@@ -1,6 +1,6 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createPublicClient, http } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
 import { startEmbeddedChain } from '../../settlement/chain/embedded.js';
@@ -53,6 +53,24 @@ it('after the app was killed, the next start stops the anvil it left behind and 
   } finally {
     await second.stop();
     await first.stop(); // reaps the child handle; the process is already gone
+  }
+});
+
+it('an anvil left on the state file by an app killed before it wrote the pid file is stopped too (it leaked before)', async () => {
+  const dataDir = tempDir();
+  const first = await startEmbeddedChain({ dataDir });
+  const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+  // The app died between spawning anvil and writing anvil.pid: nothing on disk names the process.
+  rmSync(`${dataDir}/chain/anvil.pid`);
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const second = await startEmbeddedChain({ dataDir });
+  try {
+    assert.ok(!alive(first.pid), 'the anvil on the same state file was stopped');
+    const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was written on SIGTERM and loaded');
+  } finally {
+    await second.stop();
+    await first.stop();
   }
 });
 
