@@ -42,11 +42,17 @@ function privilege() {
   return spawnSync('sudo', ['-n', 'true'], { stdio: 'ignore' }).status === 0 ? 'sudo -n ' : null;
 }
 
-/** Installs the missing packages with apt-get when it may; true when it ran and succeeded. */
-function installPackages(names) {
+/**
+ * Installs the system packages with apt-get when it may; true when it ran and
+ * succeeded. It installs the whole list, not only those found missing: one
+ * missing module can hide the next (pymodbus.server stops at `serial` before
+ * it reaches `serial_asyncio`), and apt-get leaves installed ones as they are.
+ */
+function installPackages(missing) {
   const prefix = privilege();
   if (prefix === null || flags.has('--no-install') || process.env.MGX_NO_INSTALL === '1') return false;
-  const cmd = `${prefix}apt-get update && ${prefix}${aptInstall(names)}`;
+  console.error(`npm test: missing system packages: ${missing.join(', ')}`);
+  const cmd = `${prefix}apt-get update && ${prefix}${aptInstall()}`;
   console.error(`npm test: installing the missing system packages: ${cmd}`);
   const r = spawnSync('sh', ['-c', cmd], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   return r.status === 0;
