@@ -10,6 +10,7 @@ import { resolveSecret } from '../secrets.js';
 import { dataDirOf, type Command } from './command.js';
 import { BusPool } from '../../meter-bridge/transport/bus-pool.js';
 import { busSpecOf, probeDevice } from './probe-device.js';
+import { readRuntimeFile } from '../runtime-file.js';
 
 export interface DoctorCheck {
   name: string;
@@ -89,6 +90,20 @@ export const doctorCommand: Command = {
         return (mode & 0o077) === 0
           ? { name: 'gateway key', status: 'ok', detail: `${key}: mode 0${mode.toString(8)}` }
           : { name: 'gateway key', status: 'fail', detail: `${key}: mode 0${mode.toString(8)} lets others read it; run chmod 600 ${key}` };
+      })),
+    );
+
+    // The app on this data folder, as its runtime file says: a stale one is a crash or a kill worth knowing about.
+    checks.push(
+      ...(await guard('app', async () => {
+        const rt = readRuntimeFile(dataDir);
+        if (rt.state === 'absent') return { name: 'app', status: 'ok', detail: 'not running on this data folder' };
+        if (rt.state === 'stale') return { name: 'app', status: 'warn', detail: `${rt.file} names pid ${rt.info.pid}, which no longer runs: the app was killed or crashed (the next mgx start replaces the file)` };
+        const r = await fetch(`${rt.info.url}/api/health`, { signal: AbortSignal.timeout(3000) }).catch((e: Error) => e);
+        if (r instanceof Error) return { name: 'app', status: 'fail', detail: `pid ${rt.info.pid} runs but ${rt.info.url} does not answer (${r.message}): is it stuck? (mgx status shows the ledger side)` };
+        return r.ok
+          ? { name: 'app', status: 'ok', detail: `running, pid ${rt.info.pid}, ${rt.info.url} answers` }
+          : { name: 'app', status: 'fail', detail: `pid ${rt.info.pid} runs but ${rt.info.url}/api/health answered ${r.status}` };
       })),
     );
 

@@ -72,6 +72,12 @@ test('the demo is a tour and the operator tools find the running instance: sign-
     assert.ok(s.chain.reachable && s.chain.block! >= 1);
     assert.ok(s.intervals.final! >= 1);
 
+    // mgx doctor beside the running demo: every check passes, the app among them.
+    const doc = await runMgxAsync(['doctor', '--data-dir', dataDir], { env: NO_SECRETS });
+    assert.equal(doc.status, 0, doc.stdout + doc.stderr);
+    assert.match(doc.stdout, new RegExp(`✔ app +running, pid ${p.child.pid}, ${url.replace(/\./g, '\\.')} answers`));
+    assert.match(doc.stdout, /✔ ledger +\S+: consistent/);
+
     // mgx audit, no --rpc/--contract: against the embedded chain of the running app.
     const a = await runMgxAsync(['audit', '--data-dir', dataDir, '--format', 'json'], { env: NO_SECRETS, timeoutMs: 120_000 });
     assert.equal(a.status, 0, a.stdout + a.stderr);
@@ -107,6 +113,8 @@ test('the demo is a tour and the operator tools find the running instance: sign-
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`app +not running: runtime\\.json names pid ${dead}, which no longer runs`));
   assert.match(r.stdout, /server +\(none\)/, 'a dead instance\'s URL is not asked');
+  r = await runMgxAsync(['doctor', '--data-dir', dataDir], { env: NO_SECRETS });
+  assert.match(r.stdout, new RegExp(`! app +\\S+runtime\\.json names pid ${dead}, which no longer runs: the app was killed or crashed`));
   r = await runMgxAsync(['audit', '--data-dir', dataDir], { env: NO_SECRETS });
   assert.equal(r.status, 2);
   assert.match(r.stderr, new RegExp(`no chain to audit against: the app that wrote \\S+runtime\\.json \\(pid ${dead}\\) no longer runs.*\\[AUDIT_INPUT\\]`));
