@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runMgxAsync, spawnMgx } from '../helpers/mgx-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { devicesFromMetrics, type StatusReport } from '../../app/commands/status.js';
 import type { RuntimeInfo } from '../../app/runtime-file.js';
+import { openLedger } from '../../ledger/ledger.js';
 
 // No token variable is set for any command here: reading local state needs none.
 const NO_SECRETS = { MGX_OPERATOR_TOKEN: '', MGX_AUDITOR_TOKEN: '', MGX_SETTLER_KEY: '' };
@@ -118,4 +119,21 @@ test('the demo is a tour and the operator tools find the running instance: sign-
   r = await runMgxAsync(['audit', '--data-dir', dataDir], { env: NO_SECRETS });
   assert.equal(r.status, 2);
   assert.match(r.stderr, new RegExp(`no chain to audit against: the app that wrote \\S+runtime\\.json \\(pid ${dead}\\) no longer runs.*\\[AUDIT_INPUT\\]`));
+});
+
+test('mgx status and mgx audit read local state of a configured microgrid without its secrets; mgx start still requires them', async () => {
+  const dir = tempDir();
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir);
+  openLedger(join(dataDir, 'ledger.sqlite')).close();
+  const cfg = join(dir, 'microgrid.yaml');
+  writeFileSync(cfg, ['chain:', '  rpcUrl: http://127.0.0.1:1', '  chainId: 31337', '  privateKey: { env: MGX_TEST_UNSET_KEY }', '  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3"', 'auth:', '  tokens:', '    - { token: { env: MGX_TEST_UNSET_TOKEN }, role: operator }', ''].join('\n'));
+  let r = await runMgxAsync(['status', '--config', cfg, '--data-dir', dataDir]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /chain +http:\/\/127\.0\.0\.1:1 not reachable, EnergyCredits 0x5FbDB2315678afecb367f032d93F642f64180aa3/);
+  r = await runMgxAsync(['audit', '--config', cfg, '--data-dir', dataDir, '--format', 'json']);
+  assert.doesNotMatch(r.stderr, /SECRET_MISSING/);
+  r = await runMgxAsync(['start', '--config', cfg, '--data-dir', dataDir, '--port', '0']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /MGX_TEST_UNSET_KEY is not set.*\[SECRET_MISSING\]/);
 });
