@@ -144,7 +144,6 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // The chain: the configured RPC, or anvil from node_modules on loopback.
     const chain = await connectChain(config, dataDir, env);
     stack.push({ name: 'chain', stop: () => chain.stop() });
-    ledger.setKv('chain.rpcUrl', chain.rpcUrl); // for `mgx status` while the app runs
     log.info({ rpc: chain.rpcUrl, chainId: chain.chainId, contract: chain.contract, embedded: chain.embedded }, `chain ${chain.chainId} at ${chain.rpcUrl}, EnergyCredits at ${chain.contract}`);
     const receipts = createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0 }) });
     const submitter = new Submitter({
