@@ -27,6 +27,8 @@ import { raiseOperationalAlarms } from './alarms.js';
 import { auditForDashboard } from './audit/for-dashboard.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
+import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
+import { ensureDemoTokens, signInLink, wantsDemoTokens, withDemoTokens } from './demo-tokens.js';
 
 export interface StartOptions {
   config: Config;
@@ -142,7 +144,6 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // The chain: the configured RPC, or anvil from node_modules on loopback.
     const chain = await connectChain(config, dataDir, env);
     stack.push({ name: 'chain', stop: () => chain.stop() });
-    ledger.setKv('chain.rpcUrl', chain.rpcUrl); // for `mgx status` while the app runs
     log.info({ rpc: chain.rpcUrl, chainId: chain.chainId, contract: chain.contract, embedded: chain.embedded }, `chain ${chain.chainId} at ${chain.rpcUrl}, EnergyCredits at ${chain.contract}`);
     const receipts = createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0 }) });
     const submitter = new Submitter({
@@ -199,7 +200,10 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // Per-request lines only at debug: at info they would drown the interval log.
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
     const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
-    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, version: VERSION, logger: httpLog });
+    // The demo signs in with tokens of its own, kept in the data folder; a configured deployment keeps auth.tokens.
+    const demoTokens = wantsDemoTokens(config) ? ensureDemoTokens(dataDir, config) : [];
+    const dashConfig = demoTokens.length > 0 ? withDemoTokens(config, demoTokens) : config;
+    const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(
@@ -214,6 +218,22 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       },
       `microgrid-exchange ${VERSION} running at ${url} (${opts.configSource}, ${minutes}-minute intervals, clock ×${speed})`,
     );
+    for (const t of demoTokens) {
+      log.info({ role: t.role, participant: t.participant, file: t.file }, `sign in as ${t.participant ? `household ${t.participant}` : t.role}: ${signInLink(url, t.token)}`);
+    }
+    // Last, once everything answers: `mgx status` and `mgx audit` find this instance by it.
+    writeRuntimeFile(dataDir, {
+      pid: process.pid,
+      url,
+      rpcUrl: chain.rpcUrl,
+      chainId: chain.chainId,
+      contract: chain.contract,
+      embeddedChain: chain.embedded,
+      startedAt: new Date().toISOString(),
+      version: VERSION,
+      configSource: opts.configSource,
+    });
+    stack.push({ name: 'runtime file', stop: () => removeRuntimeFile(dataDir) });
 
     let stopped: Promise<void> | undefined;
     const stop = (): Promise<void> =>

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openLedger } from '../../ledger/ledger.js';
+import { listIntervals } from '../../ledger/intervals.js';
 import { intervalMs, isAligned, parseUtc, type IntervalMinutes } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
 import type { Config } from '../../core/config/schema.js';
 import { deploymentFile } from '../../settlement/chain/deploy-or-load.js';
 import { loadConfig } from '../load-config.js';
+import { readRuntimeFile } from '../runtime-file.js';
 import { runAudit } from '../audit/audit.js';
 import { progressBar, reportToCsv, reportToJson, reportToTable } from '../audit/format.js';
 import { exportBundle, verifyBundle } from '../audit/bundle.js';
@@ -27,11 +29,23 @@ function aligned(ctx: CommandContext, field: string, minutes: IntervalMinutes): 
   return t;
 }
 
-/** The chain to audit against: --rpc/--contract, else chain.rpcUrl/chain.contract, else the deployment remembered in the data folder. */
+/**
+ * The chain to audit against: --rpc/--contract, else the running app's (its
+ * runtime file: an embedded chain's port is known only to it), else
+ * chain.rpcUrl/chain.contract, else the deployment remembered in the data folder.
+ */
 function chainOf(ctx: CommandContext, config: Config): { rpcUrl: string; contract: string } {
-  const rpcUrl = str(ctx, 'rpc') ?? config.chain.rpcUrl;
-  if (!rpcUrl) throw new MicrogridError('AUDIT_INPUT', 'no chain to audit against', { field: '--rpc', value: undefined, expected: 'the URL of the chain RPC (or chain.rpcUrl in the configuration); the embedded chain only runs while mgx start does' });
-  let contract = str(ctx, 'contract') ?? config.chain.contract;
+  const runtime = readRuntimeFile(resolve(ctx.cwd, dataDirOf(ctx)));
+  const live = runtime.state === 'running' ? runtime.info : undefined;
+  const rpcArg = str(ctx, 'rpc');
+  // The live contract goes with the live chain: with another --rpc it may not exist there.
+  const useLive = live !== undefined && (rpcArg === undefined || rpcArg === live.rpcUrl);
+  const rpcUrl = rpcArg ?? live?.rpcUrl ?? config.chain.rpcUrl;
+  if (!rpcUrl) {
+    const why = runtime.state === 'stale' ? `the app that wrote ${runtime.file} (pid ${runtime.info.pid}) no longer runs` : 'mgx start is not running on this data folder';
+    throw new MicrogridError('AUDIT_INPUT', `no chain to audit against: ${why}, and the embedded chain runs only while it does`, { field: '--rpc', value: undefined, expected: 'the URL of the chain RPC (or chain.rpcUrl in the configuration), or mgx start running with --data-dir on the same folder' });
+  }
+  let contract = str(ctx, 'contract') ?? (useLive ? live.contract : undefined) ?? config.chain.contract;
   if (!contract) {
     const file = deploymentFile(dataDirOf(ctx), config.chain.chainId ?? 31337);
     if (existsSync(file)) contract = (JSON.parse(readFileSync(file, 'utf8')) as { address: string }).address;
@@ -58,7 +72,7 @@ export const auditCommand: Command = {
       audit proof      Merkle proofs of --participant's trades and credits in --interval
       --from T --to T  interval range, ISO 8601 UTC (default: everything settled up to now)
       --interval T     one interval start
-      --rpc URL        chain RPC (default: chain.rpcUrl)
+      --rpc URL        chain RPC (default: the running app's, from the data folder; else chain.rpcUrl)
       --contract ADDR  EnergyCredits address (default: chain.contract or the data folder's deployment)
       --from-block N   first block to scan for events (default 0)
       --format F       table (default), json or csv
@@ -78,7 +92,8 @@ export const auditCommand: Command = {
   async run(ctx) {
     const sub = ctx.positionals[0];
     const cfgPath = str(ctx, 'config');
-    const { config } = loadConfig({ path: cfgPath, env: ctx.env, cwd: ctx.cwd });
+    // An audit reads the ledger and the chain: it needs none of the app's secrets.
+    const { config } = loadConfig({ path: cfgPath, env: ctx.env, cwd: ctx.cwd, secrets: false });
     const minutes = config.market.intervalMinutes as IntervalMinutes;
     const step = intervalMs(minutes);
     const format = str(ctx, 'format') ?? (sub === 'verify' || sub === 'proof' ? 'json' : 'table');
@@ -95,7 +110,8 @@ export const auditCommand: Command = {
     if (sub === 'verify') {
       const file = ctx.positionals[1];
       if (!file) throw new MicrogridError('USAGE', 'audit verify needs the bundle file', { field: 'BUNDLE', value: undefined, expected: 'mgx audit verify FILE --rpc URL' });
-      const rpcUrl = str(ctx, 'rpc') ?? config.chain.rpcUrl;
+      const runtime = readRuntimeFile(resolve(ctx.cwd, dataDirOf(ctx)));
+      const rpcUrl = str(ctx, 'rpc') ?? (runtime.state === 'running' ? runtime.info.rpcUrl : undefined) ?? config.chain.rpcUrl;
       if (!rpcUrl) throw new MicrogridError('AUDIT_INPUT', 'verify needs the chain', { field: '--rpc', value: undefined, expected: 'the URL of the chain RPC' });
       return print(await verifyBundle(resolve(ctx.cwd, file), { rpcUrl, ...(fromBlock !== undefined ? { fromBlock } : {}) }));
     }
@@ -121,7 +137,9 @@ export const auditCommand: Command = {
       }
       const one = aligned(ctx, 'interval', minutes);
       const from = one ?? aligned(ctx, 'from', minutes) ?? 0;
-      const to = one !== undefined ? one + step : (aligned(ctx, 'to', minutes) ?? Math.ceil(Date.now() / step) * step + step);
+      // Default end: past the ledger's newest interval, since a demo's accelerated market clock runs ahead of the wall.
+      const newest = listIntervals(ledger, { limit: 1 })[0]?.start;
+      const to = one !== undefined ? one + step : (aligned(ctx, 'to', minutes) ?? Math.max(Math.ceil(Date.now() / step) * step, newest ?? 0) + step);
       if (to <= from) throw new MicrogridError('AUDIT_INPUT', 'empty interval range', { field: '--to', value: str(ctx, 'to'), expected: `later than --from (${str(ctx, 'from')})` });
       const onProgress = progressBar(ctx.stderr);
       const report = await runAudit({ ledger, ...chain, from, to, intervalMs: step, tariffs: tariffsOf(config), ...(fromBlock !== undefined ? { fromBlock } : {}), ...(onProgress ? { onProgress } : {}) });

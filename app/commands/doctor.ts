@@ -8,6 +8,9 @@ import { anvilBinary } from '../../settlement/chain/anvil.js';
 import { loadConfig } from '../load-config.js';
 import { resolveSecret } from '../secrets.js';
 import { dataDirOf, type Command } from './command.js';
+import { BusPool } from '../../meter-bridge/transport/bus-pool.js';
+import { busSpecOf, probeDevice } from './probe-device.js';
+import { readRuntimeFile } from '../runtime-file.js';
 
 export interface DoctorCheck {
   name: string;
@@ -40,7 +43,7 @@ async function guard(name: string, fn: () => Promise<DoctorCheck | DoctorCheck[]
 /** `mgx doctor`: one line per check of what the microgrid needs, with what to do when one fails. */
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check config, data folder, devices, chain and InfluxDB, one line each',
+  summary: 'check config, data folder, devices (one register each), chain and InfluxDB, one line each',
   usage: `      --format F       table (default) or json`,
   options: { format: { type: 'string' } },
   async run(ctx) {
@@ -90,26 +93,48 @@ export const doctorCommand: Command = {
       })),
     );
 
+    // The app on this data folder, as its runtime file says: a stale one is a crash or a kill worth knowing about.
+    checks.push(
+      ...(await guard('app', async () => {
+        const rt = readRuntimeFile(dataDir);
+        if (rt.state === 'absent') return { name: 'app', status: 'ok', detail: 'not running on this data folder' };
+        if (rt.state === 'stale') return { name: 'app', status: 'warn', detail: `${rt.file} names pid ${rt.info.pid}, which no longer runs: the app was killed or crashed (the next mgx start replaces the file)` };
+        const r = await fetch(`${rt.info.url}/api/health`, { signal: AbortSignal.timeout(3000) }).catch((e: Error) => e);
+        if (r instanceof Error) return { name: 'app', status: 'fail', detail: `pid ${rt.info.pid} runs but ${rt.info.url} does not answer (${r.message}): is it stuck? (mgx status shows the ledger side)` };
+        return r.ok
+          ? { name: 'app', status: 'ok', detail: `running, pid ${rt.info.pid}, ${rt.info.url} answers` }
+          : { name: 'app', status: 'fail', detail: `pid ${rt.info.pid} runs but ${rt.info.url}/api/health answered ${r.status}` };
+      })),
+    );
+
     if (config.bridge.devices.length === 0) {
       checks.push({ name: 'devices', status: config.demo.enabled ? 'ok' : 'warn', detail: config.demo.enabled ? 'demo: simulated households are started by mgx start' : 'no devices configured (bridge.devices) and demo off: nothing will be metered' });
     }
-    for (const d of config.bridge.devices) {
-      const name = `device ${d.id}`;
-      if (d.transport.type === 'tcp') {
-        const err = await tcpReachable(d.transport.host, d.transport.port, 2000);
-        checks.push({ name, status: err ? 'fail' : 'ok', detail: err ? `${d.transport.host}:${d.transport.port} not reachable (${err}): check power, cabling and the IP address` : `${d.transport.host}:${d.transport.port} accepts connections` });
-      } else {
-        const path = d.transport.path;
-        let detail = `${path} present`;
-        let status: DoctorCheck['status'] = 'ok';
-        try {
-          accessSync(path, constants.R_OK | constants.W_OK);
-        } catch (e) {
-          status = 'fail';
-          detail = `${path}: ${(e as NodeJS.ErrnoException).code} — check the adapter and that this user may use it (group dialout)`;
+    // One real register per device, with its unit id: the bridge's own bus, one retry, the configured timeout.
+    const pool = new BusPool({ timeoutMs: config.bridge.requestTimeoutMs, retries: 1, reconnectMinMs: 0 });
+    try {
+      for (const d of config.bridge.devices) {
+        const name = `device ${d.id}`;
+        const where = d.transport.type === 'tcp' ? `${d.transport.host}:${d.transport.port}` : d.transport.path;
+        if (d.transport.type === 'tcp') {
+          const err = await tcpReachable(d.transport.host, d.transport.port, 2000);
+          if (err) {
+            checks.push({ name, status: 'fail', detail: `${where} not reachable (${err}): check power, cabling and the IP address` });
+            continue;
+          }
+        } else {
+          try {
+            accessSync(d.transport.path, constants.R_OK | constants.W_OK);
+          } catch (e) {
+            checks.push({ name, status: 'fail', detail: `${where}: ${(e as NodeJS.ErrnoException).code} — check the adapter and that this user may use it (group dialout)` });
+            continue;
+          }
         }
-        checks.push({ name, status, detail });
+        const r = await probeDevice(d, pool.get(busSpecOf(d)));
+        checks.push({ name, status: r.ok ? 'ok' : 'fail', detail: `${where} ${r.detail}` });
       }
+    } finally {
+      await pool.close();
     }
 
     checks.push(

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createPublicClient, http } from 'viem';
 import { openLedger } from '../../ledger/ledger.js';
 import { countIntervalsByState } from '../../ledger/intervals.js';
@@ -7,6 +7,7 @@ import { INTERVAL_STATES } from '../../core/interval-state.js';
 import { toIso } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
 import { loadConfig } from '../load-config.js';
+import { readRuntimeFile } from '../runtime-file.js';
 import { dataDirOf, type Command } from './command.js';
 
 export interface StatusReport {
@@ -15,33 +16,50 @@ export interface StatusReport {
   lastFinal: string | null;
   settlementQueue: number;
   journalInFlight: number;
-  server: { url: string; reachable: boolean; devices: Record<string, number> | null };
-  chain: { rpcUrl: string | null; reachable: boolean; block: number | null };
+  /** What `<dataDir>/runtime.json` says: `stale` when the app that wrote it no longer runs. */
+  instance: { state: 'running' | 'stale' | 'absent'; pid: number | null; startedAt: string | null };
+  server: { url: string | null; reachable: boolean; devices: Record<'online' | 'stale' | 'offline', number> | null };
+  chain: { rpcUrl: string | null; contract: string | null; reachable: boolean; block: number | null };
 }
 
-async function fetchJson(url: string, timeoutMs: number): Promise<unknown> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  if (!r.ok) throw new Error(`HTTP ${r.status}`);
-  return r.json();
+/**
+ * Devices by health from the server's `/metrics` (`mgx_devices{status=…}`):
+ * public, so no token is needed, and the same gauge a Prometheus scrape sees.
+ * (`/api/state` is cut to the caller's view: without a token it has no devices.)
+ */
+export function devicesFromMetrics(text: string): Record<'online' | 'stale' | 'offline', number> | null {
+  const out = { online: 0, stale: 0, offline: 0 };
+  let seen = false;
+  for (const m of text.matchAll(/^mgx_devices\{status="(online|stale|offline)"\} (\d+)$/gm)) {
+    out[m[1] as keyof typeof out] = Number(m[2]);
+    seen = true;
+  }
+  return seen ? out : null;
 }
 
-/** `mgx status`: intervals pending per state, devices offline, last chain block — from the ledger and, when it runs, the server. */
+/** `mgx status`: intervals pending per state, devices by health, last chain block — from the ledger, the runtime file and the instance that runs. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'intervals pending per state, devices offline, last chain block',
-  usage: `      --url URL        the running server (default: http://server.host:server.port from the config)
+  summary: 'intervals pending per state, devices online/stale/offline, last chain block',
+  usage: `      --url URL        the running server (default: the one recorded in the data folder by mgx start)
+      --rpc URL        the chain RPC (default: the running app's, else chain.rpcUrl)
       --format F       table (default) or json`,
-  options: { url: { type: 'string' }, format: { type: 'string' } },
+  options: { url: { type: 'string' }, rpc: { type: 'string' }, format: { type: 'string' } },
   async run(ctx) {
     const format = ctx.values.format ?? 'table';
     if (format !== 'table' && format !== 'json') throw invalid('USAGE', '--format', format, 'table or json');
     const cfgPath = ctx.values.config;
-    const { config } = loadConfig({ path: typeof cfgPath === 'string' ? cfgPath : undefined, env: ctx.env, cwd: ctx.cwd });
-    const dataDir = dataDirOf(ctx);
+    // Reading local state needs no token or key: secrets are not resolved here.
+    const { config } = loadConfig({ path: typeof cfgPath === 'string' ? cfgPath : undefined, env: ctx.env, cwd: ctx.cwd, secrets: false });
+    const dataDir = resolve(ctx.cwd, dataDirOf(ctx));
     const file = join(dataDir, 'ledger.sqlite');
     if (!existsSync(file)) {
       throw new MicrogridError('NOT_FOUND', 'no ledger in the data folder (has the microgrid been started here?)', { field: '--data-dir', value: dataDir, expected: 'the data folder of a microgrid (mgx start --data-dir)' });
     }
+    const runtime = readRuntimeFile(dataDir);
+    const live = runtime.state === 'running' ? runtime.info : undefined;
+    const urlArg = typeof ctx.values.url === 'string' ? ctx.values.url.replace(/\/$/, '') : undefined;
+    const rpcArg = typeof ctx.values.rpc === 'string' ? ctx.values.rpc : undefined;
     const ledger = openLedger(file, { readonly: true });
     let report: StatusReport;
     try {
@@ -49,35 +67,38 @@ export const statusCommand: Command = {
       const lastFinal = (ledger.db.prepare("SELECT MAX(start) AS s FROM intervals WHERE state = 'final'").get() as { s: number | null }).s;
       const queue = ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_credits WHERE status = 'queued'").get() as { n: number };
       const inFlight = ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_journal WHERE state IN ('planned', 'signed', 'broadcast', 'mined')").get() as { n: number };
-      const rpcUrl = config.chain.rpcUrl ?? ledger.getKv('chain.rpcUrl') ?? null;
       report = {
         dataDir,
         intervals: Object.fromEntries(INTERVAL_STATES.map((s) => [s, counts[s] ?? 0])),
         lastFinal: lastFinal === null ? null : toIso(lastFinal),
         settlementQueue: queue.n,
         journalInFlight: inFlight.n,
-        server: { url: typeof ctx.values.url === 'string' ? ctx.values.url : `http://${config.server.host}:${config.server.port}`, reachable: false, devices: null },
-        chain: { rpcUrl, reachable: false, block: null },
+        instance: runtime.state === 'absent' ? { state: 'absent', pid: null, startedAt: null } : { state: runtime.state, pid: runtime.info.pid, startedAt: runtime.info.startedAt },
+        server: { url: urlArg ?? live?.url ?? null, reachable: false, devices: null },
+        // An embedded chain of a stopped app is gone with it: only a live instance's (or a configured) RPC is asked.
+        chain: { rpcUrl: rpcArg ?? live?.rpcUrl ?? config.chain.rpcUrl ?? null, contract: live?.contract ?? config.chain.contract ?? null, reachable: false, block: null },
       };
     } finally {
       ledger.close();
     }
-    try {
-      const state = (await fetchJson(`${report.server.url}/api/state`, 2000)) as { state?: { devices?: Record<string, { status: string }> } };
-      report.server.reachable = true;
-      const devices = Object.values(state.state?.devices ?? {});
-      report.server.devices = { online: 0, stale: 0, offline: 0 };
-      for (const d of devices) report.server.devices[d.status] = (report.server.devices[d.status] ?? 0) + 1;
-    } catch {
-      // not running (or not at that URL): the ledger part still stands
+    if (report.server.url) {
+      try {
+        const r = await fetch(`${report.server.url}/metrics`, { signal: AbortSignal.timeout(3000) });
+        if (r.ok) {
+          report.server.reachable = true;
+          report.server.devices = devicesFromMetrics(await r.text());
+        }
+      } catch {
+        // not running (or not at that URL): the ledger part still stands
+      }
     }
     if (report.chain.rpcUrl) {
       try {
-        const client = createPublicClient({ transport: http(report.chain.rpcUrl, { retryCount: 0, timeout: 2000 }) });
+        const client = createPublicClient({ transport: http(report.chain.rpcUrl, { retryCount: 0, timeout: 3000 }) });
         report.chain.block = Number(await client.getBlockNumber());
         report.chain.reachable = true;
       } catch {
-        // an embedded chain runs only while the app does
+        // reported as not reachable
       }
     }
     if (format === 'json') {
@@ -85,15 +106,24 @@ export const statusCommand: Command = {
       return 0;
     }
     const pending = INTERVAL_STATES.filter((s) => s !== 'final').map((s) => `${s} ${report.intervals[s]}`).join(', ');
+    const inst = report.instance;
+    const d = report.server.devices;
     const lines = [
       `data folder      ${report.dataDir}`,
+      `app              ${
+        inst.state === 'running'
+          ? `running, pid ${inst.pid}, since ${inst.startedAt}`
+          : inst.state === 'stale'
+            ? `not running: runtime.json names pid ${inst.pid}, which no longer runs (stopped without cleanup: killed or crashed)`
+            : 'not running (no runtime.json: mgx start writes it while it runs)'
+      }`,
       `intervals        ${pending}; final ${report.intervals.final}`,
       `last final       ${report.lastFinal ?? 'none yet'}`,
       `settlement       ${report.settlementQueue} interval(s) waiting for the chain, ${report.journalInFlight} transaction(s) in flight`,
-      `server           ${report.server.url} ${report.server.reachable ? 'running' : 'not reachable'}${
-        report.server.devices ? ` — devices: ${report.server.devices.online ?? 0} online, ${report.server.devices.stale ?? 0} stale, ${report.server.devices.offline ?? 0} offline` : ''
+      `server           ${report.server.url ?? '(none)'}${report.server.url ? (report.server.reachable ? ' running' : ' not reachable') : ''}${
+        d ? ` — devices: ${d.online} online, ${d.stale} stale, ${d.offline} offline` : ''
       }`,
-      `chain            ${report.chain.rpcUrl ?? 'embedded (runs with the app)'} ${report.chain.reachable ? `block ${report.chain.block}` : 'not reachable'}`,
+      `chain            ${report.chain.rpcUrl ?? 'embedded (runs with the app)'} ${report.chain.reachable ? `block ${report.chain.block}` : 'not reachable'}${report.chain.contract ? `, EnergyCredits ${report.chain.contract}` : ''}`,
     ];
     ctx.stdout.write(`${lines.join('\n')}\n`);
     return 0;

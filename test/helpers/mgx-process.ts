@@ -62,3 +62,18 @@ export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
       }),
   };
 }
+
+/** Runs `mgx ARGS` to completion without blocking the event loop (for tests that serve a simulator in-process). */
+export function runMgxAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<MgxResult> {
+  const child = spawn(process.execPath, [MGX_BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, MGX_CONFIG: '', MGX_DATA_DIR: '', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+  return new Promise((resolve) => child.on('close', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
+}
