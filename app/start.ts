@@ -7,7 +7,7 @@ import { EventBus } from '../core/events.js';
 import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
-import { upsertParticipant } from '../ledger/participants.js';
+import { setMeterDevice, upsertParticipant } from '../ledger/participants.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
@@ -114,7 +114,12 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     }
     const signer = loadGatewayKey(dataDir);
     // The in-process bridge is the gateway of every meter it reads.
-    for (const d of devices) for (const m of [d.meters?.grid, d.meters?.pv, d.meterId].filter((x): x is string => !!x)) setMeterGateway(ledger, m, signer.address);
+    for (const d of devices) {
+      for (const m of [d.meters?.grid, d.meters?.pv, d.meterId].filter((x): x is string => !!x)) {
+        setMeterGateway(ledger, m, signer.address);
+        setMeterDevice(ledger, m, d.id); // the dashboard's device tiles and "meters reporting" need it
+      }
+    }
     const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
     let influx: InfluxSink | undefined;
     if (config.influx) {
@@ -155,6 +160,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
       feeBumpPercent: config.chain.feeBumpPercent,
       events: bus,
+      marketNow: () => clock.now(),
       onJournal: (row) => {
         if (row.state !== 'mined' || !row.txHash) return;
         receipts.getTransactionReceipt({ hash: row.txHash as Hex }).then(
