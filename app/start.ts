@@ -205,7 +205,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // Per-request lines only at debug: at info they would drown the interval log.
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
     const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
-    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, version: VERSION, logger: httpLog });
+    const devicesNow = () => bridge.health().map((h) => ({ type: 'device-health' as const, deviceId: h.deviceId, status: h.status, lastError: h.lastError, lastPollAt: h.lastPollAt }));
+    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, devices: devicesNow, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(

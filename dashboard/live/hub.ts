@@ -1,4 +1,4 @@
-import type { EventBus, MicrogridEvent, ReadingEvent } from '../../core/events.js';
+import type { DeviceHealthEvent, EventBus, MicrogridEvent, ReadingEvent } from '../../core/events.js';
 import type { Config } from '../../core/config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Ledger } from '../../ledger/ledger.js';
@@ -24,6 +24,8 @@ export interface LiveHubOptions {
    * reporting while its last reading arrived less than this many real ms ago (default 2.5 s).
    */
   reportingWindowMs?: number;
+  /** The devices' health at start (DashboardDeps.devices). */
+  devices?: () => DeviceHealthEvent[];
 }
 
 /**
@@ -81,6 +83,7 @@ export class LiveHub {
       lastMetered: null,
       balance: emptyBalance(),
     };
+    for (const d of opts.devices?.() ?? []) applyEvent(this.state, d);
     this.refreshMeters();
     this.#refreshTraded();
     const priced = listClearings(ledger, { priced: true, limit: 1 })[0];

@@ -21,8 +21,8 @@ const Today = Type.Object({
   paid: Money('paid to neighbours for energy bought, with the grid fees'),
   feedInTariff: Type.String(),
   retailTariff: Type.String(),
-  feedInValue: Money('what the grid would have paid for the energy sold: soldWh × feedInTariff / 1000'),
-  retailCost: Money('what the grid would have charged for the energy bought: boughtWh × retailTariff / 1000'),
+  feedInValue: Money('what the grid would have paid for the energy sold: Σ per interval of soldWh × feedInTariff / 1000, rounded as statements are'),
+  retailCost: Money('what the grid would have charged for the energy bought: Σ per interval of boughtWh × retailTariff / 1000, rounded as statements are'),
   gainSelling: Money('earned − feedInValue'),
   gainBuying: Money('retailCost − paid'),
   gain: Money('gainSelling + gainBuying: what trading with neighbours gained over the tariffs'),
@@ -53,11 +53,13 @@ export async function todayRoutes(fastify: FastifyInstance, deps: DashboardDeps)
       const boughtWh = rows.reduce((a, r) => a + r.boughtWh, 0);
       const earned = sum((r) => r.received);
       const paid = sum((r) => r.paid).add(sum((r) => r.fees));
-      // The tariff values are rounded to the minor unit like a statement's amounts, and the gains are
-      // computed from the rounded figures, so the line the page shows adds up to the cent.
+      // What the grid would have paid and charged, per interval rounded to the minor unit as a
+      // statement's grid amount is, then summed: the comparison uses the statements' own rounding, and
+      // the gains are differences of the figures shown, so the line the page shows adds up to the cent.
       const units = microgrid.currencyMinorUnits;
-      const feedInValue = new Dec(soldWh).mul(market.feedInTariff).div(1000).toDecimalPlaces(units);
-      const retailCost = new Dec(boughtWh).mul(market.retailTariff).div(1000).toDecimalPlaces(units);
+      const atTariff = (wh: (r: (typeof rows)[number]) => number, tariff: string) => rows.reduce((a, r) => a.add(new Dec(wh(r)).mul(tariff).div(1000).toDecimalPlaces(units)), new Dec(0));
+      const feedInValue = atTariff((r) => r.soldWh, market.feedInTariff);
+      const retailCost = atTariff((r) => r.boughtWh, market.retailTariff);
       const gainSelling = earned.sub(feedInValue);
       const gainBuying = retailCost.sub(paid);
       const money = (d: Dec) => d.toFixed(units);

@@ -19,15 +19,21 @@ export function utcTick(sec: number, withDate: boolean, withSeconds = false): st
   return withDate ? `${d.toISOString().slice(5, 10)} ${hm}` : hm;
 }
 
-const utcAxis: uPlot.Axis = {
-  label: 'market time (UTC)',
-  values: (_u, splits, _axis, _space, incr) =>
-    splits.map((s, i) => {
-      const day = Math.floor(s / 86_400);
-      const dayChanged = i === 0 || day !== Math.floor(splits[i - 1]! / 86_400);
-      return incr >= 86_400 ? new Date(s * 1000).toISOString().slice(5, 10) : utcTick(s, dayChanged, incr < 60);
-    }),
-};
+/** The x axis of a time chart; the labels it drew are left on `el.dataset.xTicks` for whoever checks the page. */
+function utcAxis(el: HTMLElement): uPlot.Axis {
+  return {
+    label: 'market time (UTC)',
+    values: (_u, splits, _axis, _space, incr) => {
+      const labels = splits.map((s, i) => {
+        const day = Math.floor(s / 86_400);
+        const dayChanged = i === 0 || day !== Math.floor(splits[i - 1]! / 86_400);
+        return incr >= 86_400 ? new Date(s * 1000).toISOString().slice(5, 10) : utcTick(s, dayChanged, incr < 60);
+      });
+      el.dataset.xTicks = labels.join('|');
+      return labels;
+    },
+  };
+}
 
 const timeOpts = { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') };
 const timeSeries: uPlot.Series = { label: 'market time', value: (_u, v) => (v === null ? '--' : `${utcTick(v, true, true)} UTC`) };
@@ -55,7 +61,7 @@ export class LiveChart {
           { label: 'consumption W', stroke: COLORS.consumption, width: 2 },
           { label: 'net grid W (+import)', stroke: COLORS.grid, width: 2 },
         ],
-        axes: [utcAxis, { size: 60 }],
+        axes: [utcAxis(el), { size: 60 }],
       },
       this.#data,
       el,
@@ -110,7 +116,9 @@ export function energyChart(el: HTMLElement, rowsIn: EnergyRow[], previous: Ener
   }
   el.replaceChildren();
   // The x axis spans the range asked for, not just the buckets that have data (one bucket would otherwise span years).
-  return new uPlot({ ...size(el, 220), ...timeOpts, scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] } }, series, axes: [utcAxis, { size: 60 }] }, data, el);
+  // What the chart spans and holds, for whoever checks the page.
+  Object.assign(el.dataset, { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), buckets: String(rowsIn.length), bucketMs: String(bucketMs) });
+  return new uPlot({ ...size(el, 220), ...timeOpts, scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] } }, series, axes: [utcAxis(el), { size: 60 }] }, data, el);
 }
 
 export interface CurvePoint {
