@@ -60,7 +60,7 @@ export async function showInterval(el: HTMLElement, start: string, focusTx?: str
     h('h4', {}, 'Statements'),
     table(d.statements, [['participant', (s) => s.participant], ['bought', (s) => kwh(s.boughtWh)], ['sold', (s) => kwh(s.soldWh)], ['grid import', (s) => kwh(s.gridImportWh)], ['grid export', (s) => kwh(s.gridExportWh)], ['net', (s) => s.net]], 'No statements yet (written at settlement).'),
     h('h4', {}, 'On chain'),
-    table(d.settlement, [['action', (j) => j.action], ['state', (j) => j.state], ['transaction', (j) => (j.txHash ? h(j.txHash === focusTx ? 'code.focus' : 'code', { 'data-tx': j.txHash }, j.txHash) : '—')], ['error', (j) => j.error ?? '']], 'Not submitted to the chain yet.'),
+    table(d.settlement, [['action', (j) => j.action], ['state', (j) => j.state], ['transaction', (j) => (j.txHash ? h(j.txHash === focusTx ? 'code.focus' : 'code', { 'data-tx': j.txHash }, j.txHash) : '—')], ['error', (j) => j.error ?? '']], d.state === 'committed' || d.state === 'final' ? 'No transaction: this interval had no credits to commit.' : 'Not submitted to the chain yet.'),
   );
   el.scrollIntoView({ block: 'nearest' });
 }
