@@ -196,6 +196,7 @@ test('operator: a device that stops answering: meters reporting within 3 s, one 
     await p.waitForFunction(() => document.querySelector('[data-device=dev-h02] .status')?.textContent === 'offline', null, { timeout: 20_000 });
     await p.waitForSelector('[data-device=dev-h02] .error');
     assert.equal(await p.locator('#alarms ul.current li[data-subject=dev-h02]').count(), 1, 'the device is in force once');
+    assert.equal(await p.locator('#flow [data-flow=h02]').textContent(), 'no reading', 'the flow shows no power for a silent household');
     await shot(p, 'device-offline');
 
     // It answers again (same port, counters where they were): online, no error, the alarm only in history.
