@@ -7,7 +7,7 @@ import { EventBus } from '../core/events.js';
 import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
-import { upsertParticipant } from '../ledger/participants.js';
+import { setMeterDevice, upsertParticipant } from '../ledger/participants.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
@@ -116,7 +116,12 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     }
     const signer = loadGatewayKey(dataDir);
     // The in-process bridge is the gateway of every meter it reads.
-    for (const d of devices) for (const m of [d.meters?.grid, d.meters?.pv, d.meterId].filter((x): x is string => !!x)) setMeterGateway(ledger, m, signer.address);
+    for (const d of devices) {
+      for (const m of [d.meters?.grid, d.meters?.pv, d.meterId].filter((x): x is string => !!x)) {
+        setMeterGateway(ledger, m, signer.address);
+        setMeterDevice(ledger, m, d.id); // the dashboard's device tiles and "meters reporting" need it
+      }
+    }
     const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
     let influx: InfluxSink | undefined;
     if (config.influx) {
@@ -156,6 +161,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
       feeBumpPercent: config.chain.feeBumpPercent,
       events: bus,
+      marketNow: () => clock.now(),
       onJournal: (row) => {
         if (row.state !== 'mined' || !row.txHash) return;
         receipts.getTransactionReceipt({ hash: row.txHash as Hex }).then(
@@ -200,10 +206,11 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // Per-request lines only at debug: at info they would drown the interval log.
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
     const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
+    const devicesNow = () => bridge.health().map((h) => ({ type: 'device-health' as const, deviceId: h.deviceId, status: h.status, lastError: h.lastError, lastPollAt: h.lastPollAt }));
     // The demo signs in with tokens of its own, kept in the data folder; a configured deployment keeps auth.tokens.
     const demoTokens = wantsDemoTokens(config) ? ensureDemoTokens(dataDir, config) : [];
     const dashConfig = demoTokens.length > 0 ? withDemoTokens(config, demoTokens) : config;
-    const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, version: VERSION, logger: httpLog });
+    const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, devices: devicesNow, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(

@@ -37,7 +37,7 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
 
   // Resolve the tokens first: a missing secret or a household token naming nobody stops the start.
   const tokens = new TokenTable(deps.config, deps.env);
-  const hub = new LiveHub({ ledger: deps.ledger, config: deps.config, clock: deps.clock, bus: deps.bus, replayFrames: server.stream.replayFrames, ...(deps.readingGapMs === undefined ? {} : { readingGapMs: deps.readingGapMs }) });
+  const hub = new LiveHub({ ledger: deps.ledger, config: deps.config, clock: deps.clock, bus: deps.bus, replayFrames: server.stream.replayFrames, ...(deps.devices ? { devices: deps.devices } : {}), ...(deps.readingGapMs === undefined ? {} : { readingGapMs: deps.readingGapMs }) });
   const deviceOfMeter = new Map(listMeters(deps.ledger).flatMap((m) => (m.deviceId ? [[m.id, m.deviceId] as const] : [])));
   const ctx: DashboardContext = {
     deps,

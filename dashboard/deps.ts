@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Config } from '../core/config/schema.js';
 import type { Clock } from '../core/clock.js';
-import type { EventBus } from '../core/events.js';
+import type { DeviceHealthEvent, EventBus } from '../core/events.js';
 import type { Metrics } from '../core/metrics.js';
 
 /** What the HTTP app needs from the running system; app/start.ts provides it. */
@@ -23,6 +23,12 @@ export interface DashboardDeps {
   streamSliceMs?: number;
   /** false: do not build the web bundle at start (API-only tests); default builds when missing or stale. */
   buildBundle?: boolean;
+  /**
+   * The bridge's device health now (app/start.ts: `bridge.health()`). The bridge reports health on the
+   * bus only when a status changes, and those of its first polls may come before the dashboard is
+   * built: the live state starts from this, or a device that never changes would have no tile.
+   */
+  devices?: () => DeviceHealthEvent[];
   /** The utility audit against the chain (app/audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */
   audit?: (range: { from: number; to: number }) => Promise<object>;
 }

@@ -63,3 +63,11 @@ export function listMeters(ledger: Ledger, participantId?: string): MeterRow[] {
   const stmt = ledger.db.prepare(sql);
   return (participantId === undefined ? stmt.all() : stmt.all(participantId)) as MeterRow[];
 }
+
+/**
+ * Records which bridge device reads a meter. The config names it (`meters[].device`); the demo's
+ * simulated households are named by the app at start, so it records theirs here too.
+ */
+export function setMeterDevice(ledger: Ledger, meterId: string, deviceId: string): void {
+  ledger.db.prepare('UPDATE meters SET device_id = ? WHERE id = ?').run(deviceId, meterId);
+}

@@ -73,7 +73,10 @@ export interface SubmitterOptions {
   /** Share of the block gas limit one chunk may use. */
   gasFraction?: number;
   events?: EventBus;
+  /** Wall time: journal rows and the stuck-transaction timer (the chain runs on the wall clock). */
   now?: () => number;
+  /** The market clock, for the interval transitions it records (committed, final), like every other step's (default `now`). */
+  marketNow?: () => number;
   /** Called after every journal write, inside nothing: the crash tests kill the process here. */
   onJournal?: (row: JournalRow) => void;
   /** Called when a transaction was sent but before the journal says so (crash tests: the widest window). */
@@ -83,7 +86,7 @@ export interface SubmitterOptions {
 type Step = 'done' | 'wait';
 
 export class Submitter {
-  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent'>> & Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent'>;
+  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent' | 'marketNow'>> & Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent'> & { marketNow: () => number };
   readonly #client: PublicClient;
   readonly #account: PrivateKeyAccount;
   readonly #abi: Abi = loadArtifact('EnergyCredits').abi;
@@ -103,6 +106,7 @@ export class Submitter {
       gasFraction: 0.5,
       now: Date.now,
       ...opts,
+      marketNow: opts.marketNow ?? opts.now ?? Date.now,
     };
     if (this.#o.feeBumpPercent < 10) throw new MicrogridError('CHAIN_CONFIG', 'fee bump too small', { field: 'feeBumpPercent', value: this.#o.feeBumpPercent, expected: 'at least 10 (percent)' });
     this.#client = createPublicClient({ chain: settings.chain, cacheTime: 0, pollingInterval: 100, transport: http(opts.rpcUrl, { retryCount: 0, timeout: 10_000 }) }) as PublicClient;
@@ -190,11 +194,12 @@ export class Submitter {
     const live = liveJournalRows(this.#o.ledger, rec.start);
     if (live.length === 0 || live.some((r) => r.state !== 'final')) return;
     const now = this.#o.now();
+    const market = this.#o.marketNow();
     this.#o.ledger.tx(() => {
       markSettlementFinal(this.#o.ledger, rec.start, now);
       const iv = getInterval(this.#o.ledger, rec.start);
-      if (iv?.state === 'settled') advanceInterval(this.#o.ledger, rec.start, 'committed', now);
-      if (getInterval(this.#o.ledger, rec.start)?.state === 'committed') advanceInterval(this.#o.ledger, rec.start, 'final', now);
+      if (iv?.state === 'settled') advanceInterval(this.#o.ledger, rec.start, 'committed', market);
+      if (getInterval(this.#o.ledger, rec.start)?.state === 'committed') advanceInterval(this.#o.ledger, rec.start, 'final', market);
     });
     this.#emit(rec.start, 'final', live[0]?.txHash ?? null);
   }
@@ -386,7 +391,7 @@ export class Submitter {
     this.#emit(r.intervalStart, `${r.action}:${r.chunk}:mined`, winner.txHash);
     if (r.action === 'commit') {
       const iv = getInterval(this.#o.ledger, r.intervalStart);
-      if (iv?.state === 'settled') advanceInterval(this.#o.ledger, r.intervalStart, 'committed', this.#o.now());
+      if (iv?.state === 'settled') advanceInterval(this.#o.ledger, r.intervalStart, 'committed', this.#o.marketNow());
     }
     return mined;
   }

@@ -85,6 +85,7 @@ const Server = Obj(
       description: 'origins allowed to call the API from a browser; empty = CORS closed',
     }),
     bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 1048576, default: 65536 }),
+    showCounterpartyNames: Type.Boolean({ default: false, description: 'households see the id of who they traded with; off: "a neighbour"' }),
     rateLimit: Obj(
       {
         writesPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'write requests per token (or address) per minute' }),

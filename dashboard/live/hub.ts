@@ -1,4 +1,4 @@
-import type { EventBus, MicrogridEvent, ReadingEvent } from '../../core/events.js';
+import type { DeviceHealthEvent, EventBus, MicrogridEvent, ReadingEvent } from '../../core/events.js';
 import type { Config } from '../../core/config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Ledger } from '../../ledger/ledger.js';
@@ -6,7 +6,7 @@ import { intervalMs, intervalStartOf, toIso } from '../../core/interval.js';
 import { getInterval } from '../../ledger/intervals.js';
 import { listMeters } from '../../ledger/participants.js';
 import { listClearings, tradedWhBetween } from '../../ledger/queries.js';
-import { applyEvent, emptyBalance, powerBalance, type Balance, type DeltaFrame, type LiveState } from './model.js';
+import { applyEvent, emptyBalance, powerBalance, type Balance, type DeltaFrame, type LiveState, type MeterLive } from './model.js';
 
 export interface LiveHubOptions {
   ledger: Ledger;
@@ -19,6 +19,13 @@ export interface LiveHubOptions {
   readingGapMs?: number;
   /** Real wall time, for throttling and latency stamps. */
   now?: () => number;
+  /**
+   * A meter whose device health is unknown (its readings are pushed by a remote bridge) counts as
+   * reporting while its last reading arrived less than this many real ms ago (default 2.5 s).
+   */
+  reportingWindowMs?: number;
+  /** The devices' health at start (DashboardDeps.devices). */
+  devices?: () => DeviceHealthEvent[];
 }
 
 /**
@@ -49,6 +56,8 @@ export class LiveHub {
   /** The latest clearing with a price (an empty forward book clears with none; it must not blank the price). */
   #lastPriced: { price: string; interval: string } | null = null;
   #ticker: NodeJS.Timeout | undefined;
+  /** Per meter, when (real ms) its last reading reached the hub. */
+  readonly #heardAt = new Map<string, number>();
 
   constructor(opts: LiveHubOptions) {
     this.#opts = opts;
@@ -71,8 +80,10 @@ export class LiveHub {
         ? { type: 'interval-cleared', interval: toIso(last.intervalStart), kind: last.kind, clearingPrice: last.clearingPrice, matchedWh: last.matchedWh, trades: last.trades }
         : null,
       settlements: [],
+      lastMetered: null,
       balance: emptyBalance(),
     };
+    for (const d of opts.devices?.() ?? []) applyEvent(this.state, d);
     this.refreshMeters();
     this.#refreshTraded();
     const priced = listClearings(ledger, { priced: true, limit: 1 })[0];
@@ -94,8 +105,9 @@ export class LiveHub {
       if (cur) {
         cur.participantId = m.participantId;
         cur.role = m.role;
+        cur.deviceId = m.deviceId;
       } else {
-        this.state.meters[m.id] = { meterId: m.id, participantId: m.participantId, role: m.role, powerW: null, importWh: null, exportWh: null, ts: null, quality: null };
+        this.state.meters[m.id] = { meterId: m.id, participantId: m.participantId, role: m.role, deviceId: m.deviceId, powerW: null, importWh: null, exportWh: null, ts: null, quality: null };
       }
     }
   }
@@ -147,6 +159,7 @@ export class LiveHub {
         return;
       }
       this.#nextSlot.set(e.meterId, Math.max(now, due ?? now) + this.#gap);
+      this.#heardAt.set(e.meterId, now);
       // A meter the ledger did not know yet: reload the list, at most every 10 s (a misconfigured bridge must not cost a query per reading).
       if (!this.state.meters[e.meterId] && now - this.#metersLoadedAt > 10_000) {
         this.#metersLoadedAt = now;
@@ -178,12 +191,16 @@ export class LiveHub {
     return { interval: toIso(start), state: getInterval(this.#opts.ledger, start)?.state ?? null };
   }
 
-  /** Called every second: a new current interval gets a frame even when no event arrives. */
+  /**
+   * Called every second: a new current interval, or a meter that stopped reporting, gets a frame
+   * even when no event arrives (a silent meter sends none).
+   */
   #tick(): void {
     if (this.#flushScheduled) return;
     const start = intervalStartOf(this.#opts.clock.now(), this.#opts.config.market.intervalMinutes);
-    if (toIso(start) === this.state.currentInterval) return;
-    this.#refreshTraded(start);
+    const newInterval = toIso(start) !== this.state.currentInterval;
+    if (!newInterval && this.#reporting().length === this.state.balance.metersReporting) return;
+    if (newInterval) this.#refreshTraded(start);
     this.#queueT = this.#now();
     this.#flushScheduled = true;
     setImmediate(() => this.#flush(true));
@@ -197,7 +214,7 @@ export class LiveHub {
     for (const e of events) {
       if (e.type === 'interval-cleared' && e.clearingPrice !== null) this.#lastPriced = { price: e.clearingPrice, interval: e.interval };
     }
-    const frame: DeltaFrame = { type: 'delta', seq: ++this.#seq, t: this.#queueT, events, balance: this.state.balance, current: this.#current() };
+    const frame: DeltaFrame = { type: 'delta', seq: ++this.#seq, t: this.#queueT, market: this.#opts.clock.now(), events, balance: this.state.balance, current: this.#current() };
     for (const e of events) applyEvent(this.state, e);
     frame.balance = this.state.balance = this.#balance();
     this.state.currentInterval = frame.current.interval;
@@ -221,8 +238,25 @@ export class LiveHub {
     };
   }
 
+  /**
+   * The meters that report now: a reading that is not `missing`, from a device the bridge reports
+   * online (it goes stale after one missed poll cycle), or, for a meter of no known device, a reading
+   * that arrived within the reporting window. Only these feed the balance: a silent meter's last
+   * power is not the present.
+   */
+  #reporting(): MeterLive[] {
+    const now = this.#now();
+    const window = this.#opts.reportingWindowMs ?? 2500;
+    return Object.values(this.state.meters).filter((m) => {
+      if (m.powerW === null || m.quality === 'missing' || m.role === null) return false;
+      const device = m.deviceId === null ? undefined : this.state.devices[m.deviceId];
+      if (device) return device.status === 'online';
+      return now - (this.#heardAt.get(m.meterId) ?? -Infinity) < window;
+    });
+  }
+
   #balance(): Balance {
-    const b = powerBalance(Object.values(this.state.meters));
+    const b = { ...powerBalance(this.#reporting()), metersKnown: Object.keys(this.state.meters).length };
     return {
       ...b,
       tradedWhInterval: this.#traded.interval,

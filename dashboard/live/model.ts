@@ -16,6 +16,8 @@ export interface MeterLive {
   meterId: string;
   participantId: string | null;
   role: 'grid' | 'pv' | null;
+  /** The bridge device that reads this meter (bridge.devices, or the demo's simulator), when known. */
+  deviceId: string | null;
   powerW: number | null;
   importWh: number | null;
   exportWh: number | null;
@@ -57,6 +59,8 @@ export interface LiveState {
   lastCleared: IntervalClearedEvent | null;
   /** Latest settlement state per interval, newest first, at most MAX_SETTLEMENTS. */
   settlements: SettlementStateEvent[];
+  /** The newest interval that reached `metered` since the server started (alarms about older intervals are history). */
+  lastMetered: string | null;
   balance: Balance;
 }
 
@@ -65,6 +69,8 @@ export interface SnapshotFrame {
   seq: number;
   /** Server wall time (epoch ms) the frame was cut. */
   t: number;
+  /** The market clock (epoch ms) when the frame was cut: what the page's time axes use (an accelerated demo runs ahead of the wall). */
+  market: number;
   state: LiveState;
 }
 
@@ -73,6 +79,8 @@ export interface DeltaFrame {
   seq: number;
   /** Server wall time (epoch ms) the first event of this frame arrived: latency is measured from here. */
   t: number;
+  /** The market clock (epoch ms) when the frame was cut. */
+  market: number;
   events: MicrogridEvent[];
   balance: Balance;
   /** The interval containing the market clock's now, and its lifecycle state in the ledger. */
@@ -106,21 +114,27 @@ export function emptyBalance(): Balance {
 export function applyEvent(s: LiveState, e: MicrogridEvent): void {
   switch (e.type) {
     case 'reading': {
-      const m = (s.meters[e.meterId] ??= { meterId: e.meterId, participantId: null, role: null, powerW: null, importWh: null, exportWh: null, ts: null, quality: null });
+      const m = (s.meters[e.meterId] ??= { meterId: e.meterId, participantId: null, role: null, deviceId: null, powerW: null, importWh: null, exportWh: null, ts: null, quality: null });
       m.powerW = e.powerW;
       m.importWh = e.importWh;
       m.exportWh = e.exportWh;
       m.ts = e.ts;
       m.quality = e.quality;
+      // The bridge reports device health only when the status changes; each reading is a poll that
+      // answered, so it moves the device's "last poll" (which would otherwise be hours old).
+      const d = m.deviceId === null ? undefined : s.devices[m.deviceId];
+      if (d && (d.lastPollAt === null || e.ts > d.lastPollAt)) d.lastPollAt = e.ts;
       break;
     }
     case 'device-health':
-      s.devices[e.deviceId] = { deviceId: e.deviceId, status: e.status, lastError: e.lastError, lastPollAt: e.lastPollAt };
+      // The bridge keeps a device's last error after it recovers (it is history); an online device shows none.
+      s.devices[e.deviceId] = { deviceId: e.deviceId, status: e.status, lastError: e.status === 'online' ? null : e.lastError, lastPollAt: e.lastPollAt };
       break;
     case 'interval-state':
       // Intervals are opened, closed and even cleared ahead of time: which one is current is the
       // server's call (DeltaFrame.current), an event only updates the state of that one.
       if (e.interval === s.currentInterval) s.currentIntervalState = e.state;
+      if (e.state === 'metered' && (s.lastMetered === null || e.interval > s.lastMetered)) s.lastMetered = e.interval;
       break;
     case 'interval-cleared':
       s.lastCleared = e;
@@ -182,4 +196,49 @@ export function powerBalance(meters: Iterable<MeterLive>): Pick<Balance, 'genera
     metersReporting: reporting,
     metersKnown: known,
   };
+}
+
+/**
+ * The alarms still in force, most severe first, one per subject and code. An
+ * alarm ends when (a) an `info` alarm about the same subject follows it (a
+ * device answering again, the chain returning), (b) it is about a device that
+ * is online now, or (c) a later interval has been metered since (an interval's
+ * data problem, a clock jump: they belong to history then). The chain's
+ * alarms end only by (a).
+ * Devices that are stale or offline with no alarm of their own are listed in
+ * the same form, so one device never shows twice in two formats.
+ */
+export function currentAlarms(s: LiveState): AlarmEvent[] {
+  const seen = new Set<string>();
+  const ended = new Set<string>();
+  const out: AlarmEvent[] = [];
+  // s.alarms is newest first: a recovery is met before the alarm it ends.
+  for (const a of s.alarms) {
+    if (a.severity === 'info') {
+      ended.add(a.subject);
+      continue;
+    }
+    const key = `${a.code} ${a.subject}`;
+    if (seen.has(key) || ended.has(a.subject)) continue;
+    seen.add(key);
+    const device = s.devices[a.subject];
+    if (device) {
+      if (device.status === 'online') continue;
+    } else if (a.subject !== 'chain' && s.lastMetered !== null) {
+      // About an interval: over once a later one is metered; about anything else (the clock, a meter): once an interval that began after it is.
+      const about = /^\d{4}-\d\d-\d\dT/.test(a.subject) ? a.subject : a.at;
+      if (s.lastMetered > about) continue;
+    }
+    out.push(a);
+  }
+  const alarmed = new Set(out.map((a) => a.subject));
+  for (const d of Object.values(s.devices)) {
+    if (d.status === 'online' || alarmed.has(d.deviceId)) continue;
+    out.push({ type: 'alarm', severity: d.status === 'offline' ? 'critical' : 'warning', code: `DEVICE_${d.status.toUpperCase()}`, subject: d.deviceId, message: `device ${d.deviceId} is ${d.status}${d.lastError ? ` (${d.lastError})` : ''}`, at: d.lastPollAt ?? '' });
+  }
+  for (const x of s.settlements) {
+    if ((x.state === 'error' || x.state.endsWith(':reverted')) && !alarmed.has(x.interval)) out.push({ type: 'alarm', severity: 'critical', code: 'SETTLEMENT_FAILED', subject: x.interval, message: `settlement of ${x.interval}: ${x.state}`, at: '' });
+  }
+  const rank = { critical: 0, warning: 1, info: 2 } as const;
+  return out.sort((a, b) => rank[a.severity] - rank[b.severity]);
 }

@@ -11,6 +11,7 @@ const MeterLive = Type.Object({
   meterId: Type.String(),
   participantId: N(Type.String()),
   role: Type.Union([Type.Literal('grid'), Type.Literal('pv'), Type.Null()]),
+  deviceId: N(Type.String()),
   powerW: N(Type.Number({ description: '+ flows in from the grid (import), − flows out (export, pv production)' })),
   importWh: N(Type.Integer()),
   exportWh: N(Type.Integer()),
@@ -43,6 +44,7 @@ export const SnapshotSchema = Type.Object({
   type: Type.Literal('snapshot'),
   seq: Type.Integer(),
   t: Type.Integer(),
+  market: Type.Integer({ description: 'the market clock (epoch ms) when the frame was cut' }),
   state: Type.Object({
     microgrid: Type.String(),
     currency: Type.String(),
@@ -54,6 +56,7 @@ export const SnapshotSchema = Type.Object({
     alarms: Type.Array(Alarm),
     lastCleared: Type.Union([Cleared, Type.Null()]),
     settlements: Type.Array(Settlement),
+    lastMetered: N(Type.String()),
     balance: Balance,
   }),
 });

@@ -54,7 +54,7 @@ export class ViewCutter {
     this.#deviceOfMeter = deviceOfMeter;
   }
 
-  snapshot(state: LiveState, seq: number, p: Principal | null, t = Date.now()): SnapshotFrame {
+  snapshot(state: LiveState, seq: number, p: Principal | null, market: number, t = Date.now()): SnapshotFrame {
     const s = scopeOf(p, state, this.#deviceOfMeter);
     const filtered: LiveState = {
       ...state,
@@ -63,7 +63,7 @@ export class ViewCutter {
       alarms: state.alarms.filter((a) => keep(a, s)),
       settlements: s.meters === null || s.meters.size > 0 ? state.settlements : [],
     };
-    return { type: 'snapshot', seq, t, state: filtered };
+    return { type: 'snapshot', seq, t, market, state: filtered };
   }
 
   /**

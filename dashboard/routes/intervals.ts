@@ -6,6 +6,7 @@ import { Dec } from '../../core/units.js';
 import { getInterval, listIntervals } from '../../ledger/intervals.js';
 import { bookOrders, intervalEnergy, listClearings, listJournal, listStatements, listTrades, listTransitions, type ClearingSummary } from '../../ledger/queries.js';
 import { getClearing } from '../../ledger/clearing.js';
+import { redactCounterparty } from '../counterparty.js';
 import { parseRange, sendList, iso, notFound, RangeQuery, errors } from '../http.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
@@ -22,7 +23,8 @@ export const IntervalItem = Type.Object({
 });
 
 const ClearingOut = Type.Object({ kind: Type.String(), mechanism: Type.String(), clearingPrice: Nullable(Type.String()), matchedWh: Type.Integer(), surplus: Type.String(), trades: Type.Integer(), clearedAt: Type.String() });
-const TradeOut = Type.Object({ kind: Type.String(), seq: Type.Integer(), buyOrder: Type.String(), sellOrder: Type.String(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String() });
+const Side = Type.Union([Type.String(), Type.Null()], { description: 'null: a household\'s counterparty, hidden unless server.showCounterpartyNames' });
+const TradeOut = Type.Object({ kind: Type.String(), seq: Type.Integer(), buyOrder: Side, sellOrder: Side, buyer: Side, seller: Side, energyWh: Type.Integer(), price: Type.String(), fee: Type.String() });
 export const StatementOut = Type.Object({
   interval: Type.String(),
   participant: Type.String(),
@@ -143,7 +145,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
         state: row.state,
         transitions: listTransitions(deps.ledger, start).map((t) => ({ state: t.state, at: iso(t.at)! })),
         clearings: clearings.map((c) => ({ kind: c.kind, mechanism: c.mechanism, clearingPrice: c.clearingPrice, matchedWh: c.matchedWh, surplus: c.surplus, trades: c.trades, clearedAt: iso(c.createdAt)! })),
-        trades: trades.map(({ intervalStart: _s, ...t }) => t),
+        trades: trades.map(({ intervalStart: _s, ...t }) => redactCounterparty(p, deps.config, t)),
         statements: statements.map(statementOut),
         settlement: p ? listJournal(deps.ledger, { start }).map(journalOut) : [],
         energy: energy.map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality })),

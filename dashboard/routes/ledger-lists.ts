@@ -5,9 +5,11 @@ import { assertId } from '../../core/ids.js';
 import { listJournal, listSettlementCredits, listStatements, listTrades } from '../../ledger/queries.js';
 import { requireAuth, scopeParticipant } from '../auth.js';
 import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
+import { redactCounterparty } from '../counterparty.js';
 import { JournalOut, StatementOut, journalOut, statementOut } from './intervals.js';
 
-const TradeListOut = Type.Object({ interval: Type.String(), kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String(), buyOrder: Type.String(), sellOrder: Type.String() });
+const Side = (what: string) => Type.Union([Type.String(), Type.Null()], { description: `${what}; null for a household's counterparty unless server.showCounterpartyNames` });
+const TradeListOut = Type.Object({ interval: Type.String(), kind: Type.String(), seq: Type.Integer(), buyer: Side('buying participant'), seller: Side('selling participant'), energyWh: Type.Integer(), price: Type.String(), fee: Type.String(), buyOrder: Side('buy order id'), sellOrder: Side('sell order id') });
 const CreditOut = Type.Object({
   interval: Type.String(),
   account: Type.String({ description: 'the EVM account the credits are minted to' }),
@@ -35,7 +37,7 @@ export async function ledgerListRoutes(fastify: FastifyInstance, deps: Dashboard
     { schema: { tags: ['market'], summary: 'Trades in a time range (a household: its own)', querystring: ListQuery, response: { 200: Type.Array(TradeListOut), ...errors(400, 401, 403) } } },
     async (req, reply) => {
       const who = scope(req);
-      const rows = listTrades(deps.ledger, { ...parseRange(req.query, deps.clock), ...who }).map(({ intervalStart, ...t }) => ({ interval: iso(intervalStart)!, ...t }));
+      const rows = listTrades(deps.ledger, { ...parseRange(req.query, deps.clock), ...who }).map(({ intervalStart, ...t }) => ({ interval: iso(intervalStart)!, ...redactCounterparty(req.principal, deps.config, t) }));
       return sendList(req, reply, rows, ['interval', 'kind', 'seq', 'buyer', 'seller', 'energyWh', 'price', 'fee', 'buyOrder', 'sellOrder'], 'trades');
     },
   );

@@ -26,7 +26,7 @@ export async function stateRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   app.get(
     '/api/state',
     { schema: { tags: ['live'], summary: 'The live state: meters, devices, balance, alarms, last clearing (the stream snapshot, as JSON)', response: { 200: SnapshotSchema, ...errors(401) } } },
-    async (req) => ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, req.principal),
+    async (req) => ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, req.principal, deps.clock.now()),
   );
 
   app.post(

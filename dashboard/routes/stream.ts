@@ -224,7 +224,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
       const missed = since === undefined ? null : ctx.hub.framesSince(since);
       // Replayed frames and the snapshot go through ws (once per client, rare); both end at hub.seq (c.seq).
       if (missed) for (const f of missed) write(c, ctx.cutter.delta(f, principal, ctx.hub.state));
-      else write(c, JSON.stringify(ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, principal)));
+      else write(c, JSON.stringify(ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, principal, deps.clock.now())));
       clients.add(c);
     },
   );

@@ -22,7 +22,9 @@ export function houses(state: LiveState): HouseFlow[] {
   for (const m of Object.values(state.meters) as MeterLive[]) {
     if (!m.participantId) continue;
     const h = by.get(m.participantId) ?? { id: m.participantId, gridW: null, pvW: null };
-    const w = m.quality === 'missing' ? null : m.powerW;
+    // A meter whose device does not answer has no present power (its last reading is the past): as the balance does.
+    const device = m.deviceId === null ? undefined : state.devices[m.deviceId];
+    const w = m.quality === 'missing' || (device !== undefined && device.status !== 'online') ? null : m.powerW;
     if (m.role === 'grid') h.gridW = w;
     // pv meters report production as negative power (flowing out); show it as generation.
     if (m.role === 'pv') h.pvW = w === null ? null : Math.max(0, -w);

@@ -13,6 +13,7 @@ import { auditorView } from './views/auditor.js';
  * public, aggregate view.
  */
 async function boot(): Promise<void> {
+  tokenFromAddress();
   let me: Me;
   try {
     me = await get<Me>('/api/me');
@@ -24,7 +25,7 @@ async function boot(): Promise<void> {
   }
   document.title = `${me.microgrid} · microgrid-exchange`;
   header(me);
-  const view: View = me.role === 'household' ? householdView(me) : me.role === 'auditor' ? auditorView() : operatorView({ public: me.role === 'public' });
+  const view: View = me.role === 'household' ? householdView(me) : me.role === 'auditor' ? auditorView(me) : operatorView({ public: me.role === 'public' });
   replace($('#app'), view.root);
   const stream = new LiveStream();
   const pill = $('#status');
@@ -38,6 +39,19 @@ async function boot(): Promise<void> {
     document.body.dataset.seq = String(stream.seq);
   };
   await stream.start();
+}
+
+/**
+ * A sign-in link (`/#token=…`, as `npm start` logs one per role): the token is
+ * kept for the session like one typed into the sign-in box, and dropped from
+ * the address bar and the history at once. A fragment never reaches the
+ * server, so it is in no request log either.
+ */
+function tokenFromAddress(): void {
+  const m = /^#token=([^&]+)/.exec(location.hash);
+  if (!m) return;
+  setToken(decodeURIComponent(m[1]!).trim() || null);
+  history.replaceState(null, '', location.pathname + location.search);
 }
 
 function header(me: Me): void {

@@ -1,5 +1,5 @@
 import type { AlarmEvent } from '../../core/events.js';
-import type { LiveState } from '../live/model.js';
+import { currentAlarms, type LiveState } from '../live/model.js';
 import { get, downloadCsv } from './api.js';
 import { h, replace, table, time, kwh, watts } from './dom.js';
 import { energyChart, type EnergyRow } from './charts.js';
@@ -23,31 +23,32 @@ export function balanceStrip(el: HTMLElement, s: LiveState): void {
   );
 }
 
-/** Alarms first: the stream's alarms, plus devices that are stale or offline and settlements that failed. */
+/**
+ * Alarms: those still in force first (model.ts `currentAlarms`: one per
+ * subject, ended by a recovery, an online device or a later metered
+ * interval), then the history of every alarm the stream brought, newest
+ * first. One format for both.
+ */
 export function alarmList(el: HTMLElement, s: LiveState): void {
-  const derived: AlarmEvent[] = [
-    ...Object.values(s.devices)
-      .filter((d) => d.status !== 'online')
-      .map((d) => ({ type: 'alarm' as const, severity: d.status === 'offline' ? ('critical' as const) : ('warning' as const), code: `DEVICE_${d.status.toUpperCase()}`, message: `${d.deviceId} is ${d.status}${d.lastError ? `: ${d.lastError}` : ''}`, subject: d.deviceId, at: d.lastPollAt ?? '' })),
-    ...s.settlements.filter((x) => x.state === 'error' || x.state.endsWith(':reverted')).map((x) => ({ type: 'alarm' as const, severity: 'critical' as const, code: 'SETTLEMENT_FAILED', message: `settlement of ${x.interval} ${x.state}`, subject: x.interval, at: '' })),
-  ];
-  const all = [...derived, ...s.alarms];
-  const rank = { critical: 0, warning: 1, info: 2 } as const;
-  all.sort((a, b) => rank[a.severity] - rank[b.severity]);
-  if (all.length === 0) {
-    replace(el, h('p.ok', {}, 'No alarms.'));
-    return;
-  }
-  replace(el, h('ul.alarms', {}, ...all.slice(0, 20).map((a) => h(`li.${a.severity}`, {}, h('b', {}, a.code), ' ', a.message, ' ', h('small', {}, time(a.at))))));
+  const current = currentAlarms(s);
+  const item = (a: AlarmEvent) => h(`li.${a.severity}`, { 'data-code': a.code, 'data-subject': a.subject }, h('b', {}, a.code), ' ', a.message, ' ', h('small', {}, time(a.at)));
+  const history = s.alarms.slice(0, 20);
+  replace(
+    el,
+    current.length === 0 ? h('p.ok', {}, 'No alarms in force.') : h('ul.alarms.current', {}, ...current.slice(0, 20).map(item)),
+    history.length === 0 ? null : h('h3.alarm-history', {}, `History: ${s.alarms.length} alarm${s.alarms.length === 1 ? '' : 's'} since the server started, newest first`),
+    history.length === 0 ? null : h('ul.alarms.history', {}, ...history.map(item)),
+  );
 }
 
+/** Device tiles: status, last poll (moved by every reading, model.ts), and the error only while it is not online. */
 export function deviceTiles(el: HTMLElement, s: LiveState): void {
   const devices = Object.values(s.devices).sort((a, b) => a.deviceId.localeCompare(b.deviceId));
   if (devices.length === 0) {
     replace(el, h('p.empty', {}, 'No device health reported yet: the meter bridge sends it once it polls its devices.'));
     return;
   }
-  replace(el, ...devices.map((d) => h(`div.tile.${d.status}`, { 'data-device': d.deviceId }, h('b', {}, d.deviceId), h('span', {}, d.status), h('small', {}, `last poll ${time(d.lastPollAt)}`), d.lastError ? h('small.error', {}, d.lastError) : null)));
+  replace(el, ...devices.map((d) => h(`div.tile.${d.status}`, { 'data-device': d.deviceId }, h('b', {}, d.deviceId), h('span.status', {}, d.status), h('small.poll', {}, `last poll ${time(d.lastPollAt)}`), d.status !== 'online' && d.lastError ? h('small.error', {}, d.lastError) : null)));
 }
 
 const RANGES = { '6h': 6 * 3600_000, '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
@@ -67,8 +68,10 @@ export function historyPanel(el: HTMLElement, extraQuery = ''): () => Promise<vo
   const csv = h('button', { onclick: () => void downloadCsv(url, 'energy') }, 'CSV');
   replace(el, h('div.controls', {}, 'range ', range, ' bucket ', bucket, h('label', {}, compare, ' compare with previous period'), csv), chart, note);
   const load = async (): Promise<void> => {
-    const now = Date.parse((await get<{ now: string }>('/api/health')).now);
+    const health = await get<{ now: string; intervalMinutes: number }>('/api/health');
+    const now = Date.parse(health.now);
     const span = RANGES[range.value as keyof typeof RANGES];
+    const bucketMs = bucket.value === 'raw' ? health.intervalMinutes * 60_000 : { '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 }[bucket.value] ?? 3_600_000;
     const q = (from: number, to: number) => `/api/energy?from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&bucket=${bucket.value}${extraQuery}`;
     url = q(now - span, now);
     try {
@@ -79,8 +82,14 @@ export function historyPanel(el: HTMLElement, extraQuery = ''): () => Promise<vo
         note.textContent = 'No interval energy in this range yet: it is written when an interval is metered.';
         return;
       }
-      note.textContent = `${rows.length} buckets, ${kwh(rows.reduce((a, r) => a + r.consumptionWh, 0))} consumed, ${kwh(rows.reduce((a, r) => a + r.generationWh, 0))} generated`;
-      energyChart(chart, rows, prev, span, { from: now - span, to: now });
+      // The chart spans the range asked for or, when the ledger's energy begins later (a demo
+      // started an hour ago), from where it begins: a 24 h axis with one hour of data at its right
+      // edge shows nothing readable.
+      const first = Math.min(...rows.map((r) => Date.parse(r.start)));
+      const from = Math.max(now - span, first);
+      const since = from > now - span ? `since ${time(new Date(first).toISOString())}, where the ledger's energy begins: ` : '';
+      note.textContent = `${since}${rows.length} buckets, ${kwh(rows.reduce((a, r) => a + r.consumptionWh, 0))} consumed, ${kwh(rows.reduce((a, r) => a + r.generationWh, 0))} generated`;
+      energyChart(chart, rows, prev, span, { from, to: Math.max(now, first + bucketMs) }, bucketMs);
     } catch (e) {
       note.textContent = `Cannot load the energy history: ${(e as Error).message}`;
     }

@@ -11,6 +11,26 @@ interface Participant {
   maxBuyPrice: string | null;
 }
 
+interface Today {
+  day: string;
+  intervals: number;
+  currency: string;
+  soldWh: number;
+  boughtWh: number;
+  earned: string;
+  paid: string;
+  feedInTariff: string;
+  retailTariff: string;
+  feedInValue: string;
+  retailCost: string;
+  gainSelling: string;
+  gainBuying: string;
+  gain: string;
+}
+
+/** "+1.23" / "−0.40": the server's decimal string with its sign shown (no arithmetic in the page). */
+const signed = (d: string): string => (d.startsWith('-') ? `−${d.slice(1)}` : `+${d}`);
+
 const RANGE = () => `from=${new Date(Date.now() - 366 * 86_400_000).toISOString()}`;
 
 /** A household's page: my surplus now, my standing prices, my orders, trades, statements and credits. */
@@ -20,6 +40,7 @@ export function householdView(me: Me): View {
     'main#household',
     {},
     h('section', {}, h('div#alarms')),
+    h('section.card', {}, h('h2', {}, 'Today with my neighbours'), h('div#today')),
     h('section.row', {}, h('div.card', {}, h('h2', {}, 'My surplus now'), h('div#my-surplus.big')), h('div.card', {}, h('h2', {}, 'My standing prices'), h('form#my-prices'))),
     h('section', {}, h('div#balance.strip')),
     h('section.card', {}, h('h2', {}, 'My forward orders'), h('form#order-form'), h('div#my-orders')),
@@ -83,14 +104,14 @@ export function householdView(me: Me): View {
 
   const loadLedger = async (): Promise<void> => {
     const [trades, statements, credits] = await Promise.all([
-      get<{ interval: string; kind: string; buyer: string; seller: string; energyWh: number; price: string }[]>(`/api/trades?${RANGE()}`),
+      get<{ interval: string; kind: string; buyer: string | null; seller: string | null; energyWh: number; price: string }[]>(`/api/trades?${RANGE()}`),
       get<{ interval: string; boughtWh: number; soldWh: number; gridImportWh: number; gridExportWh: number; paid: string; received: string; net: string }[]>(`/api/statements?${RANGE()}`),
       get<{ interval: string; account: string; creditsWh: number; status: string; txHashes: string[]; chainState: string | null }[]>(`/api/credits?${RANGE()}`),
     ]);
     replace(
       $('#my-trades', root),
       h('div.controls', {}, csvButton(() => `/api/trades?${RANGE()}`, 'trades')),
-      table(trades, [['interval', (t) => time(t.interval)], ['role', (t) => (t.seller === pid ? 'sold' : 'bought')], ['with', (t) => (t.seller === pid ? t.buyer : t.seller)], ['energy', (t) => kwh(t.energyWh)], ['price', (t) => t.price]], 'No trades yet.', (t) => void showInterval(detail(), t.interval)),
+      table(trades, [['interval', (t) => time(t.interval)], ['role', (t) => (t.seller === pid ? 'sold' : 'bought')], ['with', (t) => (t.seller === pid ? t.buyer : t.seller) ?? 'a neighbour'], ['energy', (t) => kwh(t.energyWh)], ['price', (t) => t.price]], 'No trades yet.', (t) => void showInterval(detail(), t.interval)),
     );
     replace(
       $('#my-statements', root),
@@ -114,11 +135,34 @@ export function householdView(me: Me): View {
     );
   };
 
+  const loadToday = async (): Promise<void> => {
+    const t = await get<Today>(`/api/participants/${pid}/today`);
+    const c = t.currency;
+    const fig = (key: string, label: string, value: string) => h('div.kpi', { 'data-today': key }, h('span.label', {}, label), h('span.value', {}, value));
+    const how =
+      `sold ${kwh(t.soldWh)} for ${t.earned} ${c}; at the feed-in tariff (${t.feedInTariff} ${c}/kWh) the grid would have paid ${t.feedInValue} ${c}: ${signed(t.gainSelling)} ${c}. ` +
+      `Bought ${kwh(t.boughtWh)} for ${t.paid} ${c}; at the retail tariff (${t.retailTariff} ${c}/kWh) the grid would have charged ${t.retailCost} ${c}: ${signed(t.gainBuying)} ${c}.`;
+    replace(
+      $('#today', root),
+      h(
+        'div.strip',
+        {},
+        fig('sold', 'sold to neighbours', kwh(t.soldWh)),
+        fig('earned', 'earned', `${t.earned} ${c}`),
+        fig('bought', 'bought from neighbours', kwh(t.boughtWh)),
+        fig('paid', 'paid', `${t.paid} ${c}`),
+        h('div.kpi.gain', { 'data-today': 'gain', title: how }, h('span.label', {}, 'gained over the grid tariffs'), h('span.value', {}, `${signed(t.gain)} ${c}`)),
+      ),
+      h('p.note.how', {}, `${time(t.day).slice(0, 10)} (market day, UTC), ${t.intervals} settled interval${t.intervals === 1 ? '' : 's'}: ${how}`),
+    );
+  };
+
   const shout = (where: string) => (e: Error) => replace($(where, root), h('p.error', {}, e.message));
   void loadPrices().catch(shout('#my-prices'));
   void loadOrders().catch(shout('#my-orders'));
   orderForm();
   void loadLedger().catch(shout('#my-trades'));
+  void loadToday().catch(shout('#today'));
   let reloadHistory: (() => Promise<void>) | null = null;
   return {
     root,
@@ -132,6 +176,7 @@ export function householdView(me: Me): View {
       balanceStrip($('#balance', root), state);
       alarmList($('#alarms', root), state);
       if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-cleared' || e.type === 'settlement-state')) void loadLedger().catch(shout('#my-trades'));
+      if (frame.type === 'delta' && frame.events.some((e) => e.type === 'settlement-state' || (e.type === 'interval-state' && e.state === 'settled'))) void loadToday().catch(shout('#today'));
     },
   };
 }
