@@ -6,7 +6,7 @@ import { Dec } from '../../core/units.js';
 import { getInterval, listIntervals } from '../../ledger/intervals.js';
 import { bookOrders, intervalEnergy, listClearings, listJournal, listStatements, listTrades, listTransitions, type ClearingSummary } from '../../ledger/queries.js';
 import { getClearing } from '../../ledger/clearing.js';
-import { parseRange, sendList, iso, notFound, RangeQuery, errors } from '../http.js';
+import { parseRange, sendList, iso, notFound, RangeQuery, errors, OPTIONAL_AUTH } from '../http.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -101,6 +101,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       schema: {
         tags: ['intervals'],
         summary: 'Intervals with their lifecycle state and clearing figures (public aggregate)',
+        security: OPTIONAL_AUTH,
         querystring: Type.Object({ ...RangeQuery, limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })) }, { additionalProperties: false }),
         response: { 200: Type.Array(IntervalItem), ...errors(400) },
       },
@@ -126,7 +127,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
 
   app.get(
     '/api/intervals/:start',
-    { schema: { tags: ['intervals'], summary: 'One interval: lifecycle, clearing results, trades, statements, settlement', params: StartParam, response: { 200: IntervalDetail, ...errors(400, 404) } } },
+    { schema: { tags: ['intervals'], summary: 'One interval: lifecycle, clearing results, trades, statements, settlement', security: OPTIONAL_AUTH, params: StartParam, response: { 200: IntervalDetail, ...errors(400, 404) } } },
     async (req) => {
       const start = parseStartParam(req.params.start, minutes);
       const row = getInterval(deps.ledger, start);
@@ -157,6 +158,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       schema: {
         tags: ['intervals'],
         summary: 'Supply and demand curves of an interval\'s book with the clearing point (aggregate, public)',
+        security: OPTIONAL_AUTH,
         params: StartParam,
         querystring: Type.Object({ source: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('metered')])) }, { additionalProperties: false }),
         response: { 200: Curves, ...errors(400) },

@@ -79,7 +79,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   app.post(
     '/api/orders',
     {
-      config: { rateLimit: ctx.writeLimit },
+      config: { rateLimit: ctx.writeLimit, roles: ['operator', 'household'] },
       schema: { tags: ['orders'], summary: 'Place a forward order for a future interval (until gate closure)', body: OrderBody, response: { 201: OrderOut, ...errors(400, 401, 403, 404, 409, 413, 429) } },
     },
     async (req, reply) => {
@@ -122,7 +122,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   app.delete(
     '/api/orders/:id',
     {
-      config: { rateLimit: ctx.writeLimit },
+      config: { rateLimit: ctx.writeLimit, roles: ['operator', 'household'] },
       schema: { tags: ['orders'], summary: 'Cancel an open forward order before gate closure', params: Type.Object({ id: Type.String() }), response: { 200: OrderOut, ...errors(400, 401, 403, 404, 409, 429) } },
     },
     async (req) => {

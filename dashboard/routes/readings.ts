@@ -44,6 +44,8 @@ export async function readingRoutes(fastify: FastifyInstance, deps: DashboardDep
       schema: {
         tags: ['readings'],
         summary: 'Receive signed meter readings from a remote bridge',
+        // No token: each reading carries its gateway's signature instead.
+        security: [],
         body: Body,
         response: { 200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }) },
       },
