@@ -98,7 +98,7 @@ export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): 
     const status = e.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // JSON syntax errors, unsupported media types, empty bodies: client faults fastify already classified.
-      const code = e.code && e.code in ERROR_CODES ? (e.code as ErrorCode) : 'INVALID_INPUT';
+      const code: ErrorCode = e.code && e.code in ERROR_CODES ? (e.code as ErrorCode) : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_INPUT';
       return send(reply, status, clientFault(code, status, e.message, 'body'));
     }
     app.log.error({ err }, 'unhandled error in request');
