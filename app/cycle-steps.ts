@@ -3,8 +3,10 @@ import type { Config } from '../core/config/schema.js';
 import type { EventBus } from '../core/events.js';
 import { intervalEnd, toIso, toUnixSeconds } from '../core/interval.js';
 import { stateRank } from '../core/interval-state.js';
-import type { OrderInput } from '../core/market.js';
-import { clearBook, rulesFromConfig } from '../matching-engine/index.js';
+import { deliverableWh, type OrderInput } from '../core/market.js';
+import { clearBook, rulesFromConfig, screenOrders } from '../matching-engine/index.js';
+import { rejectOrders } from '../ledger/orders.js';
+import { listMeters } from '../ledger/participants.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
@@ -67,8 +69,26 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
         ...(r.partners ? { partners: JSON.parse(r.partners) as string[] } : {}),
         ...(r.greenOnly ? { greenOnly: true } : {}),
       }));
-      const result = clearBook({ interval: toIso(start), kind: 'forward', orders }, rules);
+      // One order the engine cannot take (too large, off the price grid, an edited row) is left out
+      // with its reason, never the whole interval: the others clear at gate closure as planned.
+      const meters = listMeters(ledger);
+      const capacity = new Map<string, number>();
+      const capacityOf = (p: string): number => {
+        let c = capacity.get(p);
+        if (c === undefined) capacity.set(p, (c = deliverableWh(meters.filter((m) => m.participantId === p), minutes)));
+        return c;
+      };
+      const screened = screenOrders({ interval: toIso(start), kind: 'forward', orders }, rules, capacityOf);
+      const rejected = screened.excluded.flatMap((e) => (e.id === null ? [] : [{ id: e.id, reason: `${e.code}: ${e.reason}` }]));
+      rejectOrders(ledger, rejected);
+      const result = clearBook({ interval: toIso(start), kind: 'forward', orders: screened.orders }, rules);
       saveClearing(ledger, result, clock.now());
+      if (rejected.length > 0) {
+        const first = rejected[0]!;
+        queueMicrotask(() =>
+          bus.emit({ type: 'alarm', severity: 'warning', code: 'ORDER_EXCLUDED', message: `${rejected.length} forward order(s) for ${toIso(start)} were excluded at gate closure (${first.id}: ${first.reason})`, subject: toIso(start), at: new Date(clock.now()).toISOString() }),
+        );
+      }
       ledger.db.prepare("UPDATE orders SET status = 'closed' WHERE interval_start = ? AND source = 'forward' AND status = 'open'").run(start);
       queueMicrotask(() => emitCleared(start, 'forward'));
     },

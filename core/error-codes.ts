@@ -35,6 +35,10 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, summary: 'The token is valid but its role may not see or change this record.' },
   RATE_LIMITED: { status: 429, summary: 'Too many write requests in a short time; wait and retry.' },
   BODY_TOO_LARGE: { status: 413, summary: 'The request body is larger than the server accepts.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, summary: 'The request body is not of a media type the route reads (JSON).' },
+  URI_TOO_LONG: { status: 414, summary: 'A path segment of the URL is longer than the server accepts.' },
+  HEADERS_TOO_LARGE: { status: 431, summary: 'The request line and headers together are larger than the server accepts.' },
+  REQUEST_TIMEOUT: { status: 408, summary: 'The request did not arrive completely within the server timeout.' },
   ORDER_GATE_CLOSED: { status: 409, summary: 'Forward orders for this interval are no longer accepted (gate closure has passed) or the order is no longer open.' },
   // meter bridge (Modbus transport, SunSpec, profiles, readings)
   MODBUS_TIMEOUT: { status: 504, summary: 'A Modbus device did not answer within the request timeout (after the configured retries).' },

@@ -61,7 +61,8 @@ export function describeValue(value: unknown): string {
     if (s === undefined) return String(value);
     return s.length > 80 ? `${s.slice(0, 77)}...` : s;
   } catch {
-    return String(value);
+    // Too deep or cyclic for JSON: String() would walk it the same way (and overflow the stack).
+    return Array.isArray(value) ? `an array of ${value.length}` : `a ${typeof value}`;
   }
 }
 

@@ -92,3 +92,31 @@ export interface ClearingResult {
   /** McAfee: whether the last crossing pair was dropped ("reduced") or all traded at one price ("single-price"). */
   mcafee?: 'single-price' | 'reduced';
 }
+
+/**
+ * The most energy one order may name, whoever places it: 1 MWh, a thousand
+ * times a household's hour. It keeps every book's total a safe integer (9e9
+ * orders at the maximum still are) and stops a typo of six zeros from sitting
+ * in the book; docs/matching-engine.md, "Bounds".
+ */
+export const MARKET_MAX_ORDER_WH = 1_000_000;
+
+/**
+ * Rated power assumed for a meter whose config (`ratedPowerW`) and ledger
+ * (`meters.rated_power_w`) give none: a grid connection of 3 × 35 A at 230 V,
+ * a large rooftop inverter.
+ */
+export const DEFAULT_RATED_POWER_W = { grid: 25_000, pv: 10_000 } as const;
+
+/**
+ * What a participant's meters can deliver in one interval, in Wh: the rated
+ * power of its grid connection meters (where forward orders are delivered)
+ * times the interval, or of all its meters when it has no grid meter; capped
+ * at MARKET_MAX_ORDER_WH. The bound of all of its open orders of one side.
+ */
+export function deliverableWh(meters: readonly { role: string; ratedPowerW: number | null }[], intervalMinutes: number): number {
+  const grid = meters.filter((m) => m.role === 'grid');
+  const used = grid.length > 0 ? grid : meters;
+  const watts = used.reduce((a, m) => a + (m.ratedPowerW ?? (m.role === 'pv' ? DEFAULT_RATED_POWER_W.pv : DEFAULT_RATED_POWER_W.grid)), 0);
+  return Math.min(MARKET_MAX_ORDER_WH, Math.floor((watts * intervalMinutes) / 60));
+}

@@ -12,8 +12,9 @@ import type { DashboardContext } from './context.js';
 import { ROUTES } from './routes/index.js';
 import { LiveHub } from './live/hub.js';
 import { ViewCutter } from './live/views.js';
-import { Tickets, TokenTable, principalFromHeader } from './auth.js';
-import { installErrorHandler } from './errors.js';
+import { Tickets, TokenTable } from './auth.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandler, installJsonParser } from './errors.js';
+import { guard } from './guard.js';
 import { ErrorBody } from './http.js';
 import { listMeters } from '../ledger/participants.js';
 import { ensureBundle } from './build.js';
@@ -33,6 +34,9 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     bodyLimit: server.bodyLimitBytes,
     // Bodies are checked as sent: "100" is not a number of Wh and 0.125 is not a price string.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // fastify's own refusals (bad URL, too long a parameter, header overflow, timeouts) in the API's one error format.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Resolve the tokens first: a missing secret or a household token naming nobody stops the start.
@@ -52,24 +56,8 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
   app.decorateRequest('principal', null);
   app.addHook('onClose', async () => hub.close());
 
-  installErrorHandler(app);
-
-  app.addHook('onRequest', async (req, reply) => {
-    // CORS is closed unless server.corsOrigins lists the origin: no header, so browsers refuse cross-origin reads.
-    const origin = req.headers.origin;
-    if (origin !== undefined && server.corsOrigins.includes(origin)) {
-      void reply.header('access-control-allow-origin', origin).header('vary', 'origin');
-      if (req.method === 'OPTIONS') {
-        return reply
-          .header('access-control-allow-methods', 'GET, POST, PUT, DELETE')
-          .header('access-control-allow-headers', 'authorization, content-type')
-          .status(204)
-          .send();
-      }
-    }
-    req.principal = principalFromHeader(req.headers.authorization, tokens) ?? null;
-    return undefined;
-  });
+  installErrorHandler(app, tokens);
+  installJsonParser(app);
 
   app.addSchema(ErrorBody);
   void app.register(rateLimit, {
@@ -97,6 +85,9 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
       done();
     },
   });
+
+  // After websocket: see guard.ts for why the order matters.
+  void app.register(guard, { tokens, server });
 
   for (const routes of ROUTES) void app.register(async (scope) => routes(scope, deps));
 

@@ -7,8 +7,9 @@ export function toCsv(rows: readonly Record<string, unknown>[], columns: readonl
   const cell = (v: unknown): string => {
     if (v === null || v === undefined) return '';
     const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    // A leading = + - @ would be a formula in a spreadsheet; quote-prefix it (OWASP CSV injection).
-    const safe = /^[=+@\t\r]/.test(s) || (/^-/.test(s) && !/^-?\d/.test(s)) ? `'${s}` : s;
+    // A leading = + - @ tab or CR makes a spreadsheet formula; quote-prefix it (OWASP CSV injection).
+    // Only a plain decimal number may start with "-" unprefixed: "-1+cmd|…" starts with a digit too.
+    const safe = /^[=+\-@\t\r]/.test(s) && !/^-\d+(\.\d+)?$/.test(s) ? `'${s}` : s;
     return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
   const lines = [columns.join(',')];

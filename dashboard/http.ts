@@ -18,6 +18,12 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody', description: 'Every 4xx/5xx body: a stable code, a message naming the field, value and what was expected.' },
 );
 
+/**
+ * OpenAPI `security` of a route that also serves callers without a token (the
+ * public aggregate view); a route without it needs a token (dashboard/guard.ts).
+ */
+export const OPTIONAL_AUTH: { bearer?: string[] }[] = [{}, { bearer: [] }];
+
 export const errors = (...statuses: number[]): Record<number, typeof ErrorBody> => Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
 
 export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv returns text/csv with a header row; times in UTC' }));

@@ -12,10 +12,12 @@ export interface OrderRow {
   zone: string;
   seq: number;
   source: 'forward' | 'metered';
-  status: 'open' | 'cancelled' | 'replaced' | 'closed';
+  status: 'open' | 'cancelled' | 'replaced' | 'closed' | 'rejected';
   partners: string[] | null;
   greenOnly: boolean;
   createdAt: number;
+  /** Why the engine excluded the order at gate closure (status `rejected`); null otherwise. */
+  rejectedReason: string | null;
 }
 
 export interface NewForwardOrder {
@@ -32,7 +34,7 @@ export interface NewForwardOrder {
 }
 
 const COLUMNS = `id, interval_start AS intervalStart, participant_id AS participantId, side, energy_wh AS energyWh, price, zone, seq,
-  source, status, partners, green_only AS greenOnly, created_at AS createdAt`;
+  source, status, partners, green_only AS greenOnly, created_at AS createdAt, rejected_reason AS rejectedReason`;
 
 type RawOrder = Omit<OrderRow, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number };
 
@@ -104,4 +106,22 @@ export function setPolicy(ledger: Ledger, participantId: string, policy: { minSe
       .prepare('UPDATE participants SET min_sell_price = ?, max_buy_price = ?, updated_at = ? WHERE id = ?')
       .run(policy.minSellPrice, policy.maxBuyPrice, now, participantId).changes === 1
   );
+}
+
+/** Marks open orders rejected with their reasons (gate closure's exclusions); returns how many changed. */
+export function rejectOrders(ledger: Ledger, rejections: readonly { id: string; reason: string }[]): number {
+  const stmt = ledger.db.prepare(`UPDATE orders SET status = 'rejected', rejected_reason = ? WHERE id = ? AND status = 'open'`);
+  let n = 0;
+  ledger.tx(() => {
+    for (const r of rejections) n += stmt.run(r.reason, r.id).changes;
+  });
+  return n;
+}
+
+/** The Wh of a participant's open forward orders of one side for one interval: what a new order adds to. */
+export function openOrderWh(ledger: Ledger, participantId: string, intervalStart: number, side: Side): number {
+  const row = ledger.db
+    .prepare(`SELECT COALESCE(SUM(energy_wh), 0) AS wh FROM orders WHERE participant_id = ? AND interval_start = ? AND side = ? AND source = 'forward' AND status = 'open'`)
+    .get(participantId, intervalStart, side) as { wh: number };
+  return row.wh;
 }

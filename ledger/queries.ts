@@ -243,12 +243,13 @@ export interface BookOrderRow {
   side: 'bid' | 'offer';
   price: string;
   energyWh: number;
+  participant: string;
 }
 
 /** The orders that made (or will make) an interval's book: open or closed, not cancelled or replaced. */
 export function bookOrders(ledger: Ledger, start: number, source: 'forward' | 'metered'): BookOrderRow[] {
   return ledger.db
-    .prepare(`SELECT side, price, energy_wh AS energyWh FROM orders WHERE interval_start = ? AND source = ? AND status IN ('open', 'closed')`)
+    .prepare(`SELECT side, price, energy_wh AS energyWh, participant_id AS participant FROM orders WHERE interval_start = ? AND source = ? AND status IN ('open', 'closed')`)
     .all(start, source) as BookOrderRow[];
 }
 

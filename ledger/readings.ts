@@ -24,18 +24,18 @@ export interface StoredReading {
 }
 
 /** Stores readings; a reading already stored for (meter, ts) is kept, not replaced. Returns how many were new. */
-export function insertReadings(ledger: Ledger, readings: readonly ReadingEvent[], receivedAt: number): { inserted: number; duplicates: number } {
+export function insertReadings<R extends ReadingEvent>(ledger: Ledger, readings: readonly R[], receivedAt: number): { inserted: number; duplicates: number; fresh: R[] } {
   const stmt = ledger.db.prepare(
     `INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, voltage_v, frequency_hz, quality, gateway, signature, received_at)
      VALUES (@meterId, @ts, @powerW, @importWh, @exportWh, @voltageV, @frequencyHz, @quality, @gateway, @signature, @receivedAt)
      ON CONFLICT(meter_id, ts) DO NOTHING`,
   );
-  let inserted = 0;
+  const fresh: R[] = [];
   ledger.tx(() => {
     for (const r of readings) {
       const ts = Date.parse(r.ts);
       if (!Number.isFinite(ts)) throw new MicrogridError('INVALID_TIME', 'reading timestamp is not ISO 8601', { field: 'ts', value: r.ts, expected: 'an ISO 8601 UTC time' });
-      inserted += stmt.run({
+      const changes = stmt.run({
         meterId: r.meterId,
         ts,
         powerW: r.powerW,
@@ -48,9 +48,10 @@ export function insertReadings(ledger: Ledger, readings: readonly ReadingEvent[]
         signature: r.signature ?? null,
         receivedAt,
       }).changes;
+      if (changes > 0) fresh.push(r);
     }
   });
-  return { inserted, duplicates: readings.length - inserted };
+  return { inserted: fresh.length, duplicates: readings.length - fresh.length, fresh };
 }
 
 /** A readings table row, as SELECT * returns it. */

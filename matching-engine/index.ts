@@ -3,3 +3,4 @@ export { clearBook, type BookInput } from './clear.js';
 export { OrderBook } from './book.js';
 export { rulesFromConfig, compileRules, RULE_SET_VERSION } from './rules.js';
 export { intervalMoney, tradeMoney, type IntervalMoney } from './money.js';
+export { screenOrders, type ExcludedOrder, type ScreenedBook } from './screen.js';

@@ -88,7 +88,9 @@ const Server = Obj(
     showCounterpartyNames: Type.Boolean({ default: false, description: 'households see the id of who they traded with; off: "a neighbour"' }),
     rateLimit: Obj(
       {
-        writesPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'write requests per token (or address) per minute' }),
+        writesPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'write requests per token (or address) per minute, all write routes together' }),
+        failedAuthPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 10, description: 'refused bearer tokens per address per minute; then every request from it gets 429 until the minute is over' }),
+        readingsPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 600, description: 'POST /api/readings per gateway and per address per minute' }),
       },
       { default: {} },
     ),

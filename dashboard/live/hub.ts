@@ -49,6 +49,8 @@ export class LiveHub {
   /** Per meter, the earliest time (real ms) its next reading may go out. */
   readonly #nextSlot = new Map<string, number>();
   readonly #pending = new Map<string, ReadingEvent>();
+  /** Per meter, the newest reading time (ms) the hub took: a duplicate or older reading never changes the live state. */
+  readonly #newest = new Map<string, number>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #unsubscribe: (() => void) | undefined;
   #traded = { interval: 0, today: 0 };
@@ -89,7 +91,10 @@ export class LiveHub {
     const priced = listClearings(ledger, { priced: true, limit: 1 })[0];
     this.#lastPriced = priced ? { price: priced.clearingPrice!, interval: toIso(priced.intervalStart) } : null;
     this.state.balance = this.#balance();
-    this.#unsubscribe = opts.bus?.onAny((e) => this.#onEvent(e));
+    this.#unsubscribe = opts.bus?.onAny((e) => {
+      if (e.type === 'reading' && !this.#isNewest(e)) return;
+      this.#onEvent(e);
+    });
     this.#ticker = setInterval(() => this.#tick(), 1000);
     this.#ticker.unref();
   }
@@ -132,6 +137,16 @@ export class LiveHub {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
     this.#subs.clear();
+  }
+
+  /** A replayed or late reading (a spool catching up, a replay attack) is in the ledger for metering, but the live view shows the newest. */
+  #isNewest(e: ReadingEvent): boolean {
+    const t = Date.parse(e.ts);
+    const shown = this.state.meters[e.meterId]?.ts;
+    const newest = Math.max(this.#newest.get(e.meterId) ?? -Infinity, shown ? Date.parse(shown) : -Infinity);
+    if (!(t > newest)) return false;
+    this.#newest.set(e.meterId, t);
+    return true;
   }
 
   #onEvent(e: MicrogridEvent): void {

@@ -17,6 +17,7 @@ export async function auditVerifyRoutes(app: FastifyInstance, deps: DashboardDep
   app.get(
     '/api/audit/verify',
     {
+      config: { roles: ['auditor', 'operator'] },
       schema: {
         tags: ['audit'],
         summary: 'Audit intervals against the chain: pass/fail per check with the numbers and every discrepancy (auditor, operator)',

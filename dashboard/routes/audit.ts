@@ -102,7 +102,7 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
 
   app.get(
     '/api/audit/intervals',
-    { schema: { tags: ['audit'], summary: 'Intervals with totals, commitments and verification status (auditor, operator)', querystring: Type.Object(RangeQuery, { additionalProperties: false }), response: { 200: Type.Array(AuditRow), ...errors(400, 401, 403) } } },
+    { config: { roles: ['auditor', 'operator'] }, schema: { tags: ['audit'], summary: 'Intervals with totals, commitments and verification status (auditor, operator)', querystring: Type.Object(RangeQuery, { additionalProperties: false }), response: { 200: Type.Array(AuditRow), ...errors(400, 401, 403) } } },
     async (req, reply) => {
       requireRole(req.principal, 'auditor', 'operator');
       const rows = listIntervals(deps.ledger, { ...parseRange(req.query, deps.clock), limit: 2000 }).map((r) => {
@@ -116,6 +116,7 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   app.get(
     '/api/audit/intervals/:start',
     {
+      config: { roles: ['auditor', 'operator'] },
       schema: {
         tags: ['audit'],
         summary: 'Drill-down: the stored clearing result, trades, metered energy and the signed readings behind it',

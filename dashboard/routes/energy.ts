@@ -7,7 +7,7 @@ import { invalid } from '../../core/errors.js';
 import { energyHistory } from '../../ledger/queries.js';
 import { listMeters } from '../../ledger/participants.js';
 import { scopeParticipant } from '../auth.js';
-import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
+import { errors, iso, OPTIONAL_AUTH, parseRange, RangeQuery, sendList } from '../http.js';
 
 export const BUCKETS = { raw: 0, '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
 export type Bucket = keyof typeof BUCKETS;
@@ -39,6 +39,7 @@ export async function energyRoutes(fastify: FastifyInstance, deps: DashboardDeps
       schema: {
         tags: ['energy'],
         summary: 'Energy history in buckets (raw, 15m, 1h, 1d)',
+        security: OPTIONAL_AUTH,
         querystring: Type.Object(
           {
             ...RangeQuery,

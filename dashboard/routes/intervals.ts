@@ -7,7 +7,8 @@ import { getInterval, listIntervals } from '../../ledger/intervals.js';
 import { bookOrders, intervalEnergy, listClearings, listJournal, listStatements, listTrades, listTransitions, type ClearingSummary } from '../../ledger/queries.js';
 import { getClearing } from '../../ledger/clearing.js';
 import { redactCounterparty } from '../counterparty.js';
-import { parseRange, sendList, iso, notFound, RangeQuery, errors } from '../http.js';
+import { parseRange, sendList, iso, notFound, RangeQuery, errors, OPTIONAL_AUTH } from '../http.js';
+import { fullCurve, publicCurve, MIN_PARTICIPANTS_PER_LEVEL } from '../curves.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -71,6 +72,7 @@ const Curves = Type.Object({
   offers: Type.Array(CurvePoint, { description: 'supply: offers by price, lowest first, cumulative Wh' }),
   clearingPrice: Nullable(Type.String()),
   matchedWh: Type.Integer(),
+  levels: Type.Union([Type.Literal('all'), Type.Literal('merged'), Type.Literal('hidden')], { description: `all: every price level (operator, auditor); merged: levels merged until each stands for ${MIN_PARTICIPANTS_PER_LEVEL} or more participants (households and the public, after gate closure); hidden: before gate closure` }),
 });
 
 export const StartParam = Type.Object({ start: Type.String({ description: 'interval start, ISO 8601 UTC or unix seconds' }) });
@@ -103,6 +105,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       schema: {
         tags: ['intervals'],
         summary: 'Intervals with their lifecycle state and clearing figures (public aggregate)',
+        security: OPTIONAL_AUTH,
         querystring: Type.Object({ ...RangeQuery, limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })) }, { additionalProperties: false }),
         response: { 200: Type.Array(IntervalItem), ...errors(400) },
       },
@@ -128,7 +131,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
 
   app.get(
     '/api/intervals/:start',
-    { schema: { tags: ['intervals'], summary: 'One interval: lifecycle, clearing results, trades, statements, settlement', params: StartParam, response: { 200: IntervalDetail, ...errors(400, 404) } } },
+    { schema: { tags: ['intervals'], summary: 'One interval: lifecycle, clearing results, trades, statements, settlement', security: OPTIONAL_AUTH, params: StartParam, response: { 200: IntervalDetail, ...errors(400, 404) } } },
     async (req) => {
       const start = parseStartParam(req.params.start, minutes);
       const row = getInterval(deps.ledger, start);
@@ -159,6 +162,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       schema: {
         tags: ['intervals'],
         summary: 'Supply and demand curves of an interval\'s book with the clearing point (aggregate, public)',
+        security: OPTIONAL_AUTH,
         params: StartParam,
         querystring: Type.Object({ source: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('metered')])) }, { additionalProperties: false }),
         response: { 200: Curves, ...errors(400) },
@@ -168,15 +172,12 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       const start = parseStartParam(req.params.start, minutes);
       const source = req.query.source ?? 'forward';
       const book = bookOrders(deps.ledger, start, source);
-      const curve = (side: 'bid' | 'offer') => {
-        const byPrice = new Map<string, number>();
-        for (const o of book) if (o.side === side) byPrice.set(o.price, (byPrice.get(o.price) ?? 0) + o.energyWh);
-        const prices = [...byPrice.keys()].sort((a, b) => new Dec(a).cmp(b) * (side === 'bid' ? -1 : 1));
-        let cum = 0;
-        return prices.map((price) => ({ price, cumulativeWh: (cum += byPrice.get(price)!) }));
-      };
+      const role = req.principal?.role;
+      // dashboard/curves.ts: who sees which levels, and why.
+      const levels: 'all' | 'merged' | 'hidden' = role === 'operator' || role === 'auditor' ? 'all' : deps.clock.now() < start - deps.config.market.gateClosureSeconds * 1000 ? 'hidden' : 'merged';
+      const curve = (side: 'bid' | 'offer') => (levels === 'all' ? fullCurve(book, side) : levels === 'merged' ? publicCurve(book, side) : []);
       const clearing = getClearing(deps.ledger, start, source);
-      return { interval: iso(start)!, source, bids: curve('bid'), offers: curve('offer'), clearingPrice: clearing?.clearingPrice ?? null, matchedWh: clearing?.matchedWh ?? 0 };
+      return { interval: iso(start)!, source, bids: curve('bid'), offers: curve('offer'), clearingPrice: clearing?.clearingPrice ?? null, matchedWh: clearing?.matchedWh ?? 0, levels };
     },
   );
 

@@ -5,8 +5,9 @@ import { assertId, newId } from '../../core/ids.js';
 import { assertWh, type PriceScale } from '../../core/units.js';
 import { parseIntervalStart, parseUtc } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
-import { cancelOrder, getOrder, insertForwardOrder, listOrders, type OrderRow } from '../../ledger/orders.js';
-import { listParticipants } from '../../ledger/participants.js';
+import { cancelOrder, getOrder, insertForwardOrder, listOrders, openOrderWh, type OrderRow } from '../../ledger/orders.js';
+import { listMeters, listParticipants } from '../../ledger/participants.js';
+import { deliverableWh, MARKET_MAX_ORDER_WH } from '../../core/market.js';
 import { requireAuth, requireRole, scopeParticipant } from '../auth.js';
 import { errors, iso, notFound, sendList, Format } from '../http.js';
 import { parseStartParam } from './intervals.js';
@@ -25,6 +26,7 @@ const OrderOut = Type.Object({
   partners: Type.Union([Type.Array(Type.String()), Type.Null()]),
   greenOnly: Type.Boolean(),
   createdAt: Type.String(),
+  rejectedReason: Type.Union([Type.String(), Type.Null()], { description: 'why gate closure excluded the order (status rejected)' }),
 });
 
 const OrderBody = Type.Object(
@@ -32,7 +34,7 @@ const OrderBody = Type.Object(
     participant: Type.Optional(Type.String({ description: 'required for operators; a household may omit it (or give its own id)' })),
     side: Type.Union([Type.Literal('bid'), Type.Literal('offer')]),
     interval: Type.Union([Type.String(), Type.Integer()], { description: 'interval start, ISO 8601 UTC or unix seconds' }),
-    energyWh: Type.Integer({ description: 'positive integer Wh' }),
+    energyWh: Type.Integer({ description: `positive integer Wh; with the participant's other open orders of the side at most what its meters deliver in the interval (rated power × interval) and at most ${MARKET_MAX_ORDER_WH} Wh` }),
     price: Type.String({ description: 'limit price per kWh, decimal string on the price tick grid, within [feedInTariff, retailTariff]' }),
     partners: Type.Optional(Type.Array(Type.String(), { maxItems: 32 })),
     greenOnly: Type.Optional(Type.Boolean()),
@@ -58,6 +60,7 @@ function orderOut(o: OrderRow): typeof OrderOut.static {
     partners: o.partners,
     greenOnly: o.greenOnly,
     createdAt: iso(o.createdAt)!,
+    rejectedReason: o.rejectedReason,
   };
 }
 
@@ -79,7 +82,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   app.post(
     '/api/orders',
     {
-      config: { rateLimit: ctx.writeLimit },
+      config: { rateLimit: ctx.writeLimit, roles: ['operator', 'household'] },
       schema: { tags: ['orders'], summary: 'Place a forward order for a future interval (until gate closure)', body: OrderBody, response: { 201: OrderOut, ...errors(400, 401, 403, 404, 409, 413, 429) } },
     },
     async (req, reply) => {
@@ -103,6 +106,13 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
         });
       }
       if (start > now + HORIZON_MS) throw invalid('INVALID_TIME', 'interval', b.interval, 'an interval within the next 7 days');
+      if (energyWh > MARKET_MAX_ORDER_WH) throw invalid('INVALID_ENERGY', 'energyWh', b.energyWh, `at most ${MARKET_MAX_ORDER_WH} Wh, the market maximum per order`);
+      // Bounded by what the participant's meters can deliver: no order the grid connection could not carry.
+      const capacity = deliverableWh(listMeters(deps.ledger).filter((m) => m.participantId === participantId), market.intervalMinutes);
+      const open = openOrderWh(deps.ledger, participantId, start, b.side);
+      if (open + energyWh > capacity) {
+        throw invalid('INVALID_ENERGY', 'energyWh', b.energyWh, `at most ${Math.max(0, capacity - open)} Wh: ${participantId}'s meters deliver ${capacity} Wh in a ${market.intervalMinutes}-minute interval (rated power × time) and its open ${b.side}s for it hold ${open} Wh`);
+      }
       const row = insertForwardOrder(deps.ledger, {
         id: newId('ord'),
         intervalStart: start,
@@ -122,7 +132,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   app.delete(
     '/api/orders/:id',
     {
-      config: { rateLimit: ctx.writeLimit },
+      config: { rateLimit: ctx.writeLimit, roles: ['operator', 'household'] },
       schema: { tags: ['orders'], summary: 'Cancel an open forward order before gate closure', params: Type.Object({ id: Type.String() }), response: { 200: OrderOut, ...errors(400, 401, 403, 404, 409, 429) } },
     },
     async (req) => {
@@ -149,7 +159,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
           {
             participant: Type.Optional(Type.String()),
             interval: Type.Optional(Type.String()),
-            status: Type.Optional(Type.Union(['open', 'cancelled', 'replaced', 'closed'].map((s) => Type.Literal(s)))),
+            status: Type.Optional(Type.Union(['open', 'cancelled', 'replaced', 'closed', 'rejected'].map((s) => Type.Literal(s)))),
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
             from: Type.Optional(Type.String({ description: 'interval start from, ISO 8601 UTC (inclusive)' })),
             to: Type.Optional(Type.String({ description: 'interval start before, ISO 8601 UTC' })),

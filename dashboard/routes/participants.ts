@@ -77,7 +77,7 @@ export async function participantRoutes(fastify: FastifyInstance, deps: Dashboar
   app.put(
     '/api/participants/:id/policy',
     {
-      config: { rateLimit: ctx.writeLimit },
+      config: { rateLimit: ctx.writeLimit, roles: ['operator', 'household'] },
       schema: { tags: ['participants'], summary: 'Set the standing prices (metered trading) of a participant', params: Type.Object({ id: Type.String() }), body: PolicyBody, response: { 200: ParticipantOut, ...errors(400, 401, 403, 404, 429) } },
     },
     async (req) => {

@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { requireAuth } from '../auth.js';
-import { errors } from '../http.js';
+import { errors, OPTIONAL_AUTH } from '../http.js';
 import { SnapshotSchema } from '../live/schema.js';
 
 const Me = Type.Object({ role: Type.Union([Type.Literal('public'), Type.Literal('operator'), Type.Literal('household'), Type.Literal('auditor')]), participant: Type.Union([Type.String(), Type.Null()]), microgrid: Type.String(), currency: Type.String(), intervalMinutes: Type.Integer(), gateClosureSeconds: Type.Integer(), priceFloor: Type.String(), priceCap: Type.String() });
@@ -11,7 +11,7 @@ export async function stateRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const ctx = fastify.mgx;
 
-  app.get('/api/me', { schema: { tags: ['access'], summary: 'Who the token is (role and participant), or public', response: { 200: Me, ...errors(401) } } }, async (req) => ({
+  app.get('/api/me', { schema: { tags: ['access'], summary: 'Who the token is (role and participant), or public', security: OPTIONAL_AUTH, response: { 200: Me, ...errors(401) } } }, async (req) => ({
     role: req.principal?.role ?? ('public' as const),
     participant: req.principal?.participant ?? null,
     microgrid: deps.config.microgrid.name,
@@ -25,7 +25,7 @@ export async function stateRoutes(fastify: FastifyInstance, deps: DashboardDeps)
   // The live state is the stream's snapshot, cut to what the caller may see.
   app.get(
     '/api/state',
-    { schema: { tags: ['live'], summary: 'The live state: meters, devices, balance, alarms, last clearing (the stream snapshot, as JSON)', response: { 200: SnapshotSchema, ...errors(401) } } },
+    { schema: { tags: ['live'], summary: 'The live state: meters, devices, balance, alarms, last clearing (the stream snapshot, as JSON)', security: OPTIONAL_AUTH, response: { 200: SnapshotSchema, ...errors(401) } } },
     async (req) => ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, req.principal, deps.clock.now()),
   );
 

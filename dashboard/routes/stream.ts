@@ -8,6 +8,7 @@ import type { DeltaFrame } from '../live/model.js';
 import { viewKey, type ViewKey } from '../live/views.js';
 import { textFrame } from '../live/ws-frame.js';
 import { MicrogridError } from '../../core/errors.js';
+import { OPTIONAL_AUTH } from '../http.js';
 
 interface Client {
   ws: WebSocket;
@@ -202,6 +203,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
       schema: {
         tags: ['live'],
         summary: 'WebSocket: snapshot, then numbered delta frames (see dashboard/live/model.ts)',
+        security: OPTIONAL_AUTH,
         querystring: Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })), ticket: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
       },
     },

@@ -172,8 +172,10 @@ test('audit: totals, commitment and verification per interval, and the drill-dow
 });
 
 test('supply and demand curves with the clearing point', async () => {
-  const c = (await f.app.inject({ url: '/api/intervals/2026-11-21T13:00:00Z/curves' })).json();
+  const c = (await f.app.inject({ url: '/api/intervals/2026-11-21T13:00:00Z/curves', headers: auth(TOKENS.operator) })).json();
   assert.deepEqual(c.bids, [{ price: '0.2000', cumulativeWh: 200 }]);
+  // Before gate closure the public sees no book (one order would be one household's: issue 13).
+  assert.deepEqual((await f.app.inject({ url: '/api/intervals/2026-11-21T13:00:00Z/curves' })).json().bids, []);
   assert.deepEqual(c.offers, [], 'the cancelled offer is not in the book');
 });
 

@@ -6,7 +6,7 @@ import { fcParams } from '../helpers/fc.js';
 
 // Random bodies, headers and ids at every write route: the answer is always a 2xx or a 4xx with a JSON error code, never a 5xx.
 
-const f = await makeFixture({ config: fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000 } } }) });
+const f = await makeFixture({ config: fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000, failedAuthPerMinute: 100000 } } }) });
 after(() => f.app.close());
 
 const WRITES = [

@@ -81,8 +81,10 @@ test('POST /api/readings stores readings signed by the meter\'s registered gatew
     // A meter without a registered gateway, and an unknown meter.
     res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [await signReading(gw, reading('m2', 1))] } });
     assert.equal(res.json().code, 'READING_SIGNATURE');
+    // An unknown meter answers like a bad signature: which meters exist is not told (issue 13).
     res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [await signReading(gw, reading('nope', 1))] } });
-    assert.equal(res.statusCode, 404);
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().code, 'READING_SIGNATURE');
     // Malformed: a float Wh.
     res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [{ ...t, importWh: 1.5 }] } });
     assert.equal(res.statusCode, 400);
