@@ -119,7 +119,7 @@ export function readBundle(file: string): Bundle {
   const e = b.evidence;
   need(typeof e === 'object' && e !== null, 'evidence', e, 'the interval evidence');
   need(Number.isSafeInteger(e.start) && Number.isSafeInteger(e.intervalMs), 'evidence.start', e.start, 'epoch ms and intervalMs');
-  for (const k of ['meters', 'readings', 'energy', 'orders', 'results', 'statements'] as const) need(Array.isArray(e[k]), `evidence.${k}`, e[k], 'an array');
+  for (const k of ['meters', 'readings', 'energy', 'orders', 'results', 'trades', 'statements'] as const) need(Array.isArray(e[k]), `evidence.${k}`, e[k], 'an array');
   need(typeof e.accounts === 'object' && e.accounts !== null, 'evidence.accounts', e.accounts, 'participant → account');
   return b;
 }

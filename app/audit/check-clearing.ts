@@ -6,6 +6,7 @@ import { merkleRootOf } from './merkle.js';
 import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../../settlement/delivery.js';
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
+import { compareTradeRows } from './trade-rows.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 export interface ClearingOutcome {
@@ -36,7 +37,8 @@ export function ordersFor(ev: IntervalEvidence, kind: 'forward' | 'metered'): Or
 /**
  * Check 3: the clearing re-run from the stored orders and the stored rule set
  * (whose hash must equal the ruleSet committed on chain) gives the stored
- * result byte for byte; the metered orders are what the recomputed metered
+ * result byte for byte; the ledger's trades rows are the re-run's trades;
+ * the metered orders are what the recomputed metered
  * energy implies; and the Merkle root of the delivered trades equals the
  * tradesRoot committed on chain.
  */
@@ -85,6 +87,8 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
     if (!named) fail(`${r.kind} clearing result`, 'stored result differs from the re-run in its totals or prices', json.slice(0, 200), r.json.slice(0, 200));
   }
 
+  for (const d of compareTradeRows(rerun, ev.trades)) fail(d.record, d.message, d.expected, d.found);
+
   // Metered orders must be what the metered energy implies (after forward trades).
   const metered = rerun.find((r) => r.kind === 'metered');
   const forward = rerun.find((r) => r.kind === 'forward');
@@ -129,7 +133,7 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
   return {
     result: checkResult(
       'clearing',
-      { clearings: ev.results.length, identicalReruns: identical, trades: trades.length, orders: ev.orders.length, tradesRoot: root, committedRoot: c?.tradesRoot ?? 'none', ruleSet: rules, committedRuleSet: c?.ruleSet ?? 'none' },
+      { clearings: ev.results.length, identicalReruns: identical, trades: trades.length, tradeRows: ev.trades.length, orders: ev.orders.length, tradesRoot: root, committedRoot: c?.tradesRoot ?? 'none', ruleSet: rules, committedRuleSet: c?.ruleSet ?? 'none' },
       failures,
     ),
     results: rerun,

@@ -48,6 +48,19 @@ export interface EvidenceOrder {
   greenOnly: boolean;
 }
 
+/** A row of the ledger's `trades` table: what households' trade lists read (ledger/queries.ts listTrades). */
+export interface EvidenceTrade {
+  kind: ClearingKind;
+  seq: number;
+  buyOrder: string;
+  sellOrder: string;
+  buyer: string;
+  seller: string;
+  energyWh: number;
+  price: string;
+  fee: string;
+}
+
 export interface IntervalEvidence {
   start: number;
   interval: string;
@@ -58,6 +71,8 @@ export interface IntervalEvidence {
   orders: EvidenceOrder[];
   /** Stored ClearingResults, as stored (canonical JSON), forward first. */
   results: { kind: ClearingKind; json: string }[];
+  /** The stored `trades` rows, by kind and seq. */
+  trades: EvidenceTrade[];
   accounts: Record<string, string | null>;
   statements: StatementRecord[];
 }
@@ -72,7 +87,7 @@ type Row = Omit<ReadingRow, 'received_at'>;
 
 /** Reads evidence from a ledger; statements are prepared once per loader. */
 export class EvidenceLoader {
-  readonly #s: Record<'energy' | 'span' | 'before' | 'inside' | 'after' | 'orders' | 'results', Stmt>;
+  readonly #s: Record<'energy' | 'span' | 'before' | 'inside' | 'after' | 'orders' | 'results' | 'trades', Stmt>;
   readonly #ledger: Ledger;
   #accounts: Record<string, string | null> | undefined;
 
@@ -97,6 +112,10 @@ export class EvidenceLoader {
          FROM orders WHERE interval_start = ? ORDER BY source, seq, id`,
       ),
       results: db.prepare(`SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind`),
+      trades: db.prepare(
+        `SELECT kind, seq, buyer_order AS buyOrder, seller_order AS sellOrder, buyer, seller, energy_wh AS energyWh, price, fee
+         FROM trades WHERE interval_start = ? ORDER BY kind, seq`,
+      ),
     };
   }
 
@@ -150,6 +169,7 @@ export class EvidenceLoader {
       energy: rows.map((r) => ({ meterId: r.meterId, importWh: r.importWh, exportWh: r.exportWh, quality: r.quality, firstTs: r.firstTs, lastTs: r.lastTs })),
       orders,
       results,
+      trades: this.#s.trades.all(start) as EvidenceTrade[],
       accounts: this.accounts(),
       statements: listStatements(this.#ledger, start),
     };
