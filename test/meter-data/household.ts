@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/tmp.js';
 import { freePort } from '../../meter-bridge/simulators/free-port.js';
 import { startPeer, type PeerProcess } from './peer-process.js';
 import { MINUTE, startScenario, type Scenario } from './scenario.js';
@@ -17,8 +21,10 @@ export const ACCOUNT = { h1: '0x00000000000000000000000000000000000000a1', h2: '
  * SDM630-style meter read through the built-in profile. Polls and records
  * once a minute of market time; intervals of 5 minutes.
  */
-export function householdsYaml(o: { sunspecPort: number; sdmPort: number; h1RatedPowerW?: number; h2RatedPowerW?: number }): string {
+export function householdsYaml(o: { sunspecPort: number; sdm: { port: number } | { path: string }; h1RatedPowerW?: number; h2RatedPowerW?: number }): string {
   const rated = (w: number | undefined) => (w === undefined ? '' : `, ratedPowerW: ${w}`);
+  // Eastron's default line is 9600 8E1; this peer's serial side is 9600 8N1 (pymodbus's default), as the config says.
+  const sdm = 'port' in o.sdm ? `{ type: tcp, host: 127.0.0.1, port: ${o.sdm.port} }` : `{ type: rtu, path: "${o.sdm.path}", baudRate: 9600, parity: none }`;
   return `
 microgrid: { name: Peer street }
 market:
@@ -31,7 +37,7 @@ bridge:
   retries: 1
   devices:
     - { id: h1-device, kind: sunspec, transport: { type: tcp, host: 127.0.0.1, port: ${o.sunspecPort} }, unitId: 1 }
-    - { id: h2-meter, kind: profile, profile: sdm630, transport: { type: tcp, host: 127.0.0.1, port: ${o.sdmPort} }, unitId: 1 }
+    - { id: h2-meter, kind: profile, profile: sdm630, transport: ${sdm}, unitId: 1 }
 participants:
   - id: h1
     name: Household 1 (PV)
@@ -62,11 +68,25 @@ export interface Households {
 /** Each minute h1 exports `exportPerMinWh` (3.6 kW) of the `pvPerMinWh` (4.8 kW) its PV makes, h2 imports `importPerMinWh` (6 kW). */
 export const FLOW = { exportPerMinWh: 60, pvPerMinWh: 80, importPerMinWh: 100 } as const;
 
-export async function startHouseholds(o: { h1RatedPowerW?: number; h2RatedPowerW?: number; sdmResolutionWh?: number; h1Counters?: { imp: number; exp: number } } = {}): Promise<Households> {
-  const [sunspecPort, sdmPort] = [await freePort(), await freePort()];
-  const sunspec = await startPeer('sunspec', { tcp: sunspecPort });
-  const sdm = await startPeer('sdm630', { tcp: sdmPort }).catch(async (e: unknown) => {
-    await sunspec.stop();
+export interface HouseholdOptions {
+  h1RatedPowerW?: number;
+  h2RatedPowerW?: number;
+  sdmResolutionWh?: number;
+  h1Counters?: { imp: number; exp: number };
+  /** The SDM630 over Modbus RTU through a socat pseudo-terminal pair instead of TCP. */
+  sdmOverRtu?: boolean;
+}
+
+export async function startHouseholds(o: HouseholdOptions = {}): Promise<Households> {
+  const sunspecPort = await freePort();
+  const link = o.sdmOverRtu ? await startPtyPair() : null;
+  const sdmPort = link ? 0 : await freePort();
+  const sunspec = await startPeer('sunspec', { tcp: sunspecPort }).catch(async (e: unknown) => {
+    await link?.stop();
+    throw e;
+  });
+  const sdm = await startPeer('sdm630', link ? { rtu: link.b } : { tcp: sdmPort }).catch(async (e: unknown) => {
+    await Promise.all([sunspec.stop(), link?.stop()]);
     throw e;
   });
   let sc: Scenario;
@@ -75,9 +95,9 @@ export async function startHouseholds(o: { h1RatedPowerW?: number; h2RatedPowerW
     await sunspec.send(`pv wh=3000000 w=${FLOW.pvPerMinWh * 60}`);
     await sdm.send(`grid imp=2000000 exp=0 w=${FLOW.importPerMinWh * 60}`);
     if (o.sdmResolutionWh) await sdm.send(`res ${o.sdmResolutionWh}`);
-    sc = await startScenario(householdsYaml({ sunspecPort, sdmPort, ...(o.h1RatedPowerW ? { h1RatedPowerW: o.h1RatedPowerW } : {}), ...(o.h2RatedPowerW ? { h2RatedPowerW: o.h2RatedPowerW } : {}) }), T0);
+    sc = await startScenario(householdsYaml({ sunspecPort, sdm: link ? { path: link.a } : { port: sdmPort }, ...(o.h1RatedPowerW ? { h1RatedPowerW: o.h1RatedPowerW } : {}), ...(o.h2RatedPowerW ? { h2RatedPowerW: o.h2RatedPowerW } : {}) }), T0);
   } catch (e) {
-    await Promise.all([sunspec.stop(), sdm.stop()]);
+    await Promise.all([sunspec.stop(), sdm.stop(), link?.stop()]);
     throw e;
   }
   return {
@@ -93,6 +113,7 @@ export async function startHouseholds(o: { h1RatedPowerW?: number; h2RatedPowerW
     async close() {
       await sc.close();
       await Promise.all([sunspec.stop(), sdm.stop()]);
+      await link?.stop();
     },
   };
 }
@@ -102,4 +123,34 @@ export async function normalMinute(h: Households, k: number): Promise<void> {
   if (k === 0) return;
   await h.sunspec.send(`add exp=${FLOW.exportPerMinWh} pv=${FLOW.pvPerMinWh}`);
   await h.sdm.send(`add imp=${FLOW.importPerMinWh}`);
+}
+
+/** A socat pseudo-terminal pair: the bridge opens `a`, the peer serves on `b`. */
+async function startPtyPair(): Promise<{ a: string; b: string; stop(): Promise<void> }> {
+  const dir = tempDir('mgx-pty-');
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  const child = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
+  };
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`socat not ready:\n${log}`)), 10_000);
+    child.stderr.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (/starting data transfer loop/.test(log) && existsSync(a) && existsSync(b)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => reject(new Error(`socat exited:\n${log}`)));
+  }).catch(async (e: unknown) => {
+    await stop();
+    throw e;
+  });
+  return { a, b, stop };
 }
