@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Scenario } from './scenario.js';
-import { at, T0 } from './household.js';
+import { at, INTERVAL, T0 } from './household.js';
+import { validateMeterSeries, type MeterIntervalEnergy } from '../../settlement/meter-data/index.js';
 
 /** A stored reading as [minute after T0, importWh, exportWh, powerW]. */
 export type Row = [number, number | null, number | null, number | null];
@@ -27,4 +28,25 @@ export function rows(from: number, to: number, f: (k: number) => [number | null,
     if (v) out.push([k, ...v]);
   }
   return out;
+}
+
+/** An interval energy as [minute of its start, importWh, exportWh, status, method, reason codes]. */
+export type EnergyRow = [number, number, number, MeterIntervalEnergy['status'], string | null, string[]];
+
+/**
+ * The published meter-data rules (validateMeterSeries, the function the
+ * ledger's metering step and the audit both call) on the readings the bridge
+ * signed for `meterId`, for the first `n` intervals from T0.
+ */
+export function vee(sc: Scenario, meterId: string, role: 'grid' | 'pv', ratedPowerW: number, n: number): EnergyRow[] {
+  const readings = sc.readings(meterId, T0 - INTERVAL, T0 + (n + 1) * INTERVAL);
+  const intervals = Array.from({ length: n }, (_, i) => T0 + i * INTERVAL);
+  return validateMeterSeries({ meterId, role, ratedPowerW, intervalMs: INTERVAL, intervals, readings }).map((e) => [
+    (e.intervalStart - T0) / 60_000,
+    e.importWh,
+    e.exportWh,
+    e.status,
+    e.method,
+    e.reasons.map((r) => r.code),
+  ]);
 }

@@ -65,6 +65,12 @@ export interface Households {
   close(): Promise<void>;
 }
 
+/**
+ * Counters at T0, Wh. Not round on purpose: the rules infer a reading's
+ * resolution from the powers of ten its counters are multiples of.
+ */
+export const START = { h1Imp: 1_000_123, h1Exp: 500_077, pv: 3_000_041, h2Imp: 2_000_030 } as const;
+
 /** Each minute h1 exports `exportPerMinWh` (3.6 kW) of the `pvPerMinWh` (4.8 kW) its PV makes, h2 imports `importPerMinWh` (6 kW). */
 export const FLOW = { exportPerMinWh: 60, pvPerMinWh: 80, importPerMinWh: 100 } as const;
 
@@ -91,9 +97,9 @@ export async function startHouseholds(o: HouseholdOptions = {}): Promise<Househo
   });
   let sc: Scenario;
   try {
-    await sunspec.send(`grid imp=${o.h1Counters?.imp ?? 1_000_000} exp=${o.h1Counters?.exp ?? 500_000} w=${-FLOW.exportPerMinWh * 60}`);
-    await sunspec.send(`pv wh=3000000 w=${FLOW.pvPerMinWh * 60}`);
-    await sdm.send(`grid imp=2000000 exp=0 w=${FLOW.importPerMinWh * 60}`);
+    await sunspec.send(`grid imp=${o.h1Counters?.imp ?? START.h1Imp} exp=${o.h1Counters?.exp ?? START.h1Exp} w=${-FLOW.exportPerMinWh * 60}`);
+    await sunspec.send(`pv wh=${START.pv} w=${FLOW.pvPerMinWh * 60}`);
+    await sdm.send(`grid imp=${START.h2Imp} exp=0 w=${FLOW.importPerMinWh * 60}`);
     if (o.sdmResolutionWh) await sdm.send(`res ${o.sdmResolutionWh}`);
     sc = await startScenario(householdsYaml({ sunspecPort, sdm: link ? { path: link.a } : { port: sdmPort }, ...(o.h1RatedPowerW ? { h1RatedPowerW: o.h1RatedPowerW } : {}), ...(o.h2RatedPowerW ? { h2RatedPowerW: o.h2RatedPowerW } : {}) }), T0);
   } catch (e) {

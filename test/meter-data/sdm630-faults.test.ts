@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { at, startHouseholds, T0, type HouseholdOptions, type Households } from './household.js';
-import { rows, signedRows } from './expect.js';
+import { at, START, startHouseholds, T0, type HouseholdOptions, type Households } from './household.js';
+import { rows, signedRows, vee } from './expect.js';
 
 /**
  * The SDM630-style meter (test/meter-data/peers/sdm630_meter.py, from
@@ -14,7 +14,7 @@ import { rows, signedRows } from './expect.js';
 
 /** h2 imports 37 Wh a minute (2.22 kW): a flow that is no multiple of the resolution. */
 const PER_MIN = 37;
-const trueImport = (ms: number): number => 2_000_000 + Math.floor((PER_MIN * ms) / 60_000);
+const trueImport = (ms: number): number => START.h2Imp + Math.floor((PER_MIN * ms) / 60_000);
 const shown = (wh: number, res: number): number => Math.floor(wh / res) * res;
 
 async function withMeter(o: HouseholdOptions, fn: (h: Households) => Promise<void>): Promise<void> {
@@ -32,6 +32,10 @@ for (const res of [10, 100]) {
     withMeter({ sdmResolutionWh: res }, async (h) => {
       await h.run(0, 20, (k) => h.sdm.send(`grid imp=${trueImport(k * 60_000)}`));
       assert.deepEqual(await signedRows(h.sc, 'h2-grid', 0, 20), rows(0, 20, (k) => [shown(trueImport(k * 60_000), res), 0, PER_MIN * 60]));
+      // The published rules on those readings: every interval actual, right to the resolution, adding up to the counter delta.
+      const energy = vee(h.sc, 'h2-grid', 'grid', 24_150, 4);
+      assert.deepEqual(energy, (res === 10 ? [180, 190, 180, 190] : [200, 200, 100, 200]).map((wh, i) => [5 * i, wh, 0, 'actual', null, []]));
+      assert.equal(energy.reduce((a, e) => a + e[1], 0), shown(trueImport(20 * 60_000), res) - shown(START.h2Imp, res));
     }));
 }
 
@@ -45,11 +49,16 @@ it('100 Wh counter resolution polled every second of market time: every recorded
     for (const r of rs) assert.equal(r.importWh, shown(trueImport(r.ts - T0), 100), `reading at ${new Date(r.ts).toISOString()}`);
     for (let m = 0; m < 10; m++) assert.ok(rs.some((r) => r.ts >= at(m) && r.ts < at(m + 1)), `a reading in minute ${m}`);
     assert.ok(rs.every((r) => r.signature));
+    // A coarse counter standing still for minutes at 2.22 kW is not frozen: judged on market time and the resolution.
+    assert.deepEqual(vee(h.sc, 'h2-grid', 'grid', 24_150, 2), [
+      [0, 200, 0, 'actual', null, []],
+      [5, 200, 0, 'actual', null, []],
+    ]);
   }));
 
 it('over Modbus RTU (socat pty pair) the SDM630 resets its counters to 0.0 kWh: a real 0, then counting again', () =>
   withMeter({ sdmResolutionWh: 10, sdmOverRtu: true }, async (h) => {
-    let imp = 2_000_000;
+    let imp: number = START.h2Imp;
     await h.run(0, 15, async (k) => {
       if (k === 7) {
         await h.sdm.send('reset');
@@ -57,5 +66,11 @@ it('over Modbus RTU (socat pty pair) the SDM630 resets its counters to 0.0 kWh: 
       } else if (k > 0) imp += 100;
       await h.sdm.send(`grid imp=${imp}`);
     });
-    assert.deepEqual(await signedRows(h.sc, 'h2-grid', 0, 15), rows(0, 15, (k) => [k < 7 ? 2_000_000 + 100 * k : 100 * (k - 7), 0, PER_MIN * 60]));
+    assert.deepEqual(await signedRows(h.sc, 'h2-grid', 0, 15), rows(0, 15, (k) => [k < 7 ? START.h2Imp + 100 * k : 100 * (k - 7), 0, PER_MIN * 60]));
+    // The reset interval is held (the step back is no energy); the energy counted after the reset is in it, the next interval is actual.
+    assert.deepEqual(vee(h.sc, 'h2-grid', 'grid', 24_150, 3), [
+      [0, 500, 0, 'actual', null, []],
+      [5, 400, 0, 'held', null, ['VEE_COUNTER_BACKWARDS']],
+      [10, 500, 0, 'actual', null, []],
+    ]);
   }));
