@@ -8,6 +8,9 @@ import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { upsertParticipant } from '../ledger/participants.js';
+import { setMeterRatedPower } from '../ledger/meter-data.js';
+import { DEFAULT_RATED_POWER_W } from '../settlement/meter-data/index.js';
+import { ratedPowers } from './rated-power.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
@@ -87,6 +90,15 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const clock = opts.clock ?? marketClock(ledger, config, speed);
     log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
     for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
+    const rated = ratedPowers(config);
+    for (const r of rated) setMeterRatedPower(ledger, r.meterId, r.ratedPowerW);
+    const unrated = rated.filter((r) => r.source === 'default');
+    if (unrated.length > 0) {
+      log.warn(
+        { meters: unrated.map((r) => r.meterId) },
+        `${unrated.length} meter(s) have no ratedPowerW (config participants[].meters[] or bridge.devices[]): validated with the role default (grid ${DEFAULT_RATED_POWER_W.grid} W, pv ${DEFAULT_RATED_POWER_W.pv} W): ${unrated.slice(0, 5).map((r) => r.meterId).join(', ')}${unrated.length > 5 ? ', …' : ''}`,
+      );
+    }
 
     const bus = new EventBus();
     bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
@@ -167,7 +179,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'submitter', stop: () => submitter.stop() });
 
     // The interval cycle, driven at each boundary by the scheduler.
-    const steps = createCycleSteps({ ledger, config, clock, bus, wakeSubmitter: () => submitter.enqueue() });
+    const steps = createCycleSteps({ ledger, config, clock, bus, speed, wakeSubmitter: () => submitter.enqueue() });
     const cycle = new IntervalCycle({
       ledger,
       clock,
