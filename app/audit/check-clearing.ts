@@ -7,6 +7,7 @@ import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } 
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import { compareTradeRows } from './trade-rows.js';
+import { meteredOrders, type MeteredPosition } from '../../settlement/metered-orders.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 export interface ClearingOutcome {
@@ -89,7 +90,7 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
 
   for (const d of compareTradeRows(rerun, ev.trades)) fail(d.record, d.message, d.expected, d.found);
 
-  // Metered orders must be what the metered energy implies (after forward trades).
+  // Metered orders must be what the actual metered energy implies, netted per participant after forward trades (settlement/metered-orders.ts).
   const metered = rerun.find((r) => r.kind === 'metered');
   const forward = rerun.find((r) => r.kind === 'forward');
   if (metered) {
@@ -99,19 +100,21 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
       sold.set(t.seller, (sold.get(t.seller) ?? 0) + t.energyWh);
       bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.energyWh);
     }
-    const orders = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [`${o.participant}:${o.side}`, o]));
-    for (const [p, e] of energy) {
-      // A meter without good data does not trade in metered clearing (its energy is still settled with the grid).
-      if (tradable && !tradable.has(p)) continue;
-      for (const [side, wh] of [['offer', e.exportWh - (sold.get(p) ?? 0)], ['bid', e.importWh - (bought.get(p) ?? 0)]] as const) {
-        const o = orders.get(`${p}:${side}`);
-        orders.delete(`${p}:${side}`);
-        if (wh <= 0 && !o) continue;
-        if (!o) fail(`participant ${p} ${side}`, 'metered energy implies a metered order the ledger does not hold', `${wh} Wh`, 'no order');
-        else if (o.energyWh !== wh) fail(`order ${o.id}`, 'metered order energy differs from the metered energy', `${wh} Wh`, `${o.energyWh} Wh`);
-      }
+    const stored = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [o.id, o]));
+    // Prices and zones are the stored orders' own (standing policies are not evidence); side and energy are what the meters imply.
+    const positions: MeteredPosition[] = [...energy]
+      .filter(([p]) => !tradable || tradable.has(p))
+      .map(([p, e]) => {
+        const mine = [...stored.values()].find((o) => o.participant === p);
+        return { participant: p, zone: mine?.zone ?? 'main', minSell: mine?.price ?? '0', maxBuy: mine?.price ?? '0', importWh: e.importWh, exportWh: e.exportWh, forwardSoldWh: sold.get(p) ?? 0, forwardBoughtWh: bought.get(p) ?? 0 };
+      });
+    for (const want of meteredOrders(ev.start, positions)) {
+      const o = stored.get(want.id);
+      stored.delete(want.id);
+      if (!o) fail(`participant ${want.participant} ${want.side}`, 'metered energy implies a metered order the ledger does not hold', `${want.energyWh} Wh`, 'no order');
+      else if (o.energyWh !== want.energyWh) fail(`order ${o.id}`, 'metered order energy differs from the metered energy', `${want.energyWh} Wh`, `${o.energyWh} Wh`);
     }
-    for (const o of orders.values()) fail(`order ${o.id}`, 'metered order without metered energy behind it', 'no order', `${o.energyWh} Wh`);
+    for (const o of stored.values()) fail(`order ${o.id}`, 'metered order without metered energy behind it', 'no order', `${o.energyWh} Wh`);
   }
 
   const trades: IntervalTrade[] = rerun.flatMap((r) => r.trades.map((t, seq) => ({ ...t, kind: r.kind, seq })));

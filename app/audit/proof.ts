@@ -1,5 +1,4 @@
 import type { Ledger } from '../../ledger/ledger.js';
-import { computeIntervalEnergy } from '../../ledger/readings.js';
 import { MicrogridError } from '../../core/errors.js';
 import { toIso } from '../../core/interval.js';
 import { tradeLeaf } from '../../settlement/inputs.js';
@@ -37,8 +36,8 @@ export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contra
   const view = (await reader.readIntervals(tokenId, tokenId + 1)).get(tokenId);
   const c = view?.commitments[0]?.commitment;
   const ev = loader.load(o.start);
-  const energy = checkEnergy(ev, (m, s, e) => computeIntervalEnergy(o.ledger, m, s, e));
-  const delivered = checkClearing(ev, view, energy.byParticipant, energy.tradable).delivered;
+  const energy = checkEnergy(ev);
+  const delivered = checkClearing(ev, view, energy.actual, energy.tradable).delivered;
   const leaves = delivered.map(tradeLeaf);
   const trades = delivered.flatMap((t, i) => {
     if (t.buyer !== o.participant && t.seller !== o.participant) return [];
@@ -47,7 +46,7 @@ export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contra
     return [{ kind: t.kind, seq: t.seq, role, counterparty: role === 'buyer' ? t.seller : t.buyer, deliveredWh: t.deliveredWh, price: t.price, leaf: leaves[i]!, proof, verified: !!c && verifyMerkleProof(proof, c.tradesRoot, leaves[i]!) }];
   });
   const account = participantAccount({ id: o.participant, account: ev.accounts[o.participant] ?? null });
-  const { credits } = expectedCredits(ev, delivered, energy.byParticipant);
+  const { credits } = expectedCredits(ev, delivered, energy.actual);
   const chunks = view?.chunks ?? [];
   const size = chunks.length > 1 ? chunks[0]!.recipients : Math.max(1, credits.length);
   const built = buildCreditChunks(BigInt(tokenId), credits.map((x) => ({ account: x.account, wh: BigInt(x.wh) })), size);

@@ -7,6 +7,7 @@ import type { Config } from '../../core/config/schema.js';
 import { deploymentFile } from '../../settlement/chain/deploy-or-load.js';
 import { loadConfig } from '../load-config.js';
 import { runAudit } from '../audit/audit.js';
+import { meterDataRulesOf } from '../audit/meter-data-window.js';
 import { progressBar, reportToCsv, reportToJson, reportToTable } from '../audit/format.js';
 import { exportBundle, verifyBundle } from '../audit/bundle.js';
 import { householdProof } from '../audit/proof.js';
@@ -109,7 +110,7 @@ export const auditCommand: Command = {
         if (start === undefined) throw new MicrogridError('AUDIT_INPUT', `audit ${sub} needs --interval`, { field: '--interval', value: undefined, expected: 'an interval start, ISO 8601 UTC' });
         if (sub === 'export') {
           const out = str(ctx, 'out') ?? `audit-${Math.floor(start / 1000)}.json`;
-          const r = await exportBundle({ ledger, ...chain, start, intervalMs: step, tariffs: tariffsOf(config), out: resolve(ctx.cwd, out), ...(fromBlock !== undefined ? { fromBlock } : {}) });
+          const r = await exportBundle({ ledger, ...chain, start, intervalMs: step, tariffs: tariffsOf(config), meterData: meterDataRulesOf(config), out: resolve(ctx.cwd, out), ...(fromBlock !== undefined ? { fromBlock } : {}) });
           ctx.stdout.write(`wrote ${r.path}: ${r.readings} signed readings, ${r.orders} orders, ${r.trades} trades, ${r.credits} credits, ${r.transactions} transactions\n`);
           return 0;
         }
@@ -124,7 +125,7 @@ export const auditCommand: Command = {
       const to = one !== undefined ? one + step : (aligned(ctx, 'to', minutes) ?? Math.ceil(Date.now() / step) * step + step);
       if (to <= from) throw new MicrogridError('AUDIT_INPUT', 'empty interval range', { field: '--to', value: str(ctx, 'to'), expected: `later than --from (${str(ctx, 'from')})` });
       const onProgress = progressBar(ctx.stderr);
-      const report = await runAudit({ ledger, ...chain, from, to, intervalMs: step, tariffs: tariffsOf(config), ...(fromBlock !== undefined ? { fromBlock } : {}), ...(onProgress ? { onProgress } : {}) });
+      const report = await runAudit({ ledger, ...chain, from, to, intervalMs: step, tariffs: tariffsOf(config), meterData: meterDataRulesOf(config), ...(fromBlock !== undefined ? { fromBlock } : {}), ...(onProgress ? { onProgress } : {}) });
       return print(report);
     } finally {
       ledger.close();

@@ -9,6 +9,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
 import { buildCreditChunks } from '../../settlement/chain/commitment.js';
 import { runAudit } from '../../app/audit/audit.js';
+import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
 import type { AuditReport } from '../../app/audit/types.js';
 import { buildLedger, submitAll, T0, STEP } from './fixture.js';
 
@@ -40,6 +41,7 @@ const audit = (workers?: number): Promise<AuditReport> =>
     to: T0 + (N + 2) * STEP,
     intervalMs: STEP,
     tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+    meterData: meterDataRulesOf(config),
   });
 
 const iso = (k: number) => new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z');

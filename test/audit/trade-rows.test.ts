@@ -8,6 +8,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
 import { listTrades } from '../../ledger/queries.js';
 import { runAudit } from '../../app/audit/audit.js';
+import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
 import type { AuditFailure, AuditReport } from '../../app/audit/types.js';
 import { buildLedger, submitAll, T0, STEP } from './fixture.js';
 
@@ -43,6 +44,7 @@ const audit = (): Promise<AuditReport> =>
     to: T0 + N * STEP,
     intervalMs: STEP,
     tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+    meterData: meterDataRulesOf(config),
   });
 const iso = (k: number) => new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z');
 const failuresOf = (r: AuditReport, k: number): AuditFailure[] => r.intervals.find((i) => i.interval === iso(k))!.checks.flatMap((c) => c.failures);
