@@ -51,10 +51,10 @@ export interface StatementDetail {
   avgSellPrice: string | null;
   feedInTariff: string;
   retailTariff: string;
-  /** The meter data this statement settled on: actual trades; estimated and partial settle against the grid; held neither way. */
-  meterData: MeterDataSummary;
+  /** The meter data this statement settled on when not all actual: estimated and partial settle against the grid, held neither way. */
+  meterData?: MeterDataSummary;
   /** Decisions on earlier held meter-intervals, included in gridAmount. */
-  adjustments: StatementAdjustment[];
+  adjustments?: StatementAdjustment[];
 }
 
 export interface Statement {
@@ -159,8 +159,9 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
         avgSellPrice: s > 0 ? received.get(id)!.mul(1000).div(s).toFixed(4) : null,
         feedInTariff: tariffs.feedInTariff,
         retailTariff: tariffs.retailTariff,
-        meterData,
-        adjustments,
+        // Present only when they say something, so a statement on actual data reads as it always did.
+        ...(meterData.status !== 'actual' ? { meterData } : {}),
+        ...(adjustments.length > 0 ? { adjustments } : {}),
       },
     };
   });

@@ -167,7 +167,8 @@ function frozenSpans(T: readonly TrustedPoint[], fields: readonly Field[], rules
       }
       if (p.powerW !== null && c.powerW !== null) {
         const flow = (w: number): number => (f === 'importWh' ? Math.max(0, w) : Math.max(0, -w));
-        expectedWh += ((flow(p.powerW) + flow(c.powerW)) / 2) * ((c.ts - p.ts) / 3_600_000);
+        // "At least": the smaller of the two samples, so a flow that starts or stops between them is not counted.
+        expectedWh += Math.min(flow(p.powerW), flow(c.powerW)) * ((c.ts - p.ts) / 3_600_000);
       }
     }
     if (T.length > 0) close(T.length - 1);
