@@ -8,7 +8,8 @@ import type { EvidenceMeterDataRules } from './evidence.js';
  * 15 minutes (at least one interval) around the interval; a gap is longer
  * than the rules' default, 1.5 recording periods or 2.5 polls of market
  * time at the configured clock speed. The audit re-runs validation with
- * these, so they must stay equal to the step's (a test checks it).
+ * these, so they must stay equal to the step's (test/audit/ runs both on
+ * a ledger recorded once per interval, where the default gap would differ).
  */
 export function meterDataRulesOf(config: Pick<Config, 'market' | 'bridge' | 'clock'>, speed = config.clock.speed): EvidenceMeterDataRules {
   const intervalMs = config.market.intervalMinutes * 60_000;

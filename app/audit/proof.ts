@@ -6,7 +6,7 @@ import { merkleProof, verifyMerkleProof } from '../../settlement/merkle.js';
 import { participantAccount } from '../../settlement/accounts.js';
 import { buildCreditChunks } from '../../settlement/chain/commitment.js';
 import { ChainReader } from './chain.js';
-import { EvidenceLoader } from './evidence.js';
+import { EvidenceLoader, type EvidenceMeterDataRules } from './evidence.js';
 import { checkEnergy } from './check-energy.js';
 import { checkClearing } from './check-clearing.js';
 import { expectedCredits, mintedOnChain } from './check-credits.js';
@@ -25,11 +25,11 @@ export interface HouseholdProof {
 }
 
 /** `mgx audit proof --participant P --interval T`: Merkle proofs of P's trades and credits against the roots committed on chain. */
-export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contract: string; start: number; intervalMs: number; participant: string; fromBlock?: bigint }): Promise<HouseholdProof> {
+export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contract: string; start: number; intervalMs: number; participant: string; fromBlock?: bigint; meterData?: EvidenceMeterDataRules }): Promise<HouseholdProof> {
   const reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}) });
   await reader.chainId();
   await reader.assertContract();
-  const loader = new EvidenceLoader(o.ledger, o.intervalMs);
+  const loader = new EvidenceLoader(o.ledger, o.intervalMs, o.meterData);
   if (!(o.participant in loader.accounts())) throw new MicrogridError('AUDIT_INPUT', 'unknown participant', { field: '--participant', value: o.participant, expected: 'a participant id in the ledger' });
   if (loader.settledStarts(o.start, o.start + 1).length === 0) throw new MicrogridError('AUDIT_INPUT', 'the ledger holds no settlement for this interval', { field: '--interval', value: toIso(o.start), expected: 'a settled interval' });
   const tokenId = Math.floor(o.start / 1000);

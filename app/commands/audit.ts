@@ -116,7 +116,7 @@ export const auditCommand: Command = {
         }
         const participant = str(ctx, 'participant');
         if (!participant) throw new MicrogridError('AUDIT_INPUT', 'audit proof needs --participant', { field: '--participant', value: undefined, expected: 'a participant id' });
-        const proof = await householdProof({ ledger, ...chain, start, intervalMs: step, participant, ...(fromBlock !== undefined ? { fromBlock } : {}) });
+        const proof = await householdProof({ ledger, ...chain, start, intervalMs: step, meterData: meterDataRulesOf(config), participant, ...(fromBlock !== undefined ? { fromBlock } : {}) });
         ctx.stdout.write(JSON.stringify(proof, null, 2) + '\n');
         return proof.verified ? 0 : 1;
       }
