@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Scenario } from './scenario.js';
 import { at, INTERVAL, T0 } from './household.js';
+import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
 import { validateMeterSeries, type MeterIntervalEnergy } from '../../settlement/meter-data/index.js';
 
 /** A stored reading as [minute after T0, importWh, exportWh, powerW]. */
@@ -41,7 +42,9 @@ export type EnergyRow = [number, number, number, MeterIntervalEnergy['status'], 
 export function vee(sc: Scenario, meterId: string, role: 'grid' | 'pv', ratedPowerW: number, n: number): EnergyRow[] {
   const readings = sc.readings(meterId, T0 - INTERVAL, T0 + (n + 1) * INTERVAL);
   const intervals = Array.from({ length: n }, (_, i) => T0 + i * INTERVAL);
-  return validateMeterSeries({ meterId, role, ratedPowerW, intervalMs: INTERVAL, intervals, readings }).map((e) => [
+  // The gap the metering step uses for this config (a poll per minute of market time: 150 s).
+  const rules = { maxGapMs: meterDataRulesOf(sc.config).maxGapMs };
+  return validateMeterSeries({ meterId, role, ratedPowerW, intervalMs: INTERVAL, intervals, readings, rules }).map((e) => [
     (e.intervalStart - T0) / 60_000,
     e.importWh,
     e.exportWh,

@@ -10,6 +10,8 @@ import { insertReadings, listReadings, setMeterGateway, type StoredReading } fro
 import { listStatements } from '../../ledger/queries.js';
 import { startBridgeFromConfig, type RunningBridge } from '../../meter-bridge/start-from-config.js';
 import { createCycleSteps } from '../../app/cycle-steps.js';
+import { ratedPowers } from '../../app/rated-power.js';
+import { setMeterRatedPower } from '../../ledger/meter-data.js';
 import { settleInterval } from '../../settlement/settle.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -34,6 +36,9 @@ export interface Scenario {
   pollAt(t: number): Promise<void>;
   /** The app's meter step and settlement for the interval starting at `start`. */
   meterAndSettle(start: number): void;
+  /** The app's meter step alone (metered clearing included). */
+  meter(start: number): void;
+  settle(start: number): void;
   readings(meterId: string, from: number, to: number): StoredReading[];
   statements(start: number): ReturnType<typeof listStatements>;
   /** The signer of a stored reading (EIP-712 recovery): the bridge's gateway if untouched. */
@@ -46,6 +51,8 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
   const dataDir = tempDir('mgx-vee-');
   const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
   for (const p of config.participants) upsertParticipant(ledger, p, 0);
+  // As app/start.ts does: the rated power each meter's data is validated with.
+  for (const r of ratedPowers(config)) setMeterRatedPower(ledger, r.meterId, r.ratedPowerW);
   const clock = new ManualClock(t0);
   const bus = new EventBus();
   const events: MicrogridEvent[] = [];
@@ -76,6 +83,8 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
       steps.meter(start);
       settleInterval(ledger, start, config, clock.now());
     },
+    meter: (start) => steps.meter(start),
+    settle: (start) => void settleInterval(ledger, start, config, clock.now()),
     readings: (meterId, from, to) => listReadings(ledger, meterId, from, to),
     statements: (start) => listStatements(ledger, { start }),
     signerOf: (r) =>
