@@ -99,7 +99,9 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
     for (const [p, e] of energy) {
       // A meter without good data does not trade in metered clearing (its energy is still settled with the grid).
       if (tradable && !tradable.has(p)) continue;
-      for (const [side, wh] of [['offer', e.exportWh - (sold.get(p) ?? 0)], ['bid', e.importWh - (bought.get(p) ?? 0)]] as const) {
+      // Netted per participant as settlement/metered-orders.ts nets it: one offer or one bid, never both.
+      const net = Math.max(0, e.exportWh - (sold.get(p) ?? 0)) - Math.max(0, e.importWh - (bought.get(p) ?? 0));
+      for (const [side, wh] of [['offer', net], ['bid', -net]] as const) {
         const o = orders.get(`${p}:${side}`);
         orders.delete(`${p}:${side}`);
         if (wh <= 0 && !o) continue;
