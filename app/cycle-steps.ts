@@ -11,6 +11,7 @@ import { getClearing, saveClearing } from '../ledger/clearing.js';
 import { bracketingReadingTs, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
 import { DEFAULT_METER_DATA_RULES, DEFAULT_RATED_POWER_W, validateMeterSeries } from '../settlement/meter-data/index.js';
 import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
+import { estimateExpiredHolds } from '../settlement/holds.js';
 import { settleInterval } from '../settlement/index.js';
 import { getSettlementCredits } from '../ledger/statements.js';
 import type { CycleSteps } from './interval-cycle.js';
@@ -57,6 +58,7 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
   const speed = d.speed ?? config.clock.speed;
   const maxGapMs = Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * config.bridge.recordEveryMs), Math.ceil(2.5 * config.bridge.pollIntervalMs * speed));
   const lookMs = Math.max(intervalMs, 15 * 60_000);
+  const holdWindowMs = ((config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
 
   /** Validates every meter's energy for [start, end) on its readings (settlement/meter-data) and stores status, reasons, method. */
   const validateInterval = (start: number, end: number, now: number): StoredMeterIntervalEnergy[] => {
@@ -146,6 +148,10 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       const energies = validateInterval(start, end, now);
       const byMeter = new Map(energies.map((e) => [e.meterId, e]));
       raiseMeterDataAlarms(start, energies, now);
+      // Holds nobody decided within the window are estimated now; the next statement carries them.
+      for (const h of estimateExpiredHolds(ledger, { intervalMs, rules: { maxGapMs }, windowMs: holdWindowMs }, now)) {
+        bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_HOLD_ESTIMATED', subject: h.interval, message: `held data of ${h.meterId} for ${h.interval} had no decision within the window and is estimated: import ${h.decidedImportWh} Wh, export ${h.decidedExportWh} Wh`, at: new Date(now).toISOString() });
+      }
 
       // What forward trades already sold and bought is not offered again.
       const forward = getClearing(ledger, start, 'forward');

@@ -11,6 +11,8 @@ import { upsertParticipant } from '../ledger/participants.js';
 import { setMeterRatedPower } from '../ledger/meter-data.js';
 import { DEFAULT_RATED_POWER_W } from '../settlement/meter-data/index.js';
 import { ratedPowers } from './rated-power.js';
+import { decideHold } from '../settlement/holds.js';
+import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
@@ -211,7 +213,19 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // Per-request lines only at debug: at info they would drown the interval log.
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
     const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
-    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, version: VERSION, logger: httpLog });
+    const holdCtx = { intervalMs: minutes * 60_000 };
+    const decideMeterHold = (d: MeterHoldDecisionRequest) =>
+      decideHold(
+        ledger,
+        holdCtx,
+        d.decision === 'replace'
+          ? d.estimate
+            ? { ...d, decision: 'replace', estimate: true }
+            : { ...d, decision: 'replace', importWh: d.importWh ?? -1, exportWh: d.exportWh ?? -1 }
+          : { ...d, decision: d.decision },
+        clock.now(),
+      );
+    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, decideMeterHold, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(

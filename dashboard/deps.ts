@@ -4,6 +4,7 @@ import type { Config } from '../core/config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { EventBus } from '../core/events.js';
 import type { Metrics } from '../core/metrics.js';
+import type { MeterHold } from '../ledger/meter-data.js';
 
 /** What the HTTP app needs from the running system; app/start.ts provides it. */
 export interface DashboardDeps {
@@ -25,4 +26,18 @@ export interface DashboardDeps {
   buildBundle?: boolean;
   /** The utility audit against the chain (app/audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */
   audit?: (range: { from: number; to: number }) => Promise<object>;
+  /** Records an operator's decision on held meter data (settlement/holds.ts decideHold); absent: 503. */
+  decideMeterHold?: (d: MeterHoldDecisionRequest) => MeterHold;
+}
+
+/** A decision as the API takes it; `by` is the principal that made it. */
+export interface MeterHoldDecisionRequest {
+  intervalStart: number;
+  meterId: string;
+  decision: 'accept' | 'replace' | 'reject';
+  reason: string;
+  by: string;
+  importWh?: number;
+  exportWh?: number;
+  estimate?: boolean;
 }

@@ -12,6 +12,7 @@ import { auditRoutes } from './audit.js';
 import { auditVerifyRoutes } from './audit-verify.js';
 import { readingRoutes } from './readings.js';
 import { metricsRoutes } from './metrics.js';
+import { meterDataRoutes } from './meter-data.js';
 
 /**
  * Every route plugin of the HTTP app, one per file in this folder. Each area
@@ -30,4 +31,5 @@ export const ROUTES: readonly ((app: FastifyInstance, deps: DashboardDeps) => Pr
   auditVerifyRoutes,
   readingRoutes,
   metricsRoutes,
+  meterDataRoutes,
 ];

@@ -67,9 +67,18 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
   const usable = [...byTs.values()].sort((a, b) => a.ts - b.ts);
   const out: SeriesTrust = { fields, trusted: [], outliers: [], events: [], usableTs: usable.map((r) => r.ts) };
   if (usable.length === 0) return out;
+  // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a 1 kWh counter.
+  const resAt = new Map<number, number>();
+  usable.forEach((r, i) => {
+    const own = resolutionOf(r);
+    const reported = r.resolutionWh !== undefined && r.resolutionWh !== null && r.resolutionWh >= 1;
+    const neighbour = usable[i + 1] ?? usable[i - 1];
+    resAt.set(r.ts, reported || !neighbour ? own : Math.min(own, resolutionOf(neighbour)));
+  });
+  const resolution = (r: SeriesReading): number => resAt.get(r.ts) ?? resolutionOf(r);
 
   const check = (a: State, x: SeriesReading): Check => {
-    const resX = resolutionOf(x);
+    const resX = resolution(x);
     const tol = Math.max(a.res, resX);
     for (const f of fields) {
       const dtH = Math.max(0, x.ts - a.since[f]) / 3_600_000;
@@ -105,7 +114,7 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
     return { ok: true };
   };
 
-  const stateOf = (r: SeriesReading): State => ({ ts: r.ts, peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 }, since: { importWh: r.ts, exportWh: r.ts }, res: resolutionOf(r) });
+  const stateOf = (r: SeriesReading): State => ({ ts: r.ts, peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 }, since: { importWh: r.ts, exportWh: r.ts }, res: resolution(r) });
 
   // Anchor: the first reading its successor agrees with (a glitch at the very start is not a baseline).
   let anchor = usable.length - 1;
@@ -128,7 +137,7 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
       ts: r.ts,
       adj: { importWh: offset.importWh + state.peak.importWh, exportWh: offset.exportWh + state.peak.exportWh },
       raw: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 },
-      res: resolutionOf(r),
+      res: resolution(r),
       powerW: r.powerW,
     });
   };
@@ -162,7 +171,7 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
       const prevAdj = out.trusted.at(-1)!.adj;
       for (const f of fields) {
         const v = x[f]!;
-        if (v < state.peak[f] - Math.max(state.res, resolutionOf(x))) {
+        if (v < state.peak[f] - Math.max(state.res, resolution(x))) {
           offset[f] = prevAdj[f] - v;
           state.peak[f] = v;
           state.since[f] = x.ts;
@@ -171,7 +180,7 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
     } else {
       for (const f of fields) raise(f, x[f]!, x.ts);
     }
-    state = { ts: x.ts, peak: state.peak, since: state.since, res: resolutionOf(x) };
+    state = { ts: x.ts, peak: state.peak, since: state.since, res: resolution(x) };
     push(x);
     i++;
   }
