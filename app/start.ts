@@ -8,8 +8,8 @@ import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { upsertParticipant } from '../ledger/participants.js';
-import { setMeterRatedPower } from '../ledger/meter-data.js';
-import { DEFAULT_RATED_POWER_W } from '../settlement/meter-data/index.js';
+import { meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
+import { DEFAULT_RATED_POWER_W, readingVerdicts } from '../settlement/meter-data/index.js';
 import { ratedPowers } from './rated-power.js';
 import { decideHold } from '../settlement/holds.js';
 import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
@@ -225,7 +225,12 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
           : { ...d, decision: d.decision },
         clock.now(),
       );
-    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, decideMeterHold, version: VERSION, logger: httpLog });
+    const readingVerdictsOf = (meterId: string, from: number, to: number) => {
+      const m = metersForValidation(ledger).find((x) => x.id === meterId);
+      if (!m) return new Map();
+      return readingVerdicts({ readings: meterSeriesReadings(ledger, meterId, from, to, Math.max(minutes * 60_000, 15 * 60_000)), ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role] });
+    };
+    const app = buildDashboard({ ledger, config, clock, bus, metrics, env, audit, decideMeterHold, readingVerdicts: readingVerdictsOf, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(

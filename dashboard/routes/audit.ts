@@ -62,7 +62,8 @@ function audit(ledger: Ledger, start: number): AuditFigures {
       detail: settled ? `${creditsWh} Wh credited, ${meteredExportWh} Wh exported by grid meters (settlement recorded ${settled.exportWh} Wh)` : 'not settled yet',
     },
     { name: 'settled volume equals matched volume', ok: settled && clearings.length ? settled.matchedWh === matchedWh : null, detail: settled ? `${settled.matchedWh} Wh settled, ${matchedWh} Wh matched` : 'not settled yet' },
-    { name: 'metered energy quality', ok: energy.length ? energy.every((e) => e.quality === 'good') : null, detail: `${energy.filter((e) => e.quality !== 'good').length} of ${energy.length} meters flagged` },
+    // Only actual energy trades and earns credits; partial is measured (a first reading), the rest is named with its status.
+    { name: 'metered energy quality', ok: energy.length ? energy.every((e) => e.status === 'actual' || e.status === 'partial') : null, detail: `${energy.filter((e) => e.status !== 'actual' && e.status !== 'partial').length} of ${energy.length} meters estimated or held` },
     { name: 'committed on chain', ok: commit ? commit.state === 'final' || commit.state === 'mined' : null, detail: commit ? `${commit.state}${commit.txHash ? ` ${commit.txHash}` : ''}` : 'not committed yet' },
   ];
   return { meteredExportWh, matchedWh, tradesWh, creditsWh, tradesRoot: settled?.tradesRoot ?? null, readingsRoot: settled?.readingsRoot ?? null, commitTx: commit?.txHash ?? null, commitState: commit?.state ?? null, checks };
@@ -100,8 +101,8 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
             summary: AuditRow,
             clearingResults: Type.Array(Type.Unknown(), { description: 'the stored ClearingResult JSON, byte for byte as the engine returned it' }),
             trades: Type.Array(Type.Object({ kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String() })),
-            energy: Type.Array(Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String() })),
-            readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
+            energy: Type.Array(Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String(), status: Type.String({ description: 'actual | estimated | held | partial' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), method: Type.Union([Type.String(), Type.Null()]) })),
+            readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), status: Type.String({ description: 'trusted | failed | unchecked (meter data rules)' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
             readingsTruncated: Type.Boolean(),
             settlement: Type.Array(JournalOut),
           }),
@@ -111,6 +112,15 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
     },
     async (req) => {
       requireRole(req.principal, 'auditor', 'operator');
+      const withVerdicts = <R extends { meterId: string; ts: number }>(rows: R[], from: number, to: number) => {
+        const byMeter = new Map<string, ReturnType<NonNullable<DashboardDeps['readingVerdicts']>>>();
+        return rows.map((r) => {
+          let v = byMeter.get(r.meterId);
+          if (!v && deps.readingVerdicts) byMeter.set(r.meterId, (v = deps.readingVerdicts(r.meterId, from, to)));
+          const verdict = v?.get(r.ts);
+          return { ...r, status: verdict?.status ?? 'unchecked', reasons: verdict?.reasons ?? [] };
+        });
+      };
       const start = parseStartParam(req.params.start, minutes);
       const row = getInterval(deps.ledger, start);
       if (!row) throw notFound('interval', 'start', req.params.start);
@@ -121,8 +131,8 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
         summary: { start: iso(start)!, state: row.state, ...f, verification: verdict(f.checks) },
         clearingResults: (['forward', 'metered'] as const).flatMap((k) => getClearing(deps.ledger, start, k) ?? []),
         trades: listTrades(deps.ledger, { start }).map((t) => ({ kind: t.kind, seq: t.seq, buyer: t.buyer, seller: t.seller, energyWh: t.energyWh, price: t.price, fee: t.fee })),
-        energy: intervalEnergy(deps.ledger, start).map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality })),
-        readings: readings.slice(0, LIMIT).map((r) => ({ ...r, ts: iso(r.ts)! })),
+        energy: intervalEnergy(deps.ledger, start).map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, status: e.status, reasons: e.reasons, method: e.method })),
+        readings: withVerdicts(readings.slice(0, LIMIT), start, intervalEnd(start, minutes)).map((r) => ({ ...r, ts: iso(r.ts)! })),
         readingsTruncated: readings.length > LIMIT,
         settlement: listJournal(deps.ledger, { start }).map(journalOut),
       };
