@@ -17,6 +17,7 @@ import { participantAccount } from '../../settlement/index.js';
 import { loadArtifact } from '../../contracts/artifact.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runAudit } from '../../app/audit/audit.js';
+import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
 import { pollAll } from './poll.js';
 
 const DAY = Date.parse('2026-06-21T00:00:00Z');
@@ -116,6 +117,7 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
       to: DAY + 24 * 3_600_000,
       intervalMs: 900_000,
       tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+      meterData: meterDataRulesOf(config),
       workers: 0,
     });
     const failures = report.intervals.flatMap((iv) => iv.checks.filter((c) => !c.pass).map((c) => `${iv.interval} ${c.check}: ${JSON.stringify(c.failures).slice(0, 300)}`));
