@@ -16,6 +16,9 @@ import { ManualClock } from '../../core/clock.js';
 import { EventBus, type AlarmEvent, type ReadingEvent } from '../../core/events.js';
 import { isMicrogridError } from '../../core/errors.js';
 import type { Config, ParticipantConfig } from '../../core/config/schema.js';
+import { anvilWithCredits } from '../contracts/chain.js';
+import { Submitter } from '../../settlement/submitter.js';
+import { assertMintedExactlyOnce, SETTLER_KEY } from './fixture.js';
 
 const T0 = Date.parse('2027-03-01T10:00:00Z');
 const MIN = 60_000;
@@ -152,4 +155,31 @@ test('the first interval after the first start is partial: measured from the fir
   assert.equal(r.statements.find((x) => x.participant === 'h02')!.gridImportWh, rows[1]!.i);
   await settled();
   ledger.close();
+});
+
+test('accepted held export is minted on chain in a commitment of its own (token id = held interval + 1 s)', { timeout: 120_000 }, async () => {
+  const chain = await anvilWithCredits();
+  const { ledger, config, steps } = build();
+  try {
+    const starts = [T0, T0 + IV, T0 + 2 * IV, T0 + 3 * IV];
+    for (const s of starts.slice(0, 3)) {
+      steps.meter(s);
+      settleInterval(ledger, s, config, T0 + 70 * MIN);
+    }
+    decideHold(ledger, { intervalMs: IV }, { decision: 'accept', intervalStart: starts[1]!, meterId: 'h01-grid', by: 'operator:token:0', reason: 'firmware glitch' }, T0 + 80 * MIN);
+    decideHold(ledger, { intervalMs: IV }, { decision: 'reject', intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: 'meter swapped' }, T0 + 80 * MIN);
+    steps.meter(starts[3]!);
+    settleInterval(ledger, starts[3]!, config, T0 + 90 * MIN);
+    const sub = new Submitter({ ledger, rpcUrl: chain.anvil.rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract: chain.address, pollMs: 20 });
+    await sub.drain(60_000);
+    const minted = [starts[0]!, starts[2]!, starts[3]!, starts[1]! + 1000].filter((s) => getSettlementCredits(ledger, s)!.status !== 'empty');
+    assert.ok(minted.includes(starts[1]! + 1000));
+    await assertMintedExactlyOnce(chain.clients, chain.address, ledger, minted);
+    assert.equal(getSettlementCredits(ledger, starts[1]! + 1000)!.status, 'final');
+    assert.equal(getSettlementCredits(ledger, starts[1]!)!.status, 'empty', 'the held interval itself credits nothing');
+  } finally {
+    await settled();
+    ledger.close();
+    await chain.anvil.stop();
+  }
 });
