@@ -9,7 +9,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
 import { bracketingReadingTs, listMeterHolds, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
-import { DEFAULT_METER_DATA_RULES, DEFAULT_RATED_POWER_W, validateMeterSeries } from '../settlement/meter-data/index.js';
+import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
 import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
 import { estimateExpiredHolds } from '../settlement/holds.js';
 import { clearMeterDataAlarms, raiseMeterDataAlarms } from './meter-data-alarms.js';
@@ -57,7 +57,7 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
   // Readings are recorded every recordEveryMs of market time, or once per poll when polls are sparser (a fast clock):
   // missing one record is a gap, jitter is not.
   const speed = d.speed ?? config.clock.speed;
-  const maxGapMs = Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * config.bridge.recordEveryMs), Math.ceil(2.5 * config.bridge.pollIntervalMs * speed));
+  const maxGapMs = maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed });
   const lookMs = Math.max(intervalMs, 15 * 60_000);
   const holdWindowMs = ((config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
 
