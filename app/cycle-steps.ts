@@ -8,10 +8,11 @@ import { clearBook, rulesFromConfig } from '../matching-engine/index.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
-import { bracketingReadingTs, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
-import { DEFAULT_METER_DATA_RULES, DEFAULT_RATED_POWER_W, validateMeterSeries } from '../settlement/meter-data/index.js';
+import { bracketingReadingTs, listMeterHolds, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
+import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
 import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
 import { estimateExpiredHolds } from '../settlement/holds.js';
+import { clearMeterDataAlarms, raiseMeterDataAlarms } from './meter-data-alarms.js';
 import { settleInterval } from '../settlement/index.js';
 import { getSettlementCredits } from '../ledger/statements.js';
 import type { CycleSteps } from './interval-cycle.js';
@@ -56,13 +57,13 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
   // Readings are recorded every recordEveryMs of market time, or once per poll when polls are sparser (a fast clock):
   // missing one record is a gap, jitter is not.
   const speed = d.speed ?? config.clock.speed;
-  const maxGapMs = Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * config.bridge.recordEveryMs), Math.ceil(2.5 * config.bridge.pollIntervalMs * speed));
+  const maxGapMs = maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed });
   const lookMs = Math.max(intervalMs, 15 * 60_000);
   const holdWindowMs = ((config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
 
   /** Validates every meter's energy for [start, end) on its readings (settlement/meter-data) and stores status, reasons, method. */
-  const validateInterval = (start: number, end: number, now: number): StoredMeterIntervalEnergy[] => {
-    const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy => {
+  const validateInterval = (start: number, end: number, now: number): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
+    const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy & { role: 'grid' | 'pv' } => {
       const [e] = validateMeterSeries({
         meterId: m.id,
         role: m.role,
@@ -73,38 +74,10 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
         rules: { maxGapMs },
       });
       const b = bracketingReadingTs(ledger, m.id, start, end);
-      return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last };
+      return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last, role: m.role };
     });
     saveMeterIntervalEnergies(ledger, rows, now);
     return rows;
-  };
-
-  /** One alarm per interval for held meter data (not for partial: a first reading is no fault), one info line for estimated. */
-  const raiseMeterDataAlarms = (start: number, energies: readonly StoredMeterIntervalEnergy[], now: number): void => {
-    const held = energies.filter((e) => e.status === 'held');
-    const estimated = energies.filter((e) => e.status === 'estimated');
-    const at = new Date(now).toISOString();
-    if (held.length > 0) {
-      const first = held[0]!;
-      bus.emit({
-        type: 'alarm',
-        severity: 'warning',
-        code: 'METER_DATA_HELD',
-        message: `${held.length} meter(s) have held data for ${toIso(start)}; they neither trade nor settle until the operator decides: ${held.map((e) => e.meterId).join(', ')} (${first.meterId}: ${first.reasons.map((r) => `${r.code} ${r.message}`).join('; ')})`,
-        subject: toIso(start),
-        at,
-      });
-    }
-    if (estimated.length > 0) {
-      bus.emit({
-        type: 'alarm',
-        severity: 'info',
-        code: 'METER_DATA_ESTIMATED',
-        message: `${estimated.length} meter(s) have estimated data for ${toIso(start)} (settled against the grid, no credits): ${estimated.map((e) => e.meterId).join(', ')}`,
-        subject: toIso(start),
-        at,
-      });
-    }
   };
 
   return {
@@ -147,10 +120,15 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       const now = clock.now();
       const energies = validateInterval(start, end, now);
       const byMeter = new Map(energies.map((e) => [e.meterId, e]));
-      raiseMeterDataAlarms(start, energies, now);
+      raiseMeterDataAlarms(bus, start, energies, now);
       // Holds nobody decided within the window are estimated now; the next statement carries them.
-      for (const h of estimateExpiredHolds(ledger, { intervalMs, rules: { maxGapMs }, windowMs: holdWindowMs }, now)) {
+      const expired = estimateExpiredHolds(ledger, { intervalMs, rules: { maxGapMs }, windowMs: holdWindowMs }, now);
+      for (const h of expired) {
         bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_HOLD_ESTIMATED', subject: h.interval, message: `held data of ${h.meterId} for ${h.interval} had no decision within the window and is estimated: import ${h.decidedImportWh} Wh, export ${h.decidedExportWh} Wh`, at: new Date(now).toISOString() });
+      }
+      if (expired.length > 0) {
+        const all = listMeterHolds(ledger);
+        for (const s of new Set(expired.map((h) => h.intervalStart))) clearMeterDataAlarms(bus, all, s, now);
       }
 
       // What forward trades already sold and bought is not offered again.

@@ -8,7 +8,8 @@ import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { upsertParticipant } from '../ledger/participants.js';
-import { meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
+import { listMeterHolds, meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
+import { clearMeterDataAlarms } from './meter-data-alarms.js';
 import { DEFAULT_RATED_POWER_W, readingVerdicts } from '../settlement/meter-data/index.js';
 import { ratedPowers } from './rated-power.js';
 import { decideHold } from '../settlement/holds.js';
@@ -147,7 +148,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
     metrics.collect(() => {
       const health = bridge.health();
-      for (const status of ['online', 'stale', 'offline'] as const) {
+      for (const status of ['online', 'stale', 'offline', 'asleep'] as const) {
         metrics.set('mgx_devices', 'Devices by health status.', health.filter((h) => h.status === status).length, { status });
       }
     });
@@ -214,8 +215,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
     const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
     const holdCtx = { intervalMs: minutes * 60_000 };
-    const decideMeterHold = (d: MeterHoldDecisionRequest) =>
-      decideHold(
+    const decideMeterHold = (d: MeterHoldDecisionRequest) => {
+      const h = decideHold(
         ledger,
         holdCtx,
         d.decision === 'replace'
@@ -225,6 +226,9 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
           : { ...d, decision: d.decision },
         clock.now(),
       );
+      clearMeterDataAlarms(bus, listMeterHolds(ledger), h.intervalStart, clock.now());
+      return h;
+    };
     const readingVerdictsOf = (meterId: string, from: number, to: number) => {
       const m = metersForValidation(ledger).find((x) => x.id === meterId);
       if (!m) return new Map();

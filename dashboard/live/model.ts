@@ -53,7 +53,8 @@ export interface LiveState {
   meters: Record<string, MeterLive>;
   devices: Record<string, Omit<DeviceHealthEvent, 'type'>>;
   /** Newest first, at most MAX_ALARMS. */
-  alarms: AlarmEvent[];
+  /** Current alarms first, then cleared ones and notices (`clearedAt` when an event ended it). */
+  alarms: (AlarmEvent & { clearedAt?: string })[];
   lastCleared: IntervalClearedEvent | null;
   /** Latest settlement state per interval, newest first, at most MAX_SETTLEMENTS. */
   settlements: SettlementStateEvent[];
@@ -129,7 +130,7 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
       s.settlements = [e, ...s.settlements.filter((x) => x.interval !== e.interval)].slice(0, MAX_SETTLEMENTS);
       break;
     case 'alarm':
-      s.alarms = [e, ...s.alarms].slice(0, MAX_ALARMS);
+      s.alarms = orderAlarms([e, ...s.alarms.map((a) => (isCurrent(a) && e.clears === a.code && a.subject === e.subject ? { ...a, clearedAt: e.at } : a))]).slice(0, MAX_ALARMS);
       break;
   }
 }
@@ -182,4 +183,12 @@ export function powerBalance(meters: Iterable<MeterLive>): Pick<Balance, 'genera
     metersReporting: reporting,
     metersKnown: known,
   };
+}
+
+/** An alarm is current until an event clears it; an event that clears is history itself. */
+const isCurrent = (a: AlarmEvent & { clearedAt?: string }): boolean => a.clearedAt === undefined && a.clears === undefined && a.severity !== 'info';
+
+/** Current alarms first (newest first), then the history (newest first). */
+function orderAlarms(list: (AlarmEvent & { clearedAt?: string })[]): (AlarmEvent & { clearedAt?: string })[] {
+  return [...list.filter(isCurrent), ...list.filter((a) => !isCurrent(a))];
 }

@@ -53,3 +53,12 @@ export function resolutionOf(r: SeriesReading): number {
   while (res < 1000 && values.every((v) => v % (res * 10) === 0)) res *= 10;
   return res;
 }
+
+/**
+ * The gap bound a running microgrid validates with: one lost record is a gap,
+ * jitter is not. Readings are recorded every `recordEveryMs` of market time,
+ * or once per poll when polls are sparser than that (a fast clock).
+ */
+export function maxGapFor(o: { recordEveryMs: number; pollIntervalMs: number; speed: number }): number {
+  return Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * o.recordEveryMs), Math.ceil(2.5 * o.pollIntervalMs * o.speed));
+}

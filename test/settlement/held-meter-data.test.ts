@@ -8,6 +8,7 @@ import { insertReadings } from '../../ledger/readings.js';
 import { getSettlementCredits, listStatements } from '../../ledger/statements.js';
 import { listMeterHolds, getMeterHold } from '../../ledger/meter-data.js';
 import { createCycleSteps } from '../../app/cycle-steps.js';
+import { clearMeterDataAlarms } from '../../app/meter-data-alarms.js';
 import { settleInterval } from '../../settlement/settle.js';
 import { decideHold, estimateExpiredHolds } from '../../settlement/holds.js';
 import { demoConfig } from '../../core/config/demo.js';
@@ -15,6 +16,9 @@ import { ManualClock } from '../../core/clock.js';
 import { EventBus, type AlarmEvent, type ReadingEvent } from '../../core/events.js';
 import { isMicrogridError } from '../../core/errors.js';
 import type { Config, ParticipantConfig } from '../../core/config/schema.js';
+import { anvilWithCredits } from '../contracts/chain.js';
+import { Submitter } from '../../settlement/submitter.js';
+import { assertMintedExactlyOnce, SETTLER_KEY } from './fixture.js';
 
 const T0 = Date.parse('2027-03-01T10:00:00Z');
 const MIN = 60_000;
@@ -53,11 +57,11 @@ function build() {
   bus.on('alarm', (a) => alarms.push(a));
   const clock = new ManualClock(T0 + 70 * MIN);
   const steps = createCycleSteps({ ledger, config, clock, bus });
-  return { ledger, config, steps, alarms, clock };
+  return { ledger, config, steps, alarms, clock, bus };
 }
 
 test('held meter data: no trade, no credit, no grid billing; the interval settles for everyone else; the decision lands on a later statement', async () => {
-  const { ledger, config, steps, alarms } = build();
+  const { ledger, config, steps, alarms, bus } = build();
   const starts = [T0, T0 + IV, T0 + 2 * IV, T0 + 3 * IV];
   for (const s of starts.slice(0, 3)) {
     steps.meter(s);
@@ -99,6 +103,9 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
   assert.deepEqual([h03.decidedStatus, h03.method, h03.decidedImportWh], ['estimated', 'time-apportioned', 234]);
 
   // The next statements carry the decisions (the settled ones do not change); accepted export is credited on its own.
+  // Every held meter of 10:15 is decided: its alarm ends.
+  clearMeterDataAlarms(bus, listMeterHolds(ledger), starts[1]!, T0 + 80 * MIN);
+  assert.ok(alarms.some((a) => a.code === 'METER_DATA_DECIDED' && a.clears === 'METER_DATA_HELD' && a.subject === '2027-03-01T10:15:00Z'));
   const before = JSON.stringify(listStatements(ledger, starts[1]!));
   steps.meter(starts[3]!);
   settleInterval(ledger, starts[3]!, config, T0 + 90 * MIN);
@@ -132,4 +139,47 @@ test('a hold nobody decides within the window is estimated by the system', async
   ]);
   await settled();
   ledger.close();
+});
+
+test('the first interval after the first start is partial: measured from the first reading, settled with the grid, no alarm', async () => {
+  const { ledger, config, steps, alarms } = build();
+  const first = T0 - IV; // the readings begin at 09:58:30
+  steps.meter(first);
+  const rows = ledger.db.prepare('SELECT meter_id AS m, status, import_wh AS i, reasons FROM interval_energy WHERE interval_start = ? ORDER BY meter_id').all(first) as { m: string; status: string; i: number; reasons: string }[];
+  assert.deepEqual(rows.map((r) => [r.m, r.status]), [['h01-grid', 'partial'], ['h02-grid', 'partial'], ['h03-grid', 'partial']]);
+  assert.equal(rows[1]!.i, 49, 'h02: 09:58:30 → 10:00, the counter interpolated between 300 033 Wh (09:59:30) and 300 066 Wh (10:00:30), floored');
+  assert.match(rows[0]!.reasons, /VEE_FIRST_READING/);
+  assert.deepEqual(alarms.filter((a) => a.severity !== 'info'), []);
+  const r = settleInterval(ledger, first, config, T0);
+  assert.equal(r.record.exportWh, 0, 'partial energy earns no credits');
+  assert.equal(r.statements.find((x) => x.participant === 'h02')!.gridImportWh, rows[1]!.i);
+  await settled();
+  ledger.close();
+});
+
+test('accepted held export is minted on chain in a commitment of its own (token id = held interval + 1 s)', { timeout: 120_000 }, async () => {
+  const chain = await anvilWithCredits();
+  const { ledger, config, steps } = build();
+  try {
+    const starts = [T0, T0 + IV, T0 + 2 * IV, T0 + 3 * IV];
+    for (const s of starts.slice(0, 3)) {
+      steps.meter(s);
+      settleInterval(ledger, s, config, T0 + 70 * MIN);
+    }
+    decideHold(ledger, { intervalMs: IV }, { decision: 'accept', intervalStart: starts[1]!, meterId: 'h01-grid', by: 'operator:token:0', reason: 'firmware glitch' }, T0 + 80 * MIN);
+    decideHold(ledger, { intervalMs: IV }, { decision: 'reject', intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: 'meter swapped' }, T0 + 80 * MIN);
+    steps.meter(starts[3]!);
+    settleInterval(ledger, starts[3]!, config, T0 + 90 * MIN);
+    const sub = new Submitter({ ledger, rpcUrl: chain.anvil.rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract: chain.address, pollMs: 20 });
+    await sub.drain(60_000);
+    const minted = [starts[0]!, starts[2]!, starts[3]!, starts[1]! + 1000].filter((s) => getSettlementCredits(ledger, s)!.status !== 'empty');
+    assert.ok(minted.includes(starts[1]! + 1000));
+    await assertMintedExactlyOnce(chain.clients, chain.address, ledger, minted);
+    assert.equal(getSettlementCredits(ledger, starts[1]! + 1000)!.status, 'final');
+    assert.equal(getSettlementCredits(ledger, starts[1]!)!.status, 'empty', 'the held interval itself credits nothing');
+  } finally {
+    await settled();
+    ledger.close();
+    await chain.anvil.stop();
+  }
 });
