@@ -1,10 +1,11 @@
 import type { Config } from '../../core/config/schema.js';
-import { DEFAULT_METER_DATA_RULES } from '../../settlement/meter-data/index.js';
+import { maxGapFor } from '../../settlement/meter-data/index.js';
 import type { EvidenceMeterDataRules } from './evidence.js';
 
 /**
  * The series window and gap the metering step validates with
- * (app/cycle-steps.ts createCycleSteps, the same formula): readings from
+ * (app/cycle-steps.ts createCycleSteps: the same maxGapFor; the window is
+ * the step's formula, written here again): readings from
  * 15 minutes (at least one interval) around the interval; a gap is longer
  * than the rules' default, 1.5 recording periods or 2.5 polls of market
  * time at the configured clock speed. The audit re-runs validation with
@@ -15,6 +16,6 @@ export function meterDataRulesOf(config: Pick<Config, 'market' | 'bridge' | 'clo
   const intervalMs = config.market.intervalMinutes * 60_000;
   return {
     lookMs: Math.max(intervalMs, 15 * 60_000),
-    maxGapMs: Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * config.bridge.recordEveryMs), Math.ceil(2.5 * config.bridge.pollIntervalMs * speed)),
+    maxGapMs: maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed }),
   };
 }
