@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config/schema.js';
 import type { EventBus } from '../core/events.js';
-import { intervalEnd, toIso, toUnixSeconds } from '../core/interval.js';
+import { intervalEnd, toIso } from '../core/interval.js';
 import { stateRank } from '../core/interval-state.js';
 import { deliverableWh, type OrderInput } from '../core/market.js';
 import { clearBook, rulesFromConfig, screenOrders } from '../matching-engine/index.js';
@@ -10,7 +10,11 @@ import { listMeters } from '../ledger/participants.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
-import { upsertIntervalEnergy } from '../ledger/readings.js';
+import { bracketingReadingTs, listMeterHolds, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
+import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
+import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
+import { estimateExpiredHolds } from '../settlement/holds.js';
+import { clearMeterDataAlarms, raiseMeterDataAlarms } from './meter-data-alarms.js';
 import { settleInterval } from '../settlement/index.js';
 import { getSettlementCredits } from '../ledger/statements.js';
 import type { CycleSteps } from './interval-cycle.js';
@@ -20,6 +24,8 @@ export interface CycleStepsDeps {
   config: Config;
   clock: Clock;
   bus: EventBus;
+  /** Market clock speed when it differs from config.clock.speed (mgx start --speed). */
+  speed?: number;
   /** Wakes the chain submitter; absent when no chain is configured (tests of the ledger steps). */
   wakeSubmitter?: () => void;
 }
@@ -47,6 +53,33 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
     const r = getClearing(ledger, start, kind);
     if (!r) return;
     bus.emit({ type: 'interval-cleared', interval: r.interval, kind, clearingPrice: r.clearingPrice, matchedWh: r.matchedWh, trades: r.trades.length });
+  };
+
+  const intervalMs = minutes * 60_000;
+  // Readings are recorded every recordEveryMs of market time, or once per poll when polls are sparser (a fast clock):
+  // missing one record is a gap, jitter is not.
+  const speed = d.speed ?? config.clock.speed;
+  const maxGapMs = maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed });
+  const lookMs = Math.max(intervalMs, 15 * 60_000);
+  const holdWindowMs = ((config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
+
+  /** Validates every meter's energy for [start, end) on its readings (settlement/meter-data) and stores status, reasons, method. */
+  const validateInterval = (start: number, end: number, now: number): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
+    const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy & { role: 'grid' | 'pv' } => {
+      const [e] = validateMeterSeries({
+        meterId: m.id,
+        role: m.role,
+        ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role],
+        intervalMs,
+        intervals: [start],
+        readings: meterSeriesReadings(ledger, m.id, start, end, lookMs),
+        rules: { maxGapMs },
+      });
+      const b = bracketingReadingTs(ledger, m.id, start, end);
+      return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last, role: m.role };
+    });
+    saveMeterIntervalEnergies(ledger, rows, now);
+    return rows;
   };
 
   return {
@@ -104,21 +137,18 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
 
     meter(start) {
       const end = intervalEnd(start, minutes);
-      const energies = upsertIntervalEnergy(ledger, start, end);
-      const byMeter = new Map(energies.map((e) => [e.meterId, e]));
       const now = clock.now();
-      for (const quality of ['missing', 'suspect'] as const) {
-        const bad = energies.filter((e) => e.quality === quality);
-        if (bad.length === 0) continue;
-        const first = bad[0]!;
-        bus.emit({
-          type: 'alarm',
-          severity: 'warning',
-          code: quality === 'missing' ? 'METER_DATA_MISSING' : 'METER_DATA_SUSPECT',
-          message: `${bad.length} meter(s) have ${quality} data for ${toIso(start)} and do not trade in metered clearing for it: ${bad.map((e) => e.meterId).join(', ')} (${first.meterId}: ${first.reasons.join('; ')})`,
-          subject: toIso(start),
-          at: new Date(now).toISOString(),
-        });
+      const energies = validateInterval(start, end, now);
+      const byMeter = new Map(energies.map((e) => [e.meterId, e]));
+      raiseMeterDataAlarms(bus, start, energies, now);
+      // Holds nobody decided within the window are estimated now; the next statement carries them.
+      const expired = estimateExpiredHolds(ledger, { intervalMs, rules: { maxGapMs }, windowMs: holdWindowMs }, now);
+      for (const h of expired) {
+        bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_HOLD_ESTIMATED', subject: h.interval, message: `held data of ${h.meterId} for ${h.interval} had no decision within the window and is estimated: import ${h.decidedImportWh} Wh, export ${h.decidedExportWh} Wh`, at: new Date(now).toISOString() });
+      }
+      if (expired.length > 0) {
+        const all = listMeterHolds(ledger);
+        for (const s of new Set(expired.map((h) => h.intervalStart))) clearMeterDataAlarms(bus, all, s, now);
       }
 
       // What forward trades already sold and bought is not offered again.
@@ -141,20 +171,27 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
         minSell: p.minSell ?? config.market.feedInTariff,
         maxBuy: p.maxBuy ?? config.market.retailTariff,
       }));
-      const gridMeter = new Map(
-        (ledger.db.prepare("SELECT participant_id AS p, id FROM meters WHERE role = 'grid' ORDER BY id").all() as { p: string; id: string }[]).map((r) => [r.p, r.id]),
-      );
-      const orders: OrderInput[] = [];
-      const unix = toUnixSeconds(start);
-      let seq = 0;
-      for (const p of policies) {
-        const e = byMeter.get(gridMeter.get(p.id) ?? '');
-        if (!e || e.quality !== 'good') continue;
-        const offer = e.exportWh - (sold.get(p.id) ?? 0);
-        const bid = e.importWh - (bought.get(p.id) ?? 0);
-        if (offer > 0) orders.push({ id: `m:${unix}:${p.id}:offer`, participant: p.id, side: 'offer', interval: toIso(start), energyWh: offer, price: p.minSell, zone: p.zone, seq: seq++ });
-        if (bid > 0) orders.push({ id: `m:${unix}:${p.id}:bid`, participant: p.id, side: 'bid', interval: toIso(start), energyWh: bid, price: p.maxBuy, zone: p.zone, seq: seq++ });
+      const gridMeters = new Map<string, string[]>();
+      for (const r of ledger.db.prepare("SELECT participant_id AS p, id FROM meters WHERE role = 'grid' ORDER BY id").all() as { p: string; id: string }[]) {
+        gridMeters.set(r.p, [...(gridMeters.get(r.p) ?? []), r.id]);
       }
+      // Only actual energy trades: a participant trades in metered clearing when every grid meter it has is actual.
+      const positions: MeteredPosition[] = [];
+      for (const p of policies) {
+        const es = (gridMeters.get(p.id) ?? []).map((id) => byMeter.get(id));
+        if (es.length === 0 || es.some((e) => !e || e.status !== 'actual')) continue;
+        positions.push({
+          participant: p.id,
+          zone: p.zone,
+          minSell: p.minSell,
+          maxBuy: p.maxBuy,
+          importWh: es.reduce((s, e) => s + e!.importWh, 0),
+          exportWh: es.reduce((s, e) => s + e!.exportWh, 0),
+          forwardSoldWh: sold.get(p.id) ?? 0,
+          forwardBoughtWh: bought.get(p.id) ?? 0,
+        });
+      }
+      const orders = meteredOrders(start, positions);
       const result = clearBook({ interval: toIso(start), kind: 'metered', orders }, rules);
       // The metered orders are stored with the result, so an auditor can re-run the clearing.
       const insert = ledger.db.prepare(

@@ -8,6 +8,12 @@ import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { setMeterDevice, upsertParticipant } from '../ledger/participants.js';
+import { listMeterHolds, meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
+import { clearMeterDataAlarms } from './meter-data-alarms.js';
+import { DEFAULT_RATED_POWER_W, readingVerdicts } from '../settlement/meter-data/index.js';
+import { ratedPowers } from './rated-power.js';
+import { decideHold } from '../settlement/holds.js';
+import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
@@ -89,6 +95,15 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const clock = opts.clock ?? marketClock(ledger, config, speed);
     log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
     for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
+    const rated = ratedPowers(config);
+    for (const r of rated) setMeterRatedPower(ledger, r.meterId, r.ratedPowerW);
+    const unrated = rated.filter((r) => r.source === 'default');
+    if (unrated.length > 0) {
+      log.warn(
+        { meters: unrated.map((r) => r.meterId) },
+        `${unrated.length} meter(s) have no ratedPowerW (config participants[].meters[] or bridge.devices[]): validated with the role default (grid ${DEFAULT_RATED_POWER_W.grid} W, pv ${DEFAULT_RATED_POWER_W.pv} W): ${unrated.slice(0, 5).map((r) => r.meterId).join(', ')}${unrated.length > 5 ? ', …' : ''}`,
+      );
+    }
 
     const bus = new EventBus();
     bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
@@ -140,7 +155,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
     metrics.collect(() => {
       const health = bridge.health();
-      for (const status of ['online', 'stale', 'offline'] as const) {
+      for (const status of ['online', 'stale', 'offline', 'asleep'] as const) {
         metrics.set('mgx_devices', 'Devices by health status.', health.filter((h) => h.status === status).length, { status });
       }
     });
@@ -174,7 +189,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'submitter', stop: () => submitter.stop() });
 
     // The interval cycle, driven at each boundary by the scheduler.
-    const steps = createCycleSteps({ ledger, config, clock, bus, wakeSubmitter: () => submitter.enqueue() });
+    const steps = createCycleSteps({ ledger, config, clock, bus, speed, wakeSubmitter: () => submitter.enqueue() });
     const cycle = new IntervalCycle({
       ledger,
       clock,
@@ -206,11 +221,31 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // Per-request lines only at debug: at info they would drown the interval log.
     const httpLog = log.child({ module: 'http' }, { level: log.levelVal <= 20 ? log.level : 'warn' });
     const audit = auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract });
+    const holdCtx = { intervalMs: minutes * 60_000 };
+    const decideMeterHold = (d: MeterHoldDecisionRequest) => {
+      const h = decideHold(
+        ledger,
+        holdCtx,
+        d.decision === 'replace'
+          ? d.estimate
+            ? { ...d, decision: 'replace', estimate: true }
+            : { ...d, decision: 'replace', importWh: d.importWh ?? -1, exportWh: d.exportWh ?? -1 }
+          : { ...d, decision: d.decision },
+        clock.now(),
+      );
+      clearMeterDataAlarms(bus, listMeterHolds(ledger), h.intervalStart, clock.now());
+      return h;
+    };
+    const readingVerdictsOf = (meterId: string, from: number, to: number) => {
+      const m = metersForValidation(ledger).find((x) => x.id === meterId);
+      if (!m) return new Map();
+      return readingVerdicts({ readings: meterSeriesReadings(ledger, meterId, from, to, Math.max(minutes * 60_000, 15 * 60_000)), ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role] });
+    };
     const devicesNow = () => bridge.health().map((h) => ({ type: 'device-health' as const, deviceId: h.deviceId, status: h.status, lastError: h.lastError, lastPollAt: h.lastPollAt }));
     // The demo signs in with tokens of its own, kept in the data folder; a configured deployment keeps auth.tokens.
     const demoTokens = wantsDemoTokens(config) ? ensureDemoTokens(dataDir, config) : [];
     const dashConfig = demoTokens.length > 0 ? withDemoTokens(config, demoTokens) : config;
-    const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, devices: devicesNow, version: VERSION, logger: httpLog });
+    const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, devices: devicesNow, decideMeterHold, readingVerdicts: readingVerdictsOf, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(

@@ -28,7 +28,8 @@ export interface ReadingEvent {
   signature?: string;
 }
 
-export type DeviceStatus = 'online' | 'stale' | 'offline';
+/** asleep: the device answers and says it sleeps (an inverter at night: SunSpec St OFF/SLEEPING/STANDBY, or only sentinels): not a fault. */
+export type DeviceStatus = 'online' | 'stale' | 'offline' | 'asleep';
 
 export interface DeviceHealthEvent {
   type: 'device-health';
@@ -73,6 +74,8 @@ export interface AlarmEvent {
   /** What the alarm is about: a meter id, an interval start. */
   subject: string;
   at: string;
+  /** The code of the alarm (same subject) this one ends: DEVICE_ONLINE clears DEVICE_OFFLINE, and so on. */
+  clears?: string;
 }
 
 export type MicrogridEvent =

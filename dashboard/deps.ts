@@ -4,6 +4,7 @@ import type { Config } from '../core/config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { DeviceHealthEvent, EventBus } from '../core/events.js';
 import type { Metrics } from '../core/metrics.js';
+import type { MeterHold } from '../ledger/meter-data.js';
 
 /** What the HTTP app needs from the running system; app/start.ts provides it. */
 export interface DashboardDeps {
@@ -31,4 +32,20 @@ export interface DashboardDeps {
   devices?: () => DeviceHealthEvent[];
   /** The utility audit against the chain (app/audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */
   audit?: (range: { from: number; to: number }) => Promise<object>;
+  /** Records an operator's decision on held meter data (settlement/holds.ts decideHold); absent: 503. */
+  decideMeterHold?: (d: MeterHoldDecisionRequest) => MeterHold;
+  /** Each stored reading's verdict under the meter data rules (settlement/meter-data readingVerdicts), by ts; absent: readings show 'unchecked'. */
+  readingVerdicts?: (meterId: string, from: number, to: number) => Map<number, { status: 'trusted' | 'failed'; reasons: { code: string; message: string }[] }>;
+}
+
+/** A decision as the API takes it; `by` is the principal that made it. */
+export interface MeterHoldDecisionRequest {
+  intervalStart: number;
+  meterId: string;
+  decision: 'accept' | 'replace' | 'reject';
+  reason: string;
+  by: string;
+  importWh?: number;
+  exportWh?: number;
+  estimate?: boolean;
 }

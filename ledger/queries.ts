@@ -183,7 +183,7 @@ export function energyHistory(ledger: Ledger, r: { from: number; to: number; buc
               COALESCE(SUM(CASE WHEN m.role = 'grid' THEN e.import_wh ELSE 0 END), 0) AS gridImportWh,
               COALESCE(SUM(CASE WHEN m.role = 'grid' THEN e.export_wh ELSE 0 END), 0) AS gridExportWh,
               COALESCE(SUM(CASE WHEN m.role = 'pv' THEN e.export_wh ELSE 0 END), 0) AS pvWh,
-              SUM(CASE WHEN e.quality = 'good' THEN 0 ELSE 1 END) AS flagged
+              SUM(CASE WHEN e.status IN ('actual', 'partial') THEN 0 ELSE 1 END) AS flagged
        FROM interval_energy e JOIN meters m ON m.id = e.meter_id
        WHERE e.interval_start >= ? AND e.interval_start < ?${filter}
        GROUP BY bucketStart${byMeter} ORDER BY bucketStart${byMeter}`,
@@ -198,17 +198,22 @@ export interface IntervalEnergyRow {
   importWh: number;
   exportWh: number;
   quality: string;
+  /** actual | estimated | held | partial (settlement/meter-data). */
+  status: string;
+  reasons: { code: string; message: string }[];
+  method: string | null;
   firstReadingTs: number | null;
   lastReadingTs: number | null;
 }
 
 export function intervalEnergy(ledger: Ledger, start: number, participantId?: string): IntervalEnergyRow[] {
   const sql = `SELECT e.meter_id AS meterId, m.participant_id AS participantId, m.role, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality,
-                      e.first_reading_ts AS firstReadingTs, e.last_reading_ts AS lastReadingTs
+                      e.status, e.reasons, e.method, e.first_reading_ts AS firstReadingTs, e.last_reading_ts AS lastReadingTs
                FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ?${participantId === undefined ? '' : ' AND m.participant_id = ?'}
                ORDER BY e.meter_id`;
   const stmt = ledger.db.prepare(sql);
-  return (participantId === undefined ? stmt.all(start) : stmt.all(start, participantId)) as IntervalEnergyRow[];
+  const rows = (participantId === undefined ? stmt.all(start) : stmt.all(start, participantId)) as (Omit<IntervalEnergyRow, 'reasons'> & { reasons: string })[];
+  return rows.map((r) => ({ ...r, reasons: JSON.parse(r.reasons) as IntervalEnergyRow['reasons'] }));
 }
 
 export interface ReadingRow {

@@ -190,7 +190,8 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       const ms = await rt.reader.read();
       const ts = opts.clock.now();
       const readings = await Promise.all(ms.map((m) => toReading(rt, m, ts)));
-      if (rt.health.success(new Date(ts).toISOString(), performance.now() - t0, rt.reader.requestsPerRead)) emitHealth(rt);
+      const asleep = ms.length > 0 && ms.every((m) => m.asleep === true);
+      if (rt.health.success(new Date(ts).toISOString(), performance.now() - t0, rt.reader.requestsPerRead, asleep)) emitHealth(rt);
       for (const r of readings) opts.bus.emit(r);
       await deliver(readings);
     } catch (err) {

@@ -52,7 +52,7 @@ export class HealthTracker {
   }
 
   /** Returns true when the status changed. */
-  success(at: string, latencyMs: number, requestsPerRead: number): boolean {
+  success(at: string, latencyMs: number, requestsPerRead: number, asleep = false): boolean {
     const before = this.#h.status;
     this.#h.reads++;
     this.#h.lastPollAt = at;
@@ -61,8 +61,8 @@ export class HealthTracker {
     this.#h.lastLatencyMs = latencyMs;
     this.#h.avgLatencyMs = this.#h.avgLatencyMs === null ? latencyMs : this.#h.avgLatencyMs * 0.9 + latencyMs * 0.1;
     this.#h.requestsPerRead = requestsPerRead;
-    this.#h.status = 'online';
-    return before !== 'online';
+    this.#h.status = asleep ? 'asleep' : 'online';
+    return before !== this.#h.status;
   }
 
   failure(at: string, err: unknown): boolean {

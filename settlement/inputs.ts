@@ -12,7 +12,9 @@ import { merkleRoot } from './merkle.js';
  * Reads what settling one interval needs from the ledger: its clearing
  * results (forward and metered), the metered energy per participant (the sum
  * over its grid-connection meters: import = bought from anywhere, export =
- * metered surplus) and the signed readings at the interval's boundaries, from
+ * metered surplus) split by meter data status (only actual energy delivers
+ * trades and earns credits; estimated and partial settle against the grid;
+ * held settles neither way) and the signed readings at the interval's boundaries, from
  * which the energies were computed.
  */
 
@@ -25,11 +27,23 @@ export interface ReadingLeaf {
   signature: string | null;
 }
 
+export type ParticipantMeterData = 'actual' | 'estimated' | 'partial' | 'held';
+
+export interface MeterDataSummary {
+  /** The participant's weakest grid-meter status: held > estimated > partial > actual. */
+  status: ParticipantMeterData;
+  meters: { meterId: string; status: ParticipantMeterData; reasons: { code: string; message: string }[]; method: string | null; importWh: number; exportWh: number }[];
+}
+
 export interface IntervalInputs {
   interval: string;
   results: ClearingResult[];
   trades: IntervalTrade[];
+  /** Actual energy only, per participant whose grid meters are all actual: what trades deliver and credits count. */
   energy: Map<string, MeteredEnergy>;
+  /** Energy settled against the grid: actual, estimated and partial (held participants are absent). */
+  gridEnergy: Map<string, MeteredEnergy>;
+  meterData: Map<string, MeterDataSummary>;
   readings: ReadingLeaf[];
   accounts: Map<string, string | null>;
 }
@@ -44,18 +58,31 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
   const rows = ledger.db
     .prepare(
       `SELECT m.participant_id AS participant, e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh,
-              e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs
+              e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs, e.status, e.reasons, e.method
        FROM interval_energy e JOIN meters m ON m.id = e.meter_id
        WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
     )
-    .all(start) as { participant: string; meterId: string; importWh: number; exportWh: number; firstTs: number | null; lastTs: number | null }[];
+    .all(start) as { participant: string; meterId: string; importWh: number; exportWh: number; firstTs: number | null; lastTs: number | null; status: ParticipantMeterData; reasons: string; method: string | null }[];
   if (rows.length === 0) {
     throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no metered energy`, { field: 'interval', value: interval, expected: 'interval_energy rows for the grid meters (a metered interval)' });
   }
-  const energy = new Map<string, MeteredEnergy>();
+  const meterData = new Map<string, MeterDataSummary>();
+  const rank: Record<ParticipantMeterData, number> = { actual: 0, partial: 1, estimated: 2, held: 3 };
+  const sums = new Map<string, MeteredEnergy>();
   for (const r of rows) {
-    const e = energy.get(r.participant) ?? { importWh: 0, exportWh: 0 };
-    energy.set(r.participant, { importWh: e.importWh + r.importWh, exportWh: e.exportWh + r.exportWh });
+    const m = meterData.get(r.participant) ?? { status: 'actual', meters: [] };
+    m.meters.push({ meterId: r.meterId, status: r.status, reasons: JSON.parse(r.reasons) as { code: string; message: string }[], method: r.method, importWh: r.importWh, exportWh: r.exportWh });
+    if (rank[r.status] > rank[m.status]) m.status = r.status;
+    meterData.set(r.participant, m);
+    const e = sums.get(r.participant) ?? { importWh: 0, exportWh: 0 };
+    sums.set(r.participant, { importWh: e.importWh + r.importWh, exportWh: e.exportWh + r.exportWh });
+  }
+  const energy = new Map<string, MeteredEnergy>();
+  const gridEnergy = new Map<string, MeteredEnergy>();
+  for (const [p, e] of sums) {
+    const status = meterData.get(p)!.status;
+    if (status === 'actual') energy.set(p, e);
+    if (status !== 'held') gridEnergy.set(p, e);
   }
   const readingStmt = ledger.db.prepare(`SELECT meter_id AS meterId, ts, import_wh AS importWh, export_wh AS exportWh, signature FROM readings WHERE meter_id = ? AND ts = ?`);
   const readings: ReadingLeaf[] = [];
@@ -73,7 +100,7 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
       if (!accounts.has(who)) throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval}: trade names an unknown participant`, { field: 'trades', value: who, expected: 'a participant in the ledger' });
     }
   }
-  return { interval, results, trades, energy, readings, accounts };
+  return { interval, results, trades, energy, gridEnergy, meterData, readings, accounts };
 }
 
 /** Leaf of a signed reading: keccak256 of the UTF-8 canonical JSON of {exportWh, importWh, meterId, signature, ts}. */

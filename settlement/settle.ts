@@ -8,9 +8,13 @@ import { toIso } from '../core/interval.js';
 import { MicrogridError } from '../core/errors.js';
 import { deliver } from './delivery.js';
 import { buildStatements, type Statement } from './statements.js';
-import { computeCredits, type Credit } from './credits.js';
+import { assertCreditsEqualExport, computeCredits, type Credit } from './credits.js';
+import { priceAdjustments } from './adjustments.js';
+import { adjustmentGroups, boundaryReadings, markHoldsApplied, saveAdjustmentCredits, type AdjustmentGroup } from '../ledger/meter-data.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { keccak256, stringToHex } from 'viem';
 import { participantAccount } from './accounts.js';
-import { loadIntervalInputs, readingsRoot, ruleSetHash, tradeLeaf } from './inputs.js';
+import { loadIntervalInputs, readingsRoot, ruleSetHash, tradeLeaf, type ReadingLeaf } from './inputs.js';
 import { merkleRoot } from './merkle.js';
 
 export type SettleConfig = { market: Pick<Config['market'], 'feedInTariff' | 'retailTariff'>; microgrid: Pick<Config['microgrid'], 'currencyMinorUnits'> };
@@ -26,8 +30,11 @@ export interface SettleIntervalReturnType {
 
 /**
  * Settles one metered interval: delivery, statements and credits, checked
- * (statements balance, Σ credits = Σ metered export) and written to the
+ * (statements balance, Σ credits = Σ actual metered export) and written to the
  * ledger in one transaction together with the interval's move to `settled`.
+ * Decisions on earlier held meter data are billed on these statements as
+ * adjustments; accepted held export gets its credits in a commitment of its
+ * own (ledger/meter-data.ts saveAdjustmentCredits).
  * The credits then wait in settlement_credits (status queued) for the
  * Submitter. Idempotent: settling again recomputes and finds the same.
  * An interval with no lifecycle row (tests, imports) is settled without one.
@@ -39,11 +46,16 @@ export function settleInterval(ledger: Ledger, start: number, config: SettleConf
   }
   const inputs = loadIntervalInputs(ledger, start);
   const delivered = deliver(inputs.interval, inputs.trades, inputs.energy);
+  const tariffs = { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits };
+  const groups = adjustmentGroups(ledger, start);
+  const adjustments = priceAdjustments(groups, tariffs);
   const statements = buildStatements({
     interval: inputs.interval,
     trades: delivered,
-    energy: inputs.energy,
-    tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+    energy: inputs.gridEnergy,
+    meterData: inputs.meterData,
+    adjustments: adjustments.byParticipant,
+    tariffs,
   });
   const accountOf = (id: string): Address => participantAccount({ id, account: inputs.accounts.get(id) ?? null });
   const credits = computeCredits(inputs.interval, delivered, inputs.energy, accountOf);
@@ -58,8 +70,32 @@ export function settleInterval(ledger: Ledger, start: number, config: SettleConf
   let saved: 'saved' | 'unchanged' = 'unchanged';
   const write = () => {
     saved = saveSettlement(ledger, start, statements, record, now);
+    markHoldsApplied(ledger, groups.flatMap((g) => g.holds), start);
+    for (const a of adjustments.accepted) {
+      const account = accountOf(a.group.participantId);
+      const credits = [{ account, wh: a.wh, participants: [a.group.participantId] }];
+      assertCreditsEqualExport(`${inputs.interval} (adjustment of ${toIso(a.group.intervalStart)})`, credits, a.wh);
+      saveAdjustmentCredits(
+        ledger,
+        a.group.intervalStart,
+        a.group.holds.filter((h) => h.decision === 'accept'),
+        {
+          exportWh: a.wh,
+          tradesRoot: merkleRoot([]),
+          readingsRoot: readingsRoot(adjustmentReadings(ledger, a.group)),
+          ruleSet: keccak256(stringToHex(canonicalJson({ adjustment: a.group.holds.map((h) => ({ meterId: h.meterId, decision: h.decision, by: h.decidedBy, reason: h.decisionReason, at: h.decidedAt })) }))),
+          credits,
+        },
+        now,
+      );
+    }
   };
   if (row?.state === 'metered') advanceInterval(ledger, start, 'settled', now, write);
   else write();
   return { interval: inputs.interval, statements, credits, record, saved };
+}
+
+/** The signed readings at the boundaries of the held meter-intervals an adjustment credits. */
+function adjustmentReadings(ledger: Ledger, g: AdjustmentGroup): ReadingLeaf[] {
+  return boundaryReadings(ledger, g.intervalStart, g.holds.filter((h) => h.decision === 'accept').map((h) => h.meterId));
 }

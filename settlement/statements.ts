@@ -2,13 +2,16 @@ import type { Decimal } from 'decimal.js';
 import { Dec, formatMoney, roundMoney, type Wh } from '../core/units.js';
 import { MicrogridError } from '../core/errors.js';
 import type { DeliveredTrade, MeteredEnergy } from './delivery.js';
+import type { MeterDataSummary } from './inputs.js';
 import { apportion, sumDec } from './money.js';
 
 /**
  * Statements of one interval, one per participant. Energy: what it bought and
- * sold as delivered, and what it took from or gave to the grid (the
- * imbalance: consumption not covered by purchases at the retail tariff;
- * export not sold, and purchases it did not consume, at the feed-in tariff).
+ * sold as delivered, and what it took from or gave to the grid on its net
+ * position (gridPosition: consumption not covered by purchases at the retail
+ * tariff; export not sold, and purchases it did not consume, at the feed-in
+ * tariff). Each statement says which meter data it used (detail.meterData)
+ * and carries decisions on earlier held meter data (detail.adjustments).
  * Money with decimal.js: trade money and fees are summed exactly per
  * participant, then rounded by largest remainder so that Σ paid = Σ received
  * to the cent; grid amounts are rounded per participant (the grid is outside
@@ -19,6 +22,21 @@ export interface Tariffs {
   feedInTariff: string;
   retailTariff: string;
   minorUnits: number;
+}
+
+/** A decision on an earlier held meter-interval, billed on this (later) statement at the tariffs. */
+export interface StatementAdjustment {
+  interval: string;
+  meterId: string;
+  decision: string;
+  status: string;
+  importWh: Wh;
+  exportWh: Wh;
+  gridImportWh: Wh;
+  gridExportWh: Wh;
+  amount: string;
+  by: string;
+  reason: string;
 }
 
 export interface StatementDetail {
@@ -33,6 +51,10 @@ export interface StatementDetail {
   avgSellPrice: string | null;
   feedInTariff: string;
   retailTariff: string;
+  /** The meter data this statement settled on when not all actual: estimated and partial settle against the grid, held neither way. */
+  meterData?: MeterDataSummary;
+  /** Decisions on earlier held meter-intervals, included in gridAmount. */
+  adjustments?: StatementAdjustment[];
 }
 
 export interface Statement {
@@ -57,8 +79,13 @@ export interface Statement {
 export interface BuildStatementsInput {
   interval: string;
   trades: readonly DeliveredTrade[];
+  /** Energy settled against the grid (actual, estimated, partial); a held participant is absent. */
   energy: ReadonlyMap<string, MeteredEnergy>;
   tariffs: Tariffs;
+  /** Per participant; absent: actual. */
+  meterData?: ReadonlyMap<string, MeterDataSummary>;
+  /** Per participant, already priced. */
+  adjustments?: ReadonlyMap<string, StatementAdjustment[]>;
 }
 
 const kwh = (wh: Wh, price: string): Decimal => new Dec(wh).mul(price).div(1000);
@@ -66,6 +93,8 @@ const kwh = (wh: Wh, price: string): Decimal => new Dec(wh).mul(price).div(1000)
 export function buildStatements(input: BuildStatementsInput): Statement[] {
   const { tariffs } = input;
   const ids = new Set<string>(input.energy.keys());
+  for (const id of input.meterData?.keys() ?? []) ids.add(id);
+  for (const id of input.adjustments?.keys() ?? []) ids.add(id);
   for (const t of input.trades) ids.add(t.buyer).add(t.seller);
   const sorted = [...ids].sort();
   const paid = new Map<string, Decimal>(sorted.map((id) => [id, new Dec(0)]));
@@ -95,13 +124,16 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
   const feesR = apportion(fees, roundMoney(sumDec(fees.values()), m), m);
 
   const out = sorted.map((id): Statement => {
+    const meterData = input.meterData?.get(id) ?? { status: 'actual' as const, meters: [] };
+    const held = meterData.status === 'held';
     const e = input.energy.get(id) ?? { importWh: 0, exportWh: 0 };
     const b = bought.get(id) ?? 0;
     const s = sold.get(id) ?? 0;
-    const excess = Math.max(0, b - e.importWh);
-    const gridImportWh = Math.max(0, e.importWh - b);
-    const gridExportWh = Math.max(0, e.exportWh - s) + excess;
-    const gridAmount = roundMoney(kwh(gridExportWh, tariffs.feedInTariff).minus(kwh(gridImportWh, tariffs.retailTariff)), m);
+    // A held participant settles nothing against the grid until its meter data is decided (a later adjustment).
+    const g = held ? { gridImportWh: 0, gridExportWh: 0, excess: 0 } : gridPosition(e, b, s);
+    const { gridImportWh, gridExportWh, excess } = g;
+    const adjustments = input.adjustments?.get(id) ?? [];
+    const gridAmount = roundMoney(kwh(gridExportWh, tariffs.feedInTariff).minus(kwh(gridImportWh, tariffs.retailTariff)), m).plus(sumDec(adjustments.map((a) => new Dec(a.amount))));
     const p = paidR.get(id)!;
     const r = receivedR.get(id)!;
     const f = feesR.get(id)!;
@@ -127,11 +159,27 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
         avgSellPrice: s > 0 ? received.get(id)!.mul(1000).div(s).toFixed(4) : null,
         feedInTariff: tariffs.feedInTariff,
         retailTariff: tariffs.retailTariff,
+        // Present only when they say something, so a statement on actual data reads as it always did.
+        ...(meterData.status !== 'actual' ? { meterData } : {}),
+        ...(adjustments.length > 0 ? { adjustments } : {}),
       },
     };
   });
   assertBalanced(input.interval, out);
   return out;
+}
+
+/**
+ * What a participant takes from and gives to the grid in one interval, on its
+ * net position (import and export are netted within the interval, as metered
+ * clearing nets them: the solar it consumed itself is neither bought nor
+ * sold): export − import − sold + bought, positive to the grid at the feed-in
+ * tariff, negative from it at the retail tariff. `excess` is the part of its
+ * purchases it did not consume (shown on the statement).
+ */
+export function gridPosition(e: MeteredEnergy, boughtWh: Wh, soldWh: Wh): { gridImportWh: Wh; gridExportWh: Wh; excess: Wh } {
+  const position = e.exportWh - e.importWh - soldWh + boughtWh;
+  return { gridImportWh: Math.max(0, -position), gridExportWh: Math.max(0, position), excess: Math.max(0, boughtWh - Math.max(0, e.importWh - e.exportWh)) };
 }
 
 /** Σ paid = Σ received to the cent, and Σ net = Σ grid − Σ fees: checked before anything is stored or sent. */

@@ -6,9 +6,9 @@ import type { Tariffs } from '../../settlement/statements.js';
 import type { Credit } from '../../settlement/credits.js';
 import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js';
 import { ChainReader, type ChainInterval } from './chain.js';
-import { EvidenceLoader, type IntervalEvidence } from './evidence.js';
+import { EvidenceLoader, type EvidenceMeterDataRules, type IntervalEvidence } from './evidence.js';
 import { SignerCache } from './signatures.js';
-import { checkEnergy, fromEvidenceReadings, type RecomputeEnergy } from './check-energy.js';
+import { checkEnergy } from './check-energy.js';
 import { checkReadings, signatureItems } from './check-readings.js';
 import { checkClearing } from './check-clearing.js';
 import { checkCredits, expectedCredits, mintedOnChain } from './check-credits.js';
@@ -35,6 +35,8 @@ export interface AuditOptions extends AuditRange {
   fromBlock?: bigint;
   blockRange?: bigint;
   onProgress?: (done: number, total: number) => void;
+  /** The window and gap the metering step validated with (meterDataRulesOf(config)); default: the rules' defaults. */
+  meterData?: EvidenceMeterDataRules;
   /** Worker threads sharing the intervals (default: 2 on a multi-core machine for ≥ 200 intervals, else in-process). */
   workers?: number;
 }
@@ -55,7 +57,6 @@ export async function auditEvidence(
   count: number,
   chainViews: ReadonlyMap<number, ChainInterval>,
   reader: ChainReader,
-  recompute: RecomputeEnergy,
   tariffs: Tariffs,
   onProgress?: (done: number, total: number) => void,
   signers = new SignerCache(),
@@ -90,22 +91,22 @@ export async function auditEvidence(
     }
     const ev = ahead[taken++]!;
     const chain = chainViews.get(Math.floor(ev.start / 1000));
-    const energy = checkEnergy(ev, recompute);
+    const energy = checkEnergy(ev);
     at = lap('energy', at);
     const readings = await checkReadings(ev, chain, energy.byMeter, signers);
     at = lap('readings', at);
-    const clearing = checkClearing(ev, chain, energy.byParticipant, energy.tradable);
+    const clearing = checkClearing(ev, chain, energy.actual, energy.tradable);
     at = lap('clearing', at);
-    const statements = checkStatements(ev, clearing.delivered, energy.byParticipant, tariffs);
+    const statements = checkStatements(ev, clearing.delivered, energy.grid, energy.meterData, tariffs);
     at = lap('statements', at);
-    const { credits, error } = expectedCredits(ev, clearing.delivered, energy.byParticipant);
+    const { credits, error } = expectedCredits(ev, clearing.delivered, energy.actual);
     at = lap('credits', at);
     pending.push({
       ev,
       chain,
       partial: { interval: ev.interval, tokenId: Math.floor(ev.start / 1000), pass: false, checks: [readings, energy.result, clearing.result, statements] },
       delivered: clearing.delivered,
-      energy: energy.byParticipant,
+      energy: energy.actual,
       credits,
       creditsError: error,
     });
@@ -153,7 +154,7 @@ const RUN = 48;
  * whichever worker is free.
  */
 function startWorkers(o: AuditOptions, n: number) {
-  const input: WorkerInput = { ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, intervalMs: o.intervalMs, tariffs: o.tariffs };
+  const input: WorkerInput = { ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, intervalMs: o.intervalMs, tariffs: o.tariffs, ...(o.meterData ? { meterData: o.meterData } : {}) };
   const workers = Array.from({ length: n }, () => {
     const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input });
     // Listeners from the start: a worker that is ready before the chain is
@@ -224,7 +225,7 @@ function startWorkers(o: AuditOptions, n: number) {
 /** `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain through its RPC. */
 export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const t0 = performance.now();
-  const loader = new EvidenceLoader(o.ledger, o.intervalMs);
+  const loader = new EvidenceLoader(o.ledger, o.intervalMs, o.meterData);
   const starts = loader.settledStarts(o.from, o.to);
   const settled = new Set(starts.map((s) => Math.floor(s / 1000)));
   const n = o.workers ?? (starts.length >= 200 && o.ledger.path !== ':memory:' ? Math.min(2, availableParallelism()) : 1);
@@ -243,7 +244,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     function* evidences(): Generator<IntervalEvidence> {
       for (const s of starts) yield loader.load(s);
     }
-    audited = pool ? await pool.audit(starts, views) : await auditEvidence(evidences(), starts.length, views, reader, fromEvidenceReadings, o.tariffs, o.onProgress);
+    audited = pool ? await pool.audit(starts, views) : await auditEvidence(evidences(), starts.length, views, reader, o.tariffs, o.onProgress);
   } finally {
     await pool?.stop();
   }

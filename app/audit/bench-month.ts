@@ -36,7 +36,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 export function benchConfig(): Config {
   const c = demoConfig(2, T0);
-  return { ...c, market: { ...c.market, intervalMinutes: 15 as const } };
+  // Readings at the interval boundaries only: recorded once per interval.
+  return { ...c, market: { ...c.market, intervalMinutes: 15 as const }, bridge: { ...c.bridge, recordEveryMs: 900_000 } };
 }
 
 export interface Month {
@@ -131,12 +132,16 @@ function buildLedger(ledger: Ledger, config: Config, intervals: number, househol
     const ts = new Date(T0 + b * STEP).toISOString();
     const events: ReadingEvent[] = ids.map((id, i) => {
       const c = counters[i]!;
+      // Power at a reading is that of the quarter hour just ended (+ import, − export), so counters and power agree.
+      let powerW = 0;
       if (b > 0) {
         const wh = 20 + Math.floor(rnd() * 800);
-        if (rnd() < 0.5) c.exp += wh;
+        const exporter = rnd() < 0.5;
+        if (exporter) c.exp += wh;
         else c.imp += wh;
+        powerW = (exporter ? -wh : wh) * 4;
       }
-      return { type: 'reading', meterId: `${id}-grid`, ts, powerW: 900, importWh: c.imp, exportWh: c.exp, voltageV: 230.4, frequencyHz: 50, quality: 'good' };
+      return { type: 'reading', meterId: `${id}-grid`, ts, powerW, importWh: c.imp, exportWh: c.exp, voltageV: 230.4, frequencyHz: 50, quality: 'good' };
     });
     const digests = events.map((ev) => readingDigest(readingMessage(ev)));
     at = lap('digests', at);

@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openLedger } from '../../ledger/ledger.js';
+import { meterDataRulesOf } from './meter-data-window.js';
 import { runAudit } from './audit.js';
 import { benchConfig, month, STEP, T0 } from './bench-month.js';
 
@@ -65,7 +66,7 @@ try {
       const seconds: number[] = [];
       for (let run = 0; run < runs; run++) {
         const cpu = process.cpuUsage();
-        const r = await runAudit({ ledger, rpcUrl: m.anvil.rpcUrl, contract: m.contract, from: T0, to: T0 + intervals * STEP, intervalMs: STEP, tariffs, workers });
+        const r = await runAudit({ ledger, rpcUrl: m.anvil.rpcUrl, contract: m.contract, from: T0, to: T0 + intervals * STEP, intervalMs: STEP, tariffs, meterData: meterDataRulesOf(config), workers });
         const used = process.cpuUsage(cpu);
         seconds.push(r.seconds);
         // CPU time of this process (all its threads; anvil not included): comparable across runs when other work shares the cores.

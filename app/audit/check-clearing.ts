@@ -6,6 +6,8 @@ import { merkleRootOf } from './merkle.js';
 import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../../settlement/delivery.js';
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
+import { compareTradeRows } from './trade-rows.js';
+import { meteredOrders, type MeteredPosition } from '../../settlement/metered-orders.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 export interface ClearingOutcome {
@@ -36,7 +38,8 @@ export function ordersFor(ev: IntervalEvidence, kind: 'forward' | 'metered'): Or
 /**
  * Check 3: the clearing re-run from the stored orders and the stored rule set
  * (whose hash must equal the ruleSet committed on chain) gives the stored
- * result byte for byte; the metered orders are what the recomputed metered
+ * result byte for byte; the ledger's trades rows are the re-run's trades;
+ * the metered orders are what the recomputed metered
  * energy implies; and the Merkle root of the delivered trades equals the
  * tradesRoot committed on chain.
  */
@@ -85,7 +88,9 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
     if (!named) fail(`${r.kind} clearing result`, 'stored result differs from the re-run in its totals or prices', json.slice(0, 200), r.json.slice(0, 200));
   }
 
-  // Metered orders must be what the metered energy implies (after forward trades).
+  for (const d of compareTradeRows(rerun, ev.trades)) fail(d.record, d.message, d.expected, d.found);
+
+  // Metered orders must be what the actual metered energy implies, netted per participant after forward trades (settlement/metered-orders.ts).
   const metered = rerun.find((r) => r.kind === 'metered');
   const forward = rerun.find((r) => r.kind === 'forward');
   if (metered) {
@@ -95,19 +100,21 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
       sold.set(t.seller, (sold.get(t.seller) ?? 0) + t.energyWh);
       bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.energyWh);
     }
-    const orders = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [`${o.participant}:${o.side}`, o]));
-    for (const [p, e] of energy) {
-      // A meter without good data does not trade in metered clearing (its energy is still settled with the grid).
-      if (tradable && !tradable.has(p)) continue;
-      for (const [side, wh] of [['offer', e.exportWh - (sold.get(p) ?? 0)], ['bid', e.importWh - (bought.get(p) ?? 0)]] as const) {
-        const o = orders.get(`${p}:${side}`);
-        orders.delete(`${p}:${side}`);
-        if (wh <= 0 && !o) continue;
-        if (!o) fail(`participant ${p} ${side}`, 'metered energy implies a metered order the ledger does not hold', `${wh} Wh`, 'no order');
-        else if (o.energyWh !== wh) fail(`order ${o.id}`, 'metered order energy differs from the metered energy', `${wh} Wh`, `${o.energyWh} Wh`);
-      }
+    const stored = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [o.id, o]));
+    // Prices and zones are the stored orders' own (standing policies are not evidence); side and energy are what the meters imply.
+    const positions: MeteredPosition[] = [...energy]
+      .filter(([p]) => !tradable || tradable.has(p))
+      .map(([p, e]) => {
+        const mine = [...stored.values()].find((o) => o.participant === p);
+        return { participant: p, zone: mine?.zone ?? 'main', minSell: mine?.price ?? '0', maxBuy: mine?.price ?? '0', importWh: e.importWh, exportWh: e.exportWh, forwardSoldWh: sold.get(p) ?? 0, forwardBoughtWh: bought.get(p) ?? 0 };
+      });
+    for (const want of meteredOrders(ev.start, positions)) {
+      const o = stored.get(want.id);
+      stored.delete(want.id);
+      if (!o) fail(`participant ${want.participant} ${want.side}`, 'metered energy implies a metered order the ledger does not hold', `${want.energyWh} Wh`, 'no order');
+      else if (o.energyWh !== want.energyWh) fail(`order ${o.id}`, 'metered order energy differs from the metered energy', `${want.energyWh} Wh`, `${o.energyWh} Wh`);
     }
-    for (const o of orders.values()) fail(`order ${o.id}`, 'metered order without metered energy behind it', 'no order', `${o.energyWh} Wh`);
+    for (const o of stored.values()) fail(`order ${o.id}`, 'metered order without metered energy behind it', 'no order', `${o.energyWh} Wh`);
   }
 
   const trades: IntervalTrade[] = rerun.flatMap((r) => r.trades.map((t, seq) => ({ ...t, kind: r.kind, seq })));
@@ -129,7 +136,7 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
   return {
     result: checkResult(
       'clearing',
-      { clearings: ev.results.length, identicalReruns: identical, trades: trades.length, orders: ev.orders.length, tradesRoot: root, committedRoot: c?.tradesRoot ?? 'none', ruleSet: rules, committedRuleSet: c?.ruleSet ?? 'none' },
+      { clearings: ev.results.length, identicalReruns: identical, trades: trades.length, tradeRows: ev.trades.length, orders: ev.orders.length, tradesRoot: root, committedRoot: c?.tradesRoot ?? 'none', ruleSet: rules, committedRuleSet: c?.ruleSet ?? 'none' },
       failures,
     ),
     results: rerun,

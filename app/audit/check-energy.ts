@@ -1,44 +1,63 @@
-import { intervalEnergyFromReadings, type IntervalEnergy } from '../../ledger/readings.js';
+import { DEFAULT_RATED_POWER_W, validateMeterSeries, type MeterIntervalEnergy } from '../../settlement/meter-data/index.js';
 import type { MeteredEnergy } from '../../settlement/delivery.js';
+import type { MeterDataSummary, ParticipantMeterData } from '../../settlement/inputs.js';
 import type { EvidenceReading, IntervalEvidence } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
-/**
- * Recomputes one meter's interval energy from its readings: ledger/readings.ts
- * computeIntervalEnergy on the ledger or on a bundle, or the same computation
- * on the evidence's readings of the meter (`fromEvidenceReadings`).
- */
-export type RecomputeEnergy = (meterId: string, start: number, end: number, readings: readonly EvidenceReading[]) => IntervalEnergy;
-
-/**
- * The evidence loader selects a meter's readings exactly as
- * computeIntervalEnergy does (the last at or before the start, those inside,
- * the first at or after the end), so this is that computation without reading
- * the ledger again — and on the very readings check 1 verified.
- */
-export const fromEvidenceReadings: RecomputeEnergy = (meterId, start, end, readings) => intervalEnergyFromReadings(meterId, start, end, readings);
+/** One grid meter's energy as the audit re-derived it, with the readings its boundaries are (the committed reading leaves). */
+export interface RecomputedEnergy extends MeterIntervalEnergy {
+  /** The last reading at or before the start (else the first inside), as ledger/meter-data.ts bracketingReadingTs. */
+  firstReadingTs: number | null;
+  /** The first reading at or after the end. */
+  lastReadingTs: number | null;
+}
 
 export interface EnergyOutcome {
   result: CheckResult;
-  /** Recomputed, per grid meter. */
-  byMeter: Map<string, IntervalEnergy>;
-  /** Recomputed, summed per participant: what settlement must have used. */
-  byParticipant: Map<string, MeteredEnergy>;
-  /** Participants whose grid meters all have `good` data: only they trade in metered clearing (app/cycle-steps.ts). */
+  /** Re-validated, per grid meter. */
+  byMeter: Map<string, RecomputedEnergy>;
+  /** Actual energy per participant whose grid meters are all actual: what trades deliver and credits count (settlement/inputs.ts). */
+  actual: Map<string, MeteredEnergy>;
+  /** Energy settled against the grid: every participant not held. */
+  grid: Map<string, MeteredEnergy>;
+  meterData: Map<string, MeterDataSummary>;
+  /** Participants that trade in metered clearing (all grid meters actual). */
   tradable: Set<string>;
 }
 
-/** Check 2: interval energy per meter recomputed from the readings equals the energy the ledger used. */
-export function checkEnergy(ev: IntervalEvidence, recompute: RecomputeEnergy): EnergyOutcome {
+const RANK: Record<ParticipantMeterData, number> = { actual: 0, partial: 1, estimated: 2, held: 3 };
+
+function bracketing(readings: readonly EvidenceReading[], start: number, end: number): { first: number | null; last: number | null } {
+  const before = readings.filter((r) => r.ts <= start).at(-1);
+  const inside = readings.find((r) => r.ts > start && r.ts < end);
+  const after = readings.find((r) => r.ts >= end);
+  return { first: before?.ts ?? inside?.ts ?? null, last: after?.ts ?? null };
+}
+
+const describe = (e: Pick<MeterIntervalEnergy, 'importWh' | 'exportWh' | 'status' | 'method' | 'reasons'>): string =>
+  `${e.status}${e.method ? ` (${e.method})` : ''}, import ${e.importWh} Wh, export ${e.exportWh} Wh${e.reasons.length ? `: ${e.reasons.map((r) => `${r.code} ${r.message}`).join('; ')}` : ''}`;
+
+/**
+ * Check 2: the audit validates every grid meter's energy itself — the
+ * published rules (settlement/meter-data validateMeterSeries, the function
+ * the metering step calls) on the signed readings check 1 verifies, with the
+ * meter's stored rated power and the step's window — and compares energy,
+ * status, method and reasons with what the ledger used. Where the ledger
+ * used energy (in trades, credits or statements) that the rules hold, the
+ * failure names the meter, the rule and its numbers.
+ */
+export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
   const failures: AuditFailure[] = [];
-  const byMeter = new Map<string, IntervalEnergy>();
-  const byParticipant = new Map<string, MeteredEnergy>();
-  const notGood = new Set<string>();
-  const owner = new Map(ev.meters.map((m) => [m.id, m.participant]));
+  const byMeter = new Map<string, RecomputedEnergy>();
+  const meterData = new Map<string, MeterDataSummary>();
+  const sums = new Map<string, MeteredEnergy>();
+  const meters = new Map(ev.meters.map((m) => [m.id, m]));
+  const end = ev.start + ev.intervalMs;
   let usedImport = 0;
   let usedExport = 0;
   let importWh = 0;
   let exportWh = 0;
+  let held = 0;
   const readingsOf = new Map<string, EvidenceReading[]>();
   for (const r of ev.readings) {
     const list = readingsOf.get(r.meterId);
@@ -46,34 +65,69 @@ export function checkEnergy(ev: IntervalEvidence, recompute: RecomputeEnergy): E
     else readingsOf.set(r.meterId, [r]);
   }
   for (const used of ev.energy) {
-    const e = recompute(used.meterId, ev.start, ev.start + ev.intervalMs, readingsOf.get(used.meterId) ?? []);
-    byMeter.set(used.meterId, e);
+    const m = meters.get(used.meterId)!;
+    const readings = readingsOf.get(used.meterId) ?? [];
+    const [e] = validateMeterSeries({
+      meterId: used.meterId,
+      role: m.role,
+      ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role],
+      intervalMs: ev.intervalMs,
+      intervals: [ev.start],
+      readings,
+      rules: { maxGapMs: ev.meterData.maxGapMs },
+    });
+    const b = bracketing(readings, ev.start, end);
+    const again: RecomputedEnergy = { ...e!, firstReadingTs: b.first, lastReadingTs: b.last };
+    byMeter.set(used.meterId, again);
     usedImport += used.importWh;
     usedExport += used.exportWh;
-    importWh += e.importWh;
-    exportWh += e.exportWh;
-    const p = owner.get(used.meterId)!;
-    const acc = byParticipant.get(p) ?? { importWh: 0, exportWh: 0 };
-    byParticipant.set(p, { importWh: acc.importWh + e.importWh, exportWh: acc.exportWh + e.exportWh });
-    if (e.quality !== 'good') notGood.add(p);
-    if (e.importWh !== used.importWh || e.exportWh !== used.exportWh) {
+    importWh += again.importWh;
+    exportWh += again.exportWh;
+    if (again.status === 'held') held++;
+    const s = meterData.get(m.participant) ?? { status: 'actual' as ParticipantMeterData, meters: [] };
+    s.meters.push({ meterId: again.meterId, status: again.status, reasons: again.reasons, method: again.method, importWh: again.importWh, exportWh: again.exportWh });
+    if (RANK[again.status] > RANK[s.status]) s.status = again.status;
+    meterData.set(m.participant, s);
+    const acc = sums.get(m.participant) ?? { importWh: 0, exportWh: 0 };
+    sums.set(m.participant, { importWh: acc.importWh + again.importWh, exportWh: acc.exportWh + again.exportWh });
+
+    const record = `meter ${used.meterId}`;
+    const same = used.importWh === again.importWh && used.exportWh === again.exportWh && used.status === again.status && (used.method ?? null) === again.method;
+    const sameReasons = JSON.stringify(used.reasons) === JSON.stringify(again.reasons);
+    if (same && sameReasons) continue;
+    if (again.status === 'held' && used.status !== 'held') {
       failures.push({
         interval: ev.interval,
         check: 'energy',
-        record: `meter ${used.meterId} ts ${new Date(e.firstReadingTs ?? ev.start).toISOString()}..${new Date(e.lastReadingTs ?? ev.start + ev.intervalMs).toISOString()}`,
-        message: 'interval energy recomputed from the readings differs from what the ledger used',
-        expected: `import ${e.importWh} Wh, export ${e.exportWh} Wh (from readings)`,
-        found: `import ${used.importWh} Wh, export ${used.exportWh} Wh (ledger)`,
+        record: `${record} rule ${[...new Set(again.reasons.map((r) => r.code))].join(', ')}`,
+        message: 'the ledger settled energy that the meter-data rules reject',
+        expected: describe(again),
+        found: describe(used),
+      });
+    } else {
+      failures.push({
+        interval: ev.interval,
+        check: 'energy',
+        record,
+        message: same ? 'reasons of the re-validated energy differ from those the ledger stored' : 'energy re-validated from the signed readings differs from what the ledger used',
+        expected: describe(again),
+        found: describe(used),
       });
     }
-    if (e.quality !== used.quality) {
-      failures.push({ interval: ev.interval, check: 'energy', record: `meter ${used.meterId}`, message: 'quality of the recomputed energy differs', expected: e.quality, found: used.quality });
-    }
+  }
+  const actual = new Map<string, MeteredEnergy>();
+  const grid = new Map<string, MeteredEnergy>();
+  for (const [p, e] of sums) {
+    const status = meterData.get(p)!.status;
+    if (status === 'actual') actual.set(p, e);
+    if (status !== 'held') grid.set(p, e);
   }
   return {
-    result: checkResult('energy', { meters: ev.energy.length, recomputedImportWh: importWh, recomputedExportWh: exportWh, ledgerImportWh: usedImport, ledgerExportWh: usedExport }, failures),
+    result: checkResult('energy', { meters: ev.energy.length, held, recomputedImportWh: importWh, recomputedExportWh: exportWh, ledgerImportWh: usedImport, ledgerExportWh: usedExport }, failures),
     byMeter,
-    byParticipant,
-    tradable: new Set([...byParticipant.keys()].filter((p) => !notGood.has(p))),
+    actual,
+    grid,
+    meterData,
+    tradable: new Set(actual.keys()),
   };
 }

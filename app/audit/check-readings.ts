@@ -3,14 +3,19 @@ import type { ReadingLeaf } from '../../settlement/inputs.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import { keccakHexOfString } from './keccak.js';
 import { merkleRootOf } from './merkle.js';
-import type { IntervalEnergy } from '../../ledger/readings.js';
 import type { EvidenceReading, IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import type { SignerCache } from './signatures.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
+/** The readings an interval's energy runs between (check-energy.ts RecomputedEnergy). */
+export interface Boundaries {
+  firstReadingTs: number | null;
+  lastReadingTs: number | null;
+}
+
 /** The committed reading leaves: each grid meter's readings at the first and last ts its energy computation used, sorted by meter and ts. */
-export function readingLeaves(ev: IntervalEvidence, byMeter: ReadonlyMap<string, IntervalEnergy>): ReadingLeaf[] {
+export function readingLeaves(ev: IntervalEvidence, byMeter: ReadonlyMap<string, Boundaries>): ReadingLeaf[] {
   const index = new Map(ev.readings.map((r) => [`${r.meterId}\u0000${r.ts}`, r]));
   const leaves: ReadingLeaf[] = [];
   for (const [meterId, e] of byMeter) {
@@ -55,11 +60,11 @@ export function signatureItems(ev: IntervalEvidence): { reading: EvidenceReading
 }
 
 /**
- * Check 1: every reading the energy computation used recovers (EIP-712) to the
+ * Check 1: every reading the meter-data validation used (each grid meter's series) recovers (EIP-712) to the
  * gateway registered for its meter, and the Merkle root of the boundary
  * readings equals the readingsRoot committed on chain.
  */
-export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval | undefined, byMeter: ReadonlyMap<string, IntervalEnergy>, signers: SignerCache): Promise<CheckResult> {
+export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval | undefined, byMeter: ReadonlyMap<string, Boundaries>, signers: SignerCache): Promise<CheckResult> {
   const failures: AuditFailure[] = [];
   const gateway = new Map(ev.meters.map((m) => [m.id, m.gateway?.toLowerCase() ?? null]));
   let valid = 0;

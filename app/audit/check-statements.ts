@@ -2,18 +2,28 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import { Dec } from '../../core/units.js';
 import { buildStatements, type Tariffs } from '../../settlement/statements.js';
 import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js';
+import type { MeterDataSummary } from '../../settlement/inputs.js';
+import { priceAdjustments } from '../../settlement/adjustments.js';
 import type { IntervalEvidence } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 /**
- * Check 5: the statements recomputed from the re-run trades, the recomputed
- * energy and the tariffs equal the stored ones, and the stored ones balance to
+ * Check 5: the statements recomputed from the re-run trades, the re-validated
+ * energy (grid settlement on every participant not held, the meter data each
+ * used) with the decisions on held data they carry, and the tariffs equal the stored ones, and the stored ones balance to
  * the cent: Σ paid = Σ received, and net = received − paid − fees + grid for each.
  */
-export function checkStatements(ev: IntervalEvidence, delivered: readonly DeliveredTrade[], energy: ReadonlyMap<string, MeteredEnergy>, tariffs: Tariffs): CheckResult {
+export function checkStatements(
+  ev: IntervalEvidence,
+  delivered: readonly DeliveredTrade[],
+  energy: ReadonlyMap<string, MeteredEnergy>,
+  meterData: ReadonlyMap<string, MeterDataSummary>,
+  tariffs: Tariffs,
+): CheckResult {
   const failures: AuditFailure[] = [];
   const fail = (record: string, message: string, expected: string, found: string) => failures.push({ interval: ev.interval, check: 'statements', record, message, expected, found });
-  const again = buildStatements({ interval: ev.interval, trades: delivered, energy, tariffs });
+  const adjustments = priceAdjustments(ev.adjustments, tariffs).byParticipant;
+  const again = buildStatements({ interval: ev.interval, trades: delivered, energy, meterData, adjustments, tariffs });
   const stored = new Map(ev.statements.map((s) => [s.participant, s]));
   for (const s of again) {
     const t = stored.get(s.participant);

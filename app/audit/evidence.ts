@@ -3,12 +3,16 @@ import { readingFromRow, type ReadingRow, type StoredReading } from '../../ledge
 import type { ClearingKind, ClearingResult } from '../../core/market.js';
 import { toIso } from '../../core/interval.js';
 import { listStatements, type StatementRecord } from '../../ledger/statements.js';
+import { adjustmentGroups, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../../ledger/meter-data.js';
+import { DEFAULT_METER_DATA_RULES } from '../../settlement/meter-data/index.js';
 
 /**
  * Everything the ledger holds about one interval that the audit re-derives
- * and compares: the grid meters with their registered gateways, every signed
- * reading the energy computation reads (the readings that bracket the
- * interval and those inside it), the interval energy the ledger used, the
+ * and compares: the grid meters with their registered gateways, roles and
+ * rated powers, every signed reading the meter-data validation reads (each
+ * grid meter's series: ledger/meter-data.ts meterSeriesReadings, the same
+ * window), the interval energy the ledger used with its status, reasons and
+ * method, the decisions on held data its statements carry, the
  * stored orders (metered, and forward ones that went into clearing), the
  * stored ClearingResults as their canonical JSON bytes, the participants'
  * accounts and the stored statements. An evidence bundle (bundle.ts) is this
@@ -23,6 +27,9 @@ export interface EvidenceMeter {
   participant: string;
   /** Registered gateway address (meters.gateway). */
   gateway: string | null;
+  role: 'grid' | 'pv';
+  /** meters.rated_power_w: what the meter's data is validated with (null: the role's default). */
+  ratedPowerW: number | null;
 }
 
 export interface EvidenceEnergy {
@@ -30,8 +37,18 @@ export interface EvidenceEnergy {
   importWh: number;
   exportWh: number;
   quality: string;
+  status: MeterDataStatusValue;
+  reasons: MeterDataReasonValue[];
+  method: string | null;
   firstTs: number | null;
   lastTs: number | null;
+}
+
+/** The window and rule numbers the metering step validated with (app/audit/meter-data-window.ts). */
+export interface EvidenceMeterDataRules {
+  /** Readings from start − lookMs to end + lookMs (and SERIES_EXTRA_READINGS beyond) make a meter's series. */
+  lookMs: number;
+  maxGapMs: number;
 }
 
 export interface EvidenceOrder {
@@ -48,18 +65,37 @@ export interface EvidenceOrder {
   greenOnly: boolean;
 }
 
+/** A row of the ledger's `trades` table: what households' trade lists read (ledger/queries.ts listTrades). */
+export interface EvidenceTrade {
+  kind: ClearingKind;
+  seq: number;
+  buyOrder: string;
+  sellOrder: string;
+  buyer: string;
+  seller: string;
+  energyWh: number;
+  price: string;
+  fee: string;
+}
+
 export interface IntervalEvidence {
   start: number;
   interval: string;
   intervalMs: number;
+  meterData: EvidenceMeterDataRules;
   meters: EvidenceMeter[];
+  /** Every grid meter's series, by meter and ts. */
   readings: EvidenceReading[];
   energy: EvidenceEnergy[];
   orders: EvidenceOrder[];
   /** Stored ClearingResults, as stored (canonical JSON), forward first. */
   results: { kind: ClearingKind; json: string }[];
+  /** The stored `trades` rows, by kind and seq. */
+  trades: EvidenceTrade[];
   accounts: Record<string, string | null>;
   statements: StatementRecord[];
+  /** Decisions on earlier held meter data that this interval's statements carry (ledger/meter-data.ts adjustmentGroups). */
+  adjustments: AdjustmentGroup[];
 }
 
 interface Stmt {
@@ -72,31 +108,37 @@ type Row = Omit<ReadingRow, 'received_at'>;
 
 /** Reads evidence from a ledger; statements are prepared once per loader. */
 export class EvidenceLoader {
-  readonly #s: Record<'energy' | 'span' | 'before' | 'inside' | 'after' | 'orders' | 'results', Stmt>;
+  readonly #s: Record<'energy' | 'span' | 'before' | 'after' | 'orders' | 'results' | 'trades', Stmt>;
   readonly #ledger: Ledger;
+  readonly #rules: EvidenceMeterDataRules;
   #accounts: Record<string, string | null> | undefined;
 
-  constructor(ledger: Ledger, readonly intervalMs: number) {
+  constructor(ledger: Ledger, readonly intervalMs: number, rules?: Partial<EvidenceMeterDataRules>) {
     const db = ledger.db;
     this.#ledger = ledger;
+    this.#rules = { lookMs: Math.max(intervalMs, 15 * 60_000), maxGapMs: DEFAULT_METER_DATA_RULES.maxGapMs, ...rules };
     this.#s = {
       energy: db.prepare(
-        `SELECT e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality, e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs,
-                m.participant_id AS participant, m.gateway
+        `SELECT e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality, e.status, e.reasons, e.method,
+                e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs, m.participant_id AS participant, m.gateway, m.role, m.rated_power_w AS ratedPowerW
          FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
       ),
+      // The series window of every grid meter at once; the readings beyond it per meter (ledger/meter-data.ts meterSeriesReadings).
       span: db.prepare(
         `SELECT r.* FROM interval_energy e JOIN meters m ON m.id = e.meter_id JOIN readings r ON r.meter_id = e.meter_id AND r.ts >= ? AND r.ts <= ?
          WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY r.meter_id, r.ts`,
       ),
-      before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1'),
-      inside: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts'),
-      after: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1'),
+      before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?'),
+      after: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? ORDER BY ts ASC LIMIT ?'),
       orders: db.prepare(
         `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
          FROM orders WHERE interval_start = ? ORDER BY source, seq, id`,
       ),
       results: db.prepare(`SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind`),
+      trades: db.prepare(
+        `SELECT kind, seq, buyer_order AS buyOrder, seller_order AS sellOrder, buyer, seller, energy_wh AS energyWh, price, fee
+         FROM trades WHERE interval_start = ? ORDER BY kind, seq`,
+      ),
     };
   }
 
@@ -112,28 +154,19 @@ export class EvidenceLoader {
 
   load(start: number): IntervalEvidence {
     const end = start + this.intervalMs;
-    const rows = this.#s.energy.all(start) as (EvidenceEnergy & { participant: string; gateway: string | null })[];
+    const { lookMs } = this.#rules;
+    const rows = this.#s.energy.all(start) as (Omit<EvidenceEnergy, 'reasons'> & { reasons: string; participant: string; gateway: string | null; role: 'grid' | 'pv'; ratedPowerW: number | null })[];
     const readings: EvidenceReading[] = [];
-    // One query for every meter's readings from start to end; a meter with a
-    // reading exactly at both boundaries needs nothing else (the last at or
-    // before the start is the one at the start, the first at or after the end
-    // the one at the end). Any other meter is read the long way.
     const span = new Map<string, Row[]>();
-    for (const x of this.#s.span.all(start, end, start) as Row[]) {
+    for (const x of this.#s.span.all(start - lookMs, end + lookMs, start) as Row[]) {
       const list = span.get(x.meter_id);
       if (list) list.push(x);
       else span.set(x.meter_id, [x]);
     }
     for (const r of rows) {
-      const mine = span.get(r.meterId);
-      if (mine && mine[0]!.ts === start && mine.at(-1)!.ts === end) {
-        for (const x of mine) readings.push(readingFromRow(x));
-        continue;
-      }
-      const before = this.#s.before.get(r.meterId, start) as Row | undefined;
-      const inside = this.#s.inside.all(r.meterId, start, end) as Row[];
-      const after = this.#s.after.get(r.meterId, end) as Row | undefined;
-      for (const x of [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])]) readings.push(readingFromRow(x));
+      const before = (this.#s.before.all(r.meterId, start - lookMs, SERIES_EXTRA_READINGS) as Row[]).reverse();
+      const after = this.#s.after.all(r.meterId, end + lookMs, SERIES_EXTRA_READINGS) as Row[];
+      for (const x of [...before, ...(span.get(r.meterId) ?? []), ...after]) readings.push(readingFromRow(x));
     }
     const orders = (this.#s.orders.all(start) as (Omit<EvidenceOrder, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number })[]).map((o) => ({
       ...o,
@@ -145,13 +178,27 @@ export class EvidenceLoader {
       start,
       interval: toIso(start),
       intervalMs: this.intervalMs,
-      meters: rows.map((r) => ({ id: r.meterId, participant: r.participant, gateway: r.gateway })),
+      meterData: { ...this.#rules },
+      meters: rows.map((r) => ({ id: r.meterId, participant: r.participant, gateway: r.gateway, role: r.role, ratedPowerW: r.ratedPowerW })),
       readings,
-      energy: rows.map((r) => ({ meterId: r.meterId, importWh: r.importWh, exportWh: r.exportWh, quality: r.quality, firstTs: r.firstTs, lastTs: r.lastTs })),
+      energy: rows.map((r) => ({
+        meterId: r.meterId,
+        importWh: r.importWh,
+        exportWh: r.exportWh,
+        quality: r.quality,
+        status: r.status,
+        reasons: JSON.parse(r.reasons) as MeterDataReasonValue[],
+        method: r.method,
+        firstTs: r.firstTs,
+        lastTs: r.lastTs,
+      })),
       orders,
       results,
+      trades: this.#s.trades.all(start) as EvidenceTrade[],
       accounts: this.accounts(),
       statements: listStatements(this.#ledger, start),
+      // Only the decisions this interval's statements carry (applied in it): later decisions belong to a later statement.
+      adjustments: adjustmentGroups(this.#ledger, start).filter((g) => g.holds.every((h) => h.appliedIn === start)),
     };
   }
 }

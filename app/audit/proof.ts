@@ -1,5 +1,4 @@
 import type { Ledger } from '../../ledger/ledger.js';
-import { computeIntervalEnergy } from '../../ledger/readings.js';
 import { MicrogridError } from '../../core/errors.js';
 import { toIso } from '../../core/interval.js';
 import { tradeLeaf } from '../../settlement/inputs.js';
@@ -7,7 +6,7 @@ import { merkleProof, verifyMerkleProof } from '../../settlement/merkle.js';
 import { participantAccount } from '../../settlement/accounts.js';
 import { buildCreditChunks } from '../../settlement/chain/commitment.js';
 import { ChainReader } from './chain.js';
-import { EvidenceLoader } from './evidence.js';
+import { EvidenceLoader, type EvidenceMeterDataRules } from './evidence.js';
 import { checkEnergy } from './check-energy.js';
 import { checkClearing } from './check-clearing.js';
 import { expectedCredits, mintedOnChain } from './check-credits.js';
@@ -26,19 +25,19 @@ export interface HouseholdProof {
 }
 
 /** `mgx audit proof --participant P --interval T`: Merkle proofs of P's trades and credits against the roots committed on chain. */
-export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contract: string; start: number; intervalMs: number; participant: string; fromBlock?: bigint }): Promise<HouseholdProof> {
+export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contract: string; start: number; intervalMs: number; participant: string; fromBlock?: bigint; meterData?: EvidenceMeterDataRules }): Promise<HouseholdProof> {
   const reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}) });
   await reader.chainId();
   await reader.assertContract();
-  const loader = new EvidenceLoader(o.ledger, o.intervalMs);
+  const loader = new EvidenceLoader(o.ledger, o.intervalMs, o.meterData);
   if (!(o.participant in loader.accounts())) throw new MicrogridError('AUDIT_INPUT', 'unknown participant', { field: '--participant', value: o.participant, expected: 'a participant id in the ledger' });
   if (loader.settledStarts(o.start, o.start + 1).length === 0) throw new MicrogridError('AUDIT_INPUT', 'the ledger holds no settlement for this interval', { field: '--interval', value: toIso(o.start), expected: 'a settled interval' });
   const tokenId = Math.floor(o.start / 1000);
   const view = (await reader.readIntervals(tokenId, tokenId + 1)).get(tokenId);
   const c = view?.commitments[0]?.commitment;
   const ev = loader.load(o.start);
-  const energy = checkEnergy(ev, (m, s, e) => computeIntervalEnergy(o.ledger, m, s, e));
-  const delivered = checkClearing(ev, view, energy.byParticipant, energy.tradable).delivered;
+  const energy = checkEnergy(ev);
+  const delivered = checkClearing(ev, view, energy.actual, energy.tradable).delivered;
   const leaves = delivered.map(tradeLeaf);
   const trades = delivered.flatMap((t, i) => {
     if (t.buyer !== o.participant && t.seller !== o.participant) return [];
@@ -47,7 +46,7 @@ export async function householdProof(o: { ledger: Ledger; rpcUrl: string; contra
     return [{ kind: t.kind, seq: t.seq, role, counterparty: role === 'buyer' ? t.seller : t.buyer, deliveredWh: t.deliveredWh, price: t.price, leaf: leaves[i]!, proof, verified: !!c && verifyMerkleProof(proof, c.tradesRoot, leaves[i]!) }];
   });
   const account = participantAccount({ id: o.participant, account: ev.accounts[o.participant] ?? null });
-  const { credits } = expectedCredits(ev, delivered, energy.byParticipant);
+  const { credits } = expectedCredits(ev, delivered, energy.actual);
   const chunks = view?.chunks ?? [];
   const size = chunks.length > 1 ? chunks[0]!.recipients : Math.max(1, credits.length);
   const built = buildCreditChunks(BigInt(tokenId), credits.map((x) => ({ account: x.account, wh: BigInt(x.wh) })), size);

@@ -2,9 +2,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openLedger } from '../../ledger/ledger.js';
 import type { Tariffs } from '../../settlement/statements.js';
 import { ChainReader, type ChainInterval } from './chain.js';
-import { EvidenceLoader, type IntervalEvidence } from './evidence.js';
+import { EvidenceLoader, type EvidenceMeterDataRules, type IntervalEvidence } from './evidence.js';
 import { auditEvidence } from './audit.js';
-import { fromEvidenceReadings } from './check-energy.js';
 import { SignerCache, warmUp } from './signatures.js';
 import type { IntervalAudit } from './types.js';
 
@@ -22,6 +21,7 @@ export interface WorkerInput {
   contract: string;
   intervalMs: number;
   tariffs: Tariffs;
+  meterData?: EvidenceMeterDataRules;
 }
 
 /** From the main thread: a run of interval starts with their chain views, or the end. */
@@ -32,7 +32,7 @@ export type FromWorker = { ready: true } | { progress: number } | { done: Interv
 const input = workerData as WorkerInput;
 const port = parentPort!;
 const ledger = openLedger(input.ledgerPath, { readonly: true });
-const loader = new EvidenceLoader(ledger, input.intervalMs);
+const loader = new EvidenceLoader(ledger, input.intervalMs, input.meterData);
 const reader = new ChainReader({ rpcUrl: input.rpcUrl, contract: input.contract });
 const signers = new SignerCache();
 warmUp();
@@ -49,7 +49,7 @@ port.on('message', (m: ToWorker) => {
       for (const s of job.starts) yield loader.load(s);
     }
     let reported = 0;
-    const out = await auditEvidence(evidences(), job.starts.length, job.views, reader, fromEvidenceReadings, input.tariffs, (done) => {
+    const out = await auditEvidence(evidences(), job.starts.length, job.views, reader, input.tariffs, (done) => {
       if (done - reported >= 5) {
         post({ progress: done - reported });
         reported = done;

@@ -190,6 +190,13 @@ const Token = Obj({
 
 const Auth = Obj({ tokens: Type.Array(Token, { default: [] }) }, { default: {} });
 
+const MeterData = Obj(
+  {
+    holdWindowHours: Type.Number({ exclusiveMinimum: 0, maximum: 8760, default: 48, description: 'held meter data with no operator decision after this many hours of market time is estimated' }),
+  },
+  { default: {} },
+);
+
 const Demo = Obj(
   {
     enabled: Type.Boolean({ default: false, description: 'run simulated devices for the configured participants' }),
@@ -205,6 +212,7 @@ export const ConfigSchema = Obj({
   server: Server,
   bridge: Bridge,
   participants: Type.Array(Participant, { default: [] }),
+  meterData: MeterData,
   chain: Chain,
   influx: Type.Optional(Influx),
   auth: Auth,

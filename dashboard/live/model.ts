@@ -54,8 +54,8 @@ export interface LiveState {
   currentIntervalState: string | null;
   meters: Record<string, MeterLive>;
   devices: Record<string, Omit<DeviceHealthEvent, 'type'>>;
-  /** Newest first, at most MAX_ALARMS. */
-  alarms: AlarmEvent[];
+  /** Newest first, at most MAX_ALARMS; `clearedAt` when an event ended it. currentAlarms() says which are in force. */
+  alarms: (AlarmEvent & { clearedAt?: string })[];
   lastCleared: IntervalClearedEvent | null;
   /** Latest settlement state per interval, newest first, at most MAX_SETTLEMENTS. */
   settlements: SettlementStateEvent[];
@@ -143,7 +143,8 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
       s.settlements = [e, ...s.settlements.filter((x) => x.interval !== e.interval)].slice(0, MAX_SETTLEMENTS);
       break;
     case 'alarm':
-      s.alarms = [e, ...s.alarms].slice(0, MAX_ALARMS);
+      // Kept newest first (currentAlarms reads a recovery before the alarm it ends); an event that names the alarm it clears marks it.
+      s.alarms = [e, ...s.alarms.map((a) => (a.clearedAt === undefined && e.clears === a.code && a.subject === e.subject ? { ...a, clearedAt: e.at } : a))].slice(0, MAX_ALARMS);
       break;
   }
 }
@@ -214,10 +215,12 @@ export function currentAlarms(s: LiveState): AlarmEvent[] {
   const out: AlarmEvent[] = [];
   // s.alarms is newest first: a recovery is met before the alarm it ends.
   for (const a of s.alarms) {
-    if (a.severity === 'info') {
+    // A recovery (info) or an event naming the alarm it clears ends what came before it about that subject.
+    if (a.severity === 'info' || a.clears !== undefined) {
       ended.add(a.subject);
       continue;
     }
+    if (a.clearedAt !== undefined) continue;
     const key = `${a.code} ${a.subject}`;
     if (seen.has(key) || ended.has(a.subject)) continue;
     seen.add(key);

@@ -35,7 +35,16 @@ const Balance = Type.Object({
   lastClearedInterval: N(Type.String()),
 });
 
-const Alarm = Type.Object({ type: Type.Literal('alarm'), severity: Type.String(), code: Type.String(), message: Type.String(), subject: Type.String(), at: Type.String() });
+const Alarm = Type.Object({
+  type: Type.Literal('alarm'),
+  severity: Type.String(),
+  code: Type.String(),
+  message: Type.String(),
+  subject: Type.String(),
+  at: Type.String(),
+  clears: Type.Optional(Type.String({ description: 'the code of the alarm (same subject) this event ends' })),
+  clearedAt: Type.Optional(Type.String({ description: 'when the condition ended; absent while current' })),
+});
 const Cleared = Type.Object({ type: Type.Literal('interval-cleared'), interval: Type.String(), kind: Type.String(), clearingPrice: N(Type.String()), matchedWh: Type.Integer(), trades: Type.Integer() });
 const Settlement = Type.Object({ type: Type.Literal('settlement-state'), interval: Type.String(), state: Type.String(), txHash: N(Type.String()) });
 const Device = Type.Object({ deviceId: Type.String(), status: Type.String(), lastError: N(Type.String()), lastPollAt: N(Type.String()) });

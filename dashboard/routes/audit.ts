@@ -46,7 +46,8 @@ interface AuditFigures {
  */
 function audit(ledger: Ledger, start: number, state: string): AuditFigures {
   const energy = intervalEnergy(ledger, start);
-  const meteredExportWh = energy.filter((e) => e.role === 'grid').reduce((a, e) => a + e.exportWh, 0);
+  // Credits stand for actual energy only (estimated, partial and held export earns none): the identity is on actual export.
+  const meteredExportWh = energy.filter((e) => e.role === 'grid' && e.status === 'actual').reduce((a, e) => a + e.exportWh, 0);
   const clearings = listClearings(ledger, { start });
   const matchedWh = clearings.reduce((a, c) => a + c.matchedWh, 0);
   const tradesWh = listTrades(ledger, { start }).reduce((a, t) => a + t.energyWh, 0);
@@ -54,7 +55,7 @@ function audit(ledger: Ledger, start: number, state: string): AuditFigures {
   const creditsWh = settled ? settled.credits.reduce((a, c) => a + c.wh, 0) : 0;
   const journal = listJournal(ledger, { start });
   const commit = journal.filter((j) => j.action === 'commit' && j.state !== 'replaced' && j.state !== 'reverted').at(-1);
-  const flagged = energy.filter((e) => e.role === 'grid' && !TRADABLE.has(e.quality));
+  const flagged = energy.filter((e) => e.role === 'grid' && e.status !== 'actual');
   const flaggedIds = new Set(flagged.map((e) => e.participantId));
   const flaggedTraders = [...new Set(listTrades(ledger, { start }).filter((t) => t.kind === 'metered').flatMap((t) => [t.buyer, t.seller]).filter((id) => flaggedIds.has(id)))];
   const checks = [
@@ -62,7 +63,7 @@ function audit(ledger: Ledger, start: number, state: string): AuditFigures {
     {
       name: 'credits equal metered export',
       ok: settled && energy.length ? creditsWh === meteredExportWh && settled.exportWh === meteredExportWh : null,
-      detail: settled ? `${creditsWh} Wh credited, ${meteredExportWh} Wh exported by grid meters (settlement recorded ${settled.exportWh} Wh)` : 'not settled yet',
+      detail: settled ? `${creditsWh} Wh credited, ${meteredExportWh} Wh actual export of grid meters (settlement recorded ${settled.exportWh} Wh)` : 'not settled yet',
     },
     { name: 'settled volume equals matched volume', ok: settled && clearings.length ? settled.matchedWh === matchedWh : null, detail: settled ? `${settled.matchedWh} Wh settled, ${matchedWh} Wh matched` : 'not settled yet' },
     // Flagged energy (missing, suspect) is not a fault of the ledger: DESIGN.md has it settle against the grid
@@ -72,15 +73,13 @@ function audit(ledger: Ledger, start: number, state: string): AuditFigures {
     {
       name: 'flagged energy does not trade',
       ok: energy.length ? flaggedTraders.length === 0 : null,
-      detail: `${flagged.length} of ${energy.length} meters flagged${flagged.length ? ` (${flagged.map((e) => `${e.meterId}: ${e.quality}`).join(', ')})` : ''}${flaggedTraders.length ? `; metered trades of ${flaggedTraders.join(', ')}` : ''}`,
+      detail: `${flagged.length} of ${energy.length} meters flagged${flagged.length ? ` (${flagged.map((e) => `${e.meterId}: ${e.status}`).join(', ')})` : ''}${flaggedTraders.length ? `; metered trades of ${flaggedTraders.join(', ')}` : ''}`,
     },
     committed(state, commit, creditsWh),
   ];
   return { meteredExportWh, matchedWh, tradesWh, creditsWh, tradesRoot: settled?.tradesRoot ?? null, readingsRoot: settled?.readingsRoot ?? null, commitTx: commit?.txHash ?? null, commitState: commit?.state ?? null, checks };
 }
 
-/** The energy qualities that trade (today's `good`; `actual` in the meter data statuses of DESIGN.md). */
-const TRADABLE = new Set(['good', 'actual']);
 
 /**
  * An interval with no credits is committed and made final without a transaction (ARCHITECTURE.md,
@@ -126,8 +125,8 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
             summary: AuditRow,
             clearingResults: Type.Array(Type.Unknown(), { description: 'the stored ClearingResult JSON, byte for byte as the engine returned it' }),
             trades: Type.Array(Type.Object({ kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String() })),
-            energy: Type.Array(Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String() })),
-            readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
+            energy: Type.Array(Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String(), status: Type.String({ description: 'actual | estimated | held | partial' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), method: Type.Union([Type.String(), Type.Null()]) })),
+            readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), status: Type.String({ description: 'trusted | failed | unchecked (meter data rules)' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
             readingsTruncated: Type.Boolean(),
             settlement: Type.Array(JournalOut),
           }),
@@ -137,6 +136,15 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
     },
     async (req) => {
       requireRole(req.principal, 'auditor', 'operator');
+      const withVerdicts = <R extends { meterId: string; ts: number }>(rows: R[], from: number, to: number) => {
+        const byMeter = new Map<string, ReturnType<NonNullable<DashboardDeps['readingVerdicts']>>>();
+        return rows.map((r) => {
+          let v = byMeter.get(r.meterId);
+          if (!v && deps.readingVerdicts) byMeter.set(r.meterId, (v = deps.readingVerdicts(r.meterId, from, to)));
+          const verdict = v?.get(r.ts);
+          return { ...r, status: verdict?.status ?? 'unchecked', reasons: verdict?.reasons ?? [] };
+        });
+      };
       const start = parseStartParam(req.params.start, minutes);
       const row = getInterval(deps.ledger, start);
       if (!row) throw notFound('interval', 'start', req.params.start);
@@ -147,8 +155,8 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
         summary: { start: iso(start)!, state: row.state, ...f, verification: verdict(f.checks) },
         clearingResults: (['forward', 'metered'] as const).flatMap((k) => getClearing(deps.ledger, start, k) ?? []),
         trades: listTrades(deps.ledger, { start }).map((t) => ({ kind: t.kind, seq: t.seq, buyer: t.buyer, seller: t.seller, energyWh: t.energyWh, price: t.price, fee: t.fee })),
-        energy: intervalEnergy(deps.ledger, start).map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality })),
-        readings: readings.slice(0, LIMIT).map((r) => ({ ...r, ts: iso(r.ts)! })),
+        energy: intervalEnergy(deps.ledger, start).map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, status: e.status, reasons: e.reasons, method: e.method })),
+        readings: withVerdicts(readings.slice(0, LIMIT), start, intervalEnd(start, minutes)).map((r) => ({ ...r, ts: iso(r.ts)! })),
         readingsTruncated: readings.length > LIMIT,
         settlement: listJournal(deps.ledger, { start }).map(journalOut),
       };

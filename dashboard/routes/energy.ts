@@ -20,7 +20,7 @@ const EnergyRow = Type.Object({
   gridImportWh: Type.Integer(),
   gridExportWh: Type.Integer(),
   netGridWh: Type.Integer({ description: 'import − export' }),
-  flagged: Type.Integer({ description: 'meter-intervals in the bucket whose energy is suspect or missing' }),
+  flagged: Type.Integer({ description: 'meter-intervals in the bucket whose energy is estimated or held' }),
 });
 
 /**

@@ -13,6 +13,7 @@ import { auditVerifyRoutes } from './audit-verify.js';
 import { readingRoutes } from './readings.js';
 import { metricsRoutes } from './metrics.js';
 import { todayRoutes } from './today.js';
+import { meterDataRoutes } from './meter-data.js';
 
 /**
  * Every route plugin of the HTTP app, one per file in this folder. Each area
@@ -32,4 +33,5 @@ export const ROUTES: readonly ((app: FastifyInstance, deps: DashboardDeps) => Pr
   readingRoutes,
   metricsRoutes,
   todayRoutes,
+  meterDataRoutes,
 ];

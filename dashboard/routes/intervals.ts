@@ -50,7 +50,7 @@ export const JournalOut = Type.Object({
   error: Nullable(Type.String()),
   updatedAt: Type.String(),
 });
-const EnergyOut = Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String() });
+const EnergyOut = Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String(), status: Type.String({ description: 'actual | estimated | held | partial' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), method: Type.Union([Type.String(), Type.Null()]) });
 
 const IntervalDetail = Type.Object({
   start: Type.String(),
@@ -151,7 +151,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
         trades: trades.map(({ intervalStart: _s, ...t }) => redactCounterparty(p, deps.config, t)),
         statements: statements.map(statementOut),
         settlement: p ? listJournal(deps.ledger, { start }).map(journalOut) : [],
-        energy: energy.map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality })),
+        energy: energy.map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, status: e.status, reasons: e.reasons, method: e.method })),
       };
     },
   );

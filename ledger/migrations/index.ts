@@ -1,5 +1,6 @@
 import { sql as initial } from './0001_initial.js';
 import { sql as settlementCredits } from './0003_settlement_credits.js';
+import { sql as meterDataStatus } from './0004_meter_data_status.js';
 import { sql as orderRejections } from './0013_order_rejections.js';
 
 /**
@@ -16,5 +17,6 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { id: '0001_initial', sql: initial },
   { id: '0003_settlement_credits', sql: settlementCredits },
+  { id: '0004_meter_data_status', sql: meterDataStatus },
   { id: '0013_order_rejections', sql: orderRejections },
 ];

@@ -16,6 +16,8 @@ export interface Measurement {
    * told apart from a reset. null when the counter does not wrap in practice.
    */
   counterWrapWh: number | null;
+  /** The device says it sleeps (SunSpec inverter St = OFF, SLEEPING or STANDBY, or nothing but sentinels). */
+  asleep?: boolean;
 }
 
 /** A device the bridge polls: one request plan, one or more meters. */

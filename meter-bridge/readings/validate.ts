@@ -14,13 +14,17 @@ import type { Measurement } from '../devices/measurement.js';
 export interface CounterGuardOptions {
   /** Largest plausible power of the meter, W. */
   ratedPowerW: number;
-  /** Counter energy that must accumulate before "frozen while power flows" is called, Wh. */
+  /** Counter energy that must accumulate before "frozen while power flows" is called, Wh (at least 2 × the counter's resolution). */
   frozenWh: number;
+  /** …and market time the counter must have stood still, ms: judged on elapsed time, never on a count of polls. */
+  frozenMinMs: number;
   /** Allowance on top of rated power × time for counter resolution, Wh. */
   slackWh: number;
 }
 
-export const DEFAULT_GUARD: CounterGuardOptions = { ratedPowerW: 100_000, frozenWh: 50, slackWh: 10 };
+// The same figures as the published meter data rules (settlement/meter-data/rules.ts): this per-poll flag only marks
+// readings for the live view; settlement decides with validateMeterSeries.
+export const DEFAULT_GUARD: CounterGuardOptions = { ratedPowerW: 24_150, frozenWh: 100, frozenMinMs: 600_000, slackWh: 10 };
 
 export interface Checked {
   importWh: number | null;
@@ -35,7 +39,17 @@ interface CounterState {
   offset: number;
   /** Expected energy (from power) since the counter last moved, Wh. */
   expectedSinceMove: number;
+  /** When the counter last moved (ms). */
+  movedAt: number;
+  /** Its resolution as the values show it (largest power of ten ≤ 1000 dividing it). */
+  resWh: number;
 }
+
+const resolutionOf = (v: number): number => {
+  let r = 1;
+  while (r < 1000 && v > 0 && v % (r * 10) === 0) r *= 10;
+  return r;
+};
 
 export class CounterGuard {
   readonly #opts: CounterGuardOptions;
@@ -51,7 +65,9 @@ export class CounterGuard {
     const reasons: string[] = [];
     const dtH = this.#lastTs === null ? 0 : Math.max(0, ts - this.#lastTs) / 3_600_000;
     // Trapezoid of the two power samples: what the counters should have moved by.
-    const avgW = this.#lastPowerW !== null && m.powerW !== null ? (this.#lastPowerW + m.powerW) / 2 : (m.powerW ?? this.#lastPowerW);
+    // The smaller of the two power samples: what at least flowed (a flow that started between polls is not counted).
+    const lastW = this.#lastPowerW;
+    const flowOf = (w: number | null, field: 'importWh' | 'exportWh'): number => (w === null ? 0 : field === 'importWh' ? Math.max(0, w) : Math.max(0, -w));
     const out: Checked = { importWh: null, exportWh: null, quality: 'good', reasons };
     for (const field of ['importWh', 'exportWh'] as const) {
       const raw = m[field];
@@ -61,7 +77,7 @@ export class CounterGuard {
         continue;
       }
       if (!prev) {
-        this.#state[field] = { raw, offset: 0, expectedSinceMove: 0 };
+        this.#state[field] = { raw, offset: 0, expectedSinceMove: 0, movedAt: ts, resWh: resolutionOf(raw) };
         out[field] = raw;
         continue;
       }
@@ -73,6 +89,11 @@ export class CounterGuard {
         delta += wrap;
         reasons.push(`${field}-rollover`);
       }
+      // Only 10 Wh steps (TotWh_SF = 1) are taken from a single value: a counter at 1 000 Wh is not a 1 kWh counter.
+      const resWh = Math.min(10, Math.max(prev.resWh, resolutionOf(raw)));
+      // A step back within the counter's resolution is rounding (a scale factor that changed consistently).
+      const rounding = delta < 0 && -delta <= resWh;
+      if (rounding) delta = 0;
       if (delta < 0) {
         // A reset (meter replaced, firmware update): reported as the device said it,
         // flagged, and the new value is the baseline from here on. Interval energy
@@ -82,18 +103,20 @@ export class CounterGuard {
         offset = 0;
         delta = 0;
       }
-      const maxWh = this.#opts.ratedPowerW * dtH + this.#opts.slackWh;
+      // A coarse counter that stood still steps by everything since it last moved: judge the step on that time.
+      const maxWh = (this.#opts.ratedPowerW * Math.max(0, ts - prev.movedAt)) / 3_600_000 + this.#opts.slackWh + resWh;
       if (delta > maxWh) {
         reasons.push(`${field}-jump`);
         out.quality = 'suspect';
       }
-      const flowing = avgW === null ? 0 : field === 'importWh' ? Math.max(0, avgW) : Math.max(0, -avgW);
+      const flowing = Math.min(flowOf(lastW, field), flowOf(m.powerW, field));
       const expected = delta > 0 ? 0 : prev.expectedSinceMove + flowing * dtH;
-      if (delta === 0 && expected >= this.#opts.frozenWh) {
+      const movedAt = delta > 0 ? ts : prev.movedAt;
+      if (delta === 0 && ts - movedAt >= this.#opts.frozenMinMs && expected >= Math.max(this.#opts.frozenWh, 2 * resWh)) {
         reasons.push(`${field}-frozen`);
         out.quality = 'suspect';
       }
-      this.#state[field] = { raw, offset, expectedSinceMove: expected };
+      this.#state[field] = { raw: rounding ? prev.raw : raw, offset, expectedSinceMove: expected, movedAt, resWh: resolutionOf(raw) };
       out[field] = raw + offset;
     }
     this.#lastTs = ts;

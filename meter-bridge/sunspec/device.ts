@@ -12,9 +12,11 @@ type Family = 'meter' | 'inverter' | 'der';
 /** The points each family contributes to a reading (names from the official JSON). */
 const FAMILY_POINTS: Record<Family, readonly string[]> = {
   meter: ['W', 'Hz', 'PhV', 'PhVphA', 'TotWhImp', 'TotWhExp'],
-  inverter: ['W', 'Hz', 'PhVphA', 'WH'],
+  inverter: ['W', 'Hz', 'PhVphA', 'WH', 'St'],
   der: ['W', 'Hz', 'LNV', 'TotWhInj', 'TotWhAbs'],
 };
+
+const SLEEP_STATES = new Set([1, 2, 8]);
 
 function familyOf(id: number): Family | null {
   if ((METER_MODELS as readonly number[]).includes(id)) return 'meter';
@@ -172,7 +174,11 @@ export class SunSpecReader implements DeviceReader {
     }
     if (s.family === 'inverter') {
       const w = num(v('W'));
+      const st = num(v('St'));
+      // Operating state 1 OFF, 2 SLEEPING, 8 STANDBY (model 10x/11x enum); power and energy both "not implemented" is a night sentinel.
+      const asleep = (st !== null && SLEEP_STATES.has(st)) || (w === null && num(v('WH')) === null);
       return {
+        ...(asleep ? { asleep: true } : {}),
         meterId: s.meterId,
         // An inverter produces: at the meter's sign convention that is export, negative power.
         powerW: w === null ? null : roundOrNull(w === 0 ? 0 : -w),

@@ -2,6 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
+import { writeConfigFile } from './config-file.js';
 import { runMgx } from '../helpers/mgx-process.js';
 import { anvilWithCredits, abi } from '../contracts/chain.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
@@ -9,8 +10,9 @@ import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
 import { buildCreditChunks } from '../../settlement/chain/commitment.js';
 import { runAudit } from '../../app/audit/audit.js';
+import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
 import type { AuditReport } from '../../app/audit/types.js';
-import { buildLedger, submitAll, T0, STEP } from './fixture.js';
+import { auditConfig, buildLedger, submitAll, T0, STEP } from './fixture.js';
 
 let anvil: AnvilInstance;
 let contract: Address;
@@ -18,6 +20,7 @@ let clients: Awaited<ReturnType<typeof anvilWithCredits>>['clients'];
 let ledger: Ledger;
 let config: Config;
 const dataDir = tempDir();
+const configFile = (): string => writeConfigFile(dataDir, auditConfig());
 const N = 4;
 
 before(async () => {
@@ -40,6 +43,7 @@ const audit = (workers?: number): Promise<AuditReport> =>
     to: T0 + (N + 2) * STEP,
     intervalMs: STEP,
     tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+    meterData: meterDataRulesOf(config),
   });
 
 const iso = (k: number) => new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z');
@@ -53,7 +57,9 @@ it('a clean month passes every check, with the numbers', async () => {
   for (const i of r.intervals) {
     assert.deepEqual(i.checks.map((c) => c.check), ['readings', 'energy', 'clearing', 'credits', 'statements']);
     const readings = i.checks[0]!;
-    assert.equal(readings.figures.validSignatures, 16);
+    // Every reading of each meter's validated series is checked: all 5 boundary readings of the 8 meters here.
+    assert.equal(readings.figures.validSignatures, 40);
+    assert.equal(readings.figures.readings, 40);
     assert.equal(readings.figures.readingsRoot, readings.figures.committedRoot);
     const credits = i.checks[3]!;
     assert.equal(String(credits.figures.mintedWh), String(credits.figures.meteredExportWh));
@@ -63,24 +69,24 @@ it('a clean month passes every check, with the numbers', async () => {
   // the same report from two worker threads
   const w = await audit(2);
   assert.deepEqual(w.intervals, r.intervals);
-  const cli = runMgx(['audit', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N), '--format', 'json']);
+  const cli = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N), '--format', 'json']);
   assert.equal(cli.status, 0, cli.stderr);
   assert.equal(JSON.parse(cli.stdout).passed, N);
   assert.match(cli.stderr, /intervals\/s/);
-  const csv = runMgx(['audit', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(1), '--format', 'csv']);
+  const csv = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(1), '--format', 'csv']);
   assert.equal(csv.status, 0, csv.stderr);
   assert.equal(csv.stdout.trim().split('\n').length, 6);
 });
 
 it('bad input is named and exits 2', () => {
-  const bad = runMgx(['audit', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', '2027-01-15T08:07:00Z']);
+  const bad = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', '2027-01-15T08:07:00Z']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--interval.*AUDIT_INPUT/);
-  const down = runMgx(['audit', '--data-dir', dataDir, '--rpc', 'http://127.0.0.1:9', '--contract', contract]);
+  const down = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', 'http://127.0.0.1:9', '--contract', contract]);
   assert.equal(down.status, 2);
   assert.match(down.stderr, /--rpc.*AUDIT_INPUT/);
   assert.match(down.stderr, /127\.0\.0\.1:9/);
-  const fmt = runMgx(['audit', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--format', 'xml']);
+  const fmt = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--format', 'xml']);
   assert.equal(fmt.status, 2);
   assert.match(fmt.stderr, /--format/);
 });
@@ -122,9 +128,12 @@ it('tampering is caught: a changed reading, a dropped trade, an altered order, a
   assert.ok(f2.some((f) => f.check === 'clearing' && f.record === `order ${order.id}`), JSON.stringify(f2));
   const f4 = fails(4);
   assert.ok(f4.some((f) => f.check === 'credits' && f.record === `recipient ${rogue.account.address.toLowerCase()}` && f.found === '1234 Wh'), JSON.stringify(f4));
-  // the untouched interval still passes
-  assert.equal(r.intervals.find((i) => i.tokenId === (T0 + 3 * STEP) / 1000)!.pass, true);
-  const cli = runMgx(['audit', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N + 1)]);
+  // The untouched interval fails only on the changed reading: it is in the series its meter data is validated on.
+  assert.deepEqual(
+    fails(3).map((f) => [f.check, f.record]),
+    [['readings', 'meter h0001-grid ts 2027-01-15T08:00:00.000Z']],
+  );
+  const cli = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N + 1)]);
   assert.equal(cli.status, 1);
   assert.match(cli.stdout, /check clearing {2}order m:/);
 });

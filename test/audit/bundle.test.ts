@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Address } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
+import { writeConfigFile } from './config-file.js';
 import { runMgx } from '../helpers/mgx-process.js';
 import { anvilWithCredits } from '../contracts/chain.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
@@ -20,6 +21,7 @@ let anvil: AnvilInstance;
 let contract: Address;
 let ledger: Ledger;
 const dataDir = tempDir();
+const configFile = (): string => writeConfigFile(dataDir, auditConfig());
 const elsewhere = tempDir();
 const iso = (k: number) => new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z');
 
@@ -35,9 +37,10 @@ after(async () => {
 
 it('exports a self-contained bundle that verifies elsewhere with only an RPC URL, and catches a bundle edited after export', () => {
   const file = join(elsewhere, 'bundle.json');
-  const ex = runMgx(['audit', 'export', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(1), '--out', file]);
+  const ex = runMgx(['audit', 'export', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(1), '--out', file]);
   assert.equal(ex.status, 0, ex.stderr);
-  assert.match(ex.stdout, /wrote .*bundle\.json: 12 signed readings/);
+  // Each meter's whole validated series: the 3 readings of each of the 6 meters (2 intervals).
+  assert.match(ex.stdout, /wrote .*bundle\.json: 18 signed readings/);
   const b = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(b.format, 'mgx-audit-bundle/1');
   assert.ok(b.evidence.readings.every((r: { signature: string }) => /^0x[0-9a-f]{130}$/.test(r.signature)));
@@ -71,7 +74,7 @@ it('exports a self-contained bundle that verifies elsewhere with only an RPC URL
 });
 
 it('prints the Merkle proofs of one household against the on-chain roots', () => {
-  const p = runMgx(['audit', 'proof', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'h0002']);
+  const p = runMgx(['audit', 'proof', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'h0002']);
   assert.equal(p.status, 0, p.stderr);
   const proof = JSON.parse(p.stdout);
   assert.equal(proof.verified, true);
@@ -81,7 +84,7 @@ it('prints the Merkle proofs of one household against the on-chain roots', () =>
     assert.ok(verifyMerkleProof(proof.credit.proof, proof.creditsRoot, proof.credit.chunkLeaf));
     assert.equal(proof.credit.mintedOnChainWh, String(proof.credit.wh));
   }
-  const unknown = runMgx(['audit', 'proof', '--data-dir', dataDir, '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'nobody']);
+  const unknown = runMgx(['audit', 'proof', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'nobody']);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--participant.*nobody.*AUDIT_INPUT/);
 });

@@ -20,7 +20,8 @@ export const SETTLER_KEY = ANVIL_KEYS[0] as Hex;
 
 export function auditConfig(): Config {
   const c = demoConfig(2, T0);
-  return { ...c, market: { ...c.market, intervalMinutes: 15 } };
+  // Readings are recorded at the interval boundaries only (recordEveryMs = the interval), as a gateway recording once per interval would.
+  return { ...c, market: { ...c.market, intervalMinutes: 15 }, bridge: { ...c.bridge, recordEveryMs: 900_000 } };
 }
 
 /**
@@ -50,13 +51,16 @@ export async function buildLedger(dir: string, opts: { intervals: number; househ
     const events: ReadingEvent[] = [];
     for (const [i, id] of ids.entries()) {
       const c = counters[i]!;
+      // The power at each reading is that of the quarter hour just ended (sign: + import, − export), so the counters and power agree.
+      let powerW = 0;
       if (k > 0) {
         const exporter = rnd() < 0.5;
         const wh = 50 + Math.floor(rnd() * 1500);
         if (exporter) c.exp += wh;
         else c.imp += wh;
+        powerW = (exporter ? -wh : wh) * 4;
       }
-      const ev: ReadingEvent = { type: 'reading', meterId: `${id}-grid`, ts, powerW: 1000, importWh: c.imp, exportWh: c.exp, voltageV: 230.1, frequencyHz: 50, quality: 'good' };
+      const ev: ReadingEvent = { type: 'reading', meterId: `${id}-grid`, ts, powerW, importWh: c.imp, exportWh: c.exp, voltageV: 230.1, frequencyHz: 50, quality: 'good' };
       const signature = await gw.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(ev) });
       events.push({ ...ev, gateway: gw.address, signature });
     }

@@ -17,6 +17,7 @@ import { participantAccount } from '../../settlement/index.js';
 import { loadArtifact } from '../../contracts/artifact.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runAudit } from '../../app/audit/audit.js';
+import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
 import { pollAll } from './poll.js';
 
 const DAY = Date.parse('2026-06-21T00:00:00Z');
@@ -28,7 +29,7 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
   const dataDir = tempDir();
   const clock = new ManualClock(FROM);
   const demo = demoConfig(6);
-  const config = validateConfig({ ...structuredClone(demo), clock: { speed: 1 }, bridge: { ...demo.bridge, recordEveryMs: 60_000 } });
+  const config = validateConfig({ ...structuredClone(demo), clock: { speed: 1 }, bridge: { ...demo.bridge, recordEveryMs: 120_000 } });
   const mg = await startMicrogrid({ config, configSource: 'test', dataDir, log: silent, port: 0, clock });
   const frames: { type: string; events?: MicrogridEvent[] }[] = [];
   const ws = new WebSocket(`${mg.url.replace('http', 'ws')}/api/stream`);
@@ -57,8 +58,11 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
     const participants = config.participants.map((p) => ({ id: p.id, account: participantAccount({ id: p.id }) as Address }));
     let tradedIntervals = 0;
     for (const s of starts) {
-      // Σ credits on chain (read from balances, not the ledger) = Σ metered export of the grid meters.
-      const exportWh = (mg.ledger.db.prepare("SELECT COALESCE(SUM(e.export_wh), 0) AS n FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid'").get(s) as { n: number }).n;
+      // Honest meters read every two minutes from before the day began: every grid meter-interval is actual.
+      const statuses = mg.ledger.db.prepare("SELECT e.status FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid'").all(s) as { status: string }[];
+      assert.ok(statuses.length > 0 && statuses.every((r) => r.status === 'actual'), `${toIso(s)}: meter data actual (${statuses.map((r) => r.status).join(',')})`);
+      // Σ credits on chain (read from balances, not the ledger) = Σ actual metered export of the grid meters.
+      const exportWh = (mg.ledger.db.prepare("SELECT COALESCE(SUM(e.export_wh), 0) AS n FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' AND e.status = 'actual'").get(s) as { n: number }).n;
       const balances = await Promise.all(
         participants.map(async (p) => Number((await client.readContract({ address: mg.chain.contract, abi, functionName: 'balanceOf', args: [p.account, BigInt(toUnixSeconds(s))] })) as bigint)),
       );
@@ -68,20 +72,21 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
       assert.ok(exportWh > 0, `${toIso(s)}: the sun is up, households export`);
 
       // The metered clearing is exactly what the engine gives for the stored orders,
-      // and the orders are exactly the meters' export and import at the households' standing prices.
+      // and the orders are exactly the meters' net export or net import at the households' standing prices.
       const stored = getClearing(mg.ledger, s, 'metered') as ClearingResult;
       const orders = mg.ledger.db
         .prepare("SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq FROM orders WHERE interval_start = ? AND source = 'metered' ORDER BY seq")
         .all(s) as Omit<OrderInput, 'interval'>[];
       const energy = mg.ledger.db
-        .prepare("SELECT m.participant_id AS p, e.import_wh AS imp, e.export_wh AS exp, e.quality AS q FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY m.participant_id")
-        .all(s) as { p: string; imp: number; exp: number; q: string }[];
+        .prepare("SELECT m.participant_id AS p, e.import_wh AS imp, e.export_wh AS exp, e.status FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY m.participant_id")
+        .all(s) as { p: string; imp: number; exp: number; status: string }[];
       const expectedOrders = energy
-        .filter((e) => e.q === 'good')
+        .filter((e) => e.status === 'actual')
         .flatMap((e) => [
-          ...(e.exp > 0 ? [{ participant: e.p, side: 'offer', energyWh: e.exp, price: '0.1000' }] : []),
-          ...(e.imp > 0 ? [{ participant: e.p, side: 'bid', energyWh: e.imp, price: '0.2500' }] : []),
+          ...(e.exp > e.imp ? [{ participant: e.p, side: 'offer', energyWh: e.exp - e.imp, price: '0.1000' }] : []),
+          ...(e.imp > e.exp ? [{ participant: e.p, side: 'bid', energyWh: e.imp - e.exp, price: '0.2500' }] : []),
         ]);
+      for (const t of stored.trades) assert.notEqual(t.buyer, t.seller, `${toIso(s)}: no self-trade`);
       assert.deepEqual(orders.map((o) => ({ participant: o.participant, side: o.side, energyWh: o.energyWh, price: o.price })), expectedOrders, `${toIso(s)}: metered orders`);
       const rerun = clearBook({ interval: toIso(s), kind: 'metered', orders: orders.map((o) => ({ ...o, interval: toIso(s) })) }, stored.rules);
       assert.equal(canonicalJson(rerun), canonicalJson(stored), `${toIso(s)}: clearing re-run byte for byte`);
@@ -112,6 +117,7 @@ test('a simulated day: households → Modbus → bridge → ledger → metered c
       to: DAY + 24 * 3_600_000,
       intervalMs: 900_000,
       tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+      meterData: meterDataRulesOf(config),
       workers: 0,
     });
     const failures = report.intervals.flatMap((iv) => iv.checks.filter((c) => !c.pass).map((c) => `${iv.interval} ${c.check}: ${JSON.stringify(c.failures).slice(0, 300)}`));

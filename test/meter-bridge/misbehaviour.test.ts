@@ -90,7 +90,7 @@ test('a counter reset is flagged suspect with the reason, and the new value is t
     ]);
     m.resetCounters(6, 3);
     assert.deepEqual(await h.cycle(), [{ ...base, ts: at(3), powerW: 500, importWh: 6, exportWh: 3, voltageV: 230, frequencyHz: 50, quality: 'good' }]);
-    // A jump beyond rated power × time (100 kW default for 1 s = 28 Wh) is suspect too.
+    // A jump beyond rated power × the time since the counter last moved (24.15 kW default for 1 s ≈ 7 Wh, + 10 Wh slack) is suspect too.
     m.resetCounters(5_006, 3);
     const [j] = await h.cycle();
     assert.equal(j!.quality, 'suspect');
@@ -121,13 +121,17 @@ test('frozen counters while power flows are flagged', async () => {
   const m = await startMisbehavingMeter();
   const h = harness([sunspecDevice(m)]);
   try {
-    m.image.set(203, 'W', 20_000); // 20 kW for a minute = 333 Wh expected; the counter stays put
+    m.image.set(203, 'W', 20_000); // 20 kW; the counter stays put
     await h.cycle();
     let last: ReadingEvent | undefined;
-    for (let i = 0; i < 10; i++) {
-      await h.clock.advanceBy(5000);
+    // Judged on market time: after 9 minutes (3 kWh expected) not yet, after 10 it is frozen.
+    for (let i = 0; i < 9; i++) {
+      await h.clock.advanceBy(60_000);
       [last] = await h.cycle();
     }
+    assert.equal(last!.quality, 'good');
+    await h.clock.advanceBy(60_000);
+    [last] = await h.cycle();
     assert.equal(last!.quality, 'suspect');
     assert.deepEqual(last!.reasons, ['importWh-frozen']);
   } finally {

@@ -1,0 +1,314 @@
+import type { Ledger } from './ledger.js';
+import type { ReadingRow } from './readings.js';
+import { MicrogridError } from '../core/errors.js';
+import { toIso } from '../core/interval.js';
+import { canonicalJson } from '../core/canonical-json.js';
+
+/**
+ * Storage of validated meter data (settlement/meter-data/ decides, this
+ * stores): the readings a meter's series is validated on, interval energies
+ * with their status, reasons and method, and the operator's queue of held
+ * meter-intervals with each decision (who, why, when) and the later interval
+ * whose statements carry it.
+ */
+
+export type MeterDataStatusValue = 'actual' | 'estimated' | 'held' | 'partial';
+
+export interface MeterSeriesReading {
+  ts: number;
+  importWh: number | null;
+  exportWh: number | null;
+  powerW: number | null;
+  quality: string;
+}
+
+/** How many readings beyond the time window are included on each side (a lasting glitch must not be the series' anchor). */
+export const SERIES_EXTRA_READINGS = 5;
+
+/**
+ * The readings a meter-interval is validated on: every reading with
+ * start − lookMs ≤ ts ≤ end + lookMs, plus the SERIES_EXTRA_READINGS before
+ * and after that window. The audit selects the same (its evidence loader).
+ */
+export function meterSeriesReadings(ledger: Ledger, meterId: string, start: number, end: number, lookMs: number): MeterSeriesReading[] {
+  const db = ledger.db;
+  const from = start - lookMs;
+  const to = end + lookMs;
+  const before = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?').all(meterId, from, SERIES_EXTRA_READINGS) as ReadingRow[];
+  const inside = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(meterId, from, to) as ReadingRow[];
+  const after = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? ORDER BY ts LIMIT ?').all(meterId, to, SERIES_EXTRA_READINGS) as ReadingRow[];
+  return [...before.reverse(), ...inside, ...after].map((r) => ({ ts: r.ts, importWh: r.import_wh, exportWh: r.export_wh, powerW: r.power_w, quality: r.quality }));
+}
+
+export interface MeterDataReasonValue {
+  code: string;
+  message: string;
+}
+
+export interface StoredMeterIntervalEnergy {
+  intervalStart: number;
+  meterId: string;
+  importWh: number;
+  exportWh: number;
+  status: MeterDataStatusValue;
+  reasons: MeterDataReasonValue[];
+  method: string | null;
+  firstReadingTs: number | null;
+  lastReadingTs: number | null;
+}
+
+/** The bracketing readings of [start, end) (last at or before start, first at or after end), for the readings Merkle root. */
+export function bracketingReadingTs(ledger: Ledger, meterId: string, start: number, end: number): { first: number | null; last: number | null } {
+  const before = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as { ts: number } | undefined;
+  const after = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as { ts: number } | undefined;
+  const firstInside = before ? undefined : (ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts LIMIT 1').get(meterId, start, end) as { ts: number } | undefined);
+  return { first: before?.ts ?? firstInside?.ts ?? null, last: after?.ts ?? null };
+}
+
+/** The legacy quality column, for readers that still show it. */
+const legacyQuality = (e: StoredMeterIntervalEnergy): 'good' | 'suspect' | 'missing' =>
+  e.status === 'actual' || e.status === 'partial' ? 'good' : e.firstReadingTs === null && e.lastReadingTs === null ? 'missing' : 'suspect';
+
+/**
+ * Upserts interval energies; a held grid meter's enters the operator's queue (or
+ * updates its undecided entry), one no longer held leaves it if undecided.
+ * A decided hold is never touched again. (A PV meter's held data is stored
+ * and shown but settles nothing, so it waits for no decision.)
+ */
+export function saveMeterIntervalEnergies(ledger: Ledger, rows: readonly StoredMeterIntervalEnergy[], now: number): void {
+  const db = ledger.db;
+  const upsert = db.prepare(
+    `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts, status, reasons, method)
+     VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs, @status, @reasons, @method)
+     ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, quality = excluded.quality,
+       first_reading_ts = excluded.first_reading_ts, last_reading_ts = excluded.last_reading_ts, status = excluded.status, reasons = excluded.reasons, method = excluded.method`,
+  );
+  const hold = db.prepare(
+    `INSERT INTO meter_data_holds (interval_start, meter_id, participant_id, import_wh, export_wh, reasons, held_at)
+     SELECT @intervalStart, @meterId, participant_id, @importWh, @exportWh, @reasons, @now FROM meters WHERE id = @meterId AND role = 'grid'
+     ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, reasons = excluded.reasons
+       WHERE meter_data_holds.decision IS NULL`,
+  );
+  const unhold = db.prepare('DELETE FROM meter_data_holds WHERE interval_start = ? AND meter_id = ? AND decision IS NULL');
+  ledger.tx(() => {
+    for (const e of rows) {
+      const reasons = JSON.stringify(e.reasons);
+      upsert.run({ ...e, quality: legacyQuality(e), reasons });
+      if (e.status === 'held') hold.run({ intervalStart: e.intervalStart, meterId: e.meterId, importWh: e.importWh, exportWh: e.exportWh, reasons, now });
+      else unhold.run(e.intervalStart, e.meterId);
+    }
+  });
+}
+
+export interface MeterHold {
+  interval: string;
+  intervalStart: number;
+  meterId: string;
+  participantId: string;
+  importWh: number;
+  exportWh: number;
+  reasons: MeterDataReasonValue[];
+  heldAt: number;
+  decision: 'accept' | 'replace' | 'reject' | 'estimate' | null;
+  decidedImportWh: number | null;
+  decidedExportWh: number | null;
+  decidedStatus: 'actual' | 'estimated' | 'rejected' | null;
+  method: string | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  decidedAt: number | null;
+  appliedIn: number | null;
+  creditedIn: number | null;
+}
+
+interface HoldRow extends Omit<MeterHold, 'interval' | 'reasons'> {
+  reasons: string;
+}
+
+const HOLD_COLUMNS = `interval_start AS intervalStart, meter_id AS meterId, participant_id AS participantId, import_wh AS importWh, export_wh AS exportWh,
+  reasons, held_at AS heldAt, decision, decided_import_wh AS decidedImportWh, decided_export_wh AS decidedExportWh, decided_status AS decidedStatus,
+  method, decided_by AS decidedBy, decision_reason AS decisionReason, decided_at AS decidedAt, applied_in AS appliedIn, credited_in AS creditedIn`;
+
+const holdFromRow = (r: HoldRow): MeterHold => ({ ...r, interval: toIso(r.intervalStart), reasons: JSON.parse(r.reasons) as MeterDataReasonValue[] });
+
+/** Held meter-intervals, oldest first: pending ones (no decision yet), or all. */
+export function listMeterHolds(ledger: Ledger, opts: { pending?: boolean; participantId?: string } = {}): MeterHold[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (opts.pending) where.push('decision IS NULL');
+  if (opts.participantId !== undefined) {
+    where.push('participant_id = ?');
+    args.push(opts.participantId);
+  }
+  const sql = `SELECT ${HOLD_COLUMNS} FROM meter_data_holds ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY interval_start, meter_id`;
+  return (ledger.db.prepare(sql).all(...args) as HoldRow[]).map(holdFromRow);
+}
+
+export function getMeterHold(ledger: Ledger, intervalStart: number, meterId: string): MeterHold | undefined {
+  const r = ledger.db.prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE interval_start = ? AND meter_id = ?`).get(intervalStart, meterId) as HoldRow | undefined;
+  return r ? holdFromRow(r) : undefined;
+}
+
+export interface MeterHoldDecision {
+  intervalStart: number;
+  meterId: string;
+  decision: 'accept' | 'replace' | 'reject' | 'estimate';
+  importWh: number;
+  exportWh: number;
+  status: 'actual' | 'estimated' | 'rejected';
+  method: string | null;
+  by: string;
+  reason: string;
+  at: number;
+}
+
+/** Records a decision on a pending hold; a hold is decided once (LEDGER_CONFLICT otherwise). */
+export function recordMeterHoldDecision(ledger: Ledger, d: MeterHoldDecision): MeterHold {
+  return ledger.tx(() => {
+    const h = getMeterHold(ledger, d.intervalStart, d.meterId);
+    if (!h) throw new MicrogridError('NOT_FOUND', 'no held meter-interval', { field: 'meterId', value: `${d.meterId} @ ${toIso(d.intervalStart)}`, expected: 'a held meter-interval (GET /api/meter-data/holds)' });
+    if (h.decision !== null) {
+      throw new MicrogridError('LEDGER_CONFLICT', `held meter-interval ${d.meterId} @ ${toIso(d.intervalStart)} was decided already (${h.decision} by ${h.decidedBy})`, {
+        field: 'decision',
+        value: d.decision,
+        expected: 'a pending hold: each is decided once',
+      });
+    }
+    ledger.db
+      .prepare(
+        `UPDATE meter_data_holds SET decision = ?, decided_import_wh = ?, decided_export_wh = ?, decided_status = ?, method = ?, decided_by = ?, decision_reason = ?, decided_at = ?
+         WHERE interval_start = ? AND meter_id = ?`,
+      )
+      .run(d.decision, d.importWh, d.exportWh, d.status, d.method, d.by, d.reason, d.at, d.intervalStart, d.meterId);
+    return getMeterHold(ledger, d.intervalStart, d.meterId)!;
+  });
+}
+
+/** Decided holds whose adjustment is on no statement yet, oldest first. */
+export function listUnappliedHoldDecisions(ledger: Ledger, beforeInterval: number): MeterHold[] {
+  return (
+    ledger.db
+      .prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NOT NULL AND applied_in IS NULL AND interval_start < ? ORDER BY interval_start, meter_id`)
+      .all(beforeInterval) as HoldRow[]
+  ).map(holdFromRow);
+}
+
+/** Holds whose adjustment the statements of `interval` carry. */
+export function listHoldsAppliedIn(ledger: Ledger, interval: number): MeterHold[] {
+  return (ledger.db.prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE applied_in = ? ORDER BY interval_start, meter_id`).all(interval) as HoldRow[]).map(holdFromRow);
+}
+
+export function markHoldsApplied(ledger: Ledger, holds: readonly Pick<MeterHold, 'intervalStart' | 'meterId'>[], interval: number): void {
+  const stmt = ledger.db.prepare('UPDATE meter_data_holds SET applied_in = ? WHERE interval_start = ? AND meter_id = ? AND applied_in IS NULL AND decision IS NOT NULL');
+  ledger.tx(() => {
+    for (const h of holds) stmt.run(interval, h.intervalStart, h.meterId);
+  });
+}
+
+/** Stores the rated power a meter is validated with (config, else device, else the role's default). */
+export function setMeterRatedPower(ledger: Ledger, meterId: string, ratedPowerW: number): void {
+  ledger.db.prepare('UPDATE meters SET rated_power_w = ? WHERE id = ?').run(ratedPowerW, meterId);
+}
+
+export interface MeterForValidation {
+  id: string;
+  participantId: string;
+  role: 'grid' | 'pv';
+  ratedPowerW: number | null;
+}
+
+export function metersForValidation(ledger: Ledger): MeterForValidation[] {
+  return ledger.db.prepare('SELECT id, participant_id AS participantId, role, rated_power_w AS ratedPowerW FROM meters ORDER BY id').all() as MeterForValidation[];
+}
+
+export interface AdjustmentGroup {
+  intervalStart: number;
+  participantId: string;
+  holds: MeterHold[];
+  /** The participant's grid meters in that interval that were not held. */
+  otherImportWh: number;
+  otherExportWh: number;
+  /** What its statement of that interval delivered in trades. */
+  boughtWh: number;
+  soldWh: number;
+}
+
+/**
+ * The decisions a statement of interval `at` carries: those applied in it
+ * already (a re-run finds the same), then every decided, unapplied hold of an
+ * earlier interval whose participant has no hold left pending in that
+ * interval and whose statement of that interval exists. Grouped per
+ * (interval, participant): the participant's grid position is netted over
+ * all its grid meters, as its statement would have been.
+ */
+export function adjustmentGroups(ledger: Ledger, at: number): AdjustmentGroup[] {
+  const db = ledger.db;
+  const candidates = [...listHoldsAppliedIn(ledger, at), ...listUnappliedHoldDecisions(ledger, at)];
+  const pending = db.prepare('SELECT COUNT(*) AS n FROM meter_data_holds WHERE interval_start = ? AND participant_id = ? AND decision IS NULL');
+  const stmt = db.prepare('SELECT bought_wh AS b, sold_wh AS s FROM statements WHERE interval_start = ? AND participant_id = ?');
+  const others = db.prepare(
+    `SELECT COALESCE(SUM(e.import_wh), 0) AS i, COALESCE(SUM(e.export_wh), 0) AS x FROM interval_energy e JOIN meters m ON m.id = e.meter_id
+     WHERE e.interval_start = ? AND m.participant_id = ? AND m.role = 'grid'
+       AND NOT EXISTS (SELECT 1 FROM meter_data_holds h WHERE h.interval_start = e.interval_start AND h.meter_id = e.meter_id)`,
+  );
+  const groups = new Map<string, AdjustmentGroup>();
+  for (const h of candidates) {
+    const key = `${h.intervalStart}\u0000${h.participantId}`;
+    let g = groups.get(key);
+    if (!g) {
+      if (h.appliedIn === null && (pending.get(h.intervalStart, h.participantId) as { n: number }).n > 0) continue;
+      const st = stmt.get(h.intervalStart, h.participantId) as { b: number; s: number } | undefined;
+      if (!st) continue;
+      const o = others.get(h.intervalStart, h.participantId) as { i: number; x: number };
+      g = { intervalStart: h.intervalStart, participantId: h.participantId, holds: [], otherImportWh: o.i, otherExportWh: o.x, boughtWh: st.b, soldWh: st.s };
+      groups.set(key, g);
+    }
+    g.holds.push(h);
+  }
+  return [...groups.values()].sort((a, b) => a.intervalStart - b.intervalStart || (a.participantId < b.participantId ? -1 : 1));
+}
+
+/** Pending holds held before `cutoff` (market time): the window for a decision has passed. */
+export function listExpiredHolds(ledger: Ledger, cutoff: number): MeterHold[] {
+  return (ledger.db.prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NULL AND held_at < ? ORDER BY interval_start, meter_id`).all(cutoff) as HoldRow[]).map(holdFromRow);
+}
+
+/**
+ * Stores the credits of accepted held export as a commitment of its own:
+ * a settlement_credits row keyed by the held interval's start + n seconds
+ * (n = 1, 2, … per adjustment of that interval; interval starts are whole
+ * minutes, so the key never names an interval), queued for the submitter like
+ * any interval. Token id on chain = that key in unix seconds. Marks the holds
+ * credited. Returns the key.
+ */
+export function saveAdjustmentCredits(
+  ledger: Ledger,
+  heldStart: number,
+  holds: readonly Pick<MeterHold, 'intervalStart' | 'meterId'>[],
+  record: { exportWh: number; tradesRoot: `0x${string}`; readingsRoot: `0x${string}`; ruleSet: `0x${string}`; credits: { account: string; wh: number; participants: string[] }[] },
+  now: number,
+): number {
+  return ledger.tx(() => {
+    const last = ledger.db.prepare('SELECT MAX(interval_start) AS k FROM settlement_credits WHERE interval_start > ? AND interval_start < ?').get(heldStart, heldStart + 60_000) as { k: number | null };
+    const key = (last.k ?? heldStart) + 1000;
+    ledger.db
+      .prepare(
+        `INSERT INTO settlement_credits (interval_start, export_wh, matched_wh, trades_root, readings_root, rule_set, credits, status, created_at, updated_at)
+         VALUES (?, ?, 0, ?, ?, ?, ?, 'queued', ?, ?)`,
+      )
+      .run(key, record.exportWh, record.tradesRoot, record.readingsRoot, record.ruleSet, canonicalJson(record.credits), now, now);
+    const mark = ledger.db.prepare('UPDATE meter_data_holds SET credited_in = ? WHERE interval_start = ? AND meter_id = ?');
+    for (const h of holds) mark.run(key, h.intervalStart, h.meterId);
+    return key;
+  });
+}
+
+/** The readings at the boundaries (first_reading_ts, last_reading_ts) of meters' interval energy, per meter oldest first. */
+export function boundaryReadings(ledger: Ledger, intervalStart: number, meterIds: readonly string[]): { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }[] {
+  const stmt = ledger.db.prepare(
+    `SELECT r.meter_id AS meterId, r.ts, r.import_wh AS importWh, r.export_wh AS exportWh, r.signature FROM interval_energy e
+     JOIN readings r ON r.meter_id = e.meter_id AND (r.ts = e.first_reading_ts OR r.ts = e.last_reading_ts)
+     WHERE e.interval_start = ? AND e.meter_id = ? ORDER BY r.ts`,
+  );
+  return meterIds.flatMap((id) => stmt.all(intervalStart, id) as { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }[]);
+}

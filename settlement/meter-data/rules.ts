@@ -1,0 +1,64 @@
+import type { MeterDataRules, SeriesReading } from './types.js';
+
+/**
+ * The published rules: their codes, default numbers and the conservative
+ * rated power per meter role used when neither the config nor the device
+ * states one. ARCHITECTURE.md ("Meter data: validation, estimation, holds")
+ * explains each; the audit re-runs exactly these.
+ */
+
+export const VEE_CODES = {
+  aboveRatedPower: 'VEE_ABOVE_RATED_POWER',
+  counterBackwards: 'VEE_COUNTER_BACKWARDS',
+  scaleFactorGlitch: 'VEE_SCALE_FACTOR_GLITCH',
+  counterFrozen: 'VEE_COUNTER_FROZEN',
+  gap: 'VEE_GAP',
+  untrustedBaseline: 'VEE_UNTRUSTED_BASELINE',
+  /** Not a failure: the meter's first-ever reading is inside the interval (status partial). */
+  firstReading: 'VEE_FIRST_READING',
+} as const;
+
+export const DEFAULT_METER_DATA_RULES: MeterDataRules = {
+  ratedPowerMargin: 0.1,
+  // Readings are recorded once a minute of market time (bridge.recordEveryMs):
+  // one lost record is a gap. The app widens this when polls are sparser than that.
+  maxGapMs: 90_000,
+  frozenFloorWh: 100,
+  // A counter that catches up within 10 minutes bills right in total; one stuck longer is held.
+  frozenMinMs: 600_000,
+};
+
+/**
+ * Rated power when none is configured or read from the device: a grid
+ * connection of 3 × 35 A at 230 V (24.15 kW, above any household's fuse) and
+ * a 10 kW inverter. High on purpose: they hold only clearly impossible energy.
+ */
+export const DEFAULT_RATED_POWER_W: Readonly<Record<'grid' | 'pv', number>> = { grid: 24_150, pv: 10_000 };
+
+export const ESTIMATION_METHOD = 'time-apportioned';
+
+/**
+ * The counter resolution at a reading, Wh. The device's own figure when the
+ * reading carries one; otherwise the largest power of ten (1…1000 Wh) that
+ * divides every non-zero counter value of the reading. A meter whose scale
+ * factor makes it count in 10 Wh steps reports multiples of 10; a 1 Wh
+ * counter looks coarser by chance on some readings, which only widens the
+ * rounding allowance of that one step.
+ */
+export function resolutionOf(r: SeriesReading): number {
+  if (r.resolutionWh !== undefined && r.resolutionWh !== null && r.resolutionWh >= 1) return r.resolutionWh;
+  const values = [r.importWh, r.exportWh].filter((v): v is number => v !== null && v > 0);
+  if (values.length === 0) return 1;
+  let res = 1;
+  while (res < 1000 && values.every((v) => v % (res * 10) === 0)) res *= 10;
+  return res;
+}
+
+/**
+ * The gap bound a running microgrid validates with: one lost record is a gap,
+ * jitter is not. Readings are recorded every `recordEveryMs` of market time,
+ * or once per poll when polls are sparser than that (a fast clock).
+ */
+export function maxGapFor(o: { recordEveryMs: number; pollIntervalMs: number; speed: number }): number {
+  return Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * o.recordEveryMs), Math.ceil(2.5 * o.pollIntervalMs * o.speed));
+}

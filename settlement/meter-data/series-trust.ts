@@ -1,0 +1,188 @@
+import type { MeterDataRules, SeriesReading } from './types.js';
+import { resolutionOf, VEE_CODES } from './rules.js';
+
+/**
+ * Which readings of one meter are trusted, and the meter's adjusted counter
+ * through them. A reading is trusted when each of its counters is consistent
+ * with the last trusted reading: not lower than the running peak by more than
+ * the resolution (rounding), and not higher than rated power × elapsed market
+ * time × (1 + margin) + resolution. A reading that is not, followed later by
+ * one that is, is an outlier (a glitch that came back): it never becomes a
+ * baseline. One that is not and is never contradicted starts a new epoch: a
+ * reset (a step back that stays; the unknown energy of that step counts 0) or
+ * a lasting jump (counted as the counter says). Either way the step is an
+ * event that holds the intervals it touches.
+ */
+
+export type Field = 'importWh' | 'exportWh';
+
+export interface TrustedPoint {
+  ts: number;
+  /** Adjusted counter: monotone, continuous across resets, integer Wh. */
+  adj: Record<Field, number>;
+  raw: Record<Field, number>;
+  res: number;
+  powerW: number | null;
+}
+
+/** A span of market time (from, to] whose intervals are held for a rule. */
+export interface HoldSpan {
+  from: number;
+  to: number;
+  code: string;
+  message: string;
+}
+
+export interface Outlier {
+  ts: number;
+  code: string;
+  message: string;
+}
+
+export interface SeriesTrust {
+  fields: Field[];
+  trusted: TrustedPoint[];
+  outliers: Outlier[];
+  events: HoldSpan[];
+  /** Timestamps of every usable reading (trusted or not), ascending. */
+  usableTs: number[];
+}
+
+const iso = (t: number): string => new Date(t).toISOString();
+
+interface State {
+  ts: number;
+  peak: Record<Field, number>;
+  /** When each counter first showed its peak: a coarse counter that stood still may step by all the energy since. */
+  since: Record<Field, number>;
+  res: number;
+}
+
+type Check = { ok: true } | { ok: false; code: string; message: string };
+
+export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: number, rules: MeterDataRules): SeriesTrust {
+  const fields = (['importWh', 'exportWh'] as const).filter((f) => readings.some((r) => r[f] !== null));
+  const byTs = new Map<number, SeriesReading>();
+  for (const r of readings) if (fields.length > 0 && fields.every((f) => r[f] !== null) && !byTs.has(r.ts)) byTs.set(r.ts, r);
+  const usable = [...byTs.values()].sort((a, b) => a.ts - b.ts);
+  const out: SeriesTrust = { fields, trusted: [], outliers: [], events: [], usableTs: usable.map((r) => r.ts) };
+  if (usable.length === 0) return out;
+  // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a 1 kWh counter.
+  const resAt = new Map<number, number>();
+  usable.forEach((r, i) => {
+    const own = resolutionOf(r);
+    const reported = r.resolutionWh !== undefined && r.resolutionWh !== null && r.resolutionWh >= 1;
+    const neighbour = usable[i + 1] ?? usable[i - 1];
+    resAt.set(r.ts, reported || !neighbour ? own : Math.min(own, resolutionOf(neighbour)));
+  });
+  const resolution = (r: SeriesReading): number => resAt.get(r.ts) ?? resolutionOf(r);
+
+  const check = (a: State, x: SeriesReading): Check => {
+    const resX = resolution(x);
+    const tol = Math.max(a.res, resX);
+    for (const f of fields) {
+      const dtH = Math.max(0, x.ts - a.since[f]) / 3_600_000;
+      const maxStep = ratedPowerW * (1 + rules.ratedPowerMargin) * dtH + tol;
+      const v = x[f]!;
+      const peak = a.peak[f];
+      const d = v - peak;
+      if (d >= -tol && d <= maxStep) continue;
+      // A jump by a power of ten that rescaled back lands within a plausible step of the peak: a scale-factor glitch.
+      if (v > 0 && peak > 0) {
+        const k = Math.round(Math.log10(v / peak));
+        if (k !== 0) {
+          const scaled = v / 10 ** k;
+          const slack = k < 0 ? resX * 10 ** -k : tol;
+          if (scaled - peak >= -slack && scaled - peak <= maxStep + slack) {
+            return {
+              ok: false,
+              code: VEE_CODES.scaleFactorGlitch,
+              message: `${f} read ${v} Wh at ${iso(x.ts)}, ×10^${k} of the trusted ${peak} Wh at ${iso(a.ts)}: a scale-factor change under an unchanged raw value, not energy`,
+            };
+          }
+        }
+      }
+      if (d < -tol) {
+        return { ok: false, code: VEE_CODES.counterBackwards, message: `${f} stepped back from ${peak} Wh (${iso(a.ts)}) to ${v} Wh (${iso(x.ts)}), ${-d} Wh, more than its ${tol} Wh resolution` };
+      }
+      return {
+        ok: false,
+        code: VEE_CODES.aboveRatedPower,
+        message: `${f} rose ${d} Wh in ${Math.round(dtH * 3600)} s (${iso(a.since[f])} → ${iso(x.ts)}), above ${ratedPowerW} W rated × (1 + ${rules.ratedPowerMargin}) + ${tol} Wh = ${Math.floor(maxStep)} Wh`,
+      };
+    }
+    return { ok: true };
+  };
+
+  const stateOf = (r: SeriesReading): State => ({ ts: r.ts, peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 }, since: { importWh: r.ts, exportWh: r.ts }, res: resolution(r) });
+
+  // Anchor: the first reading its successor agrees with (a glitch at the very start is not a baseline).
+  let anchor = usable.length - 1;
+  for (let i = 0; i + 1 < usable.length; i++) {
+    if (check(stateOf(usable[i]!), usable[i + 1]!).ok) {
+      anchor = i;
+      break;
+    }
+  }
+  for (let i = 0; i < anchor; i++) {
+    const c = check(stateOf(usable[i]!), usable[i + 1]!);
+    out.outliers.push({ ts: usable[i]!.ts, code: c.ok ? VEE_CODES.untrustedBaseline : c.code, message: `reading at ${iso(usable[i]!.ts)} disagrees with the readings after it${c.ok ? '' : `: ${c.message}`}` });
+  }
+
+  const first = usable[anchor]!;
+  let state = stateOf(first);
+  const offset: Record<Field, number> = { importWh: 0, exportWh: 0 };
+  const push = (r: SeriesReading): void => {
+    out.trusted.push({
+      ts: r.ts,
+      adj: { importWh: offset.importWh + state.peak.importWh, exportWh: offset.exportWh + state.peak.exportWh },
+      raw: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 },
+      res: resolution(r),
+      powerW: r.powerW,
+    });
+  };
+  push(first);
+
+  const raise = (f: Field, v: number, ts: number): void => {
+    if (v > state.peak[f]) {
+      state.peak[f] = v;
+      state.since[f] = ts;
+    }
+  };
+
+  let i = anchor + 1;
+  while (i < usable.length) {
+    const x = usable[i]!;
+    const c = check(state, x);
+    if (!c.ok) {
+      let j = i + 1;
+      while (j < usable.length && !check(state, usable[j]!).ok) j++;
+      if (j < usable.length) {
+        // Outliers i..j-1: a later reading agrees with the last trusted one again.
+        for (let k = i; k < j; k++) {
+          const ck = check(state, usable[k]!);
+          out.outliers.push({ ts: usable[k]!.ts, code: ck.ok ? c.code : ck.code, message: ck.ok ? c.message : ck.message });
+        }
+        i = j;
+        continue;
+      }
+      // Never contradicted: a new epoch. A field that stepped back restarts from its new value (the step counts 0).
+      out.events.push({ from: state.ts, to: x.ts, code: c.code, message: c.message });
+      const prevAdj = out.trusted.at(-1)!.adj;
+      for (const f of fields) {
+        const v = x[f]!;
+        if (v < state.peak[f] - Math.max(state.res, resolution(x))) {
+          offset[f] = prevAdj[f] - v;
+          state.peak[f] = v;
+          state.since[f] = x.ts;
+        } else raise(f, v, x.ts);
+      }
+    } else {
+      for (const f of fields) raise(f, x[f]!, x.ts);
+    }
+    state = { ts: x.ts, peak: state.peak, since: state.since, res: resolution(x) };
+    push(x);
+    i++;
+  }
+  return out;
+}
