@@ -116,12 +116,17 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
 
   const stateOf = (r: SeriesReading): State => ({ ts: r.ts, peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 }, since: { importWh: r.ts, exportWh: r.ts }, res: resolution(r) });
 
-  // Anchor: the first reading its successor agrees with (a glitch at the very start is not a baseline).
+  // Anchor: the first reading a reading soon after it agrees with (a glitch at the very start is not a
+  // baseline). Not only its successor: a good first reading followed at once by a glitch would be
+  // dropped, and the energy from it to the next good one lost (Σ energies ≠ counter delta).
+  const ANCHOR_LOOKAHEAD = 8;
   let anchor = usable.length - 1;
-  for (let i = 0; i + 1 < usable.length; i++) {
-    if (check(stateOf(usable[i]!), usable[i + 1]!).ok) {
-      anchor = i;
-      break;
+  search: for (let i = 0; i + 1 < usable.length; i++) {
+    for (let j = i + 1; j < usable.length && j <= i + ANCHOR_LOOKAHEAD; j++) {
+      if (check(stateOf(usable[i]!), usable[j]!).ok) {
+        anchor = i;
+        break search;
+      }
     }
   }
   for (let i = 0; i < anchor; i++) {

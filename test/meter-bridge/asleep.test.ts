@@ -6,7 +6,7 @@ import { startRegisterServer, ModbusException } from '../../meter-bridge/simulat
 import { ManualClock } from '../../core/clock.js';
 import { EventBus, type AlarmEvent, type DeviceHealthEvent } from '../../core/events.js';
 import { raiseOperationalAlarms } from '../../app/alarms.js';
-import { applyEvent } from '../../dashboard/live/model.js';
+import { applyEvent, currentAlarms } from '../../dashboard/live/model.js';
 
 const T0 = Date.parse('2026-06-21T21:00:00Z');
 
@@ -59,16 +59,17 @@ test('an inverter that reports it sleeps (St = SLEEPING) is asleep, not offline;
       ['DEVICE_OFFLINE', null],
       ['DEVICE_ONLINE', 'DEVICE_OFFLINE'],
     ]);
-    // The live view: the offline alarm is history once cleared; a current one is listed first.
-    const s = { alarms: [] } as unknown as Parameters<typeof applyEvent>[0];
+    // The live view: the offline alarm is history once cleared (kept newest first, marked); only the chain's is in force.
+    const s = { alarms: [], devices: {}, settlements: [], lastMetered: null } as unknown as Parameters<typeof applyEvent>[0];
     const chain: AlarmEvent = { type: 'alarm', severity: 'critical', code: 'CHAIN_UNAVAILABLE', subject: 'chain', message: 'down', at: new Date(T0).toISOString() };
     applyEvent(s, chain);
     for (const a of alarms) applyEvent(s, a);
     assert.deepEqual(s.alarms.map((a) => [a.code, a.clearedAt !== undefined]), [
-      ['CHAIN_UNAVAILABLE', false],
       ['DEVICE_ONLINE', false],
       ['DEVICE_OFFLINE', true],
+      ['CHAIN_UNAVAILABLE', false],
     ]);
+    assert.deepEqual(currentAlarms(s).map((a) => a.code), ['CHAIN_UNAVAILABLE']);
   } finally {
     stopAlarms();
     await bridge.stop();
