@@ -82,14 +82,14 @@ export async function meterDataRoutes(fastify: FastifyInstance, deps: DashboardD
       schema: {
         tags: ['meter data'],
         summary: 'Held meter-intervals with their reasons and decisions',
-        querystring: Type.Object({ all: Type.Optional(Type.Boolean()), participant: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        querystring: Type.Object({ all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])), participant: Type.Optional(Type.String()) }, { additionalProperties: false }),
         response: { 200: Type.Array(HoldOut), ...errors(400, 401, 403) },
       },
     },
     async (req) => {
       const p = requireRole(req.principal, 'operator', 'auditor', 'household');
       const pid = scopeParticipant(p, req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant'));
-      return listMeterHolds(deps.ledger, { pending: req.query.all !== true, ...(pid !== undefined ? { participantId: pid } : {}) }).map(holdOut);
+      return listMeterHolds(deps.ledger, { pending: req.query.all !== 'true', ...(pid !== undefined ? { participantId: pid } : {}) }).map(holdOut);
     },
   );
 
