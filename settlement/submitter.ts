@@ -72,6 +72,12 @@ export interface SubmitterOptions {
   feeBumpPercent?: number;
   /** Share of the block gas limit one chunk may use. */
   gasFraction?: number;
+  /**
+   * Makes the chain's current blocks durable (the embedded anvil's state
+   * file); awaited before any row becomes final, so what the ledger calls
+   * final survives a crash of the chain itself.
+   */
+  persist?: () => Promise<void>;
   events?: EventBus;
   now?: () => number;
   /** Called after every journal write, inside nothing: the crash tests kill the process here. */
@@ -83,7 +89,7 @@ export interface SubmitterOptions {
 type Step = 'done' | 'wait';
 
 export class Submitter {
-  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent'>> & Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent'>;
+  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent' | 'persist'>> & Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent' | 'persist'>;
   readonly #client: PublicClient;
   readonly #account: PrivateKeyAccount;
   readonly #abi: Abi = loadArtifact('EnergyCredits').abi;
@@ -437,6 +443,7 @@ export class Submitter {
     if (gone) return r.state === 'signed' ? r : null;
     const head = await this.#client.getBlockNumber();
     if (Number(head) - r.blockNumber! + 1 < this.#o.confirmations) return null;
+    await this.#o.persist?.();
     const final = this.#update(r, { state: 'final' });
     this.#emit(r.intervalStart, `${r.action}:${r.chunk}:final`, r.txHash);
     return final;

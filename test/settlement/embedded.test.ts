@@ -38,39 +38,60 @@ it('starts anvil on a free loopback port, deploys once, remembers the address, a
   }
 });
 
-it('after the app was killed, the next start stops the anvil it left behind and keeps the contract', async () => {
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+it('after the app was killed, the next start attaches to the anvil it left running (its own session) and keeps every block', async () => {
   const dataDir = tempDir();
   const first = await startEmbeddedChain({ dataDir });
   const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-  // no stop(): as if the process had been killed with its anvil still running
-  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  // no stop() and no persist(): as if the app had been killed with SIGKILL; anvil runs on
   assert.ok(alive(first.pid));
   const second = await startEmbeddedChain({ dataDir });
   try {
-    assert.ok(!alive(first.pid), 'the leftover anvil was stopped');
+    assert.deepEqual([second.attached, second.pid, second.rpcUrl], [true, first.pid, first.rpcUrl], 'the same anvil serves the chain');
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was written on SIGTERM and loaded');
+    assert.deepEqual([again.deployed, again.address], [false, address], 'the unpersisted deployment is still there');
   } finally {
     await second.stop();
     await first.stop(); // reaps the child handle; the process is already gone
   }
+  assert.ok(!alive(first.pid));
 });
 
-it('an anvil left on the state file by an app killed before it wrote the pid file is stopped too (it leaked before)', async () => {
+it('an anvil left on the chain folder by an app killed before it wrote the pid file is stopped, its blocks kept (it leaked before)', async () => {
   const dataDir = tempDir();
   const first = await startEmbeddedChain({ dataDir });
   const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
   // The app died between spawning anvil and writing anvil.pid: nothing on disk names the process.
   rmSync(`${dataDir}/chain/anvil.pid`);
-  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   const second = await startEmbeddedChain({ dataDir });
   try {
-    assert.ok(!alive(first.pid), 'the anvil on the same state file was stopped');
+    assert.equal(second.attached, false);
+    assert.ok(!alive(first.pid), 'the anvil on the same chain folder was stopped');
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was written on SIGTERM and loaded');
+    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was dumped before it was stopped, and loaded');
   } finally {
     await second.stop();
     await first.stop();
+  }
+});
+
+it('anvil SIGKILLed while the app runs is started again on the same port from the state persisted, losing no persisted block', async () => {
+  const dataDir = tempDir();
+  const chain = await startEmbeddedChain({ dataDir, superviseMs: 50 });
+  try {
+    const { address } = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    await chain.persist();
+    const client = createPublicClient({ cacheTime: 0, transport: http(chain.rpcUrl) });
+    const head = await client.getBlockNumber();
+    const killed = chain.pid;
+    process.kill(killed, 'SIGKILL');
+    while (chain.restarts === 0) await new Promise((r) => setTimeout(r, 50));
+    assert.notEqual(chain.pid, killed);
+    assert.equal(await client.getBlockNumber(), head, 'every persisted block is back');
+    assert.ok(((await client.getCode({ address })) ?? '0x').length > 2, 'the contract is back');
+  } finally {
+    await chain.stop();
   }
 });
 
