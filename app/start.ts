@@ -154,6 +154,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       confirmations: chain.confirmations,
       stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
       feeBumpPercent: config.chain.feeBumpPercent,
+      stalledAfterMs: config.chain.stalledAfterSeconds * 1000,
       ...(chain.persist ? { persist: chain.persist } : {}),
       events: bus,
       onJournal: (row) => {

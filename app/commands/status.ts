@@ -8,6 +8,7 @@ import { toIso } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
 import { loadConfig } from '../load-config.js';
 import { dataDirOf, type Command } from './command.js';
+import { STALLED_KEY, type StalledRecord } from '../../settlement/submitter.js';
 
 export interface StatusReport {
   dataDir: string;
@@ -15,6 +16,8 @@ export interface StatusReport {
   lastFinal: string | null;
   settlementQueue: number;
   journalInFlight: number;
+  /** An interval waiting on the chain longer than chain.stalledAfterSeconds (alarm SETTLEMENT_STALLED), or null. */
+  stalled: StalledRecord | null;
   server: { url: string; reachable: boolean; devices: Record<string, number> | null };
   chain: { rpcUrl: string | null; reachable: boolean; block: number | null };
 }
@@ -56,6 +59,7 @@ export const statusCommand: Command = {
         lastFinal: lastFinal === null ? null : toIso(lastFinal),
         settlementQueue: queue.n,
         journalInFlight: inFlight.n,
+        stalled: ledger.getKv(STALLED_KEY) ? (JSON.parse(ledger.getKv(STALLED_KEY)!) as StalledRecord) : null,
         server: { url: typeof ctx.values.url === 'string' ? ctx.values.url : `http://${config.server.host}:${config.server.port}`, reachable: false, devices: null },
         chain: { rpcUrl, reachable: false, block: null },
       };
@@ -90,6 +94,7 @@ export const statusCommand: Command = {
       `intervals        ${pending}; final ${report.intervals.final}`,
       `last final       ${report.lastFinal ?? 'none yet'}`,
       `settlement       ${report.settlementQueue} interval(s) waiting for the chain, ${report.journalInFlight} transaction(s) in flight`,
+      ...(report.stalled ? [`stalled          SETTLEMENT_STALLED: ${report.stalled.interval} waits on the chain since ${new Date(report.stalled.since).toISOString()} — ${report.stalled.waiting}`] : []),
       `server           ${report.server.url} ${report.server.reachable ? 'running' : 'not reachable'}${
         report.server.devices ? ` — devices: ${report.server.devices.online ?? 0} online, ${report.server.devices.stale ?? 0} stale, ${report.server.devices.offline ?? 0} offline` : ''
       }`,

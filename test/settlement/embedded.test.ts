@@ -97,7 +97,7 @@ it('anvil SIGKILLed while the app runs is started again on the same port from th
 
 it('with hardfork london, deploys the london build on a London EVM', async () => {
   const dataDir = tempDir();
-  const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
+  const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } }, dataDir);
   try {
     assert.equal(conn.embedded, true);
     const client = createPublicClient({ transport: http(conn.rpcUrl) });
@@ -114,7 +114,7 @@ it('uses a configured RPC with a key from the environment, and refuses a missing
   const external = await startAnvil();
   try {
     const dataDir = tempDir();
-    const base = { rpcUrl: external.rpcUrl, chainId: 31337, stuckAfterSeconds: 60, feeBumpPercent: 25 };
+    const base = { rpcUrl: external.rpcUrl, chainId: 31337, stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 };
     await assert.rejects(connectChain({ chain: base }, dataDir), (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /chain\.privateKey/.test(e.message));
     await assert.rejects(
       connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {}),
@@ -140,7 +140,7 @@ it('end to end through the public API on the embedded London chain: settle, subm
   const { clientsFor, abi } = await import('../contracts/chain.js');
   const { assertMintedExactlyOnce, CONFIG, T0 } = await import('./fixture.js');
   const dataDir = tempDir();
-  const conn = await connect({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
+  const conn = await connect({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } }, dataDir);
   const ledger = openLedger(`${dataDir}/ledger.sqlite`);
   try {
     seedInterval(ledger, T0, { households: 12, seed: 5 });
