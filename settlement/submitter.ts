@@ -49,14 +49,15 @@ import { chunkFromJson, chunkSizeFor, chunkToJson, commitmentFromJson, commitmen
  * planned → signed → broadcast → mined → final:
  * - planned: ask the contract whether the action is already done (then it is
  *   mined); else simulate (a revert surfaces here, before any fee is spent),
- *   take the nonce from the journal (or the chain, whichever is higher), sign,
+ *   take the nonce from the chain (its pending count), sign,
  *   and store the raw transaction — before sending it.
  * - signed: send the stored raw transaction (after a crash: the same bytes).
  * - broadcast: wait for the receipt; a transaction stuck longer than
  *   `stuckAfterMs` is replaced by the same nonce with raised fees (the old
  *   row becomes `replaced`; whichever of them is mined wins).
- * - mined: re-read the receipt; if a reorg removed it the row goes back to
- *   `signed` and is sent again; at `confirmations` depth it is final.
+ * - mined: re-read the receipt; if a reorg removed it the contract decides
+ *   (done: kept; else planned again); at `confirmations` depth, after
+ *   `persist`, it is final.
  * A revert, or a nonce taken by another transaction, ends the row as
  * `reverted` and plans the action again — the contract's state, not the
  * journal, decides whether it still has to be done.
