@@ -1,6 +1,8 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createPublicClient, http } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
 import { startEmbeddedChain } from '../../settlement/chain/embedded.js';
@@ -39,29 +41,44 @@ it('starts anvil on a free loopback port, deploys once, remembers the address, a
 });
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+const CHILD = fileURLToPath(new URL('./embedded-child.ts', import.meta.url));
+
+/** An app (a child process) that started the embedded chain and deployed, then died by SIGKILL. */
+async function appKilledAfterDeploy(dataDir: string): Promise<{ pid: number; rpcUrl: string; address: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const ready = await new Promise<{ pid: number; rpcUrl: string; address: string }>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) resolve(JSON.parse(m[1]!) as { pid: number; rpcUrl: string; address: string });
+    });
+    child.once('exit', (code) => reject(new Error(`the app exited with ${code} before it was ready: ${out}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  return ready;
+}
 
 it('after the app was killed, the next start attaches to the anvil it left running (its own session) and keeps every block', async () => {
   const dataDir = tempDir();
-  const first = await startEmbeddedChain({ dataDir });
-  const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-  // no stop() and no persist(): as if the app had been killed with SIGKILL; anvil runs on
-  assert.ok(alive(first.pid));
+  const first = await appKilledAfterDeploy(dataDir);
+  assert.ok(alive(first.pid), 'anvil outlived the app');
   const second = await startEmbeddedChain({ dataDir });
   try {
     assert.deepEqual([second.attached, second.pid, second.rpcUrl], [true, first.pid, first.rpcUrl], 'the same anvil serves the chain');
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, address], 'the unpersisted deployment is still there');
+    assert.deepEqual([again.deployed, again.address], [false, first.address], 'the unpersisted deployment is still there');
   } finally {
     await second.stop();
-    await first.stop(); // reaps the child handle; the process is already gone
   }
-  assert.ok(!alive(first.pid));
+  assert.ok(!alive(first.pid), 'stop() ends an attached anvil too');
 });
 
 it('an anvil left on the chain folder by an app killed before it wrote the pid file is stopped, its blocks kept (it leaked before)', async () => {
   const dataDir = tempDir();
-  const first = await startEmbeddedChain({ dataDir });
-  const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+  const first = await appKilledAfterDeploy(dataDir);
   // The app died between spawning anvil and writing anvil.pid: nothing on disk names the process.
   rmSync(`${dataDir}/chain/anvil.pid`);
   const second = await startEmbeddedChain({ dataDir });
@@ -69,10 +86,9 @@ it('an anvil left on the chain folder by an app killed before it wrote the pid f
     assert.equal(second.attached, false);
     assert.ok(!alive(first.pid), 'the anvil on the same chain folder was stopped');
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was dumped before it was stopped, and loaded');
+    assert.deepEqual([again.deployed, again.address], [false, first.address], 'its state was dumped before it was stopped, and loaded');
   } finally {
     await second.stop();
-    await first.stop();
   }
 });
 
