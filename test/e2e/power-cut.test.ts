@@ -202,7 +202,7 @@ test(`power cuts (app and anvil SIGKILLed together) at ${TRIALS} seeded moments 
   }
 });
 
-test('anvil alone SIGKILLed under a running app: settlement goes on, nothing lost or doubled', { timeout: 240_000 }, async () => {
+test('anvil alone SIGKILLed under a running app, then its chain rolled back below final rows: settlement goes on, nothing lost or doubled', { timeout: 240_000 }, async () => {
   const { dataDir, args, chainDir, stateFile } = setup();
   const p = spawnMgx(args, { detached: true });
   try {
@@ -224,8 +224,17 @@ test('anvil alone SIGKILLed under a running app: settlement goes on, nothing los
       const rows = await untilFinal(dataDir, 2, 120_000);
       await assertFinalOnChain(client, contract, rows, `after anvil was killed ${moment}`);
     }
+    // The chain rolled back below final rows under the running app (a node restored from a backup):
+    // the rows are noticed gone on the next pass and sent again, once.
+    const finalBefore = creditRows(dataDir).filter((r) => r.status === 'final' && r.exportWh > 0);
+    const head = await client.getBlockNumber();
+    await client.request({ method: 'anvil_rollback' as never, params: [6] as never });
+    assert.ok((await client.getBlockNumber()) < head);
+    await untilFinal(dataDir, 2, 120_000);
     const rows = settledUpToLastFinal(creditRows(dataDir));
+    await assertFinalOnChain(client, contract, finalBefore, 'after the rollback');
     await assertMintedOnce(client, contract, rows);
+    assert.match(p.output(), /reorged/, 'the submitter saw rows gone from the chain');
     assert.ok(processAlive(p.child.pid!), 'the app kept running');
   } finally {
     p.child.kill('SIGTERM');
