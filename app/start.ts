@@ -124,7 +124,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     let devices = devicesFromConfig(config);
     let demo: DemoDevices | undefined;
     if (devices.length === 0 && config.demo.enabled) {
-      demo = await startDemoDevices(config, clock);
+      demo = await startDemoDevices(config, clock, '127.0.0.1', join(dataDir, 'simulators'));
       stack.push({ name: 'simulated devices', stop: () => demo!.close() });
       devices = demo.devices;
       log.info({ households: demo.households.length }, `${demo.households.length} simulated households serving Modbus TCP on 127.0.0.1`);
@@ -175,6 +175,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       confirmations: chain.confirmations,
       stuckAfterMs: config.chain.stuckAfterSeconds * 1000,
       feeBumpPercent: config.chain.feeBumpPercent,
+      stalledAfterMs: config.chain.stalledAfterSeconds * 1000,
+      ...(chain.persist ? { persist: chain.persist } : {}),
       events: bus,
       marketNow: () => clock.now(),
       onJournal: (row) => {

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   CHAIN_REJECTED: { status: 502, summary: 'The chain refused a settlement transaction or replied with something unexpected.' },
   CHAIN_CONFIG: { status: 400, summary: 'The chain section names an unknown chain, lacks a key, or the RPC serves another chain id.' },
   SETTLEMENT_INVARIANT: { status: 500, summary: 'An interval does not balance: credits differ from metered export, or a statement does not sum to the cent.' },
+  SETTLEMENT_STALLED: { status: 503, summary: 'An interval has waited on the chain longer than chain.stalledAfterSeconds (an alarm; mgx status shows it).' },
   SETTLEMENT_INPUT: { status: 409, summary: 'An interval cannot be settled yet: no clearing result, no metered energy, or an unknown participant.' },
   // utility audit (mgx audit)
   AUDIT_INPUT: { status: 400, summary: 'An audit argument is malformed: interval range, RPC URL, contract address or participant.' },

@@ -84,3 +84,24 @@ export function nextJournalNonce(ledger: Ledger, chainId: number): number | null
   const r = ledger.db.prepare(`SELECT MAX(nonce) AS n FROM settlement_journal WHERE chain_id = ? AND nonce IS NOT NULL AND state IN ('signed','broadcast','mined','final')`).get(chainId) as { n: number | null };
   return r.n === null ? null : r.n + 1;
 }
+
+/** Ids of the rows the journal believes are on chain `chainId` (mined or final), newest block first: a chain that loses blocks loses the newest. */
+export function onChainJournalIds(ledger: Ledger, chainId: number): number[] {
+  return (ledger.db.prepare(`SELECT id FROM settlement_journal WHERE chain_id = ? AND state IN ('mined', 'final') ORDER BY block_number DESC, id DESC`).all(chainId) as { id: number }[]).map((r) => r.id);
+}
+
+export function journalRowById(ledger: Ledger, id: number): JournalRow | undefined {
+  return ledger.db.prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE id = ?`).get(id) as JournalRow | undefined;
+}
+
+/** The newest mined or final row with a transaction of our own: checked every pass, it is the first to go when the chain rolls back. */
+export function newestOnChainRow(ledger: Ledger, chainId: number): JournalRow | undefined {
+  return ledger.db
+    .prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE chain_id = ? AND state IN ('mined', 'final') AND tx_hash IS NOT NULL ORDER BY block_number DESC, id DESC LIMIT 1`)
+    .get(chainId) as JournalRow | undefined;
+}
+
+/** When the submitter first planned an interval (its oldest journal row), or null. */
+export function journalStartedAt(ledger: Ledger, intervalStart: number): number | null {
+  return (ledger.db.prepare(`SELECT MIN(created_at) AS t FROM settlement_journal WHERE interval_start = ?`).get(intervalStart) as { t: number | null }).t;
+}

@@ -1,7 +1,7 @@
+import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config/schema.js';
 import { MicrogridError } from '../core/errors.js';
-import { join } from 'node:path';
 import { resolveSecret } from '../core/config/secrets.js';
 import type { BridgeDevice, BridgeLogger, StartBridgeOptions } from './bridge.js';
 import { createInfluxSink, type InfluxSink } from './sinks/influx.js';
@@ -75,9 +75,11 @@ export interface DemoDevices {
  * For the demo (`demo.enabled` and no `bridge.devices`): one simulated
  * household per participant on loopback, its grid meter and (when the
  * participant has a pv meter) inverter read over Modbus TCP like real ones.
- * The TCP request gap is 0: each simulator is its own host.
+ * The TCP request gap is 0: each simulator is its own host. With `stateDir`
+ * (the app passes <data>/simulators) each keeps its lifetime counters in
+ * household-<participant>.json, so a restart continues them like a real meter.
  */
-export async function startDemoDevices(config: Config, clock: Clock, host = '127.0.0.1'): Promise<DemoDevices> {
+export async function startDemoDevices(config: Config, clock: Clock, host = '127.0.0.1', stateDir?: string): Promise<DemoDevices> {
   const households: SimulatedHousehold[] = [];
   const devices: BridgeDevice[] = [];
   try {
@@ -85,7 +87,7 @@ export async function startDemoDevices(config: Config, clock: Clock, host = '127
       const grid = p.meters.find((m) => m.role === 'grid');
       const pv = p.meters.find((m) => m.role === 'pv');
       if (!grid && !pv) continue;
-      const h = await startSimulatedHousehold({ clock, index: i, host, ...(pv ? {} : { peakPvW: 0 }) });
+      const h = await startSimulatedHousehold({ clock, index: i, host, ...(pv ? {} : { peakPvW: 0 }), ...(stateDir ? { stateFile: join(stateDir, `household-${p.id}.json`) } : {}) });
       households.push(h);
       const meters: { grid?: string; pv?: string } = {};
       if (grid) meters.grid = grid.id;

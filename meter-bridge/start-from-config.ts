@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../core/config/schema.js';
 import type { EventBus } from '../core/events.js';
@@ -40,7 +41,7 @@ export interface RunningBridge {
  */
 export async function startBridgeFromConfig(o: StartBridgeFromConfigOptions): Promise<RunningBridge> {
   const { config } = o;
-  const demo = config.bridge.devices.length === 0 && config.demo.enabled ? await startDemoDevices(config, o.clock) : null;
+  const demo = config.bridge.devices.length === 0 && config.demo.enabled ? await startDemoDevices(config, o.clock, '127.0.0.1', join(o.dataDir, 'simulators')) : null;
   const devices = demo ? demo.devices : devicesFromConfig(config);
   const signer = loadGatewayKey(o.dataDir);
   const sinks: ReadingSink[] = [];

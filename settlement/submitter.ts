@@ -4,7 +4,9 @@ import {
   createPublicClient,
   encodeFunctionData,
   http,
+  isAddressEqual,
   keccak256,
+  parseTransaction,
   type Abi,
   type Address,
   type Hex,
@@ -20,13 +22,18 @@ import { getInterval, advanceInterval } from '../ledger/intervals.js';
 import { listQueuedSettlements, markSettlementFinal, type SettlementCreditsRecord } from '../ledger/statements.js';
 import {
   insertJournalRow,
+  journalRowById,
+  journalStartedAt,
   liveJournalRows,
+  newestOnChainRow,
   nextJournalNonce,
+  onChainJournalIds,
   replacedRows,
   updateJournalRow,
   type JournalRow,
   type JournalState,
 } from '../ledger/journal.js';
+import { reopenSettlement } from '../ledger/reopen.js';
 import { loadArtifact } from '../contracts/artifact.js';
 import { chainSettings } from './chain/chains.js';
 import { commitmentHash, type Commitment } from './chain/commitment.js';
@@ -42,17 +49,32 @@ import { chunkFromJson, chunkSizeFor, chunkToJson, commitmentFromJson, commitmen
  * planned → signed → broadcast → mined → final:
  * - planned: ask the contract whether the action is already done (then it is
  *   mined); else simulate (a revert surfaces here, before any fee is spent),
- *   take the nonce from the journal (or the chain, whichever is higher), sign,
+ *   take the nonce from the chain (its pending count), sign,
  *   and store the raw transaction — before sending it.
  * - signed: send the stored raw transaction (after a crash: the same bytes).
  * - broadcast: wait for the receipt; a transaction stuck longer than
  *   `stuckAfterMs` is replaced by the same nonce with raised fees (the old
  *   row becomes `replaced`; whichever of them is mined wins).
- * - mined: re-read the receipt; if a reorg removed it the row goes back to
- *   `signed` and is sent again; at `confirmations` depth it is final.
+ * - mined: re-read the receipt; if a reorg removed it the contract decides
+ *   (done: kept; else planned again); at `confirmations` depth, after
+ *   `persist`, it is final.
  * A revert, or a nonce taken by another transaction, ends the row as
  * `reverted` and plans the action again — the contract's state, not the
  * journal, decides whether it still has to be done.
+ *
+ * The chain it finds may not be the chain it left (a rolled-back or restored
+ * node, an embedded anvil that lost its last blocks, a fork): on the first
+ * pass, and whenever the newest transaction the journal calls mined or final
+ * has no receipt any more, it reconciles — newest first, every mined/final
+ * row whose transaction is gone is ended (`reverted`, with the reason) and
+ * planned again unless the contract shows the action done; a final interval
+ * among them goes back to the queue (ledger/reopen.ts). Nonces come from the
+ * chain (the journal's may be ahead of a rolled-back chain); a transaction
+ * the node holds behind a nonce gap gets the gap filled with empty transfers
+ * to ourselves, one it does not hold is planned again at the chain's nonce.
+ * An interval at the head of the queue for longer than `stalledAfterMs`
+ * raises `stalled` once (alarm SETTLEMENT_STALLED; kv `settlement.stalled`
+ * for `mgx status`), and `resumed` when it goes through.
  */
 
 export interface SubmitterOptions {
@@ -72,6 +94,14 @@ export interface SubmitterOptions {
   feeBumpPercent?: number;
   /** Share of the block gas limit one chunk may use. */
   gasFraction?: number;
+  /** An interval waiting on the chain longer than this (ms, wall time) is reported stalled. */
+  stalledAfterMs?: number;
+  /**
+   * Makes the chain's current blocks durable (the embedded anvil's state
+   * file); awaited before any row becomes final, so what the ledger calls
+   * final survives a crash of the chain itself.
+   */
+  persist?: () => Promise<void>;
   events?: EventBus;
   /** Wall time: journal rows and the stuck-transaction timer (the chain runs on the wall clock). */
   now?: () => number;
@@ -86,7 +116,8 @@ export interface SubmitterOptions {
 type Step = 'done' | 'wait';
 
 export class Submitter {
-  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent' | 'marketNow'>> & Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent'> & { marketNow: () => number };
+  readonly #o: Required<Omit<SubmitterOptions, 'events' | 'onJournal' | 'onSent' | 'marketNow' | 'persist'>> &
+    Pick<SubmitterOptions, 'events' | 'onJournal' | 'onSent' | 'persist'> & { marketNow: () => number };
   readonly #client: PublicClient;
   readonly #account: PrivateKeyAccount;
   readonly #abi: Abi = loadArtifact('EnergyCredits').abi;
@@ -95,6 +126,10 @@ export class Submitter {
   #wake: (() => void) | undefined;
   #chainChecked = false;
   #unavailable = false;
+  /** False until the journal was checked against this chain (each start, and after a receipt went missing). */
+  #reconciled = false;
+  #waiting: { start: number; since: number } | undefined;
+  #stalled: number | null | undefined;
 
   constructor(opts: SubmitterOptions) {
     const settings = chainSettings(opts.chainId);
@@ -104,6 +139,7 @@ export class Submitter {
       stuckAfterMs: 30_000,
       feeBumpPercent: 25,
       gasFraction: 0.5,
+      stalledAfterMs: 600_000,
       now: Date.now,
       ...opts,
       marketNow: opts.marketNow ?? opts.now ?? Date.now,
@@ -173,12 +209,115 @@ export class Submitter {
 
   /** One pass over the head of the queue. 'idle' when nothing is queued. */
   async step(): Promise<'idle' | 'busy'> {
-    const queue = listQueuedSettlements(this.#o.ledger);
-    const head = queue[0];
+    const idle = listQueuedSettlements(this.#o.ledger).length === 0;
+    this.#watchStall();
+    try {
+      await this.#guard(async () => {
+        await this.#checkChain();
+        if (!this.#reconciled || (await this.#newestGone())) await this.#reconcile();
+      });
+    } catch (err) {
+      // nothing queued and the journal already checked: a chain outage is nobody's wait
+      if (idle && this.#reconciled && isMicrogridError(err, 'CHAIN_UNAVAILABLE')) return 'idle';
+      throw err;
+    }
+    const head = listQueuedSettlements(this.#o.ledger)[0];
     if (!head) return 'idle';
-    await this.#guard(() => this.#checkChain());
     await this.#guard(() => this.#processInterval(head));
+    this.#watchStall();
     return 'busy';
+  }
+
+  /** True when the newest transaction the journal calls mined or final has no receipt (or the chain is below its block). */
+  async #newestGone(): Promise<boolean> {
+    const r = newestOnChainRow(this.#o.ledger, this.#o.chainId);
+    if (!r?.txHash) return false;
+    const receipt = await this.#receipt(r.txHash);
+    return !receipt || receipt.status !== 'success';
+  }
+
+  /**
+   * Checks the journal against the chain, newest block first, down to the
+   * first final row that is still there (a chain loses a suffix of blocks:
+   * below that, everything is there). Each row whose transaction is gone:
+   * done on chain anyway (another transaction did it) → kept, without the
+   * lost hash; else ended and planned again, its interval back in the queue.
+   */
+  async #reconcile(): Promise<void> {
+    let reopened = 0;
+    for (const id of onChainJournalIds(this.#o.ledger, this.#o.chainId)) {
+      const r = journalRowById(this.#o.ledger, id);
+      if (!r || (r.state !== 'mined' && r.state !== 'final')) continue;
+      const receipt = r.txHash ? await this.#receipt(r.txHash) : null;
+      const there = r.txHash ? receipt?.status === 'success' : await this.#doneOnChain(r);
+      if (there) {
+        if (r.state === 'final') break;
+        continue;
+      }
+      if (r.txHash && (await this.#doneOnChain(r))) {
+        this.#supersede(r, r.state, `transaction ${r.txHash} not on chain; the contract has the action done`);
+        continue;
+      }
+      this.#reopen(r, `${r.state} but not on chain any more (chain rolled back, restored or replaced): planned again`);
+      reopened++;
+    }
+    this.#reconciled = true;
+    if (reopened > 0) this.#emit(0, 'reconciled', null);
+  }
+
+  /** Ends a row the chain lost and plans its action again; a final interval goes back to the queue. */
+  #reopen(r: JournalRow, reason: string): void {
+    const now = this.#o.now();
+    this.#o.ledger.tx(() => {
+      this.#replan(r, reason);
+      reopenSettlement(this.#o.ledger, r.intervalStart, now);
+    });
+    this.#emit(r.intervalStart, `${r.action}:${r.chunk}:reorged`, r.txHash);
+  }
+
+  /** Ends a row and records the same action in `state` without a transaction of ours (found done on chain). */
+  #supersede(r: JournalRow, state: JournalState, reason: string): void {
+    const now = this.#o.now();
+    this.#o.ledger.tx(() => {
+      updateJournalRow(this.#o.ledger, r.id, { state: 'reverted', error: reason }, now);
+      const id = insertJournalRow(this.#o.ledger, { intervalStart: r.intervalStart, action: r.action, chunk: r.chunk, state, chainId: this.#o.chainId, payload: r.payload! }, now);
+      updateJournalRow(this.#o.ledger, id, { blockNumber: r.blockNumber, error: 'found done on chain' }, now);
+    });
+  }
+
+  /** Raises `stalled` once when the head of the queue has waited longer than stalledAfterMs; `resumed` when it moves on. */
+  #watchStall(): void {
+    const ledger = this.#o.ledger;
+    if (this.#stalled === undefined) {
+      // a stall the last run reported stays reported until its interval goes through
+      const kept = ledger.getKv(STALLED_KEY);
+      this.#stalled = kept ? (JSON.parse(kept) as StalledRecord).start : null;
+    }
+    const head = listQueuedSettlements(ledger)[0];
+    const now = this.#o.now();
+    if (this.#stalled !== null && this.#stalled !== head?.start) {
+      const start = this.#stalled;
+      this.#stalled = null;
+      ledger.setKv(STALLED_KEY, '');
+      this.#emit(start, 'resumed', null);
+    }
+    if (!head) {
+      this.#waiting = undefined;
+      return;
+    }
+    if (this.#waiting?.start !== head.start) this.#waiting = { start: head.start, since: Math.min(now, journalStartedAt(ledger, head.start) ?? now) };
+    if (this.#stalled === head.start || now - this.#waiting.since <= this.#o.stalledAfterMs) return;
+    this.#stalled = head.start;
+    const live = liveJournalRows(ledger, head.start);
+    const rec: StalledRecord = {
+      start: head.start,
+      interval: toIso(head.start),
+      since: this.#waiting.since,
+      stalledAfterSeconds: this.#o.stalledAfterMs / 1000,
+      waiting: live.filter((r) => r.state !== 'final').map((r) => `${r.action}:${r.chunk} ${r.state}${r.nonce !== null ? ` nonce ${r.nonce}` : ''}${r.error ? ` (${r.error})` : ''}`).join('; ') || 'not planned yet',
+    };
+    ledger.setKv(STALLED_KEY, JSON.stringify(rec));
+    this.#emit(head.start, 'stalled', null);
   }
 
   async #processInterval(rec: SettlementCreditsRecord): Promise<void> {
@@ -260,11 +399,8 @@ export class Submitter {
         case 'mined': {
           if (!untilFinal) {
             // still on chain? (a reorg may have taken it since; later rows depend on it)
-            const { row: back, gone } = await this.#recheck(r);
-            if (!gone) return 'done';
-            if (back.state !== 'signed') return 'wait';
-            r = back;
-            break;
+            const { gone } = await this.#recheck(r);
+            return gone ? 'wait' : 'done';
           }
           const next = await this.#confirm(r);
           if (!next) return 'wait';
@@ -315,8 +451,12 @@ export class Submitter {
       this.#update(r, { error: reason });
       throw new MicrogridError('CHAIN_REJECTED', `interval ${toIso(r.intervalStart)}: ${r.action} ${r.chunk} would revert (${reason})`, { field: 'settlement', value: reason, cause: err });
     }
-    const chainNonce = await this.#client.getTransactionCount({ address: this.#account.address, blockTag: 'pending' });
-    const nonce = Math.max(nextJournalNonce(this.#o.ledger, this.#o.chainId) ?? 0, chainNonce);
+    // The chain's count, not the journal's: after a rollback the journal is ahead, and a nonce above the
+    // chain's would wait behind a gap for ever. (Rows are signed one at a time, each after the one before
+    // is mined, so no transaction of ours is signed and unsent here.)
+    const nonce = await this.#client.getTransactionCount({ address: this.#account.address, blockTag: 'pending' });
+    const journalNext = nextJournalNonce(this.#o.ledger, this.#o.chainId);
+    if (journalNext !== null && journalNext > nonce) this.#emit(r.intervalStart, 'nonce-from-chain', null);
     const fees = await this.#client.estimateFeesPerGas();
     const raw = await this.#account.signTransaction({
       chainId: this.#o.chainId,
@@ -332,6 +472,13 @@ export class Submitter {
   }
 
   async #send(r: JournalRow): Promise<JournalRow | null> {
+    const to = parseTransaction(r.rawTx!).to;
+    if (!to || !isAddressEqual(to, this.#o.contract)) {
+      // signed for a contract this chain no longer has (a fresh chain deployed it elsewhere)
+      this.#replan(r, `signed for ${to ?? 'no address'}, the contract is now ${this.#o.contract}`);
+      return null;
+    }
+    if (await this.#behindGap(r)) return null;
     try {
       await this.#client.sendRawTransaction({ serializedTransaction: r.rawTx! });
     } catch (err) {
@@ -372,6 +519,7 @@ export class Submitter {
         return null;
       });
       if (!known) return this.#update(r, { state: 'signed' }); // dropped (node restart, reorg): send the same bytes again
+      if (await this.#behindGap(r)) return null;
       if (this.#o.now() - r.updatedAt > this.#o.stuckAfterMs) await this.#replace(r);
       return null;
     }
@@ -394,6 +542,36 @@ export class Submitter {
       if (iv?.state === 'settled') advanceInterval(this.#o.ledger, r.intervalStart, 'committed', this.#o.marketNow());
     }
     return mined;
+  }
+
+  /**
+   * A transaction whose nonce is above the chain's next one waits for ever
+   * (the issue's 08:30 commit: nonce 3 on a chain expecting 1). When the node
+   * holds it, the gap is filled with empty transfers to ourselves, so it runs
+   * as signed; when not, the action is planned again at the chain's nonce.
+   * True when the row cannot go on as it is now.
+   */
+  async #behindGap(r: JournalRow): Promise<boolean> {
+    const next = await this.#client.getTransactionCount({ address: this.#account.address, blockTag: 'pending' });
+    if (r.nonce === null || r.nonce <= next) return false;
+    const held = await this.#client.getTransaction({ hash: r.txHash! }).catch((err: unknown) => {
+      if (isTransportError(err)) throw toChainError(err, this.#o.rpcUrl);
+      return null;
+    });
+    if (!held) {
+      this.#replan(r, `nonce ${r.nonce} is above the chain's next nonce ${next}: signed again at the chain's`);
+      return true;
+    }
+    const fees = await this.#client.estimateFeesPerGas();
+    for (let nonce = next; nonce < r.nonce; nonce++) {
+      const raw = await this.#account.signTransaction({ chainId: this.#o.chainId, type: 'eip1559', to: this.#account.address, value: 0n, gas: 21_000n, nonce, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas });
+      await this.#client.sendRawTransaction({ serializedTransaction: raw }).catch((err: unknown) => {
+        // someone filled this nonce meanwhile: fine
+        if (!/nonce too low|already known|replacement transaction underpriced/i.test(errorText(err))) throw toChainError(err, this.#o.rpcUrl);
+      });
+    }
+    this.#emit(r.intervalStart, `${r.action}:${r.chunk}:gap-filled`, r.txHash);
+    return false;
   }
 
   /** Same nonce, same call, fees raised by feeBumpPercent (or to the current estimate if higher). */
@@ -429,8 +607,15 @@ export class Submitter {
         const block = Number(receipt.blockNumber);
         return { row: block === r.blockNumber ? r : this.#update(r, { blockNumber: block }), gone: false };
       }
-      this.#emit(r.intervalStart, `${r.action}:${r.chunk}:reorged`, r.txHash);
-      return { row: this.#update(r, { state: 'signed', blockNumber: null, error: 'reorged out; sent again' }), gone: true };
+      // a receipt went missing: the rest of the journal may have lost blocks too
+      this.#reconciled = false;
+      if (await this.#doneOnChain(r)) {
+        this.#supersede(r, r.state, `transaction ${r.txHash} reorged out; the contract has the action done`);
+        return { row: { ...r, state: 'reverted' }, gone: true };
+      }
+      // signed again rather than the same bytes: their nonce may be above a rolled-back chain's
+      this.#reopen(r, 'reorged out: planned again');
+      return { row: { ...r, state: 'reverted' }, gone: true };
     }
     if (await this.#doneOnChain(r)) return { row: r, gone: false };
     this.#replan(r, 'no longer on chain');
@@ -439,9 +624,10 @@ export class Submitter {
 
   async #confirm(r0: JournalRow): Promise<JournalRow | null> {
     const { row: r, gone } = await this.#recheck(r0);
-    if (gone) return r.state === 'signed' ? r : null;
+    if (gone) return null;
     const head = await this.#client.getBlockNumber();
     if (Number(head) - r.blockNumber! + 1 < this.#o.confirmations) return null;
+    await this.#o.persist?.();
     const final = this.#update(r, { state: 'final' });
     this.#emit(r.intervalStart, `${r.action}:${r.chunk}:final`, r.txHash);
     return final;
@@ -523,6 +709,19 @@ export class Submitter {
       this.#wake = done;
     });
   }
+}
+
+/** kv key of the stall `mgx status` shows (empty: none). */
+export const STALLED_KEY = 'settlement.stalled';
+
+export interface StalledRecord {
+  start: number;
+  interval: string;
+  /** Wall time (ms) since which the interval waits on the chain. */
+  since: number;
+  stalledAfterSeconds: number;
+  /** Its journal rows not yet final, with their state and last error. */
+  waiting: string;
 }
 
 export const SETTLEMENT_STATES: readonly JournalState[] = ['planned', 'signed', 'broadcast', 'mined', 'final'];

@@ -9,6 +9,7 @@ import { MicrogridError, invalid } from '../../core/errors.js';
 import { loadConfig } from '../load-config.js';
 import { readRuntimeFile } from '../runtime-file.js';
 import { dataDirOf, type Command } from './command.js';
+import { STALLED_KEY, type StalledRecord } from '../../settlement/submitter.js';
 
 export interface StatusReport {
   dataDir: string;
@@ -18,7 +19,9 @@ export interface StatusReport {
   journalInFlight: number;
   /** What `<dataDir>/runtime.json` says: `stale` when the app that wrote it no longer runs. */
   instance: { state: 'running' | 'stale' | 'absent'; pid: number | null; startedAt: string | null };
-  server: { url: string | null; reachable: boolean; devices: Record<'online' | 'stale' | 'offline', number> | null };
+  /** An interval waiting on the chain longer than chain.stalledAfterSeconds (alarm SETTLEMENT_STALLED), or null. */
+  stalled: StalledRecord | null;
+  server: { url: string | null; reachable: boolean; devices: Record<'online' | 'stale' | 'offline' | 'asleep', number> | null };
   chain: { rpcUrl: string | null; contract: string | null; reachable: boolean; block: number | null };
 }
 
@@ -27,10 +30,10 @@ export interface StatusReport {
  * public, so no token is needed, and the same gauge a Prometheus scrape sees.
  * (`/api/state` is cut to the caller's view: without a token it has no devices.)
  */
-export function devicesFromMetrics(text: string): Record<'online' | 'stale' | 'offline', number> | null {
-  const out = { online: 0, stale: 0, offline: 0 };
+export function devicesFromMetrics(text: string): Record<'online' | 'stale' | 'offline' | 'asleep', number> | null {
+  const out = { online: 0, stale: 0, offline: 0, asleep: 0 };
   let seen = false;
-  for (const m of text.matchAll(/^mgx_devices\{status="(online|stale|offline)"\} (\d+)$/gm)) {
+  for (const m of text.matchAll(/^mgx_devices\{status="(online|stale|offline|asleep)"\} (\d+)$/gm)) {
     out[m[1] as keyof typeof out] = Number(m[2]);
     seen = true;
   }
@@ -73,6 +76,7 @@ export const statusCommand: Command = {
         lastFinal: lastFinal === null ? null : toIso(lastFinal),
         settlementQueue: queue.n,
         journalInFlight: inFlight.n,
+        stalled: ledger.getKv(STALLED_KEY) ? (JSON.parse(ledger.getKv(STALLED_KEY)!) as StalledRecord) : null,
         instance: runtime.state === 'absent' ? { state: 'absent', pid: null, startedAt: null } : { state: runtime.state, pid: runtime.info.pid, startedAt: runtime.info.startedAt },
         server: { url: urlArg ?? live?.url ?? null, reachable: false, devices: null },
         // An embedded chain of a stopped app is gone with it: only a live instance's (or a configured) RPC is asked.
@@ -120,8 +124,9 @@ export const statusCommand: Command = {
       `intervals        ${pending}; final ${report.intervals.final}`,
       `last final       ${report.lastFinal ?? 'none yet'}`,
       `settlement       ${report.settlementQueue} interval(s) waiting for the chain, ${report.journalInFlight} transaction(s) in flight`,
+      ...(report.stalled ? [`stalled          SETTLEMENT_STALLED: ${report.stalled.interval} waits on the chain since ${new Date(report.stalled.since).toISOString()} — ${report.stalled.waiting}`] : []),
       `server           ${report.server.url ?? '(none)'}${report.server.url ? (report.server.reachable ? ' running' : ' not reachable') : ''}${
-        d ? ` — devices: ${d.online} online, ${d.stale} stale, ${d.offline} offline` : ''
+        d ? ` — devices: ${d.online} online, ${d.stale} stale, ${d.offline} offline${d.asleep ? `, ${d.asleep} asleep` : ''}` : ''
       }`,
       `chain            ${report.chain.rpcUrl ?? 'embedded (runs with the app)'} ${report.chain.reachable ? `block ${report.chain.block}` : 'not reachable'}${report.chain.contract ? `, EnergyCredits ${report.chain.contract}` : ''}`,
     ];

@@ -168,6 +168,7 @@ const Chain = Obj(
     contract: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address', description: 'an EnergyCredits already deployed on chain.rpcUrl; absent: deploy once and remember it in the data folder' })),
     stuckAfterSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'replace a settlement transaction not mined after this long, with raised fees' }),
     feeBumpPercent: Type.Integer({ minimum: 10, maximum: 500, default: 25, description: 'fee increase of a replacement transaction' }),
+    stalledAfterSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 600, description: 'raise SETTLEMENT_STALLED when an interval waits on the chain longer than this (wall seconds)' }),
   },
   { default: {} },
 );

@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { loadShape, loadW, pvFraction, type LoadShape } from './curves.js';
 import { ModbusException, startRegisterServer } from './register-server.js';
@@ -11,7 +13,12 @@ export interface SimulatedHouseholdOptions {
   peakPvW?: number;
   host?: string;
   port?: number;
-  /** Lifetime counters at start, Wh. */
+  /**
+   * Where the lifetime counters are kept across restarts (a JSON file; the
+   * demo puts it in the data folder). Absent: they start afresh each time.
+   */
+  stateFile?: string;
+  /** Lifetime counters at the first start, Wh. */
   startImportWh?: number;
   startExportWh?: number;
   startPvWh?: number;
@@ -35,6 +42,14 @@ export interface SimulatedHousehold {
  * PV on a daily bell curve, consumption with a morning and an evening peak;
  * counters integrate them. At night the inverter reports W and Hz as "not
  * implemented" (0x8000 / 0xFFFF), as real inverters in standby do.
+ *
+ * Counters integrate on a fixed grid of market time (the power at the start
+ * of each 10 s step), so they are a function of market time alone: a
+ * household restarted from its state file — however old — serves exactly the
+ * counters it would have served had it never stopped (the time it was down
+ * included, as a real meter keeps counting), never less than it served
+ * before a crash. The file is written at most once a second of wall time
+ * and on close; a lagging file loses nothing, the steps are summed again.
  */
 export async function startSimulatedHousehold(o: SimulatedHouseholdOptions): Promise<SimulatedHousehold> {
   const shape: LoadShape = loadShape(o.index + 1);
@@ -44,24 +59,43 @@ export async function startSimulatedHousehold(o: SimulatedHouseholdOptions): Pro
     { id: 103, values: { W_SF: 0, Hz_SF: -2, V_SF: -1, A_SF: -2, WH_SF: 0 } },
     { id: 203, values: { W_SF: 0, Hz_SF: -2, V_SF: -1, A_SF: -2, TotWh_SF: 0 } },
   ]);
-  let last = o.clock.now();
-  // Fractional Wh carried between updates so the integer counters never drift.
-  let imp = o.startImportWh ?? 1_000_000 + o.index * 1000;
-  let exp = o.startExportWh ?? 500_000 + o.index * 1000;
-  let pvWh = o.startPvWh ?? 800_000 + o.index * 1000;
+  const power = (t: number): { pv: number; load: number; grid: number } => {
+    const h = (t % 86_400_000) / 3_600_000;
+    const pv = Math.round(peak * pvFraction(h));
+    const load = Math.round(loadW(shape, h));
+    return { pv, load, grid: load - pv };
+  };
+  // Fractional Wh carried between steps so the integer counters never drift.
+  const saved = o.stateFile ? readCounters(o.stateFile) : undefined;
+  const c: Counters = saved ?? {
+    at: Math.floor(o.clock.now() / STEP_MS) * STEP_MS,
+    imp: o.startImportWh ?? 1_000_000 + o.index * 1000,
+    exp: o.startExportWh ?? 500_000 + o.index * 1000,
+    pvWh: o.startPvWh ?? 800_000 + o.index * 1000,
+  };
   let cur = { pvW: 0, loadW: 0, gridW: 0 };
+  let savedAt = 0;
+  const save = (): void => {
+    if (!o.stateFile) return;
+    savedAt = Date.now();
+    mkdirSync(dirname(o.stateFile), { recursive: true });
+    writeFileSync(`${o.stateFile}.tmp`, JSON.stringify(c));
+    renameSync(`${o.stateFile}.tmp`, o.stateFile);
+  };
 
   const update = (): void => {
     const now = o.clock.now();
-    const dtH = Math.max(0, now - last) / 3_600_000;
-    last = now;
-    const h = (now % 86_400_000) / 3_600_000;
-    const pv = Math.round(peak * pvFraction(h));
-    const load = Math.round(loadW(shape, h));
-    const grid = load - pv;
-    imp += Math.max(0, grid) * dtH;
-    exp += Math.max(0, -grid) * dtH;
-    pvWh += pv * dtH;
+    for (; c.at + STEP_MS <= now; c.at += STEP_MS) {
+      const p = power(c.at);
+      c.imp += Math.max(0, p.grid) * STEP_H;
+      c.exp += Math.max(0, -p.grid) * STEP_H;
+      c.pvWh += p.pv * STEP_H;
+    }
+    if (Date.now() - savedAt >= 1000) save();
+    const { pv, load, grid } = power(now);
+    const imp = c.imp;
+    const exp = c.exp;
+    const pvWh = c.pvWh;
     cur = { pvW: pv, loadW: load, gridW: grid };
     const v = 2300 + (o.index % 7) * 3;
     image.set(103, 'W', pv > 0 ? pv : null);
@@ -91,9 +125,34 @@ export async function startSimulatedHousehold(o: SimulatedHouseholdOptions): Pro
     port: server.port,
     unitId: 1,
     image,
-    state: () => ({ ...cur, importWh: Math.floor(imp), exportWh: Math.floor(exp), pvWh: Math.floor(pvWh) }),
-    close: () => server.close(),
+    state: () => ({ ...cur, importWh: Math.floor(c.imp), exportWh: Math.floor(c.exp), pvWh: Math.floor(c.pvWh) }),
+    close: async () => {
+      save();
+      await server.close();
+    },
   };
+}
+
+const STEP_MS = 10_000;
+const STEP_H = STEP_MS / 3_600_000;
+
+/** A household's lifetime counters (Wh, fractional) at market time `at` (ms, on the step grid). */
+interface Counters {
+  at: number;
+  imp: number;
+  exp: number;
+  pvWh: number;
+}
+
+function readCounters(file: string): Counters | undefined {
+  let c: Partial<Counters>;
+  try {
+    c = JSON.parse(readFileSync(file, 'utf8')) as Partial<Counters>;
+  } catch {
+    return undefined; // none yet (a first start); the file is replaced whole, never half-written
+  }
+  const ok = [c.at, c.imp, c.exp, c.pvWh].every((v) => typeof v === 'number' && Number.isFinite(v));
+  return ok ? (c as Counters) : undefined;
 }
 
 export interface Simulators {

@@ -14,6 +14,8 @@ export interface ChainConnection {
   contract: Address;
   confirmations: number;
   embedded: boolean;
+  /** The embedded chain only: writes its state durably (the submitter calls it before anything becomes final). */
+  persist?: () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,8 +33,10 @@ export async function connectChain(config: Pick<Config, 'chain'>, dataDir: strin
     const chain = await startEmbeddedChain({ dataDir, ...(c.hardfork ? { hardfork: c.hardfork } : {}) });
     try {
       const privateKey = ANVIL_KEYS[0] as Hex;
-      const { address } = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey, dataDir, evm: c.hardfork === 'london' ? 'london' : 'default' });
-      return { rpcUrl: chain.rpcUrl, chainId: 31337, privateKey, contract: address, confirmations: c.confirmations ?? 1, embedded: true, stop: chain.stop };
+      const { address, deployed } = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey, dataDir, evm: c.hardfork === 'london' ? 'london' : 'default' });
+      // the remembered address must hold code after anvil's next restart too
+      if (deployed) await chain.persist();
+      return { rpcUrl: chain.rpcUrl, chainId: 31337, privateKey, contract: address, confirmations: c.confirmations ?? 1, embedded: true, persist: chain.persist, stop: chain.stop };
     } catch (err) {
       await chain.stop();
       throw err;

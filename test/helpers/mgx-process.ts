@@ -21,8 +21,11 @@ export function runMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Starts `mgx ARGS` in the background; `waitFor` resolves when stdout matches. */
-export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): {
+/**
+ * Starts `mgx ARGS` in the background; `waitFor` resolves when stdout matches.
+ * `detached`: in its own process group, so `process.kill(-child.pid, sig)` reaches the whole app.
+ */
+export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): {
   child: ChildProcess;
   output: () => string;
   waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
@@ -32,6 +35,7 @@ export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, MGX_CONFIG: '', MGX_DATA_DIR: '', MGX_LOG_FORMAT: 'json', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
   });
   let out = '';
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];

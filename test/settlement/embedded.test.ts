@@ -1,6 +1,8 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createPublicClient, http } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
 import { startEmbeddedChain } from '../../settlement/chain/embedded.js';
@@ -38,45 +40,80 @@ it('starts anvil on a free loopback port, deploys once, remembers the address, a
   }
 });
 
-it('after the app was killed, the next start stops the anvil it left behind and keeps the contract', async () => {
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+const CHILD = fileURLToPath(new URL('./embedded-child.ts', import.meta.url));
+
+/** An app (a child process) that started the embedded chain and deployed, then died by SIGKILL. */
+async function appKilledAfterDeploy(dataDir: string): Promise<{ pid: number; rpcUrl: string; address: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const ready = await new Promise<{ pid: number; rpcUrl: string; address: string }>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) resolve(JSON.parse(m[1]!) as { pid: number; rpcUrl: string; address: string });
+    });
+    child.once('exit', (code) => reject(new Error(`the app exited with ${code} before it was ready: ${out}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  return ready;
+}
+
+it('after the app was killed, the next start attaches to the anvil it left running (its own session) and keeps every block', async () => {
   const dataDir = tempDir();
-  const first = await startEmbeddedChain({ dataDir });
-  const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-  // no stop(): as if the process had been killed with its anvil still running
-  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  assert.ok(alive(first.pid));
+  const first = await appKilledAfterDeploy(dataDir);
+  assert.ok(alive(first.pid), 'anvil outlived the app');
   const second = await startEmbeddedChain({ dataDir });
   try {
-    assert.ok(!alive(first.pid), 'the leftover anvil was stopped');
+    assert.deepEqual([second.attached, second.pid, second.rpcUrl], [true, first.pid, first.rpcUrl], 'the same anvil serves the chain');
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was written on SIGTERM and loaded');
+    assert.deepEqual([again.deployed, again.address], [false, first.address], 'the unpersisted deployment is still there');
   } finally {
     await second.stop();
-    await first.stop(); // reaps the child handle; the process is already gone
+  }
+  assert.ok(!alive(first.pid), 'stop() ends an attached anvil too');
+});
+
+it('an anvil left on the chain folder by an app killed before it wrote the pid file is stopped, its blocks kept (it leaked before)', async () => {
+  const dataDir = tempDir();
+  const first = await appKilledAfterDeploy(dataDir);
+  // The app died between spawning anvil and writing anvil.pid: nothing on disk names the process.
+  rmSync(`${dataDir}/chain/anvil.pid`);
+  const second = await startEmbeddedChain({ dataDir });
+  try {
+    assert.equal(second.attached, false);
+    assert.ok(!alive(first.pid), 'the anvil on the same chain folder was stopped');
+    const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    assert.deepEqual([again.deployed, again.address], [false, first.address], 'its state was dumped before it was stopped, and loaded');
+  } finally {
+    await second.stop();
   }
 });
 
-it('an anvil left on the state file by an app killed before it wrote the pid file is stopped too (it leaked before)', async () => {
+it('anvil SIGKILLed while the app runs is started again on the same port from the state persisted, losing no persisted block', async () => {
   const dataDir = tempDir();
-  const first = await startEmbeddedChain({ dataDir });
-  const { address } = await deployOrLoad({ rpcUrl: first.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-  // The app died between spawning anvil and writing anvil.pid: nothing on disk names the process.
-  rmSync(`${dataDir}/chain/anvil.pid`);
-  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  const second = await startEmbeddedChain({ dataDir });
+  const chain = await startEmbeddedChain({ dataDir, superviseMs: 50 });
   try {
-    assert.ok(!alive(first.pid), 'the anvil on the same state file was stopped');
-    const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, address], 'its state was written on SIGTERM and loaded');
+    const { address } = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
+    await chain.persist();
+    const client = createPublicClient({ cacheTime: 0, transport: http(chain.rpcUrl) });
+    const head = await client.getBlockNumber();
+    const killed = chain.pid;
+    process.kill(killed, 'SIGKILL');
+    while (chain.restarts === 0) await new Promise((r) => setTimeout(r, 50));
+    assert.notEqual(chain.pid, killed);
+    assert.equal(await client.getBlockNumber(), head, 'every persisted block is back');
+    assert.ok(((await client.getCode({ address })) ?? '0x').length > 2, 'the contract is back');
   } finally {
-    await second.stop();
-    await first.stop();
+    await chain.stop();
   }
 });
 
 it('with hardfork london, deploys the london build on a London EVM', async () => {
   const dataDir = tempDir();
-  const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
+  const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } }, dataDir);
   try {
     assert.equal(conn.embedded, true);
     const client = createPublicClient({ transport: http(conn.rpcUrl) });
@@ -93,7 +130,7 @@ it('uses a configured RPC with a key from the environment, and refuses a missing
   const external = await startAnvil();
   try {
     const dataDir = tempDir();
-    const base = { rpcUrl: external.rpcUrl, chainId: 31337, stuckAfterSeconds: 60, feeBumpPercent: 25 };
+    const base = { rpcUrl: external.rpcUrl, chainId: 31337, stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 };
     await assert.rejects(connectChain({ chain: base }, dataDir), (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /chain\.privateKey/.test(e.message));
     await assert.rejects(
       connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {}),
@@ -119,7 +156,7 @@ it('end to end through the public API on the embedded London chain: settle, subm
   const { clientsFor, abi } = await import('../contracts/chain.js');
   const { assertMintedExactlyOnce, CONFIG, T0 } = await import('./fixture.js');
   const dataDir = tempDir();
-  const conn = await connect({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25 } }, dataDir);
+  const conn = await connect({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } }, dataDir);
   const ledger = openLedger(`${dataDir}/ledger.sqlite`);
   try {
     seedInterval(ledger, T0, { households: 12, seed: 5 });

@@ -15,8 +15,8 @@ export const T0 = Date.UTC(2027, 0, 15, 8, 0);
 export const intervalAt = (i: number) => T0 + i * 900_000;
 
 /** A ledger with `n` settled intervals of `households` each (participants created once). */
-export function settledLedger(dir: string, n: number, households: number, first = 0): { ledger: Ledger; path: string; starts: number[] } {
-  const path = join(dir, 'ledger.db');
+export function settledLedger(dir: string, n: number, households: number, first = 0, file = 'ledger.db'): { ledger: Ledger; path: string; starts: number[] } {
+  const path = join(dir, file);
   const ledger = openLedger(path);
   const starts: number[] = [];
   for (let i = first; i < first + n; i++) {
