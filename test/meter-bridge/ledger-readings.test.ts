@@ -25,8 +25,10 @@ const r = (ts: number, importWh: number | null, exportWh: number | null = 0, qua
 test('readings are stored once per (meter, ts), with gateway and signature', () => {
   const ledger = ledgerWithMeters();
   const a = { ...r(T0, 1000), gateway: '0x0000000000000000000000000000000000000001', signature: '0xabc' };
-  assert.deepEqual(insertReadings(ledger, [a, r(T0 + 1000, 1001)], T0 + 5), { inserted: 2, duplicates: 0 });
-  assert.deepEqual(insertReadings(ledger, [{ ...a, importWh: 999 }], T0 + 6), { inserted: 0, duplicates: 1 });
+  const first = insertReadings(ledger, [a, r(T0 + 1000, 1001)], T0 + 5);
+  assert.deepEqual([first.inserted, first.duplicates, first.fresh.map((x) => x.importWh)], [2, 0, [1000, 1001]]);
+  const again = insertReadings(ledger, [{ ...a, importWh: 999 }], T0 + 6);
+  assert.deepEqual([again.inserted, again.duplicates, again.fresh], [0, 1, []], 'a re-sent reading is a duplicate: not stored, not fresh');
   const rows = listReadings(ledger, 'm1', T0, T0 + 2000);
   assert.equal(rows.length, 2);
   assert.equal(rows[0]!.importWh, 1000, 'the first stored value is kept');
