@@ -26,7 +26,7 @@ export function raiseOperationalAlarms(bus: EventBus, clock: Clock): () => void 
     if (e.state === 'chain-available') alarm('info', 'CHAIN_AVAILABLE', 'chain', 'the chain answers again; queued intervals are being sent', 'CHAIN_UNAVAILABLE');
     if (e.state === 'stalled') alarm('critical', 'SETTLEMENT_STALLED', e.interval, `settlement of ${e.interval} has waited on the chain longer than chain.stalledAfterSeconds; \`mgx status\` shows what it waits for`);
     if (e.state === 'resumed') alarm('info', 'SETTLEMENT_RESUMED', e.interval, `settlement of ${e.interval} went through; the queue moves again`, 'SETTLEMENT_STALLED');
-    if (e.state === 'error') alarm('critical', 'SETTLEMENT_FAILED', e.interval || 'chain', `settlement failed${e.interval ? ` for ${e.interval}` : ''}; the submitter retries`);
+    if (e.state === 'error') alarm('critical', 'SETTLEMENT_FAILED', e.interval || 'chain', `settlement failed${e.interval ? ` for ${e.interval}` : ''}${e.detail ? `: ${e.detail}` : ''}; the submitter retries`);
   });
   return () => {
     offHealth();

@@ -31,6 +31,7 @@ import { resolveSecret } from './secrets.js';
 import { marketClock } from './market-clock.js';
 import { raiseOperationalAlarms } from './alarms.js';
 import { auditForDashboard } from './audit/for-dashboard.js';
+import { CLOCK_SPEED_KEY } from './audit/meter-data-window.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
@@ -94,6 +95,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'ledger', stop: () => ledger.close() });
     const clock = opts.clock ?? marketClock(ledger, config, speed);
     log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
+    ledger.setKv(CLOCK_SPEED_KEY, String(speed)); // the audit validates meter data with the gap this speed gives
     for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
     const rated = ratedPowers(config);
     for (const r of rated) setMeterRatedPower(ledger, r.meterId, r.ratedPowerW);
@@ -110,8 +112,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const metrics = new Metrics();
     bus.on('reading', () => metrics.inc('mgx_readings_total', 'Readings received from the meter bridge.'));
     bus.on('settlement-state', (e) => {
-      const line = { interval: e.interval, state: e.state, tx: e.txHash };
-      if (e.state === 'error') log.error(line, `settlement of ${e.interval}: error`);
+      const line = { interval: e.interval, state: e.state, tx: e.txHash, ...(e.detail ? { detail: e.detail } : {}) };
+      if (e.state === 'error') log.error(line, `settlement${e.interval ? ` of ${e.interval}` : ''}: error${e.detail ? `: ${e.detail}` : ''}`);
       else log.info(line, `settlement of ${e.interval}: ${e.state}`);
     });
     raiseOperationalAlarms(bus, clock);

@@ -61,6 +61,8 @@ export interface SettlementStateEvent {
   interval: string;
   state: string;
   txHash: string | null;
+  /** Why, for `error` and the states that end a row: the chain's or the submitter's message. */
+  detail?: string;
 }
 
 export type AlarmSeverity = 'info' | 'warning' | 'critical';

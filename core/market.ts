@@ -103,10 +103,10 @@ export const MARKET_MAX_ORDER_WH = 1_000_000;
 
 /**
  * Rated power assumed for a meter whose config (`ratedPowerW`) and ledger
- * (`meters.rated_power_w`) give none: a grid connection of 3 × 35 A at 230 V,
+ * (`meters.rated_power_w`) give none: a grid connection of 3 × 35 A at 230 V (24.15 kW),
  * a large rooftop inverter.
  */
-export const DEFAULT_RATED_POWER_W = { grid: 25_000, pv: 10_000 } as const;
+export const DEFAULT_RATED_POWER_W: Readonly<Record<'grid' | 'pv', number>> = { grid: 24_150, pv: 10_000 };
 
 /**
  * What a participant's meters can deliver in one interval, in Wh: the rated

@@ -695,8 +695,8 @@ export class Submitter {
     this.#o.onJournal?.(row);
   }
 
-  #emit(start: number, state: string, txHash: string | null, _detail?: string): void {
-    this.#o.events?.emit({ type: 'settlement-state', interval: start ? toIso(start) : '', state, txHash });
+  #emit(start: number, state: string, txHash: string | null, detail?: string): void {
+    this.#o.events?.emit({ type: 'settlement-state', interval: start ? toIso(start) : '', state, txHash, ...(detail ? { detail: detail.slice(0, 500) } : {}) });
   }
 
   #sleep(ms: number): Promise<void> {

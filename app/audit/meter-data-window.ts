@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config/schema.js';
+import type { Ledger } from '../../ledger/ledger.js';
 import { maxGapFor } from '../../settlement/meter-data/index.js';
 import type { EvidenceMeterDataRules } from './evidence.js';
 
@@ -18,4 +19,18 @@ export function meterDataRulesOf(config: Pick<Config, 'market' | 'bridge' | 'clo
     lookMs: Math.max(intervalMs, 15 * 60_000),
     maxGapMs: maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed }),
   };
+}
+
+/**
+ * kv key where `mgx start` records the market clock speed it meters at:
+ * `--speed` on the command line overrides config.clock.speed and changes the
+ * gap bound, so an audit run later (or from another shell) must use the
+ * speed the engine used, not the config's.
+ */
+export const CLOCK_SPEED_KEY = 'clock.speed';
+
+/** The speed the running (or last) `mgx start` on this ledger metered at, else the config's. */
+export function meteredSpeed(ledger: Pick<Ledger, 'getKv'>, config: Pick<Config, 'clock'>): number {
+  const v = Number(ledger.getKv(CLOCK_SPEED_KEY));
+  return Number.isFinite(v) && v > 0 ? v : config.clock.speed;
 }

@@ -9,7 +9,7 @@ import { deploymentFile } from '../../settlement/chain/deploy-or-load.js';
 import { loadConfig } from '../load-config.js';
 import { readRuntimeFile } from '../runtime-file.js';
 import { runAudit } from '../audit/audit.js';
-import { meterDataRulesOf } from '../audit/meter-data-window.js';
+import { meterDataRulesOf, meteredSpeed } from '../audit/meter-data-window.js';
 import { progressBar, reportToCsv, reportToJson, reportToTable } from '../audit/format.js';
 import { exportBundle, verifyBundle } from '../audit/bundle.js';
 import { householdProof } from '../audit/proof.js';
@@ -126,13 +126,13 @@ export const auditCommand: Command = {
         if (start === undefined) throw new MicrogridError('AUDIT_INPUT', `audit ${sub} needs --interval`, { field: '--interval', value: undefined, expected: 'an interval start, ISO 8601 UTC' });
         if (sub === 'export') {
           const out = str(ctx, 'out') ?? `audit-${Math.floor(start / 1000)}.json`;
-          const r = await exportBundle({ ledger, ...chain, start, intervalMs: step, tariffs: tariffsOf(config), meterData: meterDataRulesOf(config), out: resolve(ctx.cwd, out), ...(fromBlock !== undefined ? { fromBlock } : {}) });
+          const r = await exportBundle({ ledger, ...chain, start, intervalMs: step, tariffs: tariffsOf(config), meterData: meterDataRulesOf(config, meteredSpeed(ledger, config)), out: resolve(ctx.cwd, out), ...(fromBlock !== undefined ? { fromBlock } : {}) });
           ctx.stdout.write(`wrote ${r.path}: ${r.readings} signed readings, ${r.orders} orders, ${r.trades} trades, ${r.credits} credits, ${r.transactions} transactions\n`);
           return 0;
         }
         const participant = str(ctx, 'participant');
         if (!participant) throw new MicrogridError('AUDIT_INPUT', 'audit proof needs --participant', { field: '--participant', value: undefined, expected: 'a participant id' });
-        const proof = await householdProof({ ledger, ...chain, start, intervalMs: step, meterData: meterDataRulesOf(config), participant, ...(fromBlock !== undefined ? { fromBlock } : {}) });
+        const proof = await householdProof({ ledger, ...chain, start, intervalMs: step, meterData: meterDataRulesOf(config, meteredSpeed(ledger, config)), participant, ...(fromBlock !== undefined ? { fromBlock } : {}) });
         ctx.stdout.write(JSON.stringify(proof, null, 2) + '\n');
         return proof.verified ? 0 : 1;
       }
@@ -143,7 +143,7 @@ export const auditCommand: Command = {
       const to = one !== undefined ? one + step : (aligned(ctx, 'to', minutes) ?? Math.max(Math.ceil(Date.now() / step) * step, newest ?? 0) + step);
       if (to <= from) throw new MicrogridError('AUDIT_INPUT', 'empty interval range', { field: '--to', value: str(ctx, 'to'), expected: `later than --from (${str(ctx, 'from')})` });
       const onProgress = progressBar(ctx.stderr);
-      const report = await runAudit({ ledger, ...chain, from, to, intervalMs: step, tariffs: tariffsOf(config), meterData: meterDataRulesOf(config), ...(fromBlock !== undefined ? { fromBlock } : {}), ...(onProgress ? { onProgress } : {}) });
+      const report = await runAudit({ ledger, ...chain, from, to, intervalMs: step, tariffs: tariffsOf(config), meterData: meterDataRulesOf(config, meteredSpeed(ledger, config)), ...(fromBlock !== undefined ? { fromBlock } : {}), ...(onProgress ? { onProgress } : {}) });
       return print(report);
     } finally {
       ledger.close();

@@ -33,7 +33,8 @@ export const DEFAULT_METER_DATA_RULES: MeterDataRules = {
  * connection of 3 × 35 A at 230 V (24.15 kW, above any household's fuse) and
  * a 10 kW inverter. High on purpose: they hold only clearly impossible energy.
  */
-export const DEFAULT_RATED_POWER_W: Readonly<Record<'grid' | 'pv', number>> = { grid: 24_150, pv: 10_000 };
+// One figure for the whole product (order bounds and meter data rules): defined in core.
+export { DEFAULT_RATED_POWER_W } from '../../core/market.js';
 
 export const ESTIMATION_METHOD = 'time-apportioned';
 

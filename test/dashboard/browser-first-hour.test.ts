@@ -224,7 +224,12 @@ test('auditor: each final interval shows the utility audit\'s verdict, and the l
   try {
     assert.equal(await p.locator('#who').textContent(), 'auditor');
     // Wait for the audit of at least three final intervals.
-    await p.waitForFunction(() => document.querySelectorAll('#audit [data-audit=pass], #audit [data-audit=fail]').length >= 3, null, { timeout: 120_000 });
+    await p.waitForFunction(() => document.querySelectorAll('#audit [data-audit=pass], #audit [data-audit=fail]').length >= 3, null, { timeout: 120_000 }).catch(async (err: Error) => {
+      // Say what the page showed instead: each row's state and its audit cell (with the error it names).
+      const shown = await p.$$eval('#audit tbody tr', (trs) => trs.map((tr) => `${tr.querySelector('td')?.textContent} ${tr.querySelector('td:nth-child(2)')?.textContent} ${tr.querySelector('[data-audit]')?.getAttribute('data-audit')} ${tr.querySelector('[data-audit]')?.getAttribute('title') ?? ''}`));
+      const log = (mgx?.output() ?? '').split('\n').filter((l) => /"level":(40|50)|settlement|chain/.test(l)).slice(-25);
+      throw new Error(`${err.message}\npage errors: ${JSON.stringify(p.errors)}\n${shown.slice(0, 12).join('\n')}\nmgx warnings and settlement lines:\n${log.join('\n')}`);
+    });
     const rows = await p.$$eval('#audit tbody tr', (trs) =>
       trs.map((tr) => ({
         start: tr.querySelector('td')?.textContent ?? '',
