@@ -48,7 +48,7 @@ test('an order is at most rated power × interval: h01 4 kW × 15 min = 1000 Wh,
   assert.equal((await order(TOKENS.h01, 400)).statusCode, 201);
   assert.equal((await order(TOKENS.h01, 1000, 'offer')).statusCode, 201, 'the other side has its own bound');
   // No rated power configured: the stated default for a grid meter.
-  const dflt = (DEFAULT_RATED_POWER_W.grid * 15) / 60;
+  const dflt = Math.floor((DEFAULT_RATED_POWER_W.grid * 15) / 60); // whole Wh, as deliverableWh floors
   assert.equal((await order(TOKENS.h02, dflt + 1, 'offer')).statusCode, 400);
   assert.equal((await order(TOKENS.h02, dflt, 'offer')).statusCode, 201);
 });
