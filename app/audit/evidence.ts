@@ -1,6 +1,7 @@
 import type { Ledger } from '../../ledger/ledger.js';
 import { readingFromRow, type ReadingRow, type StoredReading } from '../../ledger/readings.js';
 import type { ClearingKind, ClearingResult } from '../../core/market.js';
+import type { TradeRow } from '../../ledger/queries.js';
 import { toIso } from '../../core/interval.js';
 import { listStatements, type StatementRecord } from '../../ledger/statements.js';
 import { adjustmentGroups, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../../ledger/meter-data.js';
@@ -65,18 +66,8 @@ export interface EvidenceOrder {
   greenOnly: boolean;
 }
 
-/** A row of the ledger's `trades` table: what households' trade lists read (ledger/queries.ts listTrades). */
-export interface EvidenceTrade {
-  kind: ClearingKind;
-  seq: number;
-  buyOrder: string;
-  sellOrder: string;
-  buyer: string;
-  seller: string;
-  energyWh: number;
-  price: string;
-  fee: string;
-}
+/** A row of the ledger's `trades` table, as households' trade lists read it (ledger/queries.ts listTrades), without its interval. */
+export type EvidenceTrade = Omit<TradeRow, 'intervalStart'>;
 
 export interface IntervalEvidence {
   start: number;
