@@ -37,6 +37,7 @@ export type Mechanism = (typeof MECHANISMS)[number];
 
 const Microgrid = Obj(
   {
+    id: Type.String({ pattern: ID_PATTERN, default: 'demo', expected: 'an id of 1–64 letters, digits, ".", "_", ":" or "-"', description: 'names this microgrid in MQTT topics (several microgrids can share one broker)' }),
     name: Type.String({ minLength: 1, default: 'Demo microgrid' }),
     currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', expected: 'an ISO 4217 code such as "EUR"' }),
     currencyMinorUnits: Type.Integer({ minimum: 0, maximum: 4, default: 2 }),
@@ -198,6 +199,17 @@ const MeterData = Obj(
   { default: {} },
 );
 
+const Mqtt = Obj({
+  url: Type.String({ pattern: '^(mqtts?|wss?)://', expected: 'an MQTT URL such as "mqtt://127.0.0.1:1883" (mqtt, mqtts, ws or wss)' }),
+  username: Type.Optional(Type.String({ minLength: 1 })),
+  password: Type.Optional(SecretRef),
+  clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'default: mgx-<microgrid id>-engine (a persistent session needs a stable id)' })),
+  topicPrefix: Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', default: 'mgx', expected: 'a topic prefix without "#", "+" or a leading/trailing "/", such as "mgx"' }),
+  discovery: Type.Boolean({ default: true, description: 'publish Home Assistant discovery configs for the published households' }),
+  discoveryPrefix: Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', default: 'homeassistant', expected: 'a topic prefix without "#", "+" or a leading/trailing "/"' }),
+  households: Type.Array(Id('participant id'), { default: [], description: 'the households whose state is published (their data is never published without being listed here)' }),
+});
+
 const Demo = Obj(
   {
     enabled: Type.Boolean({ default: false, description: 'run simulated devices for the configured participants' }),
@@ -216,6 +228,7 @@ export const ConfigSchema = Obj({
   meterData: MeterData,
   chain: Chain,
   influx: Type.Optional(Influx),
+  mqtt: Type.Optional(Mqtt),
   auth: Auth,
   demo: Demo,
   logLevel: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
