@@ -34,6 +34,7 @@ import { auditForDashboard } from './audit/for-dashboard.js';
 import { CLOCK_SPEED_KEY } from './audit/meter-data-window.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
+import { connectEngineMqtt, type EngineMqtt } from './mqtt/connection.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { ensureDemoTokens, signInLink, wantsDemoTokens, withDemoTokens } from './demo-tokens.js';
 
@@ -59,6 +60,8 @@ export interface RunningMicrogrid {
   cycle: IntervalCycle;
   bridge: Bridge;
   chain: ChainConnection;
+  /** The broker connection (`mqtt:` in the config), absent without one. */
+  mqtt: EngineMqtt | undefined;
   /** The simulated households of the demo (absent with real devices). */
   demo: DemoDevices | undefined;
   stop(): Promise<void>;
@@ -121,6 +124,14 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       metrics.inc('mgx_alarms_total', 'Alarms raised.', { code: a.code });
       log.warn({ code: a.code, subject: a.subject }, a.message);
     });
+
+    // The broker (optional): readings in from gateways, state out, Home Assistant discovery.
+    let mqtt: EngineMqtt | undefined;
+    if (config.mqtt) {
+      const mq = await connectEngineMqtt(config, env, log.child({ module: 'mqtt' }));
+      mqtt = mq;
+      stack.push({ name: 'mqtt', stop: () => mq.close() });
+    }
 
     // Devices: the configured ones, or (demo) one simulated household per participant on loopback.
     let devices = devicesFromConfig(config);
@@ -287,7 +298,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
         await influx?.flush();
         await stopAll();
       })());
-    return { url, ledger, bus, clock, metrics, scheduler, cycle, bridge, chain, demo, stop };
+    return { url, ledger, bus, clock, metrics, scheduler, cycle, bridge, chain, mqtt, demo, stop };
   } catch (err) {
     await stopAll();
     throw err;
