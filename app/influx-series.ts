@@ -24,13 +24,12 @@ export function intervalResultLine(start: number, statements: readonly Statement
   const sum = (k: 'boughtWh' | 'gridImportWh' | 'gridExportWh'): number => statements.reduce((s, r) => s + r[k], 0);
   const localWh = sum('boughtWh');
   const gridImportWh = sum('gridImportWh');
-  const price = (r: ClearingResult | undefined): number | null => (r?.clearingPrice == null ? null : Number(r.clearingPrice));
-  return influxLine(
+    return influxLine(
     'interval_result',
     {},
     {
-      clearing_price: price(metered),
-      forward_clearing_price: price(forward),
+      // The metered clearing is the market every household is in; forward trades count in the energies and trades.
+      clearing_price: metered?.clearingPrice == null ? null : Number(metered.clearingPrice),
       local_wh: localWh,
       grid_import_wh: gridImportWh,
       grid_export_wh: sum('gridExportWh'),

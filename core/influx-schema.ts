@@ -19,6 +19,8 @@ export interface InfluxMeasurement {
   description: string;
   /** Tag keys, in the (sorted) order they are written. */
   tags: readonly string[];
+  /** The values a tag can take, where they are a closed set (a dashboard filter on another value would match nothing). */
+  tagValues?: Readonly<Record<string, readonly string[]>>;
   fields: Readonly<Record<string, { type: InfluxFieldType; description: string }>>;
 }
 
@@ -26,6 +28,7 @@ export const INFLUX_SCHEMA = {
   meter_reading: {
     description: 'one reading of one meter, at the time it was taken (market time)',
     tags: ['meter', 'quality', 'role'],
+    tagValues: { quality: ['good', 'suspect', 'missing'], role: ['grid', 'pv'] },
     fields: {
       power_w: { type: 'float', description: 'active power, W; + import from the grid (grid meter) or consumption, − export or generation (pv meter)' },
       import_wh: { type: 'integer', description: 'lifetime import counter, Wh' },
@@ -39,8 +42,7 @@ export const INFLUX_SCHEMA = {
     description: 'one settled interval, at its start (market time)',
     tags: [],
     fields: {
-      clearing_price: { type: 'float', description: 'metered clearing price, currency per kWh (absent when nothing cleared)' },
-      forward_clearing_price: { type: 'float', description: 'forward (gate closure) clearing price, currency per kWh (absent when nothing cleared)' },
+      clearing_price: { type: 'float', description: 'the metered clearing price, currency per kWh (absent when nothing cleared)' },
       local_wh: { type: 'integer', description: 'energy traded between households (forward and metered), Wh' },
       grid_import_wh: { type: 'integer', description: 'energy households still took from the grid after trading, Wh' },
       grid_export_wh: { type: 'integer', description: 'energy households still sent to the grid after trading, Wh' },
@@ -52,6 +54,7 @@ export const INFLUX_SCHEMA = {
   device_health: {
     description: 'the health of one device: on every change, and for every device at the end of every interval',
     tags: ['device', 'status'],
+    tagValues: { status: ['online', 'stale', 'offline', 'asleep'] },
     fields: {
       status_code: { type: 'integer', description: '0 offline, 1 stale, 2 asleep, 3 online (string fields are not graphable everywhere)' },
       online: { type: 'integer', description: '1 when online or asleep (answering), else 0' },
