@@ -56,7 +56,7 @@ export const INFLUX_SCHEMA = {
     tags: ['device', 'status'],
     tagValues: { status: ['online', 'stale', 'offline', 'asleep'] },
     fields: {
-      status_code: { type: 'integer', description: '0 offline, 1 stale, 2 asleep, 3 online (string fields are not graphable everywhere)' },
+      status_code: { type: 'integer', description: '0 offline, 1 stale, 2 asleep, 3 online (a string field is not graphable everywhere: victoria-metrics stores one as 0)' },
       online: { type: 'integer', description: '1 when online or asleep (answering), else 0' },
     },
   },

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { ManualClock } from '../../core/clock.js';
 import { demoConfig } from '../../core/config/demo.js';
 import { validateConfig } from '../../core/config/validate.js';
-import { INFLUX_SCHEMA } from '../../core/influx-schema.js';
+import { DEVICE_STATUS_CODE, INFLUX_SCHEMA } from '../../core/influx-schema.js';
 import { getInterval } from '../../ledger/intervals.js';
 import { listStatements } from '../../ledger/statements.js';
 import { getClearing } from '../../ledger/clearing.js';
@@ -83,6 +83,10 @@ test('every dashboard query names only measurements, fields and tags of the Infl
   assert.ok(titles.get('Clearing price')!.includes('interval_result.clearing_price'));
   assert.ok(titles.get('Local share per interval')!.includes('interval_result.local_share'));
   assert.ok(titles.get('Device status')!.includes('device_health.status_code'));
+  // The device status panel maps the writer's codes to their names.
+  const status = (dash.panels as { title: string; fieldConfig: { defaults: { mappings: { options: Record<string, { text: string }> }[] } } }[]).find((p) => p.title === 'Device status')!;
+  const mapped = Object.fromEntries(Object.entries(status.fieldConfig.defaults.mappings[0]!.options).map(([code, o]) => [o.text, Number(code)]));
+  assert.deepEqual(mapped, { ...DEVICE_STATUS_CODE });
   // Panel ids are unique (Grafana keys panel state by them).
   const ids = (dash.panels as { id: number }[]).map((p) => p.id);
   assert.equal(new Set(ids).size, ids.length);
