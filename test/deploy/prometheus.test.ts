@@ -10,6 +10,14 @@ import { watchChainHealth } from '../../app/chain-health.js';
 import { startAnvil } from '../../settlement/chain/anvil.js';
 import { rpcRelay } from '../settlement/proxy.js';
 import { ROOT, spawnMgx } from '../helpers/mgx-process.js';
+import pino from 'pino';
+import { ManualClock } from '../../core/clock.js';
+import { demoConfig } from '../../core/config/demo.js';
+import { validateConfig } from '../../core/config/validate.js';
+import { saveMeterIntervalEnergies } from '../../ledger/meter-data.js';
+import { decideHold } from '../../settlement/holds.js';
+import { startMicrogrid } from '../../app/start.js';
+import { pollAll } from '../e2e/poll.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -171,4 +179,39 @@ test('mgx_chain_up follows the chain: down when its RPC port closes, up when it 
   bus2.emit({ type: 'settlement-state', interval: '', state: 'chain-available', txHash: null });
   assert.equal(h2.up, true);
   h2.stop();
+});
+
+test('the gauges the alerts read move in a running engine: a device unplugged goes offline, held meter data counts until decided', { timeout: 120_000 }, async () => {
+  const DAY = Date.parse('2026-06-21T00:00:00Z');
+  const clock = new ManualClock(DAY + 8 * 3_600_000);
+  const demo = demoConfig(2);
+  const config = validateConfig({ ...structuredClone(demo), clock: { speed: 1 } });
+  const mg = await startMicrogrid({ config, configSource: 'test', dataDir: join(tempDir(), 'data'), log: pino({ level: 'silent' }), port: 0, clock });
+  const scrape = async (): Promise<string> => (await fetch(`${mg.url}/metrics`)).text();
+  const gauge = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+  try {
+    await pollAll(mg.bridge);
+    let text = await scrape();
+    assert.equal(gauge(text, 'mgx_devices{status="offline"}'), 0);
+    assert.equal(gauge(text, 'mgx_meter_data_held'), 0);
+
+    // Household 2's device loses power: polls fail until the bridge calls it offline.
+    await mg.demo!.households[1]!.close();
+    const deadline = Date.now() + 60_000;
+    for (let t = clock.now(); gauge((text = await scrape()), 'mgx_devices{status="offline"}') !== 1; ) {
+      assert.ok(Date.now() < deadline, `sim-h02 never went offline: ${JSON.stringify(mg.bridge.health())}`);
+      await clock.advanceTo((t += 60_000));
+      await pollAll(mg.bridge, { except: ['sim-h02'], patienceMs: 5000 });
+    }
+    assert.equal(gauge(text, 'mgx_devices{status="online"}') + gauge(text, 'mgx_devices{status="asleep"}'), 1);
+
+    // Meter data held by validation counts until the operator decides.
+    const start = DAY + 7 * 3_600_000;
+    saveMeterIntervalEnergies(mg.ledger, [{ intervalStart: start, meterId: 'h01-grid', importWh: 0, exportWh: 90_000, status: 'held', reasons: [{ code: 'VEE_ABOVE_RATED_POWER', message: 'test' }] as never, method: null, firstReadingTs: start, lastReadingTs: start + 900_000 }], clock.now());
+    assert.equal(gauge(await scrape(), 'mgx_meter_data_held'), 1);
+    decideHold(mg.ledger, { intervalMs: 900_000 }, { intervalStart: start, meterId: 'h01-grid', decision: 'reject', by: 'operator', reason: 'test: the meter was replaced' }, clock.now());
+    assert.equal(gauge(await scrape(), 'mgx_meter_data_held'), 0);
+  } finally {
+    await mg.stop();
+  }
 });
