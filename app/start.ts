@@ -18,17 +18,16 @@ import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
-import { bridgeOptionsFromConfig, devicesFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
+import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
 import { loadGatewayKey } from '../meter-bridge/readings/gateway-key.js';
 import { createStoreSink } from '../meter-bridge/sinks/store-sink.js';
-import { createInfluxSink, type InfluxSink } from '../meter-bridge/sinks/influx.js';
+import type { InfluxSink } from '../meter-bridge/sinks/influx.js';
 import { connectChain, Submitter, type ChainConnection } from '../settlement/index.js';
 import { buildDashboard } from '../dashboard/app.js';
 import { listen } from '../dashboard/server.js';
 import { IntervalScheduler } from './scheduler.js';
 import { IntervalCycle } from './interval-cycle.js';
 import { createCycleSteps } from './cycle-steps.js';
-import { resolveSecret } from './secrets.js';
 import { marketClock } from './market-clock.js';
 import { raiseOperationalAlarms } from './alarms.js';
 import { auditForDashboard } from './audit/for-dashboard.js';
@@ -156,23 +155,9 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       }
     }
     const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
-    let influx: InfluxSink | undefined;
-    const meterRoles = new Map(config.participants.flatMap((p) => p.meters.map((m) => [m.id, m.role] as const)));
-    if (config.influx) {
-      influx = createInfluxSink({
-        url: config.influx.url,
-        org: config.influx.org,
-        bucket: config.influx.bucket,
-        ...(config.influx.token ? { token: resolveSecret(config.influx.token, 'influx.token', env) } : {}),
-        spoolDir: join(dataDir, 'influx-spool'),
-        spoolMaxBytes: config.influx.spoolMaxBytes,
-        batchSize: config.influx.batchSize,
-        flushIntervalMs: config.influx.flushIntervalMs,
-        roleOf: (meterId) => meterRoles.get(meterId),
-        log,
-      });
-      sinks.push(influx);
-    }
+    // The same sink as a standalone bridge's (meter-bridge/config.ts), spool in the data folder.
+    const influx: InfluxSink | undefined = influxSinkFromConfig(config, dataDir, env, log) ?? undefined;
+    if (influx) sinks.push(influx);
     const bridge = startBridge({ devices, clock, bus, sinks, signer, log: log.child({ module: 'bridge' }), ...bridgeOptionsFromConfig(config) });
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
     metrics.collect(() => {

@@ -42,6 +42,7 @@ export function devicesFromConfig(config: Config): BridgeDevice[] {
 export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJS.ProcessEnv, log?: BridgeLogger): InfluxSink | null {
   const i = config.influx;
   if (!i) return null;
+  const roles = new Map(config.participants.flatMap((p) => p.meters.map((m) => [m.id, m.role] as const)));
   return createInfluxSink({
     url: i.url,
     org: i.org,
@@ -51,6 +52,8 @@ export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJ
     spoolMaxBytes: i.spoolMaxBytes,
     batchSize: i.batchSize,
     flushIntervalMs: i.flushIntervalMs,
+    // The `role` tag lets a dashboard tell generation (pv) from the grid connection.
+    roleOf: (meterId) => roles.get(meterId),
     ...(log ? { log } : {}),
   });
 }
