@@ -1,4 +1,4 @@
-import { MicrogridError, describeValue } from '../../core/errors.js';
+import { MicrogridError } from '../../core/errors.js';
 
 /**
  * Strict reading of an MQTT meter's JSON payload. A message is refused whole
@@ -23,7 +23,8 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 export type JsonObject = { [k: string]: Json };
 
 export function payloadError(format: string, field: string, value: unknown, expected: string): MicrogridError {
-  return new MicrogridError('METER_PAYLOAD_INVALID', `${format}: ${field} = ${describeValue(value)}: expected ${expected}`, { field, value, expected });
+  // MicrogridError composes "<field>: <message>; got <value>; expected <expected>".
+  return new MicrogridError('METER_PAYLOAD_INVALID', `${format} message refused`, { field, value, expected });
 }
 
 /** The payload as a JSON object, or METER_PAYLOAD_INVALID (too large, not UTF-8 JSON, not an object). */
@@ -57,7 +58,8 @@ export interface NumberRule {
 
 function checkNumber(format: string, path: string, v: Json | undefined, r: NumberRule): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw payloadError(format, path, v, `a number of ${r.unit}`);
-  if (v < r.min || v > r.max) throw payloadError(format, path, v, `${r.unit} between ${r.min} and ${r.max}`);
+  // Counter bounds (2^53 Wh) are not worth printing: "kWh ≥ 0" says it.
+  if (v < r.min || v > r.max) throw payloadError(format, path, v, r.max >= 1e12 && v <= r.max ? r.unit : `${r.unit} between ${r.min} and ${r.max}`);
   return v;
 }
 
