@@ -41,7 +41,14 @@ export async function probeMqttDevice(d: BridgeDevice, passwordField: string, en
       client.on('message', (topic, payload) => {
         try {
           const ev = meter.handle(topic, payload, Date.now());
-          if (ev.type === 'availability') availability = `${topic} says ${ev.online ? 'online' : 'offline'}`;
+          if (ev.type === 'availability') {
+            availability = `${topic} says ${ev.online ? 'online' : 'offline'}`;
+            // A device that says it is offline sends nothing more: no need to wait.
+            if (!ev.online) {
+              clearTimeout(t);
+              resolve(null);
+            }
+          }
           if (ev.type === 'measurement') {
             const m = ev.measurement;
             clearTimeout(t);
@@ -56,10 +63,12 @@ export async function probeMqttDevice(d: BridgeDevice, passwordField: string, en
     });
     if (telemetry?.startsWith('refused')) return { ok: false, status: 'fail', detail: `${where}: ${telemetry}` };
     if (telemetry) return { ok: true, status: 'ok', detail: `${telemetry}${availability ? `; ${availability}` : ''}` };
-    const offline = availability !== null && (availability as string).endsWith('offline');
+    if (availability !== null && (availability as string).endsWith('offline')) {
+      return { ok: false, status: 'fail', detail: `${spec.url}: ${availability as string}: the device is not connected to its broker (power, Wi-Fi, or its MQTT settings)` };
+    }
     return {
-      ok: !offline,
-      status: offline ? 'fail' : 'warn',
+      ok: true,
+      status: 'warn',
       detail: `waited ${waitMs} ms for a message on ${meter.topics.join(', ')} at ${spec.url}: ${availability ?? 'nothing arrived'}${d.kind === 'tasmota' ? ' (telemetry comes every TelePeriod: set TelePeriod 10…30)' : ' (turn on "Generic status update over MQTT")'}`,
     };
   } finally {
