@@ -122,6 +122,8 @@ interface DeviceRuntime {
   busy: boolean;
   /** The set-up in progress (queued or running), if any. */
   setup: Promise<void> | null;
+  /** MQTT meters: market time of the last measurement taken. */
+  lastPushTs: number | null;
 }
 
 function phaseOf(id: string, period: number): number {
@@ -142,7 +144,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
   const sinks = opts.sinks ?? [];
   const mqttPool = new MqttPool(opts.env);
   const runtimes: DeviceRuntime[] = opts.devices.map((d) => {
-    const base = { device: d, health: new HealthTracker(d.id, opts.offlineAfterCycles ?? 3), guards: new Map(), lastRecordSlot: new Map(), busy: false, setup: null };
+    const base = { device: d, health: new HealthTracker(d.id, opts.offlineAfterCycles ?? 3), guards: new Map(), lastRecordSlot: new Map(), busy: false, setup: null, lastPushTs: null };
     if (d.transport.type === 'mqtt') {
       if (d.kind !== 'tasmota' && d.kind !== 'shelly-gen2') throw new Error(`device ${d.id}: kind ${d.kind} is not an MQTT kind`);
       const push = createPushMeter({ deviceId: d.id, kind: d.kind, topic: d.transport.topic, meterId: d.meterId ?? d.id, role: d.role ?? 'grid', ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}) });
@@ -239,7 +241,11 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
   const pushChains = new Map<DeviceRuntime, Promise<void>>();
   const onPush = (rt: DeviceRuntime & { push: PushMeter }, topic: string, payload: Buffer): void => {
     const prev = pushChains.get(rt) ?? Promise.resolve();
-    const next = prev.then(() => (stopped ? undefined : receive(rt, topic, payload)));
+    // A failure of one message (a sink, signing) must not stop the chain: the next message is still taken.
+    const next = prev
+      .catch(() => {})
+      .then(() => (stopped ? undefined : receive(rt, topic, payload)))
+      .catch((err: unknown) => opts.log?.error({ err, device: rt.device.id, topic }, `device ${rt.device.id}: message on ${topic} failed`));
     pushChains.set(rt, next);
     void track(next);
   };
@@ -266,6 +272,13 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       return;
     }
     if (ev.type !== 'measurement') return;
+    // A device publishing faster than the poll period (a flood, or a status notification per change) is taken at most
+    // once per poll period of market time, as a polled device is read: each suspect reading costs a signature.
+    if (rt.lastPushTs !== null && ts >= rt.lastPushTs && ts - rt.lastPushTs < pollMs) {
+      rt.health.dropped();
+      return;
+    }
+    rt.lastPushTs = ts;
     if (rt.health.success(at, 0, 0)) emitHealth(rt);
     await ingest(rt, [ev.measurement], ts);
   };

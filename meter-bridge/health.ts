@@ -24,6 +24,8 @@ export interface DeviceHealth {
   requestsPerRead: number;
   /** MQTT meters: messages refused (METER_PAYLOAD_INVALID); each stored no reading. */
   rejectedMessages: number;
+  /** MQTT meters: measurements dropped for arriving within one poll period of the last one taken. */
+  droppedMessages: number;
 }
 
 export class HealthTracker {
@@ -47,6 +49,7 @@ export class HealthTracker {
       avgLatencyMs: null,
       requestsPerRead: 0,
       rejectedMessages: 0,
+      droppedMessages: 0,
     };
   }
 
@@ -121,6 +124,10 @@ export class HealthTracker {
     const e = err as { message?: string; code?: string };
     this.#h.lastError = e?.message ?? String(err);
     this.#h.lastErrorCode = typeof e?.code === 'string' ? e.code : null;
+  }
+
+  dropped(): void {
+    this.#h.droppedMessages++;
   }
 
   event(): DeviceHealthEvent {

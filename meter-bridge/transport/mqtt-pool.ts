@@ -3,6 +3,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { resolveSecret } from '../../core/config/secrets.js';
 import type { MqttSpec } from '../devices/mqtt-meter.js';
 
+/** What the bridge accepts from the broker per packet; the parsers refuse payloads above 16 KiB themselves. */
+export const MAX_PACKET_BYTES = 64 * 1024;
+
 export type MessageHandler = (topic: string, payload: Buffer) => void;
 /** Connected or not, with the reason when not. */
 export type LinkHandler = (up: boolean, reason: string | null) => void;
@@ -43,26 +46,31 @@ export class MqttPool {
         clean: true,
         reconnectPeriod: 1000,
         connectTimeout: 10_000,
-        protocolVersion: 4,
+        // MQTT 5 for its Maximum Packet Size: the broker drops a larger message instead of sending it, so a
+        // hostile 100 MB publish on a meter's topic never reaches this process (MQTT 3.1.1 has no such limit).
+        protocolVersion: 5,
+        properties: { maximumPacketSize: MAX_PACKET_BYTES },
         ...(spec.username ? { username: spec.username } : {}),
         ...(password !== undefined ? { password } : {}),
       });
       const l: Link = { client, handlers: new Map(), links: [], up: false };
       link = l;
       this.#links.set(key, l);
-      const setUp = (up: boolean, reason: string | null): void => {
-        if (l.up === up) return;
+      const notify = (up: boolean, reason: string | null): void => {
         l.up = up;
         for (const h of l.links) h(up, reason);
       };
-      client.on('connect', () => setUp(true, null));
-      client.on('offline', () => setUp(false, `broker ${spec.url} unreachable`));
-      client.on('close', () => setUp(false, `connection to broker ${spec.url} closed`));
-      // A refused login arrives as an error (connack 4/5) followed by close; keep its words for health.
-      client.on('error', (err) => {
-        l.up = true; // so the next setUp(false) reports this reason
-        setUp(false, `broker ${spec.url}: ${err.message}`);
+      client.on('connect', () => {
+        if (!l.up) notify(true, null);
       });
+      client.on('offline', () => {
+        if (l.up) notify(false, `broker ${spec.url} unreachable`);
+      });
+      client.on('close', () => {
+        if (l.up) notify(false, `connection to broker ${spec.url} closed`);
+      });
+      // A refused login (connack "Not authorized") is an error while never up: report it, with its words, every time.
+      client.on('error', (err) => notify(false, `broker ${spec.url}: ${err.message}`));
       client.on('message', (topic, payload) => {
         for (const h of l.handlers.get(topic) ?? []) h(topic, payload);
       });
