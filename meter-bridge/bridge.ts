@@ -291,23 +291,32 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     return p;
   };
 
-  for (const rt of runtimes) {
-    if (!rt.push || rt.device.transport.type !== 'mqtt') continue;
-    const r = rt as DeviceRuntime & { push: PushMeter };
-    const i = opts.devices.indexOf(rt.device);
-    mqttPool.subscribe(
-      rt.device.transport,
-      r.push.topics,
-      (topic, payload) => onPush(r, topic, payload),
-      (up, reason) => {
-        if (up || stopped) return;
-        if (rt.health.unreachable(new Date(opts.clock.now()).toISOString(), reason ?? 'broker unreachable')) {
-          emitHealth(rt);
-          opts.log?.warn({ device: rt.device.id, err: reason }, `device ${rt.device.id} ${rt.health.snapshot.status}: ${reason}`);
-        }
-      },
-      `bridge.devices[${i}].transport.password`,
-    );
+  try {
+    subscribeAll();
+  } catch (err) {
+    // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the start.
+    void mqttPool.close();
+    throw err;
+  }
+  function subscribeAll(): void {
+    for (const rt of runtimes) {
+      if (!rt.push || rt.device.transport.type !== 'mqtt') continue;
+      const r = rt as DeviceRuntime & { push: PushMeter };
+      const i = opts.devices.indexOf(rt.device);
+      mqttPool.subscribe(
+        rt.device.transport,
+        r.push.topics,
+        (topic, payload) => onPush(r, topic, payload),
+        (up, reason) => {
+          if (up || stopped) return;
+          if (rt.health.unreachable(new Date(opts.clock.now()).toISOString(), reason ?? 'broker unreachable')) {
+            emitHealth(rt);
+            opts.log?.warn({ device: rt.device.id, err: reason }, `device ${rt.device.id} ${rt.health.snapshot.status}: ${reason}`);
+          }
+        },
+        `bridge.devices[${i}].transport.password`,
+      );
+    }
   }
 
   // Set-ups wait for one of `setupConcurrency` slots, outside the cycles: a
