@@ -25,6 +25,22 @@ export function toKeyPath(pointer: string): string {
     .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 }
 
+/**
+ * A union of objects told apart by a literal `type` (device transports):
+ * when the value names one branch's type, that branch's own errors say more
+ * (`transport.port = 99999: expected a number ≤ 65535`) than "expected one of
+ * the shapes", so they replace the union's error.
+ */
+function discriminated(e: ValueError): ValueError[] {
+  if (e.type !== ValueErrorType.Union) return [e];
+  const branches = (e.schema.anyOf ?? []) as TSchema[];
+  const type = (e.value as { type?: unknown } | null)?.type;
+  const i = branches.findIndex((b) => (b.properties as Record<string, TSchema> | undefined)?.type?.const === type);
+  if (type === undefined || i < 0 || !e.errors[i]) return [e];
+  const inner = [...e.errors[i]!];
+  return inner.length ? inner.flatMap(discriminated) : [e];
+}
+
 function describeProblem(e: ValueError): string {
   const schema = e.schema as TSchema & { expected?: string; minimum?: number; maximum?: number; exclusiveMinimum?: number };
   if (e.type === ValueErrorType.ObjectAdditionalProperties) return 'is not a known setting';
@@ -79,7 +95,7 @@ export function validateConfig(input: unknown, source = 'configuration', doc?: D
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input ?? {}));
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
-  for (const e of Value.Errors(ConfigSchema, withDefaults)) {
+  for (const e of [...Value.Errors(ConfigSchema, withDefaults)].flatMap(discriminated)) {
     // A union reports each branch's failure too; one line per path is enough.
     const path = toKeyPath(e.path);
     if (seen.has(path)) continue;

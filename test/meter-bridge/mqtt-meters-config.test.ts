@@ -44,12 +44,14 @@ test('MQTT kinds: a wrong pairing or a Modbus setting on an MQTT device is an er
   assert.match(problems(base('    - { id: plug-1, kind: tasmota, unitId: 3, transport: { type: mqtt, url: "mqtt://h:1883", topic: x } }')), /bridge\.devices\[0\]\.unitId \(line \d+\) = 3: is a Modbus setting; kind tasmota has none/);
   assert.match(problems(base('    - { id: plug-1, kind: shelly-gen2, tasmotaTotal: net, transport: { type: mqtt, url: "mqtt://h:1883", topic: x } }')), /bridge\.devices\[0\]\.tasmotaTotal \(line \d+\) = "net": is only for kind tasmota/);
   assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: mqtt, topic: x } }')), /bridge\.devices\[0\]\.transport\.url .*= nothing: is required when there is no mqtt section/);
-  assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: mqtt, url: "mqtt://h:1883", topic: "tele/#" } }')), /bridge\.devices\[0\]\.transport(\.topic)? .*expected/);
-  assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: mqtt, url: "http://h:1883", topic: x } }')), /bridge\.devices\[0\]\.transport/);
+  assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: mqtt, url: "mqtt://h:1883", topic: "tele/#" } }')), /bridge\.devices\[0\]\.transport\.topic \(line \d+\) = "tele\/#": expected the device's MQTT topic without "#", "\+"/);
+  assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: mqtt, url: "http://h:1883", topic: x } }')), /bridge\.devices\[0\]\.transport\.url \(line \d+\) = "http:\/\/h:1883": expected an MQTT URL/);
   assert.match(problems(base('    - { id: plug-1, kind: tasmota, tasmotaTotal: gross, transport: { type: mqtt, url: "mqtt://h:1883", topic: x } }')), /bridge\.devices\[0\]\.tasmotaTotal \(line \d+\) = "gross": expected one of import, net/);
   assert.match(problems(base('    - { id: plug-1, kind: zigbee, transport: { type: mqtt, url: "mqtt://h:1883", topic: x } }')), /bridge\.devices\[0\]\.kind \(line \d+\) = "zigbee": expected one of sunspec, profile, simulated, tasmota, shelly-gen2/);
-  // The Modbus kinds keep their messages.
-  assert.match(problems(base('    - { id: plug-1, kind: sunspec, transport: { type: tcp, host: 10.0.0.2, port: 99999 } }')), /bridge\.devices\[0\]\.transport/);
+  // A transport union names the key inside the branch its type picks (before, only "expected one of the shapes").
+  assert.match(problems(base('    - { id: plug-1, kind: sunspec, transport: { type: tcp, host: 10.0.0.2, port: 99999 } }')), /bridge\.devices\[0\]\.transport\.port \(line \d+\) = 99999: expected a number ≤ 65535/);
+  assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: mqtt, url: "mqtt://h:1883" } }')), /bridge\.devices\[0\]\.transport\.topic \(line \d+\) = nothing: is required/);
+  assert.match(problems(base('    - { id: plug-1, kind: tasmota, transport: { type: zigbee, topic: x } }')), /bridge\.devices\[0\]\.transport \(line \d+\) = .*expected \{ type: tcp, host, port \} or \{ type: rtu, path, baudRate \} \(Modbus kinds\), or \{ type: mqtt, topic \}/);
 });
 
 test('MQTT kinds: one device measures one meter', () => {
