@@ -1,3 +1,4 @@
+import { roundOrNull } from './measurement.js';
 import { BOUNDS, numberAt, optionalNumberAt, parseJsonObject, payloadError } from './payload.js';
 
 /**
@@ -45,7 +46,7 @@ export function parseShellyEm(payload: Buffer | string): ShellyPower {
   const o = parseJsonObject(SHELLY_EM, payload);
   const powerW = numberAt(SHELLY_EM, o, 'total_act_power', 'total_act_power', { min: -BOUNDS.powerW, max: BOUNDS.powerW, unit: 'W' });
   return {
-    powerW: Math.round(powerW),
+    powerW: roundOrNull(powerW) ?? 0,
     voltageV: optionalNumberAt(SHELLY_EM, o, 'a_voltage', 'a_voltage', { min: 0, max: BOUNDS.voltageV, unit: 'V' }),
     frequencyHz: optionalNumberAt(SHELLY_EM, o, 'a_freq', 'a_freq', { min: 0, max: BOUNDS.frequencyHz, unit: 'Hz' }),
   };

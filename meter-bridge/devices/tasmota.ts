@@ -1,3 +1,4 @@
+import { roundOrNull } from './measurement.js';
 import { BOUNDS, kWhToWh, objectAt, parseJsonObject, payloadError, phasesAt } from './payload.js';
 
 /**
@@ -57,7 +58,7 @@ export function parseTasmotaSensor(payload: Buffer | string, total: TasmotaTotal
     if (importWh < 0) throw payloadError(TASMOTA, 'ENERGY.Total', sum(totals), `a net total ≥ −ExportActive (${sum(exports!)} kWh): import = Total + ExportActive cannot be negative`);
   }
   return {
-    powerW: power === null ? null : Math.round(sum(power)),
+    powerW: power === null ? null : roundOrNull(sum(power)),
     importWh,
     exportWh,
     voltageV: voltage === null ? null : voltage[0]!,

@@ -79,6 +79,10 @@ test('tasmota LWT and shelly online: exactly the firmware words', () => {
 test('shelly-gen2: em:0 gives total power (− when returning), phase A voltage and frequency; emdata:0 the Wh counters, floored', () => {
   assert.deepEqual(parseShellyEm(shellyEm(-1820.4, 236.1, 49.98)), { powerW: -1820, voltageV: 236.1, frequencyHz: 49.98 });
   assert.deepEqual(parseShellyEmData(shellyEmData(4306.86, 2776.58)), { importWh: 4306, exportWh: 2776 });
+  // Power rounds half away from zero, as the Modbus path does: −1234.5 W of export is −1235 W like +1234.5 W is 1235 W.
+  assert.equal(parseShellyEm('{"id":0,"total_act_power":-1234.5}').powerW, -1235);
+  assert.equal(parseShellyEm('{"id":0,"total_act_power":1234.5}').powerW, 1235);
+  assert.equal(parseTasmotaSensor('{"ENERGY":{"Total":1,"Power":[-0.3,-0.2]}}').powerW, -1);
   refused(() => parseShellyEm('{"id":0,"a_voltage":230}'), 'total_act_power');
   refused(() => parseShellyEm('{"id":0,"total_act_power":"951.2"}'), 'total_act_power', /"951\.2"/);
   refused(() => parseShellyEm('{"id":0,"total_act_power":5,"a_freq":-1}'), 'a_freq', /-1/);
