@@ -116,3 +116,47 @@ test('kWh printed with up to 3 decimals is exactly that many Wh (binary floating
   // More decimals (EnergyRes 5) floor to the whole Wh below.
   assert.equal(kWhToWh(1.23456), 1234);
 });
+
+test('any payload on a meter topic is either a measurement with finite values and whole, non-negative counters, or METER_PAYLOAD_INVALID — never another error', () => {
+  const meters = [
+    createPushMeter({ deviceId: 't', kind: 'tasmota', topic: 't', meterId: 't', role: 'grid' }),
+    createPushMeter({ deviceId: 'n', kind: 'tasmota', topic: 'n', meterId: 'n', role: 'grid', tasmotaTotal: 'net' }),
+    createPushMeter({ deviceId: 's', kind: 'shelly-gen2', topic: 's', meterId: 's', role: 'pv' }),
+  ];
+  const num = fc.oneof(fc.double(), fc.integer(), fc.constant(-0), fc.constant(1e308));
+  const hostile = fc.oneof(num, fc.array(num, { maxLength: 10 }), fc.string(), fc.boolean(), fc.constant(null), fc.dictionary(fc.string(), num));
+  // Mostly plausible values (so valid messages are reached), sometimes hostile ones.
+  const plausible = fc.oneof(fc.double({ min: 0, max: 100_000, noNaN: true }), fc.integer({ min: -20_000, max: 20_000 }));
+  const value = fc.oneof({ arbitrary: plausible, weight: 6 }, { arbitrary: fc.array(plausible, { minLength: 1, maxLength: 3 }), weight: 2 }, { arbitrary: hostile, weight: 1 });
+  const opt = { requiredKeys: [] as never[] };
+  const structured = fc.oneof(
+    fc.record({ ENERGY: fc.oneof({ arbitrary: fc.record({ Total: value, ExportActive: value, Power: value, Voltage: value, Frequency: value }, opt), weight: 5 }, { arbitrary: hostile, weight: 1 }) }, opt).map((o) => JSON.stringify(o)),
+    fc.record({ total_act_power: value, a_voltage: value, a_freq: value, total_act: value, total_act_ret: value }, opt).map((o) => JSON.stringify(o)),
+    fc.jsonValue().map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 200 }),
+  );
+  let measured = 0;
+  const topics = ['tele/t/SENSOR', 'tele/t/LWT', 'tele/n/SENSOR', 's/status/em:0', 's/status/emdata:0', 's/online'];
+  fc.assert(
+    fc.property(fc.constantFrom(...topics), structured, (topic, payload) => {
+      for (const m of meters) {
+        if (!m.topics.includes(topic)) continue;
+        let ev;
+        try {
+          ev = m.handle(topic, Buffer.from(payload), 0);
+        } catch (e) {
+          if (!isMicrogridError(e, 'METER_PAYLOAD_INVALID')) throw e;
+          continue;
+        }
+        if (ev.type !== 'measurement') continue;
+        measured++;
+        const x = ev.measurement;
+        for (const c of [x.importWh, x.exportWh]) assert.ok(c === null || (Number.isSafeInteger(c) && c >= 0), `counter ${String(c)} from ${payload}`);
+        for (const v of [x.powerW, x.voltageV, x.frequencyHz]) assert.ok(v === null || Number.isFinite(v), `value ${String(v)} from ${payload}`);
+      }
+    }),
+    fcParams('mqtt-meter payloads', { numRuns: 3000 }),
+  );
+  console.log(`valid messages among them: ${measured}`);
+  assert.ok(measured > 10, `the generator reaches valid payloads too (${measured})`);
+});
