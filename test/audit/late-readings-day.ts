@@ -44,6 +44,8 @@ export interface LateDayOptions {
   meterFirst?: (m: number) => boolean;
   /** Sign readings with a gateway key (the audit's check 1); off for pure re-validation. */
   sign?: boolean;
+  /** meterData.holdWindowHours (default 48): undecided holds are estimated at the first metering step after it. */
+  holdWindowHours?: number;
 }
 
 export interface LateDay {
@@ -64,16 +66,17 @@ export const meterId = (h: number): string => `h${h}-grid`;
 /** The minute interval n is metered in: one minute after it ends. */
 export const meteringMinute = (n: number): number => 5 * n + 6;
 
-export function lateDayConfig(households: number): Config {
+export function lateDayConfig(households: number, holdWindowHours?: number): Config {
   return validateConfig({
     market: { intervalMinutes: 5 },
+    ...(holdWindowHours !== undefined ? { meterData: { holdWindowHours } } : {}),
     bridge: { pollIntervalMs: 60_000, recordEveryMs: 60_000 },
     participants: Array.from({ length: households }, (_, i) => ({ id: `h${i}`, name: `H${i}`, meters: [{ id: meterId(i), role: 'grid', ratedPowerW: 10_000 }] })),
   });
 }
 
 export async function lateDay(dir: string, o: LateDayOptions): Promise<LateDay> {
-  const config = lateDayConfig(o.households.length);
+  const config = lateDayConfig(o.households.length, o.holdWindowHours);
   const ledger = openLedger(join(dir, 'ledger.sqlite'));
   for (const p of config.participants) upsertParticipant(ledger, p, 0);
   for (const p of config.participants) for (const m of p.meters) setMeterRatedPower(ledger, m.id, m.ratedPowerW!);
