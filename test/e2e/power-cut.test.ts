@@ -189,7 +189,7 @@ test(`power cuts (app and anvil SIGKILLed together) at ${TRIALS} seeded moments 
     try {
       const lost = l.db.prepare("SELECT COUNT(*) AS n FROM settlement_journal WHERE error LIKE '%not on chain any more%'").get() as { n: number };
       const fromChain = l.db.prepare("SELECT COUNT(*) AS n FROM settlement_journal WHERE error LIKE '%above the chain%'").get() as { n: number };
-      console.log(`power-cut: ${afterFinal} cuts right after a final mint; ${lost.n} mined rows lost with anvil and planned again; ${fromChain.n} signed rows re-signed at the chain's nonce`);
+      console.log(`power-cut: ${afterFinal} cuts right after a final mint; ${lost.n} mined rows lost with anvil and planned again; ${fromChain.n} signed rows re-signed at the chain's nonce; mgx audit passed ${report.passed} intervals from ${from}`);
     } finally {
       l.close();
     }
