@@ -58,8 +58,8 @@ after(async () => {
 });
 
 const tariffs = () => ({ feedInTariff: day.config.market.feedInTariff, retailTariff: day.config.market.retailTariff, minorUnits: day.config.microgrid.currencyMinorUnits });
-const audit = (): Promise<AuditReport> =>
-  runAudit({ ledger: day.ledger, rpcUrl: anvil.rpcUrl, contract, from: T0, to: T0 + INTERVALS * INTERVAL, intervalMs: INTERVAL, tariffs: tariffs(), meterData: meterDataRulesOf(day.config) });
+const audit = (workers?: number): Promise<AuditReport> =>
+  runAudit({ ledger: day.ledger, rpcUrl: anvil.rpcUrl, contract, from: T0, to: T0 + INTERVALS * INTERVAL, intervalMs: INTERVAL, tariffs: tariffs(), meterData: meterDataRulesOf(day.config), ...(workers ? { workers } : {}) });
 const minute = (iso: string): number => (Date.parse(iso) - T0) / MIN;
 /** [interval minute, check, record] of every failure. */
 const failures = (r: AuditReport) => r.intervals.flatMap((i) => i.checks.flatMap((c) => c.failures.map((f) => [minute(i.interval), c.check, f.record])));
@@ -112,6 +112,8 @@ it('mgx audit, the dashboard\'s verify and an evidence bundle pass the honest le
   assert.equal(r.passed, INTERVALS);
   const held = r.intervals.map((i) => i.checks.find((c) => c.check === 'energy')!.figures.held);
   assert.deepEqual(held, [0, 1, 1, 0, 0, 0]);
+  // The worker threads a long range is audited with load evidence the same way.
+  assert.deepEqual((await audit(2)).intervals, r.intervals);
   // The same rule in the app's /api/audit/verify.
   const verify = await auditForDashboard({ ledger: day.ledger, config: day.config, rpcUrl: anvil.rpcUrl, contract })({ from: T0, to: T0 + INTERVALS * INTERVAL });
   assert.deepEqual(verify.intervals, r.intervals);
