@@ -10,6 +10,7 @@ import { listMeters } from '../ledger/participants.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
+import { nextReadingsCutoff } from '../ledger/readings-cutoff.js';
 import { bracketingReadingTs, listMeterHolds, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
 import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
 import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
@@ -63,8 +64,14 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
   const lookMs = Math.max(intervalMs, 15 * 60_000);
   const holdWindowMs = ((config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
 
-  /** Validates every meter's energy for [start, end) on its readings (settlement/meter-data) and stores status, reasons, method. */
+  /**
+   * Validates every meter's energy for [start, end) on its readings (settlement/meter-data) and stores status, reasons,
+   * method and the receipt cut-off: the readings received by it are what the step knew, and what the audit re-validates
+   * on (ledger/readings-cutoff.ts). Readings received later count in later intervals (as their baselines) and in
+   * decisions on this interval's holds, never in this interval's own validation.
+   */
   const validateInterval = (start: number, end: number, now: number): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
+    const receivedBy = nextReadingsCutoff(ledger, now);
     const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy & { role: 'grid' | 'pv' } => {
       const [e] = validateMeterSeries({
         meterId: m.id,
@@ -72,11 +79,11 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
         ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role],
         intervalMs,
         intervals: [start],
-        readings: meterSeriesReadings(ledger, m.id, start, end, lookMs),
+        readings: meterSeriesReadings(ledger, m.id, start, end, lookMs, receivedBy),
         rules: { maxGapMs },
       });
-      const b = bracketingReadingTs(ledger, m.id, start, end);
-      return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last, role: m.role };
+      const b = bracketingReadingTs(ledger, m.id, start, end, receivedBy);
+      return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last, receivedBy, role: m.role };
     });
     saveMeterIntervalEnergies(ledger, rows, now);
     return rows;

@@ -25,18 +25,23 @@ export interface MeterSeriesReading {
 /** How many readings beyond the time window are included on each side (a lasting glitch must not be the series' anchor). */
 export const SERIES_EXTRA_READINGS = 5;
 
+/** `received_by` when a step recorded none (rows metered before the cut-off existed): every stored reading counts. */
+export const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
+
 /**
  * The readings a meter-interval is validated on: every reading with
  * start − lookMs ≤ ts ≤ end + lookMs, plus the SERIES_EXTRA_READINGS before
- * and after that window. The audit selects the same (its evidence loader).
+ * and after that window — of the readings received by `receivedBy` (the
+ * metering step's cut-off, ledger/readings-cutoff.ts). The audit selects the
+ * same (its evidence loader).
  */
-export function meterSeriesReadings(ledger: Ledger, meterId: string, start: number, end: number, lookMs: number): MeterSeriesReading[] {
+export function meterSeriesReadings(ledger: Ledger, meterId: string, start: number, end: number, lookMs: number, receivedBy = NO_CUTOFF): MeterSeriesReading[] {
   const db = ledger.db;
   const from = start - lookMs;
   const to = end + lookMs;
-  const before = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?').all(meterId, from, SERIES_EXTRA_READINGS) as ReadingRow[];
-  const inside = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? ORDER BY ts').all(meterId, from, to) as ReadingRow[];
-  const after = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? ORDER BY ts LIMIT ?').all(meterId, to, SERIES_EXTRA_READINGS) as ReadingRow[];
+  const before = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?').all(meterId, from, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
+  const inside = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? AND received_at <= ? ORDER BY ts').all(meterId, from, to, receivedBy) as ReadingRow[];
+  const after = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts LIMIT ?').all(meterId, to, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
   return [...before.reverse(), ...inside, ...after].map((r) => ({ ts: r.ts, importWh: r.import_wh, exportWh: r.export_wh, powerW: r.power_w, quality: r.quality }));
 }
 
@@ -55,13 +60,17 @@ export interface StoredMeterIntervalEnergy {
   method: string | null;
   firstReadingTs: number | null;
   lastReadingTs: number | null;
+  /** The metering step's receipt cut-off: the energy is validated on the readings received by then (null: on every stored reading). */
+  receivedBy?: number | null;
 }
 
-/** The bracketing readings of [start, end) (last at or before start, first at or after end), for the readings Merkle root. */
-export function bracketingReadingTs(ledger: Ledger, meterId: string, start: number, end: number): { first: number | null; last: number | null } {
-  const before = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as { ts: number } | undefined;
-  const after = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as { ts: number } | undefined;
-  const firstInside = before ? undefined : (ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts LIMIT 1').get(meterId, start, end) as { ts: number } | undefined);
+/** The bracketing readings of [start, end) (last at or before start, first at or after end) among those received by `receivedBy`, for the readings Merkle root. */
+export function bracketingReadingTs(ledger: Ledger, meterId: string, start: number, end: number, receivedBy = NO_CUTOFF): { first: number | null; last: number | null } {
+  const before = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? AND received_at <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start, receivedBy) as { ts: number } | undefined;
+  const after = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? AND received_at <= ? ORDER BY ts ASC LIMIT 1').get(meterId, end, receivedBy) as { ts: number } | undefined;
+  const firstInside = before
+    ? undefined
+    : (ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? AND received_at <= ? ORDER BY ts LIMIT 1').get(meterId, start, end, receivedBy) as { ts: number } | undefined);
   return { first: before?.ts ?? firstInside?.ts ?? null, last: after?.ts ?? null };
 }
 
@@ -78,10 +87,11 @@ const legacyQuality = (e: StoredMeterIntervalEnergy): 'good' | 'suspect' | 'miss
 export function saveMeterIntervalEnergies(ledger: Ledger, rows: readonly StoredMeterIntervalEnergy[], now: number): void {
   const db = ledger.db;
   const upsert = db.prepare(
-    `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts, status, reasons, method)
-     VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs, @status, @reasons, @method)
+    `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts, status, reasons, method, received_by)
+     VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs, @status, @reasons, @method, @receivedBy)
      ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, quality = excluded.quality,
-       first_reading_ts = excluded.first_reading_ts, last_reading_ts = excluded.last_reading_ts, status = excluded.status, reasons = excluded.reasons, method = excluded.method`,
+       first_reading_ts = excluded.first_reading_ts, last_reading_ts = excluded.last_reading_ts, status = excluded.status, reasons = excluded.reasons, method = excluded.method,
+       received_by = excluded.received_by`,
   );
   const hold = db.prepare(
     `INSERT INTO meter_data_holds (interval_start, meter_id, participant_id, import_wh, export_wh, reasons, held_at)
@@ -93,7 +103,7 @@ export function saveMeterIntervalEnergies(ledger: Ledger, rows: readonly StoredM
   ledger.tx(() => {
     for (const e of rows) {
       const reasons = JSON.stringify(e.reasons);
-      upsert.run({ ...e, quality: legacyQuality(e), reasons });
+      upsert.run({ ...e, quality: legacyQuality(e), reasons, receivedBy: e.receivedBy ?? null });
       if (e.status === 'held') hold.run({ intervalStart: e.intervalStart, meterId: e.meterId, importWh: e.importWh, exportWh: e.exportWh, reasons, now });
       else unhold.run(e.intervalStart, e.meterId);
     }

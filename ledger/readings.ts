@@ -1,6 +1,7 @@
 import type { Ledger } from './ledger.js';
 import type { ReadingEvent, ReadingQuality } from '../core/events.js';
 import { MicrogridError } from '../core/errors.js';
+import { receiptStamp } from './readings-cutoff.js';
 
 /**
  * Meter readings and interval energy. Readings are stored as the gateway
@@ -23,7 +24,11 @@ export interface StoredReading {
   receivedAt: number;
 }
 
-/** Stores readings; a reading already stored for (meter, ts) is kept, not replaced. Returns how many were new. */
+/**
+ * Stores readings; a reading already stored for (meter, ts) is kept, not replaced. Returns how many were new.
+ * `receivedAt` is stamped after the newest metering cut-off if it is not already (readings-cutoff.ts): a reading
+ * stored after an interval was metered never counts as one that interval's validation had.
+ */
 export function insertReadings<R extends ReadingEvent>(ledger: Ledger, readings: readonly R[], receivedAt: number): { inserted: number; duplicates: number; fresh: R[] } {
   const stmt = ledger.db.prepare(
     `INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, voltage_v, frequency_hz, quality, gateway, signature, received_at)
@@ -32,6 +37,7 @@ export function insertReadings<R extends ReadingEvent>(ledger: Ledger, readings:
   );
   const fresh: R[] = [];
   ledger.tx(() => {
+    const stamp = receiptStamp(ledger, receivedAt);
     for (const r of readings) {
       const ts = Date.parse(r.ts);
       if (!Number.isFinite(ts)) throw new MicrogridError('INVALID_TIME', 'reading timestamp is not ISO 8601', { field: 'ts', value: r.ts, expected: 'an ISO 8601 UTC time' });
@@ -46,7 +52,7 @@ export function insertReadings<R extends ReadingEvent>(ledger: Ledger, readings:
         quality: r.quality,
         gateway: r.gateway ?? null,
         signature: r.signature ?? null,
-        receivedAt,
+        receivedAt: stamp,
       }).changes;
       if (changes > 0) fresh.push(r);
     }
@@ -69,7 +75,7 @@ export interface ReadingRow {
   received_at: number;
 }
 
-/** A row as a reading, without when it was received (what the audit's evidence carries). */
+/** A row as a reading, without when it was received. */
 export const readingFromRow = (r: Omit<ReadingRow, 'received_at'>): Omit<StoredReading, 'receivedAt'> => ({
   meterId: r.meter_id,
   ts: r.ts,

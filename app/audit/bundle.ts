@@ -18,15 +18,17 @@ import type { AuditReport } from './types.js';
 
 /**
  * Evidence bundle of one interval (`mgx audit export`): the evidence the
- * audit reads from the ledger (signed readings, registered gateways, interval
- * energy, orders, stored clearing results with their rule sets, accounts,
+ * audit reads from the ledger (signed readings with when each was received,
+ * registered gateways, interval energy with the metering step's receipt
+ * cut-off, orders, stored clearing results with their rule sets, accounts,
  * statements), the tariffs, the commitment and transaction hashes, and the
  * Merkle proofs of every reading, trade and credit chunk against the
  * committed roots. `mgx audit verify` runs the same five checks on it with
  * nothing but the chain's RPC.
  */
 
-export const BUNDLE_FORMAT = 'mgx-audit-bundle/1';
+/** /2: readings carry receivedAt and energies receivedBy (the metering cut-off); a /1 bundle lacks what check 2 needs. */
+export const BUNDLE_FORMAT = 'mgx-audit-bundle/2';
 
 export interface Bundle {
   format: typeof BUNDLE_FORMAT;
@@ -119,6 +121,8 @@ export function readBundle(file: string): Bundle {
   need(Number.isSafeInteger(e.start) && Number.isSafeInteger(e.intervalMs), 'evidence.start', e.start, 'epoch ms and intervalMs');
   for (const k of ['meters', 'readings', 'energy', 'orders', 'results', 'trades', 'statements', 'adjustments'] as const) need(Array.isArray(e[k]), `evidence.${k}`, e[k], 'an array');
   need(typeof e.accounts === 'object' && e.accounts !== null, 'evidence.accounts', e.accounts, 'participant → account');
+  for (const [i, r] of e.readings.entries()) need(Number.isSafeInteger(r.receivedAt), `evidence.readings[${i}].receivedAt`, r.receivedAt, 'epoch ms the ledger received the reading');
+  for (const [i, x] of e.energy.entries()) need(x.receivedBy === null || Number.isSafeInteger(x.receivedBy), `evidence.energy[${i}].receivedBy`, x.receivedBy, 'the metering cut-off, epoch ms, or null');
   need(typeof e.meterData === 'object' && e.meterData !== null && Number.isSafeInteger(e.meterData.lookMs) && Number.isSafeInteger(e.meterData.maxGapMs), 'evidence.meterData', e.meterData, '{ lookMs, maxGapMs }');
   return b;
 }

@@ -1,7 +1,7 @@
 import { DEFAULT_RATED_POWER_W, validateMeterSeries, type MeterIntervalEnergy } from '../../settlement/meter-data/index.js';
 import type { MeteredEnergy } from '../../settlement/delivery.js';
 import type { MeterDataSummary, ParticipantMeterData } from '../../settlement/inputs.js';
-import type { EvidenceReading, IntervalEvidence } from './evidence.js';
+import type { EvidenceReading, IntervalEvidence, ReceivedReading } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 /** One grid meter's energy as the audit re-derived it, with the readings its boundaries are (the committed reading leaves). */
@@ -40,7 +40,9 @@ const describe = (e: Pick<MeterIntervalEnergy, 'importWh' | 'exportWh' | 'status
 /**
  * Check 2: the audit validates every grid meter's energy itself — the
  * published rules (settlement/meter-data validateMeterSeries, the function
- * the metering step calls) on the signed readings check 1 verifies, with the
+ * the metering step calls) on the signed readings check 1 verifies that were
+ * received by the step's recorded cut-off (what the engine knew: a reading a
+ * spool or a restart delivered later counts in later intervals), with the
  * meter's stored rated power and the step's window — and compares energy,
  * status, method and reasons with what the ledger used. Where the ledger
  * used energy (in trades, credits or statements) that the rules hold, the
@@ -58,7 +60,7 @@ export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
   let importWh = 0;
   let exportWh = 0;
   let held = 0;
-  const readingsOf = new Map<string, EvidenceReading[]>();
+  const readingsOf = new Map<string, ReceivedReading[]>();
   for (const r of ev.readings) {
     const list = readingsOf.get(r.meterId);
     if (list) list.push(r);
@@ -66,7 +68,8 @@ export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
   }
   for (const used of ev.energy) {
     const m = meters.get(used.meterId)!;
-    const readings = readingsOf.get(used.meterId) ?? [];
+    // The loader selects only these; a bundle is held to the same rule.
+    const readings = (readingsOf.get(used.meterId) ?? []).filter((r) => used.receivedBy === null || r.receivedAt <= used.receivedBy);
     const [e] = validateMeterSeries({
       meterId: used.meterId,
       role: m.role,

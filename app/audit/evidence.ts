@@ -4,24 +4,28 @@ import type { ClearingKind, ClearingResult } from '../../core/market.js';
 import type { TradeRow } from '../../ledger/queries.js';
 import { toIso } from '../../core/interval.js';
 import { listStatements, type StatementRecord } from '../../ledger/statements.js';
-import { adjustmentGroups, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../../ledger/meter-data.js';
+import { adjustmentGroups, NO_CUTOFF, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../../ledger/meter-data.js';
 import { DEFAULT_METER_DATA_RULES } from '../../settlement/meter-data/index.js';
 
 /**
  * Everything the ledger holds about one interval that the audit re-derives
  * and compares: the grid meters with their registered gateways, roles and
- * rated powers, every signed reading the meter-data validation reads (each
+ * rated powers, every signed reading the meter-data validation read (each
  * grid meter's series: ledger/meter-data.ts meterSeriesReadings, the same
- * window), the interval energy the ledger used with its status, reasons and
- * method, the decisions on held data its statements carry, the
+ * window, of the readings received by the metering step's cut-off), with when
+ * each was received, the interval energy the ledger used with its status,
+ * reasons, method and that cut-off, the decisions on held data its statements carry, the
  * stored orders (metered, and forward ones that went into clearing), the
  * stored ClearingResults as their canonical JSON bytes, the participants'
  * accounts and the stored statements. An evidence bundle (bundle.ts) is this
  * object, so a third party runs the same checks on it.
  */
 
-/** A reading as the evidence carries it: the ledger's stored reading, without when it was received. */
+/** A reading as its gateway signed it: the ledger's stored reading without when it was received (what a signature covers). */
 export type EvidenceReading = Omit<StoredReading, 'receivedAt'>;
+
+/** A reading as the evidence carries it: signed values and when the ledger received it (operator-written, not signed). */
+export type ReceivedReading = EvidenceReading & { receivedAt: number };
 
 export interface EvidenceMeter {
   id: string;
@@ -43,6 +47,8 @@ export interface EvidenceEnergy {
   method: string | null;
   firstTs: number | null;
   lastTs: number | null;
+  /** The metering step's receipt cut-off (interval_energy.received_by): validated on the readings received by then; null: on all. */
+  receivedBy: number | null;
 }
 
 /** The window and rule numbers the metering step validated with (app/audit/meter-data-window.ts). */
@@ -75,8 +81,8 @@ export interface IntervalEvidence {
   intervalMs: number;
   meterData: EvidenceMeterDataRules;
   meters: EvidenceMeter[];
-  /** Every grid meter's series, by meter and ts. */
-  readings: EvidenceReading[];
+  /** Every grid meter's series (readings received by its energy's receivedBy), by meter and ts. */
+  readings: ReceivedReading[];
   energy: EvidenceEnergy[];
   orders: EvidenceOrder[];
   /** Stored ClearingResults, as stored (canonical JSON), forward first. */
@@ -94,8 +100,9 @@ interface Stmt {
   all(...args: unknown[]): unknown[];
 }
 
-/** The evidence queries select every reading column but received_at. */
-type Row = Omit<ReadingRow, 'received_at'>;
+type Row = ReadingRow;
+
+const received = (r: Row): ReceivedReading => ({ ...readingFromRow(r), receivedAt: r.received_at });
 
 /** Reads evidence from a ledger; statements are prepared once per loader. */
 export class EvidenceLoader {
@@ -111,16 +118,18 @@ export class EvidenceLoader {
     this.#s = {
       energy: db.prepare(
         `SELECT e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality, e.status, e.reasons, e.method,
-                e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs, m.participant_id AS participant, m.gateway, m.role, m.rated_power_w AS ratedPowerW
+                e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs, e.received_by AS receivedBy, m.participant_id AS participant, m.gateway, m.role, m.rated_power_w AS ratedPowerW
          FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
       ),
-      // The series window of every grid meter at once; the readings beyond it per meter (ledger/meter-data.ts meterSeriesReadings).
+      // The series window of every grid meter at once; the readings beyond it per meter (ledger/meter-data.ts meterSeriesReadings):
+      // of the readings received by the step's cut-off, as the step read them.
       span: db.prepare(
         `SELECT r.* FROM interval_energy e JOIN meters m ON m.id = e.meter_id JOIN readings r ON r.meter_id = e.meter_id AND r.ts >= ? AND r.ts <= ?
+           AND r.received_at <= COALESCE(e.received_by, ${NO_CUTOFF})
          WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY r.meter_id, r.ts`,
       ),
-      before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?'),
-      after: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? ORDER BY ts ASC LIMIT ?'),
+      before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?'),
+      after: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts ASC LIMIT ?'),
       orders: db.prepare(
         `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
          FROM orders WHERE interval_start = ? ORDER BY source, seq, id`,
@@ -147,7 +156,7 @@ export class EvidenceLoader {
     const end = start + this.intervalMs;
     const { lookMs } = this.#rules;
     const rows = this.#s.energy.all(start) as (Omit<EvidenceEnergy, 'reasons'> & { reasons: string; participant: string; gateway: string | null; role: 'grid' | 'pv'; ratedPowerW: number | null })[];
-    const readings: EvidenceReading[] = [];
+    const readings: ReceivedReading[] = [];
     const span = new Map<string, Row[]>();
     for (const x of this.#s.span.all(start - lookMs, end + lookMs, start) as Row[]) {
       const list = span.get(x.meter_id);
@@ -155,9 +164,10 @@ export class EvidenceLoader {
       else span.set(x.meter_id, [x]);
     }
     for (const r of rows) {
-      const before = (this.#s.before.all(r.meterId, start - lookMs, SERIES_EXTRA_READINGS) as Row[]).reverse();
-      const after = this.#s.after.all(r.meterId, end + lookMs, SERIES_EXTRA_READINGS) as Row[];
-      for (const x of [...before, ...(span.get(r.meterId) ?? []), ...after]) readings.push(readingFromRow(x));
+      const by = r.receivedBy ?? NO_CUTOFF;
+      const before = (this.#s.before.all(r.meterId, start - lookMs, by, SERIES_EXTRA_READINGS) as Row[]).reverse();
+      const after = this.#s.after.all(r.meterId, end + lookMs, by, SERIES_EXTRA_READINGS) as Row[];
+      for (const x of [...before, ...(span.get(r.meterId) ?? []), ...after]) readings.push(received(x));
     }
     const orders = (this.#s.orders.all(start) as (Omit<EvidenceOrder, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number })[]).map((o) => ({
       ...o,
@@ -182,6 +192,7 @@ export class EvidenceLoader {
         method: r.method,
         firstTs: r.firstTs,
         lastTs: r.lastTs,
+        receivedBy: r.receivedBy,
       })),
       orders,
       results,

@@ -42,7 +42,7 @@ it('exports a self-contained bundle that verifies elsewhere with only an RPC URL
   // Each meter's whole validated series: the 3 readings of each of the 6 meters (2 intervals).
   assert.match(ex.stdout, /wrote .*bundle\.json: 18 signed readings/);
   const b = JSON.parse(readFileSync(file, 'utf8'));
-  assert.equal(b.format, 'mgx-audit-bundle/1');
+  assert.equal(b.format, 'mgx-audit-bundle/2');
   assert.ok(b.evidence.readings.every((r: { signature: string }) => /^0x[0-9a-f]{130}$/.test(r.signature)));
   assert.ok(b.transactions.commit && b.transactions.chunks.length >= 1);
   for (const t of b.proofs.trades) assert.ok(verifyMerkleProof(t.proof, b.commitment.tradesRoot, t.leaf));

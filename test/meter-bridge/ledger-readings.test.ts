@@ -51,7 +51,7 @@ test('interval energy is the counter delta across the boundaries, interpolated a
   const rows = upsertIntervalEnergy(ledger, T0, T0 + MIN15);
   assert.equal(rows[0]!.importWh, 30);
   const stored = ledger.db.prepare('SELECT * FROM interval_energy').all();
-  assert.deepEqual(stored, [{ interval_start: T0, meter_id: 'm1', import_wh: 30, export_wh: 0, quality: 'good', first_reading_ts: T0 - 30_000, last_reading_ts: T0 + MIN15 + 30_000, status: 'actual', reasons: '[]', method: null }]);
+  assert.deepEqual(stored, [{ interval_start: T0, meter_id: 'm1', import_wh: 30, export_wh: 0, quality: 'good', first_reading_ts: T0 - 30_000, last_reading_ts: T0 + MIN15 + 30_000, status: 'actual', reasons: '[]', method: null, received_by: null }]);
   ledger.close();
 });
 

@@ -1,14 +1,14 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Address } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
-import { anvilWithCredits, type clientsFor } from '../contracts/chain.js';
+import type { clientsFor } from '../contracts/chain.js';
 import { journalForInterval } from '../../ledger/journal.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { SETTLEMENT_STATES } from '../../settlement/submitter.js';
-import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger } from './fixture.js';
+import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, suiteChain } from './fixture.js';
 
 const CHILD = fileURLToPath(new URL('./submitter-child.ts', import.meta.url));
 
@@ -31,14 +31,7 @@ describe('settlement survives SIGKILL at every journal state', () => {
   let address: Address;
   let clients: ReturnType<typeof clientsFor>;
   let rpcUrl: string;
-  let stop = async () => {};
-  before(async () => {
-    const chain = await anvilWithCredits();
-    ({ address, clients } = chain);
-    rpcUrl = chain.anvil.rpcUrl;
-    stop = () => chain.anvil.stop();
-  });
-  after(() => stop());
+  suiteChain((c) => ({ address, clients, rpcUrl } = c));
 
   for (const [i, state] of [...SETTLEMENT_STATES, 'sent'].entries()) {
     // the 2nd write of each state lands inside the first interval's mint chunks (the 1st is its commit)

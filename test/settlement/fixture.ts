@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 import type { Address, Hex } from 'viem';
 import { openLedger, type Ledger } from '../../ledger/ledger.js';
@@ -7,7 +8,7 @@ import { settleInterval } from '../../settlement/settle.js';
 import { seedInterval } from '../../settlement/bench/scenario.js';
 import { ANVIL_KEYS } from '../../settlement/chain/accounts.js';
 import { toUnixSeconds } from '../../core/interval.js';
-import { abi, type clientsFor } from '../contracts/chain.js';
+import { abi, anvilWithCredits, type clientsFor } from '../contracts/chain.js';
 
 export const SETTLER_KEY = ANVIL_KEYS[0] as Hex;
 export const CONFIG = { market: { feedInTariff: '0.0800', retailTariff: '0.3000' }, microgrid: { currencyMinorUnits: 2 } };
@@ -63,4 +64,26 @@ export async function assertMintedExactlyOnce(clients: ReturnType<typeof clients
     })) as bigint[];
     rec.credits.forEach((c, i) => assert.equal(balances[i], BigInt(c.wh), `balance of ${c.account} in ${start}`));
   }
+}
+
+/** The chain a suite's tests run against: anvil with EnergyCredits deployed (account 0 admin and settler). */
+export interface SuiteChain {
+  address: Address;
+  clients: ReturnType<typeof clientsFor>;
+  rpcUrl: string;
+}
+
+/**
+ * Starts anvil with EnergyCredits in the calling describe()'s before hook and
+ * stops it in its after hook; `use` receives the chain once it runs (the
+ * suites keep their own `address`, `clients`, `rpcUrl` variables).
+ */
+export function suiteChain(use: (chain: SuiteChain) => void): void {
+  let stop: (() => Promise<void>) | undefined;
+  before(async () => {
+    const chain = await anvilWithCredits();
+    stop = () => chain.anvil.stop();
+    use({ address: chain.address, clients: chain.clients, rpcUrl: chain.anvil.rpcUrl });
+  });
+  after(() => stop?.());
 }

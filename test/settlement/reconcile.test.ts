@@ -1,9 +1,9 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address, Hex } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
 import { runMgx } from '../helpers/mgx-process.js';
-import { anvilWithCredits, abi, type clientsFor } from '../contracts/chain.js';
+import { abi, type clientsFor } from '../contracts/chain.js';
 import { Submitter, STALLED_KEY } from '../../settlement/submitter.js';
 import { EventBus, type AlarmEvent } from '../../core/events.js';
 import { ManualClock } from '../../core/clock.js';
@@ -11,7 +11,7 @@ import { raiseOperationalAlarms } from '../../app/alarms.js';
 import { getSettlementCredits } from '../../ledger/statements.js';
 import { journalForInterval } from '../../ledger/journal.js';
 import { toUnixSeconds } from '../../core/interval.js';
-import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, settleMore } from './fixture.js';
+import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, settleMore, suiteChain } from './fixture.js';
 
 /**
  * The submitter against a chain that is not the one it left: rolled back
@@ -25,14 +25,7 @@ describe('reconciliation with the chain found', () => {
   let address: Address;
   let clients: ReturnType<typeof clientsFor>;
   let rpcUrl: string;
-  let stop = async () => {};
-  before(async () => {
-    const chain = await anvilWithCredits();
-    ({ address, clients } = chain);
-    rpcUrl = chain.anvil.rpcUrl;
-    stop = () => chain.anvil.stop();
-  });
-  after(() => stop());
+  suiteChain((c) => ({ address, clients, rpcUrl } = c));
 
   const submitter = (ledger: ReturnType<typeof settledLedger>['ledger'], extra: Partial<ConstructorParameters<typeof Submitter>[0]> = {}) =>
     new Submitter({ ledger, rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract: address, pollMs: 20, gasFraction: 0.01, ...extra });

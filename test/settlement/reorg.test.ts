@@ -1,13 +1,13 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
-import { anvilWithCredits, type clientsFor } from '../contracts/chain.js';
+import type { clientsFor } from '../contracts/chain.js';
 import { Submitter } from '../../settlement/submitter.js';
 import { EventBus } from '../../core/events.js';
 import { getSettlementCredits } from '../../ledger/statements.js';
 import { journalForInterval } from '../../ledger/journal.js';
-import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger } from './fixture.js';
+import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, suiteChain } from './fixture.js';
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -21,14 +21,7 @@ describe('a reorg after mining', () => {
   let address: Address;
   let clients: ReturnType<typeof clientsFor>;
   let rpcUrl: string;
-  let stop = async () => {};
-  before(async () => {
-    const chain = await anvilWithCredits();
-    ({ address, clients } = chain);
-    rpcUrl = chain.anvil.rpcUrl;
-    stop = () => chain.anvil.stop();
-  });
-  after(() => stop());
+  suiteChain((c) => ({ address, clients, rpcUrl } = c));
 
   for (const method of ['anvil_reorg', 'anvil_rollback'] as const) {
     it(`${method}: the mined rows go back, are sent again, and the interval is minted exactly once`, async () => {

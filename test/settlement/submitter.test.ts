@@ -1,27 +1,20 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from 'viem';
 import { tempDir } from '../helpers/tmp.js';
-import { anvilWithCredits, type clientsFor } from '../contracts/chain.js';
+import type { clientsFor } from '../contracts/chain.js';
 import { Submitter } from '../../settlement/submitter.js';
 import { EventBus, type SettlementStateEvent } from '../../core/events.js';
 import { journalForInterval } from '../../ledger/journal.js';
 import { getSettlementCredits } from '../../ledger/statements.js';
 import { advanceInterval, getInterval } from '../../ledger/intervals.js';
-import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, settleMore, intervalAt } from './fixture.js';
+import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, settleMore, intervalAt, suiteChain } from './fixture.js';
 
 describe('Submitter against anvil', () => {
   let address: Address;
   let clients: ReturnType<typeof clientsFor>;
   let rpcUrl: string;
-  let stop = async () => {};
-  before(async () => {
-    const chain = await anvilWithCredits();
-    ({ address, clients } = chain);
-    rpcUrl = chain.anvil.rpcUrl;
-    stop = () => chain.anvil.stop();
-  });
-  after(() => stop());
+  suiteChain((c) => ({ address, clients, rpcUrl } = c));
 
   it('commits and mints queued intervals in order, journals every step, emits events, and is idempotent', async () => {
     const { ledger, starts } = settledLedger(tempDir(), 3, 30);
@@ -96,14 +89,7 @@ describe('a stuck transaction', () => {
   let address: Address;
   let clients: ReturnType<typeof clientsFor>;
   let rpcUrl: string;
-  let stop = async () => {};
-  before(async () => {
-    const chain = await anvilWithCredits();
-    ({ address, clients } = chain);
-    rpcUrl = chain.anvil.rpcUrl;
-    stop = () => chain.anvil.stop();
-  });
-  after(() => stop());
+  suiteChain((c) => ({ address, clients, rpcUrl } = c));
 
   it('is replaced by the same nonce with raised fees, and exactly one of the two is mined', async () => {
     const { ledger, starts } = settledLedger(tempDir(), 1, 10, 400);
