@@ -35,6 +35,7 @@ import { CLOCK_SPEED_KEY } from './audit/meter-data-window.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 import { connectEngineMqtt, type EngineMqtt } from './mqtt/connection.js';
+import { startReadingsIn } from './mqtt/readings-in.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { ensureDemoTokens, signInLink, wantsDemoTokens, withDemoTokens } from './demo-tokens.js';
 
@@ -131,6 +132,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       const mq = await connectEngineMqtt(config, env, log.child({ module: 'mqtt' }));
       mqtt = mq;
       stack.push({ name: 'mqtt', stop: () => mq.close() });
+      const rin = await startReadingsIn({ mqtt: mq, ledger, clock, bus, metrics, log: log.child({ module: 'mqtt-readings' }), messagesPerMinute: config.server.rateLimit.readingsPerMinute, maxMessageBytes: config.server.bodyLimitBytes });
+      stack.push({ name: 'mqtt readings', stop: () => rin.stop() });
     }
 
     // Devices: the configured ones, or (demo) one simulated household per participant on loopback.
@@ -150,6 +153,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
         setMeterDevice(ledger, m, d.id); // the dashboard's device tiles and "meters reporting" need it
       }
     }
+    // A remote gateway named in the config (participants[].meters[].gateway) signs that meter's readings, whoever polls it here.
+    for (const p of config.participants) for (const m of p.meters) if (m.gateway) setMeterGateway(ledger, m.id, m.gateway);
     const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
     let influx: InfluxSink | undefined;
     if (config.influx) {

@@ -8,6 +8,14 @@ import type { Logger } from '../logger.js';
 export interface EngineMqtt {
   client: MqttClient;
   topics: TopicBase;
+  /**
+   * Takes every message the broker delivers, one at a time in arrival order; a
+   * QoS 1 message is acknowledged only when `fn` has settled (so the broker
+   * redelivers what a crashed engine had not stored). Messages that arrive
+   * before a handler is set wait for it (a persistent session's queue is
+   * delivered right after the connect, before anyone could subscribe).
+   */
+  handle(fn: (topic: string, payload: Buffer) => Promise<void>): void;
   /** Publishes "offline" (retained), then disconnects, delivering what is in flight. */
   close(): Promise<void>;
 }
@@ -36,6 +44,14 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     ...(m.password ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
     will: { topic: status, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
   });
+  let handler: ((topic: string, payload: Buffer) => Promise<void>) | undefined;
+  let waiting: (() => void) | undefined;
+  // mqtt.js sends the PUBACK when this calls back, and takes the next message only then.
+  client.handleMessage = (packet, callback) => {
+    const run = (): void => void Promise.resolve().then(() => handler!(packet.topic, packet.payload as Buffer)).then(() => callback(), () => callback());
+    if (handler) run();
+    else waiting = run;
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
@@ -59,6 +75,12 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
   return {
     client,
     topics,
+    handle: (fn) => {
+      handler = fn;
+      const w = waiting;
+      waiting = undefined;
+      w?.();
+    },
     close: async () => {
       if (client.connected) await client.publishAsync(status, OFFLINE, { qos: 1, retain: true }).catch(() => {});
       await client.endAsync();
