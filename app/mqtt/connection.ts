@@ -70,7 +70,8 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
   client.on('error', (err) => log.warn({ err: err.message }, `mqtt: ${err.message}`));
   client.on('offline', () => log.warn({ url: m.url }, 'mqtt broker unreachable; reconnecting'));
   client.on('connect', () => void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch(() => {}));
-  await client.publishAsync(status, ONLINE, { qos: 1, retain: true });
+  // Not awaited: its PUBACK would queue behind a persistent session's messages, which wait for `handle()` — after this returns.
+  void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch((err: Error) => log.warn({ err: err.message }, 'mqtt: online status not published'));
   log.info({ url: m.url, topics: `${topics.prefix}/${topics.microgrid}/#` }, `mqtt connected to ${m.url}`);
   return {
     client,
