@@ -10,7 +10,7 @@ import { recoverReadingSigner } from '../../core/reading-typed-data.js';
 import { startSimulatedHousehold } from '../../meter-bridge/simulators/household.js';
 import { startMicrogrid } from '../../app/start.js';
 import type { ReadingRow } from '../../ledger/readings.js';
-import { spawnMgx } from '../helpers/mgx-process.js';
+import { runMgxAsync, spawnMgx } from '../helpers/mgx-process.js';
 import { startBroker } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from '../meter-bridge/helpers.js';
@@ -146,4 +146,16 @@ test('mgx bridge --mqtt in a second process feeds the engine; the broker killed 
     await sim.close();
     await broker.stop();
   }
+});
+
+test('mgx bridge: --engine and --mqtt together, or --mqtt with a non-MQTT URL, is a usage error naming the flag', async () => {
+  const dir = tempDir('mgx-mqtt-usage-');
+  const cfg = join(dir, 'gateway.yaml');
+  writeFileSync(cfg, 'bridge:\n  devices:\n    - { id: house, kind: sunspec, transport: { type: tcp, host: 127.0.0.1, port: 1502 } }\n');
+  const both = await runMgxAsync(['bridge', '--config', cfg, '--data-dir', dir, '--engine', 'http://127.0.0.1:1', '--mqtt', 'mqtt://127.0.0.1:1']);
+  assert.equal(both.status, 2, both.stderr);
+  assert.match(both.stderr, /--mqtt: .*either --engine URL or --mqtt URL \[USAGE\]/);
+  const wrong = await runMgxAsync(['bridge', '--config', cfg, '--data-dir', dir, '--mqtt', 'http://127.0.0.1:1883']);
+  assert.equal(wrong.status, 2, wrong.stderr);
+  assert.match(wrong.stderr, /--mqtt: .*"http:\/\/127\.0\.0\.1:1883".*an MQTT URL/);
 });
