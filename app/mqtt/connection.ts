@@ -9,10 +9,11 @@ export interface EngineMqtt {
   client: MqttClient;
   topics: TopicBase;
   /**
-   * Takes every message the broker delivers, one at a time in arrival order; a
-   * QoS 1 message is acknowledged only when `fn` has settled (so the broker
+   * Adds a handler of every message the broker delivers (each handler in turn,
+   * one message at a time in arrival order; a handler ignores topics not its
+   * own). A QoS 1 message is acknowledged only when every handler has settled (so the broker
    * redelivers what a crashed engine had not stored). Messages that arrive
-   * before a handler is set wait for it (a persistent session's queue is
+   * before the first handler is set wait for it (a persistent session's queue is
    * delivered right after the connect, before anyone could subscribe).
    */
   handle(fn: (topic: string, payload: Buffer) => Promise<void>): void;
@@ -44,12 +45,15 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     ...(m.password ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
     will: { topic: status, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
   });
-  let handler: ((topic: string, payload: Buffer) => Promise<void>) | undefined;
+  const handlers: ((topic: string, payload: Buffer) => Promise<void>)[] = [];
   let waiting: (() => void) | undefined;
   // mqtt.js sends the PUBACK when this calls back, and takes the next message only then.
   client.handleMessage = (packet, callback) => {
-    const run = (): void => void Promise.resolve().then(() => handler!(packet.topic, packet.payload as Buffer)).then(() => callback(), () => callback());
-    if (handler) run();
+    const run = (): void =>
+      void (async () => {
+        for (const h of handlers) await h(packet.topic, packet.payload as Buffer).catch((err: Error) => log.error({ err, topic: packet.topic }, 'mqtt message handler failed'));
+      })().then(() => callback());
+    if (handlers.length > 0) run();
     else waiting = run;
   };
   try {
@@ -77,7 +81,7 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     client,
     topics,
     handle: (fn) => {
-      handler = fn;
+      handlers.push(fn);
       const w = waiting;
       waiting = undefined;
       w?.();
