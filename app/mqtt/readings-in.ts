@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { EventBus } from '../../core/events.js';
 import { MicrogridError } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
-import { meterOfReadingsTopic, readingsFilter } from '../../core/mqtt-topics.js';
+import { meterOfReadingsTopic, microgridTopic, readingsFilter } from '../../core/mqtt-topics.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { gatewayRateLimited, parseReadingsBody, takeReadings } from '../../dashboard/readings-intake.js';
 import type { Logger } from '../logger.js';
@@ -68,12 +68,14 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
     return w.count > o.messagesPerMinute ? gatewayRateLimited(gateway, o.messagesPerMinute, w.start + 60_000 - now) : undefined;
   };
 
-  let stopping = false;
+  const ownReadings = `${microgridTopic(mqtt.topics)}/readings/`;
   const take = async (topic: string, payload: Buffer): Promise<void> => {
-    // Stopping: never acknowledged, so the broker keeps it for the next start (the persistent session).
-    if (stopping) return new Promise<never>(() => {});
     const meterId = meterOfReadingsTopic(mqtt.topics, topic);
-    if (meterId === null) return; // another subscriber's topic on the shared connection
+    if (meterId === null) {
+      // `readings/+` also matches an empty meter level; any other topic is another handler's on the shared connection.
+      if (topic.startsWith(ownReadings)) reject(topic, 'topic', 'the topic names no meter');
+      return;
+    }
     if (payload.length > o.maxMessageBytes) return reject(topic, 'size', `${payload.length} bytes; at most ${o.maxMessageBytes} (server.bodyLimitBytes)`);
     let body: unknown;
     try {
@@ -103,9 +105,10 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
   log.info({ filter }, `mqtt: taking readings from ${filter}`);
   return {
     stats: () => ({ accepted, duplicates, rejected: { ...rejected } }),
-    // No unsubscribe: the persistent session keeps the subscription, so readings published while the engine is away wait in the broker.
-    stop: async () => {
-      stopping = true;
-    },
+    // Nothing to undo: no unsubscribe, since the persistent session keeps the subscription, so readings
+    // published while the engine is away wait in the broker. Intake ends when the connection closes,
+    // and app/start.ts closes the ledger only after it (holding a message unacked here instead would
+    // block the connection's own "offline" PUBACK behind it).
+    stop: async () => {},
   };
 }
