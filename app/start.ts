@@ -37,6 +37,7 @@ import { VERSION } from './version.js';
 import { connectEngineMqtt, type EngineMqtt } from './mqtt/connection.js';
 import { startInfluxSeries } from './influx-series.js';
 import { watchChainHealth } from './chain-health.js';
+import { startReadingsIn } from './mqtt/readings-in.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { ensureDemoTokens, signInLink, wantsDemoTokens, withDemoTokens } from './demo-tokens.js';
 
@@ -135,6 +136,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       const mq = await connectEngineMqtt(config, env, log.child({ module: 'mqtt' }));
       mqtt = mq;
       stack.push({ name: 'mqtt', stop: () => mq.close() });
+      const rin = await startReadingsIn({ mqtt: mq, ledger, clock, bus, metrics, log: log.child({ module: 'mqtt-readings' }), messagesPerMinute: config.server.rateLimit.readingsPerMinute, maxMessageBytes: config.server.bodyLimitBytes });
+      stack.push({ name: 'mqtt readings', stop: () => rin.stop() });
     }
 
     // Devices: the configured ones, or (demo) one simulated household per participant on loopback.
@@ -154,6 +157,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
         setMeterDevice(ledger, m, d.id); // the dashboard's device tiles and "meters reporting" need it
       }
     }
+    // A remote gateway named in the config (participants[].meters[].gateway) signs that meter's readings, whoever polls it here.
+    for (const p of config.participants) for (const m of p.meters) if (m.gateway) setMeterGateway(ledger, m.id, m.gateway);
     const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
     // The same sink as a standalone bridge's (meter-bridge/config.ts), spool in the data folder.
     const influx: InfluxSink | undefined = influxSinkFromConfig(config, dataDir, env, log) ?? undefined;

@@ -8,6 +8,15 @@ import type { Logger } from '../logger.js';
 export interface EngineMqtt {
   client: MqttClient;
   topics: TopicBase;
+  /**
+   * Adds a handler of every message the broker delivers (each handler in turn,
+   * one message at a time in arrival order; a handler ignores topics not its
+   * own). A QoS 1 message is acknowledged only when every handler has settled (so the broker
+   * redelivers what a crashed engine had not stored). Messages that arrive
+   * before the first handler is set wait for it (a persistent session's queue is
+   * delivered right after the connect, before anyone could subscribe).
+   */
+  handle(fn: (topic: string, payload: Buffer) => Promise<void>): void;
   /** Publishes "offline" (retained), then disconnects, delivering what is in flight. */
   close(): Promise<void>;
 }
@@ -36,6 +45,17 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     ...(m.password ? { password: resolveSecret(m.password, 'mqtt.password', env) } : {}),
     will: { topic: status, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
   });
+  const handlers: ((topic: string, payload: Buffer) => Promise<void>)[] = [];
+  let waiting: (() => void) | undefined;
+  // mqtt.js sends the PUBACK when this calls back, and takes the next message only then.
+  client.handleMessage = (packet, callback) => {
+    const run = (): void =>
+      void (async () => {
+        for (const h of handlers) await h(packet.topic, packet.payload as Buffer).catch((err: Error) => log.error({ err, topic: packet.topic }, 'mqtt message handler failed'));
+      })().then(() => callback());
+    if (handlers.length > 0) run();
+    else waiting = run;
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
@@ -54,11 +74,18 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
   client.on('error', (err) => log.warn({ err: err.message }, `mqtt: ${err.message}`));
   client.on('offline', () => log.warn({ url: m.url }, 'mqtt broker unreachable; reconnecting'));
   client.on('connect', () => void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch(() => {}));
-  await client.publishAsync(status, ONLINE, { qos: 1, retain: true });
+  // Not awaited: its PUBACK would queue behind a persistent session's messages, which wait for `handle()` — after this returns.
+  void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch((err: Error) => log.warn({ err: err.message }, 'mqtt: online status not published'));
   log.info({ url: m.url, topics: `${topics.prefix}/${topics.microgrid}/#` }, `mqtt connected to ${m.url}`);
   return {
     client,
     topics,
+    handle: (fn) => {
+      handlers.push(fn);
+      const w = waiting;
+      waiting = undefined;
+      w?.();
+    },
     close: async () => {
       if (client.connected) await client.publishAsync(status, OFFLINE, { qos: 1, retain: true }).catch(() => {});
       await client.endAsync();

@@ -171,6 +171,7 @@ const Meter = Obj({
   role: oneOf(['grid', 'pv'] as const, { default: 'grid' }),
   device: Type.Optional(Id('device id in bridge.devices')),
   ratedPowerW: Type.Optional(Type.Integer({ minimum: 1 })),
+  gateway: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address (the one `mgx bridge` prints)', description: 'the remote gateway whose key signs this meter\'s readings (HTTP push or MQTT); wins over the in-process bridge' })),
 });
 
 const Participant = Obj({

@@ -72,6 +72,19 @@ export class Spool {
     return { name: f.name, lines: readFileSync(join(this.dir, f.name), 'utf8').split('\n').filter(Boolean) };
   }
 
+  /** The oldest batches, whole, until they hold at least `minLines` lines (or the spool ends), without removing them. */
+  peekMany(minLines: number): { name: string; lines: string[] }[] {
+    const out: { name: string; lines: string[] }[] = [];
+    let n = 0;
+    for (const f of this.#files) {
+      if (n >= minLines) break;
+      const lines = readFileSync(join(this.dir, f.name), 'utf8').split('\n').filter(Boolean);
+      out.push({ name: f.name, lines });
+      n += lines.length;
+    }
+    return out;
+  }
+
   /** Removes the oldest batch once it has been delivered. */
   ack(name: string): void {
     const f = this.#files[0];
