@@ -182,6 +182,11 @@ function semanticProblems(c: Config): ConfigProblem[] {
       }
     }
   });
+  if (Array.isArray(c.mqtt?.households)) {
+    c.mqtt.households.forEach((h, i) => {
+      if (!participantIds.has(h)) out.push({ path: `mqtt.households[${i}]`, value: h, problem: 'expected the id of a participant in participants' });
+    });
+  }
   c.auth.tokens.forEach((t, i) => {
     if (t.role === 'household' && t.participant === undefined) out.push({ path: `auth.tokens[${i}].participant`, value: undefined, problem: 'is required for role household' });
     if (t.participant !== undefined && !participantIds.has(t.participant)) {
