@@ -111,7 +111,9 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
     client.publish(topic, JSON.stringify(doc), opts, (err) => {
       if (!err) return;
       last.delete(topic); // sent again next round
-      if (now() - warned > 60_000) (warned = now()), log.warn({ err: err.message, topic }, `mqtt: publishing ${topic} failed: ${err.message}`);
+      if (now() - warned < 60_000) return;
+      warned = now();
+      log.warn({ err: err.message, topic }, `mqtt: publishing ${topic} failed: ${err.message}`);
     });
   };
   const LIVE: IClientPublishOptions = { qos: 0, retain: true };

@@ -38,12 +38,11 @@ test('state out: the numbers of /api/state and /today on retained topics, rate-b
       let matched = 0;
       for (let tries = 0; matched < 3 && tries < 60; tries++) {
         const snap = await api<SnapshotFrame>(mg.url, '/api/state');
-        const msg = await all.waitFor((m) => byTopic(topic)(m) && (JSON.parse(m.payload) as { seq: number }).seq >= snap.seq, 10_000, `${topic} at seq ≥ ${snap.seq}`);
-        const doc = JSON.parse(msg.payload) as { seq: number; meters: Record<string, Record<string, unknown>> };
+        await all.waitFor((m) => byTopic(topic)(m) && (JSON.parse(m.payload) as { seq: number }).seq >= snap.seq, 10_000, `${topic} at seq ≥ ${snap.seq}`);
         // Frames between the fetch and the publish: this message is of a later frame; ask again.
         const same = all.seen.find((m) => byTopic(topic)(m) && (JSON.parse(m.payload) as { seq: number }).seq === snap.seq);
         if (!same) continue;
-        const at = JSON.parse(same.payload) as typeof doc;
+        const at = JSON.parse(same.payload) as { seq: number; meters: Record<string, Record<string, unknown>> };
         const meters = Object.values(snap.state.meters).filter((x) => x.participantId === h);
         assert.deepEqual(Object.keys(at.meters).sort(), meters.map((x) => x.meterId).sort(), `${h}: its meters`);
         for (const x of meters) {
