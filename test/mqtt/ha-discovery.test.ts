@@ -192,6 +192,17 @@ test('Home Assistant discovery: a device per listed household with classed senso
     await after.end();
     assert.deepEqual(left.filter((t) => t.includes('h02')), [], 'nothing of h02 is retained');
     assert.equal(left.filter((t) => t.startsWith('homeassistant/')).length, 7 + 11, 'the microgrid and h01 stay');
+
+    // discovery: false: every config of this microgrid is deleted; the state topics stay.
+    await mg.stop();
+    mg = await startMicrogrid({ config: demoWithMqtt(broker.url, 3, ['h01'], { discovery: false }), configSource: 'test', dataDir, log: silent, port: 0, speed: 600, env: testEnv });
+    const last = await watch(broker.url, ['homeassistant/#', 'mgx/#']);
+    await last.waitFor((m) => m.topic === 'mgx/demo/households/h01/state', 5000, 'retained h01 state');
+    await new Promise((r) => setTimeout(r, 500));
+    const kept = [...last.latest().keys()];
+    await last.end();
+    assert.deepEqual(kept.filter((t) => t.startsWith('homeassistant/')), [], 'no discovery config is retained');
+    assert.ok(kept.includes('mgx/demo/households/h01/today'));
   } finally {
     await mg.stop();
     await all.end();
