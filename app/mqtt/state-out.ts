@@ -151,6 +151,8 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
   let gridDirty = true;
   let todayDirty = true;
   let settled: number | null = lastSettled()?.start ?? null;
+  /** The newest interval whose result went out: an older one's later states (committed, final) must not take its retained place. */
+  let newestResult = -Infinity;
   let currentInterval = hub.state.currentInterval;
   let lastRound = -Infinity;
   let timer: NodeJS.Timeout | undefined;
@@ -166,7 +168,10 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
       if (gridDirty) gridState();
       for (const h of households) if (dirty.has(h.id)) householdState(h);
       if (todayDirty) for (const h of households) householdToday(h);
-      if (settled !== null) intervalResult(settled);
+      if (settled !== null && settled >= newestResult) {
+        intervalResult(settled);
+        newestResult = settled;
+      }
     } catch (err) {
       log.error({ err }, 'mqtt: state out round failed; retried next round');
       return schedule(everyMs);
@@ -191,7 +196,7 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
         // Statements and credits are written with the move to settled; later states change neither, but the result shows the state.
         todayDirty = true;
         const start = parseIntervalStart(e.interval, config.market.intervalMinutes, 'interval');
-        if (settled === null || start >= settled) settled = start;
+        if (start >= newestResult && (settled === null || start >= settled)) settled = start;
       }
     }
     // A new interval may be a new day: the day's figures start again at zero.

@@ -13,14 +13,14 @@ const LISTED = ['h01', 'h02'];
 const UNLISTED = ['h03', 'h04'];
 
 /**
- * The demo's households at 600× (a 15-minute interval in 1.5 s of wall time), two of four listed:
+ * The demo's households at 180× (a 15-minute interval in 5 s of wall time, a reading every 3 market minutes), two of four listed:
  * a subscriber on `#` from before the start sees every message the engine ever publishes.
  */
 test('state out: the numbers of /api/state and /today on retained topics, rate-bounded, nothing of an unlisted household, offline when cut', { timeout: 240_000 }, async () => {
   const broker = await startBroker();
   const all = await watch(broker.url, ['#']);
   const config = demoWithMqtt(broker.url, 4, LISTED);
-  const mg = await startMicrogrid({ config, configSource: 'test', dataDir: join(tempDir(), 'data'), log: silent, port: 0, speed: 600, env: testEnv });
+  const mg = await startMicrogrid({ config, configSource: 'test', dataDir: join(tempDir(), 'data'), log: silent, port: 0, speed: 180, env: testEnv });
   let stopped = false;
   try {
     const t0 = Date.now();
@@ -86,6 +86,8 @@ test('state out: the numbers of /api/state and /today on retained topics, rate-b
     const results = all.seen.filter((m) => m.topic === 'mgx/demo/grid/interval').map((m) => JSON.parse(m.payload) as Record<string, unknown> & { start: string; state: string });
     assert.ok(results.length >= 2, 'a result per settled interval');
     assert.ok(results.every((r) => ['settled', 'committed', 'final'].includes(r.state)));
+    // The retained result is the newest interval's: an older one's later states (committed, final) never take its place.
+    assert.deepEqual(results.map((r) => r.start), results.map((r) => r.start).sort(), 'results in interval order');
     const listed = await api<(Record<string, unknown> & { start: string })[]>(mg.url, '/api/intervals?limit=500');
     for (const r of results) {
       const row = listed.find((x) => x.start === r.start);
