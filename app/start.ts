@@ -6,9 +6,10 @@ import type { Clock } from '../core/clock.js';
 import { EventBus } from '../core/events.js';
 import { intervalEnd, intervalStartOf, toIso } from '../core/interval.js';
 import { Metrics } from '../core/metrics.js';
+import { METRICS } from '../core/metric-names.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { setMeterDevice, upsertParticipant } from '../ledger/participants.js';
-import { listMeterHolds, meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
+import { countMeterHolds, listMeterHolds, meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
 import { clearMeterDataAlarms } from './meter-data-alarms.js';
 import { DEFAULT_RATED_POWER_W, readingVerdicts } from '../settlement/meter-data/index.js';
 import { ratedPowers } from './rated-power.js';
@@ -17,17 +18,16 @@ import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
-import { bridgeOptionsFromConfig, devicesFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
+import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
 import { loadGatewayKey } from '../meter-bridge/readings/gateway-key.js';
 import { createStoreSink } from '../meter-bridge/sinks/store-sink.js';
-import { createInfluxSink, type InfluxSink } from '../meter-bridge/sinks/influx.js';
+import type { InfluxSink } from '../meter-bridge/sinks/influx.js';
 import { connectChain, Submitter, type ChainConnection } from '../settlement/index.js';
 import { buildDashboard } from '../dashboard/app.js';
 import { listen } from '../dashboard/server.js';
 import { IntervalScheduler } from './scheduler.js';
 import { IntervalCycle } from './interval-cycle.js';
 import { createCycleSteps } from './cycle-steps.js';
-import { resolveSecret } from './secrets.js';
 import { marketClock } from './market-clock.js';
 import { raiseOperationalAlarms } from './alarms.js';
 import { auditForDashboard } from './audit/for-dashboard.js';
@@ -36,6 +36,8 @@ import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 import { connectEngineMqtt, type EngineMqtt } from './mqtt/connection.js';
 import { startStateOut } from './mqtt/state-out.js';
+import { startInfluxSeries } from './influx-series.js';
+import { watchChainHealth } from './chain-health.js';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { ensureDemoTokens, signInLink, wantsDemoTokens, withDemoTokens } from './demo-tokens.js';
 
@@ -114,7 +116,9 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const bus = new EventBus();
     bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
     const metrics = new Metrics();
-    bus.on('reading', () => metrics.inc('mgx_readings_total', 'Readings received from the meter bridge.'));
+    // Every metric is announced from the first scrape (core/metric-names.ts), counters that have not counted yet included.
+    for (const m of Object.values(METRICS)) metrics.describe(m.name, m.type, m.help);
+    bus.on('reading', () => metrics.inc(METRICS.readings.name, METRICS.readings.help));
     bus.on('settlement-state', (e) => {
       const line = { interval: e.interval, state: e.state, tx: e.txHash, ...(e.detail ? { detail: e.detail } : {}) };
       if (e.state === 'error') log.error(line, `settlement${e.interval ? ` of ${e.interval}` : ''}: error${e.detail ? `: ${e.detail}` : ''}`);
@@ -122,7 +126,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     });
     raiseOperationalAlarms(bus, clock);
     bus.on('alarm', (a) => {
-      metrics.inc('mgx_alarms_total', 'Alarms raised.', { code: a.code });
+      metrics.inc(METRICS.alarms.name, METRICS.alarms.help, { code: a.code });
       log.warn({ code: a.code, subject: a.subject }, a.message);
     });
 
@@ -152,25 +156,15 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       }
     }
     const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
-    let influx: InfluxSink | undefined;
-    if (config.influx) {
-      influx = createInfluxSink({
-        url: config.influx.url,
-        org: config.influx.org,
-        bucket: config.influx.bucket,
-        ...(config.influx.token ? { token: resolveSecret(config.influx.token, 'influx.token', env) } : {}),
-        spoolDir: join(dataDir, 'influx-spool'),
-        spoolMaxBytes: config.influx.spoolMaxBytes,
-        log,
-      });
-      sinks.push(influx);
-    }
+    // The same sink as a standalone bridge's (meter-bridge/config.ts), spool in the data folder.
+    const influx: InfluxSink | undefined = influxSinkFromConfig(config, dataDir, env, log) ?? undefined;
+    if (influx) sinks.push(influx);
     const bridge = startBridge({ devices, clock, bus, sinks, signer, log: log.child({ module: 'bridge' }), ...bridgeOptionsFromConfig(config) });
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
     metrics.collect(() => {
       const health = bridge.health();
       for (const status of ['online', 'stale', 'offline', 'asleep'] as const) {
-        metrics.set('mgx_devices', 'Devices by health status.', health.filter((h) => h.status === status).length, { status });
+        metrics.set(METRICS.devices.name, METRICS.devices.help, health.filter((h) => h.status === status).length, { status });
       }
     });
     log.info({ devices: devices.length, gateway: signer.address }, `meter bridge polling ${devices.length} devices`);
@@ -196,13 +190,16 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       onJournal: (row) => {
         if (row.state !== 'mined' || !row.txHash) return;
         receipts.getTransactionReceipt({ hash: row.txHash as Hex }).then(
-          (r) => metrics.inc('mgx_gas_used_total', 'Gas used by settlement transactions.', { action: row.action }, Number(r.gasUsed)),
+          (r) => metrics.inc(METRICS.gasUsed.name, METRICS.gasUsed.help, { action: row.action }, Number(r.gasUsed)),
           () => {},
         );
       },
     });
     void submitter.run();
     stack.push({ name: 'submitter', stop: () => submitter.stop() });
+    const chainHealth = watchChainHealth({ rpcUrl: chain.rpcUrl, bus });
+    stack.push({ name: 'chain probe', stop: () => chainHealth.stop() });
+    metrics.collect(() => metrics.set(METRICS.chainUp.name, METRICS.chainUp.help, chainHealth.up ? 1 : 0));
 
     // The interval cycle, driven at each boundary by the scheduler.
     const steps = createCycleSteps({ ledger, config, clock, bus, speed, wakeSubmitter: () => submitter.enqueue() });
@@ -217,14 +214,20 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       gracePeriodSeconds: config.market.gracePeriodSeconds,
       onStep: (start, state) => {
         const sinceEnd = (clock.now() - intervalEnd(start, minutes)) / 1000;
-        metrics.observe('mgx_interval_step_lag_seconds', 'Market seconds from the end of an interval to each of its steps.', sinceEnd, { step: state });
+        metrics.observe(METRICS.stepLag.name, METRICS.stepLag.help, sinceEnd, { step: state });
       },
     });
     stack.push({ name: 'interval cycle', stop: () => cycle.stop() });
     metrics.collect(() => {
       const counts = countIntervalsByState(ledger);
-      for (const s of ['metered', 'settled', 'committed'] as const) metrics.set('mgx_settlement_backlog', 'Intervals waiting for settlement or the chain, by state.', counts[s] ?? 0, { state: s });
+      for (const s of ['metered', 'settled', 'committed'] as const) metrics.set(METRICS.settlementBacklog.name, METRICS.settlementBacklog.help, counts[s] ?? 0, { state: s });
+      metrics.set(METRICS.meterDataHeld.name, METRICS.meterDataHeld.help, countMeterHolds(ledger, { pending: true }));
     });
+    if (influx) {
+      // Interval results and device health, through the readings' batches and spool (core/influx-schema.ts).
+      const off = startInfluxSeries({ bus, ledger, clock, sink: influx, devices: () => bridge.health(), onError: (err) => log.error({ err }, 'influx series: a point could not be built') });
+      stack.push({ name: 'influx series', stop: off });
+    }
     const scheduler = new IntervalScheduler(clock, minutes);
     scheduler.onError = (err, start) => log.error({ err, interval: toIso(start) }, 'interval step failed; it is retried');
     scheduler.start((start) => {

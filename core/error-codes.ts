@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   MODBUS_BAD_REPLY: { status: 502, summary: 'A Modbus device answered with a reply of the wrong length, unit, function or content.' },
   SUNSPEC_NOT_FOUND: { status: 502, summary: 'No SunSpec marker "SunS" at registers 40000, 50000 or 0, or no usable model in the chain.' },
   PROFILE_INVALID: { status: 400, summary: 'A register-map profile file has an unknown type, overlapping registers or a missing field.' },
+  METER_PAYLOAD_INVALID: { status: 422, summary: 'A message from an MQTT meter (Tasmota, Shelly) is not what its format says: not JSON, too large, a field missing, of the wrong type or out of range.' },
   MQTT_UNAVAILABLE: { status: 503, summary: 'The MQTT broker at mqtt.url (or --mqtt) does not answer or refuses the login.' },
   READING_SIGNATURE: { status: 401, summary: 'A pushed reading is not signed by the gateway registered for its meter.' },
   // settlement and contracts

@@ -44,6 +44,17 @@ export class Metrics {
     return s;
   }
 
+  /**
+   * Announces a metric before it has a value: its HELP and TYPE lines are
+   * served from the first scrape, so a rule over a counter that has not
+   * counted yet finds its name (and a reader sees every metric there is).
+   */
+  describe(name: string, kind: Kind, help: string): void {
+    const f = this.#families.get(name);
+    if (!f) this.#families.set(name, { kind, help, series: new Map() });
+    else if (f.kind !== kind) throw new Error(`metric ${name} is a ${f.kind}, not a ${kind}`);
+  }
+
   inc(name: string, help: string, labels: Labels = {}, by = 1): void {
     this.#series(name, 'counter', help, labels).value += by;
   }

@@ -312,3 +312,16 @@ export function boundaryReadings(ledger: Ledger, intervalStart: number, meterIds
   );
   return meterIds.flatMap((id) => stmt.all(intervalStart, id) as { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }[]);
 }
+
+/** How many meter-intervals are held: waiting for a decision (`pending`), or of one interval. For /metrics and the Influx interval results. */
+export function countMeterHolds(ledger: Ledger, opts: { pending?: boolean; intervalStart?: number } = {}): number {
+  const where: string[] = [];
+  const args: number[] = [];
+  if (opts.pending) where.push('decision IS NULL');
+  if (opts.intervalStart !== undefined) {
+    where.push('interval_start = ?');
+    args.push(opts.intervalStart);
+  }
+  const row = ledger.db.prepare(`SELECT COUNT(*) AS n FROM meter_data_holds ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number };
+  return row.n;
+}

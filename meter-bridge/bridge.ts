@@ -2,6 +2,9 @@ import type { PrivateKeyAccount } from 'viem/accounts';
 import type { Clock } from '../core/clock.js';
 import type { EventBus, ReadingEvent } from '../core/events.js';
 import type { DeviceReader, Measurement } from './devices/measurement.js';
+import { createPushMeter, type MqttSpec, type PushMeter } from './devices/mqtt-meter.js';
+import type { TasmotaTotal } from './devices/tasmota.js';
+import { MqttPool } from './transport/mqtt-pool.js';
 import { HealthTracker, type DeviceHealth } from './health.js';
 import { loadProfile, type Profile } from './profiles/load.js';
 import { ProfileReader } from './profiles/device.js';
@@ -13,8 +16,10 @@ import type { BusOptions, BusSpec, BusStats } from './transport/types.js';
 
 export interface BridgeDevice {
   id: string;
-  kind: 'sunspec' | 'profile';
-  transport: BusSpec;
+  /** sunspec, profile: polled over Modbus (transport tcp/rtu); tasmota, shelly-gen2: push over MQTT (transport mqtt). */
+  kind: 'sunspec' | 'profile' | 'tasmota' | 'shelly-gen2';
+  transport: BusSpec | MqttSpec;
+  /** Modbus kinds only (0 for MQTT kinds). */
   unitId: number;
   /** Built-in profile name (sdm630, sdm120, em24), a profile file path, or a parsed profile; kind profile only. */
   profile?: string | Profile;
@@ -22,8 +27,12 @@ export interface BridgeDevice {
   ratedPowerW?: number;
   /** SunSpec: which meter id the meter model and the inverter model feed (default: the device id for the one found). */
   meters?: { grid?: string; pv?: string };
-  /** Profile: the meter id (default: the device id). */
+  /** Profile, MQTT kinds: the meter id (default: the device id). */
   meterId?: string;
+  /** MQTT kinds: which meter the device is (pv swaps the directions: what it counts as drawn is the inverter's output). Default grid. */
+  role?: 'grid' | 'pv';
+  /** tasmota: what ENERGY.Total counts (import, or import − export on chips that meter both ways). */
+  tasmotaTotal?: TasmotaTotal;
 }
 
 /** Where readings go. `signedOnly` sinks (ledger, push) receive only recorded, signed readings. */
@@ -68,8 +77,10 @@ export interface StartBridgeOptions {
   setupConcurrency?: number;
   transport?: Partial<BusOptions>;
   guard?: Partial<Omit<CounterGuardOptions, 'ratedPowerW'>>;
-  /** Polling starts at once unless false (tests drive `pollOnce`). */
+  /** Polling starts at once unless false (tests drive `pollOnce`). MQTT meters are subscribed either way: they push. */
   autoStart?: boolean;
+  /** Where MQTT passwords ({ env }) are looked up; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface CycleStats {
@@ -101,7 +112,9 @@ export interface Bridge {
 
 interface DeviceRuntime {
   device: BridgeDevice;
-  reader: DeviceReader;
+  /** Polled devices (Modbus); null for MQTT meters, which push. */
+  reader: DeviceReader | null;
+  push: PushMeter | null;
   health: HealthTracker;
   guards: Map<string, CounterGuard>;
   lastRecordSlot: Map<string, number>;
@@ -109,6 +122,8 @@ interface DeviceRuntime {
   busy: boolean;
   /** The set-up in progress (queued or running), if any. */
   setup: Promise<void> | null;
+  /** MQTT meters: market time of the last measurement taken. */
+  lastPushTs: number | null;
 }
 
 function phaseOf(id: string, period: number): number {
@@ -127,7 +142,14 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
   const recordMs = opts.recordEveryMs ?? 60_000;
   const pool = new BusPool(opts.transport ?? {});
   const sinks = opts.sinks ?? [];
+  const mqttPool = new MqttPool(opts.env);
   const runtimes: DeviceRuntime[] = opts.devices.map((d) => {
+    const base = { device: d, health: new HealthTracker(d.id, opts.offlineAfterCycles ?? 3), guards: new Map(), lastRecordSlot: new Map(), busy: false, setup: null, lastPushTs: null };
+    if (d.transport.type === 'mqtt') {
+      if (d.kind !== 'tasmota' && d.kind !== 'shelly-gen2') throw new Error(`device ${d.id}: kind ${d.kind} is not an MQTT kind`);
+      const push = createPushMeter({ deviceId: d.id, kind: d.kind, topic: d.transport.topic, meterId: d.meterId ?? d.id, role: d.role ?? 'grid', ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}) });
+      return { ...base, reader: null, push };
+    }
     const bus = pool.get(d.transport);
     const reader: DeviceReader =
       d.kind === 'sunspec'
@@ -139,8 +161,9 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
             profile: typeof d.profile === 'object' ? d.profile : loadProfile(d.profile ?? ''),
             ...(d.meterId !== undefined ? { meterId: d.meterId } : {}),
           });
-    return { device: d, reader, health: new HealthTracker(d.id, opts.offlineAfterCycles ?? 3), guards: new Map(), lastRecordSlot: new Map(), busy: false, setup: null };
+    return { ...base, reader, push: null };
   });
+  const polled = runtimes.filter((rt): rt is DeviceRuntime & { reader: DeviceReader } => rt.reader !== null);
 
   const emitHealth = (rt: DeviceRuntime): void => opts.bus.emit(rt.health.event());
 
@@ -183,17 +206,26 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     return r;
   };
 
-  const poll = async (rt: DeviceRuntime): Promise<void> => {
+  /**
+   * The one path from measurements to readings, for polled and pushed devices
+   * alike: counter plausibility, signing once per recordEveryMs (and every
+   * suspect reading), the event bus, the sinks.
+   */
+  const ingest = async (rt: DeviceRuntime, ms: Measurement[], ts: number): Promise<void> => {
+    const readings = await Promise.all(ms.map((m) => toReading(rt, m, ts)));
+    for (const r of readings) opts.bus.emit(r);
+    await deliver(readings);
+  };
+
+  const poll = async (rt: DeviceRuntime & { reader: DeviceReader }): Promise<void> => {
     rt.busy = true;
     const t0 = performance.now();
     try {
       const ms = await rt.reader.read();
       const ts = opts.clock.now();
-      const readings = await Promise.all(ms.map((m) => toReading(rt, m, ts)));
       const asleep = ms.length > 0 && ms.every((m) => m.asleep === true);
       if (rt.health.success(new Date(ts).toISOString(), performance.now() - t0, rt.reader.requestsPerRead, asleep)) emitHealth(rt);
-      for (const r of readings) opts.bus.emit(r);
-      await deliver(readings);
+      await ingest(rt, ms, ts);
     } catch (err) {
       const changed = rt.health.failure(new Date(opts.clock.now()).toISOString(), err);
       if (changed) {
@@ -205,6 +237,51 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     }
   };
 
+  // Messages of one device are taken in order: a reading waits for the one before it (its guard state, its signature).
+  const pushChains = new Map<DeviceRuntime, Promise<void>>();
+  const onPush = (rt: DeviceRuntime & { push: PushMeter }, topic: string, payload: Buffer): void => {
+    const prev = pushChains.get(rt) ?? Promise.resolve();
+    // A failure of one message (a sink, signing) must not stop the chain: the next message is still taken.
+    const next = prev
+      .catch(() => {})
+      .then(() => (stopped ? undefined : receive(rt, topic, payload)))
+      .catch((err: unknown) => opts.log?.error({ err, device: rt.device.id, topic }, `device ${rt.device.id}: message on ${topic} failed`));
+    pushChains.set(rt, next);
+    void track(next);
+  };
+  const receive = async (rt: DeviceRuntime & { push: PushMeter }, topic: string, payload: Buffer): Promise<void> => {
+    const ts = opts.clock.now();
+    const at = new Date(ts).toISOString();
+    let ev;
+    try {
+      ev = rt.push.handle(topic, payload, ts);
+    } catch (err) {
+      // One bad message: logged with device, topic, field and value, counted, no reading; the next one is taken.
+      rt.health.rejected(at, err);
+      const n = rt.health.snapshot.rejectedMessages;
+      const e = err as { message?: string; field?: string; value?: unknown };
+      // A device that sends garbage every second must not flood the log: the first ten, then every hundredth.
+      if (n <= 10 || n % 100 === 0) opts.log?.warn({ device: rt.device.id, topic, field: e.field, value: e.value, rejected: n }, `device ${rt.device.id}: message on ${topic} refused: ${e.message ?? String(err)}`);
+      return;
+    }
+    if (ev.type === 'availability') {
+      if (rt.health.availability(at, ev.online, ev.online ? null : `the device said offline on ${topic}`)) {
+        emitHealth(rt);
+        opts.log?.info({ device: rt.device.id, topic }, `device ${rt.device.id} ${rt.health.snapshot.status} (${topic})`);
+      }
+      return;
+    }
+    if (ev.type !== 'measurement') return;
+    // A device publishing faster than the poll period (a flood, or a status notification per change) is taken at most
+    // once per poll period of market time, as a polled device is read: each suspect reading costs a signature.
+    if (rt.lastPushTs !== null && ts >= rt.lastPushTs && ts - rt.lastPushTs < pollMs) {
+      rt.health.dropped();
+      return;
+    }
+    rt.lastPushTs = ts;
+    if (rt.health.success(at, 0, 0)) emitHealth(rt);
+    await ingest(rt, [ev.measurement], ts);
+  };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const inflight = new Set<Promise<unknown>>();
@@ -213,6 +290,34 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     void p.finally(() => inflight.delete(p)).catch(() => {});
     return p;
   };
+
+  try {
+    subscribeAll();
+  } catch (err) {
+    // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the start.
+    void mqttPool.close();
+    throw err;
+  }
+  function subscribeAll(): void {
+    for (const rt of runtimes) {
+      if (!rt.push || rt.device.transport.type !== 'mqtt') continue;
+      const r = rt as DeviceRuntime & { push: PushMeter };
+      const i = opts.devices.indexOf(rt.device);
+      mqttPool.subscribe(
+        rt.device.transport,
+        r.push.topics,
+        (topic, payload) => onPush(r, topic, payload),
+        (up, reason) => {
+          if (up || stopped) return;
+          if (rt.health.unreachable(new Date(opts.clock.now()).toISOString(), reason ?? 'broker unreachable')) {
+            emitHealth(rt);
+            opts.log?.warn({ device: rt.device.id, err: reason }, `device ${rt.device.id} ${rt.health.snapshot.status}: ${reason}`);
+          }
+        },
+        `bridge.devices[${i}].transport.password`,
+      );
+    }
+  }
 
   // Set-ups wait for one of `setupConcurrency` slots, outside the cycles: a
   // cycle polls only devices that are set up, so connecting and discovering
@@ -239,7 +344,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       (async () => {
         await acquire();
         try {
-          if (!stopped) await rt.reader.prepare();
+          if (!stopped) await rt.reader?.prepare();
         } catch (err) {
           // A set-up cut short by stop() is not the device's failure.
           if (stopped) return;
@@ -263,7 +368,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     const running: Promise<void>[] = [];
     let skipped = 0;
     let settingUp = 0;
-    for (const rt of runtimes) {
+    for (const rt of polled) {
       if (rt.setup || !rt.reader.ready) {
         settingUp++;
         if (setUpNew && !rt.setup) void setUp(rt);
@@ -280,12 +385,12 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     return { scheduledAt, durationMs: Date.now() - scheduledAt, lagMs: start - scheduledAt, polled: running.length, skipped, settingUp };
   };
   const setUpAll = async (): Promise<void> => {
-    await Promise.all(runtimes.filter((rt) => rt.setup || !rt.reader.ready).map((rt) => setUp(rt)));
+    await Promise.all(polled.filter((rt) => rt.setup || !rt.reader.ready).map((rt) => setUp(rt)));
   };
   const bridge: Bridge = {
     onCycle: null,
     gateway: opts.signer?.address ?? null,
-    readers: runtimes.map((r) => r.reader),
+    readers: polled.map((r) => r.reader),
     health: () => runtimes.map((r) => r.health.snapshot),
     busStats: () => pool.stats(),
     async pollOnce() {
@@ -297,7 +402,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       if (timer) clearTimeout(timer);
       // Closing the buses first fails queued requests at once, so a hanging
       // device does not hold the shutdown for timeout × retries.
-      await pool.close();
+      await Promise.all([pool.close(), mqttPool.close()]);
       await Promise.allSettled([...inflight]);
       for (const s of sinks) await s.close?.();
     },
@@ -316,7 +421,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
   if (opts.autoStart !== false) {
     // Set-up starts now rather than at the first cycle: the devices are being
     // discovered while the first cycles come due.
-    for (const rt of runtimes) void setUp(rt);
+    for (const rt of polled) void setUp(rt);
     schedule();
   }
   return bridge;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
-import type { Config } from '../core/config/schema.js';
+import { isMqttDevice, type Config, type ModbusDeviceConfig, type MqttDeviceConfig } from '../core/config/schema.js';
 import { MicrogridError } from '../core/errors.js';
 import { resolveSecret } from '../core/config/secrets.js';
 import type { BridgeDevice, BridgeLogger, StartBridgeOptions } from './bridge.js';
@@ -19,11 +19,10 @@ export function devicesFromConfig(config: Config): BridgeDevice[] {
     const mine = meters.filter((m) => m.device === d.id);
     const grid = mine.find((m) => m.role === 'grid');
     const pv = mine.find((m) => m.role === 'pv');
-    const transport =
-      d.transport.type === 'tcp'
-        ? { type: 'tcp' as const, host: d.transport.host, port: d.transport.port }
-        : { type: 'rtu' as const, path: d.transport.path, baudRate: d.transport.baudRate, parity: d.transport.parity };
     const rated = d.ratedPowerW ?? grid?.ratedPowerW ?? pv?.ratedPowerW;
+    if (isMqttDevice(d)) return mqttDevice(config, d, i, grid, pv, rated);
+    const mt = (d as ModbusDeviceConfig).transport;
+    const transport = mt.type === 'tcp' ? { type: 'tcp' as const, host: mt.host, port: mt.port } : { type: 'rtu' as const, path: mt.path, baudRate: mt.baudRate, parity: mt.parity };
     const base = { id: d.id, transport, unitId: d.unitId, ...(rated ? { ratedPowerW: rated } : {}) };
     if (d.kind === 'profile') {
       if (!d.profile) throw new MicrogridError('CONFIG_INVALID', 'a profile device needs a profile', { field: `bridge.devices[${i}].profile`, value: d.profile, expected: 'sdm630, sdm120, em24 or the path of a profile file' });
@@ -37,11 +36,47 @@ export function devicesFromConfig(config: Config): BridgeDevice[] {
   });
 }
 
-/** The bridge's tunables from `bridge:` in microgrid.yaml. */
+type MeterConfig = Config['participants'][number]['meters'][number];
+
+/**
+ * An MQTT meter (tasmota, shelly-gen2) is one meter: the participant meter
+ * naming it (grid or pv; default the device id, grid). Its broker is the
+ * transport's url, else the config's own `mqtt.url`; a username without its
+ * own url falls back to `mqtt.username` / `mqtt.password` only when the
+ * transport names neither.
+ */
+function mqttDevice(config: Config, d: MqttDeviceConfig, i: number, grid: MeterConfig | undefined, pv: MeterConfig | undefined, rated: number | undefined): BridgeDevice {
+  if (grid && pv) {
+    throw new MicrogridError('CONFIG_INVALID', `an MQTT meter measures one meter; ${grid.id} (grid) and ${pv.id} (pv) both name device ${d.id}`, {
+      field: `participants.meters.${pv.id}.device`,
+      value: d.id,
+      expected: 'one meter per tasmota / shelly-gen2 device (give the pv meter its own device)',
+    });
+  }
+  const t = d.transport;
+  const url = t.url ?? config.mqtt?.url;
+  if (!url) throw new MicrogridError('CONFIG_INVALID', 'an MQTT meter needs a broker', { field: `bridge.devices[${i}].transport.url`, value: undefined, expected: 'transport.url, or an mqtt section with url' });
+  const sameBroker = t.url === undefined && t.username === undefined;
+  const username = t.username ?? (sameBroker ? config.mqtt?.username : undefined);
+  const password = t.password ?? (sameBroker ? config.mqtt?.password : undefined);
+  const meter = grid ?? pv;
+  return {
+    id: d.id,
+    kind: d.kind,
+    transport: { type: 'mqtt', url, topic: t.topic, ...(username ? { username } : {}), ...(password ? { password } : {}) },
+    unitId: 0,
+    meterId: meter?.id ?? d.id,
+    role: meter?.role ?? 'grid',
+    ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}),
+    ...(rated ? { ratedPowerW: rated } : {}),
+  };
+}
+
 /** The InfluxDB sink the config asks for (its spool in the data folder), or null without an `influx` section. */
 export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJS.ProcessEnv, log?: BridgeLogger): InfluxSink | null {
   const i = config.influx;
   if (!i) return null;
+  const roles = new Map(config.participants.flatMap((p) => p.meters.map((m) => [m.id, m.role] as const)));
   return createInfluxSink({
     url: i.url,
     org: i.org,
@@ -51,6 +86,8 @@ export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJ
     spoolMaxBytes: i.spoolMaxBytes,
     batchSize: i.batchSize,
     flushIntervalMs: i.flushIntervalMs,
+    // The `role` tag lets a dashboard tell generation (pv) from the grid connection.
+    roleOf: (meterId) => roles.get(meterId),
     ...(log ? { log } : {}),
   });
 }

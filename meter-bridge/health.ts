@@ -22,6 +22,10 @@ export interface DeviceHealth {
   /** Exponential moving average of poll latency, ms. */
   avgLatencyMs: number | null;
   requestsPerRead: number;
+  /** MQTT meters: messages refused (METER_PAYLOAD_INVALID); each stored no reading. */
+  rejectedMessages: number;
+  /** MQTT meters: measurements dropped for arriving within one poll period of the last one taken. */
+  droppedMessages: number;
 }
 
 export class HealthTracker {
@@ -44,6 +48,8 @@ export class HealthTracker {
       lastLatencyMs: null,
       avgLatencyMs: null,
       requestsPerRead: 0,
+      rejectedMessages: 0,
+      droppedMessages: 0,
     };
   }
 
@@ -80,6 +86,48 @@ export class HealthTracker {
     this.#h.missedCycles++;
     this.#h.status = this.#h.missedCycles >= this.#offlineAfter ? 'offline' : 'stale';
     return before !== this.#h.status;
+  }
+
+  /**
+   * MQTT meters push, so there are no cycles to miss: health follows the
+   * device's own availability message (Tasmota LWT, Shelly online) and the
+   * bridge's link to the broker. Offline says why. Returns true when the
+   * status changed.
+   */
+  availability(at: string, online: boolean, reason: string | null): boolean {
+    const before = this.#h.status;
+    this.#h.lastPollAt = at;
+    if (online) {
+      this.#h.status = 'online';
+    } else {
+      this.#h.status = 'offline';
+      if (reason) this.#h.lastError = reason;
+    }
+    return before !== this.#h.status;
+  }
+
+  /** The broker link is down: nothing can arrive, the device is not known offline. */
+  unreachable(at: string, reason: string): boolean {
+    const before = this.#h.status;
+    this.#h.lastPollAt = at;
+    this.#h.lastError = reason;
+    this.#h.lastErrorCode = 'MQTT_UNAVAILABLE';
+    if (this.#h.status !== 'offline') this.#h.status = 'stale';
+    return before !== this.#h.status;
+  }
+
+  /** A message refused: counted, its reason kept; the status stays (the device did speak). */
+  rejected(at: string, err: unknown): void {
+    this.#h.rejectedMessages++;
+    this.#h.failures++;
+    this.#h.lastPollAt = at;
+    const e = err as { message?: string; code?: string };
+    this.#h.lastError = e?.message ?? String(err);
+    this.#h.lastErrorCode = typeof e?.code === 'string' ? e.code : null;
+  }
+
+  dropped(): void {
+    this.#h.droppedMessages++;
   }
 
   event(): DeviceHealthEvent {

@@ -14,6 +14,7 @@
 export const SYSTEM_PACKAGES = [
   { name: 'chromium', why: 'browser tests (playwright-core drives /usr/bin/chromium)', files: ['/usr/bin/chromium'] },
   { name: 'mosquitto', why: 'a real MQTT broker (readings in, state out, Home Assistant discovery)', files: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto_passwd'] },
+  { name: 'prometheus', why: "promtool checks the shipped alert rules, their unit tests and a real /metrics scrape", files: ['/usr/bin/promtool'] },
   { name: 'python3-pymodbus', why: 'an independent Modbus peer (TCP and RTU)', python: ['pymodbus'] },
   { name: 'python3-serial', why: "pymodbus's server and the late RTU peer import serial", python: ['serial'] },
   { name: 'python3-serial-asyncio', why: "pymodbus's server imports serial_asyncio", python: ['serial_asyncio'] },

@@ -10,6 +10,9 @@ import { resolveSecret } from '../secrets.js';
 import { dataDirOf, type Command } from './command.js';
 import { BusPool } from '../../meter-bridge/transport/bus-pool.js';
 import { busSpecOf, probeDevice } from './probe-device.js';
+import { probeMqttDevice } from './probe-mqtt-device.js';
+import { isMqttDevice, type ModbusDeviceConfig } from '../../core/config/schema.js';
+import { devicesFromConfig } from '../../meter-bridge/config.js';
 import { readRuntimeFile } from '../runtime-file.js';
 
 export interface DoctorCheck {
@@ -113,8 +116,16 @@ export const doctorCommand: Command = {
     // One real register per device, with its unit id: the bridge's own bus, one retry, the configured timeout.
     const pool = new BusPool({ timeoutMs: config.bridge.requestTimeoutMs, retries: 1, reconnectMinMs: 0 });
     try {
-      for (const d of config.bridge.devices) {
-        const name = `device ${d.id}`;
+      const bridgeDevices = config.bridge.devices.some(isMqttDevice) ? devicesFromConfig(config) : [];
+      for (const [i, dc] of config.bridge.devices.entries()) {
+        const name = `device ${dc.id}`;
+        if (isMqttDevice(dc)) {
+          // An MQTT meter pushes: wait for a message on its topics, parsed by the bridge's own parser.
+          const r = await probeMqttDevice(bridgeDevices[i]!, `bridge.devices[${i}].transport.password`, ctx.env);
+          checks.push({ name, status: r.status, detail: r.detail });
+          continue;
+        }
+        const d = dc as ModbusDeviceConfig;
         const where = d.transport.type === 'tcp' ? `${d.transport.host}:${d.transport.port}` : d.transport.path;
         if (d.transport.type === 'tcp') {
           const err = await tcpReachable(d.transport.host, d.transport.port, 2000);

@@ -1,5 +1,5 @@
 import { isMicrogridError } from '../../core/errors.js';
-import type { DeviceConfig } from '../../core/config/schema.js';
+import type { ModbusDeviceConfig } from '../../core/config/schema.js';
 import { loadProfile } from '../../meter-bridge/profiles/load.js';
 import { decodeValue } from '../../meter-bridge/registers/decode.js';
 import { TYPE_WORDS } from '../../meter-bridge/registers/types.js';
@@ -13,12 +13,12 @@ export interface ProbeResult {
 
 const SUNS = [0x5375, 0x6e53] as const;
 
-export function busSpecOf(d: DeviceConfig): BusSpec {
+export function busSpecOf(d: ModbusDeviceConfig): BusSpec {
   return d.transport.type === 'tcp' ? { type: 'tcp', host: d.transport.host, port: d.transport.port } : { type: 'rtu', path: d.transport.path, baudRate: d.transport.baudRate, parity: d.transport.parity };
 }
 
 /** What an error of one read says to an operator: most often the unit id, sometimes the wiring. */
-function readFailure(d: DeviceConfig, err: unknown, what: string): ProbeResult {
+function readFailure(d: ModbusDeviceConfig, err: unknown, what: string): ProbeResult {
   const unit = `unit ${d.unitId}`;
   if (isMicrogridError(err, 'MODBUS_TIMEOUT')) {
     return { ok: false, detail: `${unit} did not answer ${what} (${err.message}): check unitId (the device's Modbus address, set on its display or DIP switches)${d.transport.type === 'rtu' ? ', the baud rate, parity and the A/B wiring' : ''}` };
@@ -39,7 +39,7 @@ function readFailure(d: DeviceConfig, err: unknown, what: string): ProbeResult {
  * SunSpec device, or the first point of a profile device's register map.
  * A TCP connection alone proves neither the unit id nor the kind.
  */
-export async function probeDevice(d: DeviceConfig, bus: ModbusBus): Promise<ProbeResult> {
+export async function probeDevice(d: ModbusDeviceConfig, bus: ModbusBus): Promise<ProbeResult> {
   if (d.kind === 'sunspec') {
     const seen: string[] = [];
     for (const base of SUNSPEC_BASES) {

@@ -20,6 +20,8 @@ export const readCommand: Command = {
     if (typeof id !== 'string') throw invalid('USAGE', '--device', id, devices.length ? `one of ${devices.map((d) => d.id).join(', ')}` : 'a device id from bridge.devices');
     const device = devices.find((d) => d.id === id);
     if (!device) throw invalid('USAGE', '--device', id, devices.length ? `one of ${devices.map((d) => d.id).join(', ')}` : 'a device id; the configuration has no bridge.devices');
+    // An MQTT meter pushes; there is nothing to read on demand.
+    if (device.transport.type === 'mqtt') throw invalid('USAGE', '--device', id, `a Modbus device (${id} is kind ${device.kind}: it pushes over MQTT; mgx doctor waits for one of its messages)`);
     const bus = new EventBus();
     const readings: ReadingEvent[] = [];
     bus.on('reading', (r) => readings.push(r));

@@ -115,13 +115,36 @@ const RtuTransport = Obj({
   parity: oneOf(['none', 'even', 'odd'] as const, { default: 'none' }),
 });
 
+/** An MQTT meter's broker and topic (kinds tasmota, shelly-gen2). */
+const MqttTransport = Obj({
+  type: Type.Literal('mqtt'),
+  url: Type.Optional(Type.String({ pattern: '^(mqtts?|wss?)://', expected: 'an MQTT URL such as "mqtt://192.168.1.2:1883" (mqtt, mqtts, ws or wss)', description: 'the broker the device publishes to; default mqtt.url' })),
+  topic: Type.String({
+    pattern: '^[^#+/\\s]([^#+\\s]*[^#+/\\s])?$',
+    expected: 'the device\'s MQTT topic without "#", "+", spaces or a leading/trailing "/" (Tasmota: its %topic%, e.g. tasmota_8A2F1C; Shelly: its topic prefix, e.g. shellypro3em-08f9e0e67204)',
+  }),
+  username: Type.Optional(Type.String({ minLength: 1 })),
+  password: Type.Optional(SecretRef),
+});
+
+export const MODBUS_KINDS = ['sunspec', 'profile', 'simulated'] as const;
+export const MQTT_KINDS = ['tasmota', 'shelly-gen2'] as const;
+
+// One object for every kind, so a wrong value is reported at its own key; which transport goes with which kind
+// (tcp/rtu for Modbus kinds, mqtt for MQTT kinds) is checked in validate.ts, naming the key.
 const Device = Obj({
   id: Id('device id'),
-  kind: oneOf(['sunspec', 'profile', 'simulated'] as const),
-  transport: Type.Union([TcpTransport, RtuTransport], { expected: '{ type: tcp, host, port } or { type: rtu, path, baudRate }' }),
-  unitId: Type.Integer({ minimum: 0, maximum: 247, default: 1 }),
+  kind: oneOf([...MODBUS_KINDS, ...MQTT_KINDS] as const),
+  transport: Type.Union([TcpTransport, RtuTransport, MqttTransport], { expected: '{ type: tcp, host, port } or { type: rtu, path, baudRate } (Modbus kinds), or { type: mqtt, topic } (tasmota, shelly-gen2)' }),
+  unitId: Type.Integer({ minimum: 0, maximum: 247, default: 1, description: 'Modbus kinds: the device\'s Modbus address' }),
   profile: Type.Optional(Type.String({ minLength: 1, description: 'register-map profile name or file, for kind: profile' })),
   ratedPowerW: Type.Optional(Type.Integer({ minimum: 1 })),
+  tasmotaTotal: Type.Optional(
+    oneOf(['import', 'net'] as const, {
+      description:
+        'kind tasmota: what ENERGY.Total counts. import (default): the meter\'s own import counter (SML, SDM, PZEM…); net: a chip that meters both directions (ADE7953 in a Shelly EM, ADE7880 in a Shelly 3EM, under Tasmota) counts Total as import − export, so import = Total + ExportActive',
+    }),
+  ),
 });
 
 const Bridge = Obj(
@@ -241,3 +264,8 @@ export const ConfigSchema = Obj({
 export type Config = Static<typeof ConfigSchema>;
 export type ParticipantConfig = Config['participants'][number];
 export type DeviceConfig = Config['bridge']['devices'][number];
+export type MqttTransportConfig = Extract<DeviceConfig['transport'], { type: 'mqtt' }>;
+/** A device polled over Modbus (validate.ts guarantees the kind matches the transport). */
+export type ModbusDeviceConfig = DeviceConfig & { kind: (typeof MODBUS_KINDS)[number]; transport: Exclude<DeviceConfig['transport'], { type: 'mqtt' }> };
+export type MqttDeviceConfig = DeviceConfig & { kind: (typeof MQTT_KINDS)[number]; transport: MqttTransportConfig };
+export const isMqttDevice = (d: DeviceConfig): d is MqttDeviceConfig => d.transport.type === 'mqtt';

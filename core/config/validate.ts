@@ -2,7 +2,7 @@ import { Value } from '@sinclair/typebox/value';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import type { TSchema } from '@sinclair/typebox';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { ConfigSchema, type Config } from './schema.js';
+import { ConfigSchema, MQTT_KINDS, type Config } from './schema.js';
 import { MicrogridError, describeValue } from '../errors.js';
 import { PriceScale } from '../units.js';
 
@@ -23,6 +23,22 @@ export function toKeyPath(pointer: string): string {
     .slice(1)
     .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+/**
+ * A union of objects told apart by a literal `type` (device transports):
+ * when the value names one branch's type, that branch's own errors say more
+ * (`transport.port = 99999: expected a number ≤ 65535`) than "expected one of
+ * the shapes", so they replace the union's error.
+ */
+function discriminated(e: ValueError): ValueError[] {
+  if (e.type !== ValueErrorType.Union) return [e];
+  const branches = (e.schema.anyOf ?? []) as TSchema[];
+  const type = (e.value as { type?: unknown } | null)?.type;
+  const i = branches.findIndex((b) => (b.properties as Record<string, TSchema> | undefined)?.type?.const === type);
+  if (type === undefined || i < 0 || !e.errors[i]) return [e];
+  const inner = [...e.errors[i]!];
+  return inner.length ? inner.flatMap(discriminated) : [e];
 }
 
 function describeProblem(e: ValueError): string {
@@ -79,7 +95,7 @@ export function validateConfig(input: unknown, source = 'configuration', doc?: D
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input ?? {}));
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
-  for (const e of Value.Errors(ConfigSchema, withDefaults)) {
+  for (const e of [...Value.Errors(ConfigSchema, withDefaults)].flatMap(discriminated)) {
     // A union reports each branch's failure too; one line per path is enough.
     const path = toKeyPath(e.path);
     if (seen.has(path)) continue;
@@ -92,7 +108,7 @@ export function validateConfig(input: unknown, source = 'configuration', doc?: D
     const line = lineOf(doc, lc, e.path);
     problems.push({ path, value: e.value, problem, ...(line === undefined ? {} : { line }) });
   }
-  if (problems.length === 0) problems.push(...semanticProblems(withDefaults as Config).map((p) => ({ ...p, ...lineField(doc, lc, p.path) })));
+  if (problems.length === 0) problems.push(...semanticProblems(withDefaults as Config, input).map((p) => ({ ...p, ...lineField(doc, lc, p.path) })));
   if (problems.length) throw configError(source, problems);
   return withDefaults as Config;
 }
@@ -127,7 +143,7 @@ function configError(source: string, problems: ConfigProblem[]): MicrogridError 
   return err;
 }
 
-function semanticProblems(c: Config): ConfigProblem[] {
+function semanticProblems(c: Config, input: unknown): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   let scale: PriceScale;
   try {
@@ -154,10 +170,12 @@ function semanticProblems(c: Config): ConfigProblem[] {
   });
 
   const deviceIds = new Set<string>();
+  const rawDevices = ((input as { bridge?: { devices?: unknown } } | null)?.bridge?.devices ?? []) as Record<string, unknown>[];
   c.bridge.devices.forEach((d, i) => {
     if (deviceIds.has(d.id)) out.push({ path: `bridge.devices[${i}].id`, value: d.id, problem: 'expected a unique device id' });
     deviceIds.add(d.id);
     if (d.kind === 'profile' && !d.profile) out.push({ path: `bridge.devices[${i}].profile`, value: undefined, problem: 'is required for kind: profile' });
+    out.push(...deviceKindProblems(d, i, rawDevices[i]));
   });
 
   const participantIds = new Set<string>();
@@ -187,11 +205,32 @@ function semanticProblems(c: Config): ConfigProblem[] {
       if (!participantIds.has(h)) out.push({ path: `mqtt.households[${i}]`, value: h, problem: 'expected the id of a participant in participants' });
     });
   }
+  c.bridge.devices.forEach((d, i) => {
+    if (d.transport.type === 'mqtt' && d.transport.url === undefined && !c.mqtt) {
+      out.push({ path: `bridge.devices[${i}].transport.url`, value: undefined, problem: 'is required when there is no mqtt section (the broker this device publishes to)' });
+    }
+  });
   c.auth.tokens.forEach((t, i) => {
     if (t.role === 'household' && t.participant === undefined) out.push({ path: `auth.tokens[${i}].participant`, value: undefined, problem: 'is required for role household' });
     if (t.participant !== undefined && !participantIds.has(t.participant)) {
       out.push({ path: `auth.tokens[${i}].participant`, value: t.participant, problem: 'expected the id of a participant in participants' });
     }
   });
+  return out;
+}
+
+/** Modbus kinds take tcp/rtu, MQTT kinds take mqtt; settings of one family are refused on the other (`raw`: before defaults). */
+function deviceKindProblems(d: Config['bridge']['devices'][number], i: number, raw: Record<string, unknown> | undefined): ConfigProblem[] {
+  const at = `bridge.devices[${i}]`;
+  const mqttKind = (MQTT_KINDS as readonly string[]).includes(d.kind);
+  const out: ConfigProblem[] = [];
+  if (mqttKind && d.transport.type !== 'mqtt') out.push({ path: `${at}.transport.type`, value: d.transport.type, problem: `expected mqtt for kind ${d.kind} ({ type: mqtt, topic, url? })` });
+  if (!mqttKind && d.transport.type === 'mqtt') out.push({ path: `${at}.transport.type`, value: 'mqtt', problem: `expected tcp or rtu for kind ${d.kind} (MQTT devices are kind tasmota or shelly-gen2)` });
+  if (mqttKind) {
+    for (const key of ['unitId', 'profile'] as const) {
+      if (raw && raw[key] !== undefined) out.push({ path: `${at}.${key}`, value: raw[key], problem: `is a Modbus setting; kind ${d.kind} has none (remove it)` });
+    }
+  }
+  if (d.tasmotaTotal !== undefined && d.kind !== 'tasmota') out.push({ path: `${at}.tasmotaTotal`, value: d.tasmotaTotal, problem: 'is only for kind tasmota' });
   return out;
 }

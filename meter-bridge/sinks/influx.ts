@@ -18,12 +18,20 @@ export interface InfluxSinkOptions {
   flushIntervalMs?: number;
   /** HTTP timeout of one write, ms. */
   timeoutMs?: number;
+  /** A meter's role (`grid`, `pv`), written as the `role` tag so dashboards can tell generation from the grid connection. */
+  roleOf?: (meterId: string) => string | undefined;
   log?: BridgeLogger;
 }
 
 export interface InfluxSink extends ReadingSink {
   /** Writes what is buffered and what is spooled, in order; resolves when done or when the server is down (then it is spooled). */
   flush(): Promise<void>;
+  /**
+   * Queues lines of the engine's other measurements (interval results, device
+   * health), built with `influxLine` from core/influx-schema.ts, through the
+   * same batches and spool as the readings.
+   */
+  writeLines(lines: readonly string[]): void;
   stats(): { written: number; spooledLines: number; spooledBatches: number; droppedLines: number; failures: number; lastError: string | null };
 }
 
@@ -85,7 +93,11 @@ export function createInfluxSink(o: InfluxSinkOptions): InfluxSink {
     name: 'influx',
     signedOnly: false,
     write(readings: ReadingEvent[]) {
-      for (const r of readings) pending.push(toLine(r));
+      for (const r of readings) pending.push(toLine(r, o.roleOf?.(r.meterId)));
+      if (pending.length >= batchSize) void flush();
+    },
+    writeLines(lines) {
+      pending.push(...lines);
       if (pending.length >= batchSize) void flush();
     },
     flush,

@@ -37,3 +37,12 @@ test('label values are escaped and a name keeps its kind', () => {
   assert.match(m.render(), /g\{a="say \\"hi\\"\\n"\} 1/);
   assert.throws(() => m.inc('g', 'x'), /is a gauge/);
 });
+
+test('a described metric serves its HELP and TYPE before it has a value, and keeps its kind', () => {
+  const m = new Metrics();
+  m.describe('mgx_alarms_total', 'counter', 'Alarms raised, by code.');
+  assert.equal(m.render(), '# HELP mgx_alarms_total Alarms raised, by code.\n# TYPE mgx_alarms_total counter\n');
+  m.inc('mgx_alarms_total', 'Alarms raised, by code.', { code: 'X' });
+  assert.match(m.render(), /^mgx_alarms_total\{code="X"\} 1$/m);
+  assert.throws(() => m.describe('mgx_alarms_total', 'gauge', 'x'), /is a counter, not a gauge/);
+});
