@@ -50,6 +50,25 @@ export async function watch(url: string, filters: string[]): Promise<Watcher> {
   };
 }
 
+/**
+ * What the broker retains under `filters`, as a subscriber starting now receives it: the burst that
+ * follows the SUBACK, ended by a marker this client publishes to itself afterwards (one client's
+ * messages arrive in order), so no fixed wait guesses when the burst is over.
+ */
+export async function retainedNow(url: string, filters: string[]): Promise<Map<string, string>> {
+  const marker = `test/marker/${Math.random().toString(16).slice(2)}`;
+  const w = await watch(url, [...filters, marker]);
+  try {
+    await w.client.publishAsync(marker, 'end', { qos: 1 });
+    await w.waitFor((m) => m.topic === marker, 10_000, 'the marker after the retained burst');
+    const out = new Map<string, string>();
+    for (const m of w.seen) if (m.retain && m.payload !== '') out.set(m.topic, m.payload);
+    return out;
+  } finally {
+    await w.end();
+  }
+}
+
 /** Polls `f` until it returns something other than undefined, or fails after `ms`. */
 export async function until<T>(f: () => Promise<T | undefined> | T | undefined, ms: number, what: string): Promise<T> {
   const deadline = Date.now() + ms;
