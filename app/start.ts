@@ -35,6 +35,7 @@ import { CLOCK_SPEED_KEY } from './audit/meter-data-window.js';
 import type { Logger } from './logger.js';
 import { VERSION } from './version.js';
 import { connectEngineMqtt, type EngineMqtt } from './mqtt/connection.js';
+import { startStateOut } from './mqtt/state-out.js';
 import { startInfluxSeries } from './influx-series.js';
 import { watchChainHealth } from './chain-health.js';
 import { startReadingsIn } from './mqtt/readings-in.js';
@@ -270,6 +271,11 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const dashConfig = demoTokens.length > 0 ? withDemoTokens(config, demoTokens) : config;
     const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, devices: devicesNow, decideMeterHold, readingVerdicts: readingVerdictsOf, version: VERSION, logger: httpLog });
     stack.push({ name: 'http server', stop: () => app.close() });
+    // State out and Home Assistant discovery: from the dashboard's live hub, so MQTT carries /api/state's numbers.
+    if (mqtt) {
+      const out = await startStateOut({ mqtt, hub: app.mgx.hub, ledger, config, clock, log: log.child({ module: 'mqtt' }), version: VERSION });
+      stack.push({ name: 'mqtt state out', stop: () => out.close() });
+    }
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
     log.info(
       {

@@ -18,6 +18,7 @@ export const SYSTEM_PACKAGES = [
   { name: 'python3-pymodbus', why: 'an independent Modbus peer (TCP and RTU)', python: ['pymodbus'] },
   { name: 'python3-serial', why: "pymodbus's server and the late RTU peer import serial", python: ['serial'] },
   { name: 'python3-serial-asyncio', why: "pymodbus's server imports serial_asyncio", python: ['serial_asyncio'] },
+  { name: 'python3-jinja2', why: "renders Home Assistant's value templates as HA does (Jinja2)", python: ['jinja2'] },
   { name: 'socat', why: 'a serial pseudo-terminal pair for Modbus RTU tests', files: ['/usr/bin/socat'] },
   { name: 'victoria-metrics', why: 'a real server speaking the InfluxDB v2 write API', files: ['/usr/bin/victoria-metrics'] },
 ];

@@ -231,7 +231,11 @@ const Mqtt = Obj({
   topicPrefix: Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', default: 'mgx', expected: 'a topic prefix without "#", "+" or a leading/trailing "/", such as "mgx"' }),
   discovery: Type.Boolean({ default: true, description: 'publish Home Assistant discovery configs for the published households' }),
   discoveryPrefix: Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', default: 'homeassistant', expected: 'a topic prefix without "#", "+" or a leading/trailing "/"' }),
-  households: Type.Array(Id('participant id'), { default: [], description: 'the households whose state is published (their data is never published without being listed here)' }),
+  households: Type.Union([Type.Literal('all'), Type.Array(Id('participant id'))], {
+    default: [],
+    expected: 'a list of participant ids, or "all"',
+    description: 'the households whose state is published: their ids, or "all" (the demo); a household not listed is never published',
+  }),
 });
 
 const Demo = Obj(

@@ -200,6 +200,11 @@ function semanticProblems(c: Config, input: unknown): ConfigProblem[] {
       }
     }
   });
+  if (Array.isArray(c.mqtt?.households)) {
+    c.mqtt.households.forEach((h, i) => {
+      if (!participantIds.has(h)) out.push({ path: `mqtt.households[${i}]`, value: h, problem: 'expected the id of a participant in participants' });
+    });
+  }
   c.bridge.devices.forEach((d, i) => {
     if (d.transport.type === 'mqtt' && d.transport.url === undefined && !c.mqtt) {
       out.push({ path: `bridge.devices[${i}].transport.url`, value: undefined, problem: 'is required when there is no mqtt section (the broker this device publishes to)' });

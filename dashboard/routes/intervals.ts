@@ -82,7 +82,7 @@ export function parseStartParam(s: string, minutes: DashboardDeps['config']['mar
   return parseIntervalStart(/^\d{1,12}$/.test(s) ? Number(s) : s, minutes, 'start');
 }
 
-function summarize(clearings: ClearingSummary[]): Pick<typeof IntervalItem.static, 'clearingPrice' | 'matchedWh' | 'surplus' | 'trades' | 'kinds'> {
+export function summarize(clearings: ClearingSummary[]): Pick<typeof IntervalItem.static, 'clearingPrice' | 'matchedWh' | 'surplus' | 'trades' | 'kinds'> {
   // The metered clearing is the one households pay by; its price wins when both exist.
   const byKind = [...clearings].sort((a, b) => (a.kind === 'metered' ? -1 : 1) - (b.kind === 'metered' ? -1 : 1));
   return {

@@ -2,7 +2,8 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { assertId } from '../../core/ids.js';
-import { listJournal, listSettlementCredits, listStatements, listTrades } from '../../ledger/queries.js';
+import { listJournal, listStatements, listTrades } from '../../ledger/queries.js';
+import { creditRows } from '../credit-rows.js';
 import { requireAuth, scopeParticipant } from '../auth.js';
 import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
 import { redactCounterparty } from '../counterparty.js';
@@ -55,16 +56,7 @@ export async function ledgerListRoutes(fastify: FastifyInstance, deps: Dashboard
     '/api/credits',
     { schema: { tags: ['settlement'], summary: 'Energy credits per interval and account, with their transactions (a household: its own)', querystring: ListQuery, response: { 200: Type.Array(CreditOut), ...errors(400, 401, 403) } } },
     async (req, reply) => {
-      const range = parseRange(req.query, deps.clock);
-      const who = scope(req).participantId;
-      const journal = listJournal(deps.ledger, range).filter((x) => x.state !== 'replaced' && x.state !== 'reverted' && (x.action === 'mint' || x.action === 'commit'));
-      const rows = listSettlementCredits(deps.ledger, range).flatMap((s) => {
-        const j = journal.filter((x) => x.intervalStart === s.intervalStart);
-        const chainState = j.length === 0 ? null : j.every((x) => x.state === 'final') ? 'final' : j[j.length - 1]!.state;
-        return s.credits
-          .filter((c) => who === undefined || c.participants.includes(who))
-          .map((c) => ({ interval: iso(s.intervalStart)!, account: c.account, participants: c.participants, creditsWh: c.wh, status: s.status, txHashes: j.flatMap((x) => (x.txHash ? [x.txHash] : [])), chainState }));
-      });
+      const rows = creditRows(deps.ledger, parseRange(req.query, deps.clock), scope(req).participantId);
       return sendList(req, reply, rows, ['interval', 'account', 'participants', 'creditsWh', 'status', 'chainState', 'txHashes'], 'credits');
     },
   );
