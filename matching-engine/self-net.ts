@@ -55,55 +55,57 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   if (!both) return null;
 
   // 2. Each such participant's orders in the total order: bids by zone then from the highest price,
-  // offers by zone then from the lowest, each price by seq then id (sort.ts).
-  const sorted = sortBook(p, cr.floor, cr.cap);
-  const bids = new Map<number, number[]>();
-  const offers = new Map<number, number[]>();
+  // offers by zone then from the lowest, each price by seq then id (sort.ts). When every zone pair has
+  // the same fee, zones change nothing here: the orders are sorted as one zone, one run per side.
+  const Z = p.zones.length;
+  const fee = new Int32Array(Z * Z);
+  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) fee[a * Z + b] = cr.fee(p.zones[a]!, p.zones[b]!);
+  const oneZone = fee.every((f) => f === fee[0]);
+  const zoneOf = oneZone ? new Int32Array(n) : p.zone;
+  const sorted = sortBook(oneZone ? { ...p, zone: zoneOf, zones: ['*'] } : p, cr.floor, cr.cap);
+  // A counting sort of the total order by participant (stable): each participant's orders in one run, bids first.
+  const P = mask.length;
+  const start = new Int32Array(P + 1);
+  for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
+  for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;
+  const at = start.slice(0, P);
+  // Each run's prices and energies beside it, so netting reads memory in sequence (a million random reads cost more than the rest).
+  const m0 = start[P]!;
+  const mine = new Uint32Array(m0);
+  const mTicks = new Int32Array(m0);
+  const mLeft = new Float64Array(m0);
   for (let j = 0; j < n; j++) {
     const i = sorted.perm[j]!;
     const k = pid[i]!;
     if (mask[k] !== 3) continue;
-    const to = p.side[i] === BID ? bids : offers;
-    let list = to.get(k);
-    if (!list) to.set(k, (list = []));
-    list.push(i);
+    const d = at[k]!++;
+    mine[d] = i;
+    mTicks[d] = p.ticks[i]!;
+    mLeft[d] = sorted.qty[j]!;
   }
 
   // 3. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
-  const Z = p.zones.length;
-  const fee = new Int32Array(Z * Z);
-  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) fee[a * Z + b] = cr.fee(p.zones[a]!, p.zones[b]!);
-  const left = Float64Array.from(p.qty);
-  const netted = new Float64Array(n);
   let any = false;
-  for (const [k, bl] of bids) {
-    const ol = offers.get(k)!;
-    for (const [bs, be] of zoneRuns(bl, p.zone)) {
-      for (const [os, oe] of zoneRuns(ol, p.zone)) {
-        const f = fee[p.zone[ol[os]!]! * Z + p.zone[bl[bs]!]!]!;
-        let jb = bs;
-        let jo = os;
-        while (jb < be && jo < oe) {
-          const b = bl[jb]!;
-          const o = ol[jo]!;
-          if (left[b] === 0) {
-            jb++;
-            continue;
-          }
-          if (left[o] === 0) {
-            jo++;
-            continue;
-          }
-          if (p.ticks[b]! < p.ticks[o]! + f) break;
-          const wh = Math.min(left[b]!, left[o]!);
-          left[b]! -= wh;
-          left[o]! -= wh;
-          netted[b]! += wh;
-          netted[o]! += wh;
-          any = true;
-        }
+  for (let k = 0; k < P; k++) {
+    if (mask[k] !== 3) continue;
+    const s0 = start[k]!;
+    const e0 = start[k + 1]!;
+    let split = s0;
+    while (split < e0 && p.side[mine[split]!] === BID) split++;
+    for (const [bs, be] of zoneRuns(mine, s0, split, zoneOf)) {
+      for (const [os, oe] of zoneRuns(mine, split, e0, zoneOf)) {
+        const f = fee[p.zone[mine[os]!]! * Z + p.zone[mine[bs]!]!]!;
+        if (netRun(bs, be, os, oe, f, mTicks, mLeft)) any = true;
       }
     }
+  }
+  const left = p.qty.slice();
+  const netted = new Float64Array(n);
+  for (let d = 0; d < m0; d++) {
+    const i = mine[d]!;
+    if (mLeft[d] === left[i]) continue;
+    netted[i] = left[i]! - mLeft[d]!;
+    left[i] = mLeft[d]!;
   }
   if (!any) return null;
 
@@ -141,12 +143,36 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   return { market, index, netted, bySeq: sorted.bySeq };
 }
 
-/** Runs [start, end) of one zone in a list sorted by zone. */
-function zoneRuns(list: readonly number[], zone: Int32Array): [number, number][] {
+/** Nets bids [bs, be) (highest first) against offers [os, oe) (lowest first) while bid ≥ offer + fee, in place on `left`; true if any. */
+function netRun(bs: number, be: number, os: number, oe: number, fee: number, ticks: Int32Array, left: Float64Array): boolean {
+  let jb = bs;
+  let jo = os;
+  let any = false;
+  while (jb < be && jo < oe) {
+    // An order used up (by an earlier zone pair, or just now).
+    if (left[jb] === 0) {
+      jb++;
+      continue;
+    }
+    if (left[jo] === 0) {
+      jo++;
+      continue;
+    }
+    if (ticks[jb]! < ticks[jo]! + fee) break;
+    const wh = Math.min(left[jb]!, left[jo]!);
+    left[jb]! -= wh;
+    left[jo]! -= wh;
+    any = true;
+  }
+  return any;
+}
+
+/** Runs [start, end) of one zone in list[from, to), which is sorted by zone. */
+function zoneRuns(list: Uint32Array, from: number, to: number, zone: Int32Array): [number, number][] {
   const runs: [number, number][] = [];
-  for (let s = 0; s < list.length; ) {
+  for (let s = from; s < to; ) {
     let e = s + 1;
-    while (e < list.length && zone[list[e]!] === zone[list[s]!]) e++;
+    while (e < to && zone[list[e]!] === zone[list[s]!]) e++;
     runs.push([s, e]);
     s = e;
   }
