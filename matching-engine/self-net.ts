@@ -73,16 +73,22 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   const m0 = start[P]!;
   const mine = new Uint32Array(m0);
   const mTicks = new Int32Array(m0);
-  const mLeft = new Float64Array(m0);
-  for (let j = 0; j < n; j++) {
-    const i = sorted.perm[j]!;
-    const k = pid[i]!;
-    if (mask[k] !== 3) continue;
-    const d = at[k]!++;
-    mine[d] = i;
-    mTicks[d] = p.ticks[i]!;
-    mLeft[d] = sorted.qty[j]!;
+  const mQty = new Float64Array(m0);
+  const lv = sorted.levels;
+  // Level by level: a level's price is one value, its orders' energies are in sequence (sorted.qty).
+  for (let l = 0; l < lv.count; l++) {
+    const t = lv.ticks[l]!;
+    for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
+      const i = sorted.perm[j]!;
+      const k = pid[i]!;
+      if (mask[k] !== 3) continue;
+      const d = at[k]!++;
+      mine[d] = i;
+      mTicks[d] = t;
+      mQty[d] = sorted.qty[j]!;
+    }
   }
+  const mLeft = mQty.slice();
 
   // 3. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
   let any = false;
@@ -102,9 +108,9 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   const left = p.qty.slice();
   const netted = new Float64Array(n);
   for (let d = 0; d < m0; d++) {
+    if (mLeft[d] === mQty[d]) continue;
     const i = mine[d]!;
-    if (mLeft[d] === left[i]) continue;
-    netted[i] = left[i]! - mLeft[d]!;
+    netted[i] = mQty[d]! - mLeft[d]!;
     left[i] = mLeft[d]!;
   }
   if (!any) return null;
