@@ -34,20 +34,31 @@ export interface SelfNetting {
 /** Null when no participant has a bid and an offer that could trade with each other (the book is cleared as it is). */
 export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting | null {
   const n = p.n;
-  // 1. Which participants have both sides: one map lookup per order, nothing more when none has.
-  const pidOf = new Map<string, number>();
-  const pid = new Int32Array(n);
-  const mask: number[] = [];
+  // 1. Which participants have both sides: numbered by the book as orders came (OrderBook), else here by a
+  // map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
+  let pid: Int32Array;
+  let P: number;
+  if (p.party !== undefined && p.parties !== undefined) {
+    pid = p.party;
+    P = p.parties;
+  } else {
+    const pidOf = new Map<string, number>();
+    pid = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const name = p.participants[i]!;
+      let k = pidOf.get(name);
+      if (k === undefined) {
+        k = pidOf.size;
+        pidOf.set(name, k);
+      }
+      pid[i] = k;
+    }
+    P = pidOf.size;
+  }
+  const mask = new Uint8Array(P);
   let both = false;
   for (let i = 0; i < n; i++) {
-    const name = p.participants[i]!;
-    let k = pidOf.get(name);
-    if (k === undefined) {
-      k = mask.length;
-      pidOf.set(name, k);
-      mask.push(0);
-    }
-    pid[i] = k;
+    const k = pid[i]!;
     const m = mask[k]! | (p.side[i] === BID ? 1 : 2);
     mask[k] = m;
     if (m === 3) both = true;
@@ -64,7 +75,6 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   const zoneOf = oneZone ? new Int32Array(n) : p.zone;
   const sorted = sortBook(oneZone ? { ...p, zone: zoneOf, zones: ['*'] } : p, cr.floor, cr.cap);
   // A counting sort of the total order by participant (stable): each participant's orders in one run, bids first.
-  const P = mask.length;
   const start = new Int32Array(P + 1);
   for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
   for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;

@@ -65,6 +65,12 @@ test('every mechanism, random books with repeated participants: no trade has buy
         assert.ok(again.remainders.every((x) => x.nettedWh === undefined));
         assert.equal(canonicalJson(again.trades), canonicalJson(res.trades), `${mechanism}: the same trades from the netted book`);
         assert.equal(again.clearingPrice, res.clearingPrice);
+        // The OrderBook (participants numbered as orders arrive; a cancelled order leaves a hole) nets the same.
+        const book = new OrderBook(I, r);
+        book.add({ id: 'cancelled', participant: 'h9', side: 'bid', interval: I, energyWh: 1, price: '0.1000', zone: 'A', seq: 0 });
+        for (const o of orders) book.add(o);
+        book.cancel('cancelled');
+        assert.equal(canonicalJson(book.clear()), canonicalJson(res), `${mechanism}: OrderBook and clearBook agree`);
       }
     }),
     fcParams('no self-trades', { numRuns: 150 }),
