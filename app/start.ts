@@ -9,10 +9,10 @@ import { Metrics } from '../core/metrics.js';
 import { METRICS } from '../core/metric-names.js';
 import { openLedger, type Ledger } from '../ledger/ledger.js';
 import { setMeterDevice, upsertParticipant } from '../ledger/participants.js';
-import { countMeterHolds, listMeterHolds, meterSeriesReadings, metersForValidation, setMeterRatedPower } from '../ledger/meter-data.js';
+import { countMeterHolds, listMeterHolds, meterSeriesReadings, metersForValidation } from '../ledger/meter-data.js';
 import { clearMeterDataAlarms } from './meter-data-alarms.js';
 import { DEFAULT_RATED_POWER_W, readingVerdicts } from '../settlement/meter-data/index.js';
-import { ratedPowers } from './rated-power.js';
+import { followRatedPowers } from './rated-power.js';
 import { decideHold } from '../settlement/holds.js';
 import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
@@ -104,15 +104,6 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     log.info({ ledger: ledger.path, migrations: ledger.appliedMigrations().length }, 'ledger open');
     ledger.setKv(CLOCK_SPEED_KEY, String(speed)); // the audit validates meter data with the gap this speed gives
     for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
-    const rated = ratedPowers(config);
-    for (const r of rated) setMeterRatedPower(ledger, r.meterId, r.ratedPowerW);
-    const unrated = rated.filter((r) => r.source === 'default');
-    if (unrated.length > 0) {
-      log.warn(
-        { meters: unrated.map((r) => r.meterId) },
-        `${unrated.length} meter(s) have no ratedPowerW (config participants[].meters[] or bridge.devices[]): validated with the role default (grid ${DEFAULT_RATED_POWER_W.grid} W, pv ${DEFAULT_RATED_POWER_W.pv} W): ${unrated.slice(0, 5).map((r) => r.meterId).join(', ')}${unrated.length > 5 ? ', …' : ''}`,
-      );
-    }
 
     const bus = new EventBus();
     bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
@@ -166,6 +157,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     if (influx) sinks.push(influx);
     const bridge = startBridge({ devices, clock, bus, sinks, signer, log: log.child({ module: 'bridge' }), ...bridgeOptionsFromConfig(config) });
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
+    // Rated powers: config, else the device (SunSpec model 120 once discovered, a profile's), else the role default, warned.
+    followRatedPowers({ ledger, config, readers: bridge.readers, bus, log });
     metrics.collect(() => {
       const health = bridge.health();
       for (const status of ['online', 'stale', 'offline', 'asleep'] as const) {

@@ -60,6 +60,12 @@ export interface OrderRemainder {
   filledWh: Wh;
   /** What is left, settled against the grid. */
   leftWh: Wh;
+  /**
+   * Netted against the same participant's own opposite orders before the
+   * auction (nobody trades with themselves; matching-engine/self-net.ts):
+   * neither traded nor left to the grid. Absent when 0.
+   */
+  nettedWh?: Wh;
 }
 
 export interface ClearingRules {

@@ -216,8 +216,15 @@ export function markHoldsApplied(ledger: Ledger, holds: readonly Pick<MeterHold,
 }
 
 /** Stores the rated power a meter is validated with (config, else device, else the role's default). */
-export function setMeterRatedPower(ledger: Ledger, meterId: string, ratedPowerW: number): void {
-  ledger.db.prepare('UPDATE meters SET rated_power_w = ? WHERE id = ?').run(ratedPowerW, meterId);
+export type RatedPowerSource = 'config' | 'device' | 'default';
+
+/** The rated power a meter's data is validated with, and where it came from (app/rated-power.ts). */
+export function setMeterRatedPower(ledger: Ledger, meterId: string, ratedPowerW: number, source: RatedPowerSource): void {
+  ledger.db.prepare('UPDATE meters SET rated_power_w = ?, rated_power_source = ? WHERE id = ?').run(ratedPowerW, source, meterId);
+}
+
+export function meterRatedPowers(ledger: Ledger): { meterId: string; ratedPowerW: number | null; source: RatedPowerSource | null }[] {
+  return ledger.db.prepare('SELECT id AS meterId, rated_power_w AS ratedPowerW, rated_power_source AS source FROM meters ORDER BY id').all() as { meterId: string; ratedPowerW: number | null; source: RatedPowerSource | null }[];
 }
 
 export interface MeterForValidation {

@@ -31,6 +31,10 @@ export class OrderBook {
   /** Order id → slot. */
   readonly #slot = new IdIndex(this.#ids);
   readonly #participants: string[] = [];
+  /** Each participant id numbered once as orders arrive (the slot's number in #party), for self-netting at gate closure. */
+  readonly #partyOf = new Map<string, number>();
+  readonly #partyNames: string[] = [];
+  #party = new Int32Array(1024);
   /** The price string as given. */
   readonly #prices: string[] = [];
   /** One copy of each participant id and price string: a book has few distinct ones. */
@@ -93,7 +97,7 @@ export class OrderBook {
     const s = this.#ids.length;
     if (s === this.#side.length) this.#grow();
     this.#ids.push(o.id);
-    this.#participants.push(this.#intern(o.participant));
+    this.#participants.push(this.#partyName(s, o.participant));
     this.#prices.push(this.#intern(o.price));
     this.#slot.add(o.id, s);
     this.#put(s, o, ticks);
@@ -122,7 +126,7 @@ export class OrderBook {
     this.#checkTotal(this.#totalWh - old.energyWh + o.energyWh);
     this.#totalWh -= old.energyWh;
     this.#zoneUse[this.#zone[s]!]!--;
-    this.#participants[s] = this.#intern(o.participant);
+    this.#participants[s] = this.#partyName(s, o.participant);
     this.#prices[s] = this.#intern(o.price);
     this.#put(s, o, ticks);
     return old;
@@ -168,6 +172,8 @@ export class OrderBook {
         zones: names,
         ids: this.#ids as string[], // no holes
         participants: this.#participants,
+        party: this.#party.subarray(0, n),
+        parties: this.#partyNames.length,
       };
     }
     const side = new Uint8Array(n);
@@ -176,6 +182,7 @@ export class OrderBook {
     const seq = new Float64Array(n);
     const ids: string[] = new Array(n);
     const participants: string[] = new Array(n);
+    const party = new Int32Array(n);
     const partners = new Map<number, readonly string[]>();
     let j = 0;
     for (let s = 0; s < slots; s++) {
@@ -189,9 +196,22 @@ export class OrderBook {
       seq[j] = this.#seq[s]!;
       ids[j] = this.#ids[s]!;
       participants[j] = this.#participants[s]!;
+      party[j] = this.#party[s]!;
       j++;
     }
-    return { n, side, qty, ticks, zone, seq, zones: names, ids, participants, ...(partners.size > 0 ? { partners } : {}) };
+    return { n, side, qty, ticks, zone, seq, zones: names, ids, participants, party, parties: this.#partyNames.length, ...(partners.size > 0 ? { partners } : {}) };
+  }
+
+  /** The participant's one copy of its id, its number written into slot s. */
+  #partyName(s: number, x: string): string {
+    let k = this.#partyOf.get(x);
+    if (k === undefined) {
+      k = this.#partyNames.length;
+      this.#partyOf.set(x, k);
+      this.#partyNames.push(x);
+    }
+    this.#party[s] = k;
+    return this.#partyNames[k]!;
   }
 
   #intern(x: string): string {
@@ -254,6 +274,9 @@ export class OrderBook {
     const seq = new Float64Array(cap);
     seq.set(this.#seq);
     this.#seq = seq;
+    const party = new Int32Array(cap);
+    party.set(this.#party);
+    this.#party = party;
   }
 
   #slotOf(id: string): number {

@@ -9,6 +9,7 @@ import { clearUniform } from './mechanisms/uniform.js';
 import { clearPayAs } from './mechanisms/pay-as.js';
 import { clearMcAfee } from './mechanisms/mcafee.js';
 import type { Outcome } from './mechanisms/outcome.js';
+import { netSelfOrders } from './self-net.js';
 
 /** One interval's orders, as the book hands them over at gate closure (or a book file holds them). */
 export interface BookInput {
@@ -55,7 +56,10 @@ function checkVersion(rules: ClearingRules): ClearingRules {
  */
 export function clearPacked(packed: PackedOrders, interval: string, kind: ClearingKind, cr: CompiledRules): ClearingResult {
   const rules = checkVersion(cr.rules);
-  const alloc = efficientAllocation(packed, cr);
+  // A participant's own crossing bid and offer are netted first (self-net.ts): nobody trades with themselves.
+  const self = netSelfOrders(packed, cr);
+  const book = self?.market ?? packed;
+  const alloc = efficientAllocation(book, cr);
   const out = MECHANISM[rules.mechanism](alloc, cr);
   const str = priceStrings(cr.scale);
   const result = {
@@ -75,8 +79,15 @@ export function clearPacked(packed: PackedOrders, interval: string, kind: Cleari
     matchedWh: out.matchedWh,
     surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee), cr.scale),
   } as ClearingResult;
-  lazyList(result, 'trades', () => tradeObjects(packed, out.trades, cr.scale));
-  lazyList(result, 'remainders', () => remainders(packed, out.perm, out.fill));
+  lazyList(result, 'trades', () => tradeObjects(book, out.trades, cr.scale));
+  if (self) {
+    // Remainders list every order of the input, the netted ones too, with what each netted.
+    lazyList(result, 'remainders', () => {
+      const fill = new Float64Array(packed.n);
+      for (let t = 0; t < book.n; t++) fill[self.index[t]!] = out.fill[t]!;
+      return remainders(packed, self.bySeq, fill, self.netted);
+    });
+  } else lazyList(result, 'remainders', () => remainders(packed, out.perm, out.fill));
   if (out.zonePrices) {
     const zp = out.zonePrices;
     result.zonePrices = alloc.zones.map((zone, z) => {

@@ -27,6 +27,13 @@ export interface PackedOrders {
   participants: string[];
   /** Orders that name preferred partners: index → the partners' participant ids, unique, in name order. */
   partners?: Map<number, readonly string[]>;
+  /**
+   * Each order's participant as a number (same participant, same number, below
+   * `parties`), when the packer already had it (OrderBook numbers them as orders
+   * arrive): self-netting then needs no map of participant ids at gate closure.
+   */
+  party?: Int32Array;
+  parties?: number;
 }
 
 /** A partners list as the engine uses it: unique ids in name order (the order given does not matter). */

@@ -250,15 +250,19 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
   return out;
 }
 
-/** What each order filled and has left, in submission order (seq, then id). */
-export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Array): OrderRemainder[] {
+/** What each order filled, netted against its participant's own orders (self-net.ts) and has left, in submission order (seq, then id). */
+export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Array, netted?: Float64Array): OrderRemainder[] {
   const out: OrderRemainder[] = new Array(p.n);
   const ids = p.ids;
   const parts = p.participants;
   for (let j = 0; j < p.n; j++) {
     const q = perm[j]!;
     const f = fill[q]!;
-    out[j] = { order: ids[q]!, participant: parts[q]!, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: f, leftWh: p.qty[q]! - f };
+    const x = netted ? netted[q]! : 0;
+    const r: OrderRemainder = { order: ids[q]!, participant: parts[q]!, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: f, leftWh: p.qty[q]! - f - x };
+    // Only when it netted, so a book without self-crossing orders gives the same result, byte for byte, as before.
+    if (x > 0) r.nettedWh = x;
+    out[j] = r;
   }
   return out;
 }

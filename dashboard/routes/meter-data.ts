@@ -2,6 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
+import type { Config } from '../../core/config/schema.js';
 import { parseIntervalStart } from '../../core/interval.js';
 import { assertId } from '../../core/ids.js';
 import { MicrogridError } from '../../core/errors.js';
@@ -20,6 +21,7 @@ const HoldOut = Type.Object({
   exportWh: Type.Integer(),
   reasons: Type.Array(Reason),
   heldAt: Type.String(),
+  deadline: Type.String({ description: 'heldAt + meterData.holdWindowHours (market time): undecided by then, the system estimates it' }),
   decision: N(Type.Union([Type.Literal('accept'), Type.Literal('replace'), Type.Literal('reject'), Type.Literal('estimate')])),
   decidedImportWh: N(Type.Integer()),
   decidedExportWh: N(Type.Integer()),
@@ -32,7 +34,7 @@ const HoldOut = Type.Object({
   creditedIn: N(Type.Integer({ description: 'unix seconds of the commitment that credits accepted export' })),
 });
 
-const holdOut = (h: MeterHold) => ({
+const holdOut = (h: MeterHold, windowMs: number) => ({
   interval: h.interval,
   meterId: h.meterId,
   participant: h.participantId,
@@ -40,6 +42,7 @@ const holdOut = (h: MeterHold) => ({
   exportWh: h.exportWh,
   reasons: h.reasons,
   heldAt: iso(h.heldAt)!,
+  deadline: iso(h.heldAt + windowMs)!,
   decision: h.decision,
   decidedImportWh: h.decidedImportWh,
   decidedExportWh: h.decidedExportWh,
@@ -75,6 +78,8 @@ const DecisionBody = Type.Object(
 export async function meterDataRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const minutes = deps.config.market.intervalMinutes;
+  // The same window app/cycle-steps.ts estimates expired holds with.
+  const windowMs = ((deps.config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
 
   app.get(
     '/api/meter-data/holds',
@@ -89,7 +94,7 @@ export async function meterDataRoutes(fastify: FastifyInstance, deps: DashboardD
     async (req) => {
       const p = requireRole(req.principal, 'operator', 'auditor', 'household');
       const pid = scopeParticipant(p, req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant'));
-      return listMeterHolds(deps.ledger, { pending: req.query.all !== 'true', ...(pid !== undefined ? { participantId: pid } : {}) }).map(holdOut);
+      return listMeterHolds(deps.ledger, { pending: req.query.all !== 'true', ...(pid !== undefined ? { participantId: pid } : {}) }).map((h) => holdOut(h, windowMs));
     },
   );
 
@@ -116,7 +121,7 @@ export async function meterDataRoutes(fastify: FastifyInstance, deps: DashboardD
         ...(b.exportWh !== undefined ? { exportWh: b.exportWh } : {}),
         ...(b.estimate !== undefined ? { estimate: b.estimate } : {}),
       });
-      return holdOut(h);
+      return holdOut(h, windowMs);
     },
   );
 }

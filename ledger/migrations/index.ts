@@ -1,6 +1,7 @@
 import { sql as initial } from './0001_initial.js';
 import { sql as settlementCredits } from './0003_settlement_credits.js';
 import { sql as meterDataStatus } from './0004_meter_data_status.js';
+import { sql as ratedPowerSource } from './0012_rated_power_source.js';
 import { sql as orderRejections } from './0013_order_rejections.js';
 import { sql as readingsCutoff } from './0014_readings_cutoff.js';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0001_initial', sql: initial },
   { id: '0003_settlement_credits', sql: settlementCredits },
   { id: '0004_meter_data_status', sql: meterDataStatus },
+  { id: '0012_rated_power_source', sql: ratedPowerSource },
   { id: '0013_order_rejections', sql: orderRejections },
   { id: '0014_readings_cutoff', sql: readingsCutoff },
 ];

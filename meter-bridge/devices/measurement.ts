@@ -20,6 +20,14 @@ export interface Measurement {
   asleep?: boolean;
 }
 
+/** A meter's rated power as its device states it (SunSpec nameplate, a profile's field). */
+export interface ReportedRatedPower {
+  meterId: string;
+  ratedPowerW: number;
+  /** Where it came from, for the log and the ledger reader: "SunSpec model 120 WRtg 5000 × 10^0 W". */
+  from: string;
+}
+
 /** A device the bridge polls: one request plan, one or more meters. */
 export interface DeviceReader {
   readonly deviceId: string;
@@ -36,6 +44,8 @@ export interface DeviceReader {
   readonly requestsPerRead: number;
   /** What the device is, for `mgx scan` and the discovery report. */
   describe(): Record<string, unknown>;
+  /** Rated powers the device states for its meters (known once `ready`); none when it states none. */
+  ratedPowers?(): ReportedRatedPower[];
 }
 
 export function floorWh(v: number | bigint | null): number | null {

@@ -1,4 +1,4 @@
-import { floorWh, roundOrNull, type DeviceReader, type Measurement } from '../devices/measurement.js';
+import { floorWh, roundOrNull, type DeviceReader, type Measurement, type ReportedRatedPower } from '../devices/measurement.js';
 import { decodeValue } from '../registers/decode.js';
 import { PlanReader } from '../registers/read-plan.js';
 import { TYPE_WORDS } from '../registers/types.js';
@@ -44,6 +44,11 @@ export class ProfileReader implements DeviceReader {
 
   describe(): Record<string, unknown> {
     return { deviceId: this.deviceId, kind: 'profile', profile: this.#opts.profile.name, bus: this.#opts.bus.key, unitId: this.#opts.unitId, requestsPerRead: this.requestsPerRead, unsupported: [...this.#plan.unsupported] };
+  }
+
+  ratedPowers(): ReportedRatedPower[] {
+    const w = this.#opts.profile.ratedPowerW;
+    return w === undefined ? [] : [{ meterId: this.#opts.meterId ?? this.deviceId, ratedPowerW: w, from: `profile ${this.#opts.profile.name} ratedPowerW` }];
   }
 
   async read(): Promise<Measurement[]> {

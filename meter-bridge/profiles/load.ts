@@ -31,6 +31,13 @@ export interface Profile {
   file: string;
   maxGap: number;
   points: ProfilePoint[];
+  /**
+   * The rated power of the device this profile describes, W, when the map is
+   * for one product with one rating (an inverter's profile). A meter's own
+   * maximum current is not a rating of the connection it measures: the
+   * built-in meter profiles leave it out.
+   */
+  ratedPowerW?: number;
 }
 
 const BUILTIN_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -100,5 +107,8 @@ export function parseProfile(data: unknown, file: string): Profile {
     }
   }
   if (!points.some((p) => p.name === 'powerW' || p.name === 'importWh' || p.name === 'exportWh')) throw bad('points', points.map((p) => p.name), 'at least one of powerW, importWh, exportWh');
-  return { name: d.name, file, maxGap, points };
+  if (d.ratedPowerW !== undefined && (typeof d.ratedPowerW !== 'number' || !Number.isSafeInteger(d.ratedPowerW) || d.ratedPowerW <= 0 || d.ratedPowerW > 10_000_000)) {
+    throw bad('ratedPowerW', d.ratedPowerW, 'an integer number of W from 1 to 10,000,000');
+  }
+  return { name: d.name, file, maxGap, points, ...(d.ratedPowerW !== undefined ? { ratedPowerW: d.ratedPowerW } : {}) };
 }

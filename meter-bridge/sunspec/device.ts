@@ -1,9 +1,9 @@
 import { MicrogridError } from '../../core/errors.js';
-import { floorWh, roundOrNull, type DeviceReader, type Measurement } from '../devices/measurement.js';
+import { floorWh, roundOrNull, type DeviceReader, type Measurement, type ReportedRatedPower } from '../devices/measurement.js';
 import type { RegisterGroup } from '../registers/coalesce.js';
 import { PlanReader, type RegisterSnapshot } from '../registers/read-plan.js';
 import type { ModbusBus } from '../transport/types.js';
-import { decodePoint, type PointValue } from './decode.js';
+import { decodePoint, pointSpan, type PointValue } from './decode.js';
 import { discoverSunSpec, type DiscoveredModel, type DiscoveryReport } from './discover.js';
 import { DER_MODELS, INVERTER_MODELS, METER_MODELS, sunSpecModel, type SunSpecModel } from './models.js';
 
@@ -55,6 +55,7 @@ export class SunSpecReader implements DeviceReader {
   #report: DiscoveryReport | null = null;
   #sources: Source[] = [];
   #plan: PlanReader | null = null;
+  #rated: ReportedRatedPower[] = [];
 
   constructor(opts: SunSpecReaderOptions) {
     this.deviceId = opts.deviceId;
@@ -86,7 +87,12 @@ export class SunSpecReader implements DeviceReader {
       discovery: this.#report,
       meters: this.#sources.map((s) => ({ meterId: s.meterId, model: s.found.id, address: s.found.address })),
       requestsPerRead: this.requestsPerRead,
+      ratedPowers: this.#rated,
     };
+  }
+
+  ratedPowers(): ReportedRatedPower[] {
+    return this.#rated;
   }
 
   async discover(): Promise<DiscoveryReport> {
@@ -125,10 +131,45 @@ export class SunSpecReader implements DeviceReader {
         groups.push({ key: `${s.found.id}.${name}`, fc: 3, from: s.found.address + from, to: s.found.address + to });
       }
     }
+    const pv = sources.find((s) => s.family !== 'meter');
+    const rated = pv ? await this.#nameplate(report, pv.meterId) : null;
     this.#plan = new PlanReader(this.#opts.bus, this.#opts.unitId, groups, []);
     this.#sources = sources;
+    this.#rated = rated ? [rated] : [];
     this.#report = report;
     return report;
+  }
+
+  /**
+   * The inverter's rated output from nameplate model 120: WRtg × 10^WRtg_SF
+   * (W), read once at discovery. It is the inverter's, so it rates the pv
+   * meter only (a grid meter also carries the household's load). A model 120
+   * that is missing, unreadable, or says "not implemented" (WRtg 0xFFFF,
+   * WRtg_SF 0x8000) or 0 gives nothing: the rating then comes from the
+   * role's default, never from a sentinel.
+   */
+  async #nameplate(report: DiscoveryReport, meterId: string): Promise<ReportedRatedPower | null> {
+    const found = report.models.find((m) => m.id === 120);
+    const def = sunSpecModel(120);
+    if (!found || !def) return null;
+    const span = pointSpan(def, ['WRtg'], found.length);
+    if (!span) return null;
+    let regs: number[];
+    try {
+      regs = await this.#opts.bus.read({ unitId: this.#opts.unitId, fc: 3, address: found.address + span.from, count: span.to - span.from + 1 });
+    } catch (err) {
+      // A nameplate the device will not serve is a missing nameplate, not a device that cannot be read.
+      if (err instanceof MicrogridError && err.code === 'MODBUS_EXCEPTION') return null;
+      throw err;
+    }
+    const p = def.byName.get('WRtg')!;
+    const sfp = def.byName.get('WRtg_SF')!;
+    const w = decodePoint(def, p, regs, span.from, found.length);
+    const sf = decodePoint(def, sfp, regs, span.from, found.length);
+    if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) return null;
+    const ratedPowerW = Math.round(w);
+    const raw = regs[p.offset - span.from]!;
+    return { meterId, ratedPowerW, from: `SunSpec model 120 WRtg ${raw} × 10^${String(sf)} W` };
   }
 
   #missing(what: string, report: DiscoveryReport): MicrogridError {

@@ -9,9 +9,12 @@ import { resolutionOf, VEE_CODES } from './rules.js';
  * time × (1 + margin) + resolution. A reading that is not, followed later by
  * one that is, is an outlier (a glitch that came back): it never becomes a
  * baseline. One that is not and is never contradicted starts a new epoch: a
- * reset (a step back that stays; the unknown energy of that step counts 0) or
- * a lasting jump (counted as the counter says). Either way the step is an
- * event that holds the intervals it touches.
+ * reset (a step back that stays) or a lasting jump (counted as the counter
+ * says). Either way the step is an event that holds the intervals it touches.
+ * Across a reset the energy from the last reading before to the first after
+ * is unknown to the counters: it is estimated (resetStepEstimate) and the
+ * adjusted counter carries on from there, so a meter's energy across a reset
+ * is before-part + estimate + after-part.
  */
 
 export type Field = 'importWh' | 'exportWh';
@@ -39,11 +42,23 @@ export interface Outlier {
   message: string;
 }
 
+/** The estimated energy of one counter across a reset, (from, to]. */
+export interface ResetEstimate {
+  from: number;
+  to: number;
+  field: Field;
+  wh: number;
+  /** 'power': the mean of the power readings on both sides × time; 'rate': the counter's rate just before; 'none': neither known (0). */
+  how: 'power' | 'rate' | 'none';
+  message: string;
+}
+
 export interface SeriesTrust {
   fields: Field[];
   trusted: TrustedPoint[];
   outliers: Outlier[];
   events: HoldSpan[];
+  resetEstimates: ResetEstimate[];
   /** Timestamps of every usable reading (trusted or not), ascending. */
   usableTs: number[];
 }
@@ -65,7 +80,7 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
   const byTs = new Map<number, SeriesReading>();
   for (const r of readings) if (fields.length > 0 && fields.every((f) => r[f] !== null) && !byTs.has(r.ts)) byTs.set(r.ts, r);
   const usable = [...byTs.values()].sort((a, b) => a.ts - b.ts);
-  const out: SeriesTrust = { fields, trusted: [], outliers: [], events: [], usableTs: usable.map((r) => r.ts) };
+  const out: SeriesTrust = { fields, trusted: [], outliers: [], events: [], resetEstimates: [], usableTs: usable.map((r) => r.ts) };
   if (usable.length === 0) return out;
   // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a 1 kWh counter.
   const resAt = new Map<number, number>();
@@ -171,13 +186,16 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
         i = j;
         continue;
       }
-      // Never contradicted: a new epoch. A field that stepped back restarts from its new value (the step counts 0).
+      // Never contradicted: a new epoch. A field that stepped back restarts from its new value, the unknown step estimated.
       out.events.push({ from: state.ts, to: x.ts, code: c.code, message: c.message });
-      const prevAdj = out.trusted.at(-1)!.adj;
+      const prev = out.trusted.at(-1)!;
+      const prevAdj = prev.adj;
       for (const f of fields) {
         const v = x[f]!;
         if (v < state.peak[f] - Math.max(state.res, resolution(x))) {
-          offset[f] = prevAdj[f] - v;
+          const est = resetStepEstimate(f, out.trusted.at(-2), prev, x, v, ratedPowerW, rules);
+          out.resetEstimates.push({ from: prev.ts, to: x.ts, field: f, wh: est.wh, how: est.how, message: `${f} reset from ${state.peak[f]} Wh to ${v} Wh between ${iso(prev.ts)} and ${iso(x.ts)}: the energy across it is unknown to the counter, estimated at ${est.wh} Wh (${est.detail})` });
+          offset[f] = prevAdj[f] + est.wh - v;
           state.peak[f] = v;
           state.since[f] = x.ts;
         } else raise(f, v, x.ts);
@@ -190,4 +208,53 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
     i++;
   }
   return out;
+}
+
+/**
+ * The energy of one counter across a reset, (prev.ts, x.ts]: the mean of the
+ * flows the two power readings say (import: positive W, export: negative W)
+ * × the time between them; without both, the counter's own rate over the
+ * trusted step just before; floored to whole Wh, at most rated power ×
+ * (1 + margin) × the time. A counter that restarted from 0 and counted v
+ * since has seen at least v (when v is possible in that time).
+ */
+export function resetStepEstimate(
+  f: Field,
+  before: TrustedPoint | undefined,
+  prev: TrustedPoint,
+  x: SeriesReading,
+  v: number,
+  ratedPowerW: number,
+  rules: MeterDataRules,
+): { wh: number; how: ResetEstimate['how']; detail: string } {
+  const dt = x.ts - prev.ts;
+  const maxWh = Math.floor((ratedPowerW * (1 + rules.ratedPowerMargin) * dt) / 3_600_000);
+  const flow = (w: number): number => (f === 'importWh' ? Math.max(0, w) : Math.max(0, -w));
+  let wh: number;
+  let how: ResetEstimate['how'];
+  let detail: string;
+  if (prev.powerW !== null && x.powerW !== null) {
+    const sum = flow(prev.powerW) + flow(x.powerW);
+    wh = Math.floor((sum * dt) / 7_200_000);
+    how = 'power';
+    detail = `by the power readings: (${flow(prev.powerW)} W + ${flow(x.powerW)} W) / 2 over ${Math.round(dt / 1000)} s`;
+  } else if (before && prev.ts > before.ts) {
+    const d = prev.adj[f] - before.adj[f];
+    wh = Math.floor((d * dt) / (prev.ts - before.ts));
+    how = 'rate';
+    detail = `at the rate before: ${d} Wh in ${Math.round((prev.ts - before.ts) / 1000)} s, over ${Math.round(dt / 1000)} s`;
+  } else {
+    wh = 0;
+    how = 'none';
+    detail = 'no power reading or rate to estimate it by';
+  }
+  if (v <= maxWh && wh < v) {
+    wh = v;
+    detail += `; at least the ${v} Wh the counter counted from 0`;
+  }
+  if (wh > maxWh) {
+    wh = maxWh;
+    detail += `; capped at ${ratedPowerW} W rated × (1 + ${rules.ratedPowerMargin})`;
+  }
+  return { wh: Math.max(0, wh), how, detail };
 }

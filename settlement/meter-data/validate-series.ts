@@ -83,6 +83,8 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
     // (s, e]: a failed reading at a boundary belongs to the interval it would have ended; the next one starts from the trusted counter.
     for (const o of trust.outliers) if (o.ts > s && o.ts <= e) held.push({ code: o.code, message: o.message });
     for (const g of gaps) if (g.from < e && g.to > s) gapReasons.push({ code: g.code, message: g.message });
+    // Energy across a counter reset is estimated: said on every interval the estimate is apportioned to.
+    for (const r of trust.resetEstimates) if (r.from < e && r.to > s) info.push({ code: VEE_CODES.resetEstimated, message: r.message });
     // The reading this interval would have started from failed: it starts from the trusted counter instead.
     const lastBefore = trust.usableTs.filter((t) => t <= s).at(-1);
     if (lastBefore !== undefined && trust.outliers.some((o) => o.ts === lastBefore)) {

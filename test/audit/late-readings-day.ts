@@ -79,7 +79,7 @@ export async function lateDay(dir: string, o: LateDayOptions): Promise<LateDay> 
   const config = lateDayConfig(o.households.length, o.holdWindowHours);
   const ledger = openLedger(join(dir, 'ledger.sqlite'));
   for (const p of config.participants) upsertParticipant(ledger, p, 0);
-  for (const p of config.participants) for (const m of p.meters) setMeterRatedPower(ledger, m.id, m.ratedPowerW!);
+  for (const p of config.participants) for (const m of p.meters) setMeterRatedPower(ledger, m.id, m.ratedPowerW!, 'config');
   const gw = o.sign ? privateKeyToAccount(generatePrivateKey()) : null;
   if (gw) for (const p of config.participants) for (const m of p.meters) setMeterGateway(ledger, m.id, gw.address);
   const counter = (h: number, k: number) => ({ importWh: 1_000_017 + o.households[h]!.importPerMin * k, exportWh: 500_033 + o.households[h]!.exportPerMin * k });

@@ -30,6 +30,7 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
     assert.ok(s && s.side === 'offer', `trade seller ${tr.sellOrder} is an offer`);
     assert.equal(tr.buyer, b.participant);
     assert.equal(tr.seller, s.participant);
+    assert.notEqual(tr.buyer, tr.seller, `no self-trade: ${tr.buyOrder} and ${tr.sellOrder} are both ${tr.buyer}'s`);
     assert.ok(Number.isSafeInteger(tr.energyWh) && tr.energyWh > 0, 'trade energy is a positive integer');
     const price = t(tr.price);
     const fee = t(tr.fee);
@@ -47,9 +48,10 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
     surplus += BigInt(tr.energyWh) * BigInt(t(b.price) - t(s.price) - fee);
   }
   assert.equal(r.matchedWh, volume, 'matchedWh = Σ trades');
-  // Remainders: each order once, filled = what it traded, filled + left = energy.
+  // Remainders: each order once, filled = what it traded, filled + netted + left = energy.
   assert.equal(r.remainders.length, orders.length);
   const seen = new Set<string>();
+  const nettedBy = new Map<string, { bid: number; offer: number }>();
   let bought = 0;
   let sold = 0;
   for (const x of r.remainders) {
@@ -59,11 +61,16 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
     seen.add(x.order);
     assert.equal(x.side, o.side);
     assert.equal(x.filledWh, traded.get(o.id) ?? 0, `order ${o.id} filled = what it traded`);
-    assert.equal(x.filledWh + x.leftWh, o.energyWh, `order ${o.id} filled + left = energy`);
+    assert.ok(x.nettedWh === undefined || (Number.isSafeInteger(x.nettedWh) && x.nettedWh > 0), `order ${o.id} nettedWh is absent or a positive integer`);
+    assert.equal(x.filledWh + (x.nettedWh ?? 0) + x.leftWh, o.energyWh, `order ${o.id} filled + netted + left = energy`);
     assert.ok(x.leftWh >= 0 && x.filledWh >= 0, `order ${o.id} never fills beyond its energy`);
+    const n = nettedBy.get(o.participant) ?? { bid: 0, offer: 0 };
+    n[o.side] += x.nettedWh ?? 0;
+    nettedBy.set(o.participant, n);
     if (o.side === 'bid') bought += x.filledWh;
     else sold += x.filledWh;
   }
+  for (const [p, n] of nettedBy) assert.equal(n.bid, n.offer, `participant ${p} netted as much of its bids as of its offers`);
   assert.equal(bought, volume, 'Σ bought = matched');
   assert.equal(sold, volume, 'Σ sold = matched');
   for (const [zone, wh] of exported) {
@@ -85,4 +92,14 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
       bySellerZone.set(z, tr.price);
     }
   }
+}
+
+/**
+ * The book the auction cleared: each order less what it netted against its
+ * participant's own orders (self-net.ts), the fully netted ones gone. The
+ * optimum is the optimum of this book: the netted energy is nobody's trade.
+ */
+export function nettedBook(orders: OrderInput[], res: ClearingResult): OrderInput[] {
+  const netted = new Map(res.remainders.map((x) => [x.order, x.nettedWh ?? 0]));
+  return orders.map((o) => ({ ...o, energyWh: o.energyWh - netted.get(o.id)! })).filter((o) => o.energyWh > 0);
 }

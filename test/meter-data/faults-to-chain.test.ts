@@ -66,7 +66,7 @@ const CASES: Case[] = [
     credits: { h1: [0, 0, 0], h2: [300, 297, 300] },
   },
   {
-    name: 'a counter reset to 0: both intervals it touches held (no statement energy, no credits), the one before traded',
+    name: 'a counter reset to 0: both intervals it touches held (no statement energy, no credits), their values with the reset step estimated; the one before traded',
     opts: { h1RatedPowerW: 5000 },
     lastMinute: 15,
     intervals: 3,
@@ -77,8 +77,8 @@ const CASES: Case[] = [
     },
     energies: [
       [0, 'h1-grid', 0, 300, 'actual', null], [0, 'h2-grid', 500, 0, 'actual', null],
-      [5, 'h1-grid', 0, 60, 'held', null], [5, 'h2-grid', 500, 0, 'actual', null],
-      [10, 'h1-grid', 0, 180, 'held', null], [10, 'h2-grid', 500, 0, 'actual', null],
+      [5, 'h1-grid', 20, 300, 'held', null], [5, 'h2-grid', 500, 0, 'actual', null],
+      [10, 'h1-grid', 10, 300, 'held', null], [10, 'h2-grid', 500, 0, 'actual', null],
     ],
     statements: [...traded(0), ...alone(5, [5, 'h1', 0, 0, 0, 0, '0.00', '0.00', '0.00', '0.00']), ...alone(10, [10, 'h1', 0, 0, 0, 0, '0.00', '0.00', '0.00', '0.00'])],
     credits: { h1: [0, 0, 0], h2: [300, 0, 0] },

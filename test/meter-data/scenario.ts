@@ -10,8 +10,7 @@ import { insertReadings, listReadings, setMeterGateway, type StoredReading } fro
 import { listStatements } from '../../ledger/queries.js';
 import { startBridgeFromConfig, type RunningBridge } from '../../meter-bridge/start-from-config.js';
 import { createCycleSteps } from '../../app/cycle-steps.js';
-import { ratedPowers } from '../../app/rated-power.js';
-import { setMeterRatedPower } from '../../ledger/meter-data.js';
+import { followRatedPowers } from '../../app/rated-power.js';
 import { settleInterval } from '../../settlement/settle.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -32,6 +31,8 @@ export interface Scenario {
   events: MicrogridEvent[];
   running: RunningBridge;
   dataDir: string;
+  /** What the app would log about rated powers (followRatedPowers), in order. */
+  log: string[];
   /** Moves market time to `t` and polls every device once. */
   pollAt(t: number): Promise<void>;
   /** The app's meter step and settlement for the interval starting at `start`. */
@@ -51,8 +52,6 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
   const dataDir = tempDir('mgx-vee-');
   const ledger = openLedger(join(dataDir, 'ledger.sqlite'));
   for (const p of config.participants) upsertParticipant(ledger, p, 0);
-  // As app/start.ts does: the rated power each meter's data is validated with.
-  for (const r of ratedPowers(config)) setMeterRatedPower(ledger, r.meterId, r.ratedPowerW);
   const clock = new ManualClock(t0);
   const bus = new EventBus();
   const events: MicrogridEvent[] = [];
@@ -66,6 +65,9 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
     autoStart: false,
   });
   for (const id of running.meterIds) setMeterGateway(ledger, id, running.gateway);
+  // As app/start.ts does: the rated power each meter's data is validated with (a SunSpec nameplate once discovered).
+  const log: string[] = [];
+  followRatedPowers({ ledger, config, readers: running.bridge.readers, bus, log: { warn: (_o, m) => void log.push(`warn: ${m}`), info: (_o, m) => void log.push(`info: ${m}`) } });
   const steps = createCycleSteps({ ledger, config, clock, bus });
   return {
     config,
@@ -75,6 +77,7 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
     events,
     running,
     dataDir,
+    log,
     async pollAt(t) {
       await clock.advanceTo(t);
       await running.bridge.pollOnce();

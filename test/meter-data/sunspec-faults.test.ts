@@ -81,11 +81,13 @@ it('the meter resets its counters to 0: import reads "not implemented" (acc32 0)
       rows(0, 15, (k) => (k < 7 ? h1Grid(k) : [k < 12 ? null : 30, E * (k - 6), -E * 60])),
     );
     // Held while the counter is back at 0: import 0 is acc32's "not implemented", so those readings carry no
-    // import at all and the rules cannot use them (a gap until import counts again at minute 12).
+    // import at all and the rules cannot use them (a gap until import counts again at minute 12). Across the
+    // reset (minute 6 → 12) the energy is estimated: export by the power readings, 3,600 W × 6 min = 360 Wh
+    // (what flowed), import at least the 30 Wh the counter counted from 0; apportioned by time.
     assert.deepEqual(vee(h.sc, 'h1-grid', 'grid', 5000, 3), [
       [0, 0, 300, 'actual', null, []],
-      [5, 0, 60, 'held', null, ['VEE_COUNTER_BACKWARDS', 'VEE_GAP']],
-      [10, 0, 180, 'held', null, ['VEE_COUNTER_BACKWARDS', 'VEE_GAP']],
+      [5, 20, 300, 'held', null, ['VEE_COUNTER_BACKWARDS', 'VEE_GAP', 'VEE_RESET_ESTIMATED', 'VEE_RESET_ESTIMATED']],
+      [10, 10, 300, 'held', null, ['VEE_COUNTER_BACKWARDS', 'VEE_GAP', 'VEE_RESET_ESTIMATED', 'VEE_RESET_ESTIMATED']],
     ]);
   }));
 

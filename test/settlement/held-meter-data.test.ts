@@ -99,8 +99,12 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
   );
   assert.throws(() => decideHold(ledger, ctx, { decision: 'reject', intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: ' ' }, T0), (e) => isMicrogridError(e, 'INVALID_INPUT'));
   const h03 = decideHold(ledger, ctx, { decision: 'replace', estimate: true, intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: 'meter replaced' }, T0 + 80 * MIN);
-  // 250 Wh flowed; the minute across the reset is unknown to the counters and counts 0 (ARCHITECTURE.md).
-  assert.deepEqual([h03.decidedStatus, h03.method, h03.decidedImportWh], ['estimated', 'time-apportioned', 234]);
+  // 250 Wh flowed: 234 Wh the counters measured, and the minute across the reset (unknown to the counters)
+  // estimated by the power readings on both sides, (1000 W + 1000 W) / 2 × 60 s = 16 Wh (ARCHITECTURE.md).
+  assert.deepEqual([h03.decidedStatus, h03.method, h03.decidedImportWh], ['estimated', 'time-apportioned', 250]);
+  const h03Reasons = energy(starts[1]!, 'h03-grid').reasons;
+  assert.match(h03Reasons, /VEE_RESET_ESTIMATED/);
+  assert.match(h03Reasons, /importWh reset from 400350 Wh to 366 Wh between 2027-03-01T10:19:30.000Z and 2027-03-01T10:20:30.000Z: the energy across it is unknown to the counter, estimated at 16 Wh \(by the power readings: \(1000 W \+ 1000 W\) \/ 2 over 60 s\)/);
 
   // The next statements carry the decisions (the settled ones do not change); accepted export is credited on its own.
   // Every held meter of 10:15 is decided: its alarm ends.
@@ -114,7 +118,7 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
   const adj = (st3.get('h01')!.detail as { adjustments: { exportWh: number; amount: string; gridExportWh: number }[] }).adjustments;
   assert.deepEqual(adj.map((a) => [a.exportWh, a.gridExportWh, a.amount]), [[750, 750, '0.06']]);
   const adj3 = (st3.get('h03')!.detail as { adjustments: { importWh: number; amount: string }[] }).adjustments;
-  assert.deepEqual(adj3.map((a) => [a.importWh, a.amount]), [[234, '-0.07']]);
+  assert.deepEqual(adj3.map((a) => [a.importWh, a.amount]), [[250, '-0.08']]);
   const held = getMeterHold(ledger, starts[1]!, 'h01-grid')!;
   assert.equal(held.appliedIn, starts[3]);
   assert.equal(held.creditedIn, starts[1]! + 1000);

@@ -4,6 +4,7 @@ import { renderFlow } from '../flow.js';
 import { LiveChart } from '../charts.js';
 import { alarmList, balanceStrip, deviceTiles, historyPanel } from '../widgets.js';
 import { curves, intervalHistory, lastMeteredInterval } from './intervals.js';
+import { holdsPanel } from './holds.js';
 
 export interface View {
   root: HTMLElement;
@@ -18,6 +19,7 @@ export function operatorView(opts: { public: boolean }): View {
     'main#operator',
     {},
     opts.public ? null : h('section', {}, h('h2', {}, 'Alarms'), h('div#alarms')),
+    opts.public ? null : h('section.card', {}, h('h2', {}, 'Held meter data'), h('div#holds')),
     h('section', {}, h('div#balance.strip')),
     h('section.row', {}, h('div.card', {}, h('h2', {}, 'Power flow'), svg), h('div.card', {}, h('h2', {}, 'Live: generation, consumption, grid'), h('div#live-chart.chart'))),
     h('section.card', {}, h('h2', {}, 'Energy history'), h('div#history')),
@@ -28,6 +30,7 @@ export function operatorView(opts: { public: boolean }): View {
   let chart: LiveChart | null = null;
   let reloadIntervals: (() => Promise<void>) | null = null;
   let reloadHistory: (() => Promise<void>) | null = null;
+  let reloadHolds: (() => Promise<void>) | null = null;
   let curvesFor: string | null | undefined;
   return {
     root,
@@ -44,9 +47,12 @@ export function operatorView(opts: { public: boolean }): View {
       if (!opts.public) {
         alarmList($('#alarms', root), state);
         deviceTiles($('#devices', root), state);
+        reloadHolds ??= holdsPanel($('#holds', root));
       }
       const lifecycle = frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-cleared' || e.type === 'interval-state' || e.type === 'settlement-state');
       if (lifecycle) void reloadIntervals();
+      // A metering step is where holds appear and where the hold window estimates them.
+      if (lifecycle && reloadHolds) void reloadHolds().catch(() => undefined);
       if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-state' && e.state === 'metered')) void reloadHistory();
       // The curves follow the metered clearings: the first frame asks the ledger for the last one, each
       // metered interval-cleared event after that moves them on.

@@ -20,7 +20,8 @@ way firmware does, raw = floor(Wh / 10^SF):
                              (and stay frozen, whatever add says, until unglitch)
   unglitch                   TotWh_SF back, raw counters from the true Wh again
   reset                      the meter's counters restart at 0 Wh (a replaced board)
-  rated W                    model 120 WRtg (W, WRtg_SF 0)
+  rated W [SF]               model 120 WRtg = W, WRtg_SF = SF (default 0): W x 10^SF watts
+  rated none                 model 120 WRtg and WRtg_SF "not implemented" (0xFFFF, 0x8000)
   sleep                      operating state St = SLEEPING, W = 0 (counters kept)
   sleep sentinels            as at night: St = SLEEPING and W, Hz, PhVphA, WH and
                              WH_SF are SunSpec "not implemented" (0x8000, 0xFFFF, acc32 0)
@@ -101,7 +102,8 @@ class SunSpecDevice:
         self.pv_sf = 0
         self.glitch_sf = None
         self.frozen = None  # raw counters held during a glitch
-        self.rated = 5000
+        self.rated = 5000  # WRtg raw, or None: not implemented
+        self.rated_sf = 0
         self.asleep = None  # None, "state" or "sentinels"
         self.refresh()
 
@@ -130,8 +132,8 @@ class SunSpecDevice:
         self.put(1, "DA", 1)
         # 120 nameplate
         self.put(120, "DERTyp", 4)  # PV
-        self.put(120, "WRtg", self.rated)
-        self.put(120, "WRtg_SF", 0)
+        self.put(120, "WRtg", NOT_IMPL["uint16"] if self.rated is None else self.rated)
+        self.put(120, "WRtg_SF", NOT_IMPL["sunssf"] if self.rated is None else self.rated_sf)
         # 203 meter
         imp_raw, exp_raw = self.raw_counters()
         self.put(203, "PhV", 2305)
@@ -201,8 +203,9 @@ class SunSpecDevice:
         self.exp = 0
         self.refresh()
 
-    def cmd_rated(self, w):
-        self.rated = int(w)
+    def cmd_rated(self, w, sf="0"):
+        self.rated = None if w == "none" else int(w)
+        self.rated_sf = int(sf)
         self.refresh()
 
     def cmd_sleep(self, *how):

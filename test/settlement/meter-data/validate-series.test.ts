@@ -115,3 +115,36 @@ test('a lone spike that comes back is an outlier, not energy', () => {
   assert.ok(r[0]!.reasons.some((x) => x.code === 'VEE_ABOVE_RATED_POWER'));
   assert.equal(r[1]!.status, 'actual');
 });
+
+test('a counter reset: the step across it estimated (power, else the rate before, capped at rated power), Σ energies = before-part + estimate + after-part', () => {
+  // 4,000 W for an hour; the counter restarts at minute 20.5 from 0: the reading at minute 21 shows what it counted since.
+  const rs = honest(60).map((r) => {
+    const m = (r.ts - T0) / MIN;
+    return m >= 21 ? { ...r, importWh: Math.floor((4000 * (m - 20.5)) / 60) } : r;
+  });
+  const at = (k: number) => rs[k]!.importWh!;
+  const before = at(20) - at(0);
+  const after = at(60) - at(21);
+  const sum = (xs: { importWh: number }[]) => xs.reduce((s, e) => s + e.importWh, 0);
+
+  // By the power readings: (4000 W + 4000 W) / 2 × 60 s = 66 Wh (the true 66.67 floored).
+  const r = run(rs, 4);
+  assert.deepEqual(r.map((e) => e.status), ['actual', 'held', 'actual', 'actual']);
+  assert.equal(sum(r), before + 66 + after);
+  const note = r[1]!.reasons.find((x) => x.code === 'VEE_RESET_ESTIMATED');
+  assert.ok(note && /estimated at 66 Wh \(by the power readings: \(4000 W \+ 4000 W\) \/ 2 over 60 s\)/.test(note.message), JSON.stringify(r[1]!.reasons));
+  assert.ok(r[1]!.reasons.some((x) => x.code === 'VEE_COUNTER_BACKWARDS'));
+  assert.equal(r[1]!.importWh, 999, 'the reset interval: 15 min at 4 kW is 1000 Wh; the estimate floors 66.67 Wh to 66');
+
+  // No power on the reading after the reset: the counter's rate over the trusted step before (1266 → 1333 Wh: 67 Wh a minute).
+  const noPower = rs.map((x, k) => (k === 21 ? { ...x, powerW: null } : x));
+  const r2 = run(noPower, 4);
+  assert.equal(sum(r2), before + 67 + after);
+  assert.match(r2[1]!.reasons.find((x) => x.code === 'VEE_RESET_ESTIMATED')!.message, /estimated at 67 Wh \(at the rate before: 67 Wh in 60 s, over 60 s\)/);
+
+  // A power reading beyond what the meter can do: the estimate is capped at rated × (1 + margin) × time.
+  const wild = rs.map((x, k) => (k === 20 ? { ...x, powerW: 90_000 } : x));
+  const r3 = run(wild, 4);
+  assert.match(r3[1]!.reasons.find((x) => x.code === 'VEE_RESET_ESTIMATED')!.message, /estimated at 91 Wh .*capped at 5000 W rated × \(1 \+ 0\.1\)/);
+  assert.equal(sum(r3), before + 91 + after);
+});

@@ -1,0 +1,196 @@
+import { BID, type PackedOrders } from './orders.js';
+import type { CompiledRules } from './rules.js';
+import { sortBook } from './sort.js';
+
+/**
+ * Nobody trades with themselves (decision, issue 12): before the auction, a
+ * participant's own bids and offers that could trade with each other — bid ≥
+ * offer + the fee from the offer's zone to the bid's — are netted: the
+ * energy is the participant's own, neither traded nor left to the grid. The
+ * market then clears what is left, so every trade has buyer ≠ seller in every
+ * mechanism (a trade always has bid ≥ offer + fee, and no such pair of one
+ * participant is left).
+ *
+ * Netting goes in price priority, as the auction would: the participant's
+ * highest bid against its lowest offer, ties by submission sequence then id,
+ * zone pairs in name order. Its effect on the price: the netted energy leaves
+ * both curves at prices where they overlap, so the clearing price is that
+ * of the others' orders with what the participant still wants net (its
+ * surplus is counted on the netted book). Skipping self-pairs in the pairing
+ * step was not chosen: fills are fixed before pairing, and a participant
+ * whose bid and offer are the only ones filled can be paired with nobody else.
+ */
+export interface SelfNetting {
+  /** The book the auction clears: the orders with energy left, in input order. */
+  market: PackedOrders;
+  /** Market index → input index. */
+  index: Uint32Array;
+  /** Energy each input order netted against its participant's own orders, by input index. */
+  netted: Float64Array;
+  /** Input indices by (seq, id), the order remainders are listed in. */
+  bySeq: Uint32Array;
+}
+
+/** Null when no participant has a bid and an offer that could trade with each other (the book is cleared as it is). */
+export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting | null {
+  const n = p.n;
+  // 1. Which participants have both sides: numbered by the book as orders came (OrderBook), else here by a
+  // map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
+  let pid: Int32Array;
+  let P: number;
+  if (p.party !== undefined && p.parties !== undefined) {
+    pid = p.party;
+    P = p.parties;
+  } else {
+    const pidOf = new Map<string, number>();
+    pid = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const name = p.participants[i]!;
+      let k = pidOf.get(name);
+      if (k === undefined) {
+        k = pidOf.size;
+        pidOf.set(name, k);
+      }
+      pid[i] = k;
+    }
+    P = pidOf.size;
+  }
+  const mask = new Uint8Array(P);
+  let both = false;
+  for (let i = 0; i < n; i++) {
+    const k = pid[i]!;
+    const m = mask[k]! | (p.side[i] === BID ? 1 : 2);
+    mask[k] = m;
+    if (m === 3) both = true;
+  }
+  if (!both) return null;
+
+  // 2. Each such participant's orders in the total order: bids by zone then from the highest price,
+  // offers by zone then from the lowest, each price by seq then id (sort.ts). When every zone pair has
+  // the same fee, zones change nothing here: the orders are sorted as one zone, one run per side.
+  const Z = p.zones.length;
+  const fee = new Int32Array(Z * Z);
+  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) fee[a * Z + b] = cr.fee(p.zones[a]!, p.zones[b]!);
+  const oneZone = fee.every((f) => f === fee[0]);
+  const zoneOf = oneZone ? new Int32Array(n) : p.zone;
+  const sorted = sortBook(oneZone ? { ...p, zone: zoneOf, zones: ['*'] } : p, cr.floor, cr.cap);
+  // A counting sort of the total order by participant (stable): each participant's orders in one run, bids first.
+  const start = new Int32Array(P + 1);
+  for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
+  for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;
+  const at = start.slice(0, P);
+  // Each run's prices and energies beside it, so netting reads memory in sequence (a million random reads cost more than the rest).
+  const m0 = start[P]!;
+  const mine = new Uint32Array(m0);
+  const mTicks = new Int32Array(m0);
+  const mQty = new Float64Array(m0);
+  const lv = sorted.levels;
+  // Level by level: a level's price is one value, its orders' energies are in sequence (sorted.qty).
+  for (let l = 0; l < lv.count; l++) {
+    const t = lv.ticks[l]!;
+    for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
+      const i = sorted.perm[j]!;
+      const k = pid[i]!;
+      if (mask[k] !== 3) continue;
+      const d = at[k]!++;
+      mine[d] = i;
+      mTicks[d] = t;
+      mQty[d] = sorted.qty[j]!;
+    }
+  }
+  const mLeft = mQty.slice();
+
+  // 3. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
+  let any = false;
+  for (let k = 0; k < P; k++) {
+    if (mask[k] !== 3) continue;
+    const s0 = start[k]!;
+    const e0 = start[k + 1]!;
+    let split = s0;
+    while (split < e0 && p.side[mine[split]!] === BID) split++;
+    for (const [bs, be] of zoneRuns(mine, s0, split, zoneOf)) {
+      for (const [os, oe] of zoneRuns(mine, split, e0, zoneOf)) {
+        const f = fee[p.zone[mine[os]!]! * Z + p.zone[mine[bs]!]!]!;
+        if (netRun(bs, be, os, oe, f, mTicks, mLeft)) any = true;
+      }
+    }
+  }
+  const left = p.qty.slice();
+  const netted = new Float64Array(n);
+  for (let d = 0; d < m0; d++) {
+    if (mLeft[d] === mQty[d]) continue;
+    const i = mine[d]!;
+    netted[i] = mQty[d]! - mLeft[d]!;
+    left[i] = mLeft[d]!;
+  }
+  if (!any) return null;
+
+  // 4. The market book: what is left, in input order (seq and ids unchanged, so the auction's ties are the same).
+  let m = 0;
+  for (let i = 0; i < n; i++) if (left[i]! > 0) m++;
+  const index = new Uint32Array(m);
+  const market: PackedOrders = {
+    n: m,
+    side: new Uint8Array(m),
+    qty: new Float64Array(m),
+    ticks: new Int32Array(m),
+    zone: new Int32Array(m),
+    seq: new Float64Array(m),
+    zones: p.zones,
+    ids: new Array<string>(m),
+    participants: new Array<string>(m),
+  };
+  const partners = p.partners ? new Map<number, readonly string[]>() : undefined;
+  for (let i = 0, t = 0; i < n; i++) {
+    if (left[i] === 0) continue;
+    index[t] = i;
+    market.side[t] = p.side[i]!;
+    market.qty[t] = left[i]!;
+    market.ticks[t] = p.ticks[i]!;
+    market.zone[t] = p.zone[i]!;
+    market.seq[t] = p.seq[i]!;
+    market.ids[t] = p.ids[i]!;
+    market.participants[t] = p.participants[i]!;
+    const pl = p.partners?.get(i);
+    if (pl) partners!.set(t, pl);
+    t++;
+  }
+  if (partners && partners.size > 0) market.partners = partners;
+  return { market, index, netted, bySeq: sorted.bySeq };
+}
+
+/** Nets bids [bs, be) (highest first) against offers [os, oe) (lowest first) while bid ≥ offer + fee, in place on `left`; true if any. */
+function netRun(bs: number, be: number, os: number, oe: number, fee: number, ticks: Int32Array, left: Float64Array): boolean {
+  let jb = bs;
+  let jo = os;
+  let any = false;
+  while (jb < be && jo < oe) {
+    // An order used up (by an earlier zone pair, or just now).
+    if (left[jb] === 0) {
+      jb++;
+      continue;
+    }
+    if (left[jo] === 0) {
+      jo++;
+      continue;
+    }
+    if (ticks[jb]! < ticks[jo]! + fee) break;
+    const wh = Math.min(left[jb]!, left[jo]!);
+    left[jb]! -= wh;
+    left[jo]! -= wh;
+    any = true;
+  }
+  return any;
+}
+
+/** Runs [start, end) of one zone in list[from, to), which is sorted by zone. */
+function zoneRuns(list: Uint32Array, from: number, to: number, zone: Int32Array): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let s = from; s < to; ) {
+    let e = s + 1;
+    while (e < to && zone[list[e]!] === zone[list[s]!]) e++;
+    runs.push([s, e]);
+    s = e;
+  }
+  return runs;
+}
