@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Config } from '../../core/config/schema.js';
 import { resolveSecret } from '../../core/config/secrets.js';
 import { MicrogridError } from '../../core/errors.js';
-import { availabilityTopic, OFFLINE, ONLINE, type TopicBase } from '../../core/mqtt-topics.js';
+import { availabilityTopic, microgridTopic, OFFLINE, ONLINE, type TopicBase } from '../../core/mqtt-topics.js';
 import type { Logger } from '../logger.js';
 
 export interface EngineMqtt {
@@ -46,6 +46,7 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     will: { topic: status, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
   });
   const handlers: ((topic: string, payload: Buffer) => Promise<void>)[] = [];
+  const readingsHead = `${microgridTopic(topics)}/readings/`;
   let waiting: (() => void) | undefined;
   // mqtt.js sends the PUBACK when this calls back, and takes the next message only then.
   client.handleMessage = (packet, callback) => {
@@ -54,7 +55,10 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
         for (const h of handlers) await h(packet.topic, packet.payload as Buffer).catch((err: Error) => log.error({ err, topic: packet.topic }, 'mqtt message handler failed'));
       })().then(() => callback());
     if (handlers.length > 0) run();
-    else waiting = run;
+    // Only readings need a handler to be stored by; anything else (state out's read-back of retained
+    // topics, which runs with or without readings in) passes at once instead of waiting for one.
+    else if (packet.topic.startsWith(readingsHead)) waiting = run;
+    else callback();
   };
   try {
     await new Promise<void>((resolve, reject) => {
