@@ -134,8 +134,8 @@ test('Tasmota: interval energies are the ENERGY.Total / ExportActive deltas to t
     [0, 15 * 25, 0, 'actual', null, []],
     [15, 15 * 5, 15 * 30, 'actual', null, []],
     [30, 15 * 40, 0, 'actual', null, []],
-    // 45→51: 6 × 10 Wh; the minute of the reset counts 0 (its energy is unknown); 52→60: 8 × 10 Wh.
-    [45, 6 * 10 + 8 * 10, 0, 'held', null, ['VEE_COUNTER_BACKWARDS']],
+    // 45→51: 6 × 10 Wh; the minute of the reset is estimated at the counter's rate just before (10 Wh); 52→60: 8 × 10 Wh.
+    [45, 6 * 10 + 10 + 8 * 10, 0, 'held', null, ['VEE_COUNTER_BACKWARDS', 'VEE_RESET_ESTIMATED']],
     [60, 15 * 10, 0, 'actual', null, []],
   ]);
 });

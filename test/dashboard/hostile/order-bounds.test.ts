@@ -46,7 +46,8 @@ test('an order is at most rated power × interval: h01 4 kW × 15 min = 1000 Wh,
   assert.equal(second.statusCode, 400, 'the open bids together stay within what the meters deliver');
   assert.match(second.json().expected, /400 Wh/);
   assert.equal((await order(TOKENS.h01, 400)).statusCode, 201);
-  assert.equal((await order(TOKENS.h01, 1000, 'offer')).statusCode, 201, 'the other side has its own bound');
+  // Priced above its own bids: a crossing offer would net against them at gate closure (no self-trades).
+  assert.equal((await order(TOKENS.h01, 1000, 'offer', { price: '0.2500' })).statusCode, 201, 'the other side has its own bound');
   // No rated power configured: the stated default for a grid meter.
   const dflt = Math.floor((DEFAULT_RATED_POWER_W.grid * 15) / 60); // whole Wh, as deliverableWh floors
   assert.equal((await order(TOKENS.h02, dflt + 1, 'offer')).statusCode, 400);
