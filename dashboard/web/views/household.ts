@@ -3,6 +3,7 @@ import { h, replace, table, time, kwh, watts, $ } from '../dom.js';
 import { balanceStrip, csvButton, historyPanel, alarmList } from '../widgets.js';
 import { showInterval } from './intervals.js';
 import type { View } from './operator.js';
+import type { ParticipantToday } from '../../participant-today.js';
 
 interface Participant {
   id: string;
@@ -11,22 +12,8 @@ interface Participant {
   maxBuyPrice: string | null;
 }
 
-interface Today {
-  day: string;
-  intervals: number;
-  currency: string;
-  soldWh: number;
-  boughtWh: number;
-  earned: string;
-  paid: string;
-  feedInTariff: string;
-  retailTariff: string;
-  feedInValue: string;
-  retailCost: string;
-  gainSelling: string;
-  gainBuying: string;
-  gain: string;
-}
+/** The day as GET /api/participants/:id/today serves it: the server's own type. */
+type Today = Omit<ParticipantToday, 'participant' | 'to'>;
 
 /** "+1.23" / "−0.40": the server's decimal string with its sign shown (no arithmetic in the page). */
 const signed = (d: string): string => (d.startsWith('-') ? `−${d.slice(1)}` : `+${d}`);
