@@ -2,7 +2,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import { getMeterHold, listExpiredHolds, meterSeriesReadings, metersForValidation, recordMeterHoldDecision, type MeterHold } from '../ledger/meter-data.js';
 import { MicrogridError } from '../core/errors.js';
 import { toIso } from '../core/interval.js';
-import { DEFAULT_RATED_POWER_W, ESTIMATION_METHOD, validateMeterSeries, type MeterDataRules } from './meter-data/index.js';
+import { DEFAULT_RATED_POWER_W, ESTIMATION_METHOD, VEE_CODES, validateMeterSeries, type MeterDataRules } from './meter-data/index.js';
 
 /**
  * The operator's decisions on held meter data. accept: the held value (the
@@ -54,7 +54,19 @@ export function decideHold(ledger: Ledger, ctx: HoldContext, d: DecideHoldInput,
   const h = getMeterHold(ledger, d.intervalStart, d.meterId);
   if (!h) throw new MicrogridError('NOT_FOUND', 'no held meter-interval', { field: 'meterId', value: `${d.meterId} @ ${toIso(d.intervalStart)}`, expected: 'a held meter-interval (GET /api/meter-data/holds)' });
   const base = { intervalStart: d.intervalStart, meterId: d.meterId, by: d.by, reason: d.reason.trim(), at: now };
-  if (d.decision === 'accept') return recordMeterHoldDecision(ledger, { ...base, decision: 'accept', importWh: h.importWh, exportWh: h.exportWh, status: 'actual', method: null });
+  if (d.decision === 'accept') {
+    // Accepted energy becomes actual and its export earns credits; energy estimated across a counter reset was
+    // measured by no meter, so it may only settle as estimated (replace), never be accepted into credits.
+    const reset = h.reasons.find((r) => r.code === VEE_CODES.resetEstimated);
+    if (reset) {
+      throw new MicrogridError('INVALID_INPUT', `${d.meterId} @ ${toIso(d.intervalStart)} holds energy estimated across a counter reset (${reset.message}); it cannot be accepted as measured`, {
+        field: 'decision',
+        value: 'accept',
+        expected: 'replace (with the estimate, or a value) or reject: estimated energy settles with the grid and earns no credits',
+      });
+    }
+    return recordMeterHoldDecision(ledger, { ...base, decision: 'accept', importWh: h.importWh, exportWh: h.exportWh, status: 'actual', method: null });
+  }
   if (d.decision === 'reject') return recordMeterHoldDecision(ledger, { ...base, decision: 'reject', importWh: 0, exportWh: 0, status: 'rejected', method: null });
   if ('estimate' in d) return recordMeterHoldDecision(ledger, { ...base, decision: 'replace', ...estimateHeld(ledger, ctx, h), status: 'estimated', method: ESTIMATION_METHOD });
   return recordMeterHoldDecision(ledger, { ...base, decision: 'replace', importWh: wh(d.importWh, 'importWh'), exportWh: wh(d.exportWh, 'exportWh'), status: 'estimated', method: 'operator-value' });

@@ -98,6 +98,12 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
     (e) => isMicrogridError(e, 'LEDGER_CONFLICT'),
   );
   assert.throws(() => decideHold(ledger, ctx, { decision: 'reject', intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: ' ' }, T0), (e) => isMicrogridError(e, 'INVALID_INPUT'));
+  // h03's energy includes a step estimated across its counter reset: accepting it would credit energy no meter measured.
+  assert.throws(
+    () => decideHold(ledger, ctx, { decision: 'accept', intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: 'looks fine' }, T0 + 80 * MIN),
+    (e) => isMicrogridError(e, 'INVALID_INPUT') && e.field === 'decision' && /estimated across a counter reset/.test(e.message),
+  );
+  assert.equal(getMeterHold(ledger, starts[1]!, 'h03-grid')!.decision, null, 'the refused decision leaves the hold pending');
   const h03 = decideHold(ledger, ctx, { decision: 'replace', estimate: true, intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: 'meter replaced' }, T0 + 80 * MIN);
   // 250 Wh flowed: 234 Wh the counters measured, and the minute across the reset (unknown to the counters)
   // estimated by the power readings on both sides, (1000 W + 1000 W) / 2 × 60 s = 16 Wh (ARCHITECTURE.md).
