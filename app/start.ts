@@ -159,10 +159,19 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
     // Rated powers: config, else the device (SunSpec model 120 once discovered, a profile's), else the role default, warned.
     followRatedPowers({ ledger, config, readers: bridge.readers, bus, log });
+    // The bridge counts MQTT meters' refused and dropped messages per device; the counters take the increase.
+    const counted = new Map<string, { rejected: number; dropped: number }>();
     metrics.collect(() => {
       const health = bridge.health();
       for (const status of ['online', 'stale', 'offline', 'asleep'] as const) {
         metrics.set(METRICS.devices.name, METRICS.devices.help, health.filter((h) => h.status === status).length, { status });
+      }
+      for (const h of health) {
+        if (h.rejectedMessages === 0 && h.droppedMessages === 0) continue;
+        const c = counted.get(h.deviceId) ?? { rejected: 0, dropped: 0 };
+        if (h.rejectedMessages > c.rejected) metrics.inc(METRICS.deviceMessagesRejected.name, METRICS.deviceMessagesRejected.help, { device: h.deviceId }, h.rejectedMessages - c.rejected);
+        if (h.droppedMessages > c.dropped) metrics.inc(METRICS.deviceMessagesDropped.name, METRICS.deviceMessagesDropped.help, { device: h.deviceId }, h.droppedMessages - c.dropped);
+        counted.set(h.deviceId, { rejected: h.rejectedMessages, dropped: h.droppedMessages });
       }
     });
     log.info({ devices: devices.length, gateway: signer.address }, `meter bridge polling ${devices.length} devices`);

@@ -32,6 +32,8 @@ export const METRICS = {
   settlementBacklog: { name: 'mgx_settlement_backlog', type: 'gauge', help: 'Intervals waiting for settlement (metered) or the chain (settled, committed), by state.', labels: ['state'] },
   chainUp: { name: 'mgx_chain_up', type: 'gauge', help: '1 when the chain RPC answered the last probe or settlement call, 0 when it did not.', labels: [] },
   meterDataHeld: { name: 'mgx_meter_data_held', type: 'gauge', help: 'Meter-intervals held by validation and waiting for an operator decision.', labels: [] },
+  deviceMessagesRejected: { name: 'mgx_device_messages_rejected_total', type: 'counter', help: 'MQTT meter messages refused as not a valid payload (no reading stored), by device.', labels: ['device'] },
+  deviceMessagesDropped: { name: 'mgx_device_messages_dropped_total', type: 'counter', help: 'MQTT meter measurements dropped for arriving within one poll period of the last one taken, by device.', labels: ['device'] },
   mqttRejected: { name: 'mgx_mqtt_messages_rejected_total', type: 'counter', help: 'MQTT readings messages dropped, by reason.', labels: ['reason'] },
   mqttAccepted: { name: 'mgx_mqtt_readings_accepted_total', type: 'counter', help: 'Readings taken over MQTT that were new to the ledger.', labels: [] },
   mqttDuplicate: { name: 'mgx_mqtt_readings_duplicate_total', type: 'counter', help: 'Readings received over MQTT that the ledger already had (resends).', labels: [] },
