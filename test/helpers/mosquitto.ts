@@ -8,6 +8,7 @@ import { tempDir } from './tmp.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface Broker {
   /** mqtt://127.0.0.1:<port> */
@@ -60,7 +61,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   let child: ChildProcess | undefined;
   let out = '';
   const start = async (): Promise<void> => {
-    const c = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv (util-linux, on every Debian) execs mosquitto with a parent-death signal: a test process killed
+    // outright (a runner's timeout, SIGKILL) runs no exit handler, and its broker would outlive it.
+    const c = spawn(SETPRIV, ['--pdeathsig', 'KILL', MOSQUITTO, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
