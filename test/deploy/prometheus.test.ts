@@ -95,10 +95,16 @@ test('a running engine’s /metrics follows the naming rules and serves every me
     const url = (await p.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)/, 90_000))[1]!;
     // An interval through to final: the counters and the step summary have values by then.
     await p.waitFor(/interval \S+ final/, 120_000);
-    const res = await fetch(`${url}/metrics`);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
-    text = await res.text();
+    // The first interval after a start can go final before the first reading on a loaded machine: scrape until readings counted too.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const res = await fetch(`${url}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      text = await res.text();
+      if (/^mgx_readings_total [1-9]\d*$/m.test(text) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   } finally {
     p.child.kill('SIGTERM');
     await p.exited;
