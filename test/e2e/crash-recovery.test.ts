@@ -10,6 +10,7 @@ import { toUnixSeconds } from '../../core/interval.js';
 import { spawnMgx } from '../helpers/mgx-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { mulberry32 } from '../../core/seeded-random.js';
+import { FOUR_HOUSEHOLDS } from './four-households.js';
 
 /**
  * The whole app (`mgx start`, with its simulated households, bridge, ledger,
@@ -24,19 +25,13 @@ import { mulberry32 } from '../../core/seeded-random.js';
 const TRIALS = Number(process.env.MGX_CRASH_TRIALS ?? 20);
 const SEED = Number(process.env.MGX_CRASH_SEED ?? Date.now() % 1_000_000);
 
-
 const CONFIG = `
 microgrid: { name: Crash test }
 market: { intervalMinutes: 5, gateClosureSeconds: 60, gracePeriodSeconds: 120 }
 clock: { speed: 600, startAt: "2026-06-21T09:00:00Z" }
 bridge: { pollIntervalMs: 100, recordEveryMs: 60000 }
 demo: { enabled: true, households: 4 }
-participants:
-  - { id: h01, name: One, zone: north, meters: [{ id: h01-grid, role: grid }, { id: h01-pv, role: pv }], policy: { minSellPrice: "0.1000", maxBuyPrice: "0.2500" } }
-  - { id: h02, name: Two, zone: north, meters: [{ id: h02-grid, role: grid }, { id: h02-pv, role: pv }], policy: { minSellPrice: "0.1200", maxBuyPrice: "0.2400" } }
-  - { id: h03, name: Three, zone: south, meters: [{ id: h03-grid, role: grid }] }
-  - { id: h04, name: Four, zone: south, meters: [{ id: h04-grid, role: grid }], policy: { maxBuyPrice: "0.2000" } }
-`;
+${FOUR_HOUSEHOLDS}`;
 
 interface Snapshot {
   statements: Map<string, string>;

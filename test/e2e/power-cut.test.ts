@@ -12,6 +12,7 @@ import { startAnvil } from '../../settlement/chain/anvil.js';
 import { anvilsOf, processAlive } from '../../settlement/chain/anvil-processes.js';
 import { runMgx, spawnMgx } from '../helpers/mgx-process.js';
 import { tempDir } from '../helpers/tmp.js';
+import { FOUR_HOUSEHOLDS } from './four-households.js';
 
 /**
  * A power cut, as an operator's would be: the demo (`mgx start`, its own
@@ -36,12 +37,7 @@ market: { intervalMinutes: 5, gateClosureSeconds: 60, gracePeriodSeconds: 120 }
 clock: { speed: 300, startAt: "2026-06-21T07:00:00Z" }
 bridge: { pollIntervalMs: 100, recordEveryMs: 60000 }
 demo: { enabled: true, households: 4 }
-participants:
-  - { id: h01, name: One, zone: north, meters: [{ id: h01-grid, role: grid }, { id: h01-pv, role: pv }], policy: { minSellPrice: "0.1000", maxBuyPrice: "0.2500" } }
-  - { id: h02, name: Two, zone: north, meters: [{ id: h02-grid, role: grid }, { id: h02-pv, role: pv }], policy: { minSellPrice: "0.1200", maxBuyPrice: "0.2400" } }
-  - { id: h03, name: Three, zone: south, meters: [{ id: h03-grid, role: grid }] }
-  - { id: h04, name: Four, zone: south, meters: [{ id: h04-grid, role: grid }], policy: { maxBuyPrice: "0.2000" } }
-`;
+${FOUR_HOUSEHOLDS}`;
 
 const abi = loadArtifact('EnergyCredits').abi as Abi;
 const ACCOUNTS = ['h01', 'h02', 'h03', 'h04'].map((id) => participantAccount({ id }));
