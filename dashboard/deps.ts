@@ -30,7 +30,7 @@ export interface DashboardDeps {
    * built: the live state starts from this, or a device that never changes would have no tile.
    */
   devices?: () => DeviceHealthEvent[];
-  /** The utility audit against the chain (app/audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */
+  /** The utility audit against the chain (audit/for-dashboard.ts), served at GET /api/audit/verify; absent: 503. */
   audit?: (range: { from: number; to: number }) => Promise<object>;
   /** Records an operator's decision on held meter data (settlement/holds.ts decideHold); absent: 503. */
   decideMeterHold?: (d: MeterHoldDecisionRequest) => MeterHold;

@@ -8,11 +8,11 @@ import type { Config } from '../../core/config/schema.js';
 import { deploymentFile } from '../../settlement/chain/deploy-or-load.js';
 import { loadConfig } from '../load-config.js';
 import { readRuntimeFile } from '../runtime-file.js';
-import { runAudit } from '../audit/audit.js';
-import { meterDataRulesOf, meteredSpeed } from '../audit/meter-data-window.js';
-import { progressBar, reportToCsv, reportToJson, reportToTable } from '../audit/format.js';
-import { exportBundle, verifyBundle } from '../audit/bundle.js';
-import { householdProof } from '../audit/proof.js';
+import { runAudit } from '../../audit/audit.js';
+import { meterDataRulesOf, meteredSpeed } from '../../audit/meter-data-window.js';
+import { progressBar, reportToCsv, reportToJson, reportToTable } from '../../audit/format.js';
+import { exportBundle, verifyBundle } from '../../audit/bundle.js';
+import { householdProof } from '../../audit/proof.js';
 import { dataDirOf, type Command, type CommandContext } from './command.js';
 
 const str = (ctx: CommandContext, k: string): string | undefined => (typeof ctx.values[k] === 'string' ? (ctx.values[k] as string) : undefined);

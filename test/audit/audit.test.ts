@@ -9,9 +9,9 @@ import type { AnvilInstance } from '../../settlement/chain/anvil.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
 import { buildCreditChunks } from '../../settlement/chain/commitment.js';
-import { runAudit } from '../../app/audit/audit.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
-import type { AuditReport } from '../../app/audit/types.js';
+import { runAudit } from '../../audit/audit.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
+import type { AuditReport } from '../../audit/types.js';
 import { auditConfig, buildLedger, submitAll, T0, STEP } from './fixture.js';
 
 let anvil: AnvilInstance;

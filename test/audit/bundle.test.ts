@@ -13,7 +13,7 @@ import { verifyMerkleProof } from '../../settlement/merkle.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { ManualClock } from '../../core/clock.js';
 import { buildDashboard } from '../../dashboard/app.js';
-import { auditForDashboard } from '../../app/audit/for-dashboard.js';
+import { auditForDashboard } from '../../audit/for-dashboard.js';
 import { ENV, TOKENS, auth, fixtureConfig } from '../dashboard/fixture.js';
 import { auditConfig, buildLedger, submitAll, T0, STEP } from './fixture.js';
 

@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { progressBar } from '../../app/audit/format.js';
+import { progressBar } from '../../audit/format.js';
 
 const stream = (isTTY: boolean) => {
   const out: string[] = [];

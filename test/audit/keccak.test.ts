@@ -2,9 +2,9 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bytesToHex, keccak256, stringToHex } from 'viem';
-import { keccakBytes, keccakHexOfString } from '../../app/audit/keccak.js';
+import { keccakBytes, keccakHexOfString } from '../../audit/keccak.js';
 import { readingLeaf } from '../../settlement/inputs.js';
-import { readingsRootOf } from '../../app/audit/check-readings.js';
+import { readingsRootOf } from '../../audit/check-readings.js';
 import { readingsRoot } from '../../settlement/inputs.js';
 import { fcParams } from '../helpers/fc.js';
 

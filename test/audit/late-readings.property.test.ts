@@ -1,9 +1,9 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { EvidenceLoader } from '../../app/audit/evidence.js';
-import { checkEnergy } from '../../app/audit/check-energy.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
+import { EvidenceLoader } from '../../audit/evidence.js';
+import { checkEnergy } from '../../audit/check-energy.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import { estimateExpiredHolds } from '../../settlement/holds.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fcParams } from '../helpers/fc.js';

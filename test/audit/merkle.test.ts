@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bytesToHex } from 'viem';
 import { merkleRoot } from '../../settlement/merkle.js';
-import { merkleRootOf } from '../../app/audit/merkle.js';
+import { merkleRootOf } from '../../audit/merkle.js';
 import { fcParams } from '../helpers/fc.js';
 
 it('the audit’s byte-level Merkle root equals settlement’s merkleRoot (sorted pairs, odd node carried up, empty → zero)', () => {

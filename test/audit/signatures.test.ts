@@ -6,8 +6,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { READING_DOMAIN, READING_TYPES, readingMessage } from '../../core/reading-typed-data.js';
 import type { ReadingEvent } from '../../core/events.js';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { readingDigest, SignerCache, verifiesAs, verifyAllAs, WindowTable } from '../../app/audit/signatures.js';
-import type { EvidenceReading } from '../../app/audit/evidence.js';
+import { readingDigest, SignerCache, verifiesAs, verifyAllAs, WindowTable } from '../../audit/signatures.js';
+import type { EvidenceReading } from '../../audit/evidence.js';
 import { fcParams } from '../helpers/fc.js';
 
 const gateway = privateKeyToAccount(generatePrivateKey());

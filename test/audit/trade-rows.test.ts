@@ -7,9 +7,9 @@ import type { AnvilInstance } from '../../settlement/chain/anvil.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
 import { listTrades } from '../../ledger/queries.js';
-import { runAudit } from '../../app/audit/audit.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
-import type { AuditFailure, AuditReport } from '../../app/audit/types.js';
+import { runAudit } from '../../audit/audit.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
+import type { AuditFailure, AuditReport } from '../../audit/types.js';
 import { buildLedger, submitAll, T0, STEP } from './fixture.js';
 
 /**

@@ -16,8 +16,8 @@ import { startMicrogrid } from '../../app/start.js';
 import { participantAccount } from '../../settlement/index.js';
 import { loadArtifact } from '../../contracts/artifact.js';
 import { tempDir } from '../helpers/tmp.js';
-import { runAudit } from '../../app/audit/audit.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
+import { runAudit } from '../../audit/audit.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import { pollAll } from './poll.js';
 
 const DAY = Date.parse('2026-06-21T00:00:00Z');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Scenario } from './scenario.js';
 import { at, INTERVAL, T0 } from './household.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import { validateMeterSeries, type MeterIntervalEnergy } from '../../settlement/meter-data/index.js';
 
 /** A stored reading as [minute after T0, importWh, exportWh, powerW]. */

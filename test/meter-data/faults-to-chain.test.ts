@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { anvilWithCredits } from '../contracts/chain.js';
 import { deployEnergyCredits } from '../../contracts/deploy.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
-import { runAudit } from '../../app/audit/audit.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
+import { runAudit } from '../../audit/audit.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import { ACCOUNT, INTERVAL, normalMinute, startHouseholds, T0, type HouseholdOptions, type Households } from './household.js';
 import { creditsOnChain, mintSettled } from './credits-on-chain.js';
 

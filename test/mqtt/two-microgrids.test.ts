@@ -15,8 +15,8 @@ import { startSimulatedHousehold, type SimulatedHousehold } from '../../meter-br
 import { ANVIL_KEYS } from '../../settlement/chain/accounts.js';
 import { loadArtifact } from '../../contracts/artifact.js';
 import { startMicrogrid } from '../../app/start.js';
-import { runAudit } from '../../app/audit/audit.js';
-import { meterDataRulesOf } from '../../app/audit/meter-data-window.js';
+import { runAudit } from '../../audit/audit.js';
+import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import { startBroker } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pollAll } from '../e2e/poll.js';

@@ -1,9 +1,9 @@
-import { canonicalJson } from '../../core/canonical-json.js';
-import { Dec } from '../../core/units.js';
-import { buildStatements, type Tariffs } from '../../settlement/statements.js';
-import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js';
-import type { MeterDataSummary } from '../../settlement/inputs.js';
-import { priceAdjustments } from '../../settlement/adjustments.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { Dec } from '../core/units.js';
+import { buildStatements, type Tariffs } from '../settlement/statements.js';
+import type { DeliveredTrade, MeteredEnergy } from '../settlement/delivery.js';
+import type { MeterDataSummary } from '../settlement/inputs.js';
+import { priceAdjustments } from '../settlement/adjustments.js';
 import type { IntervalEvidence } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 

@@ -1,13 +1,13 @@
-import { canonicalJson } from '../../core/canonical-json.js';
-import type { ClearingResult, OrderInput } from '../../core/market.js';
-import { clearBook } from '../../matching-engine/index.js';
-import { ruleSetHash, tradeLeaf } from '../../settlement/inputs.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import type { ClearingResult, OrderInput } from '../core/market.js';
+import { clearBook } from '../matching-engine/index.js';
+import { ruleSetHash, tradeLeaf } from '../settlement/inputs.js';
 import { merkleRootOf } from './merkle.js';
-import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../../settlement/delivery.js';
+import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../settlement/delivery.js';
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import { compareTradeRows } from './trade-rows.js';
-import { meteredOrders, type MeteredPosition } from '../../settlement/metered-orders.js';
+import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 export interface ClearingOutcome {

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Ledger } from '../../ledger/ledger.js';
-import { toIso } from '../../core/interval.js';
-import type { Tariffs } from '../../settlement/statements.js';
-import type { Credit } from '../../settlement/credits.js';
-import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { toIso } from '../core/interval.js';
+import type { Tariffs } from '../settlement/statements.js';
+import type { Credit } from '../settlement/credits.js';
+import type { DeliveredTrade, MeteredEnergy } from '../settlement/delivery.js';
 import { ChainReader, type ChainInterval } from './chain.js';
 import { EvidenceLoader, type EvidenceMeterDataRules, type IntervalEvidence } from './evidence.js';
 import { SignerCache } from './signatures.js';

@@ -10,22 +10,22 @@ import { createPublicClient, createWalletClient, encodeFunctionData, http, toEve
 import { privateKeyToAccount } from 'viem/accounts';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { invert, mod } from '@noble/curves/abstract/modular';
-import { openLedger, type Ledger } from '../../ledger/ledger.js';
-import { upsertParticipant } from '../../ledger/participants.js';
-import { insertReadings, setMeterGateway } from '../../ledger/readings.js';
-import { getSettlementCredits } from '../../ledger/statements.js';
-import { demoConfig } from '../../core/config/demo.js';
-import type { Config, ParticipantConfig } from '../../core/config/schema.js';
-import { ManualClock } from '../../core/clock.js';
-import { EventBus, type ReadingEvent } from '../../core/events.js';
-import { readingMessage } from '../../core/reading-typed-data.js';
-import { startAnvil, type AnvilInstance } from '../../settlement/chain/anvil.js';
-import { ANVIL_KEYS } from '../../settlement/chain/accounts.js';
-import { GAS_PER_CHUNK, GAS_PER_RECIPIENT, planInterval } from '../../settlement/plan.js';
-import { settleInterval } from '../../settlement/settle.js';
-import { deployEnergyCredits } from '../../contracts/deploy.js';
-import { createCycleSteps } from '../cycle-steps.js';
-import { RULE_SET_VERSION } from '../../matching-engine/index.js';
+import { openLedger, type Ledger } from '../ledger/ledger.js';
+import { upsertParticipant } from '../ledger/participants.js';
+import { insertReadings, setMeterGateway } from '../ledger/readings.js';
+import { getSettlementCredits } from '../ledger/statements.js';
+import { demoConfig } from '../core/config/demo.js';
+import type { Config, ParticipantConfig } from '../core/config/schema.js';
+import { ManualClock } from '../core/clock.js';
+import { EventBus, type ReadingEvent } from '../core/events.js';
+import { readingMessage } from '../core/reading-typed-data.js';
+import { startAnvil, type AnvilInstance } from '../settlement/chain/anvil.js';
+import { ANVIL_KEYS } from '../settlement/chain/accounts.js';
+import { GAS_PER_CHUNK, GAS_PER_RECIPIENT, planInterval } from '../settlement/plan.js';
+import { settleInterval } from '../settlement/settle.js';
+import { deployEnergyCredits } from '../contracts/deploy.js';
+import { createCycleSteps } from '../app/cycle-steps.js';
+import { RULE_SET_VERSION } from '../matching-engine/index.js';
 import { ENERGY_CREDITS_ABI } from './chain.js';
 import { readingDigest } from './signatures.js';
 
@@ -103,7 +103,7 @@ class SequentialSigner {
 function cacheKey(intervals: number, households: number): string {
   const h = createHash('sha256');
   h.update(`${intervals}:${households}:${RULE_SET_VERSION}\n`);
-  for (const rel of ['./bench-month.ts', '../../contracts/artifacts/EnergyCredits.json', '../../ledger/migrations/index.ts']) h.update(readFileSync(fileURLToPath(new URL(rel, import.meta.url))));
+  for (const rel of ['./bench-month.ts', '../contracts/artifacts/EnergyCredits.json', '../ledger/migrations/index.ts']) h.update(readFileSync(fileURLToPath(new URL(rel, import.meta.url))));
   return `${intervals}x${households}-${h.digest('hex').slice(0, 12)}`;
 }
 

@@ -1,8 +1,8 @@
 import { getAddress, type Address } from 'viem';
-import { computeCredits, type Credit } from '../../settlement/credits.js';
-import { participantAccount } from '../../settlement/accounts.js';
-import { buildCreditChunks } from '../../settlement/chain/commitment.js';
-import type { DeliveredTrade, MeteredEnergy } from '../../settlement/delivery.js';
+import { computeCredits, type Credit } from '../settlement/credits.js';
+import { participantAccount } from '../settlement/accounts.js';
+import { buildCreditChunks } from '../settlement/chain/commitment.js';
+import type { DeliveredTrade, MeteredEnergy } from '../settlement/delivery.js';
 import type { IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';

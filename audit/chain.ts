@@ -1,7 +1,7 @@
 import { createPublicClient, decodeFunctionData, getAddress, http, parseEventLogs, toEventSelector, type Abi, type Address, type Hex, type Log, type PublicClient } from 'viem';
-import { loadArtifact } from '../../contracts/artifact.js';
-import { MicrogridError } from '../../core/errors.js';
-import type { Commitment } from '../../settlement/chain/commitment.js';
+import { loadArtifact } from '../contracts/artifact.js';
+import { MicrogridError } from '../core/errors.js';
+import type { Commitment } from '../settlement/chain/commitment.js';
 
 /**
  * What the chain says about each interval, read through the RPC only:

@@ -1,10 +1,10 @@
-import type { Ledger } from '../../ledger/ledger.js';
-import { MicrogridError } from '../../core/errors.js';
-import { toIso } from '../../core/interval.js';
-import { tradeLeaf } from '../../settlement/inputs.js';
-import { merkleProof, verifyMerkleProof } from '../../settlement/merkle.js';
-import { participantAccount } from '../../settlement/accounts.js';
-import { buildCreditChunks } from '../../settlement/chain/commitment.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { MicrogridError } from '../core/errors.js';
+import { toIso } from '../core/interval.js';
+import { tradeLeaf } from '../settlement/inputs.js';
+import { merkleProof, verifyMerkleProof } from '../settlement/merkle.js';
+import { participantAccount } from '../settlement/accounts.js';
+import { buildCreditChunks } from '../settlement/chain/commitment.js';
 import { ChainReader } from './chain.js';
 import { EvidenceLoader, type EvidenceMeterDataRules } from './evidence.js';
 import { checkEnergy } from './check-energy.js';

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openLedger } from '../../ledger/ledger.js';
-import type { Tariffs } from '../../settlement/statements.js';
+import { openLedger } from '../ledger/ledger.js';
+import type { Tariffs } from '../settlement/statements.js';
 import { ChainReader, type ChainInterval } from './chain.js';
 import { EvidenceLoader, type EvidenceMeterDataRules, type IntervalEvidence } from './evidence.js';
 import { auditEvidence } from './audit.js';

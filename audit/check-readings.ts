@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
-import type { ReadingLeaf } from '../../settlement/inputs.js';
-import { canonicalJson } from '../../core/canonical-json.js';
+import type { ReadingLeaf } from '../settlement/inputs.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { keccakHexOfString } from './keccak.js';
 import { merkleRootOf } from './merkle.js';
 import type { EvidenceReading, IntervalEvidence } from './evidence.js';

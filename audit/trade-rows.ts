@@ -1,4 +1,4 @@
-import type { ClearingResult } from '../../core/market.js';
+import type { ClearingResult } from '../core/market.js';
 import type { EvidenceTrade } from './evidence.js';
 
 /** The columns of a `trades` row, in the order a difference is named. */

@@ -1,6 +1,6 @@
-import { DEFAULT_RATED_POWER_W, validateMeterSeries, type MeterIntervalEnergy } from '../../settlement/meter-data/index.js';
-import type { MeteredEnergy } from '../../settlement/delivery.js';
-import type { MeterDataSummary, ParticipantMeterData } from '../../settlement/inputs.js';
+import { DEFAULT_RATED_POWER_W, validateMeterSeries, type MeterIntervalEnergy } from '../settlement/meter-data/index.js';
+import type { MeteredEnergy } from '../settlement/delivery.js';
+import type { MeterDataSummary, ParticipantMeterData } from '../settlement/inputs.js';
 import type { EvidenceReading, IntervalEvidence, ReceivedReading } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 

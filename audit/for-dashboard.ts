@@ -1,6 +1,6 @@
-import type { Ledger } from '../../ledger/ledger.js';
-import type { Config } from '../../core/config/schema.js';
-import { intervalMs, type IntervalMinutes } from '../../core/interval.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Config } from '../core/config/schema.js';
+import { intervalMs, type IntervalMinutes } from '../core/interval.js';
 import { runAudit } from './audit.js';
 import { meterDataRulesOf, meteredSpeed } from './meter-data-window.js';
 import type { AuditReport } from './types.js';

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openLedger } from '../../ledger/ledger.js';
+import { openLedger } from '../ledger/ledger.js';
 import { meterDataRulesOf } from './meter-data-window.js';
 import { runAudit } from './audit.js';
 import { benchConfig, month, STEP, T0 } from './bench-month.js';

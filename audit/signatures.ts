@@ -2,7 +2,7 @@ import { secp256k1 } from '@noble/curves/secp256k1';
 import { invert, mod } from '@noble/curves/abstract/modular';
 import { recoverAddress, recoverPublicKey, stringToBytes, type Hex } from 'viem';
 import { keccakBytes } from './keccak.js';
-import { READING_DOMAIN, READING_TYPES, readingMessage, type ReadingMessage } from '../../core/reading-typed-data.js';
+import { READING_DOMAIN, READING_TYPES, readingMessage, type ReadingMessage } from '../core/reading-typed-data.js';
 import type { EvidenceReading } from './evidence.js';
 
 /**

@@ -1,11 +1,11 @@
-import type { Ledger } from '../../ledger/ledger.js';
-import { readingFromRow, type ReadingRow, type StoredReading } from '../../ledger/readings.js';
-import type { ClearingKind, ClearingResult } from '../../core/market.js';
-import type { TradeRow } from '../../ledger/queries.js';
-import { toIso } from '../../core/interval.js';
-import { listStatements, type StatementRecord } from '../../ledger/statements.js';
-import { adjustmentGroups, NO_CUTOFF, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../../ledger/meter-data.js';
-import { DEFAULT_METER_DATA_RULES } from '../../settlement/meter-data/index.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { readingFromRow, type ReadingRow, type StoredReading } from '../ledger/readings.js';
+import type { ClearingKind, ClearingResult } from '../core/market.js';
+import type { TradeRow } from '../ledger/queries.js';
+import { toIso } from '../core/interval.js';
+import { listStatements, type StatementRecord } from '../ledger/statements.js';
+import { adjustmentGroups, NO_CUTOFF, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../ledger/meter-data.js';
+import { DEFAULT_METER_DATA_RULES } from '../settlement/meter-data/index.js';
 
 /**
  * Everything the ledger holds about one interval that the audit re-derives
@@ -51,7 +51,7 @@ export interface EvidenceEnergy {
   receivedBy: number | null;
 }
 
-/** The window and rule numbers the metering step validated with (app/audit/meter-data-window.ts). */
+/** The window and rule numbers the metering step validated with (audit/meter-data-window.ts). */
 export interface EvidenceMeterDataRules {
   /** Readings from start − lookMs to end + lookMs (and SERIES_EXTRA_READINGS beyond) make a meter's series. */
   lookMs: number;

@@ -1,6 +1,6 @@
-import type { Config } from '../../core/config/schema.js';
-import type { Ledger } from '../../ledger/ledger.js';
-import { maxGapFor } from '../../settlement/meter-data/index.js';
+import type { Config } from '../core/config/schema.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { maxGapFor } from '../settlement/meter-data/index.js';
 import type { EvidenceMeterDataRules } from './evidence.js';
 
 /**

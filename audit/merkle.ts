@@ -1,6 +1,6 @@
 import type { Hex } from 'viem';
 import { keccakBytes } from './keccak.js';
-import { ZERO_ROOT } from '../../settlement/merkle.js';
+import { ZERO_ROOT } from '../settlement/merkle.js';
 
 /**
  * settlement/merkle.ts merkleRoot (sorted pairs, an odd node carried up, no
