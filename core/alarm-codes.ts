@@ -11,7 +11,6 @@ export const ALARM_CODES = {
   DEVICE_OFFLINE: { severity: 'critical', summary: 'A device stopped answering; its meters do not trade until it answers again.' },
   DEVICE_ONLINE: { severity: 'info', summary: 'A device that was offline answers again (clears DEVICE_OFFLINE).' },
   DEVICE_STALE: { severity: 'warning', summary: 'A device missed a poll (fewer than the misses that make it offline), is not polled yet, or its broker is unreachable.' },
-  DEVICE_ASLEEP: { severity: 'warning', summary: 'A device says it sleeps (an inverter at night); listed until it wakes.' },
   // chain and settlement
   CHAIN_UNAVAILABLE: { severity: 'critical', summary: 'The chain RPC does not answer; settled intervals queue and go in order when it returns.' },
   CHAIN_AVAILABLE: { severity: 'info', summary: 'The chain answers again; queued intervals are being sent (clears CHAIN_UNAVAILABLE).' },
