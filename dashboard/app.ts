@@ -97,8 +97,9 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     try {
       await ensureBundle();
     } catch (err) {
-      // esbuild and uplot are dev dependencies: an install without them still serves the API.
-      app.log.error({ err }, 'the web UI bundle could not be built (npm install with dev dependencies, then restart); the API is served without the UI');
+      // esbuild and uplot are runtime dependencies, but the build can still fail (esbuild's platform binary
+      // missing, dashboard/public/dist/ not writable): the API does not need the UI, so it is served anyway.
+      app.log.error({ err }, 'the web UI bundle could not be built (see err; `npx tsx dashboard/build.ts` builds it by hand), so the API is served without the UI');
     }
   });
   void app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: 0 });

@@ -24,8 +24,7 @@ interface Client {
   seq: number;
 }
 
-/** Close codes the stream uses (1008 policy, 1013 try again later). */
-export const CLOSE_SLOW = 1013;
+/** Close code for a refused ticket (1008: policy violation). */
 export const CLOSE_BAD_TICKET = 1008;
 
 /** A fan-out writes for this long (ms) before it lets the event loop run (setImmediate), unless DashboardDeps says otherwise. */
