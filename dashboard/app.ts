@@ -75,8 +75,8 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
   });
   void app.register(swaggerUi, { routePrefix: '/api/docs' });
   void app.register(websocket, {
-    // No permessage-deflate (ws's default, stated here because routes/stream.ts writes pre-built,
-    // uncompressed frames to every socket): compressing per client would cost more than the bytes it saves on a LAN.
+    // No permessage-deflate (ws's default, stated here because routes/stream.ts sends every client of a
+    // view the same serialized frame): compressing per client would cost more than the bytes it saves on a LAN.
     options: { maxPayload: 4096, perMessageDeflate: false },
     // Graceful shutdown: tell every client why (1001 "going away") so it reconnects to the next server.
     preClose(done) {
