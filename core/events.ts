@@ -76,7 +76,7 @@ export interface AlarmEvent {
    */
   code: string;
   message: string;
-  /** What the alarm is about: a meter id, an interval start. */
+  /** What the alarm is about: a device id (DEVICE_*), an interval start (METER_DATA_*, SETTLEMENT_*). */
   subject: string;
   at: string;
   /** The code of the alarm (same subject) this one ends: DEVICE_ONLINE clears DEVICE_OFFLINE, and so on. */
