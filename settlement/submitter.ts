@@ -332,7 +332,8 @@ export class Submitter {
       const e = err instanceof BaseError ? toChainError(err, this.#o.rpcUrl, this.#ctx.abi) : err;
       if (isMicrogridError(e, 'CHAIN_UNAVAILABLE') && !this.#unavailable) {
         this.#unavailable = true;
-        this.#ctx.journal.emit(0, 'chain-unavailable', null, e.message);
+        // the cause alone (what the socket or the node said): the alarm's own words say the rest
+        this.#ctx.journal.emit(0, 'chain-unavailable', null, e.cause instanceof BaseError ? shortCause(e.cause) : e.message);
       }
       throw e;
     }

@@ -63,7 +63,7 @@ export class Transactions {
       }
       if (f.reason === 'NotCommitted') return null; // the commit is not mined yet
       ctx.journal.update(r, { error: f.cause });
-      throw new MicrogridError('CHAIN_REJECTED', `interval ${toIso(r.intervalStart)}: ${r.action} ${r.chunk} would revert with ${f.cause}`, { field: 'settlement', value: f.reason, cause: err });
+      throw new MicrogridError('CHAIN_REJECTED', `interval ${toIso(r.intervalStart)}: ${r.action} ${r.chunk} would revert with ${f.cause}`, { value: f.reason, cause: err });
     }
     // The chain's count, not the journal's: after a rollback the journal is ahead, and a nonce above the
     // chain's would wait behind a gap for ever. (Rows are signed one at a time, each after the one before
