@@ -40,7 +40,8 @@ const UNDERPRICED = /replacement transaction underpriced|replacement fee too low
 
 export function classifyChainError(err: unknown, abi: Abi): ChainFailure {
   if (!(err instanceof BaseError)) return { kind: 'other', cause: oneLine(err instanceof Error ? err.message : String(err)) };
-  if (isTransportError(err)) return { kind: 'unavailable', cause: shortCause(err) };
+  const transport = err.walk(isTransport);
+  if (transport) return { kind: 'unavailable', cause: shortCause(transport) };
   const revert = revertOf(err, abi);
   if (revert) return { kind: 'revert', ...revert };
   // eth_sendRawTransaction's errors reach us as RPC errors; viem's node-error mapping names them
@@ -53,8 +54,11 @@ export function classifyChainError(err: unknown, abi: Abi): ChainFailure {
 
 /** True when the RPC did not answer at all (as opposed to answering with an error). */
 export function isTransportError(err: unknown): boolean {
-  if (!(err instanceof BaseError)) return false;
-  return err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof WebSocketRequestError || e instanceof SocketClosedError) !== null;
+  return err instanceof BaseError && err.walk(isTransport) !== null;
+}
+
+function isTransport(e: unknown): boolean {
+  return e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof WebSocketRequestError || e instanceof SocketClosedError;
 }
 
 /** The custom error (or reason string) a contract call reverted with, and its arguments; undefined when it did not revert. */
