@@ -11,6 +11,8 @@ import { ManualClock } from '../../core/clock.js';
 import { toIso } from '../../core/interval.js';
 import { raiseOperationalAlarms } from '../../app/alarms.js';
 import { journalForInterval } from '../../ledger/journal.js';
+import { JournalWrites } from '../../settlement/journal-writes.js';
+import { StallWatch } from '../../settlement/stall.js';
 import { SETTLER_KEY, settledLedger, suiteChain } from './fixture.js';
 
 /** A loopback port nothing listens on (taken, then let go). */
@@ -40,6 +42,21 @@ describe('settlement alarms carry their cause', () => {
     const down = alarms.filter((a) => a.code === 'CHAIN_UNAVAILABLE');
     assert.equal(down.length, 1);
     assert.match(down[0]!.message, new RegExp(`ECONNREFUSED 127\\.0\\.0\\.1:${port}`), down[0]!.message);
+    ledger.close();
+  });
+
+  it('SETTLEMENT_STALLED says what the interval waits for', () => {
+    const { ledger, starts } = settledLedger(tempDir(), 1, 3, 505);
+    const bus = new EventBus();
+    const alarms = alarmsOn(bus, starts[0]!);
+    let now = 1_000_000;
+    const watch = new StallWatch({ ledger, journal: new JournalWrites({ ledger, chainId: 31337, now: () => now, events: bus }), now: () => now, stalledAfterMs: 60_000 });
+    watch.check();
+    now += 61_000;
+    watch.check();
+    const stalled = alarms.filter((a) => a.code === 'SETTLEMENT_STALLED');
+    assert.equal(stalled.length, 1);
+    assert.match(stalled[0]!.message, /\(not planned yet\)/, stalled[0]!.message);
     ledger.close();
   });
 
