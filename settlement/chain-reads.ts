@@ -1,4 +1,4 @@
-import type { Hex, TransactionReceipt } from 'viem';
+import type { GetTransactionReturnType, Hex, TransactionReceipt } from 'viem';
 import type { JournalRow } from '../ledger/journal.js';
 import { commitmentHash, type Commitment } from './chain/commitment.js';
 import { chunkFromJson, commitmentFromJson } from './plan.js';
@@ -19,7 +19,7 @@ export async function receiptOf(ctx: SubmitterContext, hash: Hex): Promise<Trans
 }
 
 /** The transaction as the node holds it (pending or mined), or null when it holds none by that hash. */
-export async function transactionOf(ctx: SubmitterContext, hash: Hex): Promise<Awaited<ReturnType<SubmitterContext['client']['getTransaction']>> | null> {
+export async function transactionOf(ctx: SubmitterContext, hash: Hex): Promise<GetTransactionReturnType | null> {
   try {
     return await ctx.client.getTransaction({ hash });
   } catch (err) {
