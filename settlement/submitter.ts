@@ -156,14 +156,19 @@ export class Submitter {
     this.#running = true;
     this.#loop = (async () => {
       const wait = backoff(this.#o.pollMs);
+      let lastError: string | undefined;
       while (this.#running) {
         try {
           const idle = await this.step();
           wait.reset();
+          lastError = undefined;
           if (idle === 'idle') await this.#sleep(Math.max(this.#o.pollMs, 1000));
           else await this.#sleep(this.#o.pollMs);
         } catch (err) {
-          if (!isMicrogridError(err, 'CHAIN_UNAVAILABLE')) this.#ctx.journal.emit(this.#head ?? 0, 'error', null, isMicrogridError(err) ? err.message : shortCause(err));
+          const cause = isMicrogridError(err) ? err.message : shortCause(err);
+          // once per cause, not per retry: a Conflict waits for an operator, and would raise SETTLEMENT_FAILED every 5 s
+          if (!isMicrogridError(err, 'CHAIN_UNAVAILABLE') && cause !== lastError) this.#ctx.journal.emit(this.#head ?? 0, 'error', null, cause);
+          lastError = cause;
           await this.#sleep(wait.next());
         }
       }
