@@ -23,9 +23,9 @@ export function raiseOperationalAlarms(bus: EventBus, clock: Clock): () => void 
     if ((e.status === 'online' || e.status === 'asleep') && before === 'offline') alarm('info', 'DEVICE_ONLINE', e.deviceId, `device ${e.deviceId} answers again${e.status === 'asleep' ? ' (asleep)' : ''}`, 'DEVICE_OFFLINE');
   });
   const offSettlement = bus.on('settlement-state', (e) => {
-    if (e.state === 'chain-unavailable') alarm('critical', 'CHAIN_UNAVAILABLE', 'chain', 'the chain does not answer; settled intervals queue and are sent in order when it returns');
+    if (e.state === 'chain-unavailable') alarm('critical', 'CHAIN_UNAVAILABLE', 'chain', `the chain does not answer${e.detail ? ` (${e.detail})` : ''}; settled intervals queue and are sent in order when it returns`);
     if (e.state === 'chain-available') alarm('info', 'CHAIN_AVAILABLE', 'chain', 'the chain answers again; queued intervals are being sent', 'CHAIN_UNAVAILABLE');
-    if (e.state === 'stalled') alarm('critical', 'SETTLEMENT_STALLED', e.interval, `settlement of ${e.interval} has waited on the chain longer than chain.stalledAfterSeconds; \`mgx status\` shows what it waits for`);
+    if (e.state === 'stalled') alarm('critical', 'SETTLEMENT_STALLED', e.interval, `settlement of ${e.interval} has waited on the chain longer than chain.stalledAfterSeconds${e.detail ? ` (${e.detail})` : ''}; \`mgx status\` shows what it waits for`);
     if (e.state === 'resumed') alarm('info', 'SETTLEMENT_RESUMED', e.interval, `settlement of ${e.interval} went through; the queue moves again`, 'SETTLEMENT_STALLED');
     if (e.state === 'error') alarm('critical', 'SETTLEMENT_FAILED', e.interval || 'chain', `settlement failed${e.interval ? ` for ${e.interval}` : ''}${e.detail ? `: ${e.detail}` : ''}; the submitter retries`);
   });

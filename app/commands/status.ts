@@ -9,7 +9,7 @@ import { MicrogridError, invalid } from '../../core/errors.js';
 import { loadConfig } from '../load-config.js';
 import { readRuntimeFile } from '../runtime-file.js';
 import { dataDirOf, type Command } from './command.js';
-import { STALLED_KEY, type StalledRecord } from '../../settlement/submitter.js';
+import { STALLED_KEY, type StalledRecord } from '../../settlement/stall.js';
 
 export interface StatusReport {
   dataDir: string;

@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/tmp.js';
 import type { clientsFor } from '../contracts/chain.js';
 import { journalForInterval } from '../../ledger/journal.js';
 import { openLedger } from '../../ledger/ledger.js';
-import { SETTLEMENT_STATES } from '../../settlement/submitter.js';
+import { SETTLEMENT_STATES } from '../../settlement/journal-machine.js';
 import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, suiteChain } from './fixture.js';
 
 const CHILD = fileURLToPath(new URL('./submitter-child.ts', import.meta.url));
