@@ -247,6 +247,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       .then(() => (stopped ? undefined : receive(rt, topic, payload)))
       .catch((err: unknown) => opts.log?.error({ err, device: rt.device.id, topic }, `device ${rt.device.id}: message on ${topic} failed`));
     pushChains.set(rt, next);
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- next ends in .catch: it does not reject
     void track(next);
   };
   const receive = async (rt: DeviceRuntime & { push: PushMeter }, topic: string, payload: Buffer): Promise<void> => {
@@ -295,7 +296,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     subscribeAll();
   } catch (err) {
     // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the start.
-    void mqttPool.close();
+    mqttPool.close().catch((e: unknown) => opts.log?.warn({ err: (e as Error).message }, 'mqtt connections not closed after a failed start'));
     throw err;
   }
   function subscribeAll(): void {
@@ -371,6 +372,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     for (const rt of polled) {
       if (rt.setup || !rt.reader.ready) {
         settingUp++;
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- setUp records a failure in the device's health; it does not reject
         if (setUpNew && !rt.setup) void setUp(rt);
         continue;
       }
@@ -385,7 +387,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     return { scheduledAt, durationMs: Date.now() - scheduledAt, lagMs: start - scheduledAt, polled: running.length, skipped, settingUp };
   };
   const setUpAll = async (): Promise<void> => {
-    await Promise.all(polled.filter((rt) => rt.setup || !rt.reader.ready).map((rt) => setUp(rt)));
+    await Promise.all(polled.filter((rt) => rt.setup !== null || !rt.reader.ready).map((rt) => setUp(rt)));
   };
   const bridge: Bridge = {
     onCycle: null,
@@ -414,13 +416,14 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     if (stopped) return;
     const next = Math.ceil((Date.now() + 1) / pollMs) * pollMs;
     timer = setTimeout(() => {
-      void track(cycle(next, true).then((c) => bridge.onCycle?.(c)));
+      track(cycle(next, true).then((c) => bridge.onCycle?.(c))).catch((err: unknown) => opts.log?.error({ err }, 'poll cycle failed'));
       schedule();
     }, next - Date.now());
   };
   if (opts.autoStart !== false) {
     // Set-up starts now rather than at the first cycle: the devices are being
     // discovered while the first cycles come due.
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- setUp records a failure in the device's health; it does not reject
     for (const rt of polled) void setUp(rt);
     schedule();
   }
