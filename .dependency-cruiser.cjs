@@ -39,7 +39,7 @@ module.exports = {
     ...Object.entries(MAY_IMPORT).map(([room, may]) => ({
       name: `room-${room}`,
       severity: 'error',
-      comment: `${room}/ may import ${may.length ? may.map((r) => `${r}/`).join(', ') : 'nothing of ours'} (ARCHITECTURE.md, rooms).`,
+      comment: `${room}/ may import ${may.length ? may.map((r) => `${r}/`).join(', ') : 'nothing of ours'}.`,
       from: { path: `^${room}/` },
       to: { path: any(ROOMS.filter((r) => r !== room && !may.includes(r))) },
     })),

@@ -5,12 +5,30 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'contracts/artifacts/**', 'dashboard/public/dist/**', 'test-artifacts/**', 'scratch/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      'contracts/artifacts/**',
+      'dashboard/public/dist/**',
+      'test-artifacts/**',
+      'scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+      },
       // Types come from tsconfig.json (which includes test/ and scripts/); the
       // few JavaScript files outside it get a default project.
       parserOptions: {
@@ -23,18 +41,25 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       // A promise nobody awaits loses its rejection (an unhandled rejection ends
       // the process); one passed where a callback's result is ignored does too.
-      '@typescript-eslint/no-floating-promises': ['error', {
-        // `void p` alone drops a rejection as surely as `p;`: it must end in
-        // .catch (or be awaited); a deliberate fire-and-forget says why in an
-        // eslint-disable comment.
-        ignoreVoid: false,
-        // node:test runs top-level test() and describe() itself; their promises
-        // are the runner's to await.
-        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
-        // fastify's register() and reply.header() return the instance or the
-        // reply, thenable for `await` style; chaining them is fastify's way.
-        allowForKnownSafePromises: [{ from: 'package', package: 'fastify', name: ['FastifyInstance', 'FastifyReply'] }],
-      }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          // `void p` alone drops a rejection as surely as `p;`: it must end in
+          // .catch (or be awaited); a deliberate fire-and-forget says why in an
+          // eslint-disable comment.
+          ignoreVoid: false,
+          // node:test runs top-level test() and describe() itself; their promises
+          // are the runner's to await.
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+          // fastify's register() and reply.header() return the instance or the
+          // reply, thenable for `await` style; chaining them is fastify's way.
+          allowForKnownSafePromises: [
+            { from: 'package', package: 'fastify', name: ['FastifyInstance', 'FastifyReply'] },
+          ],
+        },
+      ],
       '@typescript-eslint/no-misused-promises': 'error',
     },
   },

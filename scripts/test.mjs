@@ -55,7 +55,10 @@ function installPackages(missing) {
   console.error(`npm test: missing system packages: ${missing.join(', ')}`);
   const cmd = `${prefix}apt-get update && ${prefix}${aptInstall()}`;
   console.error(`npm test: installing the missing system packages: ${cmd}`);
-  const r = spawnSync('sh', ['-c', cmd], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('sh', ['-c', cmd], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   return r.status === 0;
 }
 
@@ -103,7 +106,15 @@ if (!partial && !flags.has('--no-lint')) {
   const rc = [
     step('lint (eslint)', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']),
     step('format (prettier --check)', 'npx', ['--no-install', 'prettier', '--check', '.', '--log-level', 'warn']),
-    step('rooms and cycles (depcruise)', 'npx', ['--no-install', 'depcruise', '--config', '.dependency-cruiser.cjs', '--output-type', 'err', '.']),
+    step('rooms and cycles (depcruise)', 'npx', [
+      '--no-install',
+      'depcruise',
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--output-type',
+      'err',
+      '.',
+    ]),
   ].find((r) => r !== 0);
   if (rc) process.exit(rc);
 }
@@ -114,10 +125,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 const runId = randomUUID();
-let rc = step(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
-  ...process.env,
-  MGX_TEST_RUN: runId,
-});
+let rc = step(
+  `tests (${files.length} files)`,
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  {
+    ...process.env,
+    MGX_TEST_RUN: runId,
+  },
+);
 // A process that outlives its test is killed here and fails the run, so a
 // leak shows on the machine that made it instead of on the next one.
 await new Promise((r) => setTimeout(r, 500)); // a child told to stop in a test's last after() may still be exiting
