@@ -32,7 +32,9 @@ export default tseslint.config(
       // Types come from tsconfig.json (which includes test/ and scripts/); the
       // few JavaScript files outside it get a default project.
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'app/bin/*.js', 'audit/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.js', '.dependency-cruiser.cjs', 'scripts/*.mjs', 'app/bin/*.js', 'audit/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -62,6 +64,11 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-misused-promises': 'error',
     },
+  },
+  {
+    // dependency-cruiser reads its configuration with require().
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
   },
   {
     // The dashboard's page code: a rejected promise there is logged by the
