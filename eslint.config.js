@@ -66,6 +66,24 @@ export default tseslint.config(
     },
   },
   {
+    // SQL is written only in ledger/ (tests may keep theirs): everyone else
+    // calls the ledger's named functions. A statement is prepare() or exec()
+    // given SQL text; a RegExp's exec() takes a variable, and a device
+    // reader's prepare() nothing.
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    ignores: ['ledger/**', 'test/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.type='MemberExpression'][callee.property.name=/^(prepare|exec)$/][arguments.0.type=/^(Literal|TemplateLiteral)$/]",
+          message: 'SQL lives in ledger/: add a named function there and call it.',
+        },
+      ],
+    },
+  },
+  {
     // dependency-cruiser reads its configuration with require().
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
