@@ -222,15 +222,20 @@ export class IntervalCycle {
     const { gateClosureSeconds, gracePeriodSeconds, clock } = this.#o;
     const candidates = [current + len - gateClosureSeconds * 1000, current + 2 * len - gateClosureSeconds * 1000, current + gracePeriodSeconds * 1000, current + len + gracePeriodSeconds * 1000];
     for (const at of new Set(candidates.filter((t) => t > now && t % len !== 0))) {
-      this.#timers.push(clock.at(at, () => void this.tick()));
+      this.#timers.push(clock.at(at, () => this.#tickFromTimer()));
     }
+  }
+
+  /** A pass a timer starts has no caller to fail to: its failure is logged, and the next boundary or timer tries again. */
+  #tickFromTimer(): void {
+    this.tick().catch((err: unknown) => this.#o.log.error({ err }, 'interval cycle: a pass failed'));
   }
 
   #scheduleRetry(): void {
     if (this.#retry || this.#stopped) return;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
-      void this.tick();
+      this.#tickFromTimer();
     }, this.#o.retryMs);
     this.#retry.unref();
   }

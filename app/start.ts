@@ -202,7 +202,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
         );
       },
     });
-    void submitter.run();
+    submitter.run().catch((err: unknown) => log.error({ err }, 'settlement: the submitter stopped'));
     stack.push({ name: 'submitter', stop: () => submitter.stop() });
     const chainHealth = watchChainHealth({ rpcUrl: chain.rpcUrl, bus });
     stack.push({ name: 'chain probe', stop: () => chainHealth.stop() });

@@ -212,6 +212,7 @@ function startWorkers(o: AuditOptions, n: number) {
             };
             x.onFailure = reject;
             if (x.failure) reject(x.failure);
+            // eslint-disable-next-line @typescript-eslint/no-floating-promises -- ready only resolves; a worker's failure arrives through onFailure
             else void x.ready.then(give);
           }),
       ),

@@ -45,6 +45,7 @@ let stopAnvil: (() => Promise<void>) | undefined;
 // Ctrl-C or a kill must not leave anvil behind.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- process.exit() in finally ends the process before a rejection could surface
     void (stopAnvil?.() ?? Promise.resolve()).finally(() => {
       rmSync(dir, { recursive: true, force: true });
       process.exit(130);

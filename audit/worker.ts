@@ -44,6 +44,7 @@ port.on('message', (m: ToWorker) => {
     return;
   }
   const job = m;
+  // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a failure ends the thread on purpose (below)
   void (async () => {
     function* evidences(): Generator<IntervalEvidence> {
       for (const s of job.starts) yield loader.load(s);

@@ -176,6 +176,7 @@ export function installJsonParser(app: FastifyInstance): void {
       done(clientFault('INVALID_INPUT', 'the JSON body is nested too deeply', 'body', `arrays and objects nested at most ${MAX_JSON_DEPTH} levels`), undefined);
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- fastify's default JSON parser is synchronous (it calls back); its type also admits async parsers
     parse(req, text, (err, value) => {
       if (err) done(clientFault('INVALID_INPUT', `the body is not valid JSON: ${err.message}`, 'body', 'a JSON document without __proto__ or constructor.prototype keys'), undefined);
       else done(null, value);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm test`: system check, typecheck, lint, then every test file under test/
+// `npm test`: system check, typecheck, lint (eslint, prettier --check, the
+// room and cycle rules of .dependency-cruiser.cjs), then every test file under test/
 // through node's own runner. Node 20's --test does not expand globs or
 // directories for .ts files, so the files are listed here explicitly.
 //   npm test                       everything
 //   npm test -- test/core          only files under a path (skips typecheck and lint)
-//   npm test -- --no-lint --no-typecheck
+//   npm test -- --no-lint --no-typecheck   (--no-lint skips eslint, prettier and depcruise)
 //   npm test -- --no-install          never install missing system packages (also MGX_NO_INSTALL=1)
 //
 // Missing system packages are installed with apt-get when this may (root, or
@@ -54,7 +55,10 @@ function installPackages(missing) {
   console.error(`npm test: missing system packages: ${missing.join(', ')}`);
   const cmd = `${prefix}apt-get update && ${prefix}${aptInstall()}`;
   console.error(`npm test: installing the missing system packages: ${cmd}`);
-  const r = spawnSync('sh', ['-c', cmd], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('sh', ['-c', cmd], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   return r.status === 0;
 }
 
@@ -98,7 +102,20 @@ if (!partial && !flags.has('--no-typecheck')) {
   if (rc) process.exit(rc);
 }
 if (!partial && !flags.has('--no-lint')) {
-  const rc = step('lint (eslint)', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']);
+  // All three run, so one run names every kind of problem.
+  const rc = [
+    step('lint (eslint)', 'npx', ['--no-install', 'eslint', '.', '--max-warnings', '0']),
+    step('format (prettier --check)', 'npx', ['--no-install', 'prettier', '--check', '.', '--log-level', 'warn']),
+    step('rooms and cycles (depcruise)', 'npx', [
+      '--no-install',
+      'depcruise',
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--output-type',
+      'err',
+      '.',
+    ]),
+  ].find((r) => r !== 0);
   if (rc) process.exit(rc);
 }
 
@@ -108,10 +125,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 const runId = randomUUID();
-let rc = step(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
-  ...process.env,
-  MGX_TEST_RUN: runId,
-});
+let rc = step(
+  `tests (${files.length} files)`,
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  {
+    ...process.env,
+    MGX_TEST_RUN: runId,
+  },
+);
 // A process that outlives its test is killed here and fails the run, so a
 // leak shows on the machine that made it instead of on the next one.
 await new Promise((r) => setTimeout(r, 500)); // a child told to stop in a test's last after() may still be exiting

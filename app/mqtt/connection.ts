@@ -51,6 +51,7 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
   // mqtt.js sends the PUBACK when this calls back, and takes the next message only then.
   client.handleMessage = (packet, callback) => {
     const run = (): void =>
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- each handler's rejection is caught inside; callback() does not throw
       void (async () => {
         for (const h of handlers) await h(packet.topic, packet.payload as Buffer).catch((err: Error) => log.error({ err, topic: packet.topic }, 'mqtt message handler failed'));
       })().then(() => callback());

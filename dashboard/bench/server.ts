@@ -73,6 +73,7 @@ process.on('message', (msg: { cmd: string }) => {
     const pct = (p: number) => pctOf(sendMs, p);
     process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, fanP50: pctOf(fanMs, 50), fanMax: fanMs.at(-1) ?? NaN, fanCpuP50: pctOf(fanCpuMs, 50), fanCpuMax: fanCpuMs.at(-1) ?? NaN, fanSysP50: pctOf(fanSysMs, 50), loopP99: loopDelay.percentile(99) / 1e6, loopMax: loopDelay.max / 1e6, meters: meters.length });
   } else if (msg.cmd === 'exit') {
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a failed close ends this bench child as an unhandled rejection, which the parent reports
     void app.close().then(() => {
       ledger.close();
       rmSync(dir, { recursive: true, force: true });

@@ -20,5 +20,8 @@ setInterval(() => {
   expected = now + 10;
 }, 10).unref();
 process.on('SIGTERM', () => {
-  void sims.close().then(() => process.exit(0));
+  sims.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });

@@ -87,7 +87,9 @@ export function createInfluxSink(o: InfluxSinkOptions): InfluxSink {
   };
 
   const flush = (): Promise<void> => (chain = chain.then(flushNow, flushNow));
-  const timer = setInterval(() => void flush(), o.flushIntervalMs ?? 1000);
+  // A background flush has no caller to fail to (the spool's disk can): it is logged, and the next one tries again.
+  const flushInBackground = (): void => void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'influx flush failed'));
+  const timer = setInterval(flushInBackground, o.flushIntervalMs ?? 1000);
   timer.unref();
 
   return {
@@ -95,11 +97,11 @@ export function createInfluxSink(o: InfluxSinkOptions): InfluxSink {
     signedOnly: false,
     write(readings: ReadingEvent[]) {
       for (const r of readings) pending.push(toLine(r, o.roleOf?.(r.meterId)));
-      if (pending.length >= batchSize) void flush();
+      if (pending.length >= batchSize) flushInBackground();
     },
     writeLines(lines) {
       pending.push(...lines);
-      if (pending.length >= batchSize) void flush();
+      if (pending.length >= batchSize) flushInBackground();
     },
     flush,
     stats: () => ({ written, spooledLines: spool.lines, spooledBatches: spool.size, droppedLines: spool.droppedLines, failures, lastError }),

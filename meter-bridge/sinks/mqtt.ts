@@ -70,7 +70,7 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
   });
   client.on('connect', () => {
     o.log?.info({ url: o.url, spooled: spool.lines }, `mqtt connected to ${o.url}`);
-    void flush();
+    flushInBackground();
   });
   client.on('offline', () => o.log?.warn({ url: o.url, spooled: spool.lines }, 'mqtt broker unreachable; spooling readings'));
   client.on('error', (err) => {
@@ -137,7 +137,9 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
   };
   let chain: Promise<void> = Promise.resolve();
   const flush = (): Promise<void> => (chain = chain.then(flushNow, flushNow));
-  const timer = setInterval(() => void flush(), o.flushIntervalMs ?? 1000);
+  // A background flush has no caller to fail to (the spool's disk can): it is logged, and the next one tries again.
+  const flushInBackground = (): void => void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'mqtt flush failed'));
+  const timer = setInterval(flushInBackground, o.flushIntervalMs ?? 1000);
   timer.unref();
 
   return {

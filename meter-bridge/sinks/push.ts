@@ -79,7 +79,9 @@ export function createPushSink(o: PushSinkOptions): PushSink {
     }
   };
   const flush = (): Promise<void> => (chain = chain.then(flushNow, flushNow));
-  const timer = setInterval(() => void flush(), o.flushIntervalMs ?? 2000);
+  // A background flush has no caller to fail to (the spool's disk can): it is logged, and the next one tries again.
+  const flushInBackground = (): void => void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'push flush failed'));
+  const timer = setInterval(flushInBackground, o.flushIntervalMs ?? 2000);
   timer.unref();
 
   return {
@@ -87,7 +89,7 @@ export function createPushSink(o: PushSinkOptions): PushSink {
     signedOnly: true,
     write(readings: ReadingEvent[]) {
       for (const r of readings) pending.push(JSON.stringify(r));
-      if (pending.length >= batchSize) void flush();
+      if (pending.length >= batchSize) flushInBackground();
     },
     flush,
     stats: () => ({ pushed, spooled: spool.lines, failures, lastError }),

@@ -62,6 +62,7 @@ export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
         if (m) return resolve(m);
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output so far:\n${out}`)), timeoutMs);
         waiters.push({ re, resolve: (x) => (clearTimeout(timer), resolve(x)) });
+// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
         void exited.then(() => setTimeout(() => reject(new Error(`process exited before ${re}; output:\n${out}`)), 50));
       }),
   };

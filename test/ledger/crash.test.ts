@@ -17,6 +17,7 @@ function startWriter(path: string, mode: 'stall' | 'stream'): { waitFor: (s: str
       new Promise((resolve, reject) => {
         const check = (): void => void (out.includes(s) && resolve());
         child.stdout.on('data', (d: Buffer) => ((out += d.toString()), check()));
+// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
         void exited.then(() => reject(new Error(`writer exited before printing ${s}`)));
         check();
       }),

@@ -64,7 +64,7 @@ test('points arrive with their tags, fields and timestamps; a server outage lose
   const sink = createInfluxSink({ url: `http://127.0.0.1:${port}`, org: 'mgx', bucket: 'readings', token: 'unused', spoolDir, spoolMaxBytes: 1_000_000, batchSize: 3, flushIntervalMs: 60_000, timeoutMs: 2000 });
   try {
     // Phase 1: server up.
-    sink.write([0, 1, 2, 3, 4].map((i) => reading(i)));
+    await sink.write([0, 1, 2, 3, 4].map((i) => reading(i)));
     await sink.flush();
     assert.equal(sink.stats().written, 5);
     let series: Series[] = [];
@@ -81,9 +81,9 @@ test('points arrive with their tags, fields and timestamps; a server outage lose
 
     // Phase 2: server down; readings keep coming and go to the disk spool.
     await vm.stop();
-    sink.write([5, 6, 7, 8, 9, 10, 11].map((i) => reading(i)));
+    await sink.write([5, 6, 7, 8, 9, 10, 11].map((i) => reading(i)));
     await sink.flush();
-    sink.write([12, 13].map((i) => reading(i)));
+    await sink.write([12, 13].map((i) => reading(i)));
     await sink.flush();
     const s = sink.stats();
     assert.equal(s.written, 5);
@@ -93,7 +93,7 @@ test('points arrive with their tags, fields and timestamps; a server outage lose
 
     // Phase 3: server back; the spool drains in order.
     vm = await startVm(port, vmDir);
-    sink.write([14].map((i) => reading(i)));
+    await sink.write([14].map((i) => reading(i)));
     await sink.flush();
     assert.equal(sink.stats().spooledLines, 0);
     assert.equal(sink.stats().written, 15);

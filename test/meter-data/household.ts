@@ -153,6 +153,7 @@ async function startPtyPair(): Promise<{ a: string; b: string; stop(): Promise<v
         resolve();
       }
     });
+// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
     void exited.then(() => reject(new Error(`socat exited:\n${log}`)));
   }).catch(async (e: unknown) => {
     await stop();

@@ -50,6 +50,7 @@ export async function startPeer(kind: keyof typeof PEERS, transport: { tcp: numb
         clearTimeout(timer);
         resolve(line);
       });
+// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
       void exited.then(() => reject(new Error(`${kind} peer exited (${child.exitCode ?? child.signalCode}):\n${log}`)));
     });
   let chain: Promise<unknown> = Promise.resolve();

@@ -46,14 +46,14 @@ test('the MQTT sink: a publish the broker does not acknowledge stays in the spoo
   try {
     const signed = await Promise.all([1, 2, 3].flatMap((s) => [signReading(gw, reading('m1', s)), signReading(gw, reading('m2', s))]));
     await waitUntil(async () => (await sink.flush(), sink.stats().messages > 0 || sink.stats().spooled === 0), 10_000, 'the sink connected');
-    void sink.write(signed.slice(0, 2));
+    await sink.write(signed.slice(0, 2));
     await waitUntil(async () => (await sink.flush(), sink.stats().published === 2), 10_000, 'the first two published');
     await waitUntil(() => listReadings(ledger, 'm1', 0, T0 + 10_000).length === 1, 10_000, 'the first stored');
 
     // The broker stops answering (SIGSTOP: the TCP connection stays up, no PUBACK comes).
     process.kill(pid, 'SIGSTOP');
     stopped = true;
-    void sink.write(signed.slice(2));
+    await sink.write(signed.slice(2));
     await sink.flush();
     assert.equal(sink.stats().spooled, 4, 'the unacknowledged readings wait in the spool');
     assert.ok(sink.stats().failures >= 1);
