@@ -23,7 +23,13 @@ const ONLY_APP_IMPORTS = ['audit', 'dashboard', 'meter-bridge'];
  * Settlement's parts that talk to the chain as a sender (sign, submit, deploy).
  * The audit reads evidence and must not reach them.
  */
-const SETTLEMENT_SENDS = ['settlement/submitter', 'settlement/chain/deploy-or-load'];
+const SETTLEMENT_SENDS = [
+  'settlement/submitter',
+  'settlement/transactions',
+  'settlement/receipts',
+  'settlement/journal-writes',
+  'settlement/chain/deploy-or-load',
+];
 
 const any = (paths) => `^(${paths.join('|')})(/|\\.|$)`;
 

@@ -85,7 +85,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     subscribePushMeters(ctx, runtimes.flatMap((rt, index) => (isPush(rt) ? [{ rt, index }] : [])), mqttPool, ingest, pollMs);
   } catch (err) {
     // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the start.
-    void mqttPool.close();
+    mqttPool.close().catch((e: unknown) => opts.log?.warn({ err: (e as Error).message }, 'mqtt connections not closed after a failed start'));
     throw err;
   }
 
@@ -99,7 +99,7 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     health: () => runtimes.map((r) => r.health.snapshot),
     busStats: () => pool.stats(),
     async pollOnce() {
-      await Promise.all(polled.filter((rt) => rt.setup || !rt.reader.ready).map(setUp));
+      await Promise.all(polled.filter((rt) => rt.setup !== null || !rt.reader.ready).map(setUp));
       return cycle(Date.now(), false);
     },
     async stop() {
@@ -116,8 +116,11 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
   if (opts.autoStart !== false) {
     // Set-up starts now rather than at the first cycle: the devices are being
     // discovered while the first cycles come due.
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- setUp records a failure in the device's health; it does not reject
     for (const rt of polled) void setUp(rt);
-    stopCycles = scheduleCycles(pollMs, (due) => void ctx.inflight.track(cycle(due, true).then((c) => bridge.onCycle?.(c))));
+    stopCycles = scheduleCycles(pollMs, (due) => {
+      ctx.inflight.track(cycle(due, true).then((c) => bridge.onCycle?.(c))).catch((err: unknown) => opts.log?.error({ err }, 'poll cycle failed'));
+    });
   }
   return bridge;
 }

@@ -48,6 +48,7 @@ export function createCycle(ctx: BridgeContext, polled: readonly PolledRuntime[]
     for (const rt of polled) {
       if (rt.setup || !rt.reader.ready) {
         settingUp++;
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- setUp records a failure in the device's health; it does not reject
         if (setUpNew && !rt.setup) void setUp(rt);
         continue;
       }
