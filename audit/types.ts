@@ -1,5 +1,5 @@
 /**
- * The audit report: one entry per interval, five checks each (ARCHITECTURE.md,
+ * The audit report: one entry per interval, five checks each (docs/audit.md,
  * "Audit"). Every check says pass or fail with the numbers it compared, and
  * every failure names the interval, the check and the record.
  */

@@ -3,7 +3,7 @@ import type { ReadingEvent } from './events.js';
 
 /**
  * The EIP-712 typed data a gateway signs for each reading. Settlement and
- * audit verify exactly this (ARCHITECTURE.md, "Meter bridge"): any change here
+ * audit verify exactly this (docs/meter-bridge.md, "Readings, validation, signing"): any change here
  * is a new `version` of the domain.
  *
  * EIP-712 has no null, so `present` is a bit mask of the values the device

@@ -2,7 +2,7 @@ import { MicrogridError } from '../core/errors.js';
 import type { JournalState } from '../ledger/journal.js';
 
 /**
- * The journal's states and the moves between them (ARCHITECTURE.md, "The
+ * The journal's states and the moves between them (docs/settlement.md, "The
  * submitter and its journal"). Pure: the submitter asks before it writes.
  *
  * - planned → signed (simulated, nonce taken, signed and stored), → mined

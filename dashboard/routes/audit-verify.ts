@@ -22,7 +22,7 @@ export async function auditVerifyRoutes(app: FastifyInstance, deps: DashboardDep
         tags: ['audit'],
         summary: 'Audit intervals against the chain: pass/fail per check with the numbers and every discrepancy (auditor, operator)',
         querystring: Type.Object({ from: Type.String({ description: 'first interval start, ISO 8601 UTC (inclusive)' }), to: Type.String({ description: 'end, ISO 8601 UTC (exclusive); at most 31 days after from' }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({}, { additionalProperties: true, description: 'AuditReport (ARCHITECTURE.md, "Audit")' }), ...errors(400, 401, 403, 503) },
+        response: { 200: Type.Object({}, { additionalProperties: true, description: 'AuditReport (docs/audit.md)' }), ...errors(400, 401, 403, 503) },
       },
     },
     async (req) => {

@@ -84,7 +84,7 @@ function audit(ledger: Ledger, start: number, state: string): AuditFigures {
 
 
 /**
- * An interval with no credits is committed and made final without a transaction (ARCHITECTURE.md,
+ * An interval with no credits is committed and made final without a transaction (docs/interval-cycle.md,
  * "The running microgrid"): final with nothing to commit is a pass, not "not committed yet".
  */
 function committed(state: string, commit: { state: string; txHash: string | null } | undefined, creditsWh: number): AuditFigures['checks'][number] {

@@ -50,7 +50,7 @@ interface AnvilRecord {
  * 127.0.0.1, a block per transaction, state in
  * <dataDir>/chain/anvil-state[-<hardfork>].json.
  *
- * A power cut must lose nothing the ledger calls final (ARCHITECTURE.md,
+ * A power cut must lose nothing the ledger calls final (docs/settlement.md,
  * "Chains", has the measurements behind this layout):
  * - anvil runs in its own session (detached), so a kill of the app's process
  *   group leaves it running; its pid and port are in anvil.pid and the next

@@ -3,7 +3,7 @@ import type { MeterDataRules, SeriesReading } from './types.js';
 /**
  * The published rules: their codes, default numbers and the conservative
  * rated power per meter role used when neither the config nor the device
- * states one. ARCHITECTURE.md ("Meter data: validation, estimation, holds")
+ * states one. docs/meter-data.md
  * explains each; the audit re-runs exactly these.
  */
 

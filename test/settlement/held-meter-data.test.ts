@@ -106,7 +106,7 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
   assert.equal(getMeterHold(ledger, starts[1]!, 'h03-grid')!.decision, null, 'the refused decision leaves the hold pending');
   const h03 = decideHold(ledger, ctx, { decision: 'replace', estimate: true, intervalStart: starts[1]!, meterId: 'h03-grid', by: 'operator:token:0', reason: 'meter replaced' }, T0 + 80 * MIN);
   // 250 Wh flowed: 234 Wh the counters measured, and the minute across the reset (unknown to the counters)
-  // estimated by the power readings on both sides, (1000 W + 1000 W) / 2 × 60 s = 16 Wh (ARCHITECTURE.md).
+  // estimated by the power readings on both sides, (1000 W + 1000 W) / 2 × 60 s = 16 Wh (docs/meter-data.md).
   assert.deepEqual([h03.decidedStatus, h03.method, h03.decidedImportWh], ['estimated', 'time-apportioned', 250]);
   const h03Reasons = energy(starts[1]!, 'h03-grid').reasons;
   assert.match(h03Reasons, /VEE_RESET_ESTIMATED/);
