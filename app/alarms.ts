@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { AlarmEvent, DeviceStatus, EventBus } from '../core/events.js';
+import type { AlarmCode } from '../core/alarm-codes.js';
 
 /**
  * Turns state changes other modules report into alarms an operator reads
@@ -11,7 +12,7 @@ import type { AlarmEvent, DeviceStatus, EventBus } from '../core/events.js';
  */
 export function raiseOperationalAlarms(bus: EventBus, clock: Clock): () => void {
   const last = new Map<string, DeviceStatus>();
-  const alarm = (severity: AlarmEvent['severity'], code: string, subject: string, message: string, clears?: string): void =>
+  const alarm = (severity: AlarmEvent['severity'], code: AlarmCode, subject: string, message: string, clears?: AlarmCode): void =>
     bus.emit({ type: 'alarm', severity, code, subject, message, at: new Date(clock.now()).toISOString(), ...(clears ? { clears } : {}) });
 
   const offHealth = bus.on('device-health', (e) => {

@@ -4,7 +4,7 @@ import type { Config } from '../core/config/schema.js';
 import { parseConfigText } from '../core/config/validate.js';
 import { demoConfig } from '../core/config/demo.js';
 import { MicrogridError } from '../core/errors.js';
-import { resolveSecret } from './secrets.js';
+import { resolveSecret } from '../core/config/secrets.js';
 
 export interface LoadedConfig {
   config: Config;

@@ -3,6 +3,7 @@ import { COMMANDS } from './commands/index.js';
 import { GLOBAL_OPTIONS, GLOBAL_USAGE, type Command, type CommandContext } from './commands/command.js';
 import { MicrogridError } from '../core/errors.js';
 import { VERSION } from './version.js';
+import { EXIT_CODES, EXIT_FAILURE } from './exit-codes.js';
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -60,10 +61,11 @@ export async function main(argv: string[], io: Pick<CommandContext, 'stdout' | '
 /** User errors print one paragraph and exit 2; anything else prints its message and exits 1. */
 export function reportError(err: unknown, stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv): number {
   if (err instanceof MicrogridError) {
-    stderr.write(`mgx: ${err.message} [${err.code}]\n`);
-    return err.status < 500 ? 2 : 1;
+    // One line by default; MGX_DEBUG adds the full text (docs anchor, the cause's details).
+    stderr.write(`mgx: ${err.message} [${err.code}]\n${env.MGX_DEBUG ? `${err.toString()}\n` : ''}`);
+    return EXIT_CODES[err.code];
   }
   const e = err as Error;
   stderr.write(`mgx: unexpected error: ${e?.message ?? String(err)}${env.MGX_DEBUG ? `\n${e?.stack ?? ''}` : ' (set MGX_DEBUG=1 for the stack trace)'}\n`);
-  return 1;
+  return EXIT_FAILURE;
 }

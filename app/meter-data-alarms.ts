@@ -1,4 +1,5 @@
 import type { EventBus } from '../core/events.js';
+import type { AlarmCode } from '../core/alarm-codes.js';
 import { toIso } from '../core/interval.js';
 import type { MeterHold, StoredMeterIntervalEnergy, MeterDataReasonValue } from '../ledger/meter-data.js';
 
@@ -15,7 +16,7 @@ export function raiseMeterDataAlarms(bus: EventBus, start: number, energies: rea
   const at = new Date(now).toISOString();
   const grid = energies.filter((e) => e.role === 'grid');
   const held = grid.filter((e) => e.status === 'held');
-  const groups = [
+  const groups: { code: AlarmCode; list: typeof held; what: string }[] = [
     { code: 'METER_DATA_MISSING', list: held.filter((e) => missingOnly(e.reasons)), what: 'no trusted readings' },
     { code: 'METER_DATA_HELD', list: held.filter((e) => !missingOnly(e.reasons)), what: 'data that failed validation' },
   ];
@@ -42,7 +43,7 @@ export function clearMeterDataAlarms(bus: EventBus, holds: readonly MeterHold[],
   const mine = holds.filter((h) => h.intervalStart === intervalStart);
   if (mine.length === 0 || mine.some((h) => h.decision === null)) return;
   const at = new Date(now).toISOString();
-  const codes = new Set(mine.map((h) => (missingOnly(h.reasons) ? 'METER_DATA_MISSING' : 'METER_DATA_HELD')));
+  const codes = new Set<AlarmCode>(mine.map((h) => (missingOnly(h.reasons) ? 'METER_DATA_MISSING' : 'METER_DATA_HELD')));
   for (const code of codes) {
     bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_DECIDED', clears: code, subject: toIso(intervalStart), at, message: `every held meter of ${toIso(intervalStart)} is decided: ${mine.map((h) => `${h.meterId} ${h.decision} by ${h.decidedBy}`).join(', ')}` });
   }

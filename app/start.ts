@@ -17,7 +17,8 @@ import { decideHold } from '../settlement/holds.js';
 import type { MeterHoldDecisionRequest } from '../dashboard/deps.js';
 import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
-import { startBridge, type Bridge, type ReadingSink } from '../meter-bridge/bridge.js';
+import { startBridge, type Bridge } from '../meter-bridge/bridge.js';
+import type { ReadingSink } from '../meter-bridge/sinks/reading-sink.js';
 import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
 import { loadGatewayKey } from '../meter-bridge/readings/gateway-key.js';
 import { createStoreSink } from '../meter-bridge/sinks/store-sink.js';
@@ -107,10 +108,9 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
 
     const bus = new EventBus();
     bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
+    // Every metric of core/metric-names.ts is announced from the first scrape, counters that have not counted yet included.
     const metrics = new Metrics();
-    // Every metric is announced from the first scrape (core/metric-names.ts), counters that have not counted yet included.
-    for (const m of Object.values(METRICS)) metrics.describe(m.name, m.type, m.help);
-    bus.on('reading', () => metrics.inc(METRICS.readings.name, METRICS.readings.help));
+    bus.on('reading', () => metrics.inc(METRICS.readings, {}));
     bus.on('settlement-state', (e) => {
       const line = { interval: e.interval, state: e.state, tx: e.txHash, ...(e.detail ? { detail: e.detail } : {}) };
       if (e.state === 'error') log.error(line, `settlement${e.interval ? ` of ${e.interval}` : ''}: error${e.detail ? `: ${e.detail}` : ''}`);
@@ -118,7 +118,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     });
     raiseOperationalAlarms(bus, clock);
     bus.on('alarm', (a) => {
-      metrics.inc(METRICS.alarms.name, METRICS.alarms.help, { code: a.code });
+      metrics.inc(METRICS.alarms, { code: a.code });
       log.warn({ code: a.code, subject: a.subject }, a.message);
     });
 
@@ -164,13 +164,13 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     metrics.collect(() => {
       const health = bridge.health();
       for (const status of ['online', 'stale', 'offline', 'asleep'] as const) {
-        metrics.set(METRICS.devices.name, METRICS.devices.help, health.filter((h) => h.status === status).length, { status });
+        metrics.set(METRICS.devices, { status }, health.filter((h) => h.status === status).length);
       }
       for (const h of health) {
         if (h.rejectedMessages === 0 && h.droppedMessages === 0) continue;
         const c = counted.get(h.deviceId) ?? { rejected: 0, dropped: 0 };
-        if (h.rejectedMessages > c.rejected) metrics.inc(METRICS.deviceMessagesRejected.name, METRICS.deviceMessagesRejected.help, { device: h.deviceId }, h.rejectedMessages - c.rejected);
-        if (h.droppedMessages > c.dropped) metrics.inc(METRICS.deviceMessagesDropped.name, METRICS.deviceMessagesDropped.help, { device: h.deviceId }, h.droppedMessages - c.dropped);
+        if (h.rejectedMessages > c.rejected) metrics.inc(METRICS.deviceMessagesRejected, { device: h.deviceId }, h.rejectedMessages - c.rejected);
+        if (h.droppedMessages > c.dropped) metrics.inc(METRICS.deviceMessagesDropped, { device: h.deviceId }, h.droppedMessages - c.dropped);
         counted.set(h.deviceId, { rejected: h.rejectedMessages, dropped: h.droppedMessages });
       }
     });
@@ -197,7 +197,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       onJournal: (row) => {
         if (row.state !== 'mined' || !row.txHash) return;
         receipts.getTransactionReceipt({ hash: row.txHash as Hex }).then(
-          (r) => metrics.inc(METRICS.gasUsed.name, METRICS.gasUsed.help, { action: row.action }, Number(r.gasUsed)),
+          (r) => metrics.inc(METRICS.gasUsed, { action: row.action }, Number(r.gasUsed)),
           () => {},
         );
       },
@@ -206,7 +206,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'submitter', stop: () => submitter.stop() });
     const chainHealth = watchChainHealth({ rpcUrl: chain.rpcUrl, bus });
     stack.push({ name: 'chain probe', stop: () => chainHealth.stop() });
-    metrics.collect(() => metrics.set(METRICS.chainUp.name, METRICS.chainUp.help, chainHealth.up ? 1 : 0));
+    metrics.collect(() => metrics.set(METRICS.chainUp, {}, chainHealth.up ? 1 : 0));
 
     // The interval cycle, driven at each boundary by the scheduler.
     const steps = createCycleSteps({ ledger, config, clock, bus, speed, wakeSubmitter: () => submitter.enqueue() });
@@ -221,14 +221,14 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       gracePeriodSeconds: config.market.gracePeriodSeconds,
       onStep: (start, state) => {
         const sinceEnd = (clock.now() - intervalEnd(start, minutes)) / 1000;
-        metrics.observe(METRICS.stepLag.name, METRICS.stepLag.help, sinceEnd, { step: state });
+        metrics.observe(METRICS.stepLag, { step: state }, sinceEnd);
       },
     });
     stack.push({ name: 'interval cycle', stop: () => cycle.stop() });
     metrics.collect(() => {
       const counts = countIntervalsByState(ledger);
-      for (const s of ['metered', 'settled', 'committed'] as const) metrics.set(METRICS.settlementBacklog.name, METRICS.settlementBacklog.help, counts[s] ?? 0, { state: s });
-      metrics.set(METRICS.meterDataHeld.name, METRICS.meterDataHeld.help, countMeterHolds(ledger, { pending: true }));
+      for (const s of ['metered', 'settled', 'committed'] as const) metrics.set(METRICS.settlementBacklog, { state: s }, counts[s] ?? 0);
+      metrics.set(METRICS.meterDataHeld, {}, countMeterHolds(ledger, { pending: true }));
     });
     if (influx) {
       // Interval results and device health, through the readings' batches and spool (core/influx-schema.ts).

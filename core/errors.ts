@@ -1,37 +1,63 @@
-import { ERROR_CODES, type ErrorCode } from './error-codes.js';
+import type { ErrorCode } from './error-codes.js';
 
-export interface MicrogridErrorDetails {
+export interface MicrogridErrorOptions {
   /** The field, key path or argument at fault, e.g. `market.intervalMinutes`. */
   field?: string;
   /** The offending value, as received. */
   value?: unknown;
   /** What would have been accepted, in words: `one of 1, 5, 15, 30, 60`. */
   expected?: string;
-  /** HTTP status override; defaults to the code's status. */
-  status?: number;
   cause?: unknown;
 }
 
+/** Where a code is explained: its row in docs/errors.md, anchored by the code itself. */
+export const docsPathOf = (code: string): string => `docs/errors.md#${code}`;
+
 /**
- * The one error class of the project. `code` is stable (see ERROR_CODES);
- * `message` names the field, the value and what was expected, so a user can act
- * on it without reading code.
+ * The one error class of the project, shaped like viem's BaseError:
+ * `shortMessage` (names the field, the value and what was expected, so a user
+ * can act on it without reading code), `details` (the cause's own words),
+ * `docsPath` (the code's row in docs/errors.md), `walk()` over causes. `code`
+ * is stable (core/error-codes.ts); HTTP status and exit code are the edges'
+ * mapping (dashboard/http-status.ts, app/exit-codes.ts), not the error's.
+ *
+ * Unlike viem, `message` stays the one-line short message: the API's JSON,
+ * the CLI's one line (`mgx: MESSAGE [CODE]`) and alarm texts embed it. The
+ * full text, with the Docs and Details lines, is `toString()`.
  */
 export class MicrogridError extends Error {
   override readonly name = 'MicrogridError';
   readonly code: ErrorCode;
-  readonly status: number;
+  readonly shortMessage: string;
+  /** The cause's message (or its own details, when the cause is a MicrogridError); absent without a cause. */
+  readonly details: string | undefined;
+  readonly docsPath: string;
   readonly field: string | undefined;
   readonly value: unknown;
   readonly expected: string | undefined;
 
-  constructor(code: ErrorCode, message: string, details: MicrogridErrorDetails = {}) {
-    super(composeMessage(message, details), details.cause === undefined ? undefined : { cause: details.cause });
+  constructor(code: ErrorCode, message: string, options: MicrogridErrorOptions = {}) {
+    const shortMessage = composeMessage(message, options);
+    super(shortMessage, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.status = details.status ?? ERROR_CODES[code].status;
-    this.field = details.field;
-    this.value = details.value;
-    this.expected = details.expected;
+    this.shortMessage = shortMessage;
+    this.details = detailsOf(options.cause);
+    this.docsPath = docsPathOf(code);
+    this.field = options.field;
+    this.value = options.value;
+    this.expected = options.expected;
+  }
+
+  /** The first error along the cause chain (this one included) for which `fn` is true, or null; without `fn`, the innermost cause. */
+  walk(): unknown;
+  walk(fn: (err: unknown) => boolean): unknown;
+  walk(fn?: (err: unknown) => boolean): unknown {
+    return walk(this, fn);
+  }
+
+  /** viem's full message: the short message, then the docs anchor and the cause's details, one line each. */
+  override toString(): string {
+    return [`${this.name}: ${this.shortMessage}`, '', `Docs: ${this.docsPath}`, ...(this.details ? [`Details: ${this.details}`] : [])].join('\n');
   }
 
   /** The JSON shape the API returns and the CLI prints with `--format json`. */
@@ -45,6 +71,18 @@ export class MicrogridError extends Error {
     if (this.expected !== undefined) out.expected = this.expected;
     return out;
   }
+}
+
+function walk(err: unknown, fn?: (err: unknown) => boolean): unknown {
+  if (fn?.(err)) return err;
+  if (err !== null && typeof err === 'object' && 'cause' in err && err.cause !== undefined) return walk(err.cause, fn);
+  return fn ? null : err;
+}
+
+function detailsOf(cause: unknown): string | undefined {
+  if (cause instanceof MicrogridError) return cause.details ?? cause.shortMessage;
+  if (cause instanceof Error) return cause.message || undefined;
+  return cause === undefined ? undefined : String(cause);
 }
 
 export function isMicrogridError(err: unknown, code?: ErrorCode): err is MicrogridError {
@@ -66,7 +104,7 @@ export function describeValue(value: unknown): string {
   }
 }
 
-function composeMessage(message: string, d: MicrogridErrorDetails): string {
+function composeMessage(message: string, d: MicrogridErrorOptions): string {
   // Callers may pass a full sentence; when they give field/value/expected, the
   // message is built so all three always appear in the same order.
   if (d.field === undefined) return message;

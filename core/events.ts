@@ -70,10 +70,13 @@ export type AlarmSeverity = 'info' | 'warning' | 'critical';
 export interface AlarmEvent {
   type: 'alarm';
   severity: AlarmSeverity;
-  /** Stable alarm code, e.g. METER_OFFLINE. */
+  /**
+   * Stable alarm code: the project raises those of ALARM_CODES (core/alarm-codes.ts, documented in
+   * docs/errors.md). Typed as a string because the stream carries what a bus is given.
+   */
   code: string;
   message: string;
-  /** What the alarm is about: a meter id, an interval start. */
+  /** What the alarm is about: a device id (DEVICE_*), an interval start (METER_DATA_*, SETTLEMENT_*). */
   subject: string;
   at: string;
   /** The code of the alarm (same subject) this one ends: DEVICE_ONLINE clears DEVICE_OFFLINE, and so on. */

@@ -6,10 +6,6 @@ export type IntervalState = (typeof INTERVAL_STATES)[number];
 
 const RANK: Record<IntervalState, number> = Object.fromEntries(INTERVAL_STATES.map((s, i) => [s, i])) as Record<IntervalState, number>;
 
-export function isIntervalState(s: unknown): s is IntervalState {
-  return typeof s === 'string' && (INTERVAL_STATES as readonly string[]).includes(s);
-}
-
 export function stateRank(s: IntervalState): number {
   return RANK[s];
 }

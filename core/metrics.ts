@@ -1,75 +1,47 @@
+import { Counter, Gauge, Registry, Summary } from 'prom-client';
+import { METRICS } from './metric-names.js';
+
 /**
- * A small Prometheus registry: counters, gauges and summaries with labels,
- * rendered in the text exposition format (version 0.0.4). Enough for
- * `/metrics`; no dependency, no global state (the app owns one instance).
+ * The engine's Prometheus metrics on prom-client: one Registry per instance
+ * (the app owns it; not prom-client's global registry, and no default
+ * process metrics, so /metrics serves exactly the table of
+ * core/metric-names.ts). Every metric of the table is registered up front, so
+ * its HELP and TYPE lines are served from the first scrape. The methods take
+ * the table's entries, so a name, a kind or a label set cannot drift from it.
  */
 
-type Labels = Record<string, string>;
-type Kind = 'counter' | 'gauge' | 'summary';
-
-interface Family {
-  kind: Kind;
-  help: string;
-  series: Map<string, { labels: Labels; value: number; count: number; sum: number; samples: number[] }>;
-}
-
-const MAX_SAMPLES = 1024;
-
-function key(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',');
-}
-
-function fmtLabels(labels: Labels, extra: Labels = {}): string {
-  const all = { ...labels, ...extra };
-  const ks = Object.keys(all).sort();
-  if (ks.length === 0) return '';
-  return `{${ks.map((k) => `${k}="${String(all[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
-}
+type Def = (typeof METRICS)[keyof typeof METRICS];
+type Of<T extends Def['type']> = Extract<Def, { type: T }>;
+type LabelsOf<D extends Def> = Record<D['labels'][number], string>;
 
 export class Metrics {
-  readonly #families = new Map<string, Family>();
-  /** Gauges computed on scrape (devices offline, backlog) rather than pushed. */
+  readonly #registry = new Registry();
+  readonly #counters = new Map<string, Counter>();
+  readonly #gauges = new Map<string, Gauge>();
+  readonly #summaries = new Map<string, Summary>();
+  /** Gauges computed on scrape (devices by status, backlog) rather than pushed. */
   readonly #collectors: (() => void)[] = [];
 
-  #series(name: string, kind: Kind, help: string, labels: Labels) {
-    let f = this.#families.get(name);
-    if (!f) this.#families.set(name, (f = { kind, help, series: new Map() }));
-    if (f.kind !== kind) throw new Error(`metric ${name} is a ${f.kind}, not a ${kind}`);
-    const k = key(labels);
-    let s = f.series.get(k);
-    if (!s) f.series.set(k, (s = { labels, value: 0, count: 0, sum: 0, samples: [] }));
-    return s;
+  constructor() {
+    for (const d of Object.values(METRICS) as Def[]) {
+      const common = { name: d.name, help: d.help, labelNames: [...d.labels], registers: [this.#registry] };
+      if (d.type === 'counter') this.#counters.set(d.name, new Counter(common));
+      else if (d.type === 'gauge') this.#gauges.set(d.name, new Gauge(common));
+      // Quantiles of the last day (24 one-hour buckets): recent step lag, not the lifetime's.
+      else this.#summaries.set(d.name, new Summary({ ...common, percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 86_400, ageBuckets: 24 }));
+    }
   }
 
-  /**
-   * Announces a metric before it has a value: its HELP and TYPE lines are
-   * served from the first scrape, so a rule over a counter that has not
-   * counted yet finds its name (and a reader sees every metric there is).
-   */
-  describe(name: string, kind: Kind, help: string): void {
-    const f = this.#families.get(name);
-    if (!f) this.#families.set(name, { kind, help, series: new Map() });
-    else if (f.kind !== kind) throw new Error(`metric ${name} is a ${f.kind}, not a ${kind}`);
+  inc<D extends Of<'counter'>>(def: D, labels: LabelsOf<D>, by = 1): void {
+    this.#counters.get(def.name)!.inc(labels, by);
   }
 
-  inc(name: string, help: string, labels: Labels = {}, by = 1): void {
-    this.#series(name, 'counter', help, labels).value += by;
+  set<D extends Of<'gauge'>>(def: D, labels: LabelsOf<D>, value: number): void {
+    this.#gauges.get(def.name)!.set(labels, value);
   }
 
-  set(name: string, help: string, value: number, labels: Labels = {}): void {
-    this.#series(name, 'gauge', help, labels).value = value;
-  }
-
-  /** Records one observation; the summary reports count, sum and the 0.5/0.9/0.99 quantiles of the last 1024. */
-  observe(name: string, help: string, value: number, labels: Labels = {}): void {
-    const s = this.#series(name, 'summary', help, labels);
-    s.count++;
-    s.sum += value;
-    s.samples.push(value);
-    if (s.samples.length > MAX_SAMPLES) s.samples.shift();
+  observe<D extends Of<'summary'>>(def: D, labels: LabelsOf<D>, value: number): void {
+    this.#summaries.get(def.name)!.observe(labels, value);
   }
 
   /** Registers a function run before each render (to refresh computed gauges). */
@@ -77,24 +49,9 @@ export class Metrics {
     this.#collectors.push(fn);
   }
 
-  render(): string {
+  /** The scrape: the collectors run first, then the registry renders the text format. */
+  async render(): Promise<string> {
     for (const c of this.#collectors) c();
-    const out: string[] = [];
-    for (const [name, f] of [...this.#families].sort(([a], [b]) => a.localeCompare(b))) {
-      out.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.kind}`);
-      for (const s of f.series.values()) {
-        if (f.kind !== 'summary') {
-          out.push(`${name}${fmtLabels(s.labels)} ${s.value}`);
-          continue;
-        }
-        const sorted = [...s.samples].sort((a, b) => a - b);
-        for (const q of [0.5, 0.9, 0.99]) {
-          const v = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-          out.push(`${name}${fmtLabels(s.labels, { quantile: String(q) })} ${v}`);
-        }
-        out.push(`${name}_sum${fmtLabels(s.labels)} ${s.sum}`, `${name}_count${fmtLabels(s.labels)} ${s.count}`);
-      }
-    }
-    return out.join('\n') + '\n';
+    return this.#registry.metrics();
   }
 }

@@ -99,8 +99,3 @@ export function roundMoney(amount: Decimal, minorUnits: number): Decimal {
 export function formatMoney(amount: Decimal, minorUnits: number): string {
   return amount.toFixed(minorUnits, Decimal.ROUND_HALF_EVEN);
 }
-
-/** Wh → kWh as a decimal string for display ("1.234"). */
-export function formatKWh(wh: Wh): string {
-  return new Dec(wh).div(1000).toFixed(3);
-}

@@ -75,8 +75,8 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
   });
   void app.register(swaggerUi, { routePrefix: '/api/docs' });
   void app.register(websocket, {
-    // No permessage-deflate (ws's default, stated here because routes/stream.ts writes pre-built,
-    // uncompressed frames to every socket): compressing per client would cost more than the bytes it saves on a LAN.
+    // No permessage-deflate (ws's default, stated here because routes/stream.ts sends every client of a
+    // view the same serialized frame): compressing per client would cost more than the bytes it saves on a LAN.
     options: { maxPayload: 4096, perMessageDeflate: false },
     // Graceful shutdown: tell every client why (1001 "going away") so it reconnects to the next server.
     preClose(done) {
@@ -97,8 +97,9 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     try {
       await ensureBundle();
     } catch (err) {
-      // esbuild and uplot are dev dependencies: an install without them still serves the API.
-      app.log.error({ err }, 'the web UI bundle could not be built (npm install with dev dependencies, then restart); the API is served without the UI');
+      // esbuild and uplot are runtime dependencies, but the build can still fail (esbuild's platform binary
+      // missing, dashboard/public/dist/ not writable): the API does not need the UI, so it is served anyway.
+      app.log.error({ err }, 'the web UI bundle could not be built (see err; `npx tsx dashboard/build.ts` builds it by hand), so the API is served without the UI');
     }
   });
   void app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: 0 });

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, FastifyInstance } from 'fastify';
 import { MicrogridError } from '../core/errors.js';
 import { ERROR_CODES, type ErrorCode } from '../core/error-codes.js';
+import { httpStatus } from './http-status.js';
 import type { TokenTable } from './auth.js';
 
 interface AjvIssue {
@@ -65,8 +66,8 @@ function send(reply: FastifyReply, status: number, e: MicrogridError, tokens?: T
   return reply.status(status).send(body);
 }
 
-const clientFault = (code: ErrorCode, status: number, message: string, field: string, expected?: string): MicrogridError =>
-  new MicrogridError(code, message, { status, field, ...(expected === undefined ? {} : { expected }) });
+const clientFault = (code: ErrorCode, message: string, field: string, expected?: string): MicrogridError =>
+  new MicrogridError(code, message, { field, ...(expected === undefined ? {} : { expected }) });
 
 /**
  * Every error leaves as JSON with a stable code. Bad input of any kind
@@ -76,8 +77,9 @@ const clientFault = (code: ErrorCode, status: number, message: string, field: st
 export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): void {
   app.setErrorHandler((err: FastifyError | MicrogridError | Error, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof MicrogridError) {
-      if (err.status >= 500) app.log.error({ err }, 'request failed');
-      return send(reply, err.status, err, tokens);
+      const status = httpStatus(err.code);
+      if (status >= 500) app.log.error({ err }, 'request failed');
+      return send(reply, status, err, tokens);
     }
     const e = err as FastifyError & { validation?: AjvIssue[]; validationContext?: string; statusCode?: number };
     if (e.validation && e.validation.length) {
@@ -90,16 +92,16 @@ export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): 
       return send(reply, 400, me, tokens);
     }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return send(reply, 413, clientFault('BODY_TOO_LARGE', 413, 'the request body is too large', 'body', `at most ${app.initialConfig.bodyLimit} bytes`));
+      return send(reply, 413, clientFault('BODY_TOO_LARGE', 'the request body is too large', 'body', `at most ${app.initialConfig.bodyLimit} bytes`));
     }
     if (e.statusCode === 429) {
-      return send(reply, 429, new MicrogridError('RATE_LIMITED', e.message || 'too many write requests; wait and retry', { status: 429 }));
+      return send(reply, 429, new MicrogridError('RATE_LIMITED', e.message || 'too many write requests; wait and retry'));
     }
     const status = e.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // JSON syntax errors, unsupported media types, empty bodies: client faults fastify already classified.
       const code: ErrorCode = e.code && e.code in ERROR_CODES ? (e.code as ErrorCode) : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_INPUT';
-      return send(reply, status, clientFault(code, status, e.message, 'body'));
+      return send(reply, status, clientFault(code, e.message, 'body'));
     }
     app.log.error({ err }, 'unhandled error in request');
     return reply.status(500).send({ code: 'INTERNAL', message: 'internal error; the server log has the cause' });
@@ -114,11 +116,11 @@ export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): 
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const e =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? clientFault('URI_TOO_LONG', 414, 'a path segment of the URL is too long', 'url', 'path segments of at most 100 characters')
+      ? clientFault('URI_TOO_LONG', 'a path segment of the URL is too long', 'url', 'path segments of at most 100 characters')
       : err.code === 'FST_ERR_BAD_URL'
-        ? clientFault('INVALID_INPUT', 400, 'the URL does not decode', 'url', 'a URL with valid percent-encoding')
-        : clientFault('INVALID_INPUT', 400, 'the request could not be routed', 'url');
-  void send(reply, e.status, e);
+        ? clientFault('INVALID_INPUT', 'the URL does not decode', 'url', 'a URL with valid percent-encoding')
+        : clientFault('INVALID_INPUT', 'the request could not be routed', 'url');
+  void send(reply, httpStatus(e.code), e);
 }
 
 /**
@@ -129,13 +131,14 @@ export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: 
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [code, status, message, expected]: [ErrorCode, number, string, string] =
+  const [code, message, expected]: [ErrorCode, string, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? ['HEADERS_TOO_LARGE', 431, 'the request line and headers are too large', 'at most 16 KiB of request line and headers']
+      ? ['HEADERS_TOO_LARGE', 'the request line and headers are too large', 'at most 16 KiB of request line and headers']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? ['REQUEST_TIMEOUT', 408, 'the request was not received in time', 'a complete request within the server timeout']
-        : ['INVALID_INPUT', 400, 'the request is not valid HTTP', 'an HTTP/1.1 request'];
-  const body = JSON.stringify(new MicrogridError(code, message, { status, field: 'request', expected }).toJSON());
+        ? ['REQUEST_TIMEOUT', 'the request was not received in time', 'a complete request within the server timeout']
+        : ['INVALID_INPUT', 'the request is not valid HTTP', 'an HTTP/1.1 request'];
+  const status = httpStatus(code);
+  const body = JSON.stringify(new MicrogridError(code, message, { field: 'request', expected }).toJSON());
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
   }
@@ -170,11 +173,11 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      done(clientFault('INVALID_INPUT', 400, 'the JSON body is nested too deeply', 'body', `arrays and objects nested at most ${MAX_JSON_DEPTH} levels`), undefined);
+      done(clientFault('INVALID_INPUT', 'the JSON body is nested too deeply', 'body', `arrays and objects nested at most ${MAX_JSON_DEPTH} levels`), undefined);
       return;
     }
     parse(req, text, (err, value) => {
-      if (err) done(clientFault('INVALID_INPUT', 400, `the body is not valid JSON: ${err.message}`, 'body', 'a JSON document without __proto__ or constructor.prototype keys'), undefined);
+      if (err) done(clientFault('INVALID_INPUT', `the body is not valid JSON: ${err.message}`, 'body', 'a JSON document without __proto__ or constructor.prototype keys'), undefined);
       else done(null, value);
     });
   });

@@ -34,7 +34,7 @@ export function allowsAnonymous(schema: { security?: readonly Record<string, unk
 }
 
 const limited = (what: string, max: number, ttlMs: number): MicrogridError =>
-  new MicrogridError('RATE_LIMITED', `too many ${what}: at most ${max} per minute; retry in ${Math.max(1, Math.ceil(ttlMs / 1000))} s`, { status: 429 });
+  new MicrogridError('RATE_LIMITED', `too many ${what}: at most ${max} per minute; retry in ${Math.max(1, Math.ceil(ttlMs / 1000))} s`);
 
 /**
  * Who is asking and whether they may, before anything of the request is read:

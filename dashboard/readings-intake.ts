@@ -151,4 +151,4 @@ export async function takeReadings(deps: ReadingsIntakeDeps, batch: readonly Sig
 
 /** The per-gateway limit's error, the same words over HTTP and MQTT. */
 export const gatewayRateLimited = (gateway: string, max: number, retryMs: number): MicrogridError =>
-  new MicrogridError('RATE_LIMITED', `too many readings requests for gateway ${gateway}: at most ${max} per minute; retry in ${Math.max(1, Math.ceil(retryMs / 1000))} s`, { status: 429 });
+  new MicrogridError('RATE_LIMITED', `too many readings requests for gateway ${gateway}: at most ${max} per minute; retry in ${Math.max(1, Math.ceil(retryMs / 1000))} s`);

@@ -1,3 +1,5 @@
+import { fnv1a } from '../core/hash.js';
+
 /**
  * The id rule of core/ids.ts (1–64 of letters, digits, ".", "_", ":", "-",
  * starting with a letter or digit), checked with a char loop: on a million
@@ -30,7 +32,7 @@ export function firstDuplicate(ids: readonly string[]): number {
   const mask = size - 1;
   for (let i = 0; i < n; i++) {
     const s = ids[i]!;
-    let k = hashId(s) & mask;
+    let k = fnv1a(s) & mask;
     for (;;) {
       const t = table[k]!;
       if (t < 0) {
@@ -42,12 +44,6 @@ export function firstDuplicate(ids: readonly string[]): number {
     }
   }
   return -1;
-}
-
-function hashId(s: string): number {
-  let h = 0x811c9dc5;
-  for (let j = 0; j < s.length; j++) h = Math.imul(h ^ s.charCodeAt(j), 16777619);
-  return h;
 }
 
 /**
@@ -72,7 +68,7 @@ export class IdIndex {
 
   get(id: string): number | undefined {
     const mask = this.#table.length - 1;
-    for (let k = hashId(id) & mask; ; k = (k + 1) & mask) {
+    for (let k = fnv1a(id) & mask; ; k = (k + 1) & mask) {
       const s = this.#table[k]!;
       if (s < 0) return undefined;
       if (this.#ids[s] === id) return s;
@@ -90,13 +86,13 @@ export class IdIndex {
   delete(id: string): void {
     const t = this.#table;
     const mask = t.length - 1;
-    let k = hashId(id) & mask;
+    let k = fnv1a(id) & mask;
     while (t[k]! >= 0 && this.#ids[t[k]!] !== id) k = (k + 1) & mask;
     if (t[k]! < 0) return;
     // Backward shift: move later entries of the probe run into the hole when their home allows.
     let hole = k;
     for (let j = (k + 1) & mask; t[j]! >= 0; j = (j + 1) & mask) {
-      const home = hashId(this.#ids[t[j]!]!) & mask;
+      const home = fnv1a(this.#ids[t[j]!]!) & mask;
       const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!between) {
         t[hole] = t[j]!;
@@ -110,7 +106,7 @@ export class IdIndex {
   #insert(id: string, slot: number): void {
     const t = this.#table;
     const mask = t.length - 1;
-    let k = hashId(id) & mask;
+    let k = fnv1a(id) & mask;
     while (t[k]! >= 0) k = (k + 1) & mask;
     t[k] = slot;
   }

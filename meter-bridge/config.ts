@@ -3,7 +3,9 @@ import type { Clock } from '../core/clock.js';
 import { isMqttDevice, type Config, type ModbusDeviceConfig, type MqttDeviceConfig } from '../core/config/schema.js';
 import { MicrogridError } from '../core/errors.js';
 import { resolveSecret } from '../core/config/secrets.js';
-import type { BridgeDevice, BridgeLogger, StartBridgeOptions } from './bridge.js';
+import type { StartBridgeOptions } from './bridge.js';
+import type { BridgeDevice } from './bridge-device.js';
+import type { BridgeLogger } from './logger.js';
 import { createInfluxSink, type InfluxSink } from './sinks/influx.js';
 import { startSimulatedHousehold, type SimulatedHousehold } from './simulators/household.js';
 

@@ -6,7 +6,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { openLedger } from '../../ledger/ledger.js';
 import { anvilBinary } from '../../settlement/chain/anvil.js';
 import { loadConfig } from '../load-config.js';
-import { resolveSecret } from '../secrets.js';
+import { resolveSecret } from '../../core/config/secrets.js';
 import { dataDirOf, type Command } from './command.js';
 import { BusPool } from '../../meter-bridge/transport/bus-pool.js';
 import { busSpecOf, probeDevice } from './probe-device.js';

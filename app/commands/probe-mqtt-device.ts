@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { resolveSecret } from '../../core/config/secrets.js';
-import type { BridgeDevice } from '../../meter-bridge/bridge.js';
+import type { BridgeDevice } from '../../meter-bridge/bridge-device.js';
 import { createPushMeter, type MqttSpec } from '../../meter-bridge/devices/mqtt-meter.js';
 import type { ProbeResult } from './probe-device.js';
 

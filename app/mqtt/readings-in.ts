@@ -56,7 +56,7 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
 
   const reject = (topic: string, reason: RejectReason, message: string): void => {
     rejected[reason] = (rejected[reason] ?? 0) + 1;
-    o.metrics?.inc(METRICS.mqttRejected.name, METRICS.mqttRejected.help, { reason });
+    o.metrics?.inc(METRICS.mqttRejected, { reason });
     log.warn({ topic, reason, err: message }, `mqtt readings message on ${topic} dropped (${reason}): ${message}`);
   };
 
@@ -91,8 +91,8 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
       const r = await takeReadings(o, readings, { fieldOf: (i) => `payload.readings[${i}]`, limit });
       accepted += r.accepted;
       duplicates += r.duplicates;
-      if (r.accepted > 0) o.metrics?.inc(METRICS.mqttAccepted.name, METRICS.mqttAccepted.help, {}, r.accepted);
-      if (r.duplicates > 0) o.metrics?.inc(METRICS.mqttDuplicate.name, METRICS.mqttDuplicate.help, {}, r.duplicates);
+      if (r.accepted > 0) o.metrics?.inc(METRICS.mqttAccepted, {}, r.accepted);
+      if (r.duplicates > 0) o.metrics?.inc(METRICS.mqttDuplicate, {}, r.duplicates);
     } catch (err) {
       if (err instanceof MicrogridError && REASON_OF_CODE[err.code]) return reject(topic, REASON_OF_CODE[err.code]!, err.message);
       // Not the message's fault (the ledger is closing, the disk is full): said loudly, still dropped so one message cannot wedge the queue.

@@ -236,7 +236,8 @@ export function currentAlarms(s: LiveState): AlarmEvent[] {
   }
   const alarmed = new Set(out.map((a) => a.subject));
   for (const d of Object.values(s.devices)) {
-    if (d.status === 'online' || alarmed.has(d.deviceId)) continue;
+    // A sleeping device answered (an inverter at night): not a fault, no entry (core/events.ts DeviceStatus).
+    if (d.status === 'online' || d.status === 'asleep' || alarmed.has(d.deviceId)) continue;
     out.push({ type: 'alarm', severity: d.status === 'offline' ? 'critical' : 'warning', code: `DEVICE_${d.status.toUpperCase()}`, subject: d.deviceId, message: `device ${d.deviceId} is ${d.status}${d.lastError ? ` (${d.lastError})` : ''}`, at: d.lastPollAt ?? '' });
   }
   for (const x of s.settlements) {

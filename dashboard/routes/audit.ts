@@ -12,7 +12,9 @@ import { listSettlementCredits } from '../../ledger/statements.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { requireRole } from '../auth.js';
 import { errors, iso, notFound, parseRange, RangeQuery, sendList } from '../http.js';
-import { JournalOut, StartParam, parseStartParam, journalOut } from './intervals.js';
+import { StartParam, parseStartParam } from '../schemas/interval-start.js';
+import { JournalOut, journalOut } from '../schemas/journal.js';
+import { EnergyOut } from '../schemas/meter-energy.js';
 
 const Check = Type.Object({ name: Type.String(), ok: Type.Union([Type.Boolean(), Type.Null()], { description: 'null: not yet checkable (data missing)' }), detail: Type.String() });
 const AuditRow = Type.Object({
@@ -129,7 +131,7 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
             summary: AuditRow,
             clearingResults: Type.Array(Type.Unknown(), { description: 'the stored ClearingResult JSON, byte for byte as the engine returned it' }),
             trades: Type.Array(Type.Object({ kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String() })),
-            energy: Type.Array(Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String(), status: Type.String({ description: 'actual | estimated | held | partial' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), method: Type.Union([Type.String(), Type.Null()]) })),
+            energy: Type.Array(EnergyOut),
             readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), status: Type.String({ description: 'trusted | failed | unchecked (meter data rules)' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
             readingsTruncated: Type.Boolean(),
             settlement: Type.Array(JournalOut),

@@ -1,21 +1,23 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
-import { intervalEnd, parseIntervalStart } from '../../core/interval.js';
+import { intervalEnd } from '../../core/interval.js';
 import { Dec } from '../../core/units.js';
-import { getInterval, listIntervals } from '../../ledger/intervals.js';
+import { getInterval, listIntervals, listTransitions } from '../../ledger/intervals.js';
 import { bookOrders } from '../../ledger/orders.js';
 import { intervalEnergy } from '../../ledger/interval-energy.js';
 import { listClearings, listTrades, type ClearingSummary } from '../../ledger/clearing.js';
 import { listJournal } from '../../ledger/journal.js';
-import { listStatementSummaries, type StatementSummary } from '../../ledger/statements.js';
-import { listTransitions } from '../../ledger/intervals.js';
+import { listStatementSummaries } from '../../ledger/statements.js';
 import { getClearing } from '../../ledger/clearing.js';
 import { redactCounterparty } from '../counterparty.js';
 import { parseRange, sendList, iso, notFound, RangeQuery, errors, OPTIONAL_AUTH } from '../http.js';
 import { fullCurve, publicCurve, MIN_PARTICIPANTS_PER_LEVEL } from '../curves.js';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+import { StartParam, parseStartParam } from '../schemas/interval-start.js';
+import { JournalOut, journalOut } from '../schemas/journal.js';
+import { EnergyOut } from '../schemas/meter-energy.js';
+import { Nullable } from '../schemas/nullable.js';
+import { StatementOut, statementOut } from '../schemas/statement.js';
 
 export const IntervalItem = Type.Object({
   start: Type.String(),
@@ -31,32 +33,6 @@ export const IntervalItem = Type.Object({
 const ClearingOut = Type.Object({ kind: Type.String(), mechanism: Type.String(), clearingPrice: Nullable(Type.String()), matchedWh: Type.Integer(), surplus: Type.String(), trades: Type.Integer(), clearedAt: Type.String() });
 const Side = Type.Union([Type.String(), Type.Null()], { description: 'null: a household\'s counterparty, hidden unless server.showCounterpartyNames' });
 const TradeOut = Type.Object({ kind: Type.String(), seq: Type.Integer(), buyOrder: Side, sellOrder: Side, buyer: Side, seller: Side, energyWh: Type.Integer(), price: Type.String(), fee: Type.String() });
-export const StatementOut = Type.Object({
-  interval: Type.String(),
-  participant: Type.String(),
-  boughtWh: Type.Integer(),
-  soldWh: Type.Integer(),
-  gridImportWh: Type.Integer(),
-  gridExportWh: Type.Integer(),
-  paid: Type.String(),
-  received: Type.String(),
-  fees: Type.String(),
-  gridAmount: Type.String(),
-  net: Type.String(),
-});
-export const JournalOut = Type.Object({
-  interval: Type.String(),
-  action: Type.String(),
-  chunk: Type.Integer(),
-  state: Type.String(),
-  chainId: Type.Union([Type.Integer(), Type.Null()]),
-  txHash: Nullable(Type.String()),
-  blockNumber: Type.Union([Type.Integer(), Type.Null()]),
-  error: Nullable(Type.String()),
-  updatedAt: Type.String(),
-});
-const EnergyOut = Type.Object({ meterId: Type.String(), participant: Type.String(), role: Type.String(), importWh: Type.Integer(), exportWh: Type.Integer(), quality: Type.String(), status: Type.String({ description: 'actual | estimated | held | partial' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), method: Type.Union([Type.String(), Type.Null()]) });
-
 const IntervalDetail = Type.Object({
   start: Type.String(),
   end: Type.String(),
@@ -79,13 +55,6 @@ const Curves = Type.Object({
   matchedWh: Type.Integer(),
   levels: Type.Union([Type.Literal('all'), Type.Literal('merged'), Type.Literal('hidden')], { description: `all: every price level (operator, auditor); merged: levels merged until each stands for ${MIN_PARTICIPANTS_PER_LEVEL} or more participants (households and the public, after gate closure); hidden: before gate closure` }),
 });
-
-export const StartParam = Type.Object({ start: Type.String({ description: 'interval start, ISO 8601 UTC or unix seconds' }) });
-
-/** `:start` as ISO UTC or unix seconds (digits), aligned to the interval length. */
-export function parseStartParam(s: string, minutes: DashboardDeps['config']['market']['intervalMinutes']): number {
-  return parseIntervalStart(/^\d{1,12}$/.test(s) ? Number(s) : s, minutes, 'start');
-}
 
 export function summarize(clearings: ClearingSummary[]): Pick<typeof IntervalItem.static, 'clearingPrice' | 'matchedWh' | 'surplus' | 'trades' | 'kinds'> {
   // The metered clearing is the one households pay by; its price wins when both exist.
@@ -186,13 +155,4 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
     },
   );
 
-}
-
-export function statementOut(s: StatementSummary): typeof StatementOut.static {
-  const { intervalStart, participantId, ...rest } = s;
-  return { interval: iso(intervalStart)!, participant: participantId, ...rest };
-}
-
-export function journalOut(j: ReturnType<typeof listJournal>[number]): typeof JournalOut.static {
-  return { interval: iso(j.intervalStart)!, action: j.action, chunk: j.chunk, state: j.state, chainId: j.chainId, txHash: j.txHash, blockNumber: j.blockNumber, error: j.error, updatedAt: iso(j.updatedAt)! };
 }

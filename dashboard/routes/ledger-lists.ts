@@ -9,7 +9,8 @@ import { creditRows } from '../credit-rows.js';
 import { requireAuth, scopeParticipant } from '../auth.js';
 import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
 import { redactCounterparty } from '../counterparty.js';
-import { JournalOut, StatementOut, journalOut, statementOut } from './intervals.js';
+import { JournalOut, journalOut } from '../schemas/journal.js';
+import { StatementOut, statementOut } from '../schemas/statement.js';
 
 const Side = (what: string) => Type.Union([Type.String(), Type.Null()], { description: `${what}; null for a household's counterparty unless server.showCounterpartyNames` });
 const TradeListOut = Type.Object({ interval: Type.String(), kind: Type.String(), seq: Type.Integer(), buyer: Side('buying participant'), seller: Side('selling participant'), energyWh: Type.Integer(), price: Type.String(), fee: Type.String(), buyOrder: Side('buy order id'), sellOrder: Side('sell order id') });

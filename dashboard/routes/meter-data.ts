@@ -1,5 +1,4 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import type { Config } from '../../core/config/schema.js';
@@ -9,9 +8,9 @@ import { MicrogridError } from '../../core/errors.js';
 import { listMeterHolds, type MeterHold } from '../../ledger/meter-data.js';
 import { requireRole, scopeParticipant } from '../auth.js';
 import { errors, iso } from '../http.js';
+import { Nullable as N } from '../schemas/nullable.js';
 
 const Reason = Type.Object({ code: Type.String(), message: Type.String() });
-const N = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 const HoldOut = Type.Object({
   interval: Type.String(),

@@ -8,7 +8,7 @@ import type { DashboardDeps } from '../deps.js';
  */
 export async function metricsRoutes(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    const body = deps.metrics ? deps.metrics.render() : '';
+    const body = deps.metrics ? await deps.metrics.render() : '';
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(body);
   });
 }

@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { assertId, newId } from '../../core/ids.js';
-import { assertWh, type PriceScale } from '../../core/units.js';
+import { assertWh } from '../../core/units.js';
 import { parseIntervalStart, parseUtc } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
 import { cancelOrder, getOrder, insertForwardOrder, listOrders, openOrderWh, type OrderRow } from '../../ledger/orders.js';
@@ -10,7 +10,8 @@ import { listMeters, listParticipants } from '../../ledger/participants.js';
 import { deliverableWh, MARKET_MAX_ORDER_WH } from '../../core/market.js';
 import { requireAuth, requireRole, scopeParticipant } from '../auth.js';
 import { errors, iso, notFound, sendList, Format } from '../http.js';
-import { parseStartParam } from './intervals.js';
+import { checkPrice } from '../check-price.js';
+import { parseStartParam } from '../schemas/interval-start.js';
 
 const OrderOut = Type.Object({
   id: Type.String(),
@@ -62,15 +63,6 @@ function orderOut(o: OrderRow): typeof OrderOut.static {
     createdAt: iso(o.createdAt)!,
     rejectedReason: o.rejectedReason,
   };
-}
-
-/** A price per kWh within the market's floor (feed-in tariff) and cap (retail tariff); returns it normalised to the tick's decimals. */
-export function checkPrice(scale: PriceScale, market: DashboardDeps['config']['market'], value: unknown, field: string): string {
-  const ticks = scale.toTicks(value, field);
-  const floor = scale.toTicks(market.feedInTariff, 'market.feedInTariff');
-  const cap = scale.toTicks(market.retailTariff, 'market.retailTariff');
-  if (ticks < floor || ticks > cap) throw invalid('INVALID_PRICE', field, value, `a price between the floor ${market.feedInTariff} and the cap ${market.retailTariff}`);
-  return scale.toString(ticks);
 }
 
 export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {

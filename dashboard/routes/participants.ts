@@ -7,9 +7,9 @@ import { listMeters, listParticipants } from '../../ledger/participants.js';
 import { setPolicy } from '../../ledger/orders.js';
 import { requireAuth, requireRole, scopeParticipant } from '../auth.js';
 import { errors, notFound, sendList, Format } from '../http.js';
-import { checkPrice } from './orders.js';
+import { checkPrice } from '../check-price.js';
+import { Nullable } from '../schemas/nullable.js';
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const MeterOut = Type.Object({ id: Type.String(), participant: Type.String(), role: Type.String(), deviceId: Nullable(Type.String()), ratedPowerW: Type.Union([Type.Integer(), Type.Null()]), gateway: Nullable(Type.String()) });
 const ParticipantOut = Type.Object({
   id: Type.String(),

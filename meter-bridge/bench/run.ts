@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { systemClock } from '../../core/clock.js';
 import { EventBus } from '../../core/events.js';
-import { startBridge, type BridgeDevice, type CycleStats } from '../bridge.js';
+import { startBridge } from '../bridge.js';
+import type { BridgeDevice } from '../bridge-device.js';
+import type { CycleStats } from '../poll-cycle.js';
 
 /**
  * `npm run bench:bridge`: one bridge process polls N simulated SunSpec

@@ -1,6 +1,7 @@
 import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { ReadingEvent } from '../../core/events.js';
-import type { BridgeLogger, ReadingSink } from '../bridge.js';
+import type { BridgeLogger } from '../logger.js';
+import type { ReadingSink } from './reading-sink.js';
 import { toLine } from './line-protocol.js';
 import { Spool } from './spool.js';
 

@@ -1,21 +1,19 @@
+import { Point } from '@influxdata/influxdb-client';
 import type { ReadingEvent } from '../../core/events.js';
 import { INFLUX_SCHEMA, type InfluxFieldOf, type InfluxMeasurementName, type InfluxTagOf } from '../../core/influx-schema.js';
 import { MicrogridError } from '../../core/errors.js';
 
 export const MEASUREMENT = 'meter_reading' satisfies InfluxMeasurementName;
 
-// Line protocol: tag keys/values and field keys escape comma, equals sign and space; measurements comma and space.
-const escKey = (s: string): string => s.replace(/[,= \\]/g, (c) => `\\${c}`);
-const escMeasurement = (s: string): string => s.replace(/[, \\]/g, (c) => `\\${c}`);
-
 /**
  * One point as one InfluxDB line, for a measurement of core/influx-schema.ts
  * only: the types accept only its tags and fields, and a name it lacks (from
- * a cast or from JavaScript) is refused here. Integer fields get the `i`
- * suffix; a value that is null, not finite, or not a safe integer where an
- * integer is due is left out — never written as 0. Tags with an empty value
- * are left out (line protocol has no empty tag). Tags go in the schema's
- * sorted order, as InfluxDB prefers. Returns null when no field is left.
+ * a cast or from JavaScript) is refused here. The line itself is the influx
+ * client's `Point` (escaping, the `i` suffix, tags and fields sorted by key).
+ * A value that is null, not finite, or not a safe integer where an integer is
+ * due is left out — never written as 0 (Point would truncate 1.5 to 1i and
+ * round integers beyond 2^53). Tags with an empty value are left out (line
+ * protocol has no empty tag). Returns null when no field is left.
  */
 export function influxLine<M extends InfluxMeasurementName>(
   measurement: M,
@@ -30,23 +28,25 @@ export function influxLine<M extends InfluxMeasurementName>(
   for (const k of Object.keys(tags)) {
     if (!tagNames.includes(k)) throw new MicrogridError('INTERNAL', `influx tag ${k} is not in the schema of ${measurement}`, { field: 'tag', value: k, expected: tagNames.join(', ') || 'no tags' });
   }
-  const out: string[] = [];
+  const point = new Point(measurement);
+  for (const k of tagNames) {
+    const v = (tags as Record<string, string | null | undefined>)[k];
+    if (typeof v === 'string' && v !== '') point.tag(k, v);
+  }
+  let fieldCount = 0;
   for (const [k, v] of Object.entries(fields) as [string, number | null | undefined][]) {
     const t = fieldTypes[k];
     if (!t) throw new MicrogridError('INTERNAL', `influx field ${k} is not in the schema of ${measurement}`, { field: 'field', value: k, expected: Object.keys(fieldTypes).join(', ') });
     if (v === null || v === undefined || !Number.isFinite(v)) continue;
-    if (t.type === 'integer') {
-      if (Number.isSafeInteger(v)) out.push(`${escKey(k)}=${v}i`);
-    } else out.push(`${escKey(k)}=${v}`);
+    if (t.type === 'float') point.floatField(k, v);
+    else if (Number.isSafeInteger(v)) point.intField(k, v);
+    else continue;
+    fieldCount++;
   }
-  if (out.length === 0) return null;
+  if (fieldCount === 0) return null;
   if (!Number.isSafeInteger(tsMs)) throw new MicrogridError('INTERNAL', `influx point of ${measurement} has no valid timestamp`, { field: 'ts', value: tsMs, expected: 'epoch milliseconds' });
-  const tagPart = tagNames
-    .map((k) => [k, (tags as Record<string, string | null | undefined>)[k]] as const)
-    .filter((e): e is readonly [string, string] => typeof e[1] === 'string' && e[1] !== '')
-    .map(([k, v]) => `,${escKey(k)}=${escKey(v)}`)
-    .join('');
-  return `${escMeasurement(measurement)}${tagPart} ${out.join(',')} ${tsMs}`;
+  // A number timestamp is written as given; the sink's write API declares its precision (ms).
+  return point.timestamp(tsMs).toLineProtocol()!;
 }
 
 /**

@@ -1,7 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { ReadingEvent } from '../../core/events.js';
 import { readingsTopic, type TopicBase } from '../../core/mqtt-topics.js';
-import type { BridgeLogger, ReadingSink } from '../bridge.js';
+import type { BridgeLogger } from '../logger.js';
+import type { ReadingSink } from './reading-sink.js';
 import { Spool } from './spool.js';
 
 export interface MqttSinkOptions {

@@ -1,5 +1,6 @@
 import type { ReadingEvent } from '../../core/events.js';
-import type { BridgeLogger, ReadingSink } from '../bridge.js';
+import type { BridgeLogger } from '../logger.js';
+import type { ReadingSink } from './reading-sink.js';
 import { Spool } from './spool.js';
 
 export interface PushSinkOptions {

@@ -1,5 +1,5 @@
 import type { ReadingEvent } from '../../core/events.js';
-import type { ReadingSink } from '../bridge.js';
+import type { ReadingSink } from './reading-sink.js';
 
 /** The one thing the bridge needs from the ledger (ledger/readings.ts `insertReadings` fits it). */
 export interface ReadingStore {

@@ -3,24 +3,6 @@ import type { SunSpecModel, SunSpecPoint } from './models.js';
 
 export type PointValue = number | bigint | string | null;
 
-/**
- * Decodes the named points of one model from `regs`, a block of registers
- * that starts at model register `from` (0 = the ID register). Scale factors
- * come from the same block — the caller reads values and their scale factors
- * in one request, so a value is never combined with the scale factor of
- * another moment. A point whose scale factor is not implemented is `null`.
- * Points the device's model is too short for (L smaller than the JSON's) are
- * `null`.
- */
-export function decodePoints(model: SunSpecModel, regs: readonly number[], from: number, names: readonly string[], modelLength: number): Record<string, PointValue> {
-  const out: Record<string, PointValue> = {};
-  for (const name of names) {
-    const p = model.byName.get(name);
-    out[name] = p ? decodePoint(model, p, regs, from, modelLength) : null;
-  }
-  return out;
-}
-
 function raw(p: SunSpecPoint, regs: readonly number[], from: number, modelLength: number): number | bigint | string | null {
   if (p.offset + p.size > modelLength + 2) return null;
   const start = p.offset - from;
@@ -31,6 +13,14 @@ function raw(p: SunSpecPoint, regs: readonly number[], from: number, modelLength
   return decodeValue(p.type, words);
 }
 
+/**
+ * Decodes point `p` of one model from `regs`, a block of registers that starts
+ * at model register `from` (0 = the ID register). The scale factor comes from
+ * the same block: the caller reads a value and its scale factor in one
+ * request, so a value is never combined with the scale factor of another
+ * moment. A point whose scale factor is not implemented is `null`, and so is a
+ * point the device's model is too short for (L smaller than the JSON's).
+ */
 export function decodePoint(model: SunSpecModel, p: SunSpecPoint, regs: readonly number[], from: number, modelLength: number): PointValue {
   const v = raw(p, regs, from, modelLength);
   if (v === null || typeof v === 'string' || p.sf === null) return v;

@@ -35,6 +35,13 @@ test('a device: one entry in force in one format (its alarm, or its status when 
   assert.deepEqual(codes(s), []);
 });
 
+test('a sleeping device is no alarm in force (it answered), though stale and offline ones are', () => {
+  const s = state();
+  applyEvent(s, { type: 'device-health', deviceId: 'inv1', status: 'asleep', lastError: null, lastPollAt: '2026-06-21T22:00:00.000Z' });
+  applyEvent(s, { type: 'device-health', deviceId: 'd2', status: 'stale', lastError: 'timeout', lastPollAt: '2026-06-21T22:00:00.000Z' });
+  assert.deepEqual(codes(s), ['DEVICE_STALE d2']);
+});
+
 test('a reading moves its device\'s last poll', () => {
   const s = state();
   s.meters.m1 = { meterId: 'm1', participantId: 'p', role: 'grid', deviceId: 'd1', powerW: null, importWh: null, exportWh: null, ts: null, quality: null };

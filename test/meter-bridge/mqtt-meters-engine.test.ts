@@ -179,7 +179,7 @@ test('a refused MQTT meter message is counted per device in /metrics (and stores
   const before = readings.length;
   await pub.publish('tele/tasmota_H1/SENSOR', 'not json');
   await waitUntil(() => (mg.bridge.health().find((h) => h.deviceId === 'plug-h1')?.rejectedMessages ?? 0) >= 1, 15_000, 'the bridge refused the message');
-  assert.match(mg.metrics.render(), /^mgx_device_messages_rejected_total\{device="plug-h1"\} 1$/m);
-  assert.doesNotMatch(mg.metrics.render(), /^mgx_device_messages_rejected_total\{device="em-h2"\}/m);
+  assert.match(await mg.metrics.render(), /^mgx_device_messages_rejected_total\{device="plug-h1"\} 1$/m);
+  assert.doesNotMatch(await mg.metrics.render(), /^mgx_device_messages_rejected_total\{device="em-h2"\}/m);
   assert.equal(readings.length, before);
 });

@@ -128,7 +128,7 @@ test('mgx bridge --mqtt in a second process feeds the engine; the broker killed 
     assert.deepEqual([...ledgerSet()].sort(), [...all].sort(), 'the ledger holds exactly what the bridge signed');
     assert.deepEqual([...new Set(rows.map((r) => r.meter_id))].sort(), METERS);
     // Each reading was new to the ledger once: announced once (a doubled one would count twice here).
-    const metrics = mg.metrics.render();
+    const metrics = await mg.metrics.render();
     assert.match(metrics, new RegExp(`^mgx_readings_total ${rows.length}$`, 'm'));
     assert.match(metrics, new RegExp(`^mgx_mqtt_readings_accepted_total ${rows.length}$`, 'm'));
     assert.doesNotMatch(metrics, /^mgx_mqtt_messages_rejected_total\{/m);

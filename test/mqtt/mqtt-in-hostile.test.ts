@@ -125,7 +125,7 @@ test('hostile MQTT readings: each bad kind is dropped with its reason, counted, 
 
     assert.ok(!s.stored('m1').some((r) => r.ts === Date.parse(elsewhere.ts)), "another microgrid's reading is not taken");
     assert.deepEqual(s.stored('m1').map((r) => r.ts), Array.from({ length: n }, (_, i) => T0 + (i + 1) * 1000), 'exactly the good readings, in order');
-    const text = s.metrics.render();
+    const text = await s.metrics.render();
     assert.match(text, /^mgx_mqtt_messages_rejected_total\{reason="json"\} 1$/m);
     assert.match(text, /^mgx_mqtt_messages_rejected_total\{reason="schema"\} 3$/m);
     assert.match(text, /^mgx_mqtt_messages_rejected_total\{reason="size"\} 1$/m);

@@ -112,8 +112,8 @@ test('two microgrids, one broker, one chain: each engine takes only its own mete
       const byGateway = g.mg.ledger.db.prepare('SELECT lower(gateway) AS gw, COUNT(*) AS n FROM readings GROUP BY lower(gateway)').all() as { gw: string; n: number }[];
       assert.deepEqual(byGateway, [{ gw: g.gw.address.toLowerCase(), n: g.sink.stats().published }], `${g.id}: only its own gateway's readings`);
       assert.ok(g.sink.stats().published >= 2 * 24 * 6, `${g.id}: a day of readings (${g.sink.stats().published})`);
-      assert.doesNotMatch(g.mg.metrics.render(), /^mgx_mqtt_messages_rejected_total\{/m, `${g.id}: never saw (and refused) the other microgrid's messages`);
-      assert.match(g.mg.metrics.render(), new RegExp(`^mgx_mqtt_readings_accepted_total ${g.sink.stats().published}$`, 'm'));
+      assert.doesNotMatch(await g.mg.metrics.render(), /^mgx_mqtt_messages_rejected_total\{/m, `${g.id}: never saw (and refused) the other microgrid's messages`);
+      assert.match(await g.mg.metrics.render(), new RegExp(`^mgx_mqtt_readings_accepted_total ${g.sink.stats().published}$`, 'm'));
     }
     const exportOf = (g: Grid) => g.mg.ledger.db.prepare("SELECT interval_start AS s, SUM(export_wh) AS wh FROM interval_energy WHERE status = 'actual' GROUP BY interval_start HAVING wh > 0 ORDER BY s").all() as { s: number; wh: number }[];
     assert.notDeepEqual(exportOf(a), exportOf(b), 'the two microgrids metered different energy');

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { makeFixture, auth, TOKENS, fixtureConfig, T0, MIN15 } from '../fixture.js';
 import { listen } from '../../../dashboard/server.js';
 import { ERROR_CODES } from '../../../core/error-codes.js';
+import { HTTP_STATUS } from '../../../dashboard/http-status.js';
 
 // Issue 13, items 4 and 8: every 4xx (fastify's own included) in the API's one error
 // format with a stable code, never a 500, never echoing a secret.
@@ -19,7 +20,7 @@ function assertErrorBody(status: number, text: string, what: string): Record<str
   const body = JSON.parse(text) as Record<string, unknown>;
   assert.ok(typeof body.code === 'string' && body.code in ERROR_CODES, `${what}: code ${String(body.code)}`);
   assert.equal(typeof body.message, 'string', what);
-  assert.equal(ERROR_CODES[body.code as keyof typeof ERROR_CODES].status, status, `${what}: ${String(body.code)} is documented as ${status}`);
+  assert.equal(HTTP_STATUS[body.code as keyof typeof HTTP_STATUS], status, `${what}: ${String(body.code)} is documented as ${status}`);
   for (const k of ['error', 'statusCode']) assert.ok(!(k in body), `${what}: fastify's ${k}`);
   return body;
 }
