@@ -5,8 +5,9 @@ import { intervalEnd, toIso } from '../core/interval.js';
 import { stateRank } from '../core/interval-state.js';
 import { deliverableWh, type OrderInput } from '../core/market.js';
 import { clearBook, rulesFromConfig, screenOrders } from '../matching-engine/index.js';
-import { rejectOrders } from '../ledger/orders.js';
-import { listMeters } from '../ledger/participants.js';
+import { closeForwardOrders, insertMeteredOrders, listOpenForwardOrders, rejectOrders } from '../ledger/orders.js';
+import { listMeters, listParticipants } from '../ledger/participants.js';
+import { countMetersWithoutReadingFrom } from '../ledger/readings.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
@@ -91,12 +92,7 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
 
   return {
     clearForward(start) {
-      const rows = ledger.db
-        .prepare(
-          `SELECT o.id, o.participant_id AS participant, o.side, o.energy_wh AS energyWh, o.price, o.zone, o.seq, o.partners, o.green_only AS greenOnly
-           FROM orders o WHERE o.interval_start = ? AND o.source = 'forward' AND o.status = 'open'`,
-        )
-        .all(start) as (Omit<OrderInput, 'interval' | 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number })[];
+      const rows = listOpenForwardOrders(ledger, start);
       const orders: OrderInput[] = rows.map((r) => ({
         id: r.id,
         participant: r.participant,
@@ -106,7 +102,7 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
         price: r.price,
         zone: r.zone,
         seq: r.seq,
-        ...(r.partners ? { partners: JSON.parse(r.partners) as string[] } : {}),
+        ...(r.partners ? { partners: r.partners } : {}),
         ...(r.greenOnly ? { greenOnly: true } : {}),
       }));
       // One order the engine cannot take (too large, off the price grid, an edited row) is left out
@@ -129,17 +125,14 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
           bus.emit({ type: 'alarm', severity: 'warning', code: 'ORDER_EXCLUDED', message: `${rejected.length} forward order(s) for ${toIso(start)} were excluded at gate closure (${first.id}: ${first.reason})`, subject: toIso(start), at: new Date(clock.now()).toISOString() }),
         );
       }
-      ledger.db.prepare("UPDATE orders SET status = 'closed' WHERE interval_start = ? AND source = 'forward' AND status = 'open'").run(start);
+      closeForwardOrders(ledger, start);
       queueMicrotask(() => emitCleared(start, 'forward'));
     },
 
     readingsComplete(start) {
       // Complete when every meter has a reading at or after the interval's end (so its counters bracket it).
       const end = intervalEnd(start, minutes);
-      const missing = ledger.db
-        .prepare('SELECT COUNT(*) AS n FROM meters m WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.id AND r.ts >= ?)')
-        .get(end) as { n: number };
-      return missing.n === 0;
+      return countMetersWithoutReadingFrom(ledger, end) === 0;
     },
 
     meter(start) {
@@ -167,20 +160,18 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
         bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.energyWh);
       }
 
-      const participants = ledger.db
-        .prepare('SELECT id, zone, min_sell_price AS minSell, max_buy_price AS maxBuy FROM participants ORDER BY id')
-        .all() as { id: string; zone: string; minSell: string | null; maxBuy: string | null }[];
+      const participants = listParticipants(ledger);
       const policies: ParticipantPolicy[] = participants.map((p) => ({
         id: p.id,
         zone: p.zone,
         // Without a standing price a household accepts the feed-in tariff and pays up to the retail tariff:
         // it never does worse than trading with the grid.
-        minSell: p.minSell ?? config.market.feedInTariff,
-        maxBuy: p.maxBuy ?? config.market.retailTariff,
+        minSell: p.minSellPrice ?? config.market.feedInTariff,
+        maxBuy: p.maxBuyPrice ?? config.market.retailTariff,
       }));
       const gridMeters = new Map<string, string[]>();
-      for (const r of ledger.db.prepare("SELECT participant_id AS p, id FROM meters WHERE role = 'grid' ORDER BY id").all() as { p: string; id: string }[]) {
-        gridMeters.set(r.p, [...(gridMeters.get(r.p) ?? []), r.id]);
+      for (const m of listMeters(ledger)) {
+        if (m.role === 'grid') gridMeters.set(m.participantId, [...(gridMeters.get(m.participantId) ?? []), m.id]);
       }
       // Only actual energy trades: a participant trades in metered clearing when every grid meter it has is actual.
       const positions: MeteredPosition[] = [];
@@ -201,11 +192,7 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       const orders = meteredOrders(start, positions);
       const result = clearBook({ interval: toIso(start), kind: 'metered', orders }, rules);
       // The metered orders are stored with the result, so an auditor can re-run the clearing.
-      const insert = ledger.db.prepare(
-        `INSERT OR IGNORE INTO orders (id, interval_start, participant_id, side, energy_wh, price, zone, seq, source, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'metered', 'closed', ?)`,
-      );
-      for (const o of orders) insert.run(o.id, start, o.participant, o.side, o.energyWh, o.price, o.zone, o.seq, now);
+      insertMeteredOrders(ledger, start, orders, now);
       saveClearing(ledger, result, now);
       queueMicrotask(() => emitCleared(start, 'metered'));
     },

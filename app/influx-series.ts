@@ -6,7 +6,7 @@ import type { ClearingResult } from '../core/market.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { getClearing } from '../ledger/clearing.js';
 import { countMeterHolds } from '../ledger/meter-data.js';
-import { listStatements, type StatementRecord } from '../ledger/statements.js';
+import { listIntervalStatements, type StatementRecord } from '../ledger/statements.js';
 import { influxLine } from '../meter-bridge/sinks/line-protocol.js';
 
 /** Where the lines go: the InfluxDB sink's `writeLines` (same batches, same spool as the readings). */
@@ -77,7 +77,7 @@ export function startInfluxSeries(o: InfluxSeriesOptions): () => void {
       if (e.state === 'settled') {
         guard(() => {
           const start = parseUtc(e.interval, 'interval');
-          const line = intervalResultLine(start, listStatements(o.ledger, start), getClearing(o.ledger, start, 'metered'), getClearing(o.ledger, start, 'forward'), countMeterHolds(o.ledger, { intervalStart: start }));
+          const line = intervalResultLine(start, listIntervalStatements(o.ledger, start), getClearing(o.ledger, start, 'metered'), getClearing(o.ledger, start, 'forward'), countMeterHolds(o.ledger, { intervalStart: start }));
           if (line) o.sink.writeLines([line]);
         });
       } else if (e.state === 'delivered') {

@@ -3,7 +3,7 @@ import type { EventBus } from '../core/events.js';
 import { intervalEnd, intervalMs, intervalStartOf, toIso, type IntervalMinutes } from '../core/interval.js';
 import { stateRank, type IntervalState } from '../core/interval-state.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { advanceInterval, getInterval } from '../ledger/intervals.js';
+import { advanceInterval, getInterval, latestIntervalStart, listStartsNotFinal } from '../ledger/intervals.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -101,9 +101,9 @@ export class IntervalCycle {
     const current = intervalStartOf(now, minutes);
     this.#openIntervals(current, len, now);
 
-    const pending = ledger.db.prepare("SELECT start FROM intervals WHERE state != 'final' ORDER BY start").all() as { start: number }[];
+    const pending = listStartsNotFinal(ledger);
     let chainBlocked = false;
-    for (const { start } of pending) {
+    for (const start of pending) {
       if (this.#stopped) return;
       // Chain steps go in interval order: a later interval never commits before an earlier one.
       try {
@@ -150,9 +150,9 @@ export class IntervalCycle {
   /** Opens the current and the next `openAhead` intervals, and recovers intervals missed while down. */
   #openIntervals(current: number, len: number, now: number): void {
     const { ledger, maxCatchUpMs, openAhead } = this.#o;
-    const last = ledger.db.prepare('SELECT MAX(start) AS s FROM intervals').get() as { s: number | null };
+    const last = latestIntervalStart(ledger);
     let from = current;
-    if (last.s !== null && last.s < current) from = Math.max(last.s + len, current - maxCatchUpMs);
+    if (last !== null && last < current) from = Math.max(last + len, current - maxCatchUpMs);
     for (let s = from; s <= current + openAhead * len; s += len) {
       if (!getInterval(ledger, s)) this.#record(s, 'open', now);
     }

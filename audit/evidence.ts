@@ -1,10 +1,13 @@
 import type { Ledger } from '../ledger/ledger.js';
 import { readingFromRow, type ReadingRow, type StoredReading } from '../ledger/readings.js';
 import type { ClearingKind, ClearingResult } from '../core/market.js';
-import type { TradeRow } from '../ledger/queries.js';
+import { listClearingResultJson, listIntervalTrades, type TradeRow } from '../ledger/clearing.js';
 import { toIso } from '../core/interval.js';
-import { listStatements, type StatementRecord } from '../ledger/statements.js';
-import { adjustmentGroups, NO_CUTOFF, SERIES_EXTRA_READINGS, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../ledger/meter-data.js';
+import { listIntervalStatements, listSettledStarts, type StatementRecord } from '../ledger/statements.js';
+import { adjustmentGroups, listGridSeriesReadings, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../ledger/meter-data.js';
+import { listGridMeterEnergy } from '../ledger/interval-energy.js';
+import { listIntervalOrders } from '../ledger/orders.js';
+import { listParticipants } from '../ledger/participants.js';
 import { DEFAULT_METER_DATA_RULES } from '../settlement/meter-data/index.js';
 
 /**
@@ -72,7 +75,7 @@ export interface EvidenceOrder {
   greenOnly: boolean;
 }
 
-/** A row of the ledger's `trades` table, as households' trade lists read it (ledger/queries.ts listTrades), without its interval. */
+/** A row of the ledger's `trades` table, as households' trade lists read it (ledger/clearing.ts listTrades), without its interval. */
 export type EvidenceTrade = Omit<TradeRow, 'intervalStart'>;
 
 export interface IntervalEvidence {
@@ -95,86 +98,34 @@ export interface IntervalEvidence {
   adjustments: AdjustmentGroup[];
 }
 
-interface Stmt {
-  get(...args: unknown[]): unknown;
-  all(...args: unknown[]): unknown[];
-}
+const received = (r: ReadingRow): ReceivedReading => ({ ...readingFromRow(r), receivedAt: r.received_at });
 
-type Row = ReadingRow;
-
-const received = (r: Row): ReceivedReading => ({ ...readingFromRow(r), receivedAt: r.received_at });
-
-/** Reads evidence from a ledger; statements are prepared once per loader. */
+/** Reads evidence from a ledger (its statements are prepared once per ledger: ledger/prepared.ts). */
 export class EvidenceLoader {
-  readonly #s: Record<'energy' | 'span' | 'before' | 'after' | 'orders' | 'results' | 'trades', Stmt>;
   readonly #ledger: Ledger;
   readonly #rules: EvidenceMeterDataRules;
   #accounts: Record<string, string | null> | undefined;
 
   constructor(ledger: Ledger, readonly intervalMs: number, rules?: Partial<EvidenceMeterDataRules>) {
-    const db = ledger.db;
     this.#ledger = ledger;
     this.#rules = { lookMs: Math.max(intervalMs, 15 * 60_000), maxGapMs: DEFAULT_METER_DATA_RULES.maxGapMs, ...rules };
-    this.#s = {
-      energy: db.prepare(
-        `SELECT e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh, e.quality, e.status, e.reasons, e.method,
-                e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs, e.received_by AS receivedBy, m.participant_id AS participant, m.gateway, m.role, m.rated_power_w AS ratedPowerW
-         FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
-      ),
-      // The series window of every grid meter at once; the readings beyond it per meter (ledger/meter-data.ts meterSeriesReadings):
-      // of the readings received by the step's cut-off, as the step read them.
-      span: db.prepare(
-        `SELECT r.* FROM interval_energy e JOIN meters m ON m.id = e.meter_id JOIN readings r ON r.meter_id = e.meter_id AND r.ts >= ? AND r.ts <= ?
-           AND r.received_at <= COALESCE(e.received_by, ${NO_CUTOFF})
-         WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY r.meter_id, r.ts`,
-      ),
-      before: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?'),
-      after: db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts ASC LIMIT ?'),
-      orders: db.prepare(
-        `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
-         FROM orders WHERE interval_start = ? ORDER BY source, seq, id`,
-      ),
-      results: db.prepare(`SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind`),
-      trades: db.prepare(
-        `SELECT kind, seq, buyer_order AS buyOrder, seller_order AS sellOrder, buyer, seller, energy_wh AS energyWh, price, fee
-         FROM trades WHERE interval_start = ? ORDER BY kind, seq`,
-      ),
-    };
   }
 
   /** Intervals in [from, to) that the ledger settled (have credits records), oldest first. */
   settledStarts(from: number, to: number): number[] {
-    return (this.#ledger.db.prepare('SELECT interval_start AS start FROM settlement_credits WHERE interval_start >= ? AND interval_start < ? ORDER BY interval_start').all(from, to) as { start: number }[]).map((r) => r.start);
+    return listSettledStarts(this.#ledger, from, to);
   }
 
   accounts(): Record<string, string | null> {
-    this.#accounts ??= Object.fromEntries((this.#ledger.db.prepare('SELECT id, account FROM participants ORDER BY id').all() as { id: string; account: string | null }[]).map((p) => [p.id, p.account]));
+    this.#accounts ??= Object.fromEntries(listParticipants(this.#ledger).map((p) => [p.id, p.account]));
     return this.#accounts;
   }
 
   load(start: number): IntervalEvidence {
     const end = start + this.intervalMs;
-    const { lookMs } = this.#rules;
-    const rows = this.#s.energy.all(start) as (Omit<EvidenceEnergy, 'reasons'> & { reasons: string; participant: string; gateway: string | null; role: 'grid' | 'pv'; ratedPowerW: number | null })[];
-    const readings: ReceivedReading[] = [];
-    const span = new Map<string, Row[]>();
-    for (const x of this.#s.span.all(start - lookMs, end + lookMs, start) as Row[]) {
-      const list = span.get(x.meter_id);
-      if (list) list.push(x);
-      else span.set(x.meter_id, [x]);
-    }
-    for (const r of rows) {
-      const by = r.receivedBy ?? NO_CUTOFF;
-      const before = (this.#s.before.all(r.meterId, start - lookMs, by, SERIES_EXTRA_READINGS) as Row[]).reverse();
-      const after = this.#s.after.all(r.meterId, end + lookMs, by, SERIES_EXTRA_READINGS) as Row[];
-      for (const x of [...before, ...(span.get(r.meterId) ?? []), ...after]) readings.push(received(x));
-    }
-    const orders = (this.#s.orders.all(start) as (Omit<EvidenceOrder, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number })[]).map((o) => ({
-      ...o,
-      partners: o.partners === null ? null : (JSON.parse(o.partners) as string[]),
-      greenOnly: o.greenOnly === 1,
-    }));
-    const results = (this.#s.results.all(start) as { kind: ClearingKind; result: string }[]).map((r) => ({ kind: r.kind, json: r.result }));
+    const rows = listGridMeterEnergy(this.#ledger, start);
+    // Each grid meter's series as the metering step read it: of the readings received by its cut-off.
+    const readings = listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
     return {
       start,
       interval: toIso(start),
@@ -188,17 +139,17 @@ export class EvidenceLoader {
         exportWh: r.exportWh,
         quality: r.quality,
         status: r.status,
-        reasons: JSON.parse(r.reasons) as MeterDataReasonValue[],
+        reasons: r.reasons,
         method: r.method,
         firstTs: r.firstTs,
         lastTs: r.lastTs,
         receivedBy: r.receivedBy,
       })),
-      orders,
-      results,
-      trades: this.#s.trades.all(start) as EvidenceTrade[],
+      orders: listIntervalOrders(this.#ledger, start),
+      results: listClearingResultJson(this.#ledger, start),
+      trades: listIntervalTrades(this.#ledger, start),
       accounts: this.accounts(),
-      statements: listStatements(this.#ledger, start),
+      statements: listIntervalStatements(this.#ledger, start),
       // Only the decisions this interval's statements carry (applied in it): later decisions belong to a later statement.
       adjustments: adjustmentGroups(this.#ledger, start).filter((g) => g.holds.every((h) => h.appliedIn === start)),
     };

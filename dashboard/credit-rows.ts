@@ -1,5 +1,6 @@
 import type { Ledger } from '../ledger/ledger.js';
-import { listJournal, listSettlementCredits } from '../ledger/queries.js';
+import { listJournal } from '../ledger/journal.js';
+import { listSettlementCredits } from '../ledger/statements.js';
 import { iso } from './http.js';
 
 /** One account's energy credits of one interval, as GET /api/credits lists them. */

@@ -1,7 +1,7 @@
 import type { Config } from '../core/config/schema.js';
 import { Dec } from '../core/units.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { listStatements } from '../ledger/queries.js';
+import { listStatementSummaries } from '../ledger/statements.js';
 import { iso } from './http.js';
 
 /** A household's day so far, as GET /api/participants/:id/today serves it (money as decimal strings in minor units). */
@@ -33,7 +33,7 @@ export interface ParticipantToday {
 export function participantToday(ledger: Ledger, config: Pick<Config, 'market' | 'microgrid'>, id: string, now: number): ParticipantToday {
   const { market, microgrid } = config;
   const day = now - (now % 86_400_000);
-  const rows = listStatements(ledger, { from: day, to: now + 1, participantId: id });
+  const rows = listStatementSummaries(ledger, { from: day, to: now + 1, participantId: id });
   const sum = (f: (r: (typeof rows)[number]) => string) => rows.reduce((a, r) => a.add(f(r)), new Dec(0));
   const soldWh = rows.reduce((a, r) => a + r.soldWh, 0);
   const boughtWh = rows.reduce((a, r) => a + r.boughtWh, 0);

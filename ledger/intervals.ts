@@ -1,5 +1,5 @@
 import type { Ledger } from './ledger.js';
-import { assertTransition, type IntervalState } from '../core/interval-state.js';
+import { assertTransition, stateRank, type IntervalState } from '../core/interval-state.js';
 import { toIso } from '../core/interval.js';
 
 export interface IntervalRow {
@@ -64,4 +64,26 @@ export function listIntervals(ledger: Ledger, opts: { from?: number; to?: number
 export function countIntervalsByState(ledger: Ledger): Partial<Record<IntervalState, number>> {
   const rows = ledger.db.prepare('SELECT state, COUNT(*) AS n FROM intervals GROUP BY state').all() as { state: IntervalState; n: number }[];
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}
+
+/** Starts of the intervals not yet final, oldest first: what the interval cycle still has to advance. */
+export function listStartsNotFinal(ledger: Ledger): number[] {
+  return (ledger.db.prepare("SELECT start FROM intervals WHERE state != 'final' ORDER BY start").all() as { start: number }[]).map((r) => r.start);
+}
+
+/** The newest interval's start (of those in `state`, when given), or null when there is none. */
+export function latestIntervalStart(ledger: Ledger, state?: IntervalState): number | null {
+  const row = (state === undefined ? ledger.db.prepare('SELECT MAX(start) AS s FROM intervals').get() : ledger.db.prepare('SELECT MAX(start) AS s FROM intervals WHERE state = ?').get(state)) as { s: number | null };
+  return row.s;
+}
+
+export interface TransitionRow {
+  state: IntervalState;
+  at: number;
+}
+
+/** The interval's lifecycle steps in lifecycle order (several may share one timestamp). */
+export function listTransitions(ledger: Ledger, start: number): TransitionRow[] {
+  const rows = ledger.db.prepare('SELECT state, at FROM interval_transitions WHERE interval_start = ?').all(start) as TransitionRow[];
+  return rows.sort((a, b) => stateRank(a.state) - stateRank(b.state));
 }

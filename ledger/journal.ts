@@ -1,4 +1,5 @@
 import type { Ledger } from './ledger.js';
+import { whereOf } from './where.js';
 
 /**
  * The settlement write-ahead journal (table settlement_journal). One row per
@@ -104,4 +105,38 @@ export function newestOnChainRow(ledger: Ledger, chainId: number): JournalRow | 
 /** When the submitter first planned an interval (its oldest journal row), or null. */
 export function journalStartedAt(ledger: Ledger, intervalStart: number): number | null {
   return (ledger.db.prepare(`SELECT MIN(created_at) AS t FROM settlement_journal WHERE interval_start = ?`).get(intervalStart) as { t: number | null }).t;
+}
+
+/** How many journal rows are still on their way to final (planned, signed, broadcast or mined), for `mgx status`. */
+export function countJournalInFlight(ledger: Ledger): number {
+  return (ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_journal WHERE state IN ('planned', 'signed', 'broadcast', 'mined')").get() as { n: number }).n;
+}
+
+/** A journal row as the lists show it: without the signed transaction, nonce and payload. */
+export interface JournalSummary {
+  id: number;
+  intervalStart: number;
+  action: string;
+  chunk: number;
+  state: string;
+  chainId: number | null;
+  txHash: string | null;
+  blockNumber: number | null;
+  error: string | null;
+  updatedAt: number;
+}
+
+/** Journal rows of one interval or a range, newest interval first. */
+export function listJournal(ledger: Ledger, r: { start?: number; from?: number; to?: number; limit?: number } = {}): JournalSummary[] {
+  const w = whereOf([
+    ['interval_start = ?', r.start],
+    ['interval_start >= ?', r.from],
+    ['interval_start < ?', r.to],
+  ]);
+  return ledger.db
+    .prepare(
+      `SELECT id, interval_start AS intervalStart, action, chunk, state, chain_id AS chainId, tx_hash AS txHash, block_number AS blockNumber, error, updated_at AS updatedAt
+       FROM settlement_journal ${w.sql} ORDER BY interval_start DESC, id LIMIT ?`,
+    )
+    .all(...w.args, r.limit ?? 10000) as JournalSummary[];
 }

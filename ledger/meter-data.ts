@@ -3,6 +3,7 @@ import type { ReadingRow } from './readings.js';
 import { MicrogridError } from '../core/errors.js';
 import { toIso } from '../core/interval.js';
 import { canonicalJson } from '../core/canonical-json.js';
+import { prepared } from './prepared.js';
 
 /**
  * Storage of validated meter data (settlement/meter-data/ decides, this
@@ -43,6 +44,37 @@ export function meterSeriesReadings(ledger: Ledger, meterId: string, start: numb
   const inside = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? AND received_at <= ? ORDER BY ts').all(meterId, from, to, receivedBy) as ReadingRow[];
   const after = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts LIMIT ?').all(meterId, to, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
   return [...before.reverse(), ...inside, ...after].map((r) => ({ ts: r.ts, importWh: r.import_wh, exportWh: r.export_wh, powerW: r.power_w, quality: r.quality }));
+}
+
+/**
+ * meterSeriesReadings for every grid meter with interval energy at `start`, at once (the audit's evidence, thousands
+ * of intervals in a row: one query for the window of all meters, two per meter for the readings beyond it, each
+ * statement prepared once). `meters` are those meters with the receipt cut-off their energy recorded (null: none,
+ * every stored reading counts); the result is their series, meter after meter in the order given, each oldest first.
+ */
+export function listGridSeriesReadings(ledger: Ledger, start: number, end: number, lookMs: number, meters: readonly { meterId: string; receivedBy: number | null }[]): ReadingRow[] {
+  const window = new Map<string, ReadingRow[]>();
+  const inside = prepared(
+    ledger,
+    `SELECT r.* FROM interval_energy e JOIN meters m ON m.id = e.meter_id JOIN readings r ON r.meter_id = e.meter_id AND r.ts >= ? AND r.ts <= ?
+       AND r.received_at <= COALESCE(e.received_by, ${NO_CUTOFF})
+     WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY r.meter_id, r.ts`,
+  ).all(start - lookMs, end + lookMs, start) as ReadingRow[];
+  for (const r of inside) {
+    const list = window.get(r.meter_id);
+    if (list) list.push(r);
+    else window.set(r.meter_id, [r]);
+  }
+  const before = prepared(ledger, 'SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?');
+  const after = prepared(ledger, 'SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts ASC LIMIT ?');
+  const out: ReadingRow[] = [];
+  for (const m of meters) {
+    const by = m.receivedBy ?? NO_CUTOFF;
+    out.push(...(before.all(m.meterId, start - lookMs, by, SERIES_EXTRA_READINGS) as ReadingRow[]).reverse());
+    out.push(...(window.get(m.meterId) ?? []));
+    out.push(...(after.all(m.meterId, end + lookMs, by, SERIES_EXTRA_READINGS) as ReadingRow[]));
+  }
+  return out;
 }
 
 export interface MeterDataReasonValue {

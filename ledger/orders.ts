@@ -1,5 +1,6 @@
 import type { Ledger } from './ledger.js';
-import type { Side } from '../core/market.js';
+import type { OrderInput, Side } from '../core/market.js';
+import { prepared } from './prepared.js';
 
 /** An order as the ledger holds it (forward orders from the API, metered orders from settlement). */
 export interface OrderRow {
@@ -124,4 +125,77 @@ export function openOrderWh(ledger: Ledger, participantId: string, intervalStart
     .prepare(`SELECT COALESCE(SUM(energy_wh), 0) AS wh FROM orders WHERE participant_id = ? AND interval_start = ? AND side = ? AND source = 'forward' AND status = 'open'`)
     .get(participantId, intervalStart, side) as { wh: number };
   return row.wh;
+}
+
+export interface BookOrderRow {
+  side: 'bid' | 'offer';
+  price: string;
+  energyWh: number;
+  participant: string;
+}
+
+/** The orders that made (or will make) an interval's book: open or closed, not cancelled or replaced. */
+export function bookOrders(ledger: Ledger, start: number, source: 'forward' | 'metered'): BookOrderRow[] {
+  return ledger.db
+    .prepare(`SELECT side, price, energy_wh AS energyWh, participant_id AS participant FROM orders WHERE interval_start = ? AND source = ? AND status IN ('open', 'closed')`)
+    .all(start, source) as BookOrderRow[];
+}
+
+/** An order as the engine and the audit take it: what clearing reads, with its source and status. */
+export interface IntervalOrderRow {
+  id: string;
+  participant: string;
+  side: Side;
+  energyWh: number;
+  price: string;
+  zone: string;
+  seq: number;
+  source: OrderRow['source'];
+  status: OrderRow['status'];
+  partners: string[] | null;
+  greenOnly: boolean;
+}
+
+type RawIntervalOrder = Omit<IntervalOrderRow, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number };
+
+const fromRawIntervalOrder = (r: RawIntervalOrder): IntervalOrderRow => ({ ...r, partners: r.partners === null ? null : (JSON.parse(r.partners) as string[]), greenOnly: r.greenOnly === 1 });
+
+/** The open forward orders of an interval: the book gate closure clears. */
+export function listOpenForwardOrders(ledger: Ledger, start: number): IntervalOrderRow[] {
+  return (
+    ledger.db
+      .prepare(
+        `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
+         FROM orders WHERE interval_start = ? AND source = 'forward' AND status = 'open'`,
+      )
+      .all(start) as RawIntervalOrder[]
+  ).map(fromRawIntervalOrder);
+}
+
+/** Every order of an interval, whatever its status, by source and seq (the audit's evidence). */
+export function listIntervalOrders(ledger: Ledger, start: number): IntervalOrderRow[] {
+  return (
+    prepared(
+      ledger,
+      `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
+       FROM orders WHERE interval_start = ? ORDER BY source, seq, id`,
+    ).all(start) as RawIntervalOrder[]
+  ).map(fromRawIntervalOrder);
+}
+
+/** Closes the interval's open forward orders at gate closure; returns how many. */
+export function closeForwardOrders(ledger: Ledger, start: number): number {
+  return ledger.db.prepare("UPDATE orders SET status = 'closed' WHERE interval_start = ? AND source = 'forward' AND status = 'open'").run(start).changes;
+}
+
+/**
+ * Stores the metered orders of an interval (closed: they are cleared at once), so an auditor can re-run the clearing.
+ * Their ids are made from the interval and the participant, so an order already stored under its id is kept, not doubled.
+ */
+export function insertMeteredOrders(ledger: Ledger, start: number, orders: readonly Pick<OrderInput, 'id' | 'participant' | 'side' | 'energyWh' | 'price' | 'zone' | 'seq'>[], now: number): void {
+  const insert = ledger.db.prepare(
+    `INSERT OR IGNORE INTO orders (id, interval_start, participant_id, side, energy_wh, price, zone, seq, source, status, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'metered', 'closed', ?)`,
+  );
+  for (const o of orders) insert.run(o.id, start, o.participant, o.side, o.energyWh, o.price, o.zone, o.seq, now);
 }

@@ -2,6 +2,7 @@ import type { Ledger } from './ledger.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { toIso } from '../core/interval.js';
 import { MicrogridError } from '../core/errors.js';
+import { whereOf } from './where.js';
 
 /**
  * Statements and credits of settled intervals. Written once per interval in
@@ -90,11 +91,24 @@ export function listQueuedSettlements(ledger: Ledger): SettlementCreditsRecord[]
   return (ledger.db.prepare(`SELECT ${CREDITS_COLUMNS} FROM settlement_credits WHERE status = 'queued' ORDER BY interval_start`).all() as CreditsRow[]).map(fromRow);
 }
 
+/** How many intervals wait for the chain (for `mgx status`). */
+export function countQueuedSettlements(ledger: Ledger): number {
+  return (ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_credits WHERE status = 'queued'").get() as { n: number }).n;
+}
+
+/** Starts of the intervals in [from, to) that were settled (have a credits record), oldest first. */
+export function listSettledStarts(ledger: Ledger, from: number, to: number): number[] {
+  return (ledger.db.prepare('SELECT interval_start AS start FROM settlement_credits WHERE interval_start >= ? AND interval_start < ? ORDER BY interval_start').all(from, to) as { start: number }[]).map(
+    (r) => r.start,
+  );
+}
+
 export function markSettlementFinal(ledger: Ledger, start: number, now: number): void {
   ledger.db.prepare(`UPDATE settlement_credits SET status = 'final', updated_at = ? WHERE interval_start = ? AND status = 'queued'`).run(now, start);
 }
 
-export function listStatements(ledger: Ledger, start: number): StatementRecord[] {
+/** One interval's statements as settlement wrote them (with their detail), by participant. */
+export function listIntervalStatements(ledger: Ledger, start: number): StatementRecord[] {
   const rows = ledger.db
     .prepare(
       `SELECT participant_id AS participant, bought_wh AS boughtWh, sold_wh AS soldWh, grid_import_wh AS gridImportWh, grid_export_wh AS gridExportWh,
@@ -103,4 +117,62 @@ export function listStatements(ledger: Ledger, start: number): StatementRecord[]
     )
     .all(start) as (Omit<StatementRecord, 'interval' | 'detail'> & { detail: string })[];
   return rows.map((r) => ({ ...r, interval: toIso(start), detail: JSON.parse(r.detail) as unknown }));
+}
+
+/** A statement as the lists show it: its figures without the detail. */
+export interface StatementSummary {
+  intervalStart: number;
+  participantId: string;
+  boughtWh: number;
+  soldWh: number;
+  gridImportWh: number;
+  gridExportWh: number;
+  paid: string;
+  received: string;
+  fees: string;
+  gridAmount: string;
+  net: string;
+}
+
+/** Statements of one interval or a range, optionally of one participant, newest first. */
+export function listStatementSummaries(ledger: Ledger, r: { start?: number; from?: number; to?: number; participantId?: string; limit?: number }): StatementSummary[] {
+  const w = whereOf([
+    ['interval_start = ?', r.start],
+    ['interval_start >= ?', r.from],
+    ['interval_start < ?', r.to],
+    ['participant_id = ?', r.participantId],
+  ]);
+  return ledger.db
+    .prepare(
+      `SELECT interval_start AS intervalStart, participant_id AS participantId, bought_wh AS boughtWh, sold_wh AS soldWh,
+              grid_import_wh AS gridImportWh, grid_export_wh AS gridExportWh, paid, received, fees, grid_amount AS gridAmount, net
+       FROM statements ${w.sql} ORDER BY interval_start DESC, participant_id LIMIT ?`,
+    )
+    .all(...w.args, r.limit ?? 10000) as StatementSummary[];
+}
+
+export interface SettlementCreditsRow {
+  intervalStart: number;
+  exportWh: number;
+  matchedWh: number;
+  tradesRoot: string;
+  readingsRoot: string;
+  credits: { account: string; wh: number; participants: string[] }[];
+  status: string;
+}
+
+/** The credits settlement computed per interval, newest first (table of migration 0003_settlement_credits). */
+export function listSettlementCredits(ledger: Ledger, r: { start?: number; from?: number; to?: number; limit?: number }): SettlementCreditsRow[] {
+  const w = whereOf([
+    ['interval_start = ?', r.start],
+    ['interval_start >= ?', r.from],
+    ['interval_start < ?', r.to],
+  ]);
+  const rows = ledger.db
+    .prepare(
+      `SELECT interval_start AS intervalStart, export_wh AS exportWh, matched_wh AS matchedWh, trades_root AS tradesRoot, readings_root AS readingsRoot, credits, status
+       FROM settlement_credits ${w.sql} ORDER BY interval_start DESC LIMIT ?`,
+    )
+    .all(...w.args, r.limit ?? 10000) as (Omit<SettlementCreditsRow, 'credits'> & { credits: string })[];
+  return rows.map((x) => ({ ...x, credits: JSON.parse(x.credits) as SettlementCreditsRow['credits'] }));
 }

@@ -1,6 +1,9 @@
 import { keccak256, stringToHex, type Hex } from 'viem';
 import type { Ledger } from '../ledger/ledger.js';
 import { getClearing } from '../ledger/clearing.js';
+import { listGridMeterEnergy } from '../ledger/interval-energy.js';
+import { listParticipants } from '../ledger/participants.js';
+import { getSignedCounters } from '../ledger/readings.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { toIso } from '../core/interval.js';
 import { MicrogridError } from '../core/errors.js';
@@ -55,14 +58,7 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
     throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no clearing result`, { field: 'interval', value: interval, expected: 'a cleared interval (forward or metered ClearingResult in the ledger)' });
   }
   const trades: IntervalTrade[] = results.flatMap((r) => r.trades.map((t, seq) => ({ ...t, kind: r.kind, seq })));
-  const rows = ledger.db
-    .prepare(
-      `SELECT m.participant_id AS participant, e.meter_id AS meterId, e.import_wh AS importWh, e.export_wh AS exportWh,
-              e.first_reading_ts AS firstTs, e.last_reading_ts AS lastTs, e.status, e.reasons, e.method
-       FROM interval_energy e JOIN meters m ON m.id = e.meter_id
-       WHERE e.interval_start = ? AND m.role = 'grid' ORDER BY e.meter_id`,
-    )
-    .all(start) as { participant: string; meterId: string; importWh: number; exportWh: number; firstTs: number | null; lastTs: number | null; status: ParticipantMeterData; reasons: string; method: string | null }[];
+  const rows = listGridMeterEnergy(ledger, start);
   if (rows.length === 0) {
     throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no metered energy`, { field: 'interval', value: interval, expected: 'interval_energy rows for the grid meters (a metered interval)' });
   }
@@ -71,7 +67,7 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
   const sums = new Map<string, MeteredEnergy>();
   for (const r of rows) {
     const m = meterData.get(r.participant) ?? { status: 'actual', meters: [] };
-    m.meters.push({ meterId: r.meterId, status: r.status, reasons: JSON.parse(r.reasons) as { code: string; message: string }[], method: r.method, importWh: r.importWh, exportWh: r.exportWh });
+    m.meters.push({ meterId: r.meterId, status: r.status, reasons: r.reasons, method: r.method, importWh: r.importWh, exportWh: r.exportWh });
     if (rank[r.status] > rank[m.status]) m.status = r.status;
     meterData.set(r.participant, m);
     const e = sums.get(r.participant) ?? { importWh: 0, exportWh: 0 };
@@ -84,17 +80,16 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
     if (status === 'actual') energy.set(p, e);
     if (status !== 'held') gridEnergy.set(p, e);
   }
-  const readingStmt = ledger.db.prepare(`SELECT meter_id AS meterId, ts, import_wh AS importWh, export_wh AS exportWh, signature FROM readings WHERE meter_id = ? AND ts = ?`);
   const readings: ReadingLeaf[] = [];
   for (const r of rows) {
     for (const ts of new Set([r.firstTs, r.lastTs])) {
       if (ts === null) continue;
-      const reading = readingStmt.get(r.meterId, ts) as ReadingLeaf | undefined;
+      const reading = getSignedCounters(ledger, r.meterId, ts);
       if (reading) readings.push(reading);
     }
   }
   readings.sort((a, b) => (a.meterId < b.meterId ? -1 : a.meterId > b.meterId ? 1 : a.ts - b.ts));
-  const accounts = new Map((ledger.db.prepare('SELECT id, account FROM participants').all() as { id: string; account: string | null }[]).map((p) => [p.id, p.account]));
+  const accounts = new Map(listParticipants(ledger).map((p) => [p.id, p.account]));
   for (const t of trades) {
     for (const who of [t.buyer, t.seller]) {
       if (!accounts.has(who)) throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval}: trade names an unknown participant`, { field: 'trades', value: who, expected: 'a participant in the ledger' });

@@ -19,6 +19,8 @@ import { validateConfig } from '../../core/config/validate.js';
 import { toIso, type IntervalMinutes } from '../../core/interval.js';
 import type { ReadingEvent } from '../../core/events.js';
 import { insertReadings } from '../../ledger/readings.js';
+import { getInterval } from '../../ledger/intervals.js';
+import { getClearing } from '../../ledger/clearing.js';
 import { startMicrogrid } from '../start.js';
 import { mulberry32 } from '../../core/seeded-random.js';
 
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
       else counters[i]!.exp += Math.round(-net);
     });
   };
-  const stateOf = (s: number): string | undefined => (mg.ledger.db.prepare('SELECT state FROM intervals WHERE start = ?').get(s) as { state: string } | undefined)?.state;
+  const stateOf = (s: number): string | undefined => getInterval(mg.ledger, s)?.state;
   const cleared = new Map<string, number>();
   mg.bus.on('interval-cleared', (e) => void (e.kind === 'metered' && cleared.set(e.interval, performance.now())));
 
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     const tCleared = cleared.get(toIso(start)) ?? tFinal;
     toTrades.push(tCleared - t0);
     toFinal.push(tFinal - t0);
-    trades += (mg.ledger.db.prepare("SELECT COUNT(*) AS n FROM trades WHERE interval_start = ? AND kind = 'metered'").get(start) as { n: number }).n;
+    trades += getClearing(mg.ledger, start, 'metered')?.trades.length ?? 0;
     if (k === 3) rssStart = process.memoryUsage().rss;
     if ((k + 1) % Math.round(360 / MIN) === 0) rssTrail.push(`${((k + 1) * MIN) / 60} h: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
     if (process.stderr.isTTY) process.stderr.write(`\r${k + 1}/${intervals} intervals`);

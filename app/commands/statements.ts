@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { openLedger } from '../../ledger/ledger.js';
-import { listStatements } from '../../ledger/statements.js';
+import { listIntervalStatements } from '../../ledger/statements.js';
 import { parseUtc } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
 import { statementsToCsv, statementsToJson, type Statement } from '../../settlement/statements.js';
@@ -19,7 +19,7 @@ export const statementsCommand: Command = {
     if (format !== 'csv' && format !== 'json') throw invalid('USAGE', '--format', format, 'csv or json');
     const ledger = openLedger(join(dataDirOf(ctx), 'ledger.sqlite'), { readonly: true });
     try {
-      const rows = listStatements(ledger, start) as Statement[];
+      const rows = listIntervalStatements(ledger, start) as Statement[];
       if (rows.length === 0) throw new MicrogridError('NOT_FOUND', 'no statements for this interval (not settled yet?)', { field: '--interval', value: ctx.values.interval, expected: 'a settled interval' });
       ctx.stdout.write(format === 'csv' ? statementsToCsv(rows) : statementsToJson(rows));
       return 0;

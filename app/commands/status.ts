@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createPublicClient, http } from 'viem';
 import { openLedger } from '../../ledger/ledger.js';
-import { countIntervalsByState } from '../../ledger/intervals.js';
+import { countIntervalsByState, latestIntervalStart } from '../../ledger/intervals.js';
+import { countQueuedSettlements } from '../../ledger/statements.js';
+import { countJournalInFlight } from '../../ledger/journal.js';
 import { INTERVAL_STATES } from '../../core/interval-state.js';
 import { toIso } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
@@ -67,15 +69,13 @@ export const statusCommand: Command = {
     let report: StatusReport;
     try {
       const counts = countIntervalsByState(ledger);
-      const lastFinal = (ledger.db.prepare("SELECT MAX(start) AS s FROM intervals WHERE state = 'final'").get() as { s: number | null }).s;
-      const queue = ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_credits WHERE status = 'queued'").get() as { n: number };
-      const inFlight = ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_journal WHERE state IN ('planned', 'signed', 'broadcast', 'mined')").get() as { n: number };
+      const lastFinal = latestIntervalStart(ledger, 'final');
       report = {
         dataDir,
         intervals: Object.fromEntries(INTERVAL_STATES.map((s) => [s, counts[s] ?? 0])),
         lastFinal: lastFinal === null ? null : toIso(lastFinal),
-        settlementQueue: queue.n,
-        journalInFlight: inFlight.n,
+        settlementQueue: countQueuedSettlements(ledger),
+        journalInFlight: countJournalInFlight(ledger),
         stalled: ledger.getKv(STALLED_KEY) ? (JSON.parse(ledger.getKv(STALLED_KEY)!) as StalledRecord) : null,
         instance: runtime.state === 'absent' ? { state: 'absent', pid: null, startedAt: null } : { state: runtime.state, pid: runtime.info.pid, startedAt: runtime.info.startedAt },
         server: { url: urlArg ?? live?.url ?? null, reachable: false, devices: null },

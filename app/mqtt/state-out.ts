@@ -7,7 +7,7 @@ import { microgridTopic } from '../../core/mqtt-topics.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { getInterval, listIntervals } from '../../ledger/intervals.js';
 import { listMeters, listParticipants } from '../../ledger/participants.js';
-import { listClearings } from '../../ledger/queries.js';
+import { listClearings } from '../../ledger/clearing.js';
 import type { LiveHub } from '../../dashboard/live/hub.js';
 import type { DeltaFrame, MeterLive } from '../../dashboard/live/model.js';
 import { participantToday } from '../../dashboard/participant-today.js';

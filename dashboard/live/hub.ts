@@ -5,7 +5,7 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { intervalMs, intervalStartOf, toIso } from '../../core/interval.js';
 import { getInterval } from '../../ledger/intervals.js';
 import { listMeters } from '../../ledger/participants.js';
-import { listClearings, tradedWhBetween } from '../../ledger/queries.js';
+import { listClearings, tradedWhBetween } from '../../ledger/clearing.js';
 import { applyEvent, emptyBalance, powerBalance, type Balance, type DeltaFrame, type LiveState, type MeterLive } from './model.js';
 
 export interface LiveHubOptions {

@@ -4,7 +4,11 @@ import type { DashboardDeps } from '../deps.js';
 import { intervalEnd } from '../../core/interval.js';
 import { listIntervals, getInterval } from '../../ledger/intervals.js';
 import { getClearing } from '../../ledger/clearing.js';
-import { intervalEnergy, listClearings, listJournal, listReadings, listSettlementCredits, listTrades } from '../../ledger/queries.js';
+import { intervalEnergy } from '../../ledger/interval-energy.js';
+import { listClearings, listTrades } from '../../ledger/clearing.js';
+import { listJournal } from '../../ledger/journal.js';
+import { listReadingsThrough } from '../../ledger/readings.js';
+import { listSettlementCredits } from '../../ledger/statements.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { requireRole } from '../auth.js';
 import { errors, iso, notFound, parseRange, RangeQuery, sendList } from '../http.js';
@@ -152,7 +156,7 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
       if (!row) throw notFound('interval', 'start', req.params.start);
       const f = audit(deps.ledger, start, row.state);
       const LIMIT = 5000;
-      const readings = listReadings(deps.ledger, { from: start, to: intervalEnd(start, minutes), limit: LIMIT + 1 });
+      const readings = listReadingsThrough(deps.ledger, { from: start, to: intervalEnd(start, minutes), limit: LIMIT + 1 });
       return {
         summary: { start: iso(start)!, state: row.state, ...f, verification: verdict(f.checks) },
         clearingResults: (['forward', 'metered'] as const).flatMap((k) => getClearing(deps.ledger, start, k) ?? []),

@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { assertId } from '../../core/ids.js';
 import { intervalMs } from '../../core/interval.js';
 import { invalid } from '../../core/errors.js';
-import { energyHistory } from '../../ledger/queries.js';
+import { energyHistory } from '../../ledger/interval-energy.js';
 import { listMeters } from '../../ledger/participants.js';
 import { scopeParticipant } from '../auth.js';
 import { errors, iso, OPTIONAL_AUTH, parseRange, RangeQuery, sendList } from '../http.js';

@@ -3,8 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { intervalEnd } from '../../core/interval.js';
 import { Dec } from '../../core/units.js';
-import { getInterval, listIntervals } from '../../ledger/intervals.js';
-import { bookOrders, intervalEnergy, listClearings, listJournal, listStatements, listTrades, listTransitions, type ClearingSummary } from '../../ledger/queries.js';
+import { getInterval, listIntervals, listTransitions } from '../../ledger/intervals.js';
+import { bookOrders } from '../../ledger/orders.js';
+import { intervalEnergy } from '../../ledger/interval-energy.js';
+import { listClearings, listTrades, type ClearingSummary } from '../../ledger/clearing.js';
+import { listJournal } from '../../ledger/journal.js';
+import { listStatementSummaries } from '../../ledger/statements.js';
 import { getClearing } from '../../ledger/clearing.js';
 import { redactCounterparty } from '../counterparty.js';
 import { parseRange, sendList, iso, notFound, RangeQuery, errors, OPTIONAL_AUTH } from '../http.js';
@@ -110,7 +114,7 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       const own = p?.role === 'household' ? (p.participant ?? undefined) : undefined;
       const clearings = listClearings(deps.ledger, { start });
       const trades = p ? listTrades(deps.ledger, { start, ...(own === undefined ? {} : { participantId: own }) }) : [];
-      const statements = p ? listStatements(deps.ledger, { start, ...(own === undefined ? {} : { participantId: own }) }) : [];
+      const statements = p ? listStatementSummaries(deps.ledger, { start, ...(own === undefined ? {} : { participantId: own }) }) : [];
       const energy = p ? intervalEnergy(deps.ledger, start, own) : [];
       return {
         start: iso(start)!,

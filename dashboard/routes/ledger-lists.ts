@@ -2,7 +2,9 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { assertId } from '../../core/ids.js';
-import { listJournal, listStatements, listTrades } from '../../ledger/queries.js';
+import { listJournal } from '../../ledger/journal.js';
+import { listStatementSummaries } from '../../ledger/statements.js';
+import { listTrades } from '../../ledger/clearing.js';
 import { creditRows } from '../credit-rows.js';
 import { requireAuth, scopeParticipant } from '../auth.js';
 import { errors, iso, parseRange, RangeQuery, sendList } from '../http.js';
@@ -48,7 +50,7 @@ export async function ledgerListRoutes(fastify: FastifyInstance, deps: Dashboard
     '/api/statements',
     { schema: { tags: ['settlement'], summary: 'Statements per interval and participant (a household: its own)', querystring: ListQuery, response: { 200: Type.Array(StatementOut), ...errors(400, 401, 403) } } },
     async (req, reply) => {
-      const rows = listStatements(deps.ledger, { ...parseRange(req.query, deps.clock), ...scope(req) }).map(statementOut);
+      const rows = listStatementSummaries(deps.ledger, { ...parseRange(req.query, deps.clock), ...scope(req) }).map(statementOut);
       return sendList(req, reply, rows, ['interval', 'participant', 'boughtWh', 'soldWh', 'gridImportWh', 'gridExportWh', 'paid', 'received', 'fees', 'gridAmount', 'net'], 'statements');
     },
   );

@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import type { listJournal } from '../../ledger/queries.js';
+import type { listJournal } from '../../ledger/journal.js';
 import { iso } from '../http.js';
 import { Nullable } from './nullable.js';
 

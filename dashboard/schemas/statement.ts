@@ -1,5 +1,5 @@
 import { Type } from '@fastify/type-provider-typebox';
-import type { listStatements } from '../../ledger/queries.js';
+import type { StatementSummary } from '../../ledger/statements.js';
 import { iso } from '../http.js';
 
 /** A participant's statement for one interval, as the API sends it (intervals, statements lists). */
@@ -17,7 +17,7 @@ export const StatementOut = Type.Object({
   net: Type.String(),
 });
 
-export function statementOut(s: ReturnType<typeof listStatements>[number]): typeof StatementOut.static {
+export function statementOut(s: StatementSummary): typeof StatementOut.static {
   const { intervalStart, participantId, ...rest } = s;
   return { interval: iso(intervalStart)!, participant: participantId, ...rest };
 }

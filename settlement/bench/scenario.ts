@@ -1,6 +1,8 @@
 import type { Ledger } from '../../ledger/ledger.js';
 import { upsertParticipant } from '../../ledger/participants.js';
 import { saveClearing } from '../../ledger/clearing.js';
+import { replaceReadings } from '../../ledger/readings.js';
+import { replaceIntervalEnergy } from '../../ledger/interval-energy.js';
 import type { ClearingResult, Trade } from '../../core/market.js';
 import { toIso } from '../../core/interval.js';
 
@@ -28,20 +30,23 @@ export function seedInterval(ledger: Ledger, start: number, opts: { households: 
     return { id, importWh: exporter ? 0 : wh, exportWh: exporter ? wh : 0 };
   });
   const end = start + 900_000;
+  const gateway = '0x00000000000000000000000000000000000000aa';
+  const base = 1_000_000 + Math.floor(start / 1000);
   ledger.tx(() => {
-    const reading = ledger.db.prepare(
-      `INSERT OR REPLACE INTO readings (meter_id, ts, power_w, import_wh, export_wh, quality, gateway, signature, received_at) VALUES (?, ?, NULL, ?, ?, 'good', ?, ?, ?)`,
+    replaceReadings(
+      ledger,
+      energies.flatMap((e) => {
+        const meterId = `${e.id}-grid`;
+        return [
+          { meterId, ts: start, importWh: base, exportWh: base, gateway, signature: `0xsig-${meterId}-${start}`, receivedAt: start },
+          { meterId, ts: end, importWh: base + e.importWh, exportWh: base + e.exportWh, gateway, signature: `0xsig-${meterId}-${end}`, receivedAt: end },
+        ];
+      }),
     );
-    const energy = ledger.db.prepare(
-      `INSERT OR REPLACE INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts) VALUES (?, ?, ?, ?, 'good', ?, ?)`,
+    replaceIntervalEnergy(
+      ledger,
+      energies.map((e) => ({ intervalStart: start, meterId: `${e.id}-grid`, importWh: e.importWh, exportWh: e.exportWh, firstReadingTs: start, lastReadingTs: end })),
     );
-    for (const e of energies) {
-      const meter = `${e.id}-grid`;
-      const base = 1_000_000 + Math.floor(start / 1000);
-      reading.run(meter, start, base, base, '0x00000000000000000000000000000000000000aa', `0xsig-${meter}-${start}`, start);
-      reading.run(meter, end, base + e.importWh, base + e.exportWh, '0x00000000000000000000000000000000000000aa', `0xsig-${meter}-${end}`, end);
-      energy.run(start, meter, e.importWh, e.exportWh, start, end);
-    }
   });
   const sellers = energies.filter((e) => e.exportWh > 0).map((e) => ({ id: e.id, left: e.exportWh }));
   const buyers = energies.filter((e) => e.importWh > 0).map((e) => ({ id: e.id, left: e.importWh }));

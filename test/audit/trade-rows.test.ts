@@ -6,14 +6,14 @@ import { anvilWithCredits } from '../contracts/chain.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
-import { listTrades } from '../../ledger/queries.js';
+import { listTrades } from '../../ledger/clearing.js';
 import { runAudit } from '../../audit/audit.js';
 import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import type { AuditFailure, AuditReport } from '../../audit/types.js';
 import { buildLedger, submitAll, T0, STEP } from './fixture.js';
 
 /**
- * The `trades` table is what households' trade lists read (ledger/queries.ts
+ * The `trades` table is what households' trade lists read (ledger/clearing.ts
  * listTrades). It is stored beside the canonical ClearingResult, so an audit
  * that re-runs only the result would not see a row deleted, added or changed
  * there: before this check, deleting one row passed 6 of 6 intervals.

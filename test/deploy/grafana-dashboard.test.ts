@@ -10,7 +10,7 @@ import { demoConfig } from '../../core/config/demo.js';
 import { validateConfig } from '../../core/config/validate.js';
 import { DEVICE_STATUS_CODE, INFLUX_SCHEMA } from '../../core/influx-schema.js';
 import { getInterval } from '../../ledger/intervals.js';
-import { listStatements } from '../../ledger/statements.js';
+import { listIntervalStatements } from '../../ledger/statements.js';
 import { getClearing } from '../../ledger/clearing.js';
 import { startMicrogrid } from '../../app/start.js';
 import { freePort } from '../../meter-bridge/simulators/free-port.js';
@@ -133,7 +133,7 @@ test('the names the dashboard queries are the names the running engine writes to
   // The meters' first interval (07:56–08:00's) is partial and does not trade; 08:00–08:15 is their first full one.
   const first = DAY + 8 * H;
   let series: Series[] = [];
-  let st: ReturnType<typeof listStatements>;
+  let st: ReturnType<typeof listIntervalStatements>;
   let deviceIds: string[];
   let price: string | null | undefined;
   try {
@@ -151,7 +151,7 @@ test('the names the dashboard queries are the names the running engine writes to
       return (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Series);
     };
     await waitUntil(async () => ((series = await exportAll()), series.some((s) => s.metric.__name__ === 'interval_result_local_wh' && s.timestamps.includes(first))), 30_000, "08:00's interval_result in victoria-metrics");
-    st = listStatements(mg.ledger, first);
+    st = listIntervalStatements(mg.ledger, first);
     deviceIds = mg.bridge.health().map((h) => h.deviceId);
     price = getClearing(mg.ledger, first, 'metered')?.clearingPrice;
   } finally {

@@ -9,7 +9,7 @@ import { validateConfig } from '../../core/config/validate.js';
 import { buildDashboard } from '../../dashboard/app.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { upsertParticipant } from '../../ledger/participants.js';
-import { listReadings, setMeterGateway } from '../../ledger/readings.js';
+import { listReadingsBefore, setMeterGateway } from '../../ledger/readings.js';
 import { waitUntil } from './helpers.js';
 
 /** The bridge commands as a user runs them: `mgx simulate`, then `mgx scan` and `mgx read` against it. */
@@ -84,8 +84,8 @@ test('mgx bridge: a separate process pushes signed readings to the engine\'s POS
     const gateway = (await bridge.waitFor(/gateway (0x[0-9a-fA-F]{40})/))[1]!;
     setMeterGateway(ledger, 'p2-grid', gateway);
     setMeterGateway(ledger, 'p2-pv', gateway);
-    await waitUntil(() => listReadings(ledger, 'p2-grid', 0, Date.now() + 60_000).length >= 2 && listReadings(ledger, 'p2-pv', 0, Date.now() + 60_000).length >= 2, 20_000, 'pushed readings in the engine ledger');
-    const r = listReadings(ledger, 'p2-grid', 0, Date.now() + 60_000)[0]!;
+    await waitUntil(() => listReadingsBefore(ledger, 'p2-grid', 0, Date.now() + 60_000).length >= 2 && listReadingsBefore(ledger, 'p2-pv', 0, Date.now() + 60_000).length >= 2, 20_000, 'pushed readings in the engine ledger');
+    const r = listReadingsBefore(ledger, 'p2-grid', 0, Date.now() + 60_000)[0]!;
     assert.equal(r.gateway, gateway);
     assert.ok(r.importWh! >= 1_000_000);
   } finally {

@@ -6,7 +6,7 @@ import { EventBus, type DeviceHealthEvent } from '../../core/events.js';
 import { demoConfig } from '../../core/config/demo.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { upsertParticipant } from '../../ledger/participants.js';
-import { insertReadings, listReadings, upsertIntervalEnergy } from '../../ledger/readings.js';
+import { insertReadings, listReadingsBefore, upsertIntervalEnergy } from '../../ledger/readings.js';
 import { recoverReadingSigner } from '../../core/reading-typed-data.js';
 import { startBridge } from '../../meter-bridge/bridge.js';
 import { startDemoDevices } from '../../meter-bridge/config.js';
@@ -67,7 +67,7 @@ test('12 simulated households, one market hour: interval energy = simulator coun
       }
     }
     // Every stored reading carries a signature that recovers to the gateway.
-    const sample = listReadings(ledger, 'h01-grid', T0, T0 + 3_600_001);
+    const sample = listReadingsBefore(ledger, 'h01-grid', T0, T0 + 3_600_001);
     assert.equal(sample.length, 61);
     for (const r of sample.slice(0, 3)) {
       const back = await recoverReadingSigner({ type: 'reading', meterId: r.meterId, ts: new Date(r.ts).toISOString(), powerW: r.powerW, importWh: r.importWh, exportWh: r.exportWh, voltageV: r.voltageV, frequencyHz: r.frequencyHz, quality: r.quality, signature: r.signature! });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { ReadingEvent } from '../../core/events.js';
-import { computeIntervalEnergy, insertReadings, listReadings, upsertIntervalEnergy } from '../../ledger/readings.js';
+import { computeIntervalEnergy, insertReadings, listReadingsBefore, upsertIntervalEnergy } from '../../ledger/readings.js';
 import { fcParams } from '../helpers/fc.js';
 import { ledgerWithMeters } from './helpers.js';
 
@@ -29,7 +29,7 @@ test('readings are stored once per (meter, ts), with gateway and signature', () 
   assert.deepEqual([first.inserted, first.duplicates, first.fresh.map((x) => x.importWh)], [2, 0, [1000, 1001]]);
   const again = insertReadings(ledger, [{ ...a, importWh: 999 }], T0 + 6);
   assert.deepEqual([again.inserted, again.duplicates, again.fresh], [0, 1, []], 'a re-sent reading is a duplicate: not stored, not fresh');
-  const rows = listReadings(ledger, 'm1', T0, T0 + 2000);
+  const rows = listReadingsBefore(ledger, 'm1', T0, T0 + 2000);
   assert.equal(rows.length, 2);
   assert.equal(rows[0]!.importWh, 1000, 'the first stored value is kept');
   assert.equal(rows[0]!.gateway, a.gateway);

@@ -6,7 +6,7 @@ import { parseConfigText } from '../../core/config/validate.js';
 import type { ReadingEvent } from '../../core/events.js';
 import { recoverReadingSigner } from '../../core/reading-typed-data.js';
 import { startMicrogrid, type RunningMicrogrid } from '../../app/start.js';
-import { listReadings } from '../../ledger/readings.js';
+import { listReadingsBefore } from '../../ledger/readings.js';
 import { startBroker, type Broker } from '../helpers/mosquitto.js';
 import { tempDir } from '../helpers/tmp.js';
 import { waitUntil } from './helpers.js';
@@ -157,14 +157,14 @@ test('Shelly Gen2: interval energies are the emdata:0 total_act / total_act_ret 
 });
 
 test('the stored readings are the payloads, stamped with the receipt minute, signed by the gateway that received them', async () => {
-  const h1 = listReadings(mg.ledger, 'h1-grid', T0, T0 + 2 * MIN + 1);
+  const h1 = listReadingsBefore(mg.ledger, 'h1-grid', T0, T0 + 2 * MIN + 1);
   assert.deepEqual(
     h1.map((r) => [(r.ts - T0) / MIN, r.importWh, r.exportWh, r.powerW, r.voltageV, r.frequencyHz, r.quality]),
     [0, 1, 2].map((k) => [k, H1_BASE.importWh + 25 * k, H1_BASE.exportWh, 1500, 230.5, 50, 'good']),
   );
-  const reset = listReadings(mg.ledger, 'h1-grid', T0 + RESET_AT * MIN, T0 + RESET_AT * MIN + 1)[0]!;
+  const reset = listReadingsBefore(mg.ledger, 'h1-grid', T0 + RESET_AT * MIN, T0 + RESET_AT * MIN + 1)[0]!;
   assert.equal(reset.quality, 'suspect', 'the bridge flagged the step back live, as for Modbus');
-  const h2 = listReadings(mg.ledger, 'h2-grid', T0 + 60 * MIN, T0 + 75 * MIN + 1);
+  const h2 = listReadingsBefore(mg.ledger, 'h2-grid', T0 + 60 * MIN, T0 + 75 * MIN + 1);
   assert.deepEqual(h2.map((r) => (r.ts - T0) / MIN), [60, 74, 75], 'nothing while the Shelly was silent');
   assert.deepEqual([h2[0]!.importWh, h2[0]!.powerW, h2[0]!.voltageV], [Math.floor(H2_BASE.importWh) + 12 * 61, 720, 230.4]);
   const gw = (mg.ledger.db.prepare("SELECT gateway FROM meters WHERE id = 'h1-grid'").get() as { gateway: string }).gateway;

@@ -7,7 +7,7 @@ import { ManualClock } from '../../core/clock.js';
 import { EventBus, type ReadingEvent } from '../../core/events.js';
 import { validateConfig } from '../../core/config/validate.js';
 import { buildDashboard } from '../../dashboard/app.js';
-import { listReadings, setMeterGateway } from '../../ledger/readings.js';
+import { listReadingsBefore, setMeterGateway } from '../../ledger/readings.js';
 import { startBridge } from '../../meter-bridge/bridge.js';
 import { loadGatewayKey } from '../../meter-bridge/readings/gateway-key.js';
 import { recoverReadingSigner, signReading } from '../../meter-bridge/readings/sign.js';
@@ -64,7 +64,7 @@ test('POST /api/readings stores readings signed by the meter\'s registered gatew
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual(res.json(), { accepted: 2, duplicates: 0 });
     assert.equal(seen.length, 2);
-    const stored = listReadings(ledger, 'm1', T0, T0 + 10_000);
+    const stored = listReadingsBefore(ledger, 'm1', T0, T0 + 10_000);
     assert.deepEqual(stored.map((x) => [x.importWh, x.gateway, x.signature]), batch.map((b) => [b.importWh, gw.address, b.signature]));
     res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: batch } });
     assert.deepEqual(res.json(), { accepted: 0, duplicates: 2 });
@@ -88,7 +88,7 @@ test('POST /api/readings stores readings signed by the meter\'s registered gatew
     // Malformed: a float Wh.
     res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [{ ...t, importWh: 1.5 }] } });
     assert.equal(res.statusCode, 400);
-    assert.equal(listReadings(ledger, 'm1', T0, T0 + 10_000).length, 2, 'nothing refused was stored');
+    assert.equal(listReadingsBefore(ledger, 'm1', T0, T0 + 10_000).length, 2, 'nothing refused was stored');
   } finally {
     await server.close();
     ledger.close();
@@ -122,8 +122,8 @@ test('a remote bridge pushes signed readings over HTTP; readings taken while the
       await bridge.pollOnce();
     }
     await push.flush();
-    assert.equal(listReadings(ledger, 'h01-grid', T0, T0 + 60_000).length, 3);
-    assert.equal(listReadings(ledger, 'h01-pv', T0, T0 + 60_000).length, 3);
+    assert.equal(listReadingsBefore(ledger, 'h01-grid', T0, T0 + 60_000).length, 3);
+    assert.equal(listReadingsBefore(ledger, 'h01-pv', T0, T0 + 60_000).length, 3);
     await server.close();
     for (let i = 0; i < 3; i++) {
       await clock.advanceBy(1000);
@@ -134,7 +134,7 @@ test('a remote bridge pushes signed readings over HTTP; readings taken while the
     server = app(ledger);
     await server.listen({ host: '127.0.0.1', port });
     await waitUntil(async () => (await push.flush(), push.stats().spooled === 0), 10_000, 'spool drained');
-    const grid = listReadings(ledger, 'h01-grid', T0, T0 + 60_000);
+    const grid = listReadingsBefore(ledger, 'h01-grid', T0, T0 + 60_000);
     assert.deepEqual(grid.map((g) => g.ts), [1, 2, 3, 4, 5, 6].map((s) => T0 + s * 1000));
     assert.ok(grid.every((g) => g.gateway === key.address && g.signature !== null));
     // The stored values still verify against the stored signature.

@@ -8,7 +8,7 @@ import { EventBus, type ReadingEvent } from '../../core/events.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { upsertParticipant } from '../../ledger/participants.js';
 import { insertReadings } from '../../ledger/readings.js';
-import { listTrades } from '../../ledger/queries.js';
+import { listTrades } from '../../ledger/clearing.js';
 import { createCycleSteps } from '../../app/cycle-steps.js';
 import { settleInterval } from '../../settlement/settle.js';
 import { tempDir } from '../helpers/tmp.js';

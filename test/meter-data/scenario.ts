@@ -6,8 +6,8 @@ import { EventBus, type MicrogridEvent } from '../../core/events.js';
 import { recoverReadingSigner } from '../../core/reading-typed-data.js';
 import { openLedger, type Ledger } from '../../ledger/ledger.js';
 import { upsertParticipant } from '../../ledger/participants.js';
-import { insertReadings, listReadings, setMeterGateway, type StoredReading } from '../../ledger/readings.js';
-import { listStatements } from '../../ledger/queries.js';
+import { insertReadings, listReadingsBefore, setMeterGateway, type StoredReading } from '../../ledger/readings.js';
+import { listStatementSummaries } from '../../ledger/statements.js';
 import { startBridgeFromConfig, type RunningBridge } from '../../meter-bridge/start-from-config.js';
 import { createCycleSteps } from '../../app/cycle-steps.js';
 import { followRatedPowers } from '../../app/rated-power.js';
@@ -41,7 +41,7 @@ export interface Scenario {
   meter(start: number): void;
   settle(start: number): void;
   readings(meterId: string, from: number, to: number): StoredReading[];
-  statements(start: number): ReturnType<typeof listStatements>;
+  statements(start: number): ReturnType<typeof listStatementSummaries>;
   /** The signer of a stored reading (EIP-712 recovery): the bridge's gateway if untouched. */
   signerOf(r: StoredReading): Promise<string>;
   close(): Promise<void>;
@@ -88,8 +88,8 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
     },
     meter: (start) => steps.meter(start),
     settle: (start) => void settleInterval(ledger, start, config, clock.now()),
-    readings: (meterId, from, to) => listReadings(ledger, meterId, from, to),
-    statements: (start) => listStatements(ledger, { start }),
+    readings: (meterId, from, to) => listReadingsBefore(ledger, meterId, from, to),
+    statements: (start) => listStatementSummaries(ledger, { start }),
     signerOf: (r) =>
       recoverReadingSigner({
         type: 'reading',

@@ -9,7 +9,7 @@ import type { ReadingEvent } from '../../core/events.js';
 import { EventBus } from '../../core/events.js';
 import { Metrics } from '../../core/metrics.js';
 import { readingsTopic } from '../../core/mqtt-topics.js';
-import { listReadings, setMeterGateway } from '../../ledger/readings.js';
+import { listReadingsBefore, setMeterGateway } from '../../ledger/readings.js';
 import { signReading } from '../../meter-bridge/readings/sign.js';
 import { connectEngineMqtt } from '../../app/mqtt/connection.js';
 import { startReadingsIn, type ReadingsIn } from '../../app/mqtt/readings-in.js';
@@ -60,7 +60,7 @@ async function setup(opts: { messagesPerMinute?: number; maxMessageBytes?: numbe
   });
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'hostile-test-publisher' });
   const topic = (meter: string) => readingsTopic({ prefix: 'mgx', microgrid: 'mg-a' }, meter);
-  const stored = (meter: string) => listReadings(ledger, meter, 0, T0 + 86_400_000);
+  const stored = (meter: string) => listReadingsBefore(ledger, meter, 0, T0 + 86_400_000);
   const close = async () => {
     await pub.endAsync();
     await rin.stop();

@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { ManualClock } from '../../core/clock.js';
 import { validateConfig } from '../../core/config/validate.js';
 import type { ReadingEvent } from '../../core/events.js';
-import { listReadings, setMeterGateway } from '../../ledger/readings.js';
+import { listReadingsBefore, setMeterGateway } from '../../ledger/readings.js';
 import { signReading } from '../../meter-bridge/readings/sign.js';
 import { createMqttSink } from '../../meter-bridge/sinks/mqtt.js';
 import { connectEngineMqtt } from '../../app/mqtt/connection.js';
@@ -48,7 +48,7 @@ test('the MQTT sink: a publish the broker does not acknowledge stays in the spoo
     await waitUntil(async () => (await sink.flush(), sink.stats().messages > 0 || sink.stats().spooled === 0), 10_000, 'the sink connected');
     await sink.write(signed.slice(0, 2));
     await waitUntil(async () => (await sink.flush(), sink.stats().published === 2), 10_000, 'the first two published');
-    await waitUntil(() => listReadings(ledger, 'm1', 0, T0 + 10_000).length === 1, 10_000, 'the first stored');
+    await waitUntil(() => listReadingsBefore(ledger, 'm1', 0, T0 + 10_000).length === 1, 10_000, 'the first stored');
 
     // The broker stops answering (SIGSTOP: the TCP connection stays up, no PUBACK comes).
     process.kill(pid, 'SIGSTOP');
@@ -62,12 +62,12 @@ test('the MQTT sink: a publish the broker does not acknowledge stays in the spoo
     process.kill(pid, 'SIGCONT');
     stopped = false;
     await waitUntil(async () => (await sink.flush(), sink.stats().spooled === 0), 10_000, 'the spool sent');
-    await waitUntil(() => listReadings(ledger, 'm1', 0, T0 + 10_000).length === 3 && listReadings(ledger, 'm2', 0, T0 + 10_000).length === 3, 10_000, 'every reading stored');
+    await waitUntil(() => listReadingsBefore(ledger, 'm1', 0, T0 + 10_000).length === 3 && listReadingsBefore(ledger, 'm2', 0, T0 + 10_000).length === 3, 10_000, 'every reading stored');
     // The first attempt reached the broker after all (it was only paused), then the resend: duplicates, counted and ignored.
     await waitUntil(() => rin.stats().duplicates >= 1, 10_000, 'the resend counted as duplicates');
     assert.equal(rin.stats().accepted, 6);
     assert.deepEqual(
-      listReadings(ledger, 'm2', 0, T0 + 10_000).map((r) => r.signature),
+      listReadingsBefore(ledger, 'm2', 0, T0 + 10_000).map((r) => r.signature),
       signed.filter((r) => r.meterId === 'm2').map((r) => r.signature),
     );
   } finally {

@@ -5,7 +5,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { upsertParticipant } from '../../ledger/participants.js';
 import { insertReadings } from '../../ledger/readings.js';
-import { getSettlementCredits, listStatements } from '../../ledger/statements.js';
+import { getSettlementCredits, listIntervalStatements } from '../../ledger/statements.js';
 import { listMeterHolds, getMeterHold } from '../../ledger/meter-data.js';
 import { createCycleSteps } from '../../app/cycle-steps.js';
 import { clearMeterDataAlarms } from '../../app/meter-data-alarms.js';
@@ -79,7 +79,7 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
   // The held interval: h01 and h03 neither trade nor settle; h02 settles against the grid; nothing is credited.
   assert.equal(getSettlementCredits(ledger, starts[1]!)!.exportWh, 0);
   assert.equal(getSettlementCredits(ledger, starts[1]!)!.status, 'empty');
-  const st1 = new Map(listStatements(ledger, starts[1]!).map((s) => [s.participant, s]));
+  const st1 = new Map(listIntervalStatements(ledger, starts[1]!).map((s) => [s.participant, s]));
   assert.deepEqual([st1.get('h01')!.gridExportWh, st1.get('h01')!.soldWh, st1.get('h01')!.net], [0, 0, '0.00']);
   assert.equal((st1.get('h01')!.detail as { meterData: { status: string } }).meterData.status, 'held');
   assert.equal(st1.get('h02')!.gridImportWh, 500);
@@ -116,11 +116,11 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
   // Every held meter of 10:15 is decided: its alarm ends.
   clearMeterDataAlarms(bus, listMeterHolds(ledger), starts[1]!, T0 + 80 * MIN);
   assert.ok(alarms.some((a) => a.code === 'METER_DATA_DECIDED' && a.clears === 'METER_DATA_HELD' && a.subject === '2027-03-01T10:15:00Z'));
-  const before = JSON.stringify(listStatements(ledger, starts[1]!));
+  const before = JSON.stringify(listIntervalStatements(ledger, starts[1]!));
   steps.meter(starts[3]!);
   settleInterval(ledger, starts[3]!, config, T0 + 90 * MIN);
-  assert.equal(JSON.stringify(listStatements(ledger, starts[1]!)), before);
-  const st3 = new Map(listStatements(ledger, starts[3]!).map((s) => [s.participant, s]));
+  assert.equal(JSON.stringify(listIntervalStatements(ledger, starts[1]!)), before);
+  const st3 = new Map(listIntervalStatements(ledger, starts[3]!).map((s) => [s.participant, s]));
   const adj = (st3.get('h01')!.detail as { adjustments: { exportWh: number; amount: string; gridExportWh: number }[] }).adjustments;
   assert.deepEqual(adj.map((a) => [a.exportWh, a.gridExportWh, a.amount]), [[750, 750, '0.06']]);
   const adj3 = (st3.get('h03')!.detail as { adjustments: { importWh: number; amount: string }[] }).adjustments;

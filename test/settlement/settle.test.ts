@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
 import { openLedger } from '../../ledger/ledger.js';
 import { advanceInterval, getInterval } from '../../ledger/intervals.js';
-import { getSettlementCredits, listStatements } from '../../ledger/statements.js';
+import { getSettlementCredits, listIntervalStatements } from '../../ledger/statements.js';
 import { settleInterval } from '../../settlement/settle.js';
 import { statementsToCsv, statementsToJson } from '../../settlement/statements.js';
 import { derivedAccount } from '../../settlement/accounts.js';
@@ -31,7 +31,7 @@ it('settles a metered interval into statements and credits, moves it to settled,
   assert.equal(stored.credits[0]!.account, r.credits[0]!.account);
   // participants without an account get the documented derived address
   assert.ok(r.credits.every((c) => c.account === derivedAccount(c.participants[0]!)));
-  const st = listStatements(ledger, START);
+  const st = listIntervalStatements(ledger, START);
   assert.equal(st.length, 40);
   const paid = st.reduce((a, s) => a.plus(s.paid), new Dec(0));
   assert.ok(paid.eq(st.reduce((a, s) => a.plus(s.received), new Dec(0))) && paid.gt(0));
