@@ -30,11 +30,15 @@ function prose(text: string): string[] {
   return lines;
 }
 
-/** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+/**
+ * GitHub's heading anchor (lower case, punctuation dropped, spaces to hyphens, repeats numbered), and the
+ * explicit `<a id="…">` anchors docs/errors.md gives each code in its table rows.
+ */
 function anchorsOf(text: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const line of prose(text)) {
+    for (const m of line.matchAll(/<a id="([^"]+)"><\/a>/g)) anchors.add(m[1]!);
     const title = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1];
     if (title === undefined) continue;
     const slug = title
