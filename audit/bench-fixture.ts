@@ -3,7 +3,8 @@
 // builds it (app/bench/audit-month.ts, through the app's cycle steps), so
 // this room does not import that builder: it runs it as a child process when
 // the cache does not hold the month yet.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,8 +64,13 @@ export async function month(o: { intervals: number; households: number; cacheDir
   const dir = join(o.cacheDir ?? o.workDir, cacheKey(o.intervals, o.households));
   const cached = existsSync(join(dir, 'month.json'));
   if (!cached) {
-    const built = spawnSync(process.execPath, ['--import', 'tsx', BUILDER, '--intervals', String(o.intervals), '--households', String(o.households), '--out', dir], { stdio: 'inherit' });
-    if (built.status !== 0) throw new Error(`building the month (${BUILDER}) failed: ${built.error?.message ?? `exit ${built.status ?? built.signal}`}`);
+    const child = spawn(process.execPath, ['--import', 'tsx', BUILDER, '--intervals', String(o.intervals), '--households', String(o.households), '--out', dir], { stdio: 'inherit' });
+    // The bench stopped (Ctrl-C, a kill): the build stops with it (and stops its anvil).
+    const stop = () => child.kill('SIGTERM');
+    process.once('exit', stop);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    process.off('exit', stop);
+    if (code !== 0) throw new Error(`building the month (${BUILDER}) failed: ${code === null ? `killed by ${signal}` : `exit ${code}`}`);
   }
   const meta = JSON.parse(readFileSync(join(dir, 'month.json'), 'utf8')) as MonthMeta;
   const ledgerPath = join(o.workDir, 'ledger.sqlite');

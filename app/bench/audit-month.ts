@@ -203,6 +203,15 @@ async function buildMonth(o: { intervals: number; households: number; out: strin
   mkdirSync(tmp, { recursive: true });
   const ledgerPath = join(tmp, 'ledger.sqlite');
   const anvil = await startAnvil({ gasLimit: GAS_LIMIT });
+  // Ctrl-C or a kill (the bench stopping) must not leave anvil or a half month behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void anvil.stop().finally(() => {
+        rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   try {
     const ledger = openLedger(ledgerPath);
     let contract: Address;
