@@ -22,7 +22,7 @@ export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: 
   let failure: Error | undefined;
   let fail = (_e: Error): void => {};
   pool.on('error', (cause: unknown) => {
-    failure ??= new Error('an audit worker failed to start', { cause });
+    failure ??= new Error(`an audit worker failed to start: ${(cause as Error).message}`, { cause });
     fail(failure);
   });
   async function audit(starts: readonly number[], views: ReadonlyMap<number, ChainInterval>): Promise<IntervalAudit[]> {
@@ -44,7 +44,8 @@ export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: 
         try {
           return await pool.run({ starts: run, views: mine, progress: port2 }, { transferList: [port2] });
         } catch (cause) {
-          throw new Error(`an audit worker failed on the ${run.length} intervals from ${new Date(run[0]!).toISOString()}`, { cause });
+          // The worker's error arrives structured-cloned (message, stack and cause kept; its class and code not): its message is repeated for the CLI, which prints only the outer one.
+          throw new Error(`an audit worker failed on the ${run.length} intervals from ${new Date(run[0]!).toISOString()}: ${(cause as Error).message}`, { cause });
         } finally {
           port1.close();
         }
