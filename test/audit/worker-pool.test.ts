@@ -18,10 +18,12 @@ let anvil: AnvilInstance;
 let contract: Address;
 let ledger: Ledger;
 let config: Config;
+let ledgerPath: string;
+let starts: number[];
 
 before(async () => {
   ({ anvil, address: contract } = await anvilWithCredits());
-  ({ ledger, config } = await buildLedger(tempDir(), { intervals: N, households: 4, seed: 5 }));
+  ({ ledger, config, path: ledgerPath, starts } = await buildLedger(tempDir(), { intervals: N, households: 4, seed: 5 }));
   await submitAll(ledger, anvil.rpcUrl, contract);
 });
 after(async () => {
@@ -35,6 +37,19 @@ it('a worker that cannot open its ledger fails the audit with the ledger error a
     await assert.rejects(pool.audit([Date.UTC(2027, 0, 1)], new Map()), (e: Error) => {
       assert.match(e.message, /audit worker/);
       assert.equal((e.cause as MicrogridError).code, 'LEDGER_OPEN');
+      return true;
+    });
+  } finally {
+    await pool.stop();
+  }
+});
+
+it('a worker that fails on its run (the chain RPC gone) fails the audit naming the run, with the worker’s error and its message', async () => {
+  const pool = startWorkers({ ledgerPath, rpcUrl: 'http://127.0.0.1:1', contract, intervalMs: STEP, tariffs, meterData: meterDataRulesOf(config) }, 2);
+  try {
+    await assert.rejects(pool.audit(starts, new Map()), (e: Error) => {
+      assert.match(e.message, /^an audit worker failed on the 6 intervals from .*: --rpc: the chain RPC failed: balanceOfBatch/);
+      assert.match((e.cause as Error).message, /^--rpc: the chain RPC failed: balanceOfBatch/);
       return true;
     });
   } finally {
