@@ -4,7 +4,8 @@
 // built the way the app builds it — signed readings (EIP-712, one gateway
 // key), the app's metering and metered clearing (app/cycle-steps.ts),
 // settlement — in a ledger, with every interval committed and minted on anvil
-// (the settlement's own plan: commitment + credit chunks); bench-month.ts.
+// (the settlement's own plan: commitment + credit chunks): app/bench/audit-month.ts,
+// run as a child process by bench-fixture.ts (this room does not import app/).
 // The built month is cached (ledger file + anvil state) under --cache, keyed
 // by the parameters and the code that shapes it, so later runs start at once.
 // Then the whole month is audited through the RPC several times per worker
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { openLedger } from '../ledger/ledger.js';
 import { meterDataRulesOf } from './meter-data-window.js';
 import { runAudit } from './audit.js';
-import { benchConfig, month, STEP, T0 } from './bench-month.js';
+import { benchConfig, month, STEP, T0 } from './bench-fixture.js';
 
 const { values } = parseArgs({
   options: {

@@ -9,7 +9,7 @@ import { merkleProof } from '../settlement/merkle.js';
 import { buildCreditChunks } from '../settlement/chain/commitment.js';
 import { ChainReader, type ChainInterval } from './chain.js';
 import { EvidenceLoader, type EvidenceMeterDataRules, type IntervalEvidence } from './evidence.js';
-import { auditEvidence } from './audit.js';
+import { auditEvidence } from './audit-evidence.js';
 import { checkEnergy } from './check-energy.js';
 import { checkClearing } from './check-clearing.js';
 import { expectedCredits } from './check-credits.js';

@@ -1,4 +1,4 @@
-import { createPublicClient, decodeFunctionData, getAddress, http, parseEventLogs, toEventSelector, type Abi, type Address, type Hex, type Log, type PublicClient } from 'viem';
+import { createPublicClient, decodeFunctionData, getAddress, http, zeroAddress, type Abi, type AbiEvent, type Address, type Hex, type PublicClient } from 'viem';
 import { loadArtifact } from '../contracts/artifact.js';
 import { MicrogridError } from '../core/errors.js';
 import type { Commitment } from '../settlement/chain/commitment.js';
@@ -36,7 +36,9 @@ export interface ChainInterval {
 }
 
 export const ENERGY_CREDITS_ABI: Abi = loadArtifact('EnergyCredits').abi;
-const TOPICS = ['Committed', 'ChunkMinted', 'Retired'].map((name) => toEventSelector(ENERGY_CREDITS_ABI.find((x) => x.type === 'event' && x.name === name) as never));
+const eventsNamed = (...names: string[]): AbiEvent[] => ENERGY_CREDITS_ABI.filter((x): x is AbiEvent => x.type === 'event' && names.includes(x.name));
+const INTERVAL_EVENTS = eventsNamed('Committed', 'ChunkMinted', 'Retired');
+const TRANSFER_EVENTS = eventsNamed('TransferSingle', 'TransferBatch');
 
 export interface ChainReaderOptions {
   rpcUrl: string;
@@ -90,13 +92,10 @@ export class ChainReader {
   async readIntervals(fromId: number, toId: number): Promise<Map<number, ChainInterval>> {
     const latest = await this.#call('eth_blockNumber', () => this.client.getBlockNumber());
     const step = this.#o.blockRange ?? 10_000n;
-    const logs: Log[] = [];
+    const logs = [];
     for (let b = this.#o.fromBlock ?? 0n; b <= latest; b += step) {
       const to = b + step - 1n < latest ? b + step - 1n : latest;
-      const part = await this.#call('eth_getLogs', () =>
-        this.client.request({ method: 'eth_getLogs', params: [{ address: this.contract, topics: [TOPICS as Hex[]], fromBlock: `0x${b.toString(16)}`, toBlock: `0x${to.toString(16)}` }] }),
-      );
-      logs.push(...(part as unknown as Log[]));
+      logs.push(...(await this.#call('eth_getLogs', () => this.client.getLogs({ address: this.contract, events: INTERVAL_EVENTS, fromBlock: b, toBlock: to }))));
     }
     const out = new Map<number, ChainInterval>();
     const get = (id: bigint): ChainInterval | undefined => {
@@ -106,7 +105,7 @@ export class ChainReader {
       if (!v) out.set(n, (v = { tokenId: n, commitments: [], chunks: [], retired: new Map() }));
       return v;
     };
-    for (const ev of parseEventLogs({ abi: ENERGY_CREDITS_ABI, logs })) {
+    for (const ev of logs) {
       const a = ev.args as Record<string, unknown>;
       if (ev.eventName === 'Committed') {
         const v = get(a.interval as bigint);
@@ -179,29 +178,26 @@ export class ChainReader {
 
   /** Net ERC-1155 transfers (not mints) of token `id` into and out of `account`, from TransferSingle/TransferBatch logs filtered by address topic. */
   async transfersOf(account: string, id: number): Promise<bigint> {
-    const topic = `0x${account.toLowerCase().slice(2).padStart(64, '0')}` as Hex;
-    const zero = `0x${'0'.repeat(64)}` as Hex;
-    const sel = ['TransferSingle', 'TransferBatch'].map((name) => toEventSelector(ENERGY_CREDITS_ABI.find((x) => x.type === 'event' && x.name === name) as never)) as Hex[];
-    const logs: Log[] = [];
-    for (const topics of [[sel, null, topic], [sel, null, null, topic]]) {
-      const part = await this.#call('eth_getLogs', () => this.client.request({ method: 'eth_getLogs', params: [{ address: this.contract, topics: topics as Hex[], fromBlock: `0x${(this.#o.fromBlock ?? 0n).toString(16)}`, toBlock: 'latest' }] }));
-      logs.push(...(part as unknown as Log[]));
-    }
+    const holder = getAddress(account);
+    const queries = TRANSFER_EVENTS.flatMap((event) => [{ from: holder }, { to: holder }].map((args) => ({ event, args })));
+    const parts = await Promise.all(queries.map((q) => this.#call('eth_getLogs', () => this.client.getLogs({ address: this.contract, event: q.event, args: q.args, fromBlock: this.#o.fromBlock ?? 0n, toBlock: 'latest' }))));
     let net = 0n;
     const me = account.toLowerCase();
     const seen = new Set<string>();
-    for (const ev of parseEventLogs({ abi: ENERGY_CREDITS_ABI, logs })) {
+    for (const ev of parts.flat()) {
       const key = `${ev.transactionHash}:${ev.logIndex}`;
-      if (seen.has(key)) continue;
+      if (seen.has(key)) continue; // a transfer to oneself is found from both sides
       seen.add(key);
-      const a = ev.args as { from: string; to: string; id?: bigint; value?: bigint; ids?: bigint[]; values?: bigint[] };
-      if (a.from.toLowerCase() === zero.slice(0, 42) || a.to === undefined) continue;
+      const a = ev.args as { from?: string; to?: string; id?: bigint; value?: bigint; ids?: bigint[]; values?: bigint[] };
+      if (a.from === undefined || a.to === undefined) continue;
+      const from = a.from.toLowerCase();
+      const to = a.to.toLowerCase();
+      if (from === zeroAddress) continue; // a mint, counted from calldata
       const pairs = ev.eventName === 'TransferSingle' ? [[a.id!, a.value!] as const] : a.ids!.map((x, i) => [x, a.values![i]!] as const);
       for (const [tid, value] of pairs) {
         if (Number(tid) !== id) continue;
-        if (a.from.toLowerCase() === '0x0000000000000000000000000000000000000000') continue; // a mint, counted from calldata
-        if (a.to.toLowerCase() === me) net += value;
-        if (a.from.toLowerCase() === me && a.to.toLowerCase() !== '0x0000000000000000000000000000000000000000') net -= value; // burns are Retired events
+        if (to === me) net += value;
+        if (from === me && to !== zeroAddress) net -= value; // burns are Retired events
       }
     }
     return net;

@@ -2,7 +2,8 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { ClearingResult, OrderInput } from '../core/market.js';
 import { clearBook } from '../matching-engine/index.js';
 import { ruleSetHash, tradeLeaf } from '../settlement/inputs.js';
-import { merkleRootOf } from './merkle.js';
+import { merkleRoot } from '../settlement/merkle.js';
+import { keccakBytes } from './keccak.js';
 import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../settlement/delivery.js';
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
@@ -124,7 +125,7 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
   } catch (e) {
     fail('delivery', (e as Error).message);
   }
-  const root = merkleRootOf(delivered.map(tradeLeaf));
+  const root = merkleRoot(delivered.map(tradeLeaf), keccakBytes);
   const rules = ruleSetHash(stored);
   const c = chain?.commitments[0]?.commitment;
   if (c) {

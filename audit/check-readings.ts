@@ -1,8 +1,8 @@
 import type { Hex } from 'viem';
 import type { ReadingLeaf } from '../settlement/inputs.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { keccakHexOfString } from './keccak.js';
-import { merkleRootOf } from './merkle.js';
+import { keccakBytes, keccakHexOfString } from './keccak.js';
+import { merkleRoot } from '../settlement/merkle.js';
 import type { EvidenceReading, IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import type { SignerCache } from './signatures.js';
@@ -46,7 +46,7 @@ function leafHash(l: ReadingLeaf): Hex {
 
 /** settlement/inputs.ts readingsRoot, with the leaf hashes kept. */
 export function readingsRootOf(leaves: readonly ReadingLeaf[]): Hex {
-  return merkleRootOf(leaves.map(leafHash));
+  return merkleRoot(leaves.map(leafHash), keccakBytes);
 }
 
 /** What check 1 asks the signer cache about an interval's readings (auditEvidence asks it for many intervals at once first). */

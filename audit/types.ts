@@ -7,14 +7,6 @@
 export const CHECKS = ['readings', 'energy', 'clearing', 'credits', 'statements'] as const;
 export type CheckName = (typeof CHECKS)[number];
 
-export const CHECK_TITLES: Record<CheckName, string> = {
-  readings: '1 readings signed by the registered gateway; readings root = on-chain root',
-  energy: '2 interval energy recomputed from the readings = energy the ledger used',
-  clearing: '3 clearing re-run from stored orders and committed rules = stored trades; trades root = on-chain root',
-  credits: '4 credits minted on chain per recipient = credits implied by trades and exports; Σ credits = Σ export',
-  statements: '5 statements recomputed and balanced to the cent',
-};
-
 /** One discrepancy: the record it is about (meter id + ts, trade seq, order id, recipient address, …). */
 export interface AuditFailure {
   interval: string;

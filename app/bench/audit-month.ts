@@ -1,54 +1,36 @@
-// The synthetic month of the audit benchmark (bench.ts): a ledger built the
-// way the app builds it and the matching commitments and mints on anvil,
-// cached so repeated runs reuse it.
+// npm run bench:audit builds its month with this when its cache lacks it
+// (audit/bench-fixture.ts runs `tsx app/bench/audit-month.ts --intervals N
+// --households H --out DIR`): a ledger built the way the app builds it, with
+// the app's cycle steps, and the matching commitments and mints on anvil,
+// written to DIR (ledger.sqlite, anvil-state.json, month.json).
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { createPublicClient, createWalletClient, encodeFunctionData, http, toEventSelector, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { invert, mod } from '@noble/curves/abstract/modular';
-import { openLedger, type Ledger } from '../ledger/ledger.js';
-import { upsertParticipant } from '../ledger/participants.js';
-import { insertReadings, setMeterGateway } from '../ledger/readings.js';
-import { getSettlementCredits } from '../ledger/statements.js';
-import { demoConfig } from '../core/config/demo.js';
-import type { Config, ParticipantConfig } from '../core/config/schema.js';
-import { ManualClock } from '../core/clock.js';
-import { EventBus, type ReadingEvent } from '../core/events.js';
-import { readingMessage } from '../core/reading-typed-data.js';
-import { startAnvil, type AnvilInstance } from '../settlement/chain/anvil.js';
-import { ANVIL_KEYS } from '../settlement/chain/accounts.js';
-import { GAS_PER_CHUNK, GAS_PER_RECIPIENT, planInterval } from '../settlement/plan.js';
-import { settleInterval } from '../settlement/settle.js';
-import { deployEnergyCredits } from '../contracts/deploy.js';
-import { createCycleSteps } from '../app/cycle-steps.js';
-import { RULE_SET_VERSION } from '../matching-engine/index.js';
-import { ENERGY_CREDITS_ABI } from './chain.js';
-import { readingDigest } from './signatures.js';
+import { openLedger, type Ledger } from '../../ledger/ledger.js';
+import { upsertParticipant } from '../../ledger/participants.js';
+import { insertReadings, setMeterGateway } from '../../ledger/readings.js';
+import { getSettlementCredits } from '../../ledger/statements.js';
+import type { Config, ParticipantConfig } from '../../core/config/schema.js';
+import { ManualClock } from '../../core/clock.js';
+import { EventBus, type ReadingEvent } from '../../core/events.js';
+import { readingMessage } from '../../core/reading-typed-data.js';
+import { startAnvil } from '../../settlement/chain/anvil.js';
+import { ANVIL_KEYS } from '../../settlement/chain/accounts.js';
+import { GAS_PER_CHUNK, GAS_PER_RECIPIENT, planInterval } from '../../settlement/plan.js';
+import { settleInterval } from '../../settlement/settle.js';
+import { deployEnergyCredits } from '../../contracts/deploy.js';
+import { createCycleSteps } from '../cycle-steps.js';
+import { ENERGY_CREDITS_ABI } from '../../audit/chain.js';
+import { readingDigest } from '../../audit/signatures.js';
+import { benchConfig, GAS_LIMIT, STEP, T0, type MonthMeta } from '../../audit/bench-fixture.js';
 
-export const STEP = 900_000;
-export const T0 = Date.UTC(2027, 0, 1, 0, 0);
-const GAS_LIMIT = 60_000_000n;
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-export function benchConfig(): Config {
-  const c = demoConfig(2, T0);
-  // Readings at the interval boundaries only: recorded once per interval.
-  return { ...c, market: { ...c.market, intervalMinutes: 15 as const }, bridge: { ...c.bridge, recordEveryMs: 900_000 } };
-}
-
-export interface Month {
-  ledgerPath: string;
-  contract: Address;
-  anvil: AnvilInstance;
-  /** Seconds the build took (0 when the month came from the cache), and where each part went. */
-  buildSeconds: number;
-  phases: Record<string, number>;
-  cached: boolean;
-}
 
 /**
  * Signs readings as the gateway with nonces k₀, k₀+1, k₀+2, …: each R is the
@@ -97,14 +79,6 @@ class SequentialSigner {
       return `0x${r.toString(16).padStart(64, '0')}${s.toString(16).padStart(64, '0')}${(27 + bit).toString(16)}`;
     });
   }
-}
-
-/** Cache key: the parameters and the code that shapes the data (this file, the clearing rule set, the contract's bytecode, the ledger's migrations). */
-function cacheKey(intervals: number, households: number): string {
-  const h = createHash('sha256');
-  h.update(`${intervals}:${households}:${RULE_SET_VERSION}\n`);
-  for (const rel of ['./bench-month.ts', '../contracts/artifacts/EnergyCredits.json', '../ledger/migrations/index.ts']) h.update(readFileSync(fileURLToPath(new URL(rel, import.meta.url))));
-  return `${intervals}x${households}-${h.digest('hex').slice(0, 12)}`;
 }
 
 /** Ledger part: participants, signed readings at every boundary, then per interval the app's metering, metered clearing and settlement. */
@@ -221,21 +195,23 @@ async function buildChain(ledger: Ledger, rpcUrl: string, intervals: number, pha
   return address;
 }
 
-/** The month for (intervals, households): from the cache when it holds one, else built (and cached unless `cacheDir` is null). */
-export async function month(o: { intervals: number; households: number; cacheDir: string | null; workDir: string }): Promise<Month> {
-  const key = cacheKey(o.intervals, o.households);
-  const cached = o.cacheDir ? join(o.cacheDir, key) : null;
-  const ledgerPath = join(o.workDir, 'ledger.sqlite');
-  if (cached && existsSync(join(cached, 'month.json'))) {
-    const meta = JSON.parse(readFileSync(join(cached, 'month.json'), 'utf8')) as { contract: Address };
-    copyFileSync(join(cached, 'ledger.sqlite'), ledgerPath);
-    const anvil = await startAnvil({ gasLimit: GAS_LIMIT, extraArgs: ['--load-state', join(cached, 'anvil-state.json')] });
-    log(`month from the cache ${cached}`);
-    return { ledgerPath, contract: meta.contract, anvil, buildSeconds: 0, phases: {}, cached: true };
-  }
+/** Builds the month for (intervals, households) into `out` (written whole or not at all: a run cut short leaves no half month to load). */
+async function buildMonth(o: { intervals: number; households: number; out: string }): Promise<void> {
   const t0 = performance.now();
   const phases: Record<string, number> = {};
+  const tmp = `${o.out}.partial-${process.pid}`;
+  mkdirSync(tmp, { recursive: true });
+  const ledgerPath = join(tmp, 'ledger.sqlite');
   const anvil = await startAnvil({ gasLimit: GAS_LIMIT });
+  // Ctrl-C or a kill (the bench stopping) must not leave anvil or a half month behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void anvil.stop().finally(() => {
+        rmSync(tmp, { recursive: true, force: true });
+        process.exit(130);
+      });
+    });
+  }
   try {
     const ledger = openLedger(ledgerPath);
     let contract: Address;
@@ -248,25 +224,22 @@ export async function month(o: { intervals: number; households: number; cacheDir
       ledger.close();
     }
     const buildSeconds = (performance.now() - t0) / 1000;
-    if (cached) {
-      const at = performance.now();
-      const tmp = `${cached}.partial-${process.pid}`;
-      mkdirSync(tmp, { recursive: true });
-      // A month's state is ~55 MB of hex: past viem's 10 MB response limit, so plain fetch.
-      const res = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_dumpState', params: [] }) });
-      const dump = (await res.json()) as { result?: string; error?: { message: string } };
-      if (typeof dump.result !== 'string') throw new Error(`anvil_dumpState failed: ${dump.error?.message ?? res.status}`);
-      writeFileSync(join(tmp, 'anvil-state.json'), JSON.stringify(decodeState(dump.result)));
-      copyFileSync(ledgerPath, join(tmp, 'ledger.sqlite'));
-      writeFileSync(join(tmp, 'month.json'), JSON.stringify({ contract, intervals: o.intervals, households: o.households, builtAt: new Date().toISOString(), buildSeconds }));
-      rmSync(cached, { recursive: true, force: true });
-      renameSync(tmp, cached);
-      phases['cache write'] = (performance.now() - at) / 1000;
-    }
-    return { ledgerPath, contract, anvil, buildSeconds, phases, cached: false };
+    const at = performance.now();
+    // A month's state is ~55 MB of hex: past viem's 10 MB response limit, so plain fetch.
+    const res = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_dumpState', params: [] }) });
+    const dump = (await res.json()) as { result?: string; error?: { message: string } };
+    if (typeof dump.result !== 'string') throw new Error(`anvil_dumpState failed: ${dump.error?.message ?? res.status}`);
+    writeFileSync(join(tmp, 'anvil-state.json'), JSON.stringify(decodeState(dump.result)));
+    phases['cache write'] = (performance.now() - at) / 1000;
+    const meta: MonthMeta = { contract, intervals: o.intervals, households: o.households, builtAt: new Date().toISOString(), buildSeconds, phases };
+    writeFileSync(join(tmp, 'month.json'), JSON.stringify(meta));
+    rmSync(o.out, { recursive: true, force: true });
+    renameSync(tmp, o.out);
   } catch (e) {
-    await anvil.stop();
+    rmSync(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    await anvil.stop();
   }
 }
 
@@ -274,3 +247,7 @@ export async function month(o: { intervals: number; households: number; cacheDir
 function decodeState(hex: string): unknown {
   return JSON.parse(gunzipSync(Buffer.from(hex.replace(/^0x/, ''), 'hex')).toString('utf8'));
 }
+
+const { values } = parseArgs({ options: { intervals: { type: 'string' }, households: { type: 'string' }, out: { type: 'string' } } });
+if (!values.intervals || !values.households || !values.out) throw new Error('usage: tsx app/bench/audit-month.ts --intervals N --households H --out DIR');
+await buildMonth({ intervals: Number(values.intervals), households: Number(values.households), out: values.out });

@@ -1,0 +1,59 @@
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { ChainInterval } from './chain.js';
+import type { IntervalAudit } from './types.js';
+import type { AuditRun, WorkerInput } from './worker-task.js';
+
+/** Intervals per run handed to a worker: small enough to even out two threads, large enough for few balanceOfBatch rounds. */
+const RUN = 48;
+
+/**
+ * `n` audit worker threads (worker.ts), started before the chain is read so
+ * their start-up (module loading, the generator table) overlaps it. `audit`
+ * then queues runs of consecutive intervals, each with its chain views;
+ * piscina hands the next to whichever worker is free, so a worker slowed by
+ * other work on the machine does not hold the others up.
+ */
+export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: number, total: number) => void) {
+  const pool = new Piscina<AuditRun, IntervalAudit[]>({ filename: new URL('./worker-boot.mjs', import.meta.url).href, workerData: input, minThreads: n, maxThreads: n, idleTimeout: Infinity });
+  // A worker that fails outside a task (its module body: the ledger does not
+  // open) is an 'error' of the pool, which would otherwise end the process; it
+  // fails the audit instead.
+  let failure: Error | undefined;
+  let fail = (_e: Error): void => {};
+  pool.on('error', (cause: unknown) => {
+    failure ??= new Error(`an audit worker failed to start: ${(cause as Error).message}`, { cause });
+    fail(failure);
+  });
+  async function audit(starts: readonly number[], views: ReadonlyMap<number, ChainInterval>): Promise<IntervalAudit[]> {
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+      if (failure) reject(failure);
+    });
+    let done = 0;
+    const runs = Array.from({ length: Math.ceil(starts.length / RUN) }, (_, i) => starts.slice(i * RUN, (i + 1) * RUN));
+    const all = Promise.all(
+      runs.map(async (run) => {
+        const mine = new Map<number, ChainInterval>();
+        for (const s of run) {
+          const v = views.get(Math.floor(s / 1000));
+          if (v) mine.set(v.tokenId, v);
+        }
+        const { port1, port2 } = new MessageChannel();
+        port1.on('message', (k: number) => onProgress?.((done += k), starts.length));
+        try {
+          return await pool.run({ starts: run, views: mine, progress: port2 }, { transferList: [port2] });
+        } catch (cause) {
+          // The worker's error arrives structured-cloned (message, stack and cause kept; its class and code not): its message is repeated for the CLI, which prints only the outer one.
+          throw new Error(`an audit worker failed on the ${run.length} intervals from ${new Date(run[0]!).toISOString()}: ${(cause as Error).message}`, { cause });
+        } finally {
+          port1.close();
+        }
+      }),
+    );
+    const results = await Promise.race([all, failed]);
+    onProgress?.(starts.length, starts.length);
+    return results.flat();
+  }
+  return { audit, stop: () => pool.destroy() };
+}
