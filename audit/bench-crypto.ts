@@ -45,7 +45,7 @@ row('Merkle root of 200 leaves, js-sha3 vs viem keccak', await perCall(() => mer
 const gateway = privateKeyToAccount(generatePrivateKey());
 const items: { digest: Uint8Array; signature: Hex }[] = [];
 for (let i = 0; i < n; i++) {
-  const m = readingMessage({ type: 'reading', meterId: `h${i % 100}-grid`, ts: new Date(Date.UTC(2027, 0, 1) + i * 900_000).toISOString(), powerW: i, importWh: 1000 + i, exportWh: 500, voltageV: 230.4, frequencyHz: 50, quality: 'good' });
+  const m = readingMessage({ meterId: `h${i % 100}-grid`, ts: new Date(Date.UTC(2027, 0, 1) + i * 900_000).toISOString(), powerW: i, importWh: 1000 + i, exportWh: 500, voltageV: 230.4, frequencyHz: 50, quality: 'good' });
   items.push({ digest: readingDigest(m), signature: await gateway.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: m }) });
 }
 const Q = new WindowTable(secp256k1.ProjectivePoint.fromHex(gateway.publicKey.slice(2)));

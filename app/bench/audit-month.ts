@@ -206,10 +206,14 @@ async function buildMonth(o: { intervals: number; households: number; out: strin
   // Ctrl-C or a kill (the bench stopping) must not leave anvil or a half month behind.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      void anvil.stop().finally(() => {
-        rmSync(tmp, { recursive: true, force: true });
-        process.exit(130);
-      });
+      // Exit whether or not anvil stopped cleanly: the signal asked for an end.
+      anvil
+        .stop()
+        .catch(() => {})
+        .finally(() => {
+          rmSync(tmp, { recursive: true, force: true });
+          process.exit(130);
+        });
     });
   }
   try {
