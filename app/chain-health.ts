@@ -15,7 +15,12 @@ export interface ChainHealth {
  * (`eth_blockNumber`) every `everyMs` of wall time covers that. Whichever
  * answered last decides.
  */
-export function watchChainHealth(o: { rpcUrl: string; bus: EventBus; everyMs?: number; timeoutMs?: number }): ChainHealth {
+export function watchChainHealth(o: {
+  rpcUrl: string;
+  bus: EventBus;
+  everyMs?: number;
+  timeoutMs?: number;
+}): ChainHealth {
   const client = createPublicClient({ transport: http(o.rpcUrl, { retryCount: 0, timeout: o.timeoutMs ?? 5000 }) });
   let up = true; // connectChain has just reached it
   let probing = false;

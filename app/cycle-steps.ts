@@ -12,7 +12,14 @@ import type { Ledger } from '../ledger/ledger.js';
 import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
 import { nextReadingsCutoff } from '../ledger/readings-cutoff.js';
-import { bracketingReadingTs, listMeterHolds, meterSeriesReadings, metersForValidation, saveMeterIntervalEnergies, type StoredMeterIntervalEnergy } from '../ledger/meter-data.js';
+import {
+  bracketingReadingTs,
+  listMeterHolds,
+  meterSeriesReadings,
+  metersForValidation,
+  saveMeterIntervalEnergies,
+  type StoredMeterIntervalEnergy,
+} from '../ledger/meter-data.js';
 import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
 import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
 import { estimateExpiredHolds } from '../settlement/holds.js';
@@ -54,14 +61,25 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
   const emitCleared = (start: number, kind: 'forward' | 'metered'): void => {
     const r = getClearing(ledger, start, kind);
     if (!r) return;
-    bus.emit({ type: 'interval-cleared', interval: r.interval, kind, clearingPrice: r.clearingPrice, matchedWh: r.matchedWh, trades: r.trades.length });
+    bus.emit({
+      type: 'interval-cleared',
+      interval: r.interval,
+      kind,
+      clearingPrice: r.clearingPrice,
+      matchedWh: r.matchedWh,
+      trades: r.trades.length,
+    });
   };
 
   const intervalMs = minutes * 60_000;
   // Readings are recorded every recordEveryMs of market time, or once per poll when polls are sparser (a fast clock):
   // missing one record is a gap, jitter is not.
   const speed = d.speed ?? config.clock.speed;
-  const maxGapMs = maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed });
+  const maxGapMs = maxGapFor({
+    recordEveryMs: config.bridge.recordEveryMs,
+    pollIntervalMs: config.bridge.pollIntervalMs,
+    speed,
+  });
   const lookMs = Math.max(intervalMs, 15 * 60_000);
   const holdWindowMs = ((config.meterData as Config['meterData'] | undefined)?.holdWindowHours ?? 48) * 3_600_000;
 
@@ -71,7 +89,11 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
    * on (ledger/readings-cutoff.ts). Readings received later count in later intervals (as their baselines) and in
    * decisions on this interval's holds, never in this interval's own validation.
    */
-  const validateInterval = (start: number, end: number, now: number): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
+  const validateInterval = (
+    start: number,
+    end: number,
+    now: number,
+  ): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
     const receivedBy = nextReadingsCutoff(ledger, now);
     const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy & { role: 'grid' | 'pv' } => {
       const [e] = validateMeterSeries({
@@ -111,18 +133,34 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       const capacity = new Map<string, number>();
       const capacityOf = (p: string): number => {
         let c = capacity.get(p);
-        if (c === undefined) capacity.set(p, (c = deliverableWh(meters.filter((m) => m.participantId === p), minutes)));
+        if (c === undefined)
+          capacity.set(
+            p,
+            (c = deliverableWh(
+              meters.filter((m) => m.participantId === p),
+              minutes,
+            )),
+          );
         return c;
       };
       const screened = screenOrders({ interval: toIso(start), kind: 'forward', orders }, rules, capacityOf);
-      const rejected = screened.excluded.flatMap((e) => (e.id === null ? [] : [{ id: e.id, reason: `${e.code}: ${e.reason}` }]));
+      const rejected = screened.excluded.flatMap((e) =>
+        e.id === null ? [] : [{ id: e.id, reason: `${e.code}: ${e.reason}` }],
+      );
       rejectOrders(ledger, rejected);
       const result = clearBook({ interval: toIso(start), kind: 'forward', orders: screened.orders }, rules);
       saveClearing(ledger, result, clock.now());
       if (rejected.length > 0) {
         const first = rejected[0]!;
         queueMicrotask(() =>
-          bus.emit({ type: 'alarm', severity: 'warning', code: 'ORDER_EXCLUDED', message: `${rejected.length} forward order(s) for ${toIso(start)} were excluded at gate closure (${first.id}: ${first.reason})`, subject: toIso(start), at: new Date(clock.now()).toISOString() }),
+          bus.emit({
+            type: 'alarm',
+            severity: 'warning',
+            code: 'ORDER_EXCLUDED',
+            message: `${rejected.length} forward order(s) for ${toIso(start)} were excluded at gate closure (${first.id}: ${first.reason})`,
+            subject: toIso(start),
+            at: new Date(clock.now()).toISOString(),
+          }),
         );
       }
       closeForwardOrders(ledger, start);
@@ -144,7 +182,14 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       // Holds nobody decided within the window are estimated now; the next statement carries them.
       const expired = estimateExpiredHolds(ledger, { intervalMs, rules: { maxGapMs }, windowMs: holdWindowMs }, now);
       for (const h of expired) {
-        bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_HOLD_ESTIMATED', subject: h.interval, message: `held data of ${h.meterId} for ${h.interval} had no decision within the window and is estimated: import ${h.decidedImportWh} Wh, export ${h.decidedExportWh} Wh`, at: new Date(now).toISOString() });
+        bus.emit({
+          type: 'alarm',
+          severity: 'info',
+          code: 'METER_DATA_HOLD_ESTIMATED',
+          subject: h.interval,
+          message: `held data of ${h.meterId} for ${h.interval} had no decision within the window and is estimated: import ${h.decidedImportWh} Wh, export ${h.decidedExportWh} Wh`,
+          at: new Date(now).toISOString(),
+        });
       }
       if (expired.length > 0) {
         const all = listMeterHolds(ledger);

@@ -21,10 +21,15 @@ export function ensureDemoTokens(dataDir: string, config: Config): DemoToken[] {
   const dir = join(dataDir, 'tokens');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const household = config.participants[0]?.id;
-  const wanted: Omit<DemoToken, 'file' | 'token'>[] = [{ role: 'operator' }, { role: 'auditor' }, ...(household ? [{ role: 'household' as const, participant: household }] : [])];
+  const wanted: Omit<DemoToken, 'file' | 'token'>[] = [
+    { role: 'operator' },
+    { role: 'auditor' },
+    ...(household ? [{ role: 'household' as const, participant: household }] : []),
+  ];
   return wanted.map((w) => {
     const file = join(dir, w.participant ? `household-${w.participant}.token` : `${w.role}.token`);
-    if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    if (!existsSync(file))
+      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     // A file copied in with a looser mode is tightened: these tokens sign in.
     chmodSync(file, 0o600);
     return { ...w, file, token: readFileSync(file, 'utf8').trim() };
@@ -38,7 +43,17 @@ export function wantsDemoTokens(config: Config): boolean {
 
 /** The configuration with the demo tokens as `auth.tokens` (each a `{ file }` secret, as a deployment would write it). */
 export function withDemoTokens(config: Config, tokens: DemoToken[]): Config {
-  return { ...config, auth: { ...config.auth, tokens: tokens.map((t) => ({ token: { file: t.file }, role: t.role, ...(t.participant ? { participant: t.participant } : {}) })) } };
+  return {
+    ...config,
+    auth: {
+      ...config.auth,
+      tokens: tokens.map((t) => ({
+        token: { file: t.file },
+        role: t.role,
+        ...(t.participant ? { participant: t.participant } : {}),
+      })),
+    },
+  };
 }
 
 /** `http://127.0.0.1:8080/#token=…`: the page takes the token from the fragment, which never reaches the server or its logs. */

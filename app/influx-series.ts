@@ -20,11 +20,17 @@ export interface LineWriter {
  * Local share is of what households bought: traded locally over traded
  * locally plus still imported from the grid after trading.
  */
-export function intervalResultLine(start: number, statements: readonly StatementRecord[], metered: ClearingResult | undefined, forward: ClearingResult | undefined, metersHeld: number): string | null {
+export function intervalResultLine(
+  start: number,
+  statements: readonly StatementRecord[],
+  metered: ClearingResult | undefined,
+  forward: ClearingResult | undefined,
+  metersHeld: number,
+): string | null {
   const sum = (k: 'boughtWh' | 'gridImportWh' | 'gridExportWh'): number => statements.reduce((s, r) => s + r[k], 0);
   const localWh = sum('boughtWh');
   const gridImportWh = sum('gridImportWh');
-    return influxLine(
+  return influxLine(
     'interval_result',
     {},
     {
@@ -43,7 +49,12 @@ export function intervalResultLine(start: number, statements: readonly Statement
 
 export function deviceHealthLine(h: Pick<DeviceHealthEvent, 'deviceId' | 'status'>, ts: number): string {
   const code = DEVICE_STATUS_CODE[h.status];
-  return influxLine('device_health', { device: h.deviceId, status: h.status }, { status_code: code, online: h.status === 'online' || h.status === 'asleep' ? 1 : 0 }, ts)!;
+  return influxLine(
+    'device_health',
+    { device: h.deviceId, status: h.status },
+    { status_code: code, online: h.status === 'online' || h.status === 'asleep' ? 1 : 0 },
+    ts,
+  )!;
 }
 
 export interface InfluxSeriesOptions {
@@ -77,7 +88,13 @@ export function startInfluxSeries(o: InfluxSeriesOptions): () => void {
       if (e.state === 'settled') {
         guard(() => {
           const start = parseUtc(e.interval, 'interval');
-          const line = intervalResultLine(start, listIntervalStatements(o.ledger, start), getClearing(o.ledger, start, 'metered'), getClearing(o.ledger, start, 'forward'), countMeterHolds(o.ledger, { intervalStart: start }));
+          const line = intervalResultLine(
+            start,
+            listIntervalStatements(o.ledger, start),
+            getClearing(o.ledger, start, 'metered'),
+            getClearing(o.ledger, start, 'forward'),
+            countMeterHolds(o.ledger, { intervalStart: start }),
+          );
           if (line) o.sink.writeLines([line]);
         });
       } else if (e.state === 'delivered') {

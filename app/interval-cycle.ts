@@ -113,7 +113,10 @@ export class IntervalCycle {
         // but wait for this one on chain.
         chainBlocked = true;
         const state = getInterval(ledger, start)?.state ?? 'open';
-        this.#o.log.error({ err, interval: toIso(start), state }, `interval ${toIso(start)}: the step after ${state} failed; retrying`);
+        this.#o.log.error(
+          { err, interval: toIso(start), state },
+          `interval ${toIso(start)}: the step after ${state} failed; retrying`,
+        );
         this.#o.bus.emit({
           type: 'alarm',
           severity: 'critical',
@@ -220,7 +223,12 @@ export class IntervalCycle {
     this.#timers = [];
     if (this.#stopped) return;
     const { gateClosureSeconds, gracePeriodSeconds, clock } = this.#o;
-    const candidates = [current + len - gateClosureSeconds * 1000, current + 2 * len - gateClosureSeconds * 1000, current + gracePeriodSeconds * 1000, current + len + gracePeriodSeconds * 1000];
+    const candidates = [
+      current + len - gateClosureSeconds * 1000,
+      current + 2 * len - gateClosureSeconds * 1000,
+      current + gracePeriodSeconds * 1000,
+      current + len + gracePeriodSeconds * 1000,
+    ];
     for (const at of new Set(candidates.filter((t) => t > now && t % len !== 0))) {
       this.#timers.push(clock.at(at, () => this.#tickFromTimer()));
     }

@@ -18,7 +18,9 @@ export interface LoadedConfig {
  * `secrets: false` is for commands that only read local state (`mgx status`,
  * `mgx audit`): they need no token or key, so a missing one must not stop them.
  */
-export function loadConfig(opts: { path?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string; secrets?: boolean } = {}): LoadedConfig {
+export function loadConfig(
+  opts: { path?: string | undefined; env?: NodeJS.ProcessEnv; cwd?: string; secrets?: boolean } = {},
+): LoadedConfig {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const explicit = opts.path ?? (env.MGX_CONFIG || undefined);

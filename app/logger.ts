@@ -29,7 +29,8 @@ export type { Logger };
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const wantPretty = destination === undefined && process.stdout.isTTY && process.env.MGX_LOG_FORMAT !== 'json';
-  if (wantPretty) destination = pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' });
+  if (wantPretty)
+    destination = pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' });
   return pino(
     {
       level,

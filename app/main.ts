@@ -26,7 +26,10 @@ function commandHelp(c: Command): string {
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 bad input (usage, config, data). */
-export async function main(argv: string[], io: Pick<CommandContext, 'stdout' | 'stderr' | 'env' | 'cwd'>): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Pick<CommandContext, 'stdout' | 'stderr' | 'env' | 'cwd'>,
+): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     io.stdout.write(mainHelp());
@@ -38,13 +41,20 @@ export async function main(argv: string[], io: Pick<CommandContext, 'stdout' | '
   }
   const command = COMMANDS.find((c) => c.name === first);
   if (!command) {
-    io.stderr.write(`mgx: unknown command ${JSON.stringify(first)}; expected one of ${COMMANDS.map((c) => c.name).join(', ')}. Run "mgx --help".\n`);
+    io.stderr.write(
+      `mgx: unknown command ${JSON.stringify(first)}; expected one of ${COMMANDS.map((c) => c.name).join(', ')}. Run "mgx --help".\n`,
+    );
     return 2;
   }
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: rest,
+        options: { ...GLOBAL_OPTIONS, ...command.options },
+        allowPositionals: true,
+        strict: true,
+      });
     } catch (err) {
       throw new MicrogridError('USAGE', `${(err as Error).message}. Run "mgx ${command.name} --help"`);
     }
@@ -66,6 +76,8 @@ export function reportError(err: unknown, stderr: NodeJS.WritableStream, env: No
     return EXIT_CODES[err.code];
   }
   const e = err as Error;
-  stderr.write(`mgx: unexpected error: ${e?.message ?? String(err)}${env.MGX_DEBUG ? `\n${e?.stack ?? ''}` : ' (set MGX_DEBUG=1 for the stack trace)'}\n`);
+  stderr.write(
+    `mgx: unexpected error: ${e?.message ?? String(err)}${env.MGX_DEBUG ? `\n${e?.stack ?? ''}` : ' (set MGX_DEBUG=1 for the stack trace)'}\n`,
+  );
   return EXIT_FAILURE;
 }

@@ -10,9 +10,15 @@ import type { MeterHold, StoredMeterIntervalEnergy, MeterDataReasonValue } from 
  * end (an event with `clears`) when no hold of that interval is pending.
  * Partial data raises nothing; estimated data one info line.
  */
-const missingOnly = (reasons: readonly MeterDataReasonValue[]): boolean => reasons.length > 0 && reasons.every((r) => r.code === 'VEE_GAP');
+const missingOnly = (reasons: readonly MeterDataReasonValue[]): boolean =>
+  reasons.length > 0 && reasons.every((r) => r.code === 'VEE_GAP');
 
-export function raiseMeterDataAlarms(bus: EventBus, start: number, energies: readonly (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[], now: number): void {
+export function raiseMeterDataAlarms(
+  bus: EventBus,
+  start: number,
+  energies: readonly (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[],
+  now: number,
+): void {
   const at = new Date(now).toISOString();
   const grid = energies.filter((e) => e.role === 'grid');
   const held = grid.filter((e) => e.status === 'held');
@@ -34,17 +40,39 @@ export function raiseMeterDataAlarms(bus: EventBus, start: number, energies: rea
   }
   const estimated = grid.filter((e) => e.status === 'estimated');
   if (estimated.length > 0) {
-    bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_ESTIMATED', subject: toIso(start), at, message: `${estimated.length} meter(s) have estimated data for ${toIso(start)} (settled against the grid, no credits): ${estimated.map((e) => e.meterId).join(', ')}` });
+    bus.emit({
+      type: 'alarm',
+      severity: 'info',
+      code: 'METER_DATA_ESTIMATED',
+      subject: toIso(start),
+      at,
+      message: `${estimated.length} meter(s) have estimated data for ${toIso(start)} (settled against the grid, no credits): ${estimated.map((e) => e.meterId).join(', ')}`,
+    });
   }
 }
 
 /** Ends the interval's meter data alarms once no hold of it is pending (after a decision or the window). */
-export function clearMeterDataAlarms(bus: EventBus, holds: readonly MeterHold[], intervalStart: number, now: number): void {
+export function clearMeterDataAlarms(
+  bus: EventBus,
+  holds: readonly MeterHold[],
+  intervalStart: number,
+  now: number,
+): void {
   const mine = holds.filter((h) => h.intervalStart === intervalStart);
   if (mine.length === 0 || mine.some((h) => h.decision === null)) return;
   const at = new Date(now).toISOString();
-  const codes = new Set<AlarmCode>(mine.map((h) => (missingOnly(h.reasons) ? 'METER_DATA_MISSING' : 'METER_DATA_HELD')));
+  const codes = new Set<AlarmCode>(
+    mine.map((h) => (missingOnly(h.reasons) ? 'METER_DATA_MISSING' : 'METER_DATA_HELD')),
+  );
   for (const code of codes) {
-    bus.emit({ type: 'alarm', severity: 'info', code: 'METER_DATA_DECIDED', clears: code, subject: toIso(intervalStart), at, message: `every held meter of ${toIso(intervalStart)} is decided: ${mine.map((h) => `${h.meterId} ${h.decision} by ${h.decidedBy}`).join(', ')}` });
+    bus.emit({
+      type: 'alarm',
+      severity: 'info',
+      code: 'METER_DATA_DECIDED',
+      clears: code,
+      subject: toIso(intervalStart),
+      at,
+      message: `every held meter of ${toIso(intervalStart)} is decided: ${mine.map((h) => `${h.meterId} ${h.decision} by ${h.decidedBy}`).join(', ')}`,
+    });
   }
 }

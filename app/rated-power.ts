@@ -23,7 +23,10 @@ export interface RatedPower {
   from?: string;
 }
 
-export function ratedPowers(config: Pick<Config, 'participants' | 'bridge'>, reported: readonly ReportedRatedPower[] = []): RatedPower[] {
+export function ratedPowers(
+  config: Pick<Config, 'participants' | 'bridge'>,
+  reported: readonly ReportedRatedPower[] = [],
+): RatedPower[] {
   const devices = new Map(config.bridge.devices.map((d) => [d.id, d]));
   const stated = new Map(reported.map((r) => [r.meterId, r]));
   return config.participants.flatMap((p) =>
@@ -62,7 +65,9 @@ export interface FollowRatedPowersOptions {
  */
 export function followRatedPowers(o: FollowRatedPowersOptions): RatedPower[] {
   const byDevice = new Map(o.readers.map((r) => [r.deviceId, r]));
-  const deviceOf = new Map(o.config.participants.flatMap((p) => p.meters.map((m) => [m.id, { device: m.device, role: m.role }] as const)));
+  const deviceOf = new Map(
+    o.config.participants.flatMap((p) => p.meters.map((m) => [m.id, { device: m.device, role: m.role }] as const)),
+  );
   // A pv meter on a SunSpec device may be rated by its nameplate once discovered.
   const awaitsNameplate = (meterId: string): boolean => {
     const m = deviceOf.get(meterId);
@@ -72,20 +77,32 @@ export function followRatedPowers(o: FollowRatedPowersOptions): RatedPower[] {
   const stored = new Map<string, string>();
   const warned = new Set<string>();
   const apply = (): RatedPower[] => {
-    const rated = ratedPowers(o.config, o.readers.flatMap((r) => (r.ratedPowers ? r.ratedPowers() : [])));
+    const rated = ratedPowers(
+      o.config,
+      o.readers.flatMap((r) => (r.ratedPowers ? r.ratedPowers() : [])),
+    );
     for (const r of rated) {
       const k = `${r.ratedPowerW}/${r.source}`;
       if (stored.get(r.meterId) === k) continue;
       setMeterRatedPower(o.ledger, r.meterId, r.ratedPowerW, r.source);
-      if (r.source === 'device') o.log.info({ meter: r.meterId, ratedPowerW: r.ratedPowerW, from: r.from }, `meter ${r.meterId}: rated ${r.ratedPowerW} W from the device (${r.from})`);
+      if (r.source === 'device')
+        o.log.info(
+          { meter: r.meterId, ratedPowerW: r.ratedPowerW, from: r.from },
+          `meter ${r.meterId}: rated ${r.ratedPowerW} W from the device (${r.from})`,
+        );
       stored.set(r.meterId, k);
     }
-    const unrated = rated.filter((r) => r.source === 'default' && !warned.has(r.meterId) && !awaitsNameplate(r.meterId));
+    const unrated = rated.filter(
+      (r) => r.source === 'default' && !warned.has(r.meterId) && !awaitsNameplate(r.meterId),
+    );
     if (unrated.length > 0) {
       for (const r of unrated) warned.add(r.meterId);
       o.log.warn(
         { meters: unrated.map((r) => r.meterId) },
-        `${unrated.length} meter(s) have no ratedPowerW (config participants[].meters[] or bridge.devices[], nor from the device): validated with the role default (grid ${DEFAULT_RATED_POWER_W.grid} W, pv ${DEFAULT_RATED_POWER_W.pv} W): ${unrated.slice(0, 5).map((r) => r.meterId).join(', ')}${unrated.length > 5 ? ', …' : ''}`,
+        `${unrated.length} meter(s) have no ratedPowerW (config participants[].meters[] or bridge.devices[], nor from the device): validated with the role default (grid ${DEFAULT_RATED_POWER_W.grid} W, pv ${DEFAULT_RATED_POWER_W.pv} W): ${unrated
+          .slice(0, 5)
+          .map((r) => r.meterId)
+          .join(', ')}${unrated.length > 5 ? ', …' : ''}`,
       );
     }
     return rated;

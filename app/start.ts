@@ -19,7 +19,13 @@ import { countIntervalsByState } from '../ledger/intervals.js';
 import { insertReadings, setMeterGateway } from '../ledger/readings.js';
 import { startBridge, type Bridge } from '../meter-bridge/bridge.js';
 import type { ReadingSink } from '../meter-bridge/sinks/reading-sink.js';
-import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig, startDemoDevices, type DemoDevices } from '../meter-bridge/config.js';
+import {
+  bridgeOptionsFromConfig,
+  devicesFromConfig,
+  influxSinkFromConfig,
+  startDemoDevices,
+  type DemoDevices,
+} from '../meter-bridge/config.js';
 import { loadGatewayKey } from '../meter-bridge/readings/gateway-key.js';
 import { createStoreSink } from '../meter-bridge/sinks/store-sink.js';
 import type { InfluxSink } from '../meter-bridge/sinks/influx.js';
@@ -113,7 +119,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     bus.on('reading', () => metrics.inc(METRICS.readings, {}));
     bus.on('settlement-state', (e) => {
       const line = { interval: e.interval, state: e.state, tx: e.txHash, ...(e.detail ? { detail: e.detail } : {}) };
-      if (e.state === 'error') log.error(line, `settlement${e.interval ? ` of ${e.interval}` : ''}: error${e.detail ? `: ${e.detail}` : ''}`);
+      if (e.state === 'error')
+        log.error(line, `settlement${e.interval ? ` of ${e.interval}` : ''}: error${e.detail ? `: ${e.detail}` : ''}`);
       else log.info(line, `settlement of ${e.interval}: ${e.state}`);
     });
     raiseOperationalAlarms(bus, clock);
@@ -128,7 +135,16 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       const mq = await connectEngineMqtt(config, env, log.child({ module: 'mqtt' }));
       mqtt = mq;
       stack.push({ name: 'mqtt', stop: () => mq.close() });
-      const rin = await startReadingsIn({ mqtt: mq, ledger, clock, bus, metrics, log: log.child({ module: 'mqtt-readings' }), messagesPerMinute: config.server.rateLimit.readingsPerMinute, maxMessageBytes: config.server.bodyLimitBytes });
+      const rin = await startReadingsIn({
+        mqtt: mq,
+        ledger,
+        clock,
+        bus,
+        metrics,
+        log: log.child({ module: 'mqtt-readings' }),
+        messagesPerMinute: config.server.rateLimit.readingsPerMinute,
+        maxMessageBytes: config.server.bodyLimitBytes,
+      });
       stack.push({ name: 'mqtt readings', stop: () => rin.stop() });
     }
 
@@ -139,7 +155,10 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       demo = await startDemoDevices(config, clock, '127.0.0.1', join(dataDir, 'simulators'));
       stack.push({ name: 'simulated devices', stop: () => demo!.close() });
       devices = demo.devices;
-      log.info({ households: demo.households.length }, `${demo.households.length} simulated households serving Modbus TCP on 127.0.0.1`);
+      log.info(
+        { households: demo.households.length },
+        `${demo.households.length} simulated households serving Modbus TCP on 127.0.0.1`,
+      );
     }
     const signer = loadGatewayKey(dataDir);
     // The in-process bridge is the gateway of every meter it reads.
@@ -150,12 +169,23 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       }
     }
     // A remote gateway named in the config (participants[].meters[].gateway) signs that meter's readings, whoever polls it here.
-    for (const p of config.participants) for (const m of p.meters) if (m.gateway) setMeterGateway(ledger, m.id, m.gateway);
-    const sinks: ReadingSink[] = [createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) })];
+    for (const p of config.participants)
+      for (const m of p.meters) if (m.gateway) setMeterGateway(ledger, m.id, m.gateway);
+    const sinks: ReadingSink[] = [
+      createStoreSink({ insertReadings: (rs) => void insertReadings(ledger, rs, clock.now()) }),
+    ];
     // The same sink as a standalone bridge's (meter-bridge/config.ts), spool in the data folder.
     const influx: InfluxSink | undefined = influxSinkFromConfig(config, dataDir, env, log) ?? undefined;
     if (influx) sinks.push(influx);
-    const bridge = startBridge({ devices, clock, bus, sinks, signer, log: log.child({ module: 'bridge' }), ...bridgeOptionsFromConfig(config) });
+    const bridge = startBridge({
+      devices,
+      clock,
+      bus,
+      sinks,
+      signer,
+      log: log.child({ module: 'bridge' }),
+      ...bridgeOptionsFromConfig(config),
+    });
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
     // Rated powers: config, else the device (SunSpec model 120 once discovered, a profile's), else the role default, warned.
     followRatedPowers({ ledger, config, readers: bridge.readers, bus, log });
@@ -169,8 +199,10 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       for (const h of health) {
         if (h.rejectedMessages === 0 && h.droppedMessages === 0) continue;
         const c = counted.get(h.deviceId) ?? { rejected: 0, dropped: 0 };
-        if (h.rejectedMessages > c.rejected) metrics.inc(METRICS.deviceMessagesRejected, { device: h.deviceId }, h.rejectedMessages - c.rejected);
-        if (h.droppedMessages > c.dropped) metrics.inc(METRICS.deviceMessagesDropped, { device: h.deviceId }, h.droppedMessages - c.dropped);
+        if (h.rejectedMessages > c.rejected)
+          metrics.inc(METRICS.deviceMessagesRejected, { device: h.deviceId }, h.rejectedMessages - c.rejected);
+        if (h.droppedMessages > c.dropped)
+          metrics.inc(METRICS.deviceMessagesDropped, { device: h.deviceId }, h.droppedMessages - c.dropped);
         counted.set(h.deviceId, { rejected: h.rejectedMessages, dropped: h.droppedMessages });
       }
     });
@@ -179,7 +211,10 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     // The chain: the configured RPC, or anvil from node_modules on loopback.
     const chain = await connectChain(config, dataDir, env);
     stack.push({ name: 'chain', stop: () => chain.stop() });
-    log.info({ rpc: chain.rpcUrl, chainId: chain.chainId, contract: chain.contract, embedded: chain.embedded }, `chain ${chain.chainId} at ${chain.rpcUrl}, EnergyCredits at ${chain.contract}`);
+    log.info(
+      { rpc: chain.rpcUrl, chainId: chain.chainId, contract: chain.contract, embedded: chain.embedded },
+      `chain ${chain.chainId} at ${chain.rpcUrl}, EnergyCredits at ${chain.contract}`,
+    );
     const receipts = createPublicClient({ transport: http(chain.rpcUrl, { retryCount: 0 }) });
     const submitter = new Submitter({
       ledger,
@@ -227,16 +262,25 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     stack.push({ name: 'interval cycle', stop: () => cycle.stop() });
     metrics.collect(() => {
       const counts = countIntervalsByState(ledger);
-      for (const s of ['metered', 'settled', 'committed'] as const) metrics.set(METRICS.settlementBacklog, { state: s }, counts[s] ?? 0);
+      for (const s of ['metered', 'settled', 'committed'] as const)
+        metrics.set(METRICS.settlementBacklog, { state: s }, counts[s] ?? 0);
       metrics.set(METRICS.meterDataHeld, {}, countMeterHolds(ledger, { pending: true }));
     });
     if (influx) {
       // Interval results and device health, through the readings' batches and spool (core/influx-schema.ts).
-      const off = startInfluxSeries({ bus, ledger, clock, sink: influx, devices: () => bridge.health(), onError: (err) => log.error({ err }, 'influx series: a point could not be built') });
+      const off = startInfluxSeries({
+        bus,
+        ledger,
+        clock,
+        sink: influx,
+        devices: () => bridge.health(),
+        onError: (err) => log.error({ err }, 'influx series: a point could not be built'),
+      });
       stack.push({ name: 'influx series', stop: off });
     }
     const scheduler = new IntervalScheduler(clock, minutes);
-    scheduler.onError = (err, start) => log.error({ err, interval: toIso(start) }, 'interval step failed; it is retried');
+    scheduler.onError = (err, start) =>
+      log.error({ err, interval: toIso(start) }, 'interval step failed; it is retried');
     scheduler.start((start) => {
       log.info({ interval: toIso(start) }, `interval ${toIso(start)} begins`);
       return cycle.tick();
@@ -265,17 +309,48 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     const readingVerdictsOf = (meterId: string, from: number, to: number) => {
       const m = metersForValidation(ledger).find((x) => x.id === meterId);
       if (!m) return new Map();
-      return readingVerdicts({ readings: meterSeriesReadings(ledger, meterId, from, to, Math.max(minutes * 60_000, 15 * 60_000)), ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role] });
+      return readingVerdicts({
+        readings: meterSeriesReadings(ledger, meterId, from, to, Math.max(minutes * 60_000, 15 * 60_000)),
+        ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role],
+      });
     };
-    const devicesNow = () => bridge.health().map((h) => ({ type: 'device-health' as const, deviceId: h.deviceId, status: h.status, lastError: h.lastError, lastPollAt: h.lastPollAt }));
+    const devicesNow = () =>
+      bridge.health().map((h) => ({
+        type: 'device-health' as const,
+        deviceId: h.deviceId,
+        status: h.status,
+        lastError: h.lastError,
+        lastPollAt: h.lastPollAt,
+      }));
     // The demo signs in with tokens of its own, kept in the data folder; a configured deployment keeps auth.tokens.
     const demoTokens = wantsDemoTokens(config) ? ensureDemoTokens(dataDir, config) : [];
     const dashConfig = demoTokens.length > 0 ? withDemoTokens(config, demoTokens) : config;
-    const app = buildDashboard({ ledger, config: dashConfig, clock, bus, metrics, env, audit, devices: devicesNow, decideMeterHold, readingVerdicts: readingVerdictsOf, version: VERSION, logger: httpLog });
+    const app = buildDashboard({
+      ledger,
+      config: dashConfig,
+      clock,
+      bus,
+      metrics,
+      env,
+      audit,
+      devices: devicesNow,
+      decideMeterHold,
+      readingVerdicts: readingVerdictsOf,
+      version: VERSION,
+      logger: httpLog,
+    });
     stack.push({ name: 'http server', stop: () => app.close() });
     // State out and Home Assistant discovery: from the dashboard's live hub, so MQTT carries /api/state's numbers.
     if (mqtt) {
-      const out = await startStateOut({ mqtt, hub: app.mgx.hub, ledger, config, clock, log: log.child({ module: 'mqtt' }), version: VERSION });
+      const out = await startStateOut({
+        mqtt,
+        hub: app.mgx.hub,
+        ledger,
+        config,
+        clock,
+        log: log.child({ module: 'mqtt' }),
+        version: VERSION,
+      });
       stack.push({ name: 'mqtt state out', stop: () => out.close() });
     }
     const url = await listen(app, opts.host ?? config.server.host, opts.port ?? config.server.port);
@@ -292,7 +367,10 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       `microgrid-exchange ${VERSION} running at ${url} (${opts.configSource}, ${minutes}-minute intervals, clock ×${speed})`,
     );
     for (const t of demoTokens) {
-      log.info({ role: t.role, participant: t.participant, file: t.file }, `sign in as ${t.participant ? `household ${t.participant}` : t.role}: ${signInLink(url, t.token)}`);
+      log.info(
+        { role: t.role, participant: t.participant, file: t.file },
+        `sign in as ${t.participant ? `household ${t.participant}` : t.role}: ${signInLink(url, t.token)}`,
+      );
     }
     // Last, once everything answers: `mgx status` and `mgx audit` find this instance by it.
     writeRuntimeFile(dataDir, {

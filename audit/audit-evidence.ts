@@ -77,7 +77,12 @@ export async function auditEvidence(
     pending.push({
       ev,
       chain,
-      partial: { interval: ev.interval, tokenId: Math.floor(ev.start / 1000), pass: false, checks: [readings, energy.result, clearing.result, statements] },
+      partial: {
+        interval: ev.interval,
+        tokenId: Math.floor(ev.start / 1000),
+        pass: false,
+        checks: [readings, energy.result, clearing.result, statements],
+      },
       delivered: clearing.delivered,
       energy: energy.actual,
       credits,
@@ -93,7 +98,12 @@ export async function auditEvidence(
   at = lap('balances', at);
   const out: IntervalAudit[] = [];
   for (const p of pending) {
-    const credits = await checkCredits(p.ev, p.chain, p.energy, { credits: p.credits, creditsError: p.creditsError, balances, transfers: (a, id) => reader.transfersOf(a, id) });
+    const credits = await checkCredits(p.ev, p.chain, p.energy, {
+      credits: p.credits,
+      creditsError: p.creditsError,
+      balances,
+      transfers: (a, id) => reader.transfersOf(a, id),
+    });
     const checks = [...p.partial.checks, credits].sort((a, b) => CHECKS.indexOf(a.check) - CHECKS.indexOf(b.check));
     out.push({ ...p.partial, checks, pass: checks.every((c) => c.pass) });
   }

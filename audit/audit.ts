@@ -35,15 +35,44 @@ export interface AuditOptions extends AuditRange {
 function chainOnly(chain: ChainInterval): IntervalAudit {
   const interval = toIso(chain.tokenId * 1000);
   const missing = (check: CheckName) =>
-    checkResult(check, {}, [{ interval, check, record: `interval ${chain.tokenId}`, message: 'committed on chain, but the ledger holds no settlement for it', expected: 'a settled interval in the ledger', found: 'none' }]);
+    checkResult(check, {}, [
+      {
+        interval,
+        check,
+        record: `interval ${chain.tokenId}`,
+        message: 'committed on chain, but the ledger holds no settlement for it',
+        expected: 'a settled interval in the ledger',
+        found: 'none',
+      },
+    ]);
   const credits = checkResult(
     'credits',
     { mintedWh: [...mintedOnChain(chain).values()].reduce((s, x) => s + x, 0n).toString(), expectedCreditsWh: 0 },
-    [...mintedOnChain(chain)].map(([account, wh]) => ({ interval, check: 'credits' as const, record: `recipient ${account}`, message: 'credits minted on chain without metered energy in the ledger', expected: '0 Wh', found: `${wh} Wh` })),
+    [...mintedOnChain(chain)].map(([account, wh]) => ({
+      interval,
+      check: 'credits' as const,
+      record: `recipient ${account}`,
+      message: 'credits minted on chain without metered energy in the ledger',
+      expected: '0 Wh',
+      found: `${wh} Wh`,
+    })),
   );
-  if (credits.failures.length === 0) credits.failures.push({ interval, check: 'credits', record: `interval ${chain.tokenId}`, message: 'committed on chain, but the ledger holds no settlement for it', expected: 'none', found: 'Committed' });
+  if (credits.failures.length === 0)
+    credits.failures.push({
+      interval,
+      check: 'credits',
+      record: `interval ${chain.tokenId}`,
+      message: 'committed on chain, but the ledger holds no settlement for it',
+      expected: 'none',
+      found: 'Committed',
+    });
   credits.pass = false;
-  return { interval, tokenId: chain.tokenId, pass: false, checks: [missing('readings'), missing('energy'), missing('clearing'), credits, missing('statements')] };
+  return {
+    interval,
+    tokenId: chain.tokenId,
+    pass: false,
+    checks: [missing('readings'), missing('energy'), missing('clearing'), credits, missing('statements')],
+  };
 }
 
 /** `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain through its RPC. */
@@ -52,14 +81,34 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const loader = new EvidenceLoader(o.ledger, o.intervalMs, o.meterData);
   const starts = loader.settledStarts(o.from, o.to);
   const settled = new Set(starts.map((s) => Math.floor(s / 1000)));
-  const n = o.workers ?? (starts.length >= 200 && o.ledger.path !== ':memory:' ? Math.min(2, availableParallelism()) : 1);
-  const pool = n > 1 ? startWorkers({ ledgerPath: o.ledger.path, rpcUrl: o.rpcUrl, contract: o.contract, intervalMs: o.intervalMs, tariffs: o.tariffs, ...(o.meterData ? { meterData: o.meterData } : {}) }, n, o.onProgress) : undefined;
+  const n =
+    o.workers ?? (starts.length >= 200 && o.ledger.path !== ':memory:' ? Math.min(2, availableParallelism()) : 1);
+  const pool =
+    n > 1
+      ? startWorkers(
+          {
+            ledgerPath: o.ledger.path,
+            rpcUrl: o.rpcUrl,
+            contract: o.contract,
+            intervalMs: o.intervalMs,
+            tariffs: o.tariffs,
+            ...(o.meterData ? { meterData: o.meterData } : {}),
+          },
+          n,
+          o.onProgress,
+        )
+      : undefined;
   let audited: IntervalAudit[];
   let reader: ChainReader;
   let chainId: number;
   let views: Map<number, ChainInterval>;
   try {
-    reader = new ChainReader({ rpcUrl: o.rpcUrl, contract: o.contract, ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}), ...(o.blockRange !== undefined ? { blockRange: o.blockRange } : {}) });
+    reader = new ChainReader({
+      rpcUrl: o.rpcUrl,
+      contract: o.contract,
+      ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}),
+      ...(o.blockRange !== undefined ? { blockRange: o.blockRange } : {}),
+    });
     chainId = await reader.chainId();
     await reader.assertContract();
     const tc = performance.now();
@@ -68,7 +117,9 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     function* evidences(): Generator<IntervalEvidence> {
       for (const s of starts) yield loader.load(s);
     }
-    audited = pool ? await pool.audit(starts, views) : await auditEvidence(evidences(), starts.length, views, reader, o.tariffs, o.onProgress);
+    audited = pool
+      ? await pool.audit(starts, views)
+      : await auditEvidence(evidences(), starts.length, views, reader, o.tariffs, o.onProgress);
   } finally {
     await pool?.stop();
   }

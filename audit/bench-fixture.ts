@@ -23,7 +23,11 @@ const BUILDER = fileURLToPath(new URL('../app/bench/audit-month.ts', import.meta
 export function benchConfig(): Config {
   const c = demoConfig(2, T0);
   // Readings at the interval boundaries only: recorded once per interval.
-  return { ...c, market: { ...c.market, intervalMinutes: 15 as const }, bridge: { ...c.bridge, recordEveryMs: 900_000 } };
+  return {
+    ...c,
+    market: { ...c.market, intervalMinutes: 15 as const },
+    bridge: { ...c.bridge, recordEveryMs: 900_000 },
+  };
 }
 
 export interface Month {
@@ -50,7 +54,13 @@ export interface MonthMeta {
 export function cacheKey(intervals: number, households: number): string {
   const h = createHash('sha256');
   h.update(`${intervals}:${households}:${RULE_SET_VERSION}\n`);
-  for (const file of [BUILDER, ...['./bench-fixture.ts', '../contracts/artifacts/EnergyCredits.json', '../ledger/migrations/index.ts'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))) ]) h.update(readFileSync(file));
+  for (const file of [
+    BUILDER,
+    ...['./bench-fixture.ts', '../contracts/artifacts/EnergyCredits.json', '../ledger/migrations/index.ts'].map((rel) =>
+      fileURLToPath(new URL(rel, import.meta.url)),
+    ),
+  ])
+    h.update(readFileSync(file));
   return `${intervals}x${households}-${h.digest('hex').slice(0, 12)}`;
 }
 
@@ -60,22 +70,51 @@ export function cacheKey(intervals: number, households: number): string {
  * built under `workDir`. Its ledger is copied to `workDir` and anvil started
  * on its state.
  */
-export async function month(o: { intervals: number; households: number; cacheDir: string | null; workDir: string }): Promise<Month> {
+export async function month(o: {
+  intervals: number;
+  households: number;
+  cacheDir: string | null;
+  workDir: string;
+}): Promise<Month> {
   const dir = join(o.cacheDir ?? o.workDir, cacheKey(o.intervals, o.households));
   const cached = existsSync(join(dir, 'month.json'));
   if (!cached) {
-    const child = spawn(process.execPath, ['--import', 'tsx', BUILDER, '--intervals', String(o.intervals), '--households', String(o.households), '--out', dir], { stdio: 'inherit' });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        BUILDER,
+        '--intervals',
+        String(o.intervals),
+        '--households',
+        String(o.households),
+        '--out',
+        dir,
+      ],
+      { stdio: 'inherit' },
+    );
     // The bench stopped (Ctrl-C, a kill): the build stops with it (and stops its anvil).
     const stop = () => child.kill('SIGTERM');
     process.once('exit', stop);
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
     process.off('exit', stop);
-    if (code !== 0) throw new Error(`building the month (${BUILDER}) failed: ${code === null ? `killed by ${signal}` : `exit ${code}`}`);
+    if (code !== 0)
+      throw new Error(
+        `building the month (${BUILDER}) failed: ${code === null ? `killed by ${signal}` : `exit ${code}`}`,
+      );
   }
   const meta = JSON.parse(readFileSync(join(dir, 'month.json'), 'utf8')) as MonthMeta;
   const ledgerPath = join(o.workDir, 'ledger.sqlite');
   copyFileSync(join(dir, 'ledger.sqlite'), ledgerPath);
   const anvil = await startAnvil({ gasLimit: GAS_LIMIT, extraArgs: ['--load-state', join(dir, 'anvil-state.json')] });
   if (cached) process.stderr.write(`month from the cache ${dir}\n`);
-  return { ledgerPath, contract: meta.contract, anvil, buildSeconds: cached ? 0 : meta.buildSeconds, phases: cached ? {} : meta.phases, cached };
+  return {
+    ledgerPath,
+    contract: meta.contract,
+    anvil,
+    buildSeconds: cached ? 0 : meta.buildSeconds,
+    phases: cached ? {} : meta.phases,
+    cached,
+  };
 }

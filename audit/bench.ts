@@ -39,7 +39,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 const dir = mkdtempSync(join(tmpdir(), 'mgx-audit-bench-'));
 let stopAnvil: (() => Promise<void>) | undefined;
@@ -57,10 +60,18 @@ try {
   log(`load average at the start: ${load()}`);
   const m = await month({ intervals, households, cacheDir: values['no-cache'] ? null : values.cache, workDir: dir });
   stopAnvil = () => m.anvil.stop();
-  const built = m.cached ? 'from the cache' : `built in ${m.buildSeconds.toFixed(1)} s (${Object.entries(m.phases).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`;
+  const built = m.cached
+    ? 'from the cache'
+    : `built in ${m.buildSeconds.toFixed(1)} s (${Object.entries(m.phases)
+        .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+        .join(', ')})`;
   log(`month ${built}`);
   const config = benchConfig();
-  const tariffs = { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits };
+  const tariffs = {
+    feedInTariff: config.market.feedInTariff,
+    retailTariff: config.market.retailTariff,
+    minorUnits: config.microgrid.currencyMinorUnits,
+  };
   const ledger = openLedger(m.ledgerPath, { readonly: true });
   const figures: string[] = [];
   try {
@@ -68,23 +79,49 @@ try {
       const seconds: number[] = [];
       for (let run = 0; run < runs; run++) {
         const cpu = process.cpuUsage();
-        const r = await runAudit({ ledger, rpcUrl: m.anvil.rpcUrl, contract: m.contract, from: T0, to: T0 + intervals * STEP, intervalMs: STEP, tariffs, meterData: meterDataRulesOf(config), workers });
+        const r = await runAudit({
+          ledger,
+          rpcUrl: m.anvil.rpcUrl,
+          contract: m.contract,
+          from: T0,
+          to: T0 + intervals * STEP,
+          intervalMs: STEP,
+          tariffs,
+          meterData: meterDataRulesOf(config),
+          workers,
+        });
         const used = process.cpuUsage(cpu);
         seconds.push(r.seconds);
         // CPU time of this process (all its threads; anvil not included): comparable across runs when other work shares the cores.
-        log(`${workers} thread(s), run ${run + 1}: ${r.intervals.length} intervals in ${r.seconds.toFixed(2)} s = ${r.intervalsPerSecond.toFixed(1)} intervals/s, ${r.passed} pass, ${r.failed} fail; CPU ${((used.user + used.system) / 1e6).toFixed(1)} s (load average ${load()})`);
-        if (!r.pass) throw new Error(`the synthetic month does not pass: ${JSON.stringify(r.intervals.find((i) => !i.pass)?.checks.flatMap((c) => c.failures).slice(0, 3))}`);
+        log(
+          `${workers} thread(s), run ${run + 1}: ${r.intervals.length} intervals in ${r.seconds.toFixed(2)} s = ${r.intervalsPerSecond.toFixed(1)} intervals/s, ${r.passed} pass, ${r.failed} fail; CPU ${((used.user + used.system) / 1e6).toFixed(1)} s (load average ${load()})`,
+        );
+        if (!r.pass)
+          throw new Error(
+            `the synthetic month does not pass: ${JSON.stringify(
+              r.intervals
+                .find((i) => !i.pass)
+                ?.checks.flatMap((c) => c.failures)
+                .slice(0, 3),
+            )}`,
+          );
       }
       const med = median(seconds);
-      figures.push(`  ${workers} thread(s): median ${med.toFixed(2)} s = ${(intervals / med).toFixed(1)} intervals/s  (target ≤ 60 s)   runs: ${seconds.map((x) => x.toFixed(2)).join(', ')} s`);
+      figures.push(
+        `  ${workers} thread(s): median ${med.toFixed(2)} s = ${(intervals / med).toFixed(1)} intervals/s  (target ≤ 60 s)   runs: ${seconds.map((x) => x.toFixed(2)).join(', ')} s`,
+      );
     }
   } finally {
     ledger.close();
   }
-  console.log(`\naudit benchmark — ${intervals} intervals × ${households} households (${(intervals * households * 2).toLocaleString('en')} reading uses, ${((intervals + 1) * households).toLocaleString('en')} distinct signatures), ${runs} runs each, anvil on loopback:`);
+  console.log(
+    `\naudit benchmark — ${intervals} intervals × ${households} households (${(intervals * households * 2).toLocaleString('en')} reading uses, ${((intervals + 1) * households).toLocaleString('en')} distinct signatures), ${runs} runs each, anvil on loopback:`,
+  );
   console.log(`  month ${built}`);
   for (const f of figures) console.log(f);
-  console.log(`  (${cpus().length} cores, load average ${load()} at the end: other work on the machine slows the timings)`);
+  console.log(
+    `  (${cpus().length} cores, load average ${load()} at the end: other work on the machine slows the timings)`,
+  );
 } finally {
   await stopAnvil?.();
   rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,15 @@
-import { createPublicClient, decodeFunctionData, getAddress, http, zeroAddress, type Abi, type AbiEvent, type Address, type Hex, type PublicClient } from 'viem';
+import {
+  createPublicClient,
+  decodeFunctionData,
+  getAddress,
+  http,
+  zeroAddress,
+  type Abi,
+  type AbiEvent,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from 'viem';
 import { loadArtifact } from '../contracts/artifact.js';
 import { MicrogridError } from '../core/errors.js';
 import type { Commitment } from '../settlement/chain/commitment.js';
@@ -36,7 +47,8 @@ export interface ChainInterval {
 }
 
 export const ENERGY_CREDITS_ABI: Abi = loadArtifact('EnergyCredits').abi;
-const eventsNamed = (...names: string[]): AbiEvent[] => ENERGY_CREDITS_ABI.filter((x): x is AbiEvent => x.type === 'event' && names.includes(x.name));
+const eventsNamed = (...names: string[]): AbiEvent[] =>
+  ENERGY_CREDITS_ABI.filter((x): x is AbiEvent => x.type === 'event' && names.includes(x.name));
 const INTERVAL_EVENTS = eventsNamed('Committed', 'ChunkMinted', 'Retired');
 const TRANSFER_EVENTS = eventsNamed('TransferSingle', 'TransferBatch');
 
@@ -54,15 +66,27 @@ export class ChainReader {
   readonly #o: ChainReaderOptions;
 
   constructor(o: ChainReaderOptions) {
-    if (!/^0x[0-9a-fA-F]{40}$/.test(o.contract)) throw new MicrogridError('AUDIT_INPUT', 'contract is not an address', { field: '--contract', value: o.contract, expected: 'the 0x-prefixed 20-byte address of the EnergyCredits contract' });
+    if (!/^0x[0-9a-fA-F]{40}$/.test(o.contract))
+      throw new MicrogridError('AUDIT_INPUT', 'contract is not an address', {
+        field: '--contract',
+        value: o.contract,
+        expected: 'the 0x-prefixed 20-byte address of the EnergyCredits contract',
+      });
     try {
       new URL(o.rpcUrl);
     } catch {
-      throw new MicrogridError('AUDIT_INPUT', 'RPC URL does not parse', { field: '--rpc', value: o.rpcUrl, expected: 'an http(s) URL of an EVM JSON-RPC endpoint' });
+      throw new MicrogridError('AUDIT_INPUT', 'RPC URL does not parse', {
+        field: '--rpc',
+        value: o.rpcUrl,
+        expected: 'an http(s) URL of an EVM JSON-RPC endpoint',
+      });
     }
     this.#o = o;
     this.contract = getAddress(o.contract);
-    this.client = createPublicClient({ transport: http(o.rpcUrl, { batch: { batchSize: 200, wait: 0 }, retryCount: 1, timeout: 30_000 }), cacheTime: 0 }) as PublicClient;
+    this.client = createPublicClient({
+      transport: http(o.rpcUrl, { batch: { batchSize: 200, wait: 0 }, retryCount: 1, timeout: 30_000 }),
+      cacheTime: 0,
+    }) as PublicClient;
   }
 
   async #call<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -70,7 +94,16 @@ export class ChainReader {
       return await f();
     } catch (cause) {
       if (cause instanceof MicrogridError) throw cause;
-      throw new MicrogridError('CHAIN_UNAVAILABLE', `the chain RPC failed: ${what} (${(cause as Error).message.split('\n')[0]})`, { field: '--rpc', value: this.#o.rpcUrl, expected: 'a reachable EVM JSON-RPC endpoint serving the EnergyCredits contract', cause });
+      throw new MicrogridError(
+        'CHAIN_UNAVAILABLE',
+        `the chain RPC failed: ${what} (${(cause as Error).message.split('\n')[0]})`,
+        {
+          field: '--rpc',
+          value: this.#o.rpcUrl,
+          expected: 'a reachable EVM JSON-RPC endpoint serving the EnergyCredits contract',
+          cause,
+        },
+      );
     }
   }
 
@@ -79,13 +112,22 @@ export class ChainReader {
     try {
       return await this.client.getChainId();
     } catch (cause) {
-      throw new MicrogridError('AUDIT_INPUT', `the chain RPC does not answer (${(cause as Error).message.split('\n')[0]})`, { field: '--rpc', value: this.#o.rpcUrl, expected: 'a reachable EVM JSON-RPC endpoint', cause });
+      throw new MicrogridError(
+        'AUDIT_INPUT',
+        `the chain RPC does not answer (${(cause as Error).message.split('\n')[0]})`,
+        { field: '--rpc', value: this.#o.rpcUrl, expected: 'a reachable EVM JSON-RPC endpoint', cause },
+      );
     }
   }
 
   async assertContract(): Promise<void> {
     const code = await this.#call('eth_getCode', () => this.client.getCode({ address: this.contract }));
-    if (!code || code === '0x') throw new MicrogridError('AUDIT_INPUT', 'no contract at this address on the chain', { field: '--contract', value: this.contract, expected: 'the address of a deployed EnergyCredits contract' });
+    if (!code || code === '0x')
+      throw new MicrogridError('AUDIT_INPUT', 'no contract at this address on the chain', {
+        field: '--contract',
+        value: this.contract,
+        expected: 'the address of a deployed EnergyCredits contract',
+      });
   }
 
   /** Every interval's chain view with token id in [fromId, toId) (unix seconds). */
@@ -95,7 +137,11 @@ export class ChainReader {
     const logs = [];
     for (let b = this.#o.fromBlock ?? 0n; b <= latest; b += step) {
       const to = b + step - 1n < latest ? b + step - 1n : latest;
-      logs.push(...(await this.#call('eth_getLogs', () => this.client.getLogs({ address: this.contract, events: INTERVAL_EVENTS, fromBlock: b, toBlock: to }))));
+      logs.push(
+        ...(await this.#call('eth_getLogs', () =>
+          this.client.getLogs({ address: this.contract, events: INTERVAL_EVENTS, fromBlock: b, toBlock: to }),
+        )),
+      );
     }
     const out = new Map<number, ChainInterval>();
     const get = (id: bigint): ChainInterval | undefined => {
@@ -124,7 +170,13 @@ export class ChainReader {
           blockNumber: ev.blockNumber,
         });
       } else if (ev.eventName === 'ChunkMinted') {
-        get(a.interval as bigint)?.chunks.push({ chunk: Number(a.chunk), recipients: Number(a.recipients), wh: a.wh as bigint, txHash: ev.transactionHash, words: null });
+        get(a.interval as bigint)?.chunks.push({
+          chunk: Number(a.chunk),
+          recipients: Number(a.recipients),
+          wh: a.wh as bigint,
+          txHash: ev.transactionHash,
+          words: null,
+        });
       } else if (ev.eventName === 'Retired') {
         const v = get(a.interval as bigint);
         const holder = (a.holder as string).toLowerCase();
@@ -142,7 +194,9 @@ export class ChainReader {
     const inputs = new Map<Hex, Hex>();
     for (let i = 0; i < hashes.length; i += 500) {
       const part = hashes.slice(i, i + 500);
-      const txs = await this.#call('eth_getTransactionByHash', () => Promise.all(part.map((hash) => this.client.getTransaction({ hash }))));
+      const txs = await this.#call('eth_getTransactionByHash', () =>
+        Promise.all(part.map((hash) => this.client.getTransaction({ hash }))),
+      );
       txs.forEach((t, j) => inputs.set(part[j]!, t.input));
     }
     for (const c of chunks) {
@@ -151,7 +205,10 @@ export class ChainReader {
         if (d.functionName !== 'mintChunk') continue;
         const [, chunk, , packed] = d.args as readonly [unknown, number, unknown, readonly bigint[]];
         if (Number(chunk) !== c.chunk) continue;
-        c.words = packed.map((w) => ({ account: `0x${(w & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`, wh: w >> 160n }));
+        c.words = packed.map((w) => ({
+          account: `0x${(w & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`,
+          wh: w >> 160n,
+        }));
       } catch {
         c.words = null; // minted through another contract: the audit reports it as undecodable
       }
@@ -167,8 +224,15 @@ export class ChainReader {
       const part = pairs.slice(i, i + size);
       calls.push(
         this.#call('balanceOfBatch', () =>
-          this.client.readContract({ address: this.contract, abi: ENERGY_CREDITS_ABI, functionName: 'balanceOfBatch', args: [part.map((p) => getAddress(p.account)), part.map((p) => BigInt(p.id))] }),
-        ).then((r) => (r as bigint[]).forEach((b, j) => out.set(`${part[j]!.id}:${part[j]!.account.toLowerCase()}`, b))),
+          this.client.readContract({
+            address: this.contract,
+            abi: ENERGY_CREDITS_ABI,
+            functionName: 'balanceOfBatch',
+            args: [part.map((p) => getAddress(p.account)), part.map((p) => BigInt(p.id))],
+          }),
+        ).then((r) =>
+          (r as bigint[]).forEach((b, j) => out.set(`${part[j]!.id}:${part[j]!.account.toLowerCase()}`, b)),
+        ),
       );
       if (calls.length >= 8) await Promise.all(calls.splice(0));
     }
@@ -179,8 +243,22 @@ export class ChainReader {
   /** Net ERC-1155 transfers (not mints) of token `id` into and out of `account`, from TransferSingle/TransferBatch logs filtered by address topic. */
   async transfersOf(account: string, id: number): Promise<bigint> {
     const holder = getAddress(account);
-    const queries = TRANSFER_EVENTS.flatMap((event) => [{ from: holder }, { to: holder }].map((args) => ({ event, args })));
-    const parts = await Promise.all(queries.map((q) => this.#call('eth_getLogs', () => this.client.getLogs({ address: this.contract, event: q.event, args: q.args, fromBlock: this.#o.fromBlock ?? 0n, toBlock: 'latest' }))));
+    const queries = TRANSFER_EVENTS.flatMap((event) =>
+      [{ from: holder }, { to: holder }].map((args) => ({ event, args })),
+    );
+    const parts = await Promise.all(
+      queries.map((q) =>
+        this.#call('eth_getLogs', () =>
+          this.client.getLogs({
+            address: this.contract,
+            event: q.event,
+            args: q.args,
+            fromBlock: this.#o.fromBlock ?? 0n,
+            toBlock: 'latest',
+          }),
+        ),
+      ),
+    );
     let net = 0n;
     const me = account.toLowerCase();
     const seen = new Set<string>();
@@ -188,12 +266,22 @@ export class ChainReader {
       const key = `${ev.transactionHash}:${ev.logIndex}`;
       if (seen.has(key)) continue; // a transfer to oneself is found from both sides
       seen.add(key);
-      const a = ev.args as { from?: string; to?: string; id?: bigint; value?: bigint; ids?: bigint[]; values?: bigint[] };
+      const a = ev.args as {
+        from?: string;
+        to?: string;
+        id?: bigint;
+        value?: bigint;
+        ids?: bigint[];
+        values?: bigint[];
+      };
       if (a.from === undefined || a.to === undefined) continue;
       const from = a.from.toLowerCase();
       const to = a.to.toLowerCase();
       if (from === zeroAddress) continue; // a mint, counted from calldata
-      const pairs = ev.eventName === 'TransferSingle' ? [[a.id!, a.value!] as const] : a.ids!.map((x, i) => [x, a.values![i]!] as const);
+      const pairs =
+        ev.eventName === 'TransferSingle'
+          ? [[a.id!, a.value!] as const]
+          : a.ids!.map((x, i) => [x, a.values![i]!] as const);
       for (const [tid, value] of pairs) {
         if (Number(tid) !== id) continue;
         if (to === me) net += value;

@@ -44,10 +44,22 @@ export function ordersFor(ev: IntervalEvidence, kind: 'forward' | 'metered'): Or
  * energy implies; and the Merkle root of the delivered trades equals the
  * tradesRoot committed on chain.
  */
-export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undefined, energy: ReadonlyMap<string, MeteredEnergy>, tradable?: ReadonlySet<string>): ClearingOutcome {
+export function checkClearing(
+  ev: IntervalEvidence,
+  chain: ChainInterval | undefined,
+  energy: ReadonlyMap<string, MeteredEnergy>,
+  tradable?: ReadonlySet<string>,
+): ClearingOutcome {
   const failures: AuditFailure[] = [];
   const fail = (record: string, message: string, expected?: string, found?: string) =>
-    failures.push({ interval: ev.interval, check: 'clearing', record, message, ...(expected !== undefined ? { expected } : {}), ...(found !== undefined ? { found } : {}) });
+    failures.push({
+      interval: ev.interval,
+      check: 'clearing',
+      record,
+      message,
+      ...(expected !== undefined ? { expected } : {}),
+      ...(found !== undefined ? { found } : {}),
+    });
   const stored = ev.results.map((r) => parseResult(r.json));
   const rerun: ClearingResult[] = [];
   let identical = 0;
@@ -76,7 +88,12 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
       if (a && b && canonicalJson(a) === canonicalJson(b)) continue;
       named = true;
       const t = a ?? b!;
-      fail(`${r.kind} trade seq ${seq} (orders ${t.buyOrder}, ${t.sellOrder})`, 'trade of the re-run clearing differs from the stored trade', a ? canonicalJson(a) : 'no trade', b ? canonicalJson(b) : 'no trade');
+      fail(
+        `${r.kind} trade seq ${seq} (orders ${t.buyOrder}, ${t.sellOrder})`,
+        'trade of the re-run clearing differs from the stored trade',
+        a ? canonicalJson(a) : 'no trade',
+        b ? canonicalJson(b) : 'no trade',
+      );
     }
     const rem = (x: ClearingResult) => new Map(x.remainders.map((m) => [m.order, canonicalJson(m)]));
     const ra = rem(again);
@@ -84,9 +101,20 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
     for (const id of new Set([...ra.keys(), ...rb.keys()])) {
       if (ra.get(id) === rb.get(id)) continue;
       named = true;
-      fail(`${r.kind} order ${id}`, 'remainder of the order differs between re-run and stored result', ra.get(id) ?? 'none', rb.get(id) ?? 'none');
+      fail(
+        `${r.kind} order ${id}`,
+        'remainder of the order differs between re-run and stored result',
+        ra.get(id) ?? 'none',
+        rb.get(id) ?? 'none',
+      );
     }
-    if (!named) fail(`${r.kind} clearing result`, 'stored result differs from the re-run in its totals or prices', json.slice(0, 200), r.json.slice(0, 200));
+    if (!named)
+      fail(
+        `${r.kind} clearing result`,
+        'stored result differs from the re-run in its totals or prices',
+        json.slice(0, 200),
+        r.json.slice(0, 200),
+      );
   }
 
   for (const d of compareTradeRows(rerun, ev.trades)) fail(d.record, d.message, d.expected, d.found);
@@ -107,15 +135,37 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
       .filter(([p]) => !tradable || tradable.has(p))
       .map(([p, e]) => {
         const mine = [...stored.values()].find((o) => o.participant === p);
-        return { participant: p, zone: mine?.zone ?? 'main', minSell: mine?.price ?? '0', maxBuy: mine?.price ?? '0', importWh: e.importWh, exportWh: e.exportWh, forwardSoldWh: sold.get(p) ?? 0, forwardBoughtWh: bought.get(p) ?? 0 };
+        return {
+          participant: p,
+          zone: mine?.zone ?? 'main',
+          minSell: mine?.price ?? '0',
+          maxBuy: mine?.price ?? '0',
+          importWh: e.importWh,
+          exportWh: e.exportWh,
+          forwardSoldWh: sold.get(p) ?? 0,
+          forwardBoughtWh: bought.get(p) ?? 0,
+        };
       });
     for (const want of meteredOrders(ev.start, positions)) {
       const o = stored.get(want.id);
       stored.delete(want.id);
-      if (!o) fail(`participant ${want.participant} ${want.side}`, 'metered energy implies a metered order the ledger does not hold', `${want.energyWh} Wh`, 'no order');
-      else if (o.energyWh !== want.energyWh) fail(`order ${o.id}`, 'metered order energy differs from the metered energy', `${want.energyWh} Wh`, `${o.energyWh} Wh`);
+      if (!o)
+        fail(
+          `participant ${want.participant} ${want.side}`,
+          'metered energy implies a metered order the ledger does not hold',
+          `${want.energyWh} Wh`,
+          'no order',
+        );
+      else if (o.energyWh !== want.energyWh)
+        fail(
+          `order ${o.id}`,
+          'metered order energy differs from the metered energy',
+          `${want.energyWh} Wh`,
+          `${o.energyWh} Wh`,
+        );
     }
-    for (const o of stored.values()) fail(`order ${o.id}`, 'metered order without metered energy behind it', 'no order', `${o.energyWh} Wh`);
+    for (const o of stored.values())
+      fail(`order ${o.id}`, 'metered order without metered energy behind it', 'no order', `${o.energyWh} Wh`);
   }
 
   const trades: IntervalTrade[] = rerun.flatMap((r) => r.trades.map((t, seq) => ({ ...t, kind: r.kind, seq })));
@@ -129,15 +179,43 @@ export function checkClearing(ev: IntervalEvidence, chain: ChainInterval | undef
   const rules = ruleSetHash(stored);
   const c = chain?.commitments[0]?.commitment;
   if (c) {
-    if (root.toLowerCase() !== c.tradesRoot.toLowerCase()) fail(`tradesRoot of ${c.interval}`, 'Merkle root of the re-run, delivered trades differs from the root committed on chain', c.tradesRoot, root);
-    if (rules.toLowerCase() !== c.ruleSet.toLowerCase()) fail(`ruleSet of ${c.interval}`, 'hash of the stored rule set differs from the rule set committed on chain', c.ruleSet, rules);
+    if (root.toLowerCase() !== c.tradesRoot.toLowerCase())
+      fail(
+        `tradesRoot of ${c.interval}`,
+        'Merkle root of the re-run, delivered trades differs from the root committed on chain',
+        c.tradesRoot,
+        root,
+      );
+    if (rules.toLowerCase() !== c.ruleSet.toLowerCase())
+      fail(
+        `ruleSet of ${c.interval}`,
+        'hash of the stored rule set differs from the rule set committed on chain',
+        c.ruleSet,
+        rules,
+      );
     const matched = delivered.reduce((s, t) => s + t.deliveredWh, 0);
-    if (BigInt(matched) !== c.matchedWh) fail(`matchedWh of ${c.interval}`, 'delivered trades differ from the committed matched energy', `${c.matchedWh} Wh`, `${matched} Wh`);
+    if (BigInt(matched) !== c.matchedWh)
+      fail(
+        `matchedWh of ${c.interval}`,
+        'delivered trades differ from the committed matched energy',
+        `${c.matchedWh} Wh`,
+        `${matched} Wh`,
+      );
   }
   return {
     result: checkResult(
       'clearing',
-      { clearings: ev.results.length, identicalReruns: identical, trades: trades.length, tradeRows: ev.trades.length, orders: ev.orders.length, tradesRoot: root, committedRoot: c?.tradesRoot ?? 'none', ruleSet: rules, committedRuleSet: c?.ruleSet ?? 'none' },
+      {
+        clearings: ev.results.length,
+        identicalReruns: identical,
+        trades: trades.length,
+        tradeRows: ev.trades.length,
+        orders: ev.orders.length,
+        tradesRoot: root,
+        committedRoot: c?.tradesRoot ?? 'none',
+        ruleSet: rules,
+        committedRuleSet: c?.ruleSet ?? 'none',
+      },
       failures,
     ),
     results: rerun,

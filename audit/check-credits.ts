@@ -11,7 +11,11 @@ import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 /** (participant, configured account) → credited address: a derived one costs a keccak and a checksum, the same for every interval. */
 const accounts = new Map<string, Address>();
 
-export function expectedCredits(ev: IntervalEvidence, delivered: readonly DeliveredTrade[], energy: ReadonlyMap<string, MeteredEnergy>): { credits: Credit[]; error: string | null } {
+export function expectedCredits(
+  ev: IntervalEvidence,
+  delivered: readonly DeliveredTrade[],
+  energy: ReadonlyMap<string, MeteredEnergy>,
+): { credits: Credit[]; error: string | null } {
   const accountOf = (id: string): Address => {
     const key = `${id}\u0000${ev.accounts[id] ?? ''}`;
     let a = accounts.get(key);
@@ -31,7 +35,8 @@ export function expectedCredits(ev: IntervalEvidence, delivered: readonly Delive
 /** Per-recipient Wh minted on chain for the interval (lower-case address), from the minting transactions. */
 export function mintedOnChain(chain: ChainInterval | undefined): Map<string, bigint> {
   const out = new Map<string, bigint>();
-  for (const c of chain?.chunks ?? []) for (const w of c.words ?? []) out.set(w.account, (out.get(w.account) ?? 0n) + w.wh);
+  for (const c of chain?.chunks ?? [])
+    for (const w of c.words ?? []) out.set(w.account, (out.get(w.account) ?? 0n) + w.wh);
   return out;
 }
 
@@ -51,10 +56,22 @@ export interface CreditsInputs {
  * metered exports imply; Σ credits = Σ metered export = committed exportWh;
  * the committed credits root is the root of those credits' chunks.
  */
-export async function checkCredits(ev: IntervalEvidence, chain: ChainInterval | undefined, energy: ReadonlyMap<string, MeteredEnergy>, inp: CreditsInputs): Promise<CheckResult> {
+export async function checkCredits(
+  ev: IntervalEvidence,
+  chain: ChainInterval | undefined,
+  energy: ReadonlyMap<string, MeteredEnergy>,
+  inp: CreditsInputs,
+): Promise<CheckResult> {
   const failures: AuditFailure[] = [];
   const fail = (record: string, message: string, expected?: string, found?: string) =>
-    failures.push({ interval: ev.interval, check: 'credits', record, message, ...(expected !== undefined ? { expected } : {}), ...(found !== undefined ? { found } : {}) });
+    failures.push({
+      interval: ev.interval,
+      check: 'credits',
+      record,
+      message,
+      ...(expected !== undefined ? { expected } : {}),
+      ...(found !== undefined ? { found } : {}),
+    });
   const tokenId = Math.floor(ev.start / 1000);
   const exportWh = [...energy.values()].reduce((s, e) => s + e.exportWh, 0);
   if (inp.creditsError) fail('credits', inp.creditsError);
@@ -63,40 +80,105 @@ export async function checkCredits(ev: IntervalEvidence, chain: ChainInterval | 
   const mintedTotal = [...minted.values()].reduce((s, x) => s + x, 0n);
   const commitments = chain?.commitments ?? [];
   const c = commitments[0]?.commitment;
-  if (commitments.length === 0 && exportWh > 0) fail(`interval ${tokenId}`, 'no commitment on chain for an interval with metered export', `Committed(${tokenId})`, 'none');
-  if (commitments.length > 1) fail(`interval ${tokenId}`, 'more than one commitment on chain', '1', String(commitments.length));
+  if (commitments.length === 0 && exportWh > 0)
+    fail(
+      `interval ${tokenId}`,
+      'no commitment on chain for an interval with metered export',
+      `Committed(${tokenId})`,
+      'none',
+    );
+  if (commitments.length > 1)
+    fail(`interval ${tokenId}`, 'more than one commitment on chain', '1', String(commitments.length));
   for (const ch of chain?.chunks ?? []) {
     if (ch.words === null) {
-      fail(`chunk ${ch.chunk} tx ${ch.txHash}`, 'minting transaction could not be decoded as mintChunk', 'mintChunk calldata', 'other');
+      fail(
+        `chunk ${ch.chunk} tx ${ch.txHash}`,
+        'minting transaction could not be decoded as mintChunk',
+        'mintChunk calldata',
+        'other',
+      );
       continue;
     }
     const sum = ch.words.reduce((s, w) => s + w.wh, 0n);
-    if (ch.words.length !== ch.recipients || sum !== ch.wh) fail(`chunk ${ch.chunk} tx ${ch.txHash}`, 'ChunkMinted event differs from the transaction', `${ch.words.length} recipients, ${sum} Wh`, `${ch.recipients} recipients, ${ch.wh} Wh`);
+    if (ch.words.length !== ch.recipients || sum !== ch.wh)
+      fail(
+        `chunk ${ch.chunk} tx ${ch.txHash}`,
+        'ChunkMinted event differs from the transaction',
+        `${ch.words.length} recipients, ${sum} Wh`,
+        `${ch.recipients} recipients, ${ch.wh} Wh`,
+      );
   }
   for (const account of new Set([...expected.keys(), ...minted.keys()])) {
     const e = expected.get(account) ?? 0n;
     const m = minted.get(account) ?? 0n;
-    if (e !== m) fail(`recipient ${getAddress(account)}`, 'credits minted on chain differ from the credits trades and metered exports imply', `${e} Wh`, `${m} Wh`);
+    if (e !== m)
+      fail(
+        `recipient ${getAddress(account)}`,
+        'credits minted on chain differ from the credits trades and metered exports imply',
+        `${e} Wh`,
+        `${m} Wh`,
+      );
     const balance = inp.balances.get(`${tokenId}:${account}`);
     if (balance === undefined) continue;
     const retired = chain?.retired.get(account) ?? 0n;
     if (balance + retired !== m) {
       const moved = await inp.transfers(account, tokenId);
-      if (balance + retired - moved !== m) fail(`recipient ${getAddress(account)} balance`, 'balance on chain (+ retired − transferred in) differs from what was minted', `${m} Wh`, `${balance + retired - moved} Wh`);
+      if (balance + retired - moved !== m)
+        fail(
+          `recipient ${getAddress(account)} balance`,
+          'balance on chain (+ retired − transferred in) differs from what was minted',
+          `${m} Wh`,
+          `${balance + retired - moved} Wh`,
+        );
     }
   }
-  if (mintedTotal !== BigInt(exportWh)) fail(`interval ${tokenId} Σ credits`, 'Σ credits minted on chain differ from Σ metered export', `${exportWh} Wh`, `${mintedTotal} Wh`);
+  if (mintedTotal !== BigInt(exportWh))
+    fail(
+      `interval ${tokenId} Σ credits`,
+      'Σ credits minted on chain differ from Σ metered export',
+      `${exportWh} Wh`,
+      `${mintedTotal} Wh`,
+    );
   if (c) {
-    if (c.exportWh !== BigInt(exportWh)) fail(`interval ${tokenId} exportWh`, 'committed export differs from the metered export', `${exportWh} Wh`, `${c.exportWh} Wh`);
+    if (c.exportWh !== BigInt(exportWh))
+      fail(
+        `interval ${tokenId} exportWh`,
+        'committed export differs from the metered export',
+        `${exportWh} Wh`,
+        `${c.exportWh} Wh`,
+      );
     const chunks = chain?.chunks ?? [];
     const size = chunks.length > 1 ? chunks[0]!.recipients : Math.max(1, inp.credits.length);
-    const root = buildCreditChunks(BigInt(tokenId), inp.credits.map((x) => ({ account: x.account, wh: BigInt(x.wh) })), size).root;
-    if (inp.credits.length > 0 && root.toLowerCase() !== c.creditsRoot.toLowerCase()) fail(`creditsRoot of ${tokenId}`, 'Merkle root of the implied credit chunks differs from the committed credits root', c.creditsRoot, root);
-    if (chunks.length !== c.chunks) fail(`interval ${tokenId} chunks`, 'not every committed chunk is minted', String(c.chunks), String(chunks.length));
+    const root = buildCreditChunks(
+      BigInt(tokenId),
+      inp.credits.map((x) => ({ account: x.account, wh: BigInt(x.wh) })),
+      size,
+    ).root;
+    if (inp.credits.length > 0 && root.toLowerCase() !== c.creditsRoot.toLowerCase())
+      fail(
+        `creditsRoot of ${tokenId}`,
+        'Merkle root of the implied credit chunks differs from the committed credits root',
+        c.creditsRoot,
+        root,
+      );
+    if (chunks.length !== c.chunks)
+      fail(
+        `interval ${tokenId} chunks`,
+        'not every committed chunk is minted',
+        String(c.chunks),
+        String(chunks.length),
+      );
   }
   return checkResult(
     'credits',
-    { meteredExportWh: exportWh, expectedCreditsWh: inp.credits.reduce((s, x) => s + x.wh, 0), mintedWh: mintedTotal.toString(), committedExportWh: c ? c.exportWh.toString() : 'none', recipients: expected.size, recipientsOnChain: minted.size },
+    {
+      meteredExportWh: exportWh,
+      expectedCreditsWh: inp.credits.reduce((s, x) => s + x.wh, 0),
+      mintedWh: mintedTotal.toString(),
+      committedExportWh: c ? c.exportWh.toString() : 'none',
+      recipients: expected.size,
+      recipientsOnChain: minted.size,
+    },
     failures,
   );
 }

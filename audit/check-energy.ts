@@ -1,4 +1,8 @@
-import { DEFAULT_RATED_POWER_W, validateMeterSeries, type MeterIntervalEnergy } from '../settlement/meter-data/index.js';
+import {
+  DEFAULT_RATED_POWER_W,
+  validateMeterSeries,
+  type MeterIntervalEnergy,
+} from '../settlement/meter-data/index.js';
 import type { MeteredEnergy } from '../settlement/delivery.js';
 import type { MeterDataSummary, ParticipantMeterData } from '../settlement/inputs.js';
 import type { EvidenceReading, IntervalEvidence, ReceivedReading } from './evidence.js';
@@ -27,7 +31,11 @@ export interface EnergyOutcome {
 
 const RANK: Record<ParticipantMeterData, number> = { actual: 0, partial: 1, estimated: 2, held: 3 };
 
-function bracketing(readings: readonly EvidenceReading[], start: number, end: number): { first: number | null; last: number | null } {
+function bracketing(
+  readings: readonly EvidenceReading[],
+  start: number,
+  end: number,
+): { first: number | null; last: number | null } {
   const before = readings.filter((r) => r.ts <= start).at(-1);
   const inside = readings.find((r) => r.ts > start && r.ts < end);
   const after = readings.find((r) => r.ts >= end);
@@ -69,7 +77,9 @@ export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
   for (const used of ev.energy) {
     const m = meters.get(used.meterId)!;
     // The loader selects only these; a bundle is held to the same rule.
-    const readings = (readingsOf.get(used.meterId) ?? []).filter((r) => used.receivedBy === null || r.receivedAt <= used.receivedBy);
+    const readings = (readingsOf.get(used.meterId) ?? []).filter(
+      (r) => used.receivedBy === null || r.receivedAt <= used.receivedBy,
+    );
     const [e] = validateMeterSeries({
       meterId: used.meterId,
       role: m.role,
@@ -88,14 +98,25 @@ export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
     exportWh += again.exportWh;
     if (again.status === 'held') held++;
     const s = meterData.get(m.participant) ?? { status: 'actual' as ParticipantMeterData, meters: [] };
-    s.meters.push({ meterId: again.meterId, status: again.status, reasons: again.reasons, method: again.method, importWh: again.importWh, exportWh: again.exportWh });
+    s.meters.push({
+      meterId: again.meterId,
+      status: again.status,
+      reasons: again.reasons,
+      method: again.method,
+      importWh: again.importWh,
+      exportWh: again.exportWh,
+    });
     if (RANK[again.status] > RANK[s.status]) s.status = again.status;
     meterData.set(m.participant, s);
     const acc = sums.get(m.participant) ?? { importWh: 0, exportWh: 0 };
     sums.set(m.participant, { importWh: acc.importWh + again.importWh, exportWh: acc.exportWh + again.exportWh });
 
     const record = `meter ${used.meterId}`;
-    const same = used.importWh === again.importWh && used.exportWh === again.exportWh && used.status === again.status && (used.method ?? null) === again.method;
+    const same =
+      used.importWh === again.importWh &&
+      used.exportWh === again.exportWh &&
+      used.status === again.status &&
+      (used.method ?? null) === again.method;
     const sameReasons = JSON.stringify(used.reasons) === JSON.stringify(again.reasons);
     if (same && sameReasons) continue;
     if (again.status === 'held' && used.status !== 'held') {
@@ -112,7 +133,9 @@ export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
         interval: ev.interval,
         check: 'energy',
         record,
-        message: same ? 'reasons of the re-validated energy differ from those the ledger stored' : 'energy re-validated from the signed readings differs from what the ledger used',
+        message: same
+          ? 'reasons of the re-validated energy differ from those the ledger stored'
+          : 'energy re-validated from the signed readings differs from what the ledger used',
         expected: describe(again),
         found: describe(used),
       });
@@ -126,7 +149,18 @@ export function checkEnergy(ev: IntervalEvidence): EnergyOutcome {
     if (status !== 'held') grid.set(p, e);
   }
   return {
-    result: checkResult('energy', { meters: ev.energy.length, held, recomputedImportWh: importWh, recomputedExportWh: exportWh, ledgerImportWh: usedImport, ledgerExportWh: usedExport }, failures),
+    result: checkResult(
+      'energy',
+      {
+        meters: ev.energy.length,
+        held,
+        recomputedImportWh: importWh,
+        recomputedExportWh: exportWh,
+        ledgerImportWh: usedImport,
+        ledgerExportWh: usedExport,
+      },
+      failures,
+    ),
     byMeter,
     actual,
     grid,

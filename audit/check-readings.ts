@@ -39,7 +39,18 @@ function leafHash(l: ReadingLeaf): Hex {
   if (h === undefined) {
     if (leafHashes.size > 20_000) leafHashes.clear();
     // settlement/inputs.ts readingLeaf with the faster keccak (a test checks they agree).
-    leafHashes.set(key, (h = keccakHexOfString(canonicalJson({ meterId: l.meterId, ts: l.ts, importWh: l.importWh, exportWh: l.exportWh, signature: l.signature }))));
+    leafHashes.set(
+      key,
+      (h = keccakHexOfString(
+        canonicalJson({
+          meterId: l.meterId,
+          ts: l.ts,
+          importWh: l.importWh,
+          exportWh: l.exportWh,
+          signature: l.signature,
+        }),
+      )),
+    );
   }
   return h;
 }
@@ -64,7 +75,12 @@ export function signatureItems(ev: IntervalEvidence): { reading: EvidenceReading
  * gateway registered for its meter, and the Merkle root of the boundary
  * readings equals the readingsRoot committed on chain.
  */
-export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval | undefined, byMeter: ReadonlyMap<string, Boundaries>, signers: SignerCache): Promise<CheckResult> {
+export async function checkReadings(
+  ev: IntervalEvidence,
+  chain: ChainInterval | undefined,
+  byMeter: ReadonlyMap<string, Boundaries>,
+  signers: SignerCache,
+): Promise<CheckResult> {
   const failures: AuditFailure[] = [];
   const gateway = new Map(ev.meters.map((m) => [m.id, m.gateway?.toLowerCase() ?? null]));
   let valid = 0;
@@ -73,18 +89,45 @@ export async function checkReadings(ev: IntervalEvidence, chain: ChainInterval |
     const record = `meter ${r.meterId} ts ${new Date(r.ts).toISOString()}`;
     const registered = gateway.get(r.meterId) ?? null;
     if (registered === null) {
-      failures.push({ interval: ev.interval, check: 'readings', record, message: 'no gateway registered for the meter', expected: 'meters.gateway set', found: 'null' });
+      failures.push({
+        interval: ev.interval,
+        check: 'readings',
+        record,
+        message: 'no gateway registered for the meter',
+        expected: 'meters.gateway set',
+        found: 'null',
+      });
       continue;
     }
     const signer = signed[i] ?? null;
     if (signer === registered) valid++;
-    else failures.push({ interval: ev.interval, check: 'readings', record, message: r.signature === null ? 'reading is not signed' : 'signature does not recover to the registered gateway', expected: registered, found: signer ?? 'no signer (malformed signature)' });
+    else
+      failures.push({
+        interval: ev.interval,
+        check: 'readings',
+        record,
+        message:
+          r.signature === null ? 'reading is not signed' : 'signature does not recover to the registered gateway',
+        expected: registered,
+        found: signer ?? 'no signer (malformed signature)',
+      });
   }
   const root = readingsRootOf(readingLeaves(ev, byMeter));
   // No commitment at all is reported by the credits check (an interval without export has none).
   const committed = chain?.commitments[0]?.commitment.readingsRoot ?? 'none';
   if (committed !== 'none' && root.toLowerCase() !== committed.toLowerCase()) {
-    failures.push({ interval: ev.interval, check: 'readings', record: `readingsRoot of ${chain?.tokenId ?? 'interval'}`, message: 'Merkle root of the signed readings differs from the root committed on chain', expected: committed, found: root });
+    failures.push({
+      interval: ev.interval,
+      check: 'readings',
+      record: `readingsRoot of ${chain?.tokenId ?? 'interval'}`,
+      message: 'Merkle root of the signed readings differs from the root committed on chain',
+      expected: committed,
+      found: root,
+    });
   }
-  return checkResult('readings', { readings: ev.readings.length, validSignatures: valid, readingsRoot: root, committedRoot: committed }, failures);
+  return checkResult(
+    'readings',
+    { readings: ev.readings.length, validSignatures: valid, readingsRoot: root, committedRoot: committed },
+    failures,
+  );
 }

@@ -4,7 +4,13 @@ import type { ClearingKind, ClearingResult } from '../core/market.js';
 import { listClearingResultJson, listIntervalTrades, type TradeRow } from '../ledger/clearing.js';
 import { toIso } from '../core/interval.js';
 import { listIntervalStatements, listSettledStarts, type StatementRecord } from '../ledger/statements.js';
-import { adjustmentGroups, listGridSeriesReadings, type AdjustmentGroup, type MeterDataReasonValue, type MeterDataStatusValue } from '../ledger/meter-data.js';
+import {
+  adjustmentGroups,
+  listGridSeriesReadings,
+  type AdjustmentGroup,
+  type MeterDataReasonValue,
+  type MeterDataStatusValue,
+} from '../ledger/meter-data.js';
 import { listGridMeterEnergy } from '../ledger/interval-energy.js';
 import { listIntervalOrders } from '../ledger/orders.js';
 import { listParticipants } from '../ledger/participants.js';
@@ -106,7 +112,11 @@ export class EvidenceLoader {
   readonly #rules: EvidenceMeterDataRules;
   #accounts: Record<string, string | null> | undefined;
 
-  constructor(ledger: Ledger, readonly intervalMs: number, rules?: Partial<EvidenceMeterDataRules>) {
+  constructor(
+    ledger: Ledger,
+    readonly intervalMs: number,
+    rules?: Partial<EvidenceMeterDataRules>,
+  ) {
     this.#ledger = ledger;
     this.#rules = { lookMs: Math.max(intervalMs, 15 * 60_000), maxGapMs: DEFAULT_METER_DATA_RULES.maxGapMs, ...rules };
   }
@@ -131,7 +141,13 @@ export class EvidenceLoader {
       interval: toIso(start),
       intervalMs: this.intervalMs,
       meterData: { ...this.#rules },
-      meters: rows.map((r) => ({ id: r.meterId, participant: r.participant, gateway: r.gateway, role: r.role, ratedPowerW: r.ratedPowerW })),
+      meters: rows.map((r) => ({
+        id: r.meterId,
+        participant: r.participant,
+        gateway: r.gateway,
+        role: r.role,
+        ratedPowerW: r.ratedPowerW,
+      })),
       readings,
       energy: rows.map((r) => ({
         meterId: r.meterId,

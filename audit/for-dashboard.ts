@@ -10,8 +10,27 @@ import type { AuditReport } from './types.js';
  *
  *   audit: auditForDashboard({ ledger, config, rpcUrl: chain.rpcUrl, contract: chain.contract })
  */
-export function auditForDashboard(o: { ledger: Ledger; config: Config; rpcUrl: string; contract: string }): (range: { from: number; to: number }) => Promise<AuditReport> {
+export function auditForDashboard(o: {
+  ledger: Ledger;
+  config: Config;
+  rpcUrl: string;
+  contract: string;
+}): (range: { from: number; to: number }) => Promise<AuditReport> {
   const step = intervalMs(o.config.market.intervalMinutes as IntervalMinutes);
-  const tariffs = { feedInTariff: o.config.market.feedInTariff, retailTariff: o.config.market.retailTariff, minorUnits: o.config.microgrid.currencyMinorUnits };
-  return (range) => runAudit({ ledger: o.ledger, rpcUrl: o.rpcUrl, contract: o.contract, from: range.from, to: range.to, intervalMs: step, tariffs, meterData: meterDataRulesOf(o.config, meteredSpeed(o.ledger, o.config)) });
+  const tariffs = {
+    feedInTariff: o.config.market.feedInTariff,
+    retailTariff: o.config.market.retailTariff,
+    minorUnits: o.config.microgrid.currencyMinorUnits,
+  };
+  return (range) =>
+    runAudit({
+      ledger: o.ledger,
+      rpcUrl: o.rpcUrl,
+      contract: o.contract,
+      from: range.from,
+      to: range.to,
+      intervalMs: step,
+      tariffs,
+      meterData: meterDataRulesOf(o.config, meteredSpeed(o.ledger, o.config)),
+    });
 }

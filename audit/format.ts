@@ -15,8 +15,19 @@ export function reportToCsv(r: AuditReport): string {
   const rows = [['interval', 'check', 'result', 'record', 'expected', 'found', 'message']];
   for (const i of r.intervals) {
     for (const c of i.checks) {
-      rows.push([i.interval, c.check, c.pass ? 'pass' : 'fail', '', '', '', Object.entries(c.figures).map(([k, v]) => `${k}=${v}`).join(' ')]);
-      for (const f of c.failures) rows.push([f.interval, f.check, 'fail', f.record, f.expected ?? '', f.found ?? '', f.message]);
+      rows.push([
+        i.interval,
+        c.check,
+        c.pass ? 'pass' : 'fail',
+        '',
+        '',
+        '',
+        Object.entries(c.figures)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ]);
+      for (const f of c.failures)
+        rows.push([f.interval, f.check, 'fail', f.record, f.expected ?? '', f.found ?? '', f.message]);
     }
   }
   return rows.map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
@@ -33,12 +44,17 @@ export function reportToTable(r: AuditReport): string {
       return (c ? (c.pass ? 'pass' : `FAIL(${c.failures.length})`) : '-').padEnd(11);
     };
     const credits = i.checks.find((c) => c.check === 'credits');
-    out.push(`${i.interval.padEnd(23)}${cell('readings')}${cell('energy')}${cell('clearing')}${cell('credits')}${cell('statements')} ${String(credits?.figures.meteredExportWh ?? '-').padStart(9)}  ${String(credits?.figures.mintedWh ?? '-').padStart(9)}`);
+    out.push(
+      `${i.interval.padEnd(23)}${cell('readings')}${cell('energy')}${cell('clearing')}${cell('credits')}${cell('statements')} ${String(credits?.figures.meteredExportWh ?? '-').padStart(9)}  ${String(credits?.figures.mintedWh ?? '-').padStart(9)}`,
+    );
   }
   const failures = r.intervals.flatMap((i) => i.checks.flatMap((c) => c.failures));
   if (failures.length) {
     out.push('', `${failures.length} discrepancies:`);
-    for (const f of failures) out.push(`  ${f.interval}  check ${f.check}  ${f.record}: ${f.message}${f.expected !== undefined ? `; expected ${f.expected}, found ${f.found ?? '?'}` : ''}`);
+    for (const f of failures)
+      out.push(
+        `  ${f.interval}  check ${f.check}  ${f.record}: ${f.message}${f.expected !== undefined ? `; expected ${f.expected}, found ${f.found ?? '?'}` : ''}`,
+      );
   }
   out.push('', `${r.passed} of ${r.intervals.length} intervals pass, ${r.failed} fail: ${r.pass ? 'PASS' : 'FAIL'}`);
   return out.join('\n') + '\n';
@@ -54,6 +70,8 @@ export function progressBar(stream: NodeJS.WritableStream): ((done: number, tota
     last = now;
     const width = 30;
     const filled = total ? Math.round((done / total) * width) : width;
-    stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} intervals${done === total ? '\n' : ''}`);
+    stream.write(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} intervals${done === total ? '\n' : ''}`,
+    );
   };
 }

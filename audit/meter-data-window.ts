@@ -13,11 +13,18 @@ import type { EvidenceMeterDataRules } from './evidence.js';
  * these, so they must stay equal to the step's (test/audit/ runs both on
  * a ledger recorded once per interval, where the default gap would differ).
  */
-export function meterDataRulesOf(config: Pick<Config, 'market' | 'bridge' | 'clock'>, speed = config.clock.speed): EvidenceMeterDataRules {
+export function meterDataRulesOf(
+  config: Pick<Config, 'market' | 'bridge' | 'clock'>,
+  speed = config.clock.speed,
+): EvidenceMeterDataRules {
   const intervalMs = config.market.intervalMinutes * 60_000;
   return {
     lookMs: Math.max(intervalMs, 15 * 60_000),
-    maxGapMs: maxGapFor({ recordEveryMs: config.bridge.recordEveryMs, pollIntervalMs: config.bridge.pollIntervalMs, speed }),
+    maxGapMs: maxGapFor({
+      recordEveryMs: config.bridge.recordEveryMs,
+      pollIntervalMs: config.bridge.pollIntervalMs,
+      speed,
+    }),
   };
 }
 

@@ -44,10 +44,22 @@ import type { EvidenceReading } from './evidence.js';
 const Point = secp256k1.ProjectivePoint;
 const N = secp256k1.CURVE.n;
 const k = keccakBytes;
-const typeString = (name: string, fields: readonly { name: string; type: string }[]) => `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
+const typeString = (name: string, fields: readonly { name: string; type: string }[]) =>
+  `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
 const READING_TYPEHASH = k(stringToBytes(typeString('Reading', READING_TYPES.Reading)));
 const DOMAIN_SEPARATOR = k(
-  concat([k(stringToBytes(typeString('EIP712Domain', [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }]))), k(stringToBytes(READING_DOMAIN.name)), k(stringToBytes(READING_DOMAIN.version))]),
+  concat([
+    k(
+      stringToBytes(
+        typeString('EIP712Domain', [
+          { name: 'name', type: 'string' },
+          { name: 'version', type: 'string' },
+        ]),
+      ),
+    ),
+    k(stringToBytes(READING_DOMAIN.name)),
+    k(stringToBytes(READING_DOMAIN.version)),
+  ]),
 );
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -77,7 +89,9 @@ export function readingDigest(m: ReadingMessage): Uint8Array {
   const struct = Buffer.alloc(320);
   struct.set(READING_TYPEHASH, 0);
   struct.set(stringHash(m.meterId), 32);
-  [m.ts, m.powerW, m.importWh, m.exportWh, m.voltageMv, m.frequencyMhz, BigInt(m.present)].forEach((v, i) => struct.write((v < 0n ? TWO256 + v : v).toString(16).padStart(64, '0'), 64 + 32 * i, 'hex'));
+  [m.ts, m.powerW, m.importWh, m.exportWh, m.voltageMv, m.frequencyMhz, BigInt(m.present)].forEach((v, i) =>
+    struct.write((v < 0n ? TWO256 + v : v).toString(16).padStart(64, '0'), 64 + 32 * i, 'hex'),
+  );
   struct.set(stringHash(m.quality), 288);
   const outer = new Uint8Array(66);
   outer[0] = 0x19;
@@ -353,8 +367,7 @@ export class SignerCache {
           const batch = byKey.get(t.expected);
           if (batch) batch.push(t);
           else byKey.set(t.expected, [t]);
-        }
-        else later.push(t);
+        } else later.push(t);
       }
       for (const [expected, batch] of byKey) {
         const ok = verifyAllAs(this.#keys.get(expected)!, batch);
@@ -387,7 +400,10 @@ export class SignerCache {
       const hash = `0x${Buffer.from(digest).toString('hex')}` as Hex;
       const out = (await recoverAddress({ hash, signature: signature as Hex })).toLowerCase();
       if (expected && out === expected && !this.#keys.has(expected)) {
-        this.#keys.set(expected, new WindowTable(Point.fromHex((await recoverPublicKey({ hash, signature: signature as Hex })).slice(2))));
+        this.#keys.set(
+          expected,
+          new WindowTable(Point.fromHex((await recoverPublicKey({ hash, signature: signature as Hex })).slice(2))),
+        );
       }
       return out;
     } catch {

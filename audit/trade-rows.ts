@@ -17,7 +17,10 @@ export interface TradeRowDifference {
  * The rows are stored beside the canonical result, so re-running the result
  * alone would not see a row deleted, added or changed.
  */
-export function compareTradeRows(rerun: readonly ClearingResult[], rows: readonly EvidenceTrade[]): TradeRowDifference[] {
+export function compareTradeRows(
+  rerun: readonly ClearingResult[],
+  rows: readonly EvidenceTrade[],
+): TradeRowDifference[] {
   const out: TradeRowDifference[] = [];
   const stored = new Map(rows.map((r) => [`${r.kind}:${r.seq}`, r]));
   const row = (t: Pick<EvidenceTrade, (typeof FIELDS)[number]>) => FIELDS.map((f) => `${f} ${t[f]}`).join(', ');
@@ -28,15 +31,31 @@ export function compareTradeRows(rerun: readonly ClearingResult[], rows: readonl
       stored.delete(key);
       const record = `trades row ${r.kind} seq ${seq}`;
       if (!s) {
-        out.push({ record, message: 'trade of the re-run clearing is missing from the trades table', expected: row(t), found: 'no row' });
+        out.push({
+          record,
+          message: 'trade of the re-run clearing is missing from the trades table',
+          expected: row(t),
+          found: 'no row',
+        });
         return;
       }
       for (const f of FIELDS) {
         if (String(t[f]) === String(s[f])) continue;
-        out.push({ record: `${record} (${f})`, message: 'trades row differs from the trade of the re-run clearing', expected: String(t[f]), found: String(s[f]) });
+        out.push({
+          record: `${record} (${f})`,
+          message: 'trades row differs from the trade of the re-run clearing',
+          expected: String(t[f]),
+          found: String(s[f]),
+        });
       }
     });
   }
-  for (const s of stored.values()) out.push({ record: `trades row ${s.kind} seq ${s.seq}`, message: 'trades row that no re-run clearing produced', expected: 'no row', found: row(s) });
+  for (const s of stored.values())
+    out.push({
+      record: `trades row ${s.kind} seq ${s.seq}`,
+      message: 'trades row that no re-run clearing produced',
+      expected: 'no row',
+      found: row(s),
+    });
   return out;
 }

@@ -15,7 +15,13 @@ const RUN = 48;
  * other work on the machine does not hold the others up.
  */
 export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: number, total: number) => void) {
-  const pool = new Piscina<AuditRun, IntervalAudit[]>({ filename: new URL('./worker-boot.mjs', import.meta.url).href, workerData: input, minThreads: n, maxThreads: n, idleTimeout: Infinity });
+  const pool = new Piscina<AuditRun, IntervalAudit[]>({
+    filename: new URL('./worker-boot.mjs', import.meta.url).href,
+    workerData: input,
+    minThreads: n,
+    maxThreads: n,
+    idleTimeout: Infinity,
+  });
   // A worker that fails outside a task (its module body: the ledger does not
   // open) is an 'error' of the pool, which would otherwise end the process; it
   // fails the audit instead.
@@ -45,7 +51,10 @@ export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: 
           return await pool.run({ starts: run, views: mine, progress: port2 }, { transferList: [port2] });
         } catch (cause) {
           // The worker's error arrives structured-cloned (message, stack and cause kept; its class and code not): its message is repeated for the CLI, which prints only the outer one.
-          throw new Error(`an audit worker failed on the ${run.length} intervals from ${new Date(run[0]!).toISOString()}: ${(cause as Error).message}`, { cause });
+          throw new Error(
+            `an audit worker failed on the ${run.length} intervals from ${new Date(run[0]!).toISOString()}: ${(cause as Error).message}`,
+            { cause },
+          );
         } finally {
           port1.close();
         }

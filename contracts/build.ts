@@ -7,5 +7,7 @@ mkdirSync(ARTIFACTS_DIR, { recursive: true });
 for (const [name, artifact] of Object.entries(compileContracts())) {
   const file = join(ARTIFACTS_DIR, `${name}.json`);
   writeFileSync(file, JSON.stringify(artifact, null, 2) + '\n');
-  console.log(`wrote ${file} (${artifact.compiler.version}, default ${(artifact.bytecode.default.length - 2) / 2} B, london ${(artifact.bytecode.london.length - 2) / 2} B)`);
+  console.log(
+    `wrote ${file} (${artifact.compiler.version}, default ${(artifact.bytecode.default.length - 2) / 2} B, london ${(artifact.bytecode.london.length - 2) / 2} B)`,
+  );
 }

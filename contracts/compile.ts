@@ -51,7 +51,9 @@ function findImport(path: string): { contents: string } | { error: string } {
 }
 
 function compileFor(solc: Solc, evm: EvmTarget): SolcOutput {
-  const sources = Object.fromEntries(CONTRACT_SOURCES.map((f) => [f, { content: readFileSync(join(here, 'src', f), 'utf8') }]));
+  const sources = Object.fromEntries(
+    CONTRACT_SOURCES.map((f) => [f, { content: readFileSync(join(here, 'src', f), 'utf8') }]),
+  );
   const input = {
     language: 'Solidity',
     sources,
@@ -88,7 +90,10 @@ export function compileContracts(): Record<string, ContractArtifact> {
       compiler: { name: 'solc-js', version: solc.version(), optimizer: { enabled: true, runs: RUNS } },
       openzeppelin: oz,
       abi: pick('default').abi,
-      bytecode: { default: `0x${pick('default').evm.bytecode.object}`, london: `0x${pick('london').evm.bytecode.object}` },
+      bytecode: {
+        default: `0x${pick('default').evm.bytecode.object}`,
+        london: `0x${pick('london').evm.bytecode.object}`,
+      },
     };
   }
   return result;

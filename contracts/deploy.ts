@@ -29,6 +29,7 @@ export async function deployEnergyCredits(p: DeployEnergyCreditsParameters): Pro
     chain: p.wallet.chain ?? null,
   });
   const receipt = await p.publicClient.waitForTransactionReceipt({ hash: txHash });
-  if (receipt.status !== 'success' || !receipt.contractAddress) throw new Error(`EnergyCredits deployment ${txHash} reverted`);
+  if (receipt.status !== 'success' || !receipt.contractAddress)
+    throw new Error(`EnergyCredits deployment ${txHash} reverted`);
   return { address: receipt.contractAddress, txHash, blockNumber: receipt.blockNumber, abi: artifact.abi };
 }

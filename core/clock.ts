@@ -27,7 +27,8 @@ export class ScaledClock implements Clock {
   readonly #realOrigin: number;
 
   constructor(speed = 1, origin: number = Date.now()) {
-    if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`clock speed must be a positive number, got ${speed}`);
+    if (!(speed > 0) || !Number.isFinite(speed))
+      throw new RangeError(`clock speed must be a positive number, got ${speed}`);
     this.speed = speed;
     this.#origin = origin;
     this.#realOrigin = Date.now();

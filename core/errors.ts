@@ -57,7 +57,12 @@ export class MicrogridError extends Error {
 
   /** viem's full message: the short message, then the docs anchor and the cause's details, one line each. */
   override toString(): string {
-    return [`${this.name}: ${this.shortMessage}`, '', `Docs: ${this.docsPath}`, ...(this.details ? [`Details: ${this.details}`] : [])].join('\n');
+    return [
+      `${this.name}: ${this.shortMessage}`,
+      '',
+      `Docs: ${this.docsPath}`,
+      ...(this.details ? [`Details: ${this.details}`] : []),
+    ].join('\n');
   }
 
   /** The JSON shape the API returns and the CLI prints with `--format json`. */
@@ -115,6 +120,12 @@ function composeMessage(message: string, d: MicrogridErrorOptions): string {
 }
 
 /** Shorthand for the common "this field has a bad value" error. */
-export function invalid(code: ErrorCode, field: string, value: unknown, expected: string, message = 'invalid value'): MicrogridError {
+export function invalid(
+  code: ErrorCode,
+  field: string,
+  value: unknown,
+  expected: string,
+  message = 'invalid value',
+): MicrogridError {
   return new MicrogridError(code, message, { field, value, expected });
 }

@@ -84,12 +84,7 @@ export interface AlarmEvent {
 }
 
 export type MicrogridEvent =
-  | ReadingEvent
-  | DeviceHealthEvent
-  | IntervalStateEvent
-  | IntervalClearedEvent
-  | SettlementStateEvent
-  | AlarmEvent;
+  ReadingEvent | DeviceHealthEvent | IntervalStateEvent | IntervalClearedEvent | SettlementStateEvent | AlarmEvent;
 
 export type EventType = MicrogridEvent['type'];
 type EventOf<T extends EventType> = Extract<MicrogridEvent, { type: T }>;

@@ -10,7 +10,13 @@ export function isId(value: unknown): value is string {
 }
 
 export function assertId(value: unknown, field: string): string {
-  if (!isId(value)) throw invalid('INVALID_ID', field, value, '1–64 characters: letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
+  if (!isId(value))
+    throw invalid(
+      'INVALID_ID',
+      field,
+      value,
+      '1–64 characters: letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+    );
   return value;
 }
 

@@ -30,7 +30,11 @@ export const INFLUX_SCHEMA = {
     tags: ['meter', 'quality', 'role'],
     tagValues: { quality: ['good', 'suspect', 'missing'], role: ['grid', 'pv'] },
     fields: {
-      power_w: { type: 'float', description: 'active power, W; + import from the grid (grid meter) or consumption, − export or generation (pv meter)' },
+      power_w: {
+        type: 'float',
+        description:
+          'active power, W; + import from the grid (grid meter) or consumption, − export or generation (pv meter)',
+      },
       import_wh: { type: 'integer', description: 'lifetime import counter, Wh' },
       export_wh: { type: 'integer', description: 'lifetime export counter, Wh' },
       voltage_v: { type: 'float', description: 'voltage, V (when the device reports it)' },
@@ -42,11 +46,18 @@ export const INFLUX_SCHEMA = {
     description: 'one settled interval, at its start (market time)',
     tags: [],
     fields: {
-      clearing_price: { type: 'float', description: 'the metered clearing price, currency per kWh (absent when nothing cleared)' },
+      clearing_price: {
+        type: 'float',
+        description: 'the metered clearing price, currency per kWh (absent when nothing cleared)',
+      },
       local_wh: { type: 'integer', description: 'energy traded between households (forward and metered), Wh' },
       grid_import_wh: { type: 'integer', description: 'energy households still took from the grid after trading, Wh' },
       grid_export_wh: { type: 'integer', description: 'energy households still sent to the grid after trading, Wh' },
-      local_share: { type: 'float', description: 'local_wh / (local_wh + grid_import_wh): the share of what households bought that neighbours supplied, 0–1 (absent when they bought nothing)' },
+      local_share: {
+        type: 'float',
+        description:
+          'local_wh / (local_wh + grid_import_wh): the share of what households bought that neighbours supplied, 0–1 (absent when they bought nothing)',
+      },
       trades: { type: 'integer', description: 'number of trades (forward and metered)' },
       meters_held: { type: 'integer', description: 'meters whose data for this interval was held by validation' },
     },
@@ -56,7 +67,11 @@ export const INFLUX_SCHEMA = {
     tags: ['device', 'status'],
     tagValues: { status: ['online', 'stale', 'offline', 'asleep'] },
     fields: {
-      status_code: { type: 'integer', description: '0 offline, 1 stale, 2 asleep, 3 online (a string field is not graphable everywhere: victoria-metrics stores one as 0)' },
+      status_code: {
+        type: 'integer',
+        description:
+          '0 offline, 1 stale, 2 asleep, 3 online (a string field is not graphable everywhere: victoria-metrics stores one as 0)',
+      },
       online: { type: 'integer', description: '1 when online or asleep (answering), else 0' },
     },
   },

@@ -1,10 +1,22 @@
 import { MicrogridError } from './errors.js';
 
 /** The lifecycle of an interval (DESIGN.md, "Time"), in order. */
-export const INTERVAL_STATES = ['open', 'closed', 'cleared', 'delivered', 'metered', 'settled', 'committed', 'final'] as const;
+export const INTERVAL_STATES = [
+  'open',
+  'closed',
+  'cleared',
+  'delivered',
+  'metered',
+  'settled',
+  'committed',
+  'final',
+] as const;
 export type IntervalState = (typeof INTERVAL_STATES)[number];
 
-const RANK: Record<IntervalState, number> = Object.fromEntries(INTERVAL_STATES.map((s, i) => [s, i])) as Record<IntervalState, number>;
+const RANK: Record<IntervalState, number> = Object.fromEntries(INTERVAL_STATES.map((s, i) => [s, i])) as Record<
+  IntervalState,
+  number
+>;
 
 export function stateRank(s: IntervalState): number {
   return RANK[s];

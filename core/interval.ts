@@ -66,7 +66,8 @@ export function parseUtc(value: unknown, field: string): number {
   }
   const t = Date.parse(value);
   // Date.parse rolls 2027-02-29 over to 1 March; a real date prints back the same day and time.
-  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 16) !== value.slice(0, 16)) throw invalid('INVALID_TIME', field, value, 'a real calendar date and time in UTC');
+  if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 16) !== value.slice(0, 16))
+    throw invalid('INVALID_TIME', field, value, 'a real calendar date and time in UTC');
   return t;
 }
 

@@ -120,9 +120,15 @@ export const DEFAULT_RATED_POWER_W: Readonly<Record<'grid' | 'pv', number>> = { 
  * times the interval, or of all its meters when it has no grid meter; capped
  * at MARKET_MAX_ORDER_WH. The bound of all of its open orders of one side.
  */
-export function deliverableWh(meters: readonly { role: string; ratedPowerW: number | null }[], intervalMinutes: number): number {
+export function deliverableWh(
+  meters: readonly { role: string; ratedPowerW: number | null }[],
+  intervalMinutes: number,
+): number {
   const grid = meters.filter((m) => m.role === 'grid');
   const used = grid.length > 0 ? grid : meters;
-  const watts = used.reduce((a, m) => a + (m.ratedPowerW ?? (m.role === 'pv' ? DEFAULT_RATED_POWER_W.pv : DEFAULT_RATED_POWER_W.grid)), 0);
+  const watts = used.reduce(
+    (a, m) => a + (m.ratedPowerW ?? (m.role === 'pv' ? DEFAULT_RATED_POWER_W.pv : DEFAULT_RATED_POWER_W.grid)),
+    0,
+  );
   return Math.min(MARKET_MAX_ORDER_WH, Math.floor((watts * intervalMinutes) / 60));
 }

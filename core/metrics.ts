@@ -28,7 +28,11 @@ export class Metrics {
       if (d.type === 'counter') this.#counters.set(d.name, new Counter(common));
       else if (d.type === 'gauge') this.#gauges.set(d.name, new Gauge(common));
       // Quantiles of the last day (24 one-hour buckets): recent step lag, not the lifetime's.
-      else this.#summaries.set(d.name, new Summary({ ...common, percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 86_400, ageBuckets: 24 }));
+      else
+        this.#summaries.set(
+          d.name,
+          new Summary({ ...common, percentiles: [0.5, 0.9, 0.99], maxAgeSeconds: 86_400, ageBuckets: 24 }),
+        );
     }
   }
 

@@ -40,7 +40,9 @@ export interface ReadingMessage {
 }
 
 /** The signed message of a reading event (the event's values, integers as the signature sees them). */
-export function readingMessage(r: Pick<ReadingEvent, 'meterId' | 'ts' | 'powerW' | 'importWh' | 'exportWh' | 'voltageV' | 'frequencyHz' | 'quality'>): ReadingMessage {
+export function readingMessage(
+  r: Pick<ReadingEvent, 'meterId' | 'ts' | 'powerW' | 'importWh' | 'exportWh' | 'voltageV' | 'frequencyHz' | 'quality'>,
+): ReadingMessage {
   const ms = Date.parse(r.ts);
   if (!Number.isFinite(ms)) throw new RangeError(`reading ts is not an ISO time: ${r.ts}`);
   let present = 0;
@@ -54,7 +56,8 @@ export function readingMessage(r: Pick<ReadingEvent, 'meterId' | 'ts' | 'powerW'
   bit(r.frequencyHz, 16);
   const nonNeg = (v: number | null, name: string): bigint => {
     if (v === null) return 0n;
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`reading ${name} must be a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`reading ${name} must be a non-negative integer, got ${v}`);
     return BigInt(v);
   };
   return {
@@ -72,5 +75,11 @@ export function readingMessage(r: Pick<ReadingEvent, 'meterId' | 'ts' | 'powerW'
 
 /** The address that signed a reading (throws on a malformed signature). Settlement, audit and the HTTP route use this. */
 export async function recoverReadingSigner(r: ReadingEvent & { signature: string }): Promise<string> {
-  return recoverTypedDataAddress({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(r), signature: r.signature as `0x${string}` });
+  return recoverTypedDataAddress({
+    domain: READING_DOMAIN,
+    types: READING_TYPES,
+    primaryType: 'Reading',
+    message: readingMessage(r),
+    signature: r.signature as `0x${string}`,
+  });
 }

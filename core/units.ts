@@ -31,7 +31,12 @@ export function isDecimalString(s: unknown): s is string {
 export function assertWh(value: unknown, field: string, opts: { allowZero?: boolean } = {}): Wh {
   const ok = typeof value === 'number' && Number.isSafeInteger(value) && (opts.allowZero ? value >= 0 : value > 0);
   if (!ok) {
-    throw invalid('INVALID_ENERGY', field, value, opts.allowZero ? 'a non-negative integer number of Wh' : 'a positive integer number of Wh');
+    throw invalid(
+      'INVALID_ENERGY',
+      field,
+      value,
+      opts.allowZero ? 'a non-negative integer number of Wh' : 'a positive integer number of Wh',
+    );
   }
   return value;
 }
@@ -70,7 +75,8 @@ export class PriceScale {
       throw invalid('INVALID_PRICE', field, price, `a multiple of the price tick ${this.tick}`);
     }
     const n = ticks.toNumber();
-    if (!Number.isSafeInteger(n)) throw invalid('INVALID_PRICE', field, price, 'a price within the safe integer range of ticks');
+    if (!Number.isSafeInteger(n))
+      throw invalid('INVALID_PRICE', field, price, 'a price within the safe integer range of ticks');
     return n;
   }
 

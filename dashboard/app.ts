@@ -41,8 +41,18 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
 
   // Resolve the tokens first: a missing secret or a household token naming nobody stops the start.
   const tokens = new TokenTable(deps.config, deps.env);
-  const hub = new LiveHub({ ledger: deps.ledger, config: deps.config, clock: deps.clock, bus: deps.bus, replayFrames: server.stream.replayFrames, ...(deps.devices ? { devices: deps.devices } : {}), ...(deps.readingGapMs === undefined ? {} : { readingGapMs: deps.readingGapMs }) });
-  const deviceOfMeter = new Map(listMeters(deps.ledger).flatMap((m) => (m.deviceId ? [[m.id, m.deviceId] as const] : [])));
+  const hub = new LiveHub({
+    ledger: deps.ledger,
+    config: deps.config,
+    clock: deps.clock,
+    bus: deps.bus,
+    replayFrames: server.stream.replayFrames,
+    ...(deps.devices ? { devices: deps.devices } : {}),
+    ...(deps.readingGapMs === undefined ? {} : { readingGapMs: deps.readingGapMs }),
+  });
+  const deviceOfMeter = new Map(
+    listMeters(deps.ledger).flatMap((m) => (m.deviceId ? [[m.id, m.deviceId] as const] : [])),
+  );
   const ctx: DashboardContext = {
     deps,
     hub,
@@ -64,11 +74,20 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     global: false,
     hook: 'preParsing',
     keyGenerator: (req) => req.principal?.key ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `too many write requests: at most ${ctx.max} per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: `too many write requests: at most ${ctx.max} per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+    }),
   });
   void app.register(swagger, {
     openapi: {
-      info: { title: 'microgrid-exchange dashboard API', version: deps.version, description: 'Live state, intervals, forward orders, settlement and energy history. Bearer tokens from auth.tokens; without one, the public aggregate view.' },
+      info: {
+        title: 'microgrid-exchange dashboard API',
+        version: deps.version,
+        description:
+          'Live state, intervals, forward orders, settlement and energy history. Bearer tokens from auth.tokens; without one, the public aggregate view.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -99,10 +118,20 @@ export function buildDashboard(deps: DashboardDeps): FastifyInstance {
     } catch (err) {
       // esbuild and uplot are runtime dependencies, but the build can still fail (esbuild's platform binary
       // missing, dashboard/public/dist/ not writable): the API does not need the UI, so it is served anyway.
-      app.log.error({ err }, 'the web UI bundle could not be built (see err; `npx tsx dashboard/build.ts` builds it by hand), so the API is served without the UI');
+      app.log.error(
+        { err },
+        'the web UI bundle could not be built (see err; `npx tsx dashboard/build.ts` builds it by hand), so the API is served without the UI',
+      );
     }
   });
-  void app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], wildcard: false, cacheControl: true, maxAge: 0 });
+  void app.register(fastifyStatic, {
+    root: PUBLIC_DIR,
+    prefix: '/',
+    index: ['index.html'],
+    wildcard: false,
+    cacheControl: true,
+    maxAge: 0,
+  });
 
   return app as unknown as FastifyInstance;
 }

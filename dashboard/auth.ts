@@ -38,9 +38,20 @@ export class TokenTable {
       }
       const secret = resolveSecret(t.token, `${field}.token`, env);
       if (secret.length < 16) {
-        throw new MicrogridError('CONFIG_INVALID', 'a bearer token must be at least 16 characters', { field: `${field}.token`, value: '(hidden)', expected: 'a random secret of 16 or more characters' });
+        throw new MicrogridError('CONFIG_INVALID', 'a bearer token must be at least 16 characters', {
+          field: `${field}.token`,
+          value: '(hidden)',
+          expected: 'a random secret of 16 or more characters',
+        });
       }
-      return { hash: digest(secret), principal: { role: t.role, participant: t.role === 'household' ? (t.participant ?? null) : null, key: `token:${i}` } };
+      return {
+        hash: digest(secret),
+        principal: {
+          role: t.role,
+          participant: t.role === 'household' ? (t.participant ?? null) : null,
+          key: `token:${i}`,
+        },
+      };
     });
   }
 
@@ -89,19 +100,31 @@ export function principalFromHeader(header: string | undefined, tokens: TokenTab
   const m = /^Bearer ([\x21-\x7e]{1,512})$/.exec(header);
   const p = m ? tokens.lookup(m[1]!) : undefined;
   if (!p) {
-    throw new MicrogridError('UNAUTHORIZED', 'the bearer token is not valid', { field: 'authorization', expected: 'Authorization: Bearer <a token from auth.tokens>' });
+    throw new MicrogridError('UNAUTHORIZED', 'the bearer token is not valid', {
+      field: 'authorization',
+      expected: 'Authorization: Bearer <a token from auth.tokens>',
+    });
   }
   return p;
 }
 
 export function requireAuth(p: Principal | null): Principal {
-  if (!p) throw new MicrogridError('UNAUTHORIZED', 'this needs a bearer token', { field: 'authorization', expected: 'Authorization: Bearer <token>' });
+  if (!p)
+    throw new MicrogridError('UNAUTHORIZED', 'this needs a bearer token', {
+      field: 'authorization',
+      expected: 'Authorization: Bearer <token>',
+    });
   return p;
 }
 
 export function requireRole(p: Principal | null, ...roles: Role[]): Principal {
   const q = requireAuth(p);
-  if (!roles.includes(q.role)) throw new MicrogridError('FORBIDDEN', `the ${q.role} role may not do this`, { field: 'role', value: q.role, expected: `one of ${roles.join(', ')}` });
+  if (!roles.includes(q.role))
+    throw new MicrogridError('FORBIDDEN', `the ${q.role} role may not do this`, {
+      field: 'role',
+      value: q.role,
+      expected: `one of ${roles.join(', ')}`,
+    });
   return q;
 }
 
@@ -112,7 +135,11 @@ export function requireRole(p: Principal | null, ...roles: Role[]): Principal {
 export function scopeParticipant(p: Principal, asked: string | undefined, field = 'participant'): string | undefined {
   if (p.role !== 'household') return asked;
   if (asked !== undefined && asked !== p.participant) {
-    throw new MicrogridError('FORBIDDEN', 'a household may only see and change its own data', { field, value: asked, expected: JSON.stringify(p.participant) });
+    throw new MicrogridError('FORBIDDEN', 'a household may only see and change its own data', {
+      field,
+      value: asked,
+      expected: JSON.stringify(p.participant),
+    });
   }
   return p.participant ?? undefined;
 }

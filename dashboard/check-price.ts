@@ -7,6 +7,12 @@ export function checkPrice(scale: PriceScale, market: Config['market'], value: u
   const ticks = scale.toTicks(value, field);
   const floor = scale.toTicks(market.feedInTariff, 'market.feedInTariff');
   const cap = scale.toTicks(market.retailTariff, 'market.retailTariff');
-  if (ticks < floor || ticks > cap) throw invalid('INVALID_PRICE', field, value, `a price between the floor ${market.feedInTariff} and the cap ${market.retailTariff}`);
+  if (ticks < floor || ticks > cap)
+    throw invalid(
+      'INVALID_PRICE',
+      field,
+      value,
+      `a price between the floor ${market.feedInTariff} and the cap ${market.retailTariff}`,
+    );
   return scale.toString(ticks);
 }

@@ -8,7 +8,12 @@ interface TradeSides {
   sellOrder: string;
 }
 
-export type Redacted<T extends TradeSides> = Omit<T, keyof TradeSides> & { buyer: string | null; seller: string | null; buyOrder: string | null; sellOrder: string | null };
+export type Redacted<T extends TradeSides> = Omit<T, keyof TradeSides> & {
+  buyer: string | null;
+  seller: string | null;
+  buyOrder: string | null;
+  sellOrder: string | null;
+};
 
 /**
  * A household sees who it traded with only when the operator turns names on

@@ -60,7 +60,9 @@ export function publicCurve(book: readonly CurveOrder[], side: 'bid' | 'offer'):
   const merged: Level[] = [];
   let group: Level | null = null;
   for (const l of levels(book, side)) {
-    group = group ? { price: l.price, wh: group.wh + l.wh, participants: new Set([...group.participants, ...l.participants]) } : { ...l, participants: new Set(l.participants) };
+    group = group
+      ? { price: l.price, wh: group.wh + l.wh, participants: new Set([...group.participants, ...l.participants]) }
+      : { ...l, participants: new Set(l.participants) };
     if (group.participants.size >= MIN_PARTICIPANTS_PER_LEVEL) {
       merged.push(group);
       group = null;
@@ -69,7 +71,11 @@ export function publicCurve(book: readonly CurveOrder[], side: 'bid' | 'offer'):
   if (group) {
     const last = merged.pop();
     if (!last) return [];
-    merged.push({ price: group.price, wh: last.wh + group.wh, participants: new Set([...last.participants, ...group.participants]) });
+    merged.push({
+      price: group.price,
+      wh: last.wh + group.wh,
+      participants: new Set([...last.participants, ...group.participants]),
+    });
   }
   return cumulative(merged);
 }

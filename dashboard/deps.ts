@@ -35,7 +35,11 @@ export interface DashboardDeps {
   /** Records an operator's decision on held meter data (settlement/holds.ts decideHold); absent: 503. */
   decideMeterHold?: (d: MeterHoldDecisionRequest) => MeterHold;
   /** Each stored reading's verdict under the meter data rules (settlement/meter-data readingVerdicts), by ts; absent: readings show 'unchecked'. */
-  readingVerdicts?: (meterId: string, from: number, to: number) => Map<number, { status: 'trusted' | 'failed'; reasons: { code: string; message: string }[] }>;
+  readingVerdicts?: (
+    meterId: string,
+    from: number,
+    to: number,
+  ) => Map<number, { status: 'trusted' | 'failed'; reasons: { code: string; message: string }[] }>;
 }
 
 /** A decision as the API takes it; `by` is the principal that made it. */

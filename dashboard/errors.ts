@@ -29,7 +29,14 @@ function fieldOf(context: string | undefined, issue: AjvIssue): string {
 function valueAt(req: FastifyRequest, context: string | undefined, issue: AjvIssue): unknown {
   // A field the schema does not know is not echoed: it is where a misplaced secret (?token=…) lands.
   if (issue.params?.additionalProperty !== undefined || issue.params?.missingProperty !== undefined) return undefined;
-  let v: unknown = context === 'body' ? req.body : context === 'querystring' ? req.query : context === 'params' ? req.params : undefined;
+  let v: unknown =
+    context === 'body'
+      ? req.body
+      : context === 'querystring'
+        ? req.query
+        : context === 'params'
+          ? req.params
+          : undefined;
   for (const seg of (issue.instancePath ?? '').split('/').slice(1)) {
     if (v === null || typeof v !== 'object') return undefined;
     v = (v as Record<string, unknown>)[seg];
@@ -62,7 +69,11 @@ function send(reply: FastifyReply, status: number, e: MicrogridError, tokens?: T
   if (v === undefined) delete body.value;
   else body.value = v;
   // The message repeats the value ("got …"): rebuilt from the echoed one, so it never carries more.
-  if (e.field !== undefined) body.message = body.message.replace(/; got .*?(; expected |$)/s, v === undefined ? '$1' : `; got ${JSON.stringify(v)}$1`);
+  if (e.field !== undefined)
+    body.message = body.message.replace(
+      /; got .*?(; expected |$)/s,
+      v === undefined ? '$1' : `; got ${JSON.stringify(v)}$1`,
+    );
   return reply.status(status).send(body);
 }
 
@@ -85,22 +96,51 @@ export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): 
     if (e.validation && e.validation.length) {
       const issue = e.validation[0]!;
       const field = fieldOf(e.validationContext, issue);
-      const allowed = issue.params?.allowedValues ? `one of ${issue.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}` : (issue.message ?? 'a valid value');
-      const problem = issue.params?.additionalProperty !== undefined ? 'is not a known field' : issue.params?.missingProperty !== undefined ? 'is required' : 'invalid value';
+      const allowed = issue.params?.allowedValues
+        ? `one of ${issue.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+        : (issue.message ?? 'a valid value');
+      const problem =
+        issue.params?.additionalProperty !== undefined
+          ? 'is not a known field'
+          : issue.params?.missingProperty !== undefined
+            ? 'is required'
+            : 'invalid value';
       const value = valueAt(req, e.validationContext, issue);
-      const me = new MicrogridError('INVALID_INPUT', problem, { field, ...(value === undefined ? {} : { value: echoValue(value, field, tokens) }), expected: issue.params?.additionalProperty !== undefined ? 'no other fields' : allowed });
+      const me = new MicrogridError('INVALID_INPUT', problem, {
+        field,
+        ...(value === undefined ? {} : { value: echoValue(value, field, tokens) }),
+        expected: issue.params?.additionalProperty !== undefined ? 'no other fields' : allowed,
+      });
       return send(reply, 400, me, tokens);
     }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return send(reply, 413, clientFault('BODY_TOO_LARGE', 'the request body is too large', 'body', `at most ${app.initialConfig.bodyLimit} bytes`));
+      return send(
+        reply,
+        413,
+        clientFault(
+          'BODY_TOO_LARGE',
+          'the request body is too large',
+          'body',
+          `at most ${app.initialConfig.bodyLimit} bytes`,
+        ),
+      );
     }
     if (e.statusCode === 429) {
-      return send(reply, 429, new MicrogridError('RATE_LIMITED', e.message || 'too many write requests; wait and retry'));
+      return send(
+        reply,
+        429,
+        new MicrogridError('RATE_LIMITED', e.message || 'too many write requests; wait and retry'),
+      );
     }
     const status = e.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // JSON syntax errors, unsupported media types, empty bodies: client faults fastify already classified.
-      const code: ErrorCode = e.code && e.code in ERROR_CODES ? (e.code as ErrorCode) : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_INPUT';
+      const code: ErrorCode =
+        e.code && e.code in ERROR_CODES
+          ? (e.code as ErrorCode)
+          : status === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'INVALID_INPUT';
       return send(reply, status, clientFault(code, e.message, 'body'));
     }
     app.log.error({ err }, 'unhandled error in request');
@@ -108,7 +148,15 @@ export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): 
   });
 
   app.setNotFoundHandler((req, reply) =>
-    send(reply, 404, new MicrogridError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`, { field: 'url', value: req.url.split('?')[0], expected: 'a route listed at /api/docs' })),
+    send(
+      reply,
+      404,
+      new MicrogridError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`, {
+        field: 'url',
+        value: req.url.split('?')[0],
+        expected: 'a route listed at /api/docs',
+      }),
+    ),
   );
 }
 
@@ -116,7 +164,12 @@ export function installErrorHandler(app: FastifyInstance, tokens?: TokenTable): 
 export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const e =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? clientFault('URI_TOO_LONG', 'a path segment of the URL is too long', 'url', 'path segments of at most 100 characters')
+      ? clientFault(
+          'URI_TOO_LONG',
+          'a path segment of the URL is too long',
+          'url',
+          'path segments of at most 100 characters',
+        )
       : err.code === 'FST_ERR_BAD_URL'
         ? clientFault('INVALID_INPUT', 'the URL does not decode', 'url', 'a URL with valid percent-encoding')
         : clientFault('INVALID_INPUT', 'the request could not be routed', 'url');
@@ -133,14 +186,20 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [code, message, expected]: [ErrorCode, string, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? ['HEADERS_TOO_LARGE', 'the request line and headers are too large', 'at most 16 KiB of request line and headers']
+      ? [
+          'HEADERS_TOO_LARGE',
+          'the request line and headers are too large',
+          'at most 16 KiB of request line and headers',
+        ]
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? ['REQUEST_TIMEOUT', 'the request was not received in time', 'a complete request within the server timeout']
         : ['INVALID_INPUT', 'the request is not valid HTTP', 'an HTTP/1.1 request'];
   const status = httpStatus(code);
   const body = JSON.stringify(new MicrogridError(code, message, { field: 'request', expected }).toJSON());
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy();
 }
@@ -152,7 +211,8 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
@@ -173,12 +233,29 @@ export function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
-      done(clientFault('INVALID_INPUT', 'the JSON body is nested too deeply', 'body', `arrays and objects nested at most ${MAX_JSON_DEPTH} levels`), undefined);
+      done(
+        clientFault(
+          'INVALID_INPUT',
+          'the JSON body is nested too deeply',
+          'body',
+          `arrays and objects nested at most ${MAX_JSON_DEPTH} levels`,
+        ),
+        undefined,
+      );
       return;
     }
     // eslint-disable-next-line @typescript-eslint/no-floating-promises -- fastify's default JSON parser is synchronous (it calls back); its type also admits async parsers
     parse(req, text, (err, value) => {
-      if (err) done(clientFault('INVALID_INPUT', `the body is not valid JSON: ${err.message}`, 'body', 'a JSON document without __proto__ or constructor.prototype keys'), undefined);
+      if (err)
+        done(
+          clientFault(
+            'INVALID_INPUT',
+            `the body is not valid JSON: ${err.message}`,
+            'body',
+            'a JSON document without __proto__ or constructor.prototype keys',
+          ),
+          undefined,
+        );
       else done(null, value);
     });
   });

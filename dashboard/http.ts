@@ -15,7 +15,10 @@ export const ErrorBody = Type.Object(
     value: Type.Optional(Type.Unknown()),
     expected: Type.Optional(Type.String()),
   },
-  { $id: 'ErrorBody', description: 'Every 4xx/5xx body: a stable code, a message naming the field, value and what was expected.' },
+  {
+    $id: 'ErrorBody',
+    description: 'Every 4xx/5xx body: a stable code, a message naming the field, value and what was expected.',
+  },
 );
 
 /**
@@ -24,9 +27,14 @@ export const ErrorBody = Type.Object(
  */
 export const OPTIONAL_AUTH: { bearer?: string[] }[] = [{}, { bearer: [] }];
 
-export const errors = (...statuses: number[]): Record<number, typeof ErrorBody> => Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
+export const errors = (...statuses: number[]): Record<number, typeof ErrorBody> =>
+  Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
 
-export const Format = Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv returns text/csv with a header row; times in UTC' }));
+export const Format = Type.Optional(
+  Type.Union([Type.Literal('json'), Type.Literal('csv')], {
+    description: 'csv returns text/csv with a header row; times in UTC',
+  }),
+);
 export const IsoTime = (description: string) => Type.String({ description, examples: ['2026-11-21T19:30:00Z'] });
 export const RangeQuery = {
   from: Type.Optional(IsoTime('range start, ISO 8601 UTC (inclusive)')),
@@ -37,7 +45,11 @@ export const RangeQuery = {
 export const MAX_RANGE_MS = 400 * 86_400_000;
 
 /** Parses ?from&to (ISO UTC), defaulting to the `defaultSpanMs` before now (plus one day ahead, for planned intervals). */
-export function parseRange(q: { from?: string | undefined; to?: string | undefined }, clock: Clock, defaultSpanMs = 86_400_000): { from: number; to: number } {
+export function parseRange(
+  q: { from?: string | undefined; to?: string | undefined },
+  clock: Clock,
+  defaultSpanMs = 86_400_000,
+): { from: number; to: number } {
   const now = clock.now();
   const to = q.to === undefined ? now + 86_400_000 : parseUtc(q.to, 'to');
   const from = q.from === undefined ? now - defaultSpanMs : parseUtc(q.from, 'from');
@@ -46,14 +58,21 @@ export function parseRange(q: { from?: string | undefined; to?: string | undefin
   return { from, to };
 }
 
-export const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString().replace('.000Z', 'Z'));
+export const iso = (t: number | null): string | null =>
+  t === null ? null : new Date(t).toISOString().replace('.000Z', 'Z');
 
 /**
  * Sends a list as JSON, or as CSV with `?format=csv` (the same rows, the
  * listed columns). For CSV the reply is sent here and returned itself, which
  * fastify takes as "already sent"; the cast keeps the route's typed result.
  */
-export function sendList<T extends object>(req: FastifyRequest, reply: FastifyReply, rows: T[], columns: readonly (keyof T & string)[], name: string): T[] {
+export function sendList<T extends object>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  rows: T[],
+  columns: readonly (keyof T & string)[],
+  name: string,
+): T[] {
   const format = (req.query as { format?: string } | undefined)?.format;
   if (format === 'csv') {
     void reply

@@ -30,7 +30,12 @@ export interface ParticipantToday {
  * Summed from the day's statements with decimal.js. One function for the HTTP
  * route and the MQTT state out, so both always carry the same numbers.
  */
-export function participantToday(ledger: Ledger, config: Pick<Config, 'market' | 'microgrid'>, id: string, now: number): ParticipantToday {
+export function participantToday(
+  ledger: Ledger,
+  config: Pick<Config, 'market' | 'microgrid'>,
+  id: string,
+  now: number,
+): ParticipantToday {
   const { market, microgrid } = config;
   const day = now - (now % 86_400_000);
   const rows = listStatementSummaries(ledger, { from: day, to: now + 1, participantId: id });
@@ -43,7 +48,8 @@ export function participantToday(ledger: Ledger, config: Pick<Config, 'market' |
   // statement's grid amount is, then summed: the comparison uses the statements' own rounding, and
   // the gains are differences of the figures shown, so the line the page shows adds up to the cent.
   const units = microgrid.currencyMinorUnits;
-  const atTariff = (wh: (r: (typeof rows)[number]) => number, tariff: string) => rows.reduce((a, r) => a.add(new Dec(wh(r)).mul(tariff).div(1000).toDecimalPlaces(units)), new Dec(0));
+  const atTariff = (wh: (r: (typeof rows)[number]) => number, tariff: string) =>
+    rows.reduce((a, r) => a.add(new Dec(wh(r)).mul(tariff).div(1000).toDecimalPlaces(units)), new Dec(0));
   const feedInValue = atTariff((r) => r.soldWh, market.feedInTariff);
   const retailCost = atTariff((r) => r.boughtWh, market.retailTariff);
   const gainSelling = earned.sub(feedInValue);

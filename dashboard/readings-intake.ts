@@ -39,12 +39,16 @@ export type SignedReading = Static<typeof SignedReading>;
 /** At most this many readings in one request or one MQTT message. */
 export const MAX_READINGS_PER_BATCH = 500;
 
-export const ReadingsBody = Type.Object({ readings: Type.Array(SignedReading, { minItems: 1, maxItems: MAX_READINGS_PER_BATCH }) }, { additionalProperties: false });
+export const ReadingsBody = Type.Object(
+  { readings: Type.Array(SignedReading, { minItems: 1, maxItems: MAX_READINGS_PER_BATCH }) },
+  { additionalProperties: false },
+);
 export type ReadingsBody = Static<typeof ReadingsBody>;
 
 // What fastify's ajv calls date-time (RFC 3339 with a zone); TypeBox's checker knows no formats of its own.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => DATE_TIME.test(v) && Number.isFinite(Date.parse(v)));
+if (!FormatRegistry.Has('date-time'))
+  FormatRegistry.Set('date-time', (v) => DATE_TIME.test(v) && Number.isFinite(Date.parse(v)));
 const checkBody = TypeCompiler.Compile(ReadingsBody);
 const checkOne = TypeCompiler.Compile(SignedReading);
 
@@ -65,12 +69,20 @@ export function parseReadingsBody(body: unknown, where = 'body'): SignedReading[
 function schemaError(e: { path: string; message: string; value: unknown } | undefined, where: string): MicrogridError {
   const field = `${where}${(e?.path ?? '').replace(/\/(\d+)(?=\/|$)/g, '[$1]').replace(/\//g, '.')}`;
   const shown = typeof e?.value === 'string' ? e.value.slice(0, 80) : e?.value;
-  return new MicrogridError('INVALID_INPUT', `${field}: ${e?.message ?? 'invalid'}`, { field, value: shown, expected: 'a signed reading as POST /api/readings takes it' });
+  return new MicrogridError('INVALID_INPUT', `${field}: ${e?.message ?? 'invalid'}`, {
+    field,
+    value: shown,
+    expected: 'a signed reading as POST /api/readings takes it',
+  });
 }
 
 /** The one answer to any reading that is not provably its meter's: which meters exist is not told. */
 export const notSigned = (field: string, cause?: unknown): MicrogridError =>
-  new MicrogridError('READING_SIGNATURE', 'reading is not signed by the gateway registered for its meter', { field: `${field}.signature`, expected: 'an EIP-712 signature of the Reading typed data by the gateway registered for the meter', ...(cause === undefined ? {} : { cause }) });
+  new MicrogridError('READING_SIGNATURE', 'reading is not signed by the gateway registered for its meter', {
+    field: `${field}.signature`,
+    expected: 'an EIP-712 signature of the Reading typed data by the gateway registered for the meter',
+    ...(cause === undefined ? {} : { cause }),
+  });
 
 /** Thousandths, as the signature holds voltage and frequency (core/reading-typed-data.ts). */
 const signedMilli = (v: number | null): number | null => (v === null ? null : Math.max(0, Math.round(v * 1000)) / 1000);
@@ -123,9 +135,16 @@ export interface TakeReadingsResult {
  * always recovered). A reading already stored (same meter and ts) is a
  * duplicate and is not announced on the bus again.
  */
-export async function takeReadings(deps: ReadingsIntakeDeps, batch: readonly SignedReading[], opts: TakeReadingsOptions): Promise<TakeReadingsResult> {
+export async function takeReadings(
+  deps: ReadingsIntakeDeps,
+  batch: readonly SignedReading[],
+  opts: TakeReadingsOptions,
+): Promise<TakeReadingsResult> {
   const readings = batch.map(signedPart);
-  const gateways = meterGateways(deps.ledger, readings.map((r) => r.meterId));
+  const gateways = meterGateways(
+    deps.ledger,
+    readings.map((r) => r.meterId),
+  );
   const signers = new Set<string>();
   for (const [i, r] of readings.entries()) {
     const field = opts.fieldOf(i);
@@ -151,4 +170,7 @@ export async function takeReadings(deps: ReadingsIntakeDeps, batch: readonly Sig
 
 /** The per-gateway limit's error, the same words over HTTP and MQTT. */
 export const gatewayRateLimited = (gateway: string, max: number, retryMs: number): MicrogridError =>
-  new MicrogridError('RATE_LIMITED', `too many readings requests for gateway ${gateway}: at most ${max} per minute; retry in ${Math.max(1, Math.ceil(retryMs / 1000))} s`);
+  new MicrogridError(
+    'RATE_LIMITED',
+    `too many readings requests for gateway ${gateway}: at most ${max} per minute; retry in ${Math.max(1, Math.ceil(retryMs / 1000))} s`,
+  );

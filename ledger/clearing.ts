@@ -22,29 +22,47 @@ export function saveClearing(ledger: Ledger, result: ClearingResult, now: number
       .get(start, result.kind) as { result: string } | undefined;
     if (existing) {
       if (existing.result === json) return 'unchanged';
-      throw new MicrogridError('LEDGER_CONFLICT', `interval ${result.interval} already has a different ${result.kind} clearing result`, {
-        field: 'interval',
-        value: result.interval,
-        expected: 'each interval cleared once per kind',
-      });
+      throw new MicrogridError(
+        'LEDGER_CONFLICT',
+        `interval ${result.interval} already has a different ${result.kind} clearing result`,
+        {
+          field: 'interval',
+          value: result.interval,
+          expected: 'each interval cleared once per kind',
+        },
+      );
     }
     ledger.db
       .prepare(
         `INSERT INTO clearing_results (interval_start, kind, mechanism, params, clearing_price, matched_wh, surplus, result, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(start, result.kind, result.rules.mechanism, canonicalJson(result.rules), result.clearingPrice, result.matchedWh, result.surplus, json, now);
+      .run(
+        start,
+        result.kind,
+        result.rules.mechanism,
+        canonicalJson(result.rules),
+        result.clearingPrice,
+        result.matchedWh,
+        result.surplus,
+        json,
+        now,
+      );
     const insert = ledger.db.prepare(
       `INSERT INTO trades (interval_start, kind, seq, buyer_order, seller_order, buyer, seller, energy_wh, price, fee)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    result.trades.forEach((t, i) => insert.run(start, result.kind, i, t.buyOrder, t.sellOrder, t.buyer, t.seller, t.energyWh, t.price, t.fee));
+    result.trades.forEach((t, i) =>
+      insert.run(start, result.kind, i, t.buyOrder, t.sellOrder, t.buyer, t.seller, t.energyWh, t.price, t.fee),
+    );
     return 'saved';
   });
 }
 
 export function getClearing(ledger: Ledger, start: number, kind: ClearingKind): ClearingResult | undefined {
-  const row = ledger.db.prepare('SELECT result FROM clearing_results WHERE interval_start = ? AND kind = ?').get(start, kind) as { result: string } | undefined;
+  const row = ledger.db
+    .prepare('SELECT result FROM clearing_results WHERE interval_start = ? AND kind = ?')
+    .get(start, kind) as { result: string } | undefined;
   return row ? (JSON.parse(row.result) as ClearingResult) : undefined;
 }
 
@@ -60,7 +78,10 @@ export interface ClearingSummary {
 }
 
 /** Clearing results, newest first; `priced` keeps only those with a clearing price. */
-export function listClearings(ledger: Ledger, r: { from?: number; to?: number; start?: number; limit?: number; priced?: boolean } = {}): ClearingSummary[] {
+export function listClearings(
+  ledger: Ledger,
+  r: { from?: number; to?: number; start?: number; limit?: number; priced?: boolean } = {},
+): ClearingSummary[] {
   const w = whereOf([
     ['c.interval_start >= ?', r.from],
     ['c.interval_start < ?', r.to],
@@ -79,13 +100,22 @@ export function listClearings(ledger: Ledger, r: { from?: number; to?: number; s
 
 /** Energy the market matched per interval (both kinds), for "traded today". */
 export function tradedWhBetween(ledger: Ledger, from: number, to: number): number {
-  const row = ledger.db.prepare('SELECT COALESCE(SUM(matched_wh), 0) AS wh FROM clearing_results WHERE interval_start >= ? AND interval_start < ?').get(from, to) as { wh: number };
+  const row = ledger.db
+    .prepare(
+      'SELECT COALESCE(SUM(matched_wh), 0) AS wh FROM clearing_results WHERE interval_start >= ? AND interval_start < ?',
+    )
+    .get(from, to) as { wh: number };
   return row.wh;
 }
 
 /** An interval's stored ClearingResults as stored (canonical JSON bytes), forward first: what the audit re-runs and compares. */
 export function listClearingResultJson(ledger: Ledger, start: number): { kind: ClearingKind; json: string }[] {
-  return (prepared(ledger, 'SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind').all(start) as { kind: ClearingKind; result: string }[]).map((r) => ({
+  return (
+    prepared(ledger, 'SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind').all(start) as {
+      kind: ClearingKind;
+      result: string;
+    }[]
+  ).map((r) => ({
     kind: r.kind,
     json: r.result,
   }));
@@ -105,7 +135,10 @@ export interface TradeRow {
 }
 
 /** Trades in a range or of one interval; with `participantId`, only those it bought or sold in. */
-export function listTrades(ledger: Ledger, r: { start?: number; from?: number; to?: number; participantId?: string; limit?: number }): TradeRow[] {
+export function listTrades(
+  ledger: Ledger,
+  r: { start?: number; from?: number; to?: number; participantId?: string; limit?: number },
+): TradeRow[] {
   const w = whereOf([
     ['interval_start = ?', r.start],
     ['interval_start >= ?', r.from],

@@ -24,7 +24,10 @@ export interface EnergyBucketRow {
  * (their export counter). `meterIds` limits the sum to those meters (a
  * household's own); `perMeter` keeps one row per meter and bucket.
  */
-export function energyHistory(ledger: Ledger, r: { from: number; to: number; bucketMs: number; meterIds?: string[]; perMeter?: boolean }): EnergyBucketRow[] {
+export function energyHistory(
+  ledger: Ledger,
+  r: { from: number; to: number; bucketMs: number; meterIds?: string[]; perMeter?: boolean },
+): EnergyBucketRow[] {
   const args: (string | number)[] = [r.bucketMs, r.from, r.to];
   let filter = '';
   if (r.meterIds) {
@@ -69,7 +72,10 @@ export function intervalEnergy(ledger: Ledger, start: number, participantId?: st
                FROM interval_energy e JOIN meters m ON m.id = e.meter_id WHERE e.interval_start = ?${participantId === undefined ? '' : ' AND m.participant_id = ?'}
                ORDER BY e.meter_id`;
   const stmt = ledger.db.prepare(sql);
-  const rows = (participantId === undefined ? stmt.all(start) : stmt.all(start, participantId)) as (Omit<IntervalEnergyRow, 'reasons'> & { reasons: string })[];
+  const rows = (participantId === undefined ? stmt.all(start) : stmt.all(start, participantId)) as (Omit<
+    IntervalEnergyRow,
+    'reasons'
+  > & { reasons: string })[];
   return rows.map((r) => ({ ...r, reasons: JSON.parse(r.reasons) as IntervalEnergyRow['reasons'] }));
 }
 
@@ -112,12 +118,20 @@ export function listGridMeterEnergy(ledger: Ledger, start: number): GridMeterEne
  */
 export function replaceIntervalEnergy(
   ledger: Ledger,
-  rows: readonly { intervalStart: number; meterId: string; importWh: number; exportWh: number; firstReadingTs: number | null; lastReadingTs: number | null }[],
+  rows: readonly {
+    intervalStart: number;
+    meterId: string;
+    importWh: number;
+    exportWh: number;
+    firstReadingTs: number | null;
+    lastReadingTs: number | null;
+  }[],
 ): void {
   const stmt = ledger.db.prepare(
     `INSERT OR REPLACE INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts) VALUES (?, ?, ?, ?, 'good', ?, ?)`,
   );
   ledger.tx(() => {
-    for (const r of rows) stmt.run(r.intervalStart, r.meterId, r.importWh, r.exportWh, r.firstReadingTs, r.lastReadingTs);
+    for (const r of rows)
+      stmt.run(r.intervalStart, r.meterId, r.importWh, r.exportWh, r.firstReadingTs, r.lastReadingTs);
   });
 }

@@ -9,7 +9,8 @@ export interface IntervalRow {
 }
 
 export function getInterval(ledger: Ledger, start: number): IntervalRow | undefined {
-  return ledger.db.prepare('SELECT start, state, updated_at AS updatedAt FROM intervals WHERE start = ?').get(start) as IntervalRow | undefined;
+  return ledger.db.prepare('SELECT start, state, updated_at AS updatedAt FROM intervals WHERE start = ?').get(start) as
+    IntervalRow | undefined;
 }
 
 /**
@@ -19,13 +20,21 @@ export function getInterval(ledger: Ledger, start: number): IntervalRow | undefi
  * neither is, and the step is redone exactly once.
  * Returns false when the interval was already in `to` (nothing done).
  */
-export function advanceInterval(ledger: Ledger, start: number, to: IntervalState, at: number, effects?: () => void): boolean {
+export function advanceInterval(
+  ledger: Ledger,
+  start: number,
+  to: IntervalState,
+  at: number,
+  effects?: () => void,
+): boolean {
   return ledger.tx(() => {
     const row = getInterval(ledger, start);
     if (!row) {
       if (to !== 'open') assertTransition('open', to, toIso(start));
       ledger.db.prepare('INSERT INTO intervals (start, state, updated_at) VALUES (?, ?, ?)').run(start, 'open', at);
-      ledger.db.prepare('INSERT INTO interval_transitions (interval_start, state, at) VALUES (?, ?, ?)').run(start, 'open', at);
+      ledger.db
+        .prepare('INSERT INTO interval_transitions (interval_start, state, at) VALUES (?, ?, ?)')
+        .run(start, 'open', at);
       if (to === 'open') {
         effects?.();
         return true;
@@ -36,12 +45,17 @@ export function advanceInterval(ledger: Ledger, start: number, to: IntervalState
     assertTransition(row?.state ?? 'open', to, toIso(start));
     effects?.();
     ledger.db.prepare('UPDATE intervals SET state = ?, updated_at = ? WHERE start = ?').run(to, at, start);
-    ledger.db.prepare('INSERT OR REPLACE INTO interval_transitions (interval_start, state, at) VALUES (?, ?, ?)').run(start, to, at);
+    ledger.db
+      .prepare('INSERT OR REPLACE INTO interval_transitions (interval_start, state, at) VALUES (?, ?, ?)')
+      .run(start, to, at);
     return true;
   });
 }
 
-export function listIntervals(ledger: Ledger, opts: { from?: number; to?: number; state?: IntervalState; limit?: number } = {}): IntervalRow[] {
+export function listIntervals(
+  ledger: Ledger,
+  opts: { from?: number; to?: number; state?: IntervalState; limit?: number } = {},
+): IntervalRow[] {
   const where: string[] = [];
   const args: (number | string)[] = [];
   if (opts.from !== undefined) {
@@ -62,18 +76,27 @@ export function listIntervals(ledger: Ledger, opts: { from?: number; to?: number
 
 /** Counts of intervals per lifecycle state (for `mgx status` and /metrics). */
 export function countIntervalsByState(ledger: Ledger): Partial<Record<IntervalState, number>> {
-  const rows = ledger.db.prepare('SELECT state, COUNT(*) AS n FROM intervals GROUP BY state').all() as { state: IntervalState; n: number }[];
+  const rows = ledger.db.prepare('SELECT state, COUNT(*) AS n FROM intervals GROUP BY state').all() as {
+    state: IntervalState;
+    n: number;
+  }[];
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }
 
 /** Starts of the intervals not yet final, oldest first: what the interval cycle still has to advance. */
 export function listStartsNotFinal(ledger: Ledger): number[] {
-  return (ledger.db.prepare("SELECT start FROM intervals WHERE state != 'final' ORDER BY start").all() as { start: number }[]).map((r) => r.start);
+  return (
+    ledger.db.prepare("SELECT start FROM intervals WHERE state != 'final' ORDER BY start").all() as { start: number }[]
+  ).map((r) => r.start);
 }
 
 /** The newest interval's start (of those in `state`, when given), or null when there is none. */
 export function latestIntervalStart(ledger: Ledger, state?: IntervalState): number | null {
-  const row = (state === undefined ? ledger.db.prepare('SELECT MAX(start) AS s FROM intervals').get() : ledger.db.prepare('SELECT MAX(start) AS s FROM intervals WHERE state = ?').get(state)) as { s: number | null };
+  const row = (
+    state === undefined
+      ? ledger.db.prepare('SELECT MAX(start) AS s FROM intervals').get()
+      : ledger.db.prepare('SELECT MAX(start) AS s FROM intervals WHERE state = ?').get(state)
+  ) as { s: number | null };
   return row.s;
 }
 
@@ -84,6 +107,8 @@ export interface TransitionRow {
 
 /** The interval's lifecycle steps in lifecycle order (several may share one timestamp). */
 export function listTransitions(ledger: Ledger, start: number): TransitionRow[] {
-  const rows = ledger.db.prepare('SELECT state, at FROM interval_transitions WHERE interval_start = ?').all(start) as TransitionRow[];
+  const rows = ledger.db
+    .prepare('SELECT state, at FROM interval_transitions WHERE interval_start = ?')
+    .all(start) as TransitionRow[];
   return rows.sort((a, b) => stateRank(a.state) - stateRank(b.state));
 }

@@ -36,7 +36,17 @@ const COLUMNS = `id, interval_start AS intervalStart, action, chunk, state, chai
 
 export function insertJournalRow(
   ledger: Ledger,
-  row: { intervalStart: number; action: JournalAction; chunk: number; state: JournalState; chainId: number; payload: string; nonce?: number; txHash?: string; rawTx?: string },
+  row: {
+    intervalStart: number;
+    action: JournalAction;
+    chunk: number;
+    state: JournalState;
+    chainId: number;
+    payload: string;
+    nonce?: number;
+    txHash?: string;
+    rawTx?: string;
+  },
   now: number,
 ): number {
   const r = ledger.db
@@ -44,7 +54,19 @@ export function insertJournalRow(
       `INSERT INTO settlement_journal (interval_start, action, chunk, state, chain_id, nonce, tx_hash, raw_tx, payload, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .run(row.intervalStart, row.action, row.chunk, row.state, row.chainId, row.nonce ?? null, row.txHash ?? null, row.rawTx ?? null, row.payload, now, now);
+    .run(
+      row.intervalStart,
+      row.action,
+      row.chunk,
+      row.state,
+      row.chainId,
+      row.nonce ?? null,
+      row.txHash ?? null,
+      row.rawTx ?? null,
+      row.payload,
+      now,
+      now,
+    );
   return Number(r.lastInsertRowid);
 }
 
@@ -55,40 +77,66 @@ export function updateJournalRow(
   now: number,
 ): void {
   const sets: string[] = ['updated_at = @now'];
-  const cols: Record<string, string> = { state: 'state', nonce: 'nonce', txHash: 'tx_hash', rawTx: 'raw_tx', blockNumber: 'block_number', error: 'error' };
+  const cols: Record<string, string> = {
+    state: 'state',
+    nonce: 'nonce',
+    txHash: 'tx_hash',
+    rawTx: 'raw_tx',
+    blockNumber: 'block_number',
+    error: 'error',
+  };
   for (const k of Object.keys(patch)) sets.push(`${cols[k]} = @${k}`);
   ledger.db.prepare(`UPDATE settlement_journal SET ${sets.join(', ')} WHERE id = @id`).run({ ...patch, id, now });
 }
 
 export function journalForInterval(ledger: Ledger, intervalStart: number): JournalRow[] {
-  return ledger.db.prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE interval_start = ? ORDER BY id`).all(intervalStart) as JournalRow[];
+  return ledger.db
+    .prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE interval_start = ? ORDER BY id`)
+    .all(intervalStart) as JournalRow[];
 }
 
 /** The live row (not replaced/reverted) of each action of an interval, commit first, then chunks in order. */
 export function liveJournalRows(ledger: Ledger, intervalStart: number): JournalRow[] {
-  return (
-    ledger.db
-      .prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE interval_start = ? AND state NOT IN ('replaced', 'reverted') ORDER BY action = 'mint', chunk, id`)
-      .all(intervalStart) as JournalRow[]
-  );
+  return ledger.db
+    .prepare(
+      `SELECT ${COLUMNS} FROM settlement_journal WHERE interval_start = ? AND state NOT IN ('replaced', 'reverted') ORDER BY action = 'mint', chunk, id`,
+    )
+    .all(intervalStart) as JournalRow[];
 }
 
 /** Rows of one action that a fee bump replaced: one of them may still be the one that gets mined. */
-export function replacedRows(ledger: Ledger, intervalStart: number, action: JournalAction, chunk: number): JournalRow[] {
+export function replacedRows(
+  ledger: Ledger,
+  intervalStart: number,
+  action: JournalAction,
+  chunk: number,
+): JournalRow[] {
   return ledger.db
-    .prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE interval_start = ? AND action = ? AND chunk = ? AND state = 'replaced' ORDER BY id`)
+    .prepare(
+      `SELECT ${COLUMNS} FROM settlement_journal WHERE interval_start = ? AND action = ? AND chunk = ? AND state = 'replaced' ORDER BY id`,
+    )
     .all(intervalStart, action, chunk) as JournalRow[];
 }
 
 /** The next nonce the journal knows of for a chain: one past the highest nonce it ever signed there (null: none). */
 export function nextJournalNonce(ledger: Ledger, chainId: number): number | null {
-  const r = ledger.db.prepare(`SELECT MAX(nonce) AS n FROM settlement_journal WHERE chain_id = ? AND nonce IS NOT NULL AND state IN ('signed','broadcast','mined','final')`).get(chainId) as { n: number | null };
+  const r = ledger.db
+    .prepare(
+      `SELECT MAX(nonce) AS n FROM settlement_journal WHERE chain_id = ? AND nonce IS NOT NULL AND state IN ('signed','broadcast','mined','final')`,
+    )
+    .get(chainId) as { n: number | null };
   return r.n === null ? null : r.n + 1;
 }
 
 /** Ids of the rows the journal believes are on chain `chainId` (mined or final), newest block first: a chain that loses blocks loses the newest. */
 export function onChainJournalIds(ledger: Ledger, chainId: number): number[] {
-  return (ledger.db.prepare(`SELECT id FROM settlement_journal WHERE chain_id = ? AND state IN ('mined', 'final') ORDER BY block_number DESC, id DESC`).all(chainId) as { id: number }[]).map((r) => r.id);
+  return (
+    ledger.db
+      .prepare(
+        `SELECT id FROM settlement_journal WHERE chain_id = ? AND state IN ('mined', 'final') ORDER BY block_number DESC, id DESC`,
+      )
+      .all(chainId) as { id: number }[]
+  ).map((r) => r.id);
 }
 
 export function journalRowById(ledger: Ledger, id: number): JournalRow | undefined {
@@ -98,18 +146,30 @@ export function journalRowById(ledger: Ledger, id: number): JournalRow | undefin
 /** The newest mined or final row with a transaction of our own: checked every pass, it is the first to go when the chain rolls back. */
 export function newestOnChainRow(ledger: Ledger, chainId: number): JournalRow | undefined {
   return ledger.db
-    .prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE chain_id = ? AND state IN ('mined', 'final') AND tx_hash IS NOT NULL ORDER BY block_number DESC, id DESC LIMIT 1`)
+    .prepare(
+      `SELECT ${COLUMNS} FROM settlement_journal WHERE chain_id = ? AND state IN ('mined', 'final') AND tx_hash IS NOT NULL ORDER BY block_number DESC, id DESC LIMIT 1`,
+    )
     .get(chainId) as JournalRow | undefined;
 }
 
 /** When the submitter first planned an interval (its oldest journal row), or null. */
 export function journalStartedAt(ledger: Ledger, intervalStart: number): number | null {
-  return (ledger.db.prepare(`SELECT MIN(created_at) AS t FROM settlement_journal WHERE interval_start = ?`).get(intervalStart) as { t: number | null }).t;
+  return (
+    ledger.db
+      .prepare(`SELECT MIN(created_at) AS t FROM settlement_journal WHERE interval_start = ?`)
+      .get(intervalStart) as { t: number | null }
+  ).t;
 }
 
 /** How many journal rows are still on their way to final (planned, signed, broadcast or mined), for `mgx status`. */
 export function countJournalInFlight(ledger: Ledger): number {
-  return (ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_journal WHERE state IN ('planned', 'signed', 'broadcast', 'mined')").get() as { n: number }).n;
+  return (
+    ledger.db
+      .prepare(
+        "SELECT COUNT(*) AS n FROM settlement_journal WHERE state IN ('planned', 'signed', 'broadcast', 'mined')",
+      )
+      .get() as { n: number }
+  ).n;
 }
 
 /** A journal row as the lists show it: without the signed transaction, nonce and payload. */
@@ -127,7 +187,10 @@ export interface JournalSummary {
 }
 
 /** Journal rows of one interval or a range, newest interval first. */
-export function listJournal(ledger: Ledger, r: { start?: number; from?: number; to?: number; limit?: number } = {}): JournalSummary[] {
+export function listJournal(
+  ledger: Ledger,
+  r: { start?: number; from?: number; to?: number; limit?: number } = {},
+): JournalSummary[] {
   const w = whereOf([
     ['interval_start = ?', r.start],
     ['interval_start >= ?', r.from],

@@ -42,7 +42,9 @@ export class Ledger {
   }
 
   setKv(key: string, value: string): void {
-    this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
 
   appliedMigrations(): string[] {
@@ -78,17 +80,26 @@ export function openLedger(path: string, opts: OpenLedgerOptions = {}): Ledger {
   } catch (cause) {
     db.close();
     if (cause instanceof MicrogridError) throw cause;
-    throw new MicrogridError('LEDGER_OPEN', `cannot prepare the ledger (${(cause as Error).message})`, { field: 'ledger', value: path, cause });
+    throw new MicrogridError('LEDGER_OPEN', `cannot prepare the ledger (${(cause as Error).message})`, {
+      field: 'ledger',
+      value: path,
+      cause,
+    });
   }
   return new Ledger(db, path);
 }
 
 function migrate(db: Db, migrations: readonly Migration[], readonly: boolean): void {
-  if (!readonly) db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
+  if (!readonly)
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT');
   const applied = new Set((db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
   const pending = [...migrations].sort((a, b) => a.id.localeCompare(b.id)).filter((m) => !applied.has(m.id));
   if (readonly) {
-    if (pending.length) throw new MicrogridError('LEDGER_OPEN', `the ledger needs migrations ${pending.map((m) => m.id).join(', ')}; open it once read-write`);
+    if (pending.length)
+      throw new MicrogridError(
+        'LEDGER_OPEN',
+        `the ledger needs migrations ${pending.map((m) => m.id).join(', ')}; open it once read-write`,
+      );
     return;
   }
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');

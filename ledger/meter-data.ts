@@ -36,14 +36,33 @@ export const NO_CUTOFF = Number.MAX_SAFE_INTEGER;
  * metering step's cut-off, ledger/readings-cutoff.ts). The audit selects the
  * same (its evidence loader).
  */
-export function meterSeriesReadings(ledger: Ledger, meterId: string, start: number, end: number, lookMs: number, receivedBy = NO_CUTOFF): MeterSeriesReading[] {
+export function meterSeriesReadings(
+  ledger: Ledger,
+  meterId: string,
+  start: number,
+  end: number,
+  lookMs: number,
+  receivedBy = NO_CUTOFF,
+): MeterSeriesReading[] {
   const db = ledger.db;
   const from = start - lookMs;
   const to = end + lookMs;
-  const before = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?').all(meterId, from, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
-  const inside = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? AND received_at <= ? ORDER BY ts').all(meterId, from, to, receivedBy) as ReadingRow[];
-  const after = db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts LIMIT ?').all(meterId, to, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
-  return [...before.reverse(), ...inside, ...after].map((r) => ({ ts: r.ts, importWh: r.import_wh, exportWh: r.export_wh, powerW: r.power_w, quality: r.quality }));
+  const before = db
+    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?')
+    .all(meterId, from, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
+  const inside = db
+    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? AND received_at <= ? ORDER BY ts')
+    .all(meterId, from, to, receivedBy) as ReadingRow[];
+  const after = db
+    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts LIMIT ?')
+    .all(meterId, to, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
+  return [...before.reverse(), ...inside, ...after].map((r) => ({
+    ts: r.ts,
+    importWh: r.import_wh,
+    exportWh: r.export_wh,
+    powerW: r.power_w,
+    quality: r.quality,
+  }));
 }
 
 /**
@@ -52,7 +71,13 @@ export function meterSeriesReadings(ledger: Ledger, meterId: string, start: numb
  * statement prepared once). `meters` are those meters with the receipt cut-off their energy recorded (null: none,
  * every stored reading counts); the result is their series, meter after meter in the order given, each oldest first.
  */
-export function listGridSeriesReadings(ledger: Ledger, start: number, end: number, lookMs: number, meters: readonly { meterId: string; receivedBy: number | null }[]): ReadingRow[] {
+export function listGridSeriesReadings(
+  ledger: Ledger,
+  start: number,
+  end: number,
+  lookMs: number,
+  meters: readonly { meterId: string; receivedBy: number | null }[],
+): ReadingRow[] {
   const window = new Map<string, ReadingRow[]>();
   const inside = prepared(
     ledger,
@@ -65,8 +90,14 @@ export function listGridSeriesReadings(ledger: Ledger, start: number, end: numbe
     if (list) list.push(r);
     else window.set(r.meter_id, [r]);
   }
-  const before = prepared(ledger, 'SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?');
-  const after = prepared(ledger, 'SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts ASC LIMIT ?');
+  const before = prepared(
+    ledger,
+    'SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?',
+  );
+  const after = prepared(
+    ledger,
+    'SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts ASC LIMIT ?',
+  );
   const out: ReadingRow[] = [];
   for (const m of meters) {
     const by = m.receivedBy ?? NO_CUTOFF;
@@ -97,18 +128,36 @@ export interface StoredMeterIntervalEnergy {
 }
 
 /** The bracketing readings of [start, end) (last at or before start, first at or after end) among those received by `receivedBy`, for the readings Merkle root. */
-export function bracketingReadingTs(ledger: Ledger, meterId: string, start: number, end: number, receivedBy = NO_CUTOFF): { first: number | null; last: number | null } {
-  const before = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? AND received_at <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start, receivedBy) as { ts: number } | undefined;
-  const after = ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? AND received_at <= ? ORDER BY ts ASC LIMIT 1').get(meterId, end, receivedBy) as { ts: number } | undefined;
+export function bracketingReadingTs(
+  ledger: Ledger,
+  meterId: string,
+  start: number,
+  end: number,
+  receivedBy = NO_CUTOFF,
+): { first: number | null; last: number | null } {
+  const before = ledger.db
+    .prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? AND received_at <= ? ORDER BY ts DESC LIMIT 1')
+    .get(meterId, start, receivedBy) as { ts: number } | undefined;
+  const after = ledger.db
+    .prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? AND received_at <= ? ORDER BY ts ASC LIMIT 1')
+    .get(meterId, end, receivedBy) as { ts: number } | undefined;
   const firstInside = before
     ? undefined
-    : (ledger.db.prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? AND received_at <= ? ORDER BY ts LIMIT 1').get(meterId, start, end, receivedBy) as { ts: number } | undefined);
+    : (ledger.db
+        .prepare(
+          'SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? AND received_at <= ? ORDER BY ts LIMIT 1',
+        )
+        .get(meterId, start, end, receivedBy) as { ts: number } | undefined);
   return { first: before?.ts ?? firstInside?.ts ?? null, last: after?.ts ?? null };
 }
 
 /** The legacy quality column, for readers that still show it. */
 const legacyQuality = (e: StoredMeterIntervalEnergy): 'good' | 'suspect' | 'missing' =>
-  e.status === 'actual' || e.status === 'partial' ? 'good' : e.firstReadingTs === null && e.lastReadingTs === null ? 'missing' : 'suspect';
+  e.status === 'actual' || e.status === 'partial'
+    ? 'good'
+    : e.firstReadingTs === null && e.lastReadingTs === null
+      ? 'missing'
+      : 'suspect';
 
 /**
  * Upserts interval energies; a held grid meter's enters the operator's queue (or
@@ -116,7 +165,11 @@ const legacyQuality = (e: StoredMeterIntervalEnergy): 'good' | 'suspect' | 'miss
  * A decided hold is never touched again. (A PV meter's held data is stored
  * and shown but settles nothing, so it waits for no decision.)
  */
-export function saveMeterIntervalEnergies(ledger: Ledger, rows: readonly StoredMeterIntervalEnergy[], now: number): void {
+export function saveMeterIntervalEnergies(
+  ledger: Ledger,
+  rows: readonly StoredMeterIntervalEnergy[],
+  now: number,
+): void {
   const db = ledger.db;
   const upsert = db.prepare(
     `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts, status, reasons, method, received_by)
@@ -131,12 +184,22 @@ export function saveMeterIntervalEnergies(ledger: Ledger, rows: readonly StoredM
      ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, reasons = excluded.reasons
        WHERE meter_data_holds.decision IS NULL`,
   );
-  const unhold = db.prepare('DELETE FROM meter_data_holds WHERE interval_start = ? AND meter_id = ? AND decision IS NULL');
+  const unhold = db.prepare(
+    'DELETE FROM meter_data_holds WHERE interval_start = ? AND meter_id = ? AND decision IS NULL',
+  );
   ledger.tx(() => {
     for (const e of rows) {
       const reasons = JSON.stringify(e.reasons);
       upsert.run({ ...e, quality: legacyQuality(e), reasons, receivedBy: e.receivedBy ?? null });
-      if (e.status === 'held') hold.run({ intervalStart: e.intervalStart, meterId: e.meterId, importWh: e.importWh, exportWh: e.exportWh, reasons, now });
+      if (e.status === 'held')
+        hold.run({
+          intervalStart: e.intervalStart,
+          meterId: e.meterId,
+          importWh: e.importWh,
+          exportWh: e.exportWh,
+          reasons,
+          now,
+        });
       else unhold.run(e.intervalStart, e.meterId);
     }
   });
@@ -171,7 +234,11 @@ const HOLD_COLUMNS = `interval_start AS intervalStart, meter_id AS meterId, part
   reasons, held_at AS heldAt, decision, decided_import_wh AS decidedImportWh, decided_export_wh AS decidedExportWh, decided_status AS decidedStatus,
   method, decided_by AS decidedBy, decision_reason AS decisionReason, decided_at AS decidedAt, applied_in AS appliedIn, credited_in AS creditedIn`;
 
-const holdFromRow = (r: HoldRow): MeterHold => ({ ...r, interval: toIso(r.intervalStart), reasons: JSON.parse(r.reasons) as MeterDataReasonValue[] });
+const holdFromRow = (r: HoldRow): MeterHold => ({
+  ...r,
+  interval: toIso(r.intervalStart),
+  reasons: JSON.parse(r.reasons) as MeterDataReasonValue[],
+});
 
 /** Held meter-intervals, oldest first: pending ones (no decision yet), or all. */
 export function listMeterHolds(ledger: Ledger, opts: { pending?: boolean; participantId?: string } = {}): MeterHold[] {
@@ -187,7 +254,9 @@ export function listMeterHolds(ledger: Ledger, opts: { pending?: boolean; partic
 }
 
 export function getMeterHold(ledger: Ledger, intervalStart: number, meterId: string): MeterHold | undefined {
-  const r = ledger.db.prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE interval_start = ? AND meter_id = ?`).get(intervalStart, meterId) as HoldRow | undefined;
+  const r = ledger.db
+    .prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE interval_start = ? AND meter_id = ?`)
+    .get(intervalStart, meterId) as HoldRow | undefined;
   return r ? holdFromRow(r) : undefined;
 }
 
@@ -208,13 +277,22 @@ export interface MeterHoldDecision {
 export function recordMeterHoldDecision(ledger: Ledger, d: MeterHoldDecision): MeterHold {
   return ledger.tx(() => {
     const h = getMeterHold(ledger, d.intervalStart, d.meterId);
-    if (!h) throw new MicrogridError('NOT_FOUND', 'no held meter-interval', { field: 'meterId', value: `${d.meterId} @ ${toIso(d.intervalStart)}`, expected: 'a held meter-interval (GET /api/meter-data/holds)' });
-    if (h.decision !== null) {
-      throw new MicrogridError('LEDGER_CONFLICT', `held meter-interval ${d.meterId} @ ${toIso(d.intervalStart)} was decided already (${h.decision} by ${h.decidedBy})`, {
-        field: 'decision',
-        value: d.decision,
-        expected: 'a pending hold: each is decided once',
+    if (!h)
+      throw new MicrogridError('NOT_FOUND', 'no held meter-interval', {
+        field: 'meterId',
+        value: `${d.meterId} @ ${toIso(d.intervalStart)}`,
+        expected: 'a held meter-interval (GET /api/meter-data/holds)',
       });
+    if (h.decision !== null) {
+      throw new MicrogridError(
+        'LEDGER_CONFLICT',
+        `held meter-interval ${d.meterId} @ ${toIso(d.intervalStart)} was decided already (${h.decision} by ${h.decidedBy})`,
+        {
+          field: 'decision',
+          value: d.decision,
+          expected: 'a pending hold: each is decided once',
+        },
+      );
     }
     ledger.db
       .prepare(
@@ -230,18 +308,30 @@ export function recordMeterHoldDecision(ledger: Ledger, d: MeterHoldDecision): M
 export function listUnappliedHoldDecisions(ledger: Ledger, beforeInterval: number): MeterHold[] {
   return (
     ledger.db
-      .prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NOT NULL AND applied_in IS NULL AND interval_start < ? ORDER BY interval_start, meter_id`)
+      .prepare(
+        `SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NOT NULL AND applied_in IS NULL AND interval_start < ? ORDER BY interval_start, meter_id`,
+      )
       .all(beforeInterval) as HoldRow[]
   ).map(holdFromRow);
 }
 
 /** Holds whose adjustment the statements of `interval` carry. */
 export function listHoldsAppliedIn(ledger: Ledger, interval: number): MeterHold[] {
-  return (ledger.db.prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE applied_in = ? ORDER BY interval_start, meter_id`).all(interval) as HoldRow[]).map(holdFromRow);
+  return (
+    ledger.db
+      .prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE applied_in = ? ORDER BY interval_start, meter_id`)
+      .all(interval) as HoldRow[]
+  ).map(holdFromRow);
 }
 
-export function markHoldsApplied(ledger: Ledger, holds: readonly Pick<MeterHold, 'intervalStart' | 'meterId'>[], interval: number): void {
-  const stmt = ledger.db.prepare('UPDATE meter_data_holds SET applied_in = ? WHERE interval_start = ? AND meter_id = ? AND applied_in IS NULL AND decision IS NOT NULL');
+export function markHoldsApplied(
+  ledger: Ledger,
+  holds: readonly Pick<MeterHold, 'intervalStart' | 'meterId'>[],
+  interval: number,
+): void {
+  const stmt = ledger.db.prepare(
+    'UPDATE meter_data_holds SET applied_in = ? WHERE interval_start = ? AND meter_id = ? AND applied_in IS NULL AND decision IS NOT NULL',
+  );
   ledger.tx(() => {
     for (const h of holds) stmt.run(interval, h.intervalStart, h.meterId);
   });
@@ -251,12 +341,23 @@ export function markHoldsApplied(ledger: Ledger, holds: readonly Pick<MeterHold,
 export type RatedPowerSource = 'config' | 'device' | 'default';
 
 /** The rated power a meter's data is validated with, and where it came from (app/rated-power.ts). */
-export function setMeterRatedPower(ledger: Ledger, meterId: string, ratedPowerW: number, source: RatedPowerSource): void {
-  ledger.db.prepare('UPDATE meters SET rated_power_w = ?, rated_power_source = ? WHERE id = ?').run(ratedPowerW, source, meterId);
+export function setMeterRatedPower(
+  ledger: Ledger,
+  meterId: string,
+  ratedPowerW: number,
+  source: RatedPowerSource,
+): void {
+  ledger.db
+    .prepare('UPDATE meters SET rated_power_w = ?, rated_power_source = ? WHERE id = ?')
+    .run(ratedPowerW, source, meterId);
 }
 
-export function meterRatedPowers(ledger: Ledger): { meterId: string; ratedPowerW: number | null; source: RatedPowerSource | null }[] {
-  return ledger.db.prepare('SELECT id AS meterId, rated_power_w AS ratedPowerW, rated_power_source AS source FROM meters ORDER BY id').all() as { meterId: string; ratedPowerW: number | null; source: RatedPowerSource | null }[];
+export function meterRatedPowers(
+  ledger: Ledger,
+): { meterId: string; ratedPowerW: number | null; source: RatedPowerSource | null }[] {
+  return ledger.db
+    .prepare('SELECT id AS meterId, rated_power_w AS ratedPowerW, rated_power_source AS source FROM meters ORDER BY id')
+    .all() as { meterId: string; ratedPowerW: number | null; source: RatedPowerSource | null }[];
 }
 
 export interface MeterForValidation {
@@ -267,7 +368,9 @@ export interface MeterForValidation {
 }
 
 export function metersForValidation(ledger: Ledger): MeterForValidation[] {
-  return ledger.db.prepare('SELECT id, participant_id AS participantId, role, rated_power_w AS ratedPowerW FROM meters ORDER BY id').all() as MeterForValidation[];
+  return ledger.db
+    .prepare('SELECT id, participant_id AS participantId, role, rated_power_w AS ratedPowerW FROM meters ORDER BY id')
+    .all() as MeterForValidation[];
 }
 
 export interface AdjustmentGroup {
@@ -293,8 +396,12 @@ export interface AdjustmentGroup {
 export function adjustmentGroups(ledger: Ledger, at: number): AdjustmentGroup[] {
   const db = ledger.db;
   const candidates = [...listHoldsAppliedIn(ledger, at), ...listUnappliedHoldDecisions(ledger, at)];
-  const pending = db.prepare('SELECT COUNT(*) AS n FROM meter_data_holds WHERE interval_start = ? AND participant_id = ? AND decision IS NULL');
-  const stmt = db.prepare('SELECT bought_wh AS b, sold_wh AS s FROM statements WHERE interval_start = ? AND participant_id = ?');
+  const pending = db.prepare(
+    'SELECT COUNT(*) AS n FROM meter_data_holds WHERE interval_start = ? AND participant_id = ? AND decision IS NULL',
+  );
+  const stmt = db.prepare(
+    'SELECT bought_wh AS b, sold_wh AS s FROM statements WHERE interval_start = ? AND participant_id = ?',
+  );
   const others = db.prepare(
     `SELECT COALESCE(SUM(e.import_wh), 0) AS i, COALESCE(SUM(e.export_wh), 0) AS x FROM interval_energy e JOIN meters m ON m.id = e.meter_id
      WHERE e.interval_start = ? AND m.participant_id = ? AND m.role = 'grid'
@@ -309,17 +416,33 @@ export function adjustmentGroups(ledger: Ledger, at: number): AdjustmentGroup[] 
       const st = stmt.get(h.intervalStart, h.participantId) as { b: number; s: number } | undefined;
       if (!st) continue;
       const o = others.get(h.intervalStart, h.participantId) as { i: number; x: number };
-      g = { intervalStart: h.intervalStart, participantId: h.participantId, holds: [], otherImportWh: o.i, otherExportWh: o.x, boughtWh: st.b, soldWh: st.s };
+      g = {
+        intervalStart: h.intervalStart,
+        participantId: h.participantId,
+        holds: [],
+        otherImportWh: o.i,
+        otherExportWh: o.x,
+        boughtWh: st.b,
+        soldWh: st.s,
+      };
       groups.set(key, g);
     }
     g.holds.push(h);
   }
-  return [...groups.values()].sort((a, b) => a.intervalStart - b.intervalStart || (a.participantId < b.participantId ? -1 : 1));
+  return [...groups.values()].sort(
+    (a, b) => a.intervalStart - b.intervalStart || (a.participantId < b.participantId ? -1 : 1),
+  );
 }
 
 /** Pending holds held before `cutoff` (market time): the window for a decision has passed. */
 export function listExpiredHolds(ledger: Ledger, cutoff: number): MeterHold[] {
-  return (ledger.db.prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NULL AND held_at < ? ORDER BY interval_start, meter_id`).all(cutoff) as HoldRow[]).map(holdFromRow);
+  return (
+    ledger.db
+      .prepare(
+        `SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NULL AND held_at < ? ORDER BY interval_start, meter_id`,
+      )
+      .all(cutoff) as HoldRow[]
+  ).map(holdFromRow);
 }
 
 /**
@@ -334,32 +457,66 @@ export function saveAdjustmentCredits(
   ledger: Ledger,
   heldStart: number,
   holds: readonly Pick<MeterHold, 'intervalStart' | 'meterId'>[],
-  record: { exportWh: number; tradesRoot: `0x${string}`; readingsRoot: `0x${string}`; ruleSet: `0x${string}`; credits: { account: string; wh: number; participants: string[] }[] },
+  record: {
+    exportWh: number;
+    tradesRoot: `0x${string}`;
+    readingsRoot: `0x${string}`;
+    ruleSet: `0x${string}`;
+    credits: { account: string; wh: number; participants: string[] }[];
+  },
   now: number,
 ): number {
   return ledger.tx(() => {
-    const last = ledger.db.prepare('SELECT MAX(interval_start) AS k FROM settlement_credits WHERE interval_start > ? AND interval_start < ?').get(heldStart, heldStart + 60_000) as { k: number | null };
+    const last = ledger.db
+      .prepare(
+        'SELECT MAX(interval_start) AS k FROM settlement_credits WHERE interval_start > ? AND interval_start < ?',
+      )
+      .get(heldStart, heldStart + 60_000) as { k: number | null };
     const key = (last.k ?? heldStart) + 1000;
     ledger.db
       .prepare(
         `INSERT INTO settlement_credits (interval_start, export_wh, matched_wh, trades_root, readings_root, rule_set, credits, status, created_at, updated_at)
          VALUES (?, ?, 0, ?, ?, ?, ?, 'queued', ?, ?)`,
       )
-      .run(key, record.exportWh, record.tradesRoot, record.readingsRoot, record.ruleSet, canonicalJson(record.credits), now, now);
-    const mark = ledger.db.prepare('UPDATE meter_data_holds SET credited_in = ? WHERE interval_start = ? AND meter_id = ?');
+      .run(
+        key,
+        record.exportWh,
+        record.tradesRoot,
+        record.readingsRoot,
+        record.ruleSet,
+        canonicalJson(record.credits),
+        now,
+        now,
+      );
+    const mark = ledger.db.prepare(
+      'UPDATE meter_data_holds SET credited_in = ? WHERE interval_start = ? AND meter_id = ?',
+    );
     for (const h of holds) mark.run(key, h.intervalStart, h.meterId);
     return key;
   });
 }
 
 /** The readings at the boundaries (first_reading_ts, last_reading_ts) of meters' interval energy, per meter oldest first. */
-export function boundaryReadings(ledger: Ledger, intervalStart: number, meterIds: readonly string[]): { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }[] {
+export function boundaryReadings(
+  ledger: Ledger,
+  intervalStart: number,
+  meterIds: readonly string[],
+): { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }[] {
   const stmt = ledger.db.prepare(
     `SELECT r.meter_id AS meterId, r.ts, r.import_wh AS importWh, r.export_wh AS exportWh, r.signature FROM interval_energy e
      JOIN readings r ON r.meter_id = e.meter_id AND (r.ts = e.first_reading_ts OR r.ts = e.last_reading_ts)
      WHERE e.interval_start = ? AND e.meter_id = ? ORDER BY r.ts`,
   );
-  return meterIds.flatMap((id) => stmt.all(intervalStart, id) as { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }[]);
+  return meterIds.flatMap(
+    (id) =>
+      stmt.all(intervalStart, id) as {
+        meterId: string;
+        ts: number;
+        importWh: number | null;
+        exportWh: number | null;
+        signature: string | null;
+      }[],
+  );
 }
 
 /** How many meter-intervals are held: waiting for a decision (`pending`), or of one interval. For /metrics and the Influx interval results. */
@@ -371,6 +528,8 @@ export function countMeterHolds(ledger: Ledger, opts: { pending?: boolean; inter
     where.push('interval_start = ?');
     args.push(opts.intervalStart);
   }
-  const row = ledger.db.prepare(`SELECT COUNT(*) AS n FROM meter_data_holds ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number };
+  const row = ledger.db
+    .prepare(`SELECT COUNT(*) AS n FROM meter_data_holds ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
+    .get(...args) as { n: number };
   return row.n;
 }

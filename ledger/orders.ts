@@ -40,7 +40,11 @@ const COLUMNS = `id, interval_start AS intervalStart, participant_id AS particip
 type RawOrder = Omit<OrderRow, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number };
 
 function fromRaw(r: RawOrder): OrderRow {
-  return { ...r, partners: r.partners === null ? null : (JSON.parse(r.partners) as string[]), greenOnly: r.greenOnly === 1 };
+  return {
+    ...r,
+    partners: r.partners === null ? null : (JSON.parse(r.partners) as string[]),
+    greenOnly: r.greenOnly === 1,
+  };
 }
 
 /**
@@ -57,7 +61,19 @@ export function insertForwardOrder(ledger: Ledger, o: NewForwardOrder): OrderRow
         `INSERT INTO orders (id, interval_start, participant_id, side, energy_wh, price, zone, seq, source, status, partners, green_only, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'forward', 'open', ?, ?, ?)`,
       )
-      .run(o.id, o.intervalStart, o.participantId, o.side, o.energyWh, o.price, o.zone, seq, o.partners === null ? null : JSON.stringify(o.partners), o.greenOnly ? 1 : 0, o.createdAt);
+      .run(
+        o.id,
+        o.intervalStart,
+        o.participantId,
+        o.side,
+        o.energyWh,
+        o.price,
+        o.zone,
+        seq,
+        o.partners === null ? null : JSON.stringify(o.partners),
+        o.greenOnly ? 1 : 0,
+        o.createdAt,
+      );
     return getOrder(ledger, o.id)!;
   });
 }
@@ -69,7 +85,9 @@ export function getOrder(ledger: Ledger, id: string): OrderRow | undefined {
 
 /** Marks an open order cancelled. Returns false when it was not open (already cancelled, closed, replaced). */
 export function cancelOrder(ledger: Ledger, id: string): boolean {
-  return ledger.db.prepare(`UPDATE orders SET status = 'cancelled' WHERE id = ? AND status = 'open'`).run(id).changes === 1;
+  return (
+    ledger.db.prepare(`UPDATE orders SET status = 'cancelled' WHERE id = ? AND status = 'open'`).run(id).changes === 1
+  );
 }
 
 export interface ListOrdersFilter {
@@ -101,7 +119,12 @@ export function listOrders(ledger: Ledger, f: ListOrdersFilter = {}): OrderRow[]
 }
 
 /** Updates a participant's standing price policy (the household's own prices). */
-export function setPolicy(ledger: Ledger, participantId: string, policy: { minSellPrice: string | null; maxBuyPrice: string | null }, now: number): boolean {
+export function setPolicy(
+  ledger: Ledger,
+  participantId: string,
+  policy: { minSellPrice: string | null; maxBuyPrice: string | null },
+  now: number,
+): boolean {
   return (
     ledger.db
       .prepare('UPDATE participants SET min_sell_price = ?, max_buy_price = ?, updated_at = ? WHERE id = ?')
@@ -111,7 +134,9 @@ export function setPolicy(ledger: Ledger, participantId: string, policy: { minSe
 
 /** Marks open orders rejected with their reasons (gate closure's exclusions); returns how many changed. */
 export function rejectOrders(ledger: Ledger, rejections: readonly { id: string; reason: string }[]): number {
-  const stmt = ledger.db.prepare(`UPDATE orders SET status = 'rejected', rejected_reason = ? WHERE id = ? AND status = 'open'`);
+  const stmt = ledger.db.prepare(
+    `UPDATE orders SET status = 'rejected', rejected_reason = ? WHERE id = ? AND status = 'open'`,
+  );
   let n = 0;
   ledger.tx(() => {
     for (const r of rejections) n += stmt.run(r.reason, r.id).changes;
@@ -122,7 +147,9 @@ export function rejectOrders(ledger: Ledger, rejections: readonly { id: string; 
 /** The Wh of a participant's open forward orders of one side for one interval: what a new order adds to. */
 export function openOrderWh(ledger: Ledger, participantId: string, intervalStart: number, side: Side): number {
   const row = ledger.db
-    .prepare(`SELECT COALESCE(SUM(energy_wh), 0) AS wh FROM orders WHERE participant_id = ? AND interval_start = ? AND side = ? AND source = 'forward' AND status = 'open'`)
+    .prepare(
+      `SELECT COALESCE(SUM(energy_wh), 0) AS wh FROM orders WHERE participant_id = ? AND interval_start = ? AND side = ? AND source = 'forward' AND status = 'open'`,
+    )
     .get(participantId, intervalStart, side) as { wh: number };
   return row.wh;
 }
@@ -137,7 +164,9 @@ export interface BookOrderRow {
 /** The orders that made (or will make) an interval's book: open or closed, not cancelled or replaced. */
 export function bookOrders(ledger: Ledger, start: number, source: 'forward' | 'metered'): BookOrderRow[] {
   return ledger.db
-    .prepare(`SELECT side, price, energy_wh AS energyWh, participant_id AS participant FROM orders WHERE interval_start = ? AND source = ? AND status IN ('open', 'closed')`)
+    .prepare(
+      `SELECT side, price, energy_wh AS energyWh, participant_id AS participant FROM orders WHERE interval_start = ? AND source = ? AND status IN ('open', 'closed')`,
+    )
     .all(start, source) as BookOrderRow[];
 }
 
@@ -156,9 +185,16 @@ export interface IntervalOrderRow {
   greenOnly: boolean;
 }
 
-type RawIntervalOrder = Omit<IntervalOrderRow, 'partners' | 'greenOnly'> & { partners: string | null; greenOnly: number };
+type RawIntervalOrder = Omit<IntervalOrderRow, 'partners' | 'greenOnly'> & {
+  partners: string | null;
+  greenOnly: number;
+};
 
-const fromRawIntervalOrder = (r: RawIntervalOrder): IntervalOrderRow => ({ ...r, partners: r.partners === null ? null : (JSON.parse(r.partners) as string[]), greenOnly: r.greenOnly === 1 });
+const fromRawIntervalOrder = (r: RawIntervalOrder): IntervalOrderRow => ({
+  ...r,
+  partners: r.partners === null ? null : (JSON.parse(r.partners) as string[]),
+  greenOnly: r.greenOnly === 1,
+});
 
 /** The open forward orders of an interval: the book gate closure clears. */
 export function listOpenForwardOrders(ledger: Ledger, start: number): IntervalOrderRow[] {
@@ -185,14 +221,21 @@ export function listIntervalOrders(ledger: Ledger, start: number): IntervalOrder
 
 /** Closes the interval's open forward orders at gate closure; returns how many. */
 export function closeForwardOrders(ledger: Ledger, start: number): number {
-  return ledger.db.prepare("UPDATE orders SET status = 'closed' WHERE interval_start = ? AND source = 'forward' AND status = 'open'").run(start).changes;
+  return ledger.db
+    .prepare("UPDATE orders SET status = 'closed' WHERE interval_start = ? AND source = 'forward' AND status = 'open'")
+    .run(start).changes;
 }
 
 /**
  * Stores the metered orders of an interval (closed: they are cleared at once), so an auditor can re-run the clearing.
  * Their ids are made from the interval and the participant, so an order already stored under its id is kept, not doubled.
  */
-export function insertMeteredOrders(ledger: Ledger, start: number, orders: readonly Pick<OrderInput, 'id' | 'participant' | 'side' | 'energyWh' | 'price' | 'zone' | 'seq'>[], now: number): void {
+export function insertMeteredOrders(
+  ledger: Ledger,
+  start: number,
+  orders: readonly Pick<OrderInput, 'id' | 'participant' | 'side' | 'energyWh' | 'price' | 'zone' | 'seq'>[],
+  now: number,
+): void {
   const insert = ledger.db.prepare(
     `INSERT OR IGNORE INTO orders (id, interval_start, participant_id, side, energy_wh, price, zone, seq, source, status, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'metered', 'closed', ?)`,

@@ -40,20 +40,32 @@ export function upsertParticipant(ledger: Ledger, p: ParticipantConfig, now: num
          min_sell_price = CASE WHEN @applyPolicy THEN excluded.min_sell_price ELSE min_sell_price END,
          max_buy_price = CASE WHEN @applyPolicy THEN excluded.max_buy_price ELSE max_buy_price END,
          updated_at = excluded.updated_at`,
-    ).run({ id: p.id, name: p.name, zone: p.zone, account: p.account ?? null, minSell: p.policy.minSellPrice ?? null, maxBuy: p.policy.maxBuyPrice ?? null, now, applyPolicy: applyPolicy ? 1 : 0 });
+    ).run({
+      id: p.id,
+      name: p.name,
+      zone: p.zone,
+      account: p.account ?? null,
+      minSell: p.policy.minSellPrice ?? null,
+      maxBuy: p.policy.maxBuyPrice ?? null,
+      now,
+      applyPolicy: applyPolicy ? 1 : 0,
+    });
     ledger.setKv(policyKey, configPolicy);
     const meter = db.prepare(
       `INSERT INTO meters (id, participant_id, role, device_id, rated_power_w) VALUES (@id, @pid, @role, @device, @rated)
        ON CONFLICT(id) DO UPDATE SET participant_id = excluded.participant_id, role = excluded.role,
          device_id = excluded.device_id, rated_power_w = excluded.rated_power_w`,
     );
-    for (const m of p.meters) meter.run({ id: m.id, pid: p.id, role: m.role, device: m.device ?? null, rated: m.ratedPowerW ?? null });
+    for (const m of p.meters)
+      meter.run({ id: m.id, pid: p.id, role: m.role, device: m.device ?? null, rated: m.ratedPowerW ?? null });
   });
 }
 
 export function listParticipants(ledger: Ledger): ParticipantRow[] {
   return ledger.db
-    .prepare('SELECT id, name, zone, account, min_sell_price AS minSellPrice, max_buy_price AS maxBuyPrice FROM participants ORDER BY id')
+    .prepare(
+      'SELECT id, name, zone, account, min_sell_price AS minSellPrice, max_buy_price AS maxBuyPrice FROM participants ORDER BY id',
+    )
     .all() as ParticipantRow[];
 }
 

@@ -30,7 +30,11 @@ export interface StoredReading {
  * `receivedAt` is stamped after the newest metering cut-off if it is not already (readings-cutoff.ts): a reading
  * stored after an interval was metered never counts as one that interval's validation had.
  */
-export function insertReadings<R extends ReadingEvent>(ledger: Ledger, readings: readonly R[], receivedAt: number): { inserted: number; duplicates: number; fresh: R[] } {
+export function insertReadings<R extends ReadingEvent>(
+  ledger: Ledger,
+  readings: readonly R[],
+  receivedAt: number,
+): { inserted: number; duplicates: number; fresh: R[] } {
   const stmt = ledger.db.prepare(
     `INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, voltage_v, frequency_hz, quality, gateway, signature, received_at)
      VALUES (@meterId, @ts, @powerW, @importWh, @exportWh, @voltageV, @frequencyHz, @quality, @gateway, @signature, @receivedAt)
@@ -41,7 +45,12 @@ export function insertReadings<R extends ReadingEvent>(ledger: Ledger, readings:
     const stamp = receiptStamp(ledger, receivedAt);
     for (const r of readings) {
       const ts = Date.parse(r.ts);
-      if (!Number.isFinite(ts)) throw new MicrogridError('INVALID_TIME', 'reading timestamp is not ISO 8601', { field: 'ts', value: r.ts, expected: 'an ISO 8601 UTC time' });
+      if (!Number.isFinite(ts))
+        throw new MicrogridError('INVALID_TIME', 'reading timestamp is not ISO 8601', {
+          field: 'ts',
+          value: r.ts,
+          expected: 'an ISO 8601 UTC time',
+        });
       const changes = stmt.run({
         meterId: r.meterId,
         ts,
@@ -94,7 +103,11 @@ const toStored = (r: ReadingRow): StoredReading => ({ ...readingFromRow(r), rece
 
 /** Readings of a meter with from ≤ ts < to (`to` excluded), oldest first. */
 export function listReadingsBefore(ledger: Ledger, meterId: string, from: number, to: number): StoredReading[] {
-  return (ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts').all(meterId, from, to) as ReadingRow[]).map(toStored);
+  return (
+    ledger.db
+      .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts < ? ORDER BY ts')
+      .all(meterId, from, to) as ReadingRow[]
+  ).map(toStored);
 }
 
 /** A reading as the auditor's drill-down lists it: signed values, gateway and signature, without voltage, frequency and receipt. */
@@ -110,7 +123,10 @@ export interface ReadingSummary {
 }
 
 /** Readings with from ≤ ts ≤ to (`to` included: the reading at an interval's end is its closing one), by ts and meter, bounded by `limit`. */
-export function listReadingsThrough(ledger: Ledger, r: { from: number; to: number; meterIds?: string[]; limit?: number }): ReadingSummary[] {
+export function listReadingsThrough(
+  ledger: Ledger,
+  r: { from: number; to: number; meterIds?: string[]; limit?: number },
+): ReadingSummary[] {
   const args: (string | number)[] = [r.from, r.to];
   let filter = '';
   if (r.meterIds) {
@@ -127,15 +143,30 @@ export function listReadingsThrough(ledger: Ledger, r: { from: number; to: numbe
 }
 
 /** The counters and signature of a meter's reading at exactly `ts` (a leaf of the readings Merkle tree), if stored. */
-export function getSignedCounters(ledger: Ledger, meterId: string, ts: number): { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null } | undefined {
-  return prepared(ledger, 'SELECT meter_id AS meterId, ts, import_wh AS importWh, export_wh AS exportWh, signature FROM readings WHERE meter_id = ? AND ts = ?').get(meterId, ts) as
+export function getSignedCounters(
+  ledger: Ledger,
+  meterId: string,
+  ts: number,
+):
+  | { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }
+  | undefined {
+  return prepared(
+    ledger,
+    'SELECT meter_id AS meterId, ts, import_wh AS importWh, export_wh AS exportWh, signature FROM readings WHERE meter_id = ? AND ts = ?',
+  ).get(meterId, ts) as
     | { meterId: string; ts: number; importWh: number | null; exportWh: number | null; signature: string | null }
     | undefined;
 }
 
 /** How many meters have no reading at or after `ts`: zero means every meter's counters reach past it. */
 export function countMetersWithoutReadingFrom(ledger: Ledger, ts: number): number {
-  return (ledger.db.prepare('SELECT COUNT(*) AS n FROM meters m WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.id AND r.ts >= ?)').get(ts) as { n: number }).n;
+  return (
+    ledger.db
+      .prepare(
+        'SELECT COUNT(*) AS n FROM meters m WHERE NOT EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.id AND r.ts >= ?)',
+      )
+      .get(ts) as { n: number }
+  ).n;
 }
 
 /**
@@ -145,7 +176,15 @@ export function countMetersWithoutReadingFrom(ledger: Ledger, ts: number): numbe
  */
 export function replaceReadings(
   ledger: Ledger,
-  readings: readonly { meterId: string; ts: number; importWh: number | null; exportWh: number | null; gateway: string | null; signature: string | null; receivedAt: number }[],
+  readings: readonly {
+    meterId: string;
+    ts: number;
+    importWh: number | null;
+    exportWh: number | null;
+    gateway: string | null;
+    signature: string | null;
+    receivedAt: number;
+  }[],
 ): void {
   const stmt = ledger.db.prepare(
     `INSERT OR REPLACE INTO readings (meter_id, ts, power_w, import_wh, export_wh, quality, gateway, signature, received_at) VALUES (?, ?, NULL, ?, ?, 'good', ?, ?, ?)`,
@@ -168,9 +207,19 @@ export function meterGateways(ledger: Ledger, meterIds: readonly string[]): Map<
 
 /** Registers the gateway whose key signs a meter's readings. */
 export function setMeterGateway(ledger: Ledger, meterId: string, gateway: string): void {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(gateway)) throw new MicrogridError('INVALID_INPUT', 'gateway is not an address', { field: 'gateway', value: gateway, expected: 'a 0x-prefixed 20-byte EVM address' });
+  if (!/^0x[0-9a-fA-F]{40}$/.test(gateway))
+    throw new MicrogridError('INVALID_INPUT', 'gateway is not an address', {
+      field: 'gateway',
+      value: gateway,
+      expected: 'a 0x-prefixed 20-byte EVM address',
+    });
   const r = ledger.db.prepare('UPDATE meters SET gateway = ? WHERE id = ?').run(gateway, meterId);
-  if (r.changes === 0) throw new MicrogridError('NOT_FOUND', 'no such meter', { field: 'meterId', value: meterId, expected: 'a meter configured under participants[].meters' });
+  if (r.changes === 0)
+    throw new MicrogridError('NOT_FOUND', 'no such meter', {
+      field: 'meterId',
+      value: meterId,
+      expected: 'a meter configured under participants[].meters',
+    });
 }
 
 export interface IntervalEnergy {
@@ -200,10 +249,22 @@ export interface IntervalEnergyOptions {
  * makes the interval `suspect`. No bracketing reading on one side makes it
  * `missing` (0 Wh, to be filled when late readings arrive).
  */
-export function computeIntervalEnergy(ledger: Ledger, meterId: string, start: number, end: number, opts: IntervalEnergyOptions = {}): IntervalEnergy {
-  const before = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1').get(meterId, start) as ReadingRow | undefined;
-  const after = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1').get(meterId, end) as ReadingRow | undefined;
-  const inside = ledger.db.prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts').all(meterId, start, end) as ReadingRow[];
+export function computeIntervalEnergy(
+  ledger: Ledger,
+  meterId: string,
+  start: number,
+  end: number,
+  opts: IntervalEnergyOptions = {},
+): IntervalEnergy {
+  const before = ledger.db
+    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1')
+    .get(meterId, start) as ReadingRow | undefined;
+  const after = ledger.db
+    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? ORDER BY ts ASC LIMIT 1')
+    .get(meterId, end) as ReadingRow | undefined;
+  const inside = ledger.db
+    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? ORDER BY ts')
+    .all(meterId, start, end) as ReadingRow[];
   const rows = [...(before ? [before] : []), ...inside, ...(after && after.ts !== before?.ts ? [after] : [])];
   return intervalEnergyFromReadings(
     meterId,
@@ -264,7 +325,9 @@ export function intervalEnergyFromReadings(
       if (c.ts - p.ts > maxGap && c.ts > start && p.ts < end) reasons.add(`${field}: gap of ${c.ts - p.ts} ms`);
       adj.push({ ts: c.ts, a: adj[i - 1]!.a + Math.max(0, d) });
     }
-    for (const p of pts) if (p.q !== 'good' && p.ts >= start && p.ts <= end) reasons.add(`${field}: suspect reading at ${new Date(p.ts).toISOString()}`);
+    for (const p of pts)
+      if (p.q !== 'good' && p.ts >= start && p.ts <= end)
+        reasons.add(`${field}: suspect reading at ${new Date(p.ts).toISOString()}`);
     const at = (t: number): number => {
       for (let i = 1; i < adj.length; i++) {
         const p = adj[i - 1]!;
@@ -288,8 +351,15 @@ export function intervalEnergyFromReadings(
 }
 
 /** Computes and upserts interval energy for every meter with readings (or the ones given). */
-export function upsertIntervalEnergy(ledger: Ledger, start: number, end: number, meterIds?: readonly string[], opts: IntervalEnergyOptions = {}): IntervalEnergy[] {
-  const ids = meterIds ?? (ledger.db.prepare('SELECT id FROM meters ORDER BY id').all() as { id: string }[]).map((r) => r.id);
+export function upsertIntervalEnergy(
+  ledger: Ledger,
+  start: number,
+  end: number,
+  meterIds?: readonly string[],
+  opts: IntervalEnergyOptions = {},
+): IntervalEnergy[] {
+  const ids =
+    meterIds ?? (ledger.db.prepare('SELECT id FROM meters ORDER BY id').all() as { id: string }[]).map((r) => r.id);
   const stmt = ledger.db.prepare(
     `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts)
      VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs)
@@ -299,7 +369,15 @@ export function upsertIntervalEnergy(ledger: Ledger, start: number, end: number,
   return ledger.tx(() =>
     ids.map((id) => {
       const e = computeIntervalEnergy(ledger, id, start, end, opts);
-      stmt.run({ intervalStart: e.intervalStart, meterId: e.meterId, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, firstReadingTs: e.firstReadingTs, lastReadingTs: e.lastReadingTs });
+      stmt.run({
+        intervalStart: e.intervalStart,
+        meterId: e.meterId,
+        importWh: e.importWh,
+        exportWh: e.exportWh,
+        quality: e.quality,
+        firstReadingTs: e.firstReadingTs,
+        lastReadingTs: e.lastReadingTs,
+      });
       return e;
     }),
   );

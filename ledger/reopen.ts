@@ -10,9 +10,20 @@ import type { Ledger } from './ledger.js';
  */
 export function reopenSettlement(ledger: Ledger, start: number, at: number): boolean {
   return ledger.tx(() => {
-    const credits = ledger.db.prepare(`UPDATE settlement_credits SET status = 'queued', updated_at = ? WHERE interval_start = ? AND status = 'final'`).run(at, start).changes;
-    const iv = ledger.db.prepare(`UPDATE intervals SET state = 'settled', updated_at = ? WHERE start = ? AND state IN ('committed', 'final')`).run(at, start).changes;
-    if (iv > 0) ledger.db.prepare(`DELETE FROM interval_transitions WHERE interval_start = ? AND state IN ('committed', 'final')`).run(start);
+    const credits = ledger.db
+      .prepare(
+        `UPDATE settlement_credits SET status = 'queued', updated_at = ? WHERE interval_start = ? AND status = 'final'`,
+      )
+      .run(at, start).changes;
+    const iv = ledger.db
+      .prepare(
+        `UPDATE intervals SET state = 'settled', updated_at = ? WHERE start = ? AND state IN ('committed', 'final')`,
+      )
+      .run(at, start).changes;
+    if (iv > 0)
+      ledger.db
+        .prepare(`DELETE FROM interval_transitions WHERE interval_start = ? AND state IN ('committed', 'final')`)
+        .run(start);
     return credits + iv > 0;
   });
 }

@@ -42,25 +42,65 @@ export interface SettlementCreditsRecord {
   status: 'queued' | 'final' | 'empty';
 }
 
-export function saveSettlement(ledger: Ledger, start: number, statements: readonly StatementRecord[], credits: Omit<SettlementCreditsRecord, 'status' | 'start'>, now: number): 'saved' | 'unchanged' {
+export function saveSettlement(
+  ledger: Ledger,
+  start: number,
+  statements: readonly StatementRecord[],
+  credits: Omit<SettlementCreditsRecord, 'status' | 'start'>,
+  now: number,
+): 'saved' | 'unchanged' {
   return ledger.tx(() => {
     const existing = getSettlementCredits(ledger, start);
     const creditsJson = canonicalJson(credits.credits);
     if (existing) {
-      if (canonicalJson(existing.credits) === creditsJson && existing.tradesRoot === credits.tradesRoot && existing.readingsRoot === credits.readingsRoot) return 'unchanged';
-      throw new MicrogridError('LEDGER_CONFLICT', `interval ${toIso(start)} is already settled with different credits`, { field: 'interval', value: toIso(start), expected: 'each interval settled once' });
+      if (
+        canonicalJson(existing.credits) === creditsJson &&
+        existing.tradesRoot === credits.tradesRoot &&
+        existing.readingsRoot === credits.readingsRoot
+      )
+        return 'unchanged';
+      throw new MicrogridError(
+        'LEDGER_CONFLICT',
+        `interval ${toIso(start)} is already settled with different credits`,
+        { field: 'interval', value: toIso(start), expected: 'each interval settled once' },
+      );
     }
     const ins = ledger.db.prepare(
       `INSERT INTO statements (interval_start, participant_id, bought_wh, sold_wh, grid_import_wh, grid_export_wh, paid, received, fees, grid_amount, net, detail)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    for (const s of statements) ins.run(start, s.participant, s.boughtWh, s.soldWh, s.gridImportWh, s.gridExportWh, s.paid, s.received, s.fees, s.gridAmount, s.net, canonicalJson(s.detail));
+    for (const s of statements)
+      ins.run(
+        start,
+        s.participant,
+        s.boughtWh,
+        s.soldWh,
+        s.gridImportWh,
+        s.gridExportWh,
+        s.paid,
+        s.received,
+        s.fees,
+        s.gridAmount,
+        s.net,
+        canonicalJson(s.detail),
+      );
     ledger.db
       .prepare(
         `INSERT INTO settlement_credits (interval_start, export_wh, matched_wh, trades_root, readings_root, rule_set, credits, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(start, credits.exportWh, credits.matchedWh, credits.tradesRoot, credits.readingsRoot, credits.ruleSet, creditsJson, credits.exportWh > 0 ? 'queued' : 'empty', now, now);
+      .run(
+        start,
+        credits.exportWh,
+        credits.matchedWh,
+        credits.tradesRoot,
+        credits.readingsRoot,
+        credits.ruleSet,
+        creditsJson,
+        credits.exportWh > 0 ? 'queued' : 'empty',
+        now,
+        now,
+      );
     return 'saved';
   });
 }
@@ -79,32 +119,51 @@ interface CreditsRow {
 const CREDITS_COLUMNS = `interval_start AS start, export_wh AS exportWh, matched_wh AS matchedWh, trades_root AS tradesRoot,
   readings_root AS readingsRoot, rule_set AS ruleSet, credits, status`;
 
-const fromRow = (r: CreditsRow): SettlementCreditsRecord => ({ ...r, credits: JSON.parse(r.credits) as CreditRecord[] });
+const fromRow = (r: CreditsRow): SettlementCreditsRecord => ({
+  ...r,
+  credits: JSON.parse(r.credits) as CreditRecord[],
+});
 
 export function getSettlementCredits(ledger: Ledger, start: number): SettlementCreditsRecord | undefined {
-  const row = ledger.db.prepare(`SELECT ${CREDITS_COLUMNS} FROM settlement_credits WHERE interval_start = ?`).get(start) as CreditsRow | undefined;
+  const row = ledger.db
+    .prepare(`SELECT ${CREDITS_COLUMNS} FROM settlement_credits WHERE interval_start = ?`)
+    .get(start) as CreditsRow | undefined;
   return row ? fromRow(row) : undefined;
 }
 
 /** Intervals waiting for the chain, oldest first: they settle in this order. */
 export function listQueuedSettlements(ledger: Ledger): SettlementCreditsRecord[] {
-  return (ledger.db.prepare(`SELECT ${CREDITS_COLUMNS} FROM settlement_credits WHERE status = 'queued' ORDER BY interval_start`).all() as CreditsRow[]).map(fromRow);
+  return (
+    ledger.db
+      .prepare(`SELECT ${CREDITS_COLUMNS} FROM settlement_credits WHERE status = 'queued' ORDER BY interval_start`)
+      .all() as CreditsRow[]
+  ).map(fromRow);
 }
 
 /** How many intervals wait for the chain (for `mgx status`). */
 export function countQueuedSettlements(ledger: Ledger): number {
-  return (ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_credits WHERE status = 'queued'").get() as { n: number }).n;
+  return (
+    ledger.db.prepare("SELECT COUNT(*) AS n FROM settlement_credits WHERE status = 'queued'").get() as { n: number }
+  ).n;
 }
 
 /** Starts of the intervals in [from, to) that were settled (have a credits record), oldest first. */
 export function listSettledStarts(ledger: Ledger, from: number, to: number): number[] {
-  return (ledger.db.prepare('SELECT interval_start AS start FROM settlement_credits WHERE interval_start >= ? AND interval_start < ? ORDER BY interval_start').all(from, to) as { start: number }[]).map(
-    (r) => r.start,
-  );
+  return (
+    ledger.db
+      .prepare(
+        'SELECT interval_start AS start FROM settlement_credits WHERE interval_start >= ? AND interval_start < ? ORDER BY interval_start',
+      )
+      .all(from, to) as { start: number }[]
+  ).map((r) => r.start);
 }
 
 export function markSettlementFinal(ledger: Ledger, start: number, now: number): void {
-  ledger.db.prepare(`UPDATE settlement_credits SET status = 'final', updated_at = ? WHERE interval_start = ? AND status = 'queued'`).run(now, start);
+  ledger.db
+    .prepare(
+      `UPDATE settlement_credits SET status = 'final', updated_at = ? WHERE interval_start = ? AND status = 'queued'`,
+    )
+    .run(now, start);
 }
 
 /** One interval's statements as settlement wrote them (with their detail), by participant. */
@@ -135,7 +194,10 @@ export interface StatementSummary {
 }
 
 /** Statements of one interval or a range, optionally of one participant, newest first. */
-export function listStatementSummaries(ledger: Ledger, r: { start?: number; from?: number; to?: number; participantId?: string; limit?: number }): StatementSummary[] {
+export function listStatementSummaries(
+  ledger: Ledger,
+  r: { start?: number; from?: number; to?: number; participantId?: string; limit?: number },
+): StatementSummary[] {
   const w = whereOf([
     ['interval_start = ?', r.start],
     ['interval_start >= ?', r.from],
@@ -162,7 +224,10 @@ export interface SettlementCreditsRow {
 }
 
 /** The credits settlement computed per interval, newest first (table of migration 0003_settlement_credits). */
-export function listSettlementCredits(ledger: Ledger, r: { start?: number; from?: number; to?: number; limit?: number }): SettlementCreditsRow[] {
+export function listSettlementCredits(
+  ledger: Ledger,
+  r: { start?: number; from?: number; to?: number; limit?: number },
+): SettlementCreditsRow[] {
   const w = whereOf([
     ['interval_start = ?', r.start],
     ['interval_start >= ?', r.from],

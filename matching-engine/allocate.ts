@@ -9,7 +9,14 @@ import type { Levels } from './sort.js';
  * then id). The remainder is smaller than the number of orders in the level,
  * so no order gets more than one extra Wh and none goes beyond its energy.
  */
-export function allocateOrders(perm: Uint32Array, lv: Levels, levelFill: Float64Array, sortedQty: Float64Array, fill: Float64Array, sortedFill: Float64Array): void {
+export function allocateOrders(
+  perm: Uint32Array,
+  lv: Levels,
+  levelFill: Float64Array,
+  sortedQty: Float64Array,
+  fill: Float64Array,
+  sortedFill: Float64Array,
+): void {
   // Read in the total order (sortedQty, sortedFill: position j is order perm[j]), so only the by-index fill is a scattered write.
   for (let l = 0; l < lv.count; l++) {
     const F = levelFill[l]!;

@@ -122,7 +122,12 @@ export class OrderBook {
     const s = this.#slotOf(id);
     const old = this.#order(s);
     const { o, ticks } = this.#check(order);
-    if (o.id !== id) throw new MicrogridError('INVALID_INPUT', `a replacement keeps the order's id`, { field: 'order.id', value: o.id, expected: JSON.stringify(id) });
+    if (o.id !== id)
+      throw new MicrogridError('INVALID_INPUT', `a replacement keeps the order's id`, {
+        field: 'order.id',
+        value: o.id,
+        expected: JSON.stringify(id),
+      });
     this.#checkTotal(this.#totalWh - old.energyWh + o.energyWh);
     this.#totalWh -= old.energyWh;
     this.#zoneUse[this.#zone[s]!]!--;
@@ -160,7 +165,8 @@ export class OrderBook {
     if (this.#holes === 0) {
       for (let i = 0; i < n; i++) zone[i] = remap[this.#zone[i]!]!;
       const partners = new Map<number, readonly string[]>();
-      for (const [slot, x] of this.#extras) if (x.partners !== undefined && x.partners.length > 0) partners.set(slot, partnerList(x.partners));
+      for (const [slot, x] of this.#extras)
+        if (x.partners !== undefined && x.partners.length > 0) partners.set(slot, partnerList(x.partners));
       return {
         ...(partners.size > 0 ? { partners } : {}),
         n,
@@ -199,7 +205,20 @@ export class OrderBook {
       party[j] = this.#party[s]!;
       j++;
     }
-    return { n, side, qty, ticks, zone, seq, zones: names, ids, participants, party, parties: this.#partyNames.length, ...(partners.size > 0 ? { partners } : {}) };
+    return {
+      n,
+      side,
+      qty,
+      ticks,
+      zone,
+      seq,
+      zones: names,
+      ids,
+      participants,
+      party,
+      parties: this.#partyNames.length,
+      ...(partners.size > 0 ? { partners } : {}),
+    };
   }
 
   /** The participant's one copy of its id, its number written into slot s. */
@@ -239,7 +258,11 @@ export class OrderBook {
   }
 
   #put(s: number, o: OrderInput, ticks: number): void {
-    if (o.partners !== undefined || o.greenOnly !== undefined) this.#extras.set(s, { ...(o.partners !== undefined ? { partners: o.partners } : {}), ...(o.greenOnly !== undefined ? { greenOnly: o.greenOnly } : {}) });
+    if (o.partners !== undefined || o.greenOnly !== undefined)
+      this.#extras.set(s, {
+        ...(o.partners !== undefined ? { partners: o.partners } : {}),
+        ...(o.greenOnly !== undefined ? { greenOnly: o.greenOnly } : {}),
+      });
     else this.#extras.delete(s);
     let z = this.#zoneIdx.get(o.zone);
     if (z === undefined) {
@@ -281,12 +304,23 @@ export class OrderBook {
 
   #slotOf(id: string): number {
     const s = this.#slot.get(id);
-    if (s === undefined) throw new MicrogridError('NOT_FOUND', `no order ${JSON.stringify(id)} in the book of ${this.interval}`, { field: 'order.id', value: id, expected: 'the id of an order in the book' });
+    if (s === undefined)
+      throw new MicrogridError('NOT_FOUND', `no order ${JSON.stringify(id)} in the book of ${this.interval}`, {
+        field: 'order.id',
+        value: id,
+        expected: 'the id of an order in the book',
+      });
     return s;
   }
 
   #checkTotal(total: number): void {
-    if (!Number.isSafeInteger(total)) throw invalid('INVALID_ENERGY', 'order.energyWh', total, 'a book whose total energy is a safe integer number of Wh');
+    if (!Number.isSafeInteger(total))
+      throw invalid(
+        'INVALID_ENERGY',
+        'order.energyWh',
+        total,
+        'a book whose total energy is a safe integer number of Wh',
+      );
   }
 
   #open(action: string): void {

@@ -33,7 +33,8 @@ const MECHANISM: Record<ClearingRules['mechanism'], (a: Allocation, cr: Compiled
  * the same result, byte for byte under canonicalJson.
  */
 export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult {
-  if (typeof book !== 'object' || book === null) throw invalid('INVALID_INPUT', 'book', book, 'an object { interval, orders }');
+  if (typeof book !== 'object' || book === null)
+    throw invalid('INVALID_INPUT', 'book', book, 'an object { interval, orders }');
   parseUtc(book.interval, 'interval');
   const kind = book.kind ?? 'forward';
   if (kind !== 'forward' && kind !== 'metered') throw invalid('INVALID_INPUT', 'kind', kind, '"forward" or "metered"');
@@ -43,7 +44,12 @@ export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult
 
 function checkVersion(rules: ClearingRules): ClearingRules {
   if (rules?.ruleSetVersion !== RULE_SET_VERSION) {
-    throw invalid('INVALID_INPUT', 'rules.ruleSetVersion', rules?.ruleSetVersion, `${RULE_SET_VERSION} (the rules this engine implements)`);
+    throw invalid(
+      'INVALID_INPUT',
+      'rules.ruleSetVersion',
+      rules?.ruleSetVersion,
+      `${RULE_SET_VERSION} (the rules this engine implements)`,
+    );
   }
   return rules;
 }
@@ -54,7 +60,12 @@ function checkVersion(rules: ClearingRules): ClearingRules {
  * until `result.trades` / `result.remainders` is first read: both are
  * enumerable, so JSON, canonical JSON and structured clone see plain lists.
  */
-export function clearPacked(packed: PackedOrders, interval: string, kind: ClearingKind, cr: CompiledRules): ClearingResult {
+export function clearPacked(
+  packed: PackedOrders,
+  interval: string,
+  kind: ClearingKind,
+  cr: CompiledRules,
+): ClearingResult {
   const rules = checkVersion(cr.rules);
   // A participant's own crossing bid and offer are netted first (self-net.ts): nobody trades with themselves.
   const self = netSelfOrders(packed, cr);

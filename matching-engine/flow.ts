@@ -110,12 +110,12 @@ export function solveFlow(lv: Levels, net: Network): Flow {
 
     // The path's capacity.
     let delta = Infinity;
-    for (let v = T; v !== S; ) {
+    for (let v = T; v !== S;) {
       const u = pred[v]!;
       delta = Math.min(delta, capacity(u, v));
       v = u;
     }
-    for (let v = T; v !== S; ) {
+    for (let v = T; v !== S;) {
       const u = pred[v]!;
       push(u, v, delta);
       v = u;
@@ -176,7 +176,14 @@ export function solveFlow(lv: Levels, net: Network): Flow {
 }
 
 /** One zone: the shortest path is always S → S0 → B0 → T, so the flow is a plain merge of the two merit orders. */
-function mergeOneZone(lv: Levels, fee: number, levelFill: Float64Array, direct: Float64Array, cross: Float64Array, exported: Float64Array): Flow {
+function mergeOneZone(
+  lv: Levels,
+  fee: number,
+  levelFill: Float64Array,
+  direct: Float64Array,
+  cross: Float64Array,
+  exported: Float64Array,
+): Flow {
   let o = lv.groupStart[OFFER]!;
   const oEnd = lv.groupEnd[OFFER]!;
   let b = lv.groupStart[BID]!;

@@ -18,11 +18,18 @@ export interface IntervalMoney {
   operator: string;
 }
 
-export function tradeMoney(scale: PriceScale, t: ClearingResult['trades'][number]): { buyerPays: Decimal; sellerReceives: Decimal; fee: Decimal } {
+export function tradeMoney(
+  scale: PriceScale,
+  t: ClearingResult['trades'][number],
+): { buyerPays: Decimal; sellerReceives: Decimal; fee: Decimal } {
   const price = scale.toTicks(t.price, 'price');
   const fee = scale.toTicks(t.fee, 'fee');
   const buyerTicks = t.buyerPrice === undefined ? price + fee : scale.toTicks(t.buyerPrice, 'buyerPrice');
-  return { buyerPays: scale.amount(t.energyWh, buyerTicks), sellerReceives: scale.amount(t.energyWh, price), fee: scale.amount(t.energyWh, fee) };
+  return {
+    buyerPays: scale.amount(t.energyWh, buyerTicks),
+    sellerReceives: scale.amount(t.energyWh, price),
+    fee: scale.amount(t.energyWh, fee),
+  };
 }
 
 export function intervalMoney(result: ClearingResult): IntervalMoney {
@@ -37,5 +44,10 @@ export function intervalMoney(result: ClearingResult): IntervalMoney {
     fees = fees.plus(m.fee);
   }
   const dp = scale.decimals + 3;
-  return { buyersPay: buyers.toFixed(dp), sellersReceive: sellers.toFixed(dp), fees: fees.toFixed(dp), operator: buyers.minus(sellers).minus(fees).toFixed(dp) };
+  return {
+    buyersPay: buyers.toFixed(dp),
+    sellersReceive: sellers.toFixed(dp),
+    fees: fees.toFixed(dp),
+    operator: buyers.minus(sellers).minus(fees).toFixed(dp),
+  };
 }

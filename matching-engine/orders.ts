@@ -50,7 +50,13 @@ export interface OrderWhere {
   id?: unknown;
 }
 
-function fail(code: Parameters<typeof invalid>[0], where: OrderWhere, key: string, value: unknown, expected: string): MicrogridError {
+function fail(
+  code: Parameters<typeof invalid>[0],
+  where: OrderWhere,
+  key: string,
+  value: unknown,
+  expected: string,
+): MicrogridError {
   const who = typeof where.id === 'string' && where.id !== '' ? ` in order ${JSON.stringify(where.id)}` : '';
   return invalid(code, `${where.field}.${key}`, value, expected, `invalid value${who}`);
 }
@@ -62,18 +68,25 @@ function fail(code: Parameters<typeof invalid>[0], where: OrderWhere, key: strin
  */
 export function checkOrder(o: unknown, where: OrderWhere, interval: string, cr: CompiledRules): PriceTicks {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) {
-    throw invalid('INVALID_INPUT', where.field, o, 'an order object { id, participant, side, interval, energyWh, price, zone, seq }');
+    throw invalid(
+      'INVALID_INPUT',
+      where.field,
+      o,
+      'an order object { id, participant, side, interval, energyWh, price, zone, seq }',
+    );
   }
   const r = o as Record<string, unknown>;
   const w: OrderWhere = { field: where.field, id: r.id };
   if (!isId(r.id)) throw fail('INVALID_ID', w, 'id', r.id, 'an order id: 1–64 letters, digits, ".", "_", ":" or "-"');
   if (!isId(r.participant)) throw fail('INVALID_ID', w, 'participant', r.participant, 'a participant id');
   if (r.side !== 'bid' && r.side !== 'offer') throw fail('INVALID_INPUT', w, 'side', r.side, '"bid" or "offer"');
-  if (r.interval !== interval) throw fail('INTERVAL_NOT_OPEN', w, 'interval', r.interval, `the interval this book is open for, ${interval}`);
+  if (r.interval !== interval)
+    throw fail('INTERVAL_NOT_OPEN', w, 'interval', r.interval, `the interval this book is open for, ${interval}`);
   if (typeof r.energyWh !== 'number' || !Number.isSafeInteger(r.energyWh) || r.energyWh <= 0) {
     throw fail('INVALID_ENERGY', w, 'energyWh', r.energyWh, 'a positive integer number of Wh');
   }
-  if (!isDecimalString(r.price)) throw fail('INVALID_PRICE', w, 'price', r.price, 'a decimal string such as "0.1250" (per kWh)');
+  if (!isDecimalString(r.price))
+    throw fail('INVALID_PRICE', w, 'price', r.price, 'a decimal string such as "0.1250" (per kWh)');
   let ticks: PriceTicks;
   try {
     ticks = cr.scale.toTicks(r.price, `${where.field}.price`);
@@ -81,16 +94,24 @@ export function checkOrder(o: unknown, where: OrderWhere, interval: string, cr: 
     throw fail('INVALID_PRICE', w, 'price', r.price, `a multiple of the price tick ${cr.scale.tick}`);
   }
   if (ticks < cr.floor || ticks > cr.cap) {
-    throw fail('PRICE_OUT_OF_RANGE', w, 'price', r.price, `a price from the floor ${cr.rules.priceFloor} to the cap ${cr.rules.priceCap}`);
+    throw fail(
+      'PRICE_OUT_OF_RANGE',
+      w,
+      'price',
+      r.price,
+      `a price from the floor ${cr.rules.priceFloor} to the cap ${cr.rules.priceCap}`,
+    );
   }
   if (!isId(r.zone)) throw fail('INVALID_ID', w, 'zone', r.zone, 'a zone id');
-  if (typeof r.seq !== 'number' || !Number.isSafeInteger(r.seq) || r.seq < 0) throw fail('INVALID_INPUT', w, 'seq', r.seq, 'a non-negative integer submission sequence');
+  if (typeof r.seq !== 'number' || !Number.isSafeInteger(r.seq) || r.seq < 0)
+    throw fail('INVALID_INPUT', w, 'seq', r.seq, 'a non-negative integer submission sequence');
   if (r.partners !== undefined && (!Array.isArray(r.partners) || !r.partners.every(isId))) {
     throw fail('INVALID_INPUT', w, 'partners', r.partners, 'a list of participant ids');
   }
   if (r.greenOnly !== undefined) {
     if (typeof r.greenOnly !== 'boolean') throw fail('INVALID_INPUT', w, 'greenOnly', r.greenOnly, 'true or false');
-    if (r.greenOnly && r.side !== 'bid') throw fail('INVALID_INPUT', w, 'greenOnly', r.greenOnly, 'greenOnly only on bids');
+    if (r.greenOnly && r.side !== 'bid')
+      throw fail('INVALID_INPUT', w, 'greenOnly', r.greenOnly, 'greenOnly only on bids');
   }
   return ticks;
 }
@@ -122,21 +143,41 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
     let t: PriceTicks | undefined;
     let z: number | undefined;
     const ok =
-      typeof o === 'object' && o !== null &&
-      isIdFast(o.id) && isIdFast(o.participant) &&
+      typeof o === 'object' &&
+      o !== null &&
+      isIdFast(o.id) &&
+      isIdFast(o.participant) &&
       (o.side === 'bid' || o.side === 'offer') &&
       o.interval === interval &&
-      Number.isSafeInteger(o.energyWh) && o.energyWh > 0 &&
-      Number.isSafeInteger(o.seq) && o.seq >= 0 &&
+      Number.isSafeInteger(o.energyWh) &&
+      o.energyWh > 0 &&
+      Number.isSafeInteger(o.seq) &&
+      o.seq >= 0 &&
       (t = priceCache.get(o.price)) !== undefined &&
       (z = zoneIdx.get(o.zone)) !== undefined &&
-      o.partners === undefined && o.greenOnly === undefined;
+      o.partners === undefined &&
+      o.greenOnly === undefined;
     if (!ok) {
       // Slow path: first sight of a price or zone, optional fields, or a bad order.
       // A price string new to this book: the integer parser, checked against the range; else the full check.
       const fast = typeof o?.price === 'string' ? parseTicks(o.price, fmt) : undefined;
-      if (fast !== undefined && fast >= cr.floor && fast <= cr.cap && isIdFast(o.id) && isIdFast(o.participant) && isIdFast(o.zone) && (o.side === 'bid' || o.side === 'offer') && o.interval === interval &&
-        Number.isSafeInteger(o.energyWh) && o.energyWh > 0 && Number.isSafeInteger(o.seq) && o.seq >= 0 && o.partners === undefined && o.greenOnly === undefined) t = fast;
+      if (
+        fast !== undefined &&
+        fast >= cr.floor &&
+        fast <= cr.cap &&
+        isIdFast(o.id) &&
+        isIdFast(o.participant) &&
+        isIdFast(o.zone) &&
+        (o.side === 'bid' || o.side === 'offer') &&
+        o.interval === interval &&
+        Number.isSafeInteger(o.energyWh) &&
+        o.energyWh > 0 &&
+        Number.isSafeInteger(o.seq) &&
+        o.seq >= 0 &&
+        o.partners === undefined &&
+        o.greenOnly === undefined
+      )
+        t = fast;
       else t = checkOrder(o, { field: `orders[${i}]` }, interval, cr);
       priceCache.set(o.price, t);
       if (o.partners !== undefined && o.partners.length > 0) partners.set(i, partnerList(o.partners));
@@ -164,9 +205,21 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
       expected: 'an order id not used by an earlier order of the book',
     });
   }
-  if (!Number.isSafeInteger(total)) throw invalid('INVALID_ENERGY', 'orders', total, 'a book whose total energy is a safe integer number of Wh');
+  if (!Number.isSafeInteger(total))
+    throw invalid('INVALID_ENERGY', 'orders', total, 'a book whose total energy is a safe integer number of Wh');
   // Zone indices in name order, so nothing depends on which order came first.
   const { names, remap } = sortedZones(zoneNames);
   for (let i = 0; i < n; i++) zone[i] = remap[zone[i] as number] as number;
-  return { n, side, qty, ticks, zone, seq, zones: names, ids, participants, ...(partners.size > 0 ? { partners } : {}) };
+  return {
+    n,
+    side,
+    qty,
+    ticks,
+    zone,
+    seq,
+    zones: names,
+    ids,
+    participants,
+    ...(partners.size > 0 ? { partners } : {}),
+  };
 }

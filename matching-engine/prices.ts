@@ -33,7 +33,11 @@ interface Edge {
 
 export function roundK(low: number, high: number, k: string): number {
   if (low === high) return low;
-  return new Dec(low).plus(new Dec(k).times(high - low)).minus(0.5).ceil().toNumber();
+  return new Dec(low)
+    .plus(new Dec(k).times(high - low))
+    .minus(0.5)
+    .ceil()
+    .toNumber();
 }
 
 export function zonePrices(lv: Levels, flow: Flow, net: Network, floor: number, cap: number, k: string): ZoneTicks {

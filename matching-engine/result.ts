@@ -26,10 +26,7 @@ export interface PairFlows {
  * stays monomorphic and optimisable on a million trades.
  */
 export type TradePricing = (
-  | { kind: 'zone'; seller: Int32Array }
-  | { kind: 'fixed'; price: number }
-  | { kind: 'bid' }
-  | { kind: 'offer' }
+  { kind: 'zone'; seller: Int32Array } | { kind: 'fixed'; price: number } | { kind: 'bid' } | { kind: 'offer' }
 ) & {
   /** Fee ticks at sellerZone * Z + buyerZone. */
   fee: Int32Array;
@@ -103,7 +100,8 @@ class TradeWriter {
     this.sell[t] = sell;
     this.wh[t] = wh;
     const m = this.mode;
-    this.price[t] = m === PAY_BID ? this.ticks[buy]! - this.pairFee : m === PAY_OFFER ? this.ticks[sell]! : this.pairPrice;
+    this.price[t] =
+      m === PAY_BID ? this.ticks[buy]! - this.pairFee : m === PAY_OFFER ? this.ticks[sell]! : this.pairPrice;
     this.fee[t] = this.pairFee;
     this.left[jb]! -= wh;
     this.left[js]! -= wh;
@@ -115,9 +113,17 @@ class TradeWriter {
  * sequence. Pairing uses it up in place (it ends as what each order has left
  * to trade: zeros), which saves copying a million-entry column.
  */
-export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sortedFill: Float64Array, flows: PairFlows, pricing: TradePricing): TradeColumns {
+export function pairTrades(
+  p: PackedOrders,
+  perm: Uint32Array,
+  lv: Levels,
+  sortedFill: Float64Array,
+  flows: PairFlows,
+  pricing: TradePricing,
+): TradeColumns {
   const Z = p.zones.length;
-  const mode = pricing.kind === 'zone' ? ZONE : pricing.kind === 'fixed' ? FIXED : pricing.kind === 'bid' ? PAY_BID : PAY_OFFER;
+  const mode =
+    pricing.kind === 'zone' ? ZONE : pricing.kind === 'fixed' ? FIXED : pricing.kind === 'bid' ? PAY_BID : PAY_OFFER;
   // Each trade uses up a buyer or a seller (or both), except the last of a zone pair in each pass: at most n + 2·Z² trades.
   const w = new TradeWriter(p.n + 2 * Z * Z, sortedFill, perm, p.ticks, mode);
   const left = w.left;
@@ -145,7 +151,8 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sorte
       while (A > 0) {
         while (js < end[gs]! && left[js] === 0) js++;
         while (jb < end[gb]! && left[jb] === 0) jb++;
-        if (js >= end[gs]! || jb >= end[gb]!) throw new MicrogridError('INTERNAL', "pairing: a zone flow exceeds the zone's fills");
+        if (js >= end[gs]! || jb >= end[gb]!)
+          throw new MicrogridError('INTERNAL', "pairing: a zone flow exceeds the zone's fills");
         const wh = Math.min(A, left[js]!, left[jb]!);
         w.emit(jb, js, wh);
         A -= wh;
@@ -156,7 +163,14 @@ export function pairTrades(p: PackedOrders, perm: Uint32Array, lv: Levels, sorte
   }
   const t = w.t;
   // Views, not copies: the unused tail (under a third at a million orders) costs less than copying the columns.
-  const cols: TradeColumns = { n: t, buy: w.buy.subarray(0, t), sell: w.sell.subarray(0, t), wh: w.wh.subarray(0, t), price: w.price.subarray(0, t), fee: w.fee.subarray(0, t) };
+  const cols: TradeColumns = {
+    n: t,
+    buy: w.buy.subarray(0, t),
+    sell: w.sell.subarray(0, t),
+    wh: w.wh.subarray(0, t),
+    price: w.price.subarray(0, t),
+    fee: w.fee.subarray(0, t),
+  };
   if (pricing.buyerPrice !== undefined) cols.buyerPrice = pricing.buyerPrice;
   return cols;
 }
@@ -227,7 +241,14 @@ class PartnerIndex {
 }
 
 export function noTrades(): TradeColumns {
-  return { n: 0, buy: new Uint32Array(0), sell: new Uint32Array(0), wh: new Float64Array(0), price: new Int32Array(0), fee: new Int32Array(0) };
+  return {
+    n: 0,
+    buy: new Uint32Array(0),
+    sell: new Uint32Array(0),
+    wh: new Float64Array(0),
+    price: new Int32Array(0),
+    fee: new Int32Array(0),
+  };
 }
 
 /** The trades as `Trade` objects, in column order. */
@@ -244,14 +265,36 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
     const fee = str(c.fee[t]!);
     out[t] =
       buyerPrice === undefined
-        ? { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: c.wh[t]!, price, fee }
-        : { buyOrder: ids[buy]!, sellOrder: ids[sell]!, buyer: parts[buy]!, seller: parts[sell]!, energyWh: c.wh[t]!, price, fee, buyerPrice };
+        ? {
+            buyOrder: ids[buy]!,
+            sellOrder: ids[sell]!,
+            buyer: parts[buy]!,
+            seller: parts[sell]!,
+            energyWh: c.wh[t]!,
+            price,
+            fee,
+          }
+        : {
+            buyOrder: ids[buy]!,
+            sellOrder: ids[sell]!,
+            buyer: parts[buy]!,
+            seller: parts[sell]!,
+            energyWh: c.wh[t]!,
+            price,
+            fee,
+            buyerPrice,
+          };
   }
   return out;
 }
 
 /** What each order filled, netted against its participant's own orders (self-net.ts) and has left, in submission order (seq, then id). */
-export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Array, netted?: Float64Array): OrderRemainder[] {
+export function remainders(
+  p: PackedOrders,
+  perm: Uint32Array,
+  fill: Float64Array,
+  netted?: Float64Array,
+): OrderRemainder[] {
   const out: OrderRemainder[] = new Array(p.n);
   const ids = p.ids;
   const parts = p.participants;
@@ -259,7 +302,13 @@ export function remainders(p: PackedOrders, perm: Uint32Array, fill: Float64Arra
     const q = perm[j]!;
     const f = fill[q]!;
     const x = netted ? netted[q]! : 0;
-    const r: OrderRemainder = { order: ids[q]!, participant: parts[q]!, side: p.side[q] === BID ? 'bid' : 'offer', filledWh: f, leftWh: p.qty[q]! - f - x };
+    const r: OrderRemainder = {
+      order: ids[q]!,
+      participant: parts[q]!,
+      side: p.side[q] === BID ? 'bid' : 'offer',
+      filledWh: f,
+      leftWh: p.qty[q]! - f - x,
+    };
     // Only when it netted, so a book without self-crossing orders gives the same result, byte for byte, as before.
     if (x > 0) r.nettedWh = x;
     out[j] = r;
@@ -316,7 +365,10 @@ export class TickWhSum {
 
 /** Tick·Wh → currency: Wh × ticks × tick / 1000, as an exact decimal string. */
 export function tickWhToMoney(v: bigint, scale: PriceScale): string {
-  return new Dec(v.toString()).mul(scale.tick).div(1000).toFixed(scale.decimals + 3);
+  return new Dec(v.toString())
+    .mul(scale.tick)
+    .div(1000)
+    .toFixed(scale.decimals + 3);
 }
 
 /** Surplus Σ bid·Wh − Σ offer·Wh − Σ fee·Wh over the given fills, in tick·Wh. */

@@ -53,8 +53,10 @@ export function compileRules(rules: ClearingRules, prefix = 'rules'): CompiledRu
   const floor = scale.toTicks(rules.priceFloor, `${prefix}.priceFloor`);
   const cap = scale.toTicks(rules.priceCap, `${prefix}.priceCap`);
   if (floor < 0) throw invalid('INVALID_PRICE', `${prefix}.priceFloor`, rules.priceFloor, 'a price ≥ 0');
-  if (cap < floor) throw invalid('INVALID_PRICE', `${prefix}.priceCap`, rules.priceCap, `a price ≥ the floor ${rules.priceFloor}`);
-  if (!Array.isArray(rules.zoneFees)) throw invalid('INVALID_INPUT', `${prefix}.zoneFees`, rules.zoneFees, 'a list of { from, to, fee }');
+  if (cap < floor)
+    throw invalid('INVALID_PRICE', `${prefix}.priceCap`, rules.priceCap, `a price ≥ the floor ${rules.priceFloor}`);
+  if (!Array.isArray(rules.zoneFees))
+    throw invalid('INVALID_INPUT', `${prefix}.zoneFees`, rules.zoneFees, 'a list of { from, to, fee }');
   const fees = new Map<string, PriceTicks>();
   rules.zoneFees.forEach((f, i) => {
     const field = `${prefix}.zoneFees[${i}]`;
@@ -68,11 +70,17 @@ export function compileRules(rules: ClearingRules, prefix = 'rules'): CompiledRu
   });
   const limits = new Map<string, Wh>();
   const lim = rules.zoneExportLimitsWh ?? {};
-  if (typeof lim !== 'object' || Array.isArray(lim)) throw invalid('INVALID_INPUT', `${prefix}.zoneExportLimitsWh`, lim, 'a map of zone → Wh');
+  if (typeof lim !== 'object' || Array.isArray(lim))
+    throw invalid('INVALID_INPUT', `${prefix}.zoneExportLimitsWh`, lim, 'a map of zone → Wh');
   for (const [zone, wh] of Object.entries(lim)) {
     if (!isId(zone)) throw invalid('INVALID_ID', `${prefix}.zoneExportLimitsWh`, zone, 'zone ids as keys');
     if (typeof wh !== 'number' || !Number.isSafeInteger(wh) || wh < 0) {
-      throw invalid('INVALID_ENERGY', `${prefix}.zoneExportLimitsWh.${zone}`, wh, 'a non-negative integer number of Wh');
+      throw invalid(
+        'INVALID_ENERGY',
+        `${prefix}.zoneExportLimitsWh.${zone}`,
+        wh,
+        'a non-negative integer number of Wh',
+      );
     }
     limits.set(zone, wh);
   }

@@ -33,12 +33,19 @@ export interface ScreenedBook {
  * above `capacityWh(participant)`; orders are counted against the capacity
  * in submission order (seq, then id), so the later ones go.
  */
-export function screenOrders(book: BookInput, rules: ClearingRules, capacityWh?: (participant: string) => number): ScreenedBook {
+export function screenOrders(
+  book: BookInput,
+  rules: ClearingRules,
+  capacityWh?: (participant: string) => number,
+): ScreenedBook {
   const cr = compileRules(rules);
   const excluded: ExcludedOrder[] = [];
   const ok: { o: OrderInput; index: number }[] = [];
   const exclude = (index: number, o: unknown, code: ErrorCode, reason: string): void => {
-    const id = typeof o === 'object' && o !== null && typeof (o as { id?: unknown }).id === 'string' ? (o as { id: string }).id : null;
+    const id =
+      typeof o === 'object' && o !== null && typeof (o as { id?: unknown }).id === 'string'
+        ? (o as { id: string }).id
+        : null;
     excluded.push({ index, id, code, reason });
   };
   const ids = new Set<string>();
@@ -51,12 +58,22 @@ export function screenOrders(book: BookInput, rules: ClearingRules, capacityWh?:
       return;
     }
     if (ids.has(o.id)) {
-      exclude(index, o, 'ORDER_DUPLICATE', `orders[${index}].id: the id ${JSON.stringify(o.id)} is used by an earlier order`);
+      exclude(
+        index,
+        o,
+        'ORDER_DUPLICATE',
+        `orders[${index}].id: the id ${JSON.stringify(o.id)} is used by an earlier order`,
+      );
       return;
     }
     ids.add(o.id);
     if (o.energyWh > MARKET_MAX_ORDER_WH) {
-      exclude(index, o, 'INVALID_ENERGY', `orders[${index}].energyWh: ${o.energyWh} Wh is above the market maximum of ${MARKET_MAX_ORDER_WH} Wh per order`);
+      exclude(
+        index,
+        o,
+        'INVALID_ENERGY',
+        `orders[${index}].energyWh: ${o.energyWh} Wh is above the market maximum of ${MARKET_MAX_ORDER_WH} Wh per order`,
+      );
       return;
     }
     ok.push({ o, index });
@@ -71,7 +88,12 @@ export function screenOrders(book: BookInput, rules: ClearingRules, capacityWh?:
       const u = (used.get(key) ?? 0) + o.energyWh;
       if (u > cap) {
         over.add(index);
-        exclude(index, o, 'INVALID_ENERGY', `orders[${index}].energyWh: ${o.energyWh} Wh takes ${o.participant}'s ${o.side}s to ${u} Wh, above the ${cap} Wh its meters can deliver in the interval`);
+        exclude(
+          index,
+          o,
+          'INVALID_ENERGY',
+          `orders[${index}].energyWh: ${o.energyWh} Wh takes ${o.participant}'s ${o.side}s to ${u} Wh, above the ${cap} Wh its meters can deliver in the interval`,
+        );
       } else used.set(key, u);
     }
     excluded.sort((a, b) => a.index - b.index);

@@ -160,7 +160,15 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
 }
 
 /** Nets bids [bs, be) (highest first) against offers [os, oe) (lowest first) while bid ≥ offer + fee, in place on `left`; true if any. */
-function netRun(bs: number, be: number, os: number, oe: number, fee: number, ticks: Int32Array, left: Float64Array): boolean {
+function netRun(
+  bs: number,
+  be: number,
+  os: number,
+  oe: number,
+  fee: number,
+  ticks: Int32Array,
+  left: Float64Array,
+): boolean {
   let jb = bs;
   let jo = os;
   let any = false;
@@ -186,7 +194,7 @@ function netRun(bs: number, be: number, os: number, oe: number, fee: number, tic
 /** Runs [start, end) of one zone in list[from, to), which is sorted by zone. */
 function zoneRuns(list: Uint32Array, from: number, to: number, zone: Int32Array): [number, number][] {
   const runs: [number, number][] = [];
-  for (let s = from; s < to; ) {
+  for (let s = from; s < to;) {
     let e = s + 1;
     while (e < to && zone[list[e]!] === zone[list[s]!]) e++;
     runs.push([s, e]);

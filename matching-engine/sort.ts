@@ -77,7 +77,7 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
   }
 
   // Equal seqs by id, so (seq, id) is a total order before the stable key sort.
-  for (let s = 0; s < n; ) {
+  for (let s = 0; s < n;) {
     let e = s + 1;
     const sq = p.seq[perm[s]!]!;
     while (e < n && p.seq[perm[e]!] === sq) e++;
@@ -122,7 +122,10 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     }
     perm = out;
   } else {
-    perm = K <= 0xffffffff ? radixByU32(new Uint32Array(key), perm) : Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
+    perm =
+      K <= 0xffffffff
+        ? radixByU32(new Uint32Array(key), perm)
+        : Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
     for (let j = 0; j < n; j++) {
       sk[j] = key[perm[j]!]!;
       sq[j] = p.qty[perm[j]!]!;

@@ -76,16 +76,37 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
   const sinks = opts.sinks ?? [];
   const pool = new BusPool(opts.transport ?? {});
   const mqttPool = new MqttPool(opts.env);
-  const ctx: BridgeContext = { clock: opts.clock, bus: opts.bus, log: opts.log, inflight: new Inflight(), stopped: false };
+  const ctx: BridgeContext = {
+    clock: opts.clock,
+    bus: opts.bus,
+    log: opts.log,
+    inflight: new Inflight(),
+    stopped: false,
+  };
   const runtimes = opts.devices.map((d) => createRuntime(d, pool, opts.offlineAfterCycles ?? 3));
   const polled = runtimes.filter(isPolled);
-  const ingest = createIngest(ctx, { sinks, signer: opts.signer ?? null, recordEveryMs: opts.recordEveryMs ?? 60_000, guard: opts.guard ?? {} });
+  const ingest = createIngest(ctx, {
+    sinks,
+    signer: opts.signer ?? null,
+    recordEveryMs: opts.recordEveryMs ?? 60_000,
+    guard: opts.guard ?? {},
+  });
 
   try {
-    subscribePushMeters(ctx, runtimes.flatMap((rt, index) => (isPush(rt) ? [{ rt, index }] : [])), mqttPool, ingest, pollMs);
+    subscribePushMeters(
+      ctx,
+      runtimes.flatMap((rt, index) => (isPush(rt) ? [{ rt, index }] : [])),
+      mqttPool,
+      ingest,
+      pollMs,
+    );
   } catch (err) {
     // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the start.
-    mqttPool.close().catch((e: unknown) => opts.log?.warn({ err: (e as Error).message }, 'mqtt connections not closed after a failed start'));
+    mqttPool
+      .close()
+      .catch((e: unknown) =>
+        opts.log?.warn({ err: (e as Error).message }, 'mqtt connections not closed after a failed start'),
+      );
     throw err;
   }
 
@@ -119,7 +140,9 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
     // eslint-disable-next-line @typescript-eslint/no-floating-promises -- setUp records a failure in the device's health; it does not reject
     for (const rt of polled) void setUp(rt);
     stopCycles = scheduleCycles(pollMs, (due) => {
-      ctx.inflight.track(cycle(due, true).then((c) => bridge.onCycle?.(c))).catch((err: unknown) => opts.log?.error({ err }, 'poll cycle failed'));
+      ctx.inflight
+        .track(cycle(due, true).then((c) => bridge.onCycle?.(c)))
+        .catch((err: unknown) => opts.log?.error({ err }, 'poll cycle failed'));
     });
   }
   return bridge;

@@ -24,11 +24,24 @@ export function devicesFromConfig(config: Config): BridgeDevice[] {
     const rated = d.ratedPowerW ?? grid?.ratedPowerW ?? pv?.ratedPowerW;
     if (isMqttDevice(d)) return mqttDevice(config, d, i, grid, pv, rated);
     const mt = (d as ModbusDeviceConfig).transport;
-    const transport = mt.type === 'tcp' ? { type: 'tcp' as const, host: mt.host, port: mt.port } : { type: 'rtu' as const, path: mt.path, baudRate: mt.baudRate, parity: mt.parity };
+    const transport =
+      mt.type === 'tcp'
+        ? { type: 'tcp' as const, host: mt.host, port: mt.port }
+        : { type: 'rtu' as const, path: mt.path, baudRate: mt.baudRate, parity: mt.parity };
     const base = { id: d.id, transport, unitId: d.unitId, ...(rated ? { ratedPowerW: rated } : {}) };
     if (d.kind === 'profile') {
-      if (!d.profile) throw new MicrogridError('CONFIG_INVALID', 'a profile device needs a profile', { field: `bridge.devices[${i}].profile`, value: d.profile, expected: 'sdm630, sdm120, em24 or the path of a profile file' });
-      if (pv) throw new MicrogridError('CONFIG_INVALID', 'a profile meter measures one meter', { field: `participants.meters.${pv.id}.role`, value: 'pv', expected: 'grid (profile meters have no inverter model), or a separate device' });
+      if (!d.profile)
+        throw new MicrogridError('CONFIG_INVALID', 'a profile device needs a profile', {
+          field: `bridge.devices[${i}].profile`,
+          value: d.profile,
+          expected: 'sdm630, sdm120, em24 or the path of a profile file',
+        });
+      if (pv)
+        throw new MicrogridError('CONFIG_INVALID', 'a profile meter measures one meter', {
+          field: `participants.meters.${pv.id}.role`,
+          value: 'pv',
+          expected: 'grid (profile meters have no inverter model), or a separate device',
+        });
       return { ...base, kind: 'profile' as const, profile: d.profile, ...(grid ? { meterId: grid.id } : {}) };
     }
     const m: { grid?: string; pv?: string } = {};
@@ -47,17 +60,33 @@ type MeterConfig = Config['participants'][number]['meters'][number];
  * own url falls back to `mqtt.username` / `mqtt.password` only when the
  * transport names neither.
  */
-function mqttDevice(config: Config, d: MqttDeviceConfig, i: number, grid: MeterConfig | undefined, pv: MeterConfig | undefined, rated: number | undefined): BridgeDevice {
+function mqttDevice(
+  config: Config,
+  d: MqttDeviceConfig,
+  i: number,
+  grid: MeterConfig | undefined,
+  pv: MeterConfig | undefined,
+  rated: number | undefined,
+): BridgeDevice {
   if (grid && pv) {
-    throw new MicrogridError('CONFIG_INVALID', `an MQTT meter measures one meter; ${grid.id} (grid) and ${pv.id} (pv) both name device ${d.id}`, {
-      field: `participants.meters.${pv.id}.device`,
-      value: d.id,
-      expected: 'one meter per tasmota / shelly-gen2 device (give the pv meter its own device)',
-    });
+    throw new MicrogridError(
+      'CONFIG_INVALID',
+      `an MQTT meter measures one meter; ${grid.id} (grid) and ${pv.id} (pv) both name device ${d.id}`,
+      {
+        field: `participants.meters.${pv.id}.device`,
+        value: d.id,
+        expected: 'one meter per tasmota / shelly-gen2 device (give the pv meter its own device)',
+      },
+    );
   }
   const t = d.transport;
   const url = t.url ?? config.mqtt?.url;
-  if (!url) throw new MicrogridError('CONFIG_INVALID', 'an MQTT meter needs a broker', { field: `bridge.devices[${i}].transport.url`, value: undefined, expected: 'transport.url, or an mqtt section with url' });
+  if (!url)
+    throw new MicrogridError('CONFIG_INVALID', 'an MQTT meter needs a broker', {
+      field: `bridge.devices[${i}].transport.url`,
+      value: undefined,
+      expected: 'transport.url, or an mqtt section with url',
+    });
   const sameBroker = t.url === undefined && t.username === undefined;
   const username = t.username ?? (sameBroker ? config.mqtt?.username : undefined);
   const password = t.password ?? (sameBroker ? config.mqtt?.password : undefined);
@@ -65,7 +94,13 @@ function mqttDevice(config: Config, d: MqttDeviceConfig, i: number, grid: MeterC
   return {
     id: d.id,
     kind: d.kind,
-    transport: { type: 'mqtt', url, topic: t.topic, ...(username ? { username } : {}), ...(password ? { password } : {}) },
+    transport: {
+      type: 'mqtt',
+      url,
+      topic: t.topic,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+    },
     unitId: 0,
     meterId: meter?.id ?? d.id,
     role: meter?.role ?? 'grid',
@@ -75,7 +110,12 @@ function mqttDevice(config: Config, d: MqttDeviceConfig, i: number, grid: MeterC
 }
 
 /** The InfluxDB sink the config asks for (its spool in the data folder), or null without an `influx` section. */
-export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJS.ProcessEnv, log?: BridgeLogger): InfluxSink | null {
+export function influxSinkFromConfig(
+  config: Config,
+  dataDir: string,
+  env: NodeJS.ProcessEnv,
+  log?: BridgeLogger,
+): InfluxSink | null {
   const i = config.influx;
   if (!i) return null;
   const roles = new Map(config.participants.flatMap((p) => p.meters.map((m) => [m.id, m.role] as const)));
@@ -94,7 +134,9 @@ export function influxSinkFromConfig(config: Config, dataDir: string, env: NodeJ
   });
 }
 
-export function bridgeOptionsFromConfig(config: Config): Pick<StartBridgeOptions, 'pollIntervalMs' | 'recordEveryMs' | 'offlineAfterCycles' | 'transport'> {
+export function bridgeOptionsFromConfig(
+  config: Config,
+): Pick<StartBridgeOptions, 'pollIntervalMs' | 'recordEveryMs' | 'offlineAfterCycles' | 'transport'> {
   const b = config.bridge;
   return {
     pollIntervalMs: b.pollIntervalMs,
@@ -118,7 +160,12 @@ export interface DemoDevices {
  * (the app passes <data>/simulators) each keeps its lifetime counters in
  * household-<participant>.json, so a restart continues them like a real meter.
  */
-export async function startDemoDevices(config: Config, clock: Clock, host = '127.0.0.1', stateDir?: string): Promise<DemoDevices> {
+export async function startDemoDevices(
+  config: Config,
+  clock: Clock,
+  host = '127.0.0.1',
+  stateDir?: string,
+): Promise<DemoDevices> {
   const households: SimulatedHousehold[] = [];
   const devices: BridgeDevice[] = [];
   try {
@@ -126,12 +173,25 @@ export async function startDemoDevices(config: Config, clock: Clock, host = '127
       const grid = p.meters.find((m) => m.role === 'grid');
       const pv = p.meters.find((m) => m.role === 'pv');
       if (!grid && !pv) continue;
-      const h = await startSimulatedHousehold({ clock, index: i, host, ...(pv ? {} : { peakPvW: 0 }), ...(stateDir ? { stateFile: join(stateDir, `household-${p.id}.json`) } : {}) });
+      const h = await startSimulatedHousehold({
+        clock,
+        index: i,
+        host,
+        ...(pv ? {} : { peakPvW: 0 }),
+        ...(stateDir ? { stateFile: join(stateDir, `household-${p.id}.json`) } : {}),
+      });
       households.push(h);
       const meters: { grid?: string; pv?: string } = {};
       if (grid) meters.grid = grid.id;
       if (pv) meters.pv = pv.id;
-      devices.push({ id: `sim-${p.id}`, kind: 'sunspec', transport: { type: 'tcp', host: h.host, port: h.port }, unitId: h.unitId, meters, ratedPowerW: 20_000 });
+      devices.push({
+        id: `sim-${p.id}`,
+        kind: 'sunspec',
+        transport: { type: 'tcp', host: h.host, port: h.port },
+        unitId: h.unitId,
+        meters,
+        ratedPowerW: 20_000,
+      });
     }
   } catch (err) {
     await Promise.all(households.map((h) => h.close()));

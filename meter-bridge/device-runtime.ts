@@ -30,10 +30,26 @@ export type PushRuntime = DeviceRuntime & { push: PushMeter };
 
 /** The reader (Modbus kinds, on the pool's bus for its transport) or the push parser (MQTT kinds) of one device. */
 export function createRuntime(d: BridgeDevice, pool: BusPool, offlineAfterCycles: number): DeviceRuntime {
-  const base = { device: d, health: new HealthTracker(d.id, offlineAfterCycles), guards: new Map(), lastRecordSlot: new Map(), busy: false, setup: null, lastPushTs: null };
+  const base = {
+    device: d,
+    health: new HealthTracker(d.id, offlineAfterCycles),
+    guards: new Map(),
+    lastRecordSlot: new Map(),
+    busy: false,
+    setup: null,
+    lastPushTs: null,
+  };
   if (d.transport.type === 'mqtt') {
-    if (d.kind !== 'tasmota' && d.kind !== 'shelly-gen2') throw new Error(`device ${d.id}: kind ${d.kind} is not an MQTT kind`);
-    const push = createPushMeter({ deviceId: d.id, kind: d.kind, topic: d.transport.topic, meterId: d.meterId ?? d.id, role: d.role ?? 'grid', ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}) });
+    if (d.kind !== 'tasmota' && d.kind !== 'shelly-gen2')
+      throw new Error(`device ${d.id}: kind ${d.kind} is not an MQTT kind`);
+    const push = createPushMeter({
+      deviceId: d.id,
+      kind: d.kind,
+      topic: d.transport.topic,
+      meterId: d.meterId ?? d.id,
+      role: d.role ?? 'grid',
+      ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}),
+    });
     return { ...base, reader: null, push };
   }
   const bus = pool.get(d.transport);

@@ -131,6 +131,12 @@ export class HealthTracker {
   }
 
   event(): DeviceHealthEvent {
-    return { type: 'device-health', deviceId: this.#h.deviceId, status: this.#h.status, lastError: this.#h.lastError, lastPollAt: this.#h.lastPollAt };
+    return {
+      type: 'device-health',
+      deviceId: this.#h.deviceId,
+      status: this.#h.status,
+      lastError: this.#h.lastError,
+      lastPollAt: this.#h.lastPollAt,
+    };
   }
 }

@@ -28,7 +28,14 @@ export type Ingest = (rt: DeviceRuntime, ms: Measurement[], ts: number) => Promi
 export function createIngest(ctx: BridgeContext, o: IngestOptions): Ingest {
   const toReading = async (rt: DeviceRuntime, m: Measurement, ts: number): Promise<ReadingEvent> => {
     let guard = rt.guards.get(m.meterId);
-    if (!guard) rt.guards.set(m.meterId, (guard = new CounterGuard({ ...o.guard, ...(rt.device.ratedPowerW ? { ratedPowerW: rt.device.ratedPowerW } : {}) })));
+    if (!guard)
+      rt.guards.set(
+        m.meterId,
+        (guard = new CounterGuard({
+          ...o.guard,
+          ...(rt.device.ratedPowerW ? { ratedPowerW: rt.device.ratedPowerW } : {}),
+        })),
+      );
     const c = guard.check(m, ts);
     const r: ReadingEvent = {
       type: 'reading',

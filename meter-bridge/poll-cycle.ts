@@ -29,7 +29,8 @@ async function poll(ctx: BridgeContext, ingest: Ingest, rt: PolledRuntime): Prom
     const ms = await rt.reader.read();
     const ts = ctx.clock.now();
     const asleep = ms.length > 0 && ms.every((m) => m.asleep === true);
-    if (rt.health.success(new Date(ts).toISOString(), performance.now() - t0, rt.reader.requestsPerRead, asleep)) emitHealth(ctx, rt);
+    if (rt.health.success(new Date(ts).toISOString(), performance.now() - t0, rt.reader.requestsPerRead, asleep))
+      emitHealth(ctx, rt);
     await ingest(rt, ms, ts);
   } catch (err) {
     reportFailure(ctx, rt, err);
@@ -60,6 +61,13 @@ export function createCycle(ctx: BridgeContext, polled: readonly PolledRuntime[]
       running.push(poll(ctx, ingest, rt));
     }
     await Promise.all(running);
-    return { scheduledAt, durationMs: Date.now() - scheduledAt, lagMs: start - scheduledAt, polled: running.length, skipped, settingUp };
+    return {
+      scheduledAt,
+      durationMs: Date.now() - scheduledAt,
+      lagMs: start - scheduledAt,
+      polled: running.length,
+      skipped,
+      settingUp,
+    };
   };
 }

@@ -9,7 +9,13 @@ import type { MqttPool } from './transport/mqtt-pool.js';
  * password's config path) and takes its messages: availability into health,
  * measurements into ingest, at most one per `pollMs` of market time.
  */
-export function subscribePushMeters(ctx: BridgeContext, meters: readonly { rt: PushRuntime; index: number }[], mqttPool: MqttPool, ingest: Ingest, pollMs: number): void {
+export function subscribePushMeters(
+  ctx: BridgeContext,
+  meters: readonly { rt: PushRuntime; index: number }[],
+  mqttPool: MqttPool,
+  ingest: Ingest,
+  pollMs: number,
+): void {
   const receive = async (rt: PushRuntime, topic: string, payload: Buffer): Promise<void> => {
     const ts = ctx.clock.now();
     const at = new Date(ts).toISOString();
@@ -22,13 +28,20 @@ export function subscribePushMeters(ctx: BridgeContext, meters: readonly { rt: P
       const n = rt.health.snapshot.rejectedMessages;
       const e = err as { message?: string; field?: string; value?: unknown };
       // A device that sends garbage every second must not flood the log: the first ten, then every hundredth.
-      if (n <= 10 || n % 100 === 0) ctx.log?.warn({ device: rt.device.id, topic, field: e.field, value: e.value, rejected: n }, `device ${rt.device.id}: message on ${topic} refused: ${e.message ?? String(err)}`);
+      if (n <= 10 || n % 100 === 0)
+        ctx.log?.warn(
+          { device: rt.device.id, topic, field: e.field, value: e.value, rejected: n },
+          `device ${rt.device.id}: message on ${topic} refused: ${e.message ?? String(err)}`,
+        );
       return;
     }
     if (ev.type === 'availability') {
       if (rt.health.availability(at, ev.online, ev.online ? null : `the device said offline on ${topic}`)) {
         emitHealth(ctx, rt);
-        ctx.log?.info({ device: rt.device.id, topic }, `device ${rt.device.id} ${rt.health.snapshot.status} (${topic})`);
+        ctx.log?.info(
+          { device: rt.device.id, topic },
+          `device ${rt.device.id} ${rt.health.snapshot.status} (${topic})`,
+        );
       }
       return;
     }
@@ -52,7 +65,9 @@ export function subscribePushMeters(ctx: BridgeContext, meters: readonly { rt: P
     const next = prev
       .catch(() => {})
       .then(() => (ctx.stopped ? undefined : receive(rt, topic, payload)))
-      .catch((err: unknown) => ctx.log?.error({ err, device: rt.device.id, topic }, `device ${rt.device.id}: message on ${topic} failed`));
+      .catch((err: unknown) =>
+        ctx.log?.error({ err, device: rt.device.id, topic }, `device ${rt.device.id}: message on ${topic} failed`),
+      );
     chains.set(rt, next);
     // eslint-disable-next-line @typescript-eslint/no-floating-promises -- next ends in .catch: it does not reject
     void ctx.inflight.track(next);
@@ -68,7 +83,10 @@ export function subscribePushMeters(ctx: BridgeContext, meters: readonly { rt: P
         if (up || ctx.stopped) return;
         if (rt.health.unreachable(new Date(ctx.clock.now()).toISOString(), reason ?? 'broker unreachable')) {
           emitHealth(ctx, rt);
-          ctx.log?.warn({ device: rt.device.id, err: reason }, `device ${rt.device.id} ${rt.health.snapshot.status}: ${reason}`);
+          ctx.log?.warn(
+            { device: rt.device.id, err: reason },
+            `device ${rt.device.id} ${rt.health.snapshot.status}: ${reason}`,
+          );
         }
       },
       `bridge.devices[${index}].transport.password`,

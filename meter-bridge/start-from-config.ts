@@ -5,7 +5,13 @@ import type { EventBus } from '../core/events.js';
 import { startBridge, type Bridge } from './bridge.js';
 import type { BridgeLogger } from './logger.js';
 import type { ReadingSink } from './sinks/reading-sink.js';
-import { bridgeOptionsFromConfig, devicesFromConfig, influxSinkFromConfig, startDemoDevices, type DemoDevices } from './config.js';
+import {
+  bridgeOptionsFromConfig,
+  devicesFromConfig,
+  influxSinkFromConfig,
+  startDemoDevices,
+  type DemoDevices,
+} from './config.js';
 import { loadGatewayKey } from './readings/gateway-key.js';
 import { createStoreSink, type ReadingStore } from './sinks/store-sink.js';
 
@@ -43,7 +49,10 @@ export interface RunningBridge {
  */
 export async function startBridgeFromConfig(o: StartBridgeFromConfigOptions): Promise<RunningBridge> {
   const { config } = o;
-  const demo = config.bridge.devices.length === 0 && config.demo.enabled ? await startDemoDevices(config, o.clock, '127.0.0.1', join(o.dataDir, 'simulators')) : null;
+  const demo =
+    config.bridge.devices.length === 0 && config.demo.enabled
+      ? await startDemoDevices(config, o.clock, '127.0.0.1', join(o.dataDir, 'simulators'))
+      : null;
   const devices = demo ? demo.devices : devicesFromConfig(config);
   const signer = loadGatewayKey(o.dataDir);
   const sinks: ReadingSink[] = [];
@@ -63,7 +72,13 @@ export async function startBridgeFromConfig(o: StartBridgeFromConfigOptions): Pr
     ...(o.log ? { log: o.log } : {}),
     ...(o.autoStart === false ? { autoStart: false } : {}),
   });
-  const meterIds = devices.flatMap((d) => (d.kind === 'sunspec' ? (d.meters ? [d.meters.grid, d.meters.pv].filter((x): x is string => x !== undefined) : [d.id]) : [d.meterId ?? d.id]));
+  const meterIds = devices.flatMap((d) =>
+    d.kind === 'sunspec'
+      ? d.meters
+        ? [d.meters.grid, d.meters.pv].filter((x): x is string => x !== undefined)
+        : [d.id]
+      : [d.meterId ?? d.id],
+  );
   return {
     bridge,
     gateway: signer.address,

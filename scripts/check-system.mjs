@@ -30,7 +30,8 @@ export function peerImports() {
   const modules = new Map(); // module -> first file importing it
   for (const file of pythonFiles()) {
     for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const m = /^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*))/.exec(line);
+      const m =
+        /^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*))/.exec(line);
       if (!m) continue;
       const names = m[1] ? [m[1]] : m[2].split(',').map((s) => s.trim());
       for (const n of names) if (!modules.has(n)) modules.set(n, relative(ROOT, file));
@@ -54,8 +55,12 @@ function failingImports(modules) {
   ].join('\n');
   // The peers' own folders are on the path, so a peer importing a helper beside it is checked too.
   const dirs = [...new Set(pythonFiles().map((f) => dirname(f)))];
-  const r = spawnSync(PYTHON, ['-c', script, ...modules], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: dirs.join(':') } });
-  if (r.status !== 0) return [...modules].map((m) => [m, '', (r.stderr || `exit ${r.status}`).trim().split('\n').at(-1)]);
+  const r = spawnSync(PYTHON, ['-c', script, ...modules], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: dirs.join(':') },
+  });
+  if (r.status !== 0)
+    return [...modules].map((m) => [m, '', (r.stderr || `exit ${r.status}`).trim().split('\n').at(-1)]);
   return r.stdout
     .split('\n')
     .filter(Boolean)
@@ -84,16 +89,21 @@ export function checkSystem() {
   const problems = [];
   const { missing, unknown } = missingPackages();
   if (missing.size) {
-    const list = [...missing].map(([name, why]) => `  ${name} (${SYSTEM_PACKAGES.find((p) => p.name === name).why}; ${why})`).join('\n');
+    const list = [...missing]
+      .map(([name, why]) => `  ${name} (${SYSTEM_PACKAGES.find((p) => p.name === name).why}; ${why})`)
+      .join('\n');
     problems.push(`missing system packages:\n${list}\nInstall them with:\n  ${APT_LINE}`);
   }
-  for (const u of unknown) problems.push(`${u}\nNo Debian package in scripts/system-packages.mjs provides it: add the one that does.`);
+  for (const u of unknown)
+    problems.push(`${u}\nNo Debian package in scripts/system-packages.mjs provides it: add the one that does.`);
   try {
     const require = createRequire(import.meta.url);
     const Database = require('better-sqlite3');
     new Database(':memory:').close();
   } catch (err) {
-    problems.push(`the better-sqlite3 native addon does not load (${err.message.split('\n')[0]}).\nRebuild it with:\n  npm rebuild better-sqlite3`);
+    problems.push(
+      `the better-sqlite3 native addon does not load (${err.message.split('\n')[0]}).\nRebuild it with:\n  npm rebuild better-sqlite3`,
+    );
   }
   return { problems, missing: [...missing.keys()] };
 }

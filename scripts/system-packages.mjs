@@ -13,14 +13,26 @@
 
 export const SYSTEM_PACKAGES = [
   { name: 'chromium', why: 'browser tests (playwright-core drives /usr/bin/chromium)', files: ['/usr/bin/chromium'] },
-  { name: 'mosquitto', why: 'a real MQTT broker (readings in, state out, Home Assistant discovery)', files: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto_passwd'] },
-  { name: 'prometheus', why: "promtool checks the shipped alert rules, their unit tests and a real /metrics scrape", files: ['/usr/bin/promtool'] },
+  {
+    name: 'mosquitto',
+    why: 'a real MQTT broker (readings in, state out, Home Assistant discovery)',
+    files: ['/usr/sbin/mosquitto', '/usr/bin/mosquitto_passwd'],
+  },
+  {
+    name: 'prometheus',
+    why: 'promtool checks the shipped alert rules, their unit tests and a real /metrics scrape',
+    files: ['/usr/bin/promtool'],
+  },
   { name: 'python3-pymodbus', why: 'an independent Modbus peer (TCP and RTU)', python: ['pymodbus'] },
   { name: 'python3-serial', why: "pymodbus's server and the late RTU peer import serial", python: ['serial'] },
   { name: 'python3-serial-asyncio', why: "pymodbus's server imports serial_asyncio", python: ['serial_asyncio'] },
   { name: 'python3-jinja2', why: "renders Home Assistant's value templates as HA does (Jinja2)", python: ['jinja2'] },
   { name: 'socat', why: 'a serial pseudo-terminal pair for Modbus RTU tests', files: ['/usr/bin/socat'] },
-  { name: 'victoria-metrics', why: 'a real server speaking the InfluxDB v2 write API', files: ['/usr/bin/victoria-metrics'] },
+  {
+    name: 'victoria-metrics',
+    why: 'a real server speaking the InfluxDB v2 write API',
+    files: ['/usr/bin/victoria-metrics'],
+  },
 ];
 
 /** The Python the peers run under: Debian's, whose dist-packages hold python3-pymodbus (not a pyenv python3 on PATH). */

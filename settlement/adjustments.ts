@@ -26,7 +26,13 @@ export function priceAdjustments(groups: readonly AdjustmentGroup[], tariffs: Ta
     const importWh = g.otherImportWh + g.holds.reduce((s, h) => s + (h.decidedImportWh ?? 0), 0);
     const exportWh = g.otherExportWh + g.holds.reduce((s, h) => s + (h.decidedExportWh ?? 0), 0);
     const pos = gridPosition({ importWh, exportWh }, g.boughtWh, g.soldWh);
-    const amount = roundMoney(new Dec(pos.gridExportWh).mul(tariffs.feedInTariff).div(1000).minus(new Dec(pos.gridImportWh).mul(tariffs.retailTariff).div(1000)), tariffs.minorUnits);
+    const amount = roundMoney(
+      new Dec(pos.gridExportWh)
+        .mul(tariffs.feedInTariff)
+        .div(1000)
+        .minus(new Dec(pos.gridImportWh).mul(tariffs.retailTariff).div(1000)),
+      tariffs.minorUnits,
+    );
     const list = byParticipant.get(g.participantId) ?? [];
     list.push({
       interval: toIso(g.intervalStart),
@@ -42,7 +48,9 @@ export function priceAdjustments(groups: readonly AdjustmentGroup[], tariffs: Ta
       reason: g.holds.map((h) => h.decisionReason ?? '').join('; '),
     });
     byParticipant.set(g.participantId, list);
-    const acc = g.holds.filter((h) => h.decision === 'accept' && h.creditedIn === null).reduce((s, h) => s + (h.decidedExportWh ?? 0), 0);
+    const acc = g.holds
+      .filter((h) => h.decision === 'accept' && h.creditedIn === null)
+      .reduce((s, h) => s + (h.decidedExportWh ?? 0), 0);
     const wh = Math.max(0, acc - g.soldWh);
     if (wh > 0) accepted.push({ group: g, wh });
   }

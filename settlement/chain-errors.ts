@@ -39,13 +39,15 @@ export type ChainFailure =
 const UNDERPRICED = /replacement transaction underpriced|replacement fee too low/i;
 
 export function classifyChainError(err: unknown, abi: Abi): ChainFailure {
-  if (!(err instanceof BaseError)) return { kind: 'other', cause: oneLine(err instanceof Error ? err.message : String(err)) };
+  if (!(err instanceof BaseError))
+    return { kind: 'other', cause: oneLine(err instanceof Error ? err.message : String(err)) };
   const transport = err.walk(isTransport);
   if (transport) return { kind: 'unavailable', cause: shortCause(transport) };
   const revert = revertOf(err, abi);
   if (revert) return { kind: 'revert', ...revert };
   // eth_sendRawTransaction's errors reach us as RPC errors; viem's node-error mapping names them
-  const node = err.walk((e) => e instanceof NonceTooLowError || e instanceof InsufficientFundsError) ?? getNodeError(err, {});
+  const node =
+    err.walk((e) => e instanceof NonceTooLowError || e instanceof InsufficientFundsError) ?? getNodeError(err, {});
   if (node instanceof NonceTooLowError) return { kind: 'nonce-used', cause: shortCause(err) };
   if (node instanceof InsufficientFundsError) return { kind: 'funds', cause: shortCause(err) };
   if (UNDERPRICED.test(err.details ?? '')) return { kind: 'underpriced', cause: shortCause(err) };
@@ -58,11 +60,19 @@ export function isTransportError(err: unknown): boolean {
 }
 
 function isTransport(e: unknown): boolean {
-  return e instanceof HttpRequestError || e instanceof TimeoutError || e instanceof WebSocketRequestError || e instanceof SocketClosedError;
+  return (
+    e instanceof HttpRequestError ||
+    e instanceof TimeoutError ||
+    e instanceof WebSocketRequestError ||
+    e instanceof SocketClosedError
+  );
 }
 
 /** The custom error (or reason string) a contract call reverted with, and its arguments; undefined when it did not revert. */
-export function revertOf(err: BaseError, abi: Abi): { reason: string; args: readonly unknown[]; cause: string } | undefined {
+export function revertOf(
+  err: BaseError,
+  abi: Abi,
+): { reason: string; args: readonly unknown[]; cause: string } | undefined {
   const r = err.walk((e) => e instanceof ContractFunctionRevertedError);
   if (r instanceof ContractFunctionRevertedError) {
     const reason = r.data?.errorName ?? r.reason ?? 'reverted';
@@ -77,7 +87,11 @@ export function revertOf(err: BaseError, abi: Abi): { reason: string; args: read
       const { errorName, args } = decodeErrorResult({ abi, data });
       return { reason: errorName, args: args ?? [], cause: describeRevert(errorName, args ?? []) };
     } catch {
-      return { reason: 'reverted', args: [], cause: `reverted with data ${data.slice(0, 10)}… the contract's ABI does not know` };
+      return {
+        reason: 'reverted',
+        args: [],
+        cause: `reverted with data ${data.slice(0, 10)}… the contract's ABI does not know`,
+      };
     }
   }
   const reverted = err.walk((e) => e instanceof ExecutionRevertedError);
@@ -99,7 +113,10 @@ export function shortCause(err: unknown): string {
   const details = err.details && !err.shortMessage.includes(err.details) ? `: ${err.details}` : '';
   // the innermost cause says what the socket saw ("connect ECONNREFUSED 127.0.0.1:8545" under "fetch failed")
   const root = err.walk();
-  const rootText = root instanceof Error && !(root instanceof BaseError) && !details.includes(root.message) ? ` (${root.message})` : '';
+  const rootText =
+    root instanceof Error && !(root instanceof BaseError) && !details.includes(root.message)
+      ? ` (${root.message})`
+      : '';
   return oneLine(`${err.shortMessage.replace(/\.$/, '')}${details}${rootText}`);
 }
 
@@ -112,6 +129,16 @@ function oneLine(s: string): string {
 export function toChainError(err: unknown, rpcUrl: string, abi: Abi): MicrogridError {
   if (isMicrogridError(err)) return err;
   const f = classifyChainError(err, abi);
-  if (f.kind === 'unavailable') return new MicrogridError('CHAIN_UNAVAILABLE', `the chain does not answer (${f.cause})`, { field: 'chain.rpcUrl', value: rpcUrl, expected: 'a reachable EVM JSON-RPC endpoint', cause: err });
-  return new MicrogridError('CHAIN_REJECTED', `the chain refused a settlement call: ${f.cause}`, { field: 'chain.rpcUrl', value: rpcUrl, cause: err });
+  if (f.kind === 'unavailable')
+    return new MicrogridError('CHAIN_UNAVAILABLE', `the chain does not answer (${f.cause})`, {
+      field: 'chain.rpcUrl',
+      value: rpcUrl,
+      expected: 'a reachable EVM JSON-RPC endpoint',
+      cause: err,
+    });
+  return new MicrogridError('CHAIN_REJECTED', `the chain refused a settlement call: ${f.cause}`, {
+    field: 'chain.rpcUrl',
+    value: rpcUrl,
+    cause: err,
+  });
 }

@@ -37,8 +37,18 @@ export function commitmentOf(r: JournalRow): Commitment {
 export async function doneOnChain(ctx: SubmitterContext, r: JournalRow): Promise<boolean> {
   const commitment = commitmentOf(r);
   if (r.action === 'commit') {
-    const h = (await ctx.client.readContract({ address: ctx.contract, abi: ctx.abi, functionName: 'commitmentHash', args: [commitment.interval] })) as Hex;
+    const h = (await ctx.client.readContract({
+      address: ctx.contract,
+      abi: ctx.abi,
+      functionName: 'commitmentHash',
+      args: [commitment.interval],
+    })) as Hex;
     return h.toLowerCase() === commitmentHash(commitment).toLowerCase();
   }
-  return (await ctx.client.readContract({ address: ctx.contract, abi: ctx.abi, functionName: 'chunkMinted', args: [commitment.interval, r.chunk] })) as boolean;
+  return (await ctx.client.readContract({
+    address: ctx.contract,
+    abi: ctx.abi,
+    functionName: 'chunkMinted',
+    args: [commitment.interval, r.chunk],
+  })) as boolean;
 }

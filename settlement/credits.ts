@@ -43,7 +43,9 @@ export function computeCredits(
     exportTotal += e.exportWh;
     add(participant, e.exportWh - (sold.get(participant) ?? 0));
   }
-  const credits = [...byAccount.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => ({ ...c, participants: c.participants.sort() }));
+  const credits = [...byAccount.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, c]) => ({ ...c, participants: c.participants.sort() }));
   assertCreditsEqualExport(interval, credits, exportTotal);
   return credits;
 }
@@ -51,10 +53,14 @@ export function computeCredits(
 export function assertCreditsEqualExport(interval: string, credits: readonly Credit[], exportWh: Wh): void {
   const total = credits.reduce((s, c) => s + c.wh, 0);
   if (total !== exportWh || credits.some((c) => !Number.isSafeInteger(c.wh) || c.wh <= 0)) {
-    throw new MicrogridError('SETTLEMENT_INVARIANT', `interval ${interval}: credits ${total} Wh differ from metered export ${exportWh} Wh`, {
-      field: 'credits',
-      value: total,
-      expected: `Σ credits = Σ metered export = ${exportWh} Wh, each credit a positive integer`,
-    });
+    throw new MicrogridError(
+      'SETTLEMENT_INVARIANT',
+      `interval ${interval}: credits ${total} Wh differ from metered export ${exportWh} Wh`,
+      {
+        field: 'credits',
+        value: total,
+        expected: `Σ credits = Σ metered export = ${exportWh} Wh, each credit a positive integer`,
+      },
+    );
   }
 }

@@ -28,7 +28,11 @@ export interface MeteredEnergy {
   exportWh: Wh;
 }
 
-export function deliver(interval: string, trades: readonly IntervalTrade[], energy: ReadonlyMap<string, MeteredEnergy>): DeliveredTrade[] {
+export function deliver(
+  interval: string,
+  trades: readonly IntervalTrade[],
+  energy: ReadonlyMap<string, MeteredEnergy>,
+): DeliveredTrade[] {
   const meteredSold = new Map<string, Wh>();
   const forwardSold = new Map<string, Wh>();
   for (const t of trades) {
@@ -39,14 +43,19 @@ export function deliver(interval: string, trades: readonly IntervalTrade[], ener
   for (const [seller, sold] of meteredSold) {
     const exported = energy.get(seller)?.exportWh ?? 0;
     if (sold > exported) {
-      throw new MicrogridError('SETTLEMENT_INVARIANT', `interval ${interval}: metered trades of ${seller} exceed its metered export`, {
-        field: `trades.seller=${seller}`,
-        value: sold,
-        expected: `at most the metered export, ${exported} Wh`,
-      });
+      throw new MicrogridError(
+        'SETTLEMENT_INVARIANT',
+        `interval ${interval}: metered trades of ${seller} exceed its metered export`,
+        {
+          field: `trades.seller=${seller}`,
+          value: sold,
+          expected: `at most the metered export, ${exported} Wh`,
+        },
+      );
     }
   }
-  for (const seller of forwardSold.keys()) available.set(seller, Math.max(0, (energy.get(seller)?.exportWh ?? 0) - (meteredSold.get(seller) ?? 0)));
+  for (const seller of forwardSold.keys())
+    available.set(seller, Math.max(0, (energy.get(seller)?.exportWh ?? 0) - (meteredSold.get(seller) ?? 0)));
 
   const delivered = new Map<IntervalTrade, Wh>();
   for (const [seller, sold] of forwardSold) {

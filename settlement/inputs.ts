@@ -35,7 +35,14 @@ export type ParticipantMeterData = 'actual' | 'estimated' | 'partial' | 'held';
 export interface MeterDataSummary {
   /** The participant's weakest grid-meter status: held > estimated > partial > actual. */
   status: ParticipantMeterData;
-  meters: { meterId: string; status: ParticipantMeterData; reasons: { code: string; message: string }[]; method: string | null; importWh: number; exportWh: number }[];
+  meters: {
+    meterId: string;
+    status: ParticipantMeterData;
+    reasons: { code: string; message: string }[];
+    method: string | null;
+    importWh: number;
+    exportWh: number;
+  }[];
 }
 
 export interface IntervalInputs {
@@ -53,21 +60,38 @@ export interface IntervalInputs {
 
 export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInputs {
   const interval = toIso(start);
-  const results = (['forward', 'metered'] as const).map((k) => getClearing(ledger, start, k)).filter((r): r is ClearingResult => r !== undefined);
+  const results = (['forward', 'metered'] as const)
+    .map((k) => getClearing(ledger, start, k))
+    .filter((r): r is ClearingResult => r !== undefined);
   if (results.length === 0) {
-    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no clearing result`, { field: 'interval', value: interval, expected: 'a cleared interval (forward or metered ClearingResult in the ledger)' });
+    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no clearing result`, {
+      field: 'interval',
+      value: interval,
+      expected: 'a cleared interval (forward or metered ClearingResult in the ledger)',
+    });
   }
   const trades: IntervalTrade[] = results.flatMap((r) => r.trades.map((t, seq) => ({ ...t, kind: r.kind, seq })));
   const rows = listGridMeterEnergy(ledger, start);
   if (rows.length === 0) {
-    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no metered energy`, { field: 'interval', value: interval, expected: 'interval_energy rows for the grid meters (a metered interval)' });
+    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval} has no metered energy`, {
+      field: 'interval',
+      value: interval,
+      expected: 'interval_energy rows for the grid meters (a metered interval)',
+    });
   }
   const meterData = new Map<string, MeterDataSummary>();
   const rank: Record<ParticipantMeterData, number> = { actual: 0, partial: 1, estimated: 2, held: 3 };
   const sums = new Map<string, MeteredEnergy>();
   for (const r of rows) {
     const m = meterData.get(r.participant) ?? { status: 'actual', meters: [] };
-    m.meters.push({ meterId: r.meterId, status: r.status, reasons: r.reasons, method: r.method, importWh: r.importWh, exportWh: r.exportWh });
+    m.meters.push({
+      meterId: r.meterId,
+      status: r.status,
+      reasons: r.reasons,
+      method: r.method,
+      importWh: r.importWh,
+      exportWh: r.exportWh,
+    });
     if (rank[r.status] > rank[m.status]) m.status = r.status;
     meterData.set(r.participant, m);
     const e = sums.get(r.participant) ?? { importWh: 0, exportWh: 0 };
@@ -92,7 +116,12 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
   const accounts = new Map(listParticipants(ledger).map((p) => [p.id, p.account]));
   for (const t of trades) {
     for (const who of [t.buyer, t.seller]) {
-      if (!accounts.has(who)) throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval}: trade names an unknown participant`, { field: 'trades', value: who, expected: 'a participant in the ledger' });
+      if (!accounts.has(who))
+        throw new MicrogridError('SETTLEMENT_INPUT', `interval ${interval}: trade names an unknown participant`, {
+          field: 'trades',
+          value: who,
+          expected: 'a participant in the ledger',
+        });
     }
   }
   return { interval, results, trades, energy, gridEnergy, meterData, readings, accounts };
@@ -100,7 +129,17 @@ export function loadIntervalInputs(ledger: Ledger, start: number): IntervalInput
 
 /** Leaf of a signed reading: keccak256 of the UTF-8 canonical JSON of {exportWh, importWh, meterId, signature, ts}. */
 export function readingLeaf(r: ReadingLeaf): Hex {
-  return keccak256(stringToHex(canonicalJson({ meterId: r.meterId, ts: r.ts, importWh: r.importWh, exportWh: r.exportWh, signature: r.signature })));
+  return keccak256(
+    stringToHex(
+      canonicalJson({
+        meterId: r.meterId,
+        ts: r.ts,
+        importWh: r.importWh,
+        exportWh: r.exportWh,
+        signature: r.signature,
+      }),
+    ),
+  );
 }
 
 /** Leaf of a trade: keccak256 of the canonical JSON of the trade as cleared, its kind, position and delivered Wh. */

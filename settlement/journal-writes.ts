@@ -1,7 +1,14 @@
 import type { Ledger } from '../ledger/ledger.js';
 import type { EventBus } from '../core/events.js';
 import { toIso } from '../core/interval.js';
-import { insertJournalRow, liveJournalRows, updateJournalRow, type JournalAction, type JournalRow, type JournalState } from '../ledger/journal.js';
+import {
+  insertJournalRow,
+  liveJournalRows,
+  updateJournalRow,
+  type JournalAction,
+  type JournalRow,
+  type JournalState,
+} from '../ledger/journal.js';
 import { reopenSettlement } from '../ledger/reopen.js';
 import { assertMove } from './journal-machine.js';
 
@@ -30,10 +37,14 @@ export class JournalWrites {
   }
 
   /** The commit row and one row per mint chunk, in one transaction. */
-  plan(intervalStart: number, rows: readonly { action: JournalAction; chunk: number; payload: string }[]): JournalRow[] {
+  plan(
+    intervalStart: number,
+    rows: readonly { action: JournalAction; chunk: number; payload: string }[],
+  ): JournalRow[] {
     const now = this.#o.now();
     this.#o.ledger.tx(() => {
-      for (const r of rows) insertJournalRow(this.#o.ledger, { intervalStart, ...r, state: 'planned', chainId: this.#o.chainId }, now);
+      for (const r of rows)
+        insertJournalRow(this.#o.ledger, { intervalStart, ...r, state: 'planned', chainId: this.#o.chainId }, now);
     });
     const live = liveJournalRows(this.#o.ledger, intervalStart);
     for (const r of live) this.#journal(r);
@@ -50,7 +61,8 @@ export class JournalWrites {
     if (moves) {
       this.#journal(next);
       // broadcast, mined and final are announced by their callers (after the step that earned them)
-      if (patch.state !== 'broadcast' && patch.state !== 'mined' && patch.state !== 'final') this.emit(r.intervalStart, `${r.action}:${r.chunk}:${patch.state}`, next.txHash, patch.error ?? undefined);
+      if (patch.state !== 'broadcast' && patch.state !== 'mined' && patch.state !== 'final')
+        this.emit(r.intervalStart, `${r.action}:${r.chunk}:${patch.state}`, next.txHash, patch.error ?? undefined);
     }
     return next;
   }
@@ -61,11 +73,34 @@ export class JournalWrites {
     const now = this.#o.now();
     let id = 0;
     this.#o.ledger.tx(() => {
-      if (r.state !== 'reverted') updateJournalRow(this.#o.ledger, r.id, { state: 'reverted', ...(error ? { error } : {}) }, now);
-      id = insertJournalRow(this.#o.ledger, { intervalStart: r.intervalStart, action: r.action, chunk: r.chunk, state: 'planned', chainId: this.#o.chainId, payload: r.payload! }, now);
+      if (r.state !== 'reverted')
+        updateJournalRow(this.#o.ledger, r.id, { state: 'reverted', ...(error ? { error } : {}) }, now);
+      id = insertJournalRow(
+        this.#o.ledger,
+        {
+          intervalStart: r.intervalStart,
+          action: r.action,
+          chunk: r.chunk,
+          state: 'planned',
+          chainId: this.#o.chainId,
+          payload: r.payload!,
+        },
+        now,
+      );
     });
     this.#journal({ ...r, state: 'reverted', ...(error ? { error } : {}) });
-    const planned: JournalRow = { ...r, id, state: 'planned', nonce: null, txHash: null, rawTx: null, blockNumber: null, error: null, createdAt: now, updatedAt: now };
+    const planned: JournalRow = {
+      ...r,
+      id,
+      state: 'planned',
+      nonce: null,
+      txHash: null,
+      rawTx: null,
+      blockNumber: null,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
+    };
     this.#journal(planned);
     return planned;
   }
@@ -87,7 +122,18 @@ export class JournalWrites {
     const now = this.#o.now();
     this.#o.ledger.tx(() => {
       updateJournalRow(this.#o.ledger, r.id, { state: 'reverted', error: reason }, now);
-      const id = insertJournalRow(this.#o.ledger, { intervalStart: r.intervalStart, action: r.action, chunk: r.chunk, state, chainId: this.#o.chainId, payload: r.payload! }, now);
+      const id = insertJournalRow(
+        this.#o.ledger,
+        {
+          intervalStart: r.intervalStart,
+          action: r.action,
+          chunk: r.chunk,
+          state,
+          chainId: this.#o.chainId,
+          payload: r.payload!,
+        },
+        now,
+      );
       updateJournalRow(this.#o.ledger, id, { blockNumber: r.blockNumber, error: 'found done on chain' }, now);
     });
   }
@@ -99,7 +145,20 @@ export class JournalWrites {
     let id = 0;
     this.#o.ledger.tx(() => {
       updateJournalRow(this.#o.ledger, r.id, { state: 'replaced', error: reason }, now);
-      id = insertJournalRow(this.#o.ledger, { intervalStart: r.intervalStart, action: r.action, chunk: r.chunk, state: 'signed', chainId: this.#o.chainId, payload: r.payload!, nonce: r.nonce!, ...signed }, now);
+      id = insertJournalRow(
+        this.#o.ledger,
+        {
+          intervalStart: r.intervalStart,
+          action: r.action,
+          chunk: r.chunk,
+          state: 'signed',
+          chainId: this.#o.chainId,
+          payload: r.payload!,
+          nonce: r.nonce!,
+          ...signed,
+        },
+        now,
+      );
     });
     this.#journal({ ...r, state: 'replaced' });
     const next: JournalRow = { ...r, id, state: 'signed', ...signed, error: null, createdAt: now, updatedAt: now };
@@ -114,14 +173,25 @@ export class JournalWrites {
     assertMove(winner.state, 'broadcast');
     const now = this.#o.now();
     this.#o.ledger.tx(() => {
-      updateJournalRow(this.#o.ledger, r.id, { state: 'replaced', error: `nonce ${r.nonce} mined as ${winner.txHash}` }, now);
+      updateJournalRow(
+        this.#o.ledger,
+        r.id,
+        { state: 'replaced', error: `nonce ${r.nonce} mined as ${winner.txHash}` },
+        now,
+      );
       updateJournalRow(this.#o.ledger, winner.id, { state: 'broadcast' }, now);
     });
     return { ...winner, state: 'broadcast' };
   }
 
   emit(start: number, state: string, txHash: string | null, detail?: string): void {
-    this.#o.events?.emit({ type: 'settlement-state', interval: start ? toIso(start) : '', state, txHash, ...(detail ? { detail: detail.slice(0, 500) } : {}) });
+    this.#o.events?.emit({
+      type: 'settlement-state',
+      interval: start ? toIso(start) : '',
+      state,
+      txHash,
+      ...(detail ? { detail: detail.slice(0, 500) } : {}),
+    });
   }
 
   #journal(row: JournalRow): void {

@@ -33,9 +33,10 @@ function hashPair(a: Uint8Array, b: Uint8Array, keccak: Keccak): Uint8Array {
 /** All levels, leaves first. */
 function levels(leaves: readonly Hex[], keccak: Keccak): Uint8Array[][] {
   const out: Uint8Array[][] = [leaves.map((l) => hexToBytes(l))];
-  for (let level = out[0]!; level.length > 1; ) {
+  for (let level = out[0]!; level.length > 1;) {
     const next: Uint8Array[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? hashPair(level[i]!, level[i + 1]!, keccak) : level[i]!);
+    for (let i = 0; i < level.length; i += 2)
+      next.push(i + 1 < level.length ? hashPair(level[i]!, level[i + 1]!, keccak) : level[i]!);
     out.push(next);
     level = next;
   }

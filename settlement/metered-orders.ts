@@ -31,8 +31,28 @@ export function meteredOrders(start: number, positions: readonly MeteredPosition
     const surplus = Math.max(0, p.exportWh - p.forwardSoldWh);
     const deficit = Math.max(0, p.importWh - p.forwardBoughtWh);
     const net = surplus - deficit;
-    if (net > 0) orders.push({ id: `m:${unix}:${p.participant}:offer`, participant: p.participant, side: 'offer', interval, energyWh: net, price: p.minSell, zone: p.zone, seq: seq++ });
-    if (net < 0) orders.push({ id: `m:${unix}:${p.participant}:bid`, participant: p.participant, side: 'bid', interval, energyWh: -net, price: p.maxBuy, zone: p.zone, seq: seq++ });
+    if (net > 0)
+      orders.push({
+        id: `m:${unix}:${p.participant}:offer`,
+        participant: p.participant,
+        side: 'offer',
+        interval,
+        energyWh: net,
+        price: p.minSell,
+        zone: p.zone,
+        seq: seq++,
+      });
+    if (net < 0)
+      orders.push({
+        id: `m:${unix}:${p.participant}:bid`,
+        participant: p.participant,
+        side: 'bid',
+        interval,
+        energyWh: -net,
+        price: p.maxBuy,
+        zone: p.zone,
+        seq: seq++,
+      });
   }
   return orders;
 }

@@ -50,7 +50,12 @@ export function planInterval(rec: SettlementCreditsRecord, chunkSize: number): I
 
 // Journal payloads are JSON; bigints travel as decimal strings.
 export function commitmentToJson(c: Commitment): string {
-  return JSON.stringify({ ...c, interval: c.interval.toString(), exportWh: c.exportWh.toString(), matchedWh: c.matchedWh.toString() });
+  return JSON.stringify({
+    ...c,
+    interval: c.interval.toString(),
+    exportWh: c.exportWh.toString(),
+    matchedWh: c.matchedWh.toString(),
+  });
 }
 
 export function commitmentFromJson(s: string): Commitment {
@@ -75,10 +80,20 @@ export interface ChunkPayload {
 }
 
 export function chunkToJson(c: Commitment, ch: CreditChunk): string {
-  return JSON.stringify({ commitment: JSON.parse(commitmentToJson(c)) as unknown, chunk: ch.index, proof: ch.proof, words: ch.words.map((w) => `0x${w.toString(16)}`) });
+  return JSON.stringify({
+    commitment: JSON.parse(commitmentToJson(c)) as unknown,
+    chunk: ch.index,
+    proof: ch.proof,
+    words: ch.words.map((w) => `0x${w.toString(16)}`),
+  });
 }
 
 export function chunkFromJson(s: string): ChunkPayload {
   const o = JSON.parse(s) as { commitment: unknown; chunk: number; proof: Hex[]; words: string[] };
-  return { commitment: commitmentFromJson(JSON.stringify(o.commitment)), chunk: o.chunk, proof: o.proof, words: o.words.map((w) => BigInt(w)) };
+  return {
+    commitment: commitmentFromJson(JSON.stringify(o.commitment)),
+    chunk: o.chunk,
+    proof: o.proof,
+    words: o.words.map((w) => BigInt(w)),
+  };
 }

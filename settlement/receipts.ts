@@ -1,5 +1,11 @@
 import { getInterval, advanceInterval } from '../ledger/intervals.js';
-import { journalRowById, newestOnChainRow, onChainJournalIds, replacedRows, type JournalRow } from '../ledger/journal.js';
+import {
+  journalRowById,
+  newestOnChainRow,
+  onChainJournalIds,
+  replacedRows,
+  type JournalRow,
+} from '../ledger/journal.js';
 import { doneOnChain, receiptOf, transactionOf } from './chain-reads.js';
 import type { SubmitterContext } from './submitter-context.js';
 import type { Transactions } from './transactions.js';
@@ -65,7 +71,11 @@ export class Receipts {
     }
     if (winner !== r) winner = ctx.journal.minedAsReplaced(r, winner);
     if (receipt.status !== 'success') {
-      const reverted = ctx.journal.update(winner, { state: 'reverted', blockNumber: Number(receipt.blockNumber), error: `reverted on chain in block ${receipt.blockNumber}` });
+      const reverted = ctx.journal.update(winner, {
+        state: 'reverted',
+        blockNumber: Number(receipt.blockNumber),
+        error: `reverted on chain in block ${receipt.blockNumber}`,
+      });
       ctx.journal.replan(reverted, null);
       return null;
     }
@@ -151,10 +161,14 @@ export class Receipts {
         ctx.journal.supersede(r, r.state, `transaction ${r.txHash} not on chain; the contract has the action done`);
         continue;
       }
-      ctx.journal.reopen(r, `${r.state} but not on chain any more (chain rolled back, restored or replaced): planned again`);
+      ctx.journal.reopen(
+        r,
+        `${r.state} but not on chain any more (chain rolled back, restored or replaced): planned again`,
+      );
       reopened++;
     }
     this.#reconciled = true;
-    if (reopened > 0) ctx.journal.emit(0, 'reconciled', null, `${reopened} journal row(s) not on chain any more: planned again`);
+    if (reopened > 0)
+      ctx.journal.emit(0, 'reconciled', null, `${reopened} journal row(s) not on chain any more: planned again`);
   }
 }

@@ -10,14 +10,23 @@ import { deliver } from './delivery.js';
 import { buildStatements, type Statement } from './statements.js';
 import { assertCreditsEqualExport, computeCredits, type Credit } from './credits.js';
 import { priceAdjustments } from './adjustments.js';
-import { adjustmentGroups, boundaryReadings, markHoldsApplied, saveAdjustmentCredits, type AdjustmentGroup } from '../ledger/meter-data.js';
+import {
+  adjustmentGroups,
+  boundaryReadings,
+  markHoldsApplied,
+  saveAdjustmentCredits,
+  type AdjustmentGroup,
+} from '../ledger/meter-data.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { keccak256, stringToHex } from 'viem';
 import { participantAccount } from './accounts.js';
 import { loadIntervalInputs, readingsRoot, ruleSetHash, tradeLeaf, type ReadingLeaf } from './inputs.js';
 import { merkleRoot } from './merkle.js';
 
-export type SettleConfig = { market: Pick<Config['market'], 'feedInTariff' | 'retailTariff'>; microgrid: Pick<Config['microgrid'], 'currencyMinorUnits'> };
+export type SettleConfig = {
+  market: Pick<Config['market'], 'feedInTariff' | 'retailTariff'>;
+  microgrid: Pick<Config['microgrid'], 'currencyMinorUnits'>;
+};
 
 export interface SettleIntervalReturnType {
   interval: string;
@@ -39,14 +48,27 @@ export interface SettleIntervalReturnType {
  * Submitter. Idempotent: settling again recomputes and finds the same.
  * An interval with no lifecycle row (tests, imports) is settled without one.
  */
-export function settleInterval(ledger: Ledger, start: number, config: SettleConfig, now = Date.now()): SettleIntervalReturnType {
+export function settleInterval(
+  ledger: Ledger,
+  start: number,
+  config: SettleConfig,
+  now = Date.now(),
+): SettleIntervalReturnType {
   const row = getInterval(ledger, start);
   if (row && stateRank(row.state) < stateRank('metered')) {
-    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${toIso(start)} is ${row.state}, not yet metered`, { field: 'interval', value: toIso(start), expected: 'an interval in state metered' });
+    throw new MicrogridError('SETTLEMENT_INPUT', `interval ${toIso(start)} is ${row.state}, not yet metered`, {
+      field: 'interval',
+      value: toIso(start),
+      expected: 'an interval in state metered',
+    });
   }
   const inputs = loadIntervalInputs(ledger, start);
   const delivered = deliver(inputs.interval, inputs.trades, inputs.energy);
-  const tariffs = { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits };
+  const tariffs = {
+    feedInTariff: config.market.feedInTariff,
+    retailTariff: config.market.retailTariff,
+    minorUnits: config.microgrid.currencyMinorUnits,
+  };
   const groups = adjustmentGroups(ledger, start);
   const adjustments = priceAdjustments(groups, tariffs);
   const statements = buildStatements({
@@ -70,7 +92,11 @@ export function settleInterval(ledger: Ledger, start: number, config: SettleConf
   let saved: 'saved' | 'unchanged' = 'unchanged';
   const write = () => {
     saved = saveSettlement(ledger, start, statements, record, now);
-    markHoldsApplied(ledger, groups.flatMap((g) => g.holds), start);
+    markHoldsApplied(
+      ledger,
+      groups.flatMap((g) => g.holds),
+      start,
+    );
     for (const a of adjustments.accepted) {
       const account = accountOf(a.group.participantId);
       const credits = [{ account, wh: a.wh, participants: [a.group.participantId] }];
@@ -83,7 +109,19 @@ export function settleInterval(ledger: Ledger, start: number, config: SettleConf
           exportWh: a.wh,
           tradesRoot: merkleRoot([]),
           readingsRoot: readingsRoot(adjustmentReadings(ledger, a.group)),
-          ruleSet: keccak256(stringToHex(canonicalJson({ adjustment: a.group.holds.map((h) => ({ meterId: h.meterId, decision: h.decision, by: h.decidedBy, reason: h.decisionReason, at: h.decidedAt })) }))),
+          ruleSet: keccak256(
+            stringToHex(
+              canonicalJson({
+                adjustment: a.group.holds.map((h) => ({
+                  meterId: h.meterId,
+                  decision: h.decision,
+                  by: h.decidedBy,
+                  reason: h.decisionReason,
+                  at: h.decidedAt,
+                })),
+              }),
+            ),
+          ),
           credits,
         },
         now,
@@ -97,5 +135,9 @@ export function settleInterval(ledger: Ledger, start: number, config: SettleConf
 
 /** The signed readings at the boundaries of the held meter-intervals an adjustment credits. */
 function adjustmentReadings(ledger: Ledger, g: AdjustmentGroup): ReadingLeaf[] {
-  return boundaryReadings(ledger, g.intervalStart, g.holds.filter((h) => h.decision === 'accept').map((h) => h.meterId));
+  return boundaryReadings(
+    ledger,
+    g.intervalStart,
+    g.holds.filter((h) => h.decision === 'accept').map((h) => h.meterId),
+  );
 }

@@ -58,7 +58,8 @@ export class StallWatch {
       this.#waiting = undefined;
       return;
     }
-    if (this.#waiting?.start !== head.start) this.#waiting = { start: head.start, since: Math.min(now, journalStartedAt(ledger, head.start) ?? now) };
+    if (this.#waiting?.start !== head.start)
+      this.#waiting = { start: head.start, since: Math.min(now, journalStartedAt(ledger, head.start) ?? now) };
     if (this.#stalled === head.start || now - this.#waiting.since <= this.#stalledAfterMs) return;
     this.#stalled = head.start;
     const live = liveJournalRows(ledger, head.start);
@@ -67,7 +68,14 @@ export class StallWatch {
       interval: toIso(head.start),
       since: this.#waiting.since,
       stalledAfterSeconds: this.#stalledAfterMs / 1000,
-      waiting: live.filter((r) => r.state !== 'final').map((r) => `${r.action}:${r.chunk} ${r.state}${r.nonce !== null ? ` nonce ${r.nonce}` : ''}${r.error ? ` (${r.error})` : ''}`).join('; ') || 'not planned yet',
+      waiting:
+        live
+          .filter((r) => r.state !== 'final')
+          .map(
+            (r) =>
+              `${r.action}:${r.chunk} ${r.state}${r.nonce !== null ? ` nonce ${r.nonce}` : ''}${r.error ? ` (${r.error})` : ''}`,
+          )
+          .join('; ') || 'not planned yet',
     };
     ledger.setKv(STALLED_KEY, JSON.stringify(rec));
     this.#journal.emit(head.start, 'stalled', null, rec.waiting);

@@ -40,7 +40,16 @@ export interface StatementAdjustment {
 }
 
 export interface StatementDetail {
-  trades: { kind: string; seq: number; role: 'buyer' | 'seller'; counterparty: string; clearedWh: Wh; deliveredWh: Wh; price: string; fee: string }[];
+  trades: {
+    kind: string;
+    seq: number;
+    role: 'buyer' | 'seller';
+    counterparty: string;
+    clearedWh: Wh;
+    deliveredWh: Wh;
+    price: string;
+    fee: string;
+  }[];
   meteredImportWh: Wh;
   meteredExportWh: Wh;
   /** Forward sales not delivered (this participant as seller). */
@@ -113,7 +122,14 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
     bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.deliveredWh);
     sold.set(t.seller, (sold.get(t.seller) ?? 0) + t.deliveredWh);
     shortfall.set(t.seller, (shortfall.get(t.seller) ?? 0) + t.energyWh - t.deliveredWh);
-    const row = { kind: t.kind, seq: t.seq, clearedWh: t.energyWh, deliveredWh: t.deliveredWh, price: t.price, fee: t.buyerPrice === undefined ? t.fee : new Dec(t.buyerPrice).minus(t.price).toString() };
+    const row = {
+      kind: t.kind,
+      seq: t.seq,
+      clearedWh: t.energyWh,
+      deliveredWh: t.deliveredWh,
+      price: t.price,
+      fee: t.buyerPrice === undefined ? t.fee : new Dec(t.buyerPrice).minus(t.price).toString(),
+    };
     details.get(t.buyer)!.push({ ...row, role: 'buyer', counterparty: t.seller });
     details.get(t.seller)!.push({ ...row, role: 'seller', counterparty: t.buyer });
   }
@@ -133,7 +149,10 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
     const g = held ? { gridImportWh: 0, gridExportWh: 0, excess: 0 } : gridPosition(e, b, s);
     const { gridImportWh, gridExportWh, excess } = g;
     const adjustments = input.adjustments?.get(id) ?? [];
-    const gridAmount = roundMoney(kwh(gridExportWh, tariffs.feedInTariff).minus(kwh(gridImportWh, tariffs.retailTariff)), m).plus(sumDec(adjustments.map((a) => new Dec(a.amount))));
+    const gridAmount = roundMoney(
+      kwh(gridExportWh, tariffs.feedInTariff).minus(kwh(gridImportWh, tariffs.retailTariff)),
+      m,
+    ).plus(sumDec(adjustments.map((a) => new Dec(a.amount))));
     const p = paidR.get(id)!;
     const r = receivedR.get(id)!;
     const f = feesR.get(id)!;
@@ -177,9 +196,17 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
  * tariff, negative from it at the retail tariff. `excess` is the part of its
  * purchases it did not consume (shown on the statement).
  */
-export function gridPosition(e: MeteredEnergy, boughtWh: Wh, soldWh: Wh): { gridImportWh: Wh; gridExportWh: Wh; excess: Wh } {
+export function gridPosition(
+  e: MeteredEnergy,
+  boughtWh: Wh,
+  soldWh: Wh,
+): { gridImportWh: Wh; gridExportWh: Wh; excess: Wh } {
   const position = e.exportWh - e.importWh - soldWh + boughtWh;
-  return { gridImportWh: Math.max(0, -position), gridExportWh: Math.max(0, position), excess: Math.max(0, boughtWh - Math.max(0, e.importWh - e.exportWh)) };
+  return {
+    gridImportWh: Math.max(0, -position),
+    gridExportWh: Math.max(0, position),
+    excess: Math.max(0, boughtWh - Math.max(0, e.importWh - e.exportWh)),
+  };
 }
 
 /** Σ paid = Σ received to the cent, and Σ net = Σ grid − Σ fees: checked before anything is stored or sent. */
@@ -188,20 +215,40 @@ export function assertBalanced(interval: string, statements: readonly Statement[
   const paid = sum((s) => s.paid);
   const received = sum((s) => s.received);
   if (!paid.eq(received)) {
-    throw new MicrogridError('SETTLEMENT_INVARIANT', `interval ${interval} does not balance: buyers pay ${paid}, sellers receive ${received}`, {
-      field: 'statements',
-      value: { paid: paid.toString(), received: received.toString() },
-      expected: 'Σ paid = Σ received to the cent',
-    });
+    throw new MicrogridError(
+      'SETTLEMENT_INVARIANT',
+      `interval ${interval} does not balance: buyers pay ${paid}, sellers receive ${received}`,
+      {
+        field: 'statements',
+        value: { paid: paid.toString(), received: received.toString() },
+        expected: 'Σ paid = Σ received to the cent',
+      },
+    );
   }
   const net = sum((s) => s.net);
   const expected = sum((s) => s.gridAmount).minus(sum((s) => s.fees));
   if (!net.eq(expected)) {
-    throw new MicrogridError('SETTLEMENT_INVARIANT', `interval ${interval}: Σ net ${net} is not Σ grid − Σ fees ${expected}`, { field: 'statements.net', value: net.toString(), expected: expected.toString() });
+    throw new MicrogridError(
+      'SETTLEMENT_INVARIANT',
+      `interval ${interval}: Σ net ${net} is not Σ grid − Σ fees ${expected}`,
+      { field: 'statements.net', value: net.toString(), expected: expected.toString() },
+    );
   }
 }
 
-const CSV_COLUMNS = ['interval', 'participant', 'boughtWh', 'soldWh', 'gridImportWh', 'gridExportWh', 'paid', 'received', 'fees', 'gridAmount', 'net'] as const;
+const CSV_COLUMNS = [
+  'interval',
+  'participant',
+  'boughtWh',
+  'soldWh',
+  'gridImportWh',
+  'gridExportWh',
+  'paid',
+  'received',
+  'fees',
+  'gridAmount',
+  'net',
+] as const;
 
 function csvCell(v: string | number): string {
   const s = String(v);

@@ -103,7 +103,9 @@ export interface SubmitterOptions {
 type Step = 'done' | 'wait';
 
 export class Submitter {
-  readonly #o: Required<Pick<SubmitterOptions, 'ledger' | 'rpcUrl' | 'chainId' | 'contract' | 'pollMs' | 'gasFraction'>>;
+  readonly #o: Required<
+    Pick<SubmitterOptions, 'ledger' | 'rpcUrl' | 'chainId' | 'contract' | 'pollMs' | 'gasFraction'>
+  >;
   readonly #ctx: SubmitterContext;
   readonly #tx: Transactions;
   readonly #receipts: Receipts;
@@ -119,14 +121,37 @@ export class Submitter {
   constructor(opts: SubmitterOptions) {
     const settings = chainSettings(opts.chainId);
     const feeBumpPercent = opts.feeBumpPercent ?? 25;
-    if (feeBumpPercent < 10) throw new MicrogridError('CHAIN_CONFIG', 'fee bump too small', { field: 'feeBumpPercent', value: feeBumpPercent, expected: 'at least 10 (percent)' });
-    this.#o = { ledger: opts.ledger, rpcUrl: opts.rpcUrl, chainId: opts.chainId, contract: opts.contract, pollMs: opts.pollMs ?? 200, gasFraction: opts.gasFraction ?? 0.5 };
+    if (feeBumpPercent < 10)
+      throw new MicrogridError('CHAIN_CONFIG', 'fee bump too small', {
+        field: 'feeBumpPercent',
+        value: feeBumpPercent,
+        expected: 'at least 10 (percent)',
+      });
+    this.#o = {
+      ledger: opts.ledger,
+      rpcUrl: opts.rpcUrl,
+      chainId: opts.chainId,
+      contract: opts.contract,
+      pollMs: opts.pollMs ?? 200,
+      gasFraction: opts.gasFraction ?? 0.5,
+    };
     const now = opts.now ?? Date.now;
     const abi: Abi = loadArtifact('EnergyCredits').abi;
-    const journal = new JournalWrites({ ledger: opts.ledger, chainId: opts.chainId, now, events: opts.events, onJournal: opts.onJournal });
+    const journal = new JournalWrites({
+      ledger: opts.ledger,
+      chainId: opts.chainId,
+      now,
+      events: opts.events,
+      onJournal: opts.onJournal,
+    });
     this.#ctx = {
       ledger: opts.ledger,
-      client: createPublicClient({ chain: settings.chain, cacheTime: 0, pollingInterval: 100, transport: http(opts.rpcUrl, { retryCount: 0, timeout: 10_000 }) }) as PublicClient,
+      client: createPublicClient({
+        chain: settings.chain,
+        cacheTime: 0,
+        pollingInterval: 100,
+        transport: http(opts.rpcUrl, { retryCount: 0, timeout: 10_000 }),
+      }) as PublicClient,
       account: privateKeyToAccount(opts.privateKey),
       abi,
       chainId: opts.chainId,
@@ -137,7 +162,11 @@ export class Submitter {
       journal,
     };
     this.#tx = new Transactions(this.#ctx, { feeBumpPercent, onSent: opts.onSent });
-    this.#receipts = new Receipts(this.#ctx, this.#tx, { confirmations: opts.confirmations ?? settings.confirmations, stuckAfterMs: opts.stuckAfterMs ?? 30_000, persist: opts.persist });
+    this.#receipts = new Receipts(this.#ctx, this.#tx, {
+      confirmations: opts.confirmations ?? settings.confirmations,
+      stuckAfterMs: opts.stuckAfterMs ?? 30_000,
+      persist: opts.persist,
+    });
     this.#stall = new StallWatch({ ledger: opts.ledger, journal, now, stalledAfterMs: opts.stalledAfterMs ?? 600_000 });
   }
 
@@ -167,7 +196,8 @@ export class Submitter {
         } catch (err) {
           const cause = isMicrogridError(err) ? err.message : shortCause(err);
           // once per cause, not per retry: a Conflict waits for an operator, and would raise SETTLEMENT_FAILED every 5 s
-          if (!isMicrogridError(err, 'CHAIN_UNAVAILABLE') && cause !== lastError) this.#ctx.journal.emit(this.#head ?? 0, 'error', null, cause);
+          if (!isMicrogridError(err, 'CHAIN_UNAVAILABLE') && cause !== lastError)
+            this.#ctx.journal.emit(this.#head ?? 0, 'error', null, cause);
           lastError = cause;
           await this.#sleep(wait.next());
         }
@@ -199,7 +229,11 @@ export class Submitter {
         if (!isMicrogridError(err, 'CHAIN_UNAVAILABLE')) throw err;
         ms = wait.next();
       }
-      if (Date.now() > deadline) throw new MicrogridError('CHAIN_UNAVAILABLE', `settlement did not finish within ${timeoutMs} ms`, { field: 'chain.rpcUrl', value: this.#o.rpcUrl });
+      if (Date.now() > deadline)
+        throw new MicrogridError('CHAIN_UNAVAILABLE', `settlement did not finish within ${timeoutMs} ms`, {
+          field: 'chain.rpcUrl',
+          value: this.#o.rpcUrl,
+        });
       await this.#sleep(ms);
     }
   }
@@ -255,18 +289,31 @@ export class Submitter {
     const { client, contract, abi } = this.#ctx;
     const block = await client.getBlock({ blockTag: 'latest' });
     const plan = planInterval(rec, chunkSizeFor(block.gasLimit, this.#o.gasFraction));
-    const onChain = (await client.readContract({ address: contract, abi, functionName: 'commitmentHash', args: [plan.commitment.interval] })) as Hex;
+    const onChain = (await client.readContract({
+      address: contract,
+      abi,
+      functionName: 'commitmentHash',
+      args: [plan.commitment.interval],
+    })) as Hex;
     if (!/^0x0+$/.test(onChain) && onChain.toLowerCase() !== commitmentHash(plan.commitment).toLowerCase()) {
       // a commitment we did not plan (another settler, or different figures): never mint against it
-      throw new MicrogridError('CHAIN_REJECTED', `interval ${toIso(rec.start)} is committed on chain with other figures`, {
-        field: 'commitmentHash',
-        value: onChain,
-        expected: commitmentHash(plan.commitment),
-      });
+      throw new MicrogridError(
+        'CHAIN_REJECTED',
+        `interval ${toIso(rec.start)} is committed on chain with other figures`,
+        {
+          field: 'commitmentHash',
+          value: onChain,
+          expected: commitmentHash(plan.commitment),
+        },
+      );
     }
     return this.#ctx.journal.plan(rec.start, [
       { action: 'commit', chunk: 0, payload: commitmentToJson(plan.commitment) },
-      ...plan.chunks.map((ch) => ({ action: 'mint' as const, chunk: ch.index, payload: chunkToJson(plan.commitment, ch) })),
+      ...plan.chunks.map((ch) => ({
+        action: 'mint' as const,
+        chunk: ch.index,
+        payload: chunkToJson(plan.commitment, ch),
+      })),
     ]);
   }
 
@@ -279,7 +326,11 @@ export class Submitter {
           return 'done';
         case 'planned': {
           if (await doneOnChain(this.#ctx, r)) {
-            r = this.#ctx.journal.update(r, { state: 'mined', blockNumber: Number(await this.#ctx.client.getBlockNumber()), error: 'found done on chain' });
+            r = this.#ctx.journal.update(r, {
+              state: 'mined',
+              blockNumber: Number(await this.#ctx.client.getBlockNumber()),
+              error: 'found done on chain',
+            });
             break;
           }
           const next = await this.#tx.sign(r);
@@ -320,7 +371,12 @@ export class Submitter {
   async #checkChain(): Promise<void> {
     if (this.#chainChecked) return;
     const id = await this.#ctx.client.getChainId();
-    if (id !== this.#o.chainId) throw new MicrogridError('CHAIN_CONFIG', 'the RPC serves another chain', { field: 'chain.chainId', value: this.#o.chainId, expected: `${id}, the id of the chain at ${this.#o.rpcUrl}` });
+    if (id !== this.#o.chainId)
+      throw new MicrogridError('CHAIN_CONFIG', 'the RPC serves another chain', {
+        field: 'chain.chainId',
+        value: this.#o.chainId,
+        expected: `${id}, the id of the chain at ${this.#o.rpcUrl}`,
+      });
     this.#chainChecked = true;
   }
 
@@ -338,7 +394,12 @@ export class Submitter {
       if (isMicrogridError(e, 'CHAIN_UNAVAILABLE') && !this.#unavailable) {
         this.#unavailable = true;
         // the cause alone (what the socket or the node said): the alarm's own words say the rest
-        this.#ctx.journal.emit(0, 'chain-unavailable', null, e.cause instanceof BaseError ? shortCause(e.cause) : e.message);
+        this.#ctx.journal.emit(
+          0,
+          'chain-unavailable',
+          null,
+          e.cause instanceof BaseError ? shortCause(e.cause) : e.message,
+        );
       }
       throw e;
     }

@@ -15,14 +15,21 @@ export interface TransactionsOptions {
 }
 
 /** The contract call a journal row stands for, encoded. */
-export function contractCall(ctx: Pick<SubmitterContext, 'abi'>, r: JournalRow): { functionName: 'commit' | 'mintChunk'; args: readonly unknown[]; data: Hex } {
+export function contractCall(
+  ctx: Pick<SubmitterContext, 'abi'>,
+  r: JournalRow,
+): { functionName: 'commit' | 'mintChunk'; args: readonly unknown[]; data: Hex } {
   if (r.action === 'commit') {
     const args = [commitmentFromJson(r.payload!)] as const;
     return { functionName: 'commit', args, data: encodeFunctionData({ abi: ctx.abi, functionName: 'commit', args }) };
   }
   const p = chunkFromJson(r.payload!);
   const args = [p.commitment, p.chunk, p.proof, p.words] as const;
-  return { functionName: 'mintChunk', args, data: encodeFunctionData({ abi: ctx.abi, functionName: 'mintChunk', args }) };
+  return {
+    functionName: 'mintChunk',
+    args,
+    data: encodeFunctionData({ abi: ctx.abi, functionName: 'mintChunk', args }),
+  };
 }
 
 /** Fees for a same-nonce replacement: the old ones raised by `percent` (nodes refuse less than 10), or the current estimate if higher. */
@@ -34,7 +41,10 @@ export function bumpedFees(
   const bump = (v: bigint) => (v * BigInt(100 + percent)) / 100n + 1n;
   const max = (...vs: bigint[]) => vs.reduce((a, b) => (a > b ? a : b));
   const maxPriorityFeePerGas = max(bump(old.maxPriorityFeePerGas ?? 0n), current.maxPriorityFeePerGas);
-  return { maxPriorityFeePerGas, maxFeePerGas: max(bump(old.maxFeePerGas ?? old.gasPrice ?? 0n), current.maxFeePerGas, maxPriorityFeePerGas) };
+  return {
+    maxPriorityFeePerGas,
+    maxFeePerGas: max(bump(old.maxFeePerGas ?? old.gasPrice ?? 0n), current.maxFeePerGas, maxPriorityFeePerGas),
+  };
 }
 
 /** Signing, nonces and fee bumps: a row from planned to signed, from signed to broadcast, and its replacement when stuck. */
@@ -54,23 +64,38 @@ export class Transactions {
     let gas: bigint;
     try {
       // the simulation: estimateContractGas runs the call and decodes a revert with the contract's ABI
-      gas = await ctx.client.estimateContractGas({ address: ctx.contract, abi: ctx.abi, functionName, args, account: ctx.account });
+      gas = await ctx.client.estimateContractGas({
+        address: ctx.contract,
+        abi: ctx.abi,
+        functionName,
+        args,
+        account: ctx.account,
+      });
     } catch (err) {
       const f = classifyChainError(err, ctx.abi);
       if (f.kind !== 'revert') throw toChainError(err, ctx.rpcUrl, ctx.abi);
       if (f.reason === 'AlreadyCommitted' || f.reason === 'ChunkAlreadyMinted') {
-        return ctx.journal.update(r, { state: 'mined', blockNumber: Number(await ctx.client.getBlockNumber()), error: `found done on chain (${f.reason})` });
+        return ctx.journal.update(r, {
+          state: 'mined',
+          blockNumber: Number(await ctx.client.getBlockNumber()),
+          error: `found done on chain (${f.reason})`,
+        });
       }
       if (f.reason === 'NotCommitted') return null; // the commit is not mined yet
       ctx.journal.update(r, { error: f.cause });
-      throw new MicrogridError('CHAIN_REJECTED', `interval ${toIso(r.intervalStart)}: ${r.action} ${r.chunk} would revert with ${f.cause}`, { value: f.reason, cause: err });
+      throw new MicrogridError(
+        'CHAIN_REJECTED',
+        `interval ${toIso(r.intervalStart)}: ${r.action} ${r.chunk} would revert with ${f.cause}`,
+        { value: f.reason, cause: err },
+      );
     }
     // The chain's count, not the journal's: after a rollback the journal is ahead, and a nonce above the
     // chain's would wait behind a gap for ever. (Rows are signed one at a time, each after the one before
     // is mined, so no transaction of ours is signed and unsent here.)
     const nonce = await this.#chainNonce();
     const journalNext = nextJournalNonce(ctx.ledger, ctx.chainId);
-    if (journalNext !== null && journalNext > nonce) ctx.journal.emit(r.intervalStart, 'nonce-from-chain', null, `journal at nonce ${journalNext}, chain at ${nonce}`);
+    if (journalNext !== null && journalNext > nonce)
+      ctx.journal.emit(r.intervalStart, 'nonce-from-chain', null, `journal at nonce ${journalNext}, chain at ${nonce}`);
     const fees = await ctx.client.estimateFeesPerGas();
     const raw = await ctx.account.signTransaction({
       chainId: ctx.chainId,
@@ -133,7 +158,16 @@ export class Transactions {
     }
     const fees = await ctx.client.estimateFeesPerGas();
     for (let nonce = next; nonce < r.nonce; nonce++) {
-      const raw = await ctx.account.signTransaction({ chainId: ctx.chainId, type: 'eip1559', to: ctx.account.address, value: 0n, gas: 21_000n, nonce, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas });
+      const raw = await ctx.account.signTransaction({
+        chainId: ctx.chainId,
+        type: 'eip1559',
+        to: ctx.account.address,
+        value: 0n,
+        gas: 21_000n,
+        nonce,
+        maxFeePerGas: fees.maxFeePerGas,
+        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
+      });
       await ctx.client.sendRawTransaction({ serializedTransaction: raw }).catch((err: unknown) => {
         // someone filled this nonce meanwhile: fine
         const f = classifyChainError(err, ctx.abi);
@@ -150,8 +184,20 @@ export class Transactions {
     const { data } = contractCall(ctx, r);
     const old = await ctx.client.getTransaction({ hash: r.txHash! });
     const fees = bumpedFees(old, await ctx.client.estimateFeesPerGas(), this.#o.feeBumpPercent);
-    const raw = await ctx.account.signTransaction({ chainId: ctx.chainId, type: 'eip1559', to: ctx.contract, data, nonce: r.nonce!, gas: old.gas, ...fees });
-    ctx.journal.replace(r, { rawTx: raw, txHash: keccak256(raw) }, `stuck for ${ctx.now() - r.updatedAt} ms: replaced with fees ×${1 + this.#o.feeBumpPercent / 100}`);
+    const raw = await ctx.account.signTransaction({
+      chainId: ctx.chainId,
+      type: 'eip1559',
+      to: ctx.contract,
+      data,
+      nonce: r.nonce!,
+      gas: old.gas,
+      ...fees,
+    });
+    ctx.journal.replace(
+      r,
+      { rawTx: raw, txHash: keccak256(raw) },
+      `stuck for ${ctx.now() - r.updatedAt} ms: replaced with fees ×${1 + this.#o.feeBumpPercent / 100}`,
+    );
   }
 
   #chainNonce(): Promise<number> {

@@ -8,7 +8,15 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
-import { createPublicClient, createWalletClient, encodeFunctionData, http, toEventSelector, type Address, type Hex } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  toEventSelector,
+  type Address,
+  type Hex,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { secp256k1 } from '@noble/curves/secp256k1';
 import { invert, mod } from '@noble/curves/abstract/modular';
@@ -48,7 +56,10 @@ class SequentialSigner {
 
   constructor(privateKey: Hex) {
     this.#d = BigInt(privateKey);
-    this.#k = mod(BigInt(`0x${createHash('sha256').update('mgx audit bench nonces').digest('hex')}`), secp256k1.CURVE.n);
+    this.#k = mod(
+      BigInt(`0x${createHash('sha256').update('mgx audit bench nonces').digest('hex')}`),
+      secp256k1.CURVE.n,
+    );
     this.#R = secp256k1.ProjectivePoint.BASE.multiply(this.#k);
   }
 
@@ -82,7 +93,13 @@ class SequentialSigner {
 }
 
 /** Ledger part: participants, signed readings at every boundary, then per interval the app's metering, metered clearing and settlement. */
-function buildLedger(ledger: Ledger, config: Config, intervals: number, households: number, phases: Record<string, number>): void {
+function buildLedger(
+  ledger: Ledger,
+  config: Config,
+  intervals: number,
+  households: number,
+  phases: Record<string, number>,
+): void {
   const lap = (name: string, since: number) => {
     const now = performance.now();
     phases[name] = (phases[name] ?? 0) + (now - since) / 1000;
@@ -94,11 +111,22 @@ function buildLedger(ledger: Ledger, config: Config, intervals: number, househol
   const signer = new SequentialSigner(gatewayKey);
   const ids = Array.from({ length: households }, (_, i) => `h${String(i).padStart(4, '0')}`);
   for (const [i, id] of ids.entries()) {
-    upsertParticipant(ledger, { id, name: `Household ${i}`, zone: 'main', ...(i % 4 === 0 ? { account: `0x${(0x30000 + i).toString(16).padStart(40, 'c')}` } : {}), meters: [{ id: `${id}-grid`, role: 'grid' }], policy: {} } as ParticipantConfig, 0);
+    upsertParticipant(
+      ledger,
+      {
+        id,
+        name: `Household ${i}`,
+        zone: 'main',
+        ...(i % 4 === 0 ? { account: `0x${(0x30000 + i).toString(16).padStart(40, 'c')}` } : {}),
+        meters: [{ id: `${id}-grid`, role: 'grid' }],
+        policy: {},
+      } as ParticipantConfig,
+      0,
+    );
     setMeterGateway(ledger, `${id}-grid`, gateway.address);
   }
   let seed = 7;
-  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const counters = ids.map(() => ({ imp: 1_000_000, exp: 500_000 }));
   const steps = createCycleSteps({ ledger, config, clock: new ManualClock(T0), bus: new EventBus() });
   let at = performance.now();
@@ -115,7 +143,17 @@ function buildLedger(ledger: Ledger, config: Config, intervals: number, househol
         else c.imp += wh;
         powerW = (exporter ? -wh : wh) * 4;
       }
-      return { type: 'reading', meterId: `${id}-grid`, ts, powerW, importWh: c.imp, exportWh: c.exp, voltageV: 230.4, frequencyHz: 50, quality: 'good' };
+      return {
+        type: 'reading',
+        meterId: `${id}-grid`,
+        ts,
+        powerW,
+        importWh: c.imp,
+        exportWh: c.exp,
+        voltageV: 230.4,
+        frequencyHz: 50,
+        quality: 'good',
+      };
     });
     const digests = events.map((ev) => readingDigest(readingMessage(ev)));
     at = lap('digests', at);
@@ -139,14 +177,25 @@ function buildLedger(ledger: Ledger, config: Config, intervals: number, househol
 }
 
 /** Chain part: deploy, then every settled interval's commitment and credit chunks (the settlement's own plan), signed here and mined in blocks of many. */
-async function buildChain(ledger: Ledger, rpcUrl: string, intervals: number, phases: Record<string, number>): Promise<Address> {
+async function buildChain(
+  ledger: Ledger,
+  rpcUrl: string,
+  intervals: number,
+  phases: Record<string, number>,
+): Promise<Address> {
   let at = performance.now();
   const settlerKey = ANVIL_KEYS[0] as Hex;
   const settler = privateKeyToAccount(settlerKey);
   const transport = http(rpcUrl, { timeout: 60_000 });
   const publicClient = createPublicClient({ transport, cacheTime: 0 });
   const wallet = createWalletClient({ transport, account: settler });
-  const { address } = await deployEnergyCredits({ wallet, publicClient, admin: settler.address, settler: settler.address, evm: 'default' });
+  const { address } = await deployEnergyCredits({
+    wallet,
+    publicClient,
+    admin: settler.address,
+    settler: settler.address,
+    evm: 'default',
+  });
   let nonce = await publicClient.getTransactionCount({ address: settler.address });
   const chainId = await publicClient.getChainId();
   const raws: { raw: Hex; gas: bigint }[] = [];
@@ -154,9 +203,32 @@ async function buildChain(ledger: Ledger, rpcUrl: string, intervals: number, pha
     const rec = getSettlementCredits(ledger, T0 + i * STEP);
     if (!rec || rec.status === 'empty') continue;
     const plan = planInterval(rec, 200);
-    const sign = async (data: Hex, gas: bigint) => raws.push({ raw: await settler.signTransaction({ to: address, data, nonce: nonce++, gas, gasPrice: 20_000_000_000n, chainId, type: 'legacy' }), gas });
-    await sign(encodeFunctionData({ abi: ENERGY_CREDITS_ABI, functionName: 'commit', args: [plan.commitment] }), 300_000n);
-    for (const ch of plan.chunks) await sign(encodeFunctionData({ abi: ENERGY_CREDITS_ABI, functionName: 'mintChunk', args: [plan.commitment, ch.index, ch.proof, ch.words] }), GAS_PER_CHUNK + BigInt(ch.words.length) * GAS_PER_RECIPIENT);
+    const sign = async (data: Hex, gas: bigint) =>
+      raws.push({
+        raw: await settler.signTransaction({
+          to: address,
+          data,
+          nonce: nonce++,
+          gas,
+          gasPrice: 20_000_000_000n,
+          chainId,
+          type: 'legacy',
+        }),
+        gas,
+      });
+    await sign(
+      encodeFunctionData({ abi: ENERGY_CREDITS_ABI, functionName: 'commit', args: [plan.commitment] }),
+      300_000n,
+    );
+    for (const ch of plan.chunks)
+      await sign(
+        encodeFunctionData({
+          abi: ENERGY_CREDITS_ABI,
+          functionName: 'mintChunk',
+          args: [plan.commitment, ch.index, ch.proof, ch.words],
+        }),
+        GAS_PER_CHUNK + BigInt(ch.words.length) * GAS_PER_RECIPIENT,
+      );
   }
   phases['sign transactions'] = (performance.now() - at) / 1000;
   at = performance.now();
@@ -167,7 +239,8 @@ async function buildChain(ledger: Ledger, rpcUrl: string, intervals: number, pha
   // blocks fuller than half raise the base fee (EIP-1559) past the
   // transactions' gas price within a few hundred blocks.
   const budget = GAS_LIMIT / 2n;
-  const rpc = (method: string, params: unknown[] = []) => publicClient.request({ method: method as never, params: params as never });
+  const rpc = (method: string, params: unknown[] = []) =>
+    publicClient.request({ method: method as never, params: params as never });
   await rpc('evm_setAutomine', [false]);
   let sent = 0;
   let blocksMined = 0;
@@ -180,17 +253,26 @@ async function buildChain(ledger: Ledger, rpcUrl: string, intervals: number, pha
     }
     await rpc('evm_mine');
     const mined = await publicClient.getTransactionCount({ address: settler.address });
-    if (mined !== sent + 1) throw new Error(`block of transactions ${first}..${sent - 1}: ${mined - 1 - first} of ${sent - first} mined (pool ${JSON.stringify(await rpc('txpool_status'))})`); // + 1: the deployment
+    if (mined !== sent + 1)
+      throw new Error(
+        `block of transactions ${first}..${sent - 1}: ${mined - 1 - first} of ${sent - first} mined (pool ${JSON.stringify(await rpc('txpool_status'))})`,
+      ); // + 1: the deployment
     if (++blocksMined % 100 === 0) log(`  chain: ${sent}/${raws.length} transactions mined`);
   }
   await rpc('evm_setAutomine', [true]);
   phases['send + mine'] = (performance.now() - at) / 1000;
   // A reverted transaction emits nothing: every one must have left its event.
   const blocks = await publicClient.getBlockNumber();
-  const topics = ['Committed', 'ChunkMinted'].map((name) => toEventSelector(ENERGY_CREDITS_ABI.find((x) => x.type === 'event' && x.name === name) as never));
-  const events = (await publicClient.request({ method: 'eth_getLogs', params: [{ address, topics: [topics], fromBlock: '0x0', toBlock: 'latest' }] })) as { transactionHash: Hex }[];
+  const topics = ['Committed', 'ChunkMinted'].map((name) =>
+    toEventSelector(ENERGY_CREDITS_ABI.find((x) => x.type === 'event' && x.name === name) as never),
+  );
+  const events = (await publicClient.request({
+    method: 'eth_getLogs',
+    params: [{ address, topics: [topics], fromBlock: '0x0', toBlock: 'latest' }],
+  })) as { transactionHash: Hex }[];
   const emitted = new Set(events.map((e) => e.transactionHash));
-  if (emitted.size !== raws.length) throw new Error(`${raws.length - emitted.size} of ${raws.length} transactions emitted no event (reverted)`);
+  if (emitted.size !== raws.length)
+    throw new Error(`${raws.length - emitted.size} of ${raws.length} transactions emitted no event (reverted)`);
   log(`  chain: ${raws.length} transactions in ${blocks} blocks`);
   return address;
 }
@@ -230,12 +312,24 @@ async function buildMonth(o: { intervals: number; households: number; out: strin
     const buildSeconds = (performance.now() - t0) / 1000;
     const at = performance.now();
     // A month's state is ~55 MB of hex: past viem's 10 MB response limit, so plain fetch.
-    const res = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_dumpState', params: [] }) });
+    const res = await fetch(anvil.rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'anvil_dumpState', params: [] }),
+    });
     const dump = (await res.json()) as { result?: string; error?: { message: string } };
-    if (typeof dump.result !== 'string') throw new Error(`anvil_dumpState failed: ${dump.error?.message ?? res.status}`);
+    if (typeof dump.result !== 'string')
+      throw new Error(`anvil_dumpState failed: ${dump.error?.message ?? res.status}`);
     writeFileSync(join(tmp, 'anvil-state.json'), JSON.stringify(decodeState(dump.result)));
     phases['cache write'] = (performance.now() - at) / 1000;
-    const meta: MonthMeta = { contract, intervals: o.intervals, households: o.households, builtAt: new Date().toISOString(), buildSeconds, phases };
+    const meta: MonthMeta = {
+      contract,
+      intervals: o.intervals,
+      households: o.households,
+      builtAt: new Date().toISOString(),
+      buildSeconds,
+      phases,
+    };
     writeFileSync(join(tmp, 'month.json'), JSON.stringify(meta));
     rmSync(o.out, { recursive: true, force: true });
     renameSync(tmp, o.out);
@@ -252,6 +346,9 @@ function decodeState(hex: string): unknown {
   return JSON.parse(gunzipSync(Buffer.from(hex.replace(/^0x/, ''), 'hex')).toString('utf8'));
 }
 
-const { values } = parseArgs({ options: { intervals: { type: 'string' }, households: { type: 'string' }, out: { type: 'string' } } });
-if (!values.intervals || !values.households || !values.out) throw new Error('usage: tsx app/bench/audit-month.ts --intervals N --households H --out DIR');
+const { values } = parseArgs({
+  options: { intervals: { type: 'string' }, households: { type: 'string' }, out: { type: 'string' } },
+});
+if (!values.intervals || !values.households || !values.out)
+  throw new Error('usage: tsx app/bench/audit-month.ts --intervals N --households H --out DIR');
 await buildMonth({ intervals: Number(values.intervals), households: Number(values.households), out: values.out });

@@ -24,12 +24,17 @@ import { getClearing } from '../../ledger/clearing.js';
 import { startMicrogrid } from '../start.js';
 import { mulberry32 } from '../../core/seeded-random.js';
 
-const { values } = parseArgs({ options: { households: { type: 'string', default: '1000' }, hours: { type: 'string', default: '24' }, interval: { type: 'string', default: '15' } } });
+const { values } = parseArgs({
+  options: {
+    households: { type: 'string', default: '1000' },
+    hours: { type: 'string', default: '24' },
+    interval: { type: 'string', default: '15' },
+  },
+});
 const N = Number(values.households);
 const HOURS = Number(values.hours);
 const MIN = Number(values.interval) as IntervalMinutes;
 const LEN = MIN * 60_000;
-
 
 const pct = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,13 +49,27 @@ async function main(): Promise<void> {
     name: `Household ${pad(i)}`,
     zone: i % 2 ? 'north' : 'south',
     meters: [{ id: `h${pad(i)}-grid`, role: 'grid' as const }],
-    policy: { minSellPrice: (0.08 + Math.floor(rand() * 600) / 10_000).toFixed(4), maxBuyPrice: (0.18 + Math.floor(rand() * 1200) / 10_000).toFixed(4) },
+    policy: {
+      minSellPrice: (0.08 + Math.floor(rand() * 600) / 10_000).toFixed(4),
+      maxBuyPrice: (0.18 + Math.floor(rand() * 1200) / 10_000).toFixed(4),
+    },
   }));
-  const config = validateConfig({ market: { intervalMinutes: MIN, gracePeriodSeconds: 60 }, participants, server: { port: 0 } });
+  const config = validateConfig({
+    market: { intervalMinutes: MIN, gracePeriodSeconds: 60 },
+    participants,
+    server: { port: 0 },
+  });
   const dir = mkdtempSync(join(tmpdir(), 'mgx-bench-microgrid-'));
   const DAY = Date.parse('2026-06-21T00:00:00Z');
   const clock = new ManualClock(DAY - 60_000);
-  const mg = await startMicrogrid({ config, configSource: 'bench', dataDir: dir, log: pino({ level: 'silent' }), port: 0, clock });
+  const mg = await startMicrogrid({
+    config,
+    configSource: 'bench',
+    dataDir: dir,
+    log: pino({ level: 'silent' }),
+    port: 0,
+    clock,
+  });
   const hasPv = participants.map((_, i) => i % 3 !== 2);
   const peak = participants.map(() => 2000 + Math.floor(rand() * 4000));
   const base = participants.map(() => 200 + Math.floor(rand() * 600));
@@ -107,7 +126,8 @@ async function main(): Promise<void> {
     toFinal.push(tFinal - t0);
     trades += getClearing(mg.ledger, start, 'metered')?.trades.length ?? 0;
     if (k === 3) rssStart = process.memoryUsage().rss;
-    if ((k + 1) % Math.round(360 / MIN) === 0) rssTrail.push(`${((k + 1) * MIN) / 60} h: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+    if ((k + 1) % Math.round(360 / MIN) === 0)
+      rssTrail.push(`${((k + 1) * MIN) / 60} h: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
     if (process.stderr.isTTY) process.stderr.write(`\r${k + 1}/${intervals} intervals`);
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
@@ -115,11 +135,19 @@ async function main(): Promise<void> {
   await mg.stop();
   rmSync(dir, { recursive: true, force: true });
   const ms = (x: number): string => `${x.toFixed(0)} ms`;
-  console.log(`bench:microgrid — ${N} households, ${intervals} × ${MIN}-minute intervals (${HOURS} simulated hours), embedded anvil; node ${process.version}`);
-  console.log(`readings complete → trades in the ledger: p50 ${ms(pct(toTrades, 0.5))}, p95 ${ms(pct(toTrades, 0.95))}, max ${ms(Math.max(...toTrades))}`);
-  console.log(`readings complete → credits final on anvil: p50 ${ms(pct(toFinal, 0.5))}, p95 ${ms(pct(toFinal, 0.95))}, max ${ms(Math.max(...toFinal))}`);
+  console.log(
+    `bench:microgrid — ${N} households, ${intervals} × ${MIN}-minute intervals (${HOURS} simulated hours), embedded anvil; node ${process.version}`,
+  );
+  console.log(
+    `readings complete → trades in the ledger: p50 ${ms(pct(toTrades, 0.5))}, p95 ${ms(pct(toTrades, 0.95))}, max ${ms(Math.max(...toTrades))}`,
+  );
+  console.log(
+    `readings complete → credits final on anvil: p50 ${ms(pct(toFinal, 0.5))}, p95 ${ms(pct(toFinal, 0.95))}, max ${ms(Math.max(...toFinal))}`,
+  );
   console.log(`metered trades: ${trades} over the day`);
-  console.log(`RSS after 4 intervals ${(rssStart / 2 ** 20).toFixed(0)} MiB, at the end ${(rssEnd / 2 ** 20).toFixed(0)} MiB; every 6 simulated hours: ${rssTrail.join(', ')}`);
+  console.log(
+    `RSS after 4 intervals ${(rssStart / 2 ** 20).toFixed(0)} MiB, at the end ${(rssEnd / 2 ** 20).toFixed(0)} MiB; every 6 simulated hours: ${rssTrail.join(', ')}`,
+  );
 }
 
 await main();

@@ -18,10 +18,18 @@ export interface SnippetDevice {
  * it parses; a test loads it through the config loader.
  */
 export function configSnippet(d: SnippetDevice, id = 'device-1'): string {
-  const transport = d.spec.type === 'tcp' ? { type: 'tcp', host: d.spec.host, port: d.spec.port } : { type: 'rtu', path: d.spec.path, baudRate: d.spec.baudRate, parity: d.spec.parity };
-  const meters = [...(d.grid ? [{ id: `${id}-grid`, role: 'grid', device: id }] : []), ...(d.pv ? [{ id: `${id}-pv`, role: 'pv', device: id }] : [])];
+  const transport =
+    d.spec.type === 'tcp'
+      ? { type: 'tcp', host: d.spec.host, port: d.spec.port }
+      : { type: 'rtu', path: d.spec.path, baudRate: d.spec.baudRate, parity: d.spec.parity };
+  const meters = [
+    ...(d.grid ? [{ id: `${id}-grid`, role: 'grid', device: id }] : []),
+    ...(d.pv ? [{ id: `${id}-pv`, role: 'pv', device: id }] : []),
+  ];
   const doc = {
-    bridge: { devices: [{ id, kind: d.kind, ...(d.profile ? { profile: d.profile } : {}), transport, unitId: d.unitId }] },
+    bridge: {
+      devices: [{ id, kind: d.kind, ...(d.profile ? { profile: d.profile } : {}), transport, unitId: d.unitId }],
+    },
     participants: [{ id: 'h01', name: 'Household 01', meters }],
   };
   return `# microgrid.yaml: this device (rename the ids; merge into your bridge.devices and participants)\n${stringify(doc, { collectionStyle: 'block' })}`;

@@ -39,7 +39,13 @@ async function guard(name: string, fn: () => Promise<DoctorCheck | DoctorCheck[]
   } catch (err) {
     // viem's messages run to several lines (URL, body, version): the first one says what failed.
     const first = ((err as Error).message ?? String(err)).split('\n')[0]!;
-    return [{ name, status: 'fail', detail: name === 'chain' ? `${first} — check chain.rpcUrl and that the node is up` : first }];
+    return [
+      {
+        name,
+        status: 'fail',
+        detail: name === 'chain' ? `${first} — check chain.rpcUrl and that the node is up` : first,
+      },
+    ];
   }
 }
 
@@ -52,8 +58,16 @@ export const doctorCommand: Command = {
   async run(ctx) {
     const checks: DoctorCheck[] = [];
     const cfgPath = ctx.values.config;
-    const { config, source } = loadConfig({ path: typeof cfgPath === 'string' ? cfgPath : undefined, env: ctx.env, cwd: ctx.cwd });
-    checks.push({ name: 'config', status: 'ok', detail: `${source}: valid, ${config.participants.length} participants, ${config.bridge.devices.length} devices` });
+    const { config, source } = loadConfig({
+      path: typeof cfgPath === 'string' ? cfgPath : undefined,
+      env: ctx.env,
+      cwd: ctx.cwd,
+    });
+    checks.push({
+      name: 'config',
+      status: 'ok',
+      detail: `${source}: valid, ${config.participants.length} participants, ${config.bridge.devices.length} devices`,
+    });
 
     const dataDir = resolve(ctx.cwd, dataDirOf(ctx));
     checks.push(
@@ -66,7 +80,11 @@ export const doctorCommand: Command = {
         const free = fs.bavail * fs.bsize;
         const gib = (free / 1024 ** 3).toFixed(1);
         return free < MIN_FREE_BYTES
-          ? { name: 'data folder', status: 'warn', detail: `${dataDir}: writable, only ${gib} GiB free (keep at least 1 GiB for the ledger and spools)` }
+          ? {
+              name: 'data folder',
+              status: 'warn',
+              detail: `${dataDir}: writable, only ${gib} GiB free (keep at least 1 GiB for the ledger and spools)`,
+            }
           : { name: 'data folder', status: 'ok', detail: `${dataDir}: writable, ${gib} GiB free` };
       })),
     );
@@ -74,11 +92,19 @@ export const doctorCommand: Command = {
     checks.push(
       ...(await guard('ledger', async () => {
         const file = join(dataDir, 'ledger.sqlite');
-        if (!existsSync(file)) return { name: 'ledger', status: 'ok', detail: 'not created yet (mgx start creates it)' };
+        if (!existsSync(file))
+          return { name: 'ledger', status: 'ok', detail: 'not created yet (mgx start creates it)' };
         const l = openLedger(file, { readonly: true });
         try {
           const ok = l.db.pragma('quick_check', { simple: true });
-          return { name: 'ledger', status: ok === 'ok' ? 'ok' : 'fail', detail: ok === 'ok' ? `${file}: consistent, ${l.appliedMigrations().length} migrations` : `${file}: ${String(ok)}` };
+          return {
+            name: 'ledger',
+            status: ok === 'ok' ? 'ok' : 'fail',
+            detail:
+              ok === 'ok'
+                ? `${file}: consistent, ${l.appliedMigrations().length} migrations`
+                : `${file}: ${String(ok)}`,
+          };
         } finally {
           l.close();
         }
@@ -88,11 +114,16 @@ export const doctorCommand: Command = {
     checks.push(
       ...(await guard('gateway key', async () => {
         const key = join(dataDir, 'gateway.key');
-        if (!existsSync(key)) return { name: 'gateway key', status: 'ok', detail: 'not created yet (mgx start creates it, mode 0600)' };
+        if (!existsSync(key))
+          return { name: 'gateway key', status: 'ok', detail: 'not created yet (mgx start creates it, mode 0600)' };
         const mode = statSync(key).mode & 0o777;
         return (mode & 0o077) === 0
           ? { name: 'gateway key', status: 'ok', detail: `${key}: mode 0${mode.toString(8)}` }
-          : { name: 'gateway key', status: 'fail', detail: `${key}: mode 0${mode.toString(8)} lets others read it; run chmod 600 ${key}` };
+          : {
+              name: 'gateway key',
+              status: 'fail',
+              detail: `${key}: mode 0${mode.toString(8)} lets others read it; run chmod 600 ${key}`,
+            };
       })),
     );
 
@@ -101,17 +132,39 @@ export const doctorCommand: Command = {
       ...(await guard('app', async () => {
         const rt = readRuntimeFile(dataDir);
         if (rt.state === 'absent') return { name: 'app', status: 'ok', detail: 'not running on this data folder' };
-        if (rt.state === 'stale') return { name: 'app', status: 'warn', detail: `${rt.file} names pid ${rt.info.pid}, which no longer runs: the app was killed or crashed (the next mgx start replaces the file)` };
-        const r = await fetch(`${rt.info.url}/api/health`, { signal: AbortSignal.timeout(3000) }).catch((e: Error) => e);
-        if (r instanceof Error) return { name: 'app', status: 'fail', detail: `pid ${rt.info.pid} runs but ${rt.info.url} does not answer (${r.message}): is it stuck? (mgx status shows the ledger side)` };
+        if (rt.state === 'stale')
+          return {
+            name: 'app',
+            status: 'warn',
+            detail: `${rt.file} names pid ${rt.info.pid}, which no longer runs: the app was killed or crashed (the next mgx start replaces the file)`,
+          };
+        const r = await fetch(`${rt.info.url}/api/health`, { signal: AbortSignal.timeout(3000) }).catch(
+          (e: Error) => e,
+        );
+        if (r instanceof Error)
+          return {
+            name: 'app',
+            status: 'fail',
+            detail: `pid ${rt.info.pid} runs but ${rt.info.url} does not answer (${r.message}): is it stuck? (mgx status shows the ledger side)`,
+          };
         return r.ok
           ? { name: 'app', status: 'ok', detail: `running, pid ${rt.info.pid}, ${rt.info.url} answers` }
-          : { name: 'app', status: 'fail', detail: `pid ${rt.info.pid} runs but ${rt.info.url}/api/health answered ${r.status}` };
+          : {
+              name: 'app',
+              status: 'fail',
+              detail: `pid ${rt.info.pid} runs but ${rt.info.url}/api/health answered ${r.status}`,
+            };
       })),
     );
 
     if (config.bridge.devices.length === 0) {
-      checks.push({ name: 'devices', status: config.demo.enabled ? 'ok' : 'warn', detail: config.demo.enabled ? 'demo: simulated households are started by mgx start' : 'no devices configured (bridge.devices) and demo off: nothing will be metered' });
+      checks.push({
+        name: 'devices',
+        status: config.demo.enabled ? 'ok' : 'warn',
+        detail: config.demo.enabled
+          ? 'demo: simulated households are started by mgx start'
+          : 'no devices configured (bridge.devices) and demo off: nothing will be metered',
+      });
     }
     // One real register per device, with its unit id: the bridge's own bus, one retry, the configured timeout.
     const pool = new BusPool({ timeoutMs: config.bridge.requestTimeoutMs, retries: 1, reconnectMinMs: 0 });
@@ -130,14 +183,22 @@ export const doctorCommand: Command = {
         if (d.transport.type === 'tcp') {
           const err = await tcpReachable(d.transport.host, d.transport.port, 2000);
           if (err) {
-            checks.push({ name, status: 'fail', detail: `${where} not reachable (${err}): check power, cabling and the IP address` });
+            checks.push({
+              name,
+              status: 'fail',
+              detail: `${where} not reachable (${err}): check power, cabling and the IP address`,
+            });
             continue;
           }
         } else {
           try {
             accessSync(d.transport.path, constants.R_OK | constants.W_OK);
           } catch (e) {
-            checks.push({ name, status: 'fail', detail: `${where}: ${(e as NodeJS.ErrnoException).code} — check the adapter and that this user may use it (group dialout)` });
+            checks.push({
+              name,
+              status: 'fail',
+              detail: `${where}: ${(e as NodeJS.ErrnoException).code} — check the adapter and that this user may use it (group dialout)`,
+            });
             continue;
           }
         }
@@ -158,26 +219,46 @@ export const doctorCommand: Command = {
         const client = createPublicClient({ transport: http(config.chain.rpcUrl, { retryCount: 0, timeout: 5000 }) });
         const id = await client.getChainId();
         return config.chain.chainId !== undefined && id !== config.chain.chainId
-          ? { name: 'chain', status: 'fail', detail: `${config.chain.rpcUrl} serves chain ${id}, the config says ${config.chain.chainId}` }
-          : { name: 'chain', status: 'ok', detail: `${config.chain.rpcUrl} reachable, chain ${id}, block ${await client.getBlockNumber()}` };
+          ? {
+              name: 'chain',
+              status: 'fail',
+              detail: `${config.chain.rpcUrl} serves chain ${id}, the config says ${config.chain.chainId}`,
+            }
+          : {
+              name: 'chain',
+              status: 'ok',
+              detail: `${config.chain.rpcUrl} reachable, chain ${id}, block ${await client.getBlockNumber()}`,
+            };
       })),
     );
     if (config.chain.rpcUrl) {
       const rpcUrl = config.chain.rpcUrl;
       checks.push(
         ...(await guard('settler funds', async () => {
-          if (!config.chain.privateKey) return { name: 'settler funds', status: 'fail', detail: 'chain.privateKey is not set: { env: NAME } or { file: PATH }' };
+          if (!config.chain.privateKey)
+            return {
+              name: 'settler funds',
+              status: 'fail',
+              detail: 'chain.privateKey is not set: { env: NAME } or { file: PATH }',
+            };
           const key = resolveSecret(config.chain.privateKey, 'chain.privateKey', ctx.env);
           const account = privateKeyToAccount((key.startsWith('0x') ? key : `0x${key}`) as Hex);
           const client = createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 5000 }) });
           const balance = await client.getBalance({ address: account.address });
           return balance > 0n
-            ? { name: 'settler funds', status: 'ok', detail: `${account.address} holds ${formatEther(balance)} (native token)` }
-            : { name: 'settler funds', status: 'fail', detail: `${account.address} holds nothing: fund it to pay for settlement transactions` };
+            ? {
+                name: 'settler funds',
+                status: 'ok',
+                detail: `${account.address} holds ${formatEther(balance)} (native token)`,
+              }
+            : {
+                name: 'settler funds',
+                status: 'fail',
+                detail: `${account.address} holds nothing: fund it to pay for settlement transactions`,
+              };
         })),
       );
     }
-
 
     if (config.influx) {
       const url = config.influx.url.replace(/\/$/, '');

@@ -11,4 +11,15 @@ import { doctorCommand } from './doctor.js';
 import { auditCommand } from './audit.js';
 
 /** Every `mgx` sub-command, in the order `mgx --help` lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, clearCommand, scanCommand, readCommand, simulateCommand, bridgeCommand, statementsCommand, statusCommand, doctorCommand, auditCommand];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  clearCommand,
+  scanCommand,
+  readCommand,
+  simulateCommand,
+  bridgeCommand,
+  statementsCommand,
+  statusCommand,
+  doctorCommand,
+  auditCommand,
+];

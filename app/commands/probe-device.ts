@@ -14,21 +14,32 @@ export interface ProbeResult {
 const SUNS = [0x5375, 0x6e53] as const;
 
 export function busSpecOf(d: ModbusDeviceConfig): BusSpec {
-  return d.transport.type === 'tcp' ? { type: 'tcp', host: d.transport.host, port: d.transport.port } : { type: 'rtu', path: d.transport.path, baudRate: d.transport.baudRate, parity: d.transport.parity };
+  return d.transport.type === 'tcp'
+    ? { type: 'tcp', host: d.transport.host, port: d.transport.port }
+    : { type: 'rtu', path: d.transport.path, baudRate: d.transport.baudRate, parity: d.transport.parity };
 }
 
 /** What an error of one read says to an operator: most often the unit id, sometimes the wiring. */
 function readFailure(d: ModbusDeviceConfig, err: unknown, what: string): ProbeResult {
   const unit = `unit ${d.unitId}`;
   if (isMicrogridError(err, 'MODBUS_TIMEOUT')) {
-    return { ok: false, detail: `${unit} did not answer ${what} (${err.message}): check unitId (the device's Modbus address, set on its display or DIP switches)${d.transport.type === 'rtu' ? ', the baud rate, parity and the A/B wiring' : ''}` };
+    return {
+      ok: false,
+      detail: `${unit} did not answer ${what} (${err.message}): check unitId (the device's Modbus address, set on its display or DIP switches)${d.transport.type === 'rtu' ? ', the baud rate, parity and the A/B wiring' : ''}`,
+    };
   }
   if (isMicrogridError(err, 'MODBUS_EXCEPTION') && (err.value === 10 || err.value === 11)) {
     // 10/11 come from a gateway: it has no path to, or no answer from, a device with that unit id.
-    return { ok: false, detail: `the gateway has no device at ${unit} (Modbus exception ${String(err.value)} to ${what}): check unitId` };
+    return {
+      ok: false,
+      detail: `the gateway has no device at ${unit} (Modbus exception ${String(err.value)} to ${what}): check unitId`,
+    };
   }
   if (isMicrogridError(err, 'MODBUS_EXCEPTION')) {
-    return { ok: false, detail: `${unit} refused ${what} (Modbus exception ${String(err.value)}): ${d.kind === 'profile' ? `check that profile ${d.profile ?? '?'} is this meter's register map` : 'check that it is a SunSpec device'}` };
+    return {
+      ok: false,
+      detail: `${unit} refused ${what} (Modbus exception ${String(err.value)}): ${d.kind === 'profile' ? `check that profile ${d.profile ?? '?'} is this meter's register map` : 'check that it is a SunSpec device'}`,
+    };
   }
   return { ok: false, detail: `${unit}: ${(err as Error).message ?? String(err)} reading ${what}` };
 }
@@ -54,7 +65,8 @@ export async function probeDevice(d: ModbusDeviceConfig, bus: ModbusBus): Promis
         }
         return readFailure(d, err, `register ${base}`);
       }
-      if (words[0] === SUNS[0] && words[1] === SUNS[1]) return { ok: true, detail: `unit ${d.unitId} answers: SunSpec marker "SunS" at ${base}` };
+      if (words[0] === SUNS[0] && words[1] === SUNS[1])
+        return { ok: true, detail: `unit ${d.unitId} answers: SunSpec marker "SunS" at ${base}` };
       seen.push(`${base}: 0x${words.map((w) => w.toString(16).padStart(4, '0')).join('')}`);
     }
     return {
@@ -63,7 +75,11 @@ export async function probeDevice(d: ModbusDeviceConfig, bus: ModbusBus): Promis
     };
   }
   if (d.kind === 'profile') {
-    if (!d.profile) return { ok: false, detail: 'kind: profile needs profile: NAME (sdm630, sdm120, em24) or the path of a profile file' };
+    if (!d.profile)
+      return {
+        ok: false,
+        detail: 'kind: profile needs profile: NAME (sdm630, sdm120, em24) or the path of a profile file',
+      };
     let profile;
     try {
       profile = loadProfile(d.profile);

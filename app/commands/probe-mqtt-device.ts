@@ -16,10 +16,23 @@ export interface MqttProbeResult extends ProbeResult {
  * Shelly online) arrives at once; telemetry only every TelePeriod, so
  * availability alone is a warning, not a failure.
  */
-export async function probeMqttDevice(d: BridgeDevice, passwordField: string, env: NodeJS.ProcessEnv, waitMs = 10_000): Promise<MqttProbeResult> {
+export async function probeMqttDevice(
+  d: BridgeDevice,
+  passwordField: string,
+  env: NodeJS.ProcessEnv,
+  waitMs = 10_000,
+): Promise<MqttProbeResult> {
   const spec = d.transport as MqttSpec;
-  if (d.kind !== 'tasmota' && d.kind !== 'shelly-gen2') return { ok: false, status: 'fail', detail: `kind ${d.kind} is not an MQTT kind` };
-  const meter = createPushMeter({ deviceId: d.id, kind: d.kind, topic: spec.topic, meterId: d.meterId ?? d.id, role: d.role ?? 'grid', ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}) });
+  if (d.kind !== 'tasmota' && d.kind !== 'shelly-gen2')
+    return { ok: false, status: 'fail', detail: `kind ${d.kind} is not an MQTT kind` };
+  const meter = createPushMeter({
+    deviceId: d.id,
+    kind: d.kind,
+    topic: spec.topic,
+    meterId: d.meterId ?? d.id,
+    role: d.role ?? 'grid',
+    ...(d.tasmotaTotal ? { tasmotaTotal: d.tasmotaTotal } : {}),
+  });
   const where = `${spec.url} ${meter.topics.join(', ')}`;
   let password: string | undefined;
   try {
@@ -27,14 +40,29 @@ export async function probeMqttDevice(d: BridgeDevice, passwordField: string, en
   } catch (err) {
     return { ok: false, status: 'fail', detail: (err as Error).message };
   }
-  const client = mqtt.connect(spec.url, { clean: true, reconnectPeriod: 0, connectTimeout: Math.min(waitMs, 5000), protocolVersion: 4, ...(spec.username ? { username: spec.username } : {}), ...(password !== undefined ? { password } : {}) });
+  const client = mqtt.connect(spec.url, {
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: Math.min(waitMs, 5000),
+    protocolVersion: 4,
+    ...(spec.username ? { username: spec.username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  });
   try {
     const connected = await new Promise<string | null>((resolve) => {
-      const t = setTimeout(() => resolve(`no answer within ${Math.min(waitMs, 5000)} ms`), Math.min(waitMs, 5000) + 100);
+      const t = setTimeout(
+        () => resolve(`no answer within ${Math.min(waitMs, 5000)} ms`),
+        Math.min(waitMs, 5000) + 100,
+      );
       client.once('connect', () => (clearTimeout(t), resolve(null)));
       client.once('error', (e) => (clearTimeout(t), resolve(e.message)));
     });
-    if (connected) return { ok: false, status: 'fail', detail: `broker ${spec.url}: ${connected} — check transport.url (or mqtt.url), username and password` };
+    if (connected)
+      return {
+        ok: false,
+        status: 'fail',
+        detail: `broker ${spec.url}: ${connected} — check transport.url (or mqtt.url), username and password`,
+      };
     let availability: string | null = null;
     const telemetry = await new Promise<string | null>((resolve) => {
       const t = setTimeout(() => resolve(null), waitMs);
@@ -52,7 +80,9 @@ export async function probeMqttDevice(d: BridgeDevice, passwordField: string, en
           if (ev.type === 'measurement') {
             const m = ev.measurement;
             clearTimeout(t);
-            resolve(`${topic}: power ${m.powerW ?? 'n/a'} W, import ${m.importWh ?? 'n/a'} Wh, export ${m.exportWh ?? 'n/a'} Wh`);
+            resolve(
+              `${topic}: power ${m.powerW ?? 'n/a'} W, import ${m.importWh ?? 'n/a'} Wh, export ${m.exportWh ?? 'n/a'} Wh`,
+            );
           }
         } catch (err) {
           clearTimeout(t);
@@ -64,7 +94,11 @@ export async function probeMqttDevice(d: BridgeDevice, passwordField: string, en
     if (telemetry?.startsWith('refused')) return { ok: false, status: 'fail', detail: `${where}: ${telemetry}` };
     if (telemetry) return { ok: true, status: 'ok', detail: `${telemetry}${availability ? `; ${availability}` : ''}` };
     if (availability !== null && (availability as string).endsWith('offline')) {
-      return { ok: false, status: 'fail', detail: `${spec.url}: ${availability as string}: the device is not connected to its broker (power, Wi-Fi, or its MQTT settings)` };
+      return {
+        ok: false,
+        status: 'fail',
+        detail: `${spec.url}: ${availability as string}: the device is not connected to its broker (power, Wi-Fi, or its MQTT settings)`,
+      };
     }
     return {
       ok: true,

@@ -15,21 +15,55 @@ export const readCommand: Command = {
   async run(ctx) {
     const id = ctx.values.device;
     const cfgPath = ctx.values.config;
-    const { config } = loadConfig({ path: typeof cfgPath === 'string' ? cfgPath : undefined, env: ctx.env, cwd: ctx.cwd });
+    const { config } = loadConfig({
+      path: typeof cfgPath === 'string' ? cfgPath : undefined,
+      env: ctx.env,
+      cwd: ctx.cwd,
+    });
     const devices = devicesFromConfig(config);
-    if (typeof id !== 'string') throw invalid('USAGE', '--device', id, devices.length ? `one of ${devices.map((d) => d.id).join(', ')}` : 'a device id from bridge.devices');
+    if (typeof id !== 'string')
+      throw invalid(
+        'USAGE',
+        '--device',
+        id,
+        devices.length ? `one of ${devices.map((d) => d.id).join(', ')}` : 'a device id from bridge.devices',
+      );
     const device = devices.find((d) => d.id === id);
-    if (!device) throw invalid('USAGE', '--device', id, devices.length ? `one of ${devices.map((d) => d.id).join(', ')}` : 'a device id; the configuration has no bridge.devices');
+    if (!device)
+      throw invalid(
+        'USAGE',
+        '--device',
+        id,
+        devices.length
+          ? `one of ${devices.map((d) => d.id).join(', ')}`
+          : 'a device id; the configuration has no bridge.devices',
+      );
     // An MQTT meter pushes; there is nothing to read on demand.
-    if (device.transport.type === 'mqtt') throw invalid('USAGE', '--device', id, `a Modbus device (${id} is kind ${device.kind}: it pushes over MQTT; mgx doctor waits for one of its messages)`);
+    if (device.transport.type === 'mqtt')
+      throw invalid(
+        'USAGE',
+        '--device',
+        id,
+        `a Modbus device (${id} is kind ${device.kind}: it pushes over MQTT; mgx doctor waits for one of its messages)`,
+      );
     const bus = new EventBus();
     const readings: ReadingEvent[] = [];
     bus.on('reading', (r) => readings.push(r));
-    const bridge = startBridge({ devices: [device], clock: systemClock, bus, autoStart: false, ...bridgeOptionsFromConfig(config) });
+    const bridge = startBridge({
+      devices: [device],
+      clock: systemClock,
+      bus,
+      autoStart: false,
+      ...bridgeOptionsFromConfig(config),
+    });
     try {
       await bridge.pollOnce();
       const h = bridge.health()[0]!;
-      if (readings.length === 0) throw new MicrogridError(h.lastErrorCode === 'MODBUS_TIMEOUT' ? 'MODBUS_TIMEOUT' : 'MODBUS_CONNECT', `device ${id} gave no reading: ${h.lastError ?? 'unknown error'}`);
+      if (readings.length === 0)
+        throw new MicrogridError(
+          h.lastErrorCode === 'MODBUS_TIMEOUT' ? 'MODBUS_TIMEOUT' : 'MODBUS_CONNECT',
+          `device ${id} gave no reading: ${h.lastError ?? 'unknown error'}`,
+        );
       ctx.stdout.write(`${JSON.stringify(readings.length === 1 ? readings[0] : readings, null, 2)}\n`);
       return 0;
     } finally {

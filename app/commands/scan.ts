@@ -11,7 +11,10 @@ import { configSnippet } from './config-snippet.js';
 
 function readingLines(readings: Measurement[]): string[] {
   const f = (v: number | null, unit: string): string => (v === null ? 'n/a' : `${v} ${unit}`);
-  return readings.map((r) => `  ${r.meterId}: power ${f(r.powerW, 'W')}, import ${f(r.importWh, 'Wh')}, export ${f(r.exportWh, 'Wh')}, ${f(r.voltageV, 'V')}, ${f(r.frequencyHz, 'Hz')}`);
+  return readings.map(
+    (r) =>
+      `  ${r.meterId}: power ${f(r.powerW, 'W')}, import ${f(r.importWh, 'Wh')}, export ${f(r.exportWh, 'Wh')}, ${f(r.voltageV, 'V')}, ${f(r.frequencyHz, 'Hz')}`,
+  );
 }
 
 /**
@@ -31,18 +34,33 @@ export const scanCommand: Command = {
       --profile NAME   read a non-SunSpec meter through a register-map profile (sdm630, sdm120, em24 or a file)
       --timeout MS     request timeout (default 1000)
       --format F       text (default) or json`,
-  options: { host: { type: 'string' }, port: { type: 'string' }, rtu: { type: 'string' }, baud: { type: 'string' }, unit: { type: 'string' }, profile: { type: 'string' }, timeout: { type: 'string' }, format: { type: 'string' } },
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    rtu: { type: 'string' },
+    baud: { type: 'string' },
+    unit: { type: 'string' },
+    profile: { type: 'string' },
+    timeout: { type: 'string' },
+    format: { type: 'string' },
+  },
   async run(ctx) {
     const host = ctx.values.host;
     const rtu = ctx.values.rtu;
-    if ((typeof host !== 'string') === (typeof rtu !== 'string')) throw invalid('USAGE', '--host', host ?? rtu, 'either --host H (Modbus TCP) or --rtu PATH (serial)');
+    if ((typeof host !== 'string') === (typeof rtu !== 'string'))
+      throw invalid('USAGE', '--host', host ?? rtu, 'either --host H (Modbus TCP) or --rtu PATH (serial)');
     const format = ctx.values.format ?? 'text';
     if (format !== 'text' && format !== 'json') throw invalid('USAGE', '--format', format, 'text or json');
     const unitId = intArg(ctx.values.unit, '--unit', 0, 247, 1);
     const spec: BusSpec =
       typeof host === 'string'
         ? { type: 'tcp', host, port: intArg(ctx.values.port, '--port', 1, 65535, 502) }
-        : { type: 'rtu', path: rtu as string, baudRate: intArg(ctx.values.baud, '--baud', 1200, 921600, 9600), parity: 'none' };
+        : {
+            type: 'rtu',
+            path: rtu as string,
+            baudRate: intArg(ctx.values.baud, '--baud', 1200, 921600, 9600),
+            parity: 'none',
+          };
     const pool = new BusPool({ timeoutMs: intArg(ctx.values.timeout, '--timeout', 10, 60_000, 1000), retries: 1 });
     try {
       if (typeof ctx.values.profile === 'string') {
@@ -52,10 +70,20 @@ export const scanCommand: Command = {
         const readings = await reader.read();
         const config = configSnippet({ kind: 'profile', profile: name, spec, unitId, grid: true, pv: false });
         if (format === 'json') {
-          ctx.stdout.write(`${JSON.stringify({ profile: profile.name, bus: pool.get(spec).key, unitId, readings, config }, null, 2)}\n`);
+          ctx.stdout.write(
+            `${JSON.stringify({ profile: profile.name, bus: pool.get(spec).key, unitId, readings, config }, null, 2)}\n`,
+          );
           return 0;
         }
-        const out = [`${profile.name} (profile ${name}) at ${pool.get(spec).key} unit ${unitId}`, '', '  reading (W: + import / − export)', ...readingLines(readings), `  ${reader.requestsPerRead} request(s) per reading`, '', config];
+        const out = [
+          `${profile.name} (profile ${name}) at ${pool.get(spec).key} unit ${unitId}`,
+          '',
+          '  reading (W: + import / − export)',
+          ...readingLines(readings),
+          `  ${reader.requestsPerRead} request(s) per reading`,
+          '',
+          config,
+        ];
         ctx.stdout.write(`${out.join('\n')}`);
         return 0;
       }
@@ -69,7 +97,13 @@ export const scanCommand: Command = {
       const reader = new SunSpecReader({ deviceId: 'scan', bus: pool.get(spec), unitId, meters });
       const report = await reader.discover();
       const readings = await reader.read();
-      const config = configSnippet({ kind: 'sunspec', spec, unitId, grid: meters.grid !== undefined, pv: meters.pv !== undefined });
+      const config = configSnippet({
+        kind: 'sunspec',
+        spec,
+        unitId,
+        grid: meters.grid !== undefined,
+        pv: meters.pv !== undefined,
+      });
       if (format === 'json') {
         ctx.stdout.write(`${JSON.stringify({ ...report, readings, config }, null, 2)}\n`);
         return 0;
@@ -77,10 +111,15 @@ export const scanCommand: Command = {
       const out: string[] = [];
       const c = report.common;
       out.push(`SunSpec device at ${pool.get(spec).key} unit ${unitId}, base ${report.base}`);
-      if (c) out.push(`  ${c.manufacturer ?? '?'} ${c.model ?? '?'}  serial ${c.serial ?? '?'}  version ${c.version ?? '?'}`);
+      if (c)
+        out.push(
+          `  ${c.manufacturer ?? '?'} ${c.model ?? '?'}  serial ${c.serial ?? '?'}  version ${c.version ?? '?'}`,
+        );
       out.push('', '  model  address  length  name');
       for (const m of report.models) {
-        out.push(`  ${String(m.id).padStart(5)}  ${String(m.address).padStart(7)}  ${String(m.length).padStart(6)}  ${m.known ? sunSpecModel(m.id)!.name : '(unknown: skipped)'}`);
+        out.push(
+          `  ${String(m.id).padStart(5)}  ${String(m.address).padStart(7)}  ${String(m.length).padStart(6)}  ${m.known ? sunSpecModel(m.id)!.name : '(unknown: skipped)'}`,
+        );
       }
       out.push('', '  reading (W: + import / − export)');
       out.push(...readingLines(readings));
@@ -97,6 +136,7 @@ export const scanCommand: Command = {
 export function intArg(v: unknown, field: string, min: number, max: number, def: number): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max) throw invalid('USAGE', field, v, `an integer from ${min} to ${max}`);
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || n < min || n > max)
+    throw invalid('USAGE', field, v, `an integer from ${min} to ${max}`);
   return n;
 }

@@ -19,19 +19,31 @@ export const simulateCommand: Command = {
       --host ADDR      address to listen on (default 127.0.0.1)
       --speed X        simulated time runs X times faster (default 1)
       --misbehaving    also start a meter that misbehaves (mode cycles every 10 s)`,
-  options: { households: { type: 'string' }, host: { type: 'string' }, speed: { type: 'string' }, misbehaving: { type: 'boolean' } },
+  options: {
+    households: { type: 'string' },
+    host: { type: 'string' },
+    speed: { type: 'string' },
+    misbehaving: { type: 'boolean' },
+  },
   async run(ctx) {
     const n = intArg(ctx.values.households, '--households', 1, 2000, 3);
     const speed = intArg(ctx.values.speed, '--speed', 1, 3600, 1);
     const host = typeof ctx.values.host === 'string' ? ctx.values.host : '127.0.0.1';
-    if (host !== '127.0.0.1' && host !== 'localhost' && !/^[\d.:a-fA-F]+$/.test(host)) throw invalid('USAGE', '--host', host, 'an IP address');
+    if (host !== '127.0.0.1' && host !== 'localhost' && !/^[\d.:a-fA-F]+$/.test(host))
+      throw invalid('USAGE', '--host', host, 'an IP address');
     const log = createLogger(ctx.env.MGX_LOG_LEVEL ?? 'info');
     const clock = new ScaledClock(speed);
     const sims = await startSimulators({ clock, households: n, host });
     const bad = ctx.values.misbehaving === true ? await startMisbehavingMeter({ host }) : null;
     let timer: NodeJS.Timeout | undefined;
     if (bad) {
-      const modes = [{ kind: 'normal' }, { kind: 'hang' }, { kind: 'normal' }, { kind: 'garbage' }, { kind: 'exception', code: 4 }] as const;
+      const modes = [
+        { kind: 'normal' },
+        { kind: 'hang' },
+        { kind: 'normal' },
+        { kind: 'garbage' },
+        { kind: 'exception', code: 4 },
+      ] as const;
       let i = 0;
       timer = setInterval(() => {
         i = (i + 1) % modes.length;
@@ -39,9 +51,13 @@ export const simulateCommand: Command = {
         log.info({ mode: modes[i] }, 'misbehaving meter changes mode');
       }, 10_000);
     }
-    const lines = sims.households.map((h) => `household ${h.index + 1}: ${h.host}:${h.port} unit ${h.unitId} (SunSpec 1, 103, 203)`);
+    const lines = sims.households.map(
+      (h) => `household ${h.index + 1}: ${h.host}:${h.port} unit ${h.unitId} (SunSpec 1, 103, 203)`,
+    );
     if (bad) lines.push(`misbehaving meter: ${host}:${bad.port} unit 1 (SunSpec 1, 203)`);
-    ctx.stdout.write(`${lines.join('\n')}\nsimulators ready; try: mgx scan --host ${host} --port ${sims.households[0]!.port}\n`);
+    ctx.stdout.write(
+      `${lines.join('\n')}\nsimulators ready; try: mgx scan --host ${host} --port ${sims.households[0]!.port}\n`,
+    );
     installSignalHandlers(async () => {
       if (timer) clearInterval(timer);
       await sims.close();

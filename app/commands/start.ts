@@ -9,7 +9,8 @@ import { withMqttUrl } from '../mqtt/with-url.js';
 function intOption(v: unknown, field: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v) || n < min || n > max) throw invalid('USAGE', field, v, `a number from ${min} to ${max}`);
+  if (typeof v !== 'string' || !/^\d+(\.\d+)?$/.test(v) || n < min || n > max)
+    throw invalid('USAGE', field, v, `a number from ${min} to ${max}`);
   return n;
 }
 
@@ -27,7 +28,10 @@ export const startCommand: Command = {
     const cfgPath = ctx.values.config;
     const loaded = loadConfig({ path: typeof cfgPath === 'string' ? cfgPath : undefined, env: ctx.env, cwd: ctx.cwd });
     const { source } = loaded;
-    const config = typeof ctx.values.mqtt === 'string' ? withMqttUrl(loaded.config, ctx.values.mqtt, source === 'embedded demo') : loaded.config;
+    const config =
+      typeof ctx.values.mqtt === 'string'
+        ? withMqttUrl(loaded.config, ctx.values.mqtt, source === 'embedded demo')
+        : loaded.config;
     const log = createLogger(ctx.env.MGX_LOG_LEVEL ?? config.logLevel);
     // Signals are handled from the first moment: one that arrives while starting waits for the start, then stops.
     let starting: Promise<{ stop(): Promise<void> }> | undefined;

@@ -20,7 +20,12 @@ export const statementsCommand: Command = {
     const ledger = openLedger(join(dataDirOf(ctx), 'ledger.sqlite'), { readonly: true });
     try {
       const rows = listIntervalStatements(ledger, start) as Statement[];
-      if (rows.length === 0) throw new MicrogridError('NOT_FOUND', 'no statements for this interval (not settled yet?)', { field: '--interval', value: ctx.values.interval, expected: 'a settled interval' });
+      if (rows.length === 0)
+        throw new MicrogridError('NOT_FOUND', 'no statements for this interval (not settled yet?)', {
+          field: '--interval',
+          value: ctx.values.interval,
+          expected: 'a settled interval',
+        });
       ctx.stdout.write(format === 'csv' ? statementsToCsv(rows) : statementsToJson(rows));
       return 0;
     } finally {

@@ -23,7 +23,11 @@ export interface StatusReport {
   instance: { state: 'running' | 'stale' | 'absent'; pid: number | null; startedAt: string | null };
   /** An interval waiting on the chain longer than chain.stalledAfterSeconds (alarm SETTLEMENT_STALLED), or null. */
   stalled: StalledRecord | null;
-  server: { url: string | null; reachable: boolean; devices: Record<'online' | 'stale' | 'offline' | 'asleep', number> | null };
+  server: {
+    url: string | null;
+    reachable: boolean;
+    devices: Record<'online' | 'stale' | 'offline' | 'asleep', number> | null;
+  };
   chain: { rpcUrl: string | null; contract: string | null; reachable: boolean; block: number | null };
 }
 
@@ -55,11 +59,20 @@ export const statusCommand: Command = {
     if (format !== 'table' && format !== 'json') throw invalid('USAGE', '--format', format, 'table or json');
     const cfgPath = ctx.values.config;
     // Reading local state needs no token or key: secrets are not resolved here.
-    const { config } = loadConfig({ path: typeof cfgPath === 'string' ? cfgPath : undefined, env: ctx.env, cwd: ctx.cwd, secrets: false });
+    const { config } = loadConfig({
+      path: typeof cfgPath === 'string' ? cfgPath : undefined,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      secrets: false,
+    });
     const dataDir = resolve(ctx.cwd, dataDirOf(ctx));
     const file = join(dataDir, 'ledger.sqlite');
     if (!existsSync(file)) {
-      throw new MicrogridError('NOT_FOUND', 'no ledger in the data folder (has the microgrid been started here?)', { field: '--data-dir', value: dataDir, expected: 'the data folder of a microgrid (mgx start --data-dir)' });
+      throw new MicrogridError('NOT_FOUND', 'no ledger in the data folder (has the microgrid been started here?)', {
+        field: '--data-dir',
+        value: dataDir,
+        expected: 'the data folder of a microgrid (mgx start --data-dir)',
+      });
     }
     const runtime = readRuntimeFile(dataDir);
     const live = runtime.state === 'running' ? runtime.info : undefined;
@@ -77,10 +90,18 @@ export const statusCommand: Command = {
         settlementQueue: countQueuedSettlements(ledger),
         journalInFlight: countJournalInFlight(ledger),
         stalled: ledger.getKv(STALLED_KEY) ? (JSON.parse(ledger.getKv(STALLED_KEY)!) as StalledRecord) : null,
-        instance: runtime.state === 'absent' ? { state: 'absent', pid: null, startedAt: null } : { state: runtime.state, pid: runtime.info.pid, startedAt: runtime.info.startedAt },
+        instance:
+          runtime.state === 'absent'
+            ? { state: 'absent', pid: null, startedAt: null }
+            : { state: runtime.state, pid: runtime.info.pid, startedAt: runtime.info.startedAt },
         server: { url: urlArg ?? live?.url ?? null, reachable: false, devices: null },
         // An embedded chain of a stopped app is gone with it: only a live instance's (or a configured) RPC is asked.
-        chain: { rpcUrl: rpcArg ?? live?.rpcUrl ?? config.chain.rpcUrl ?? null, contract: live?.contract ?? config.chain.contract ?? null, reachable: false, block: null },
+        chain: {
+          rpcUrl: rpcArg ?? live?.rpcUrl ?? config.chain.rpcUrl ?? null,
+          contract: live?.contract ?? config.chain.contract ?? null,
+          reachable: false,
+          block: null,
+        },
       };
     } finally {
       ledger.close();
@@ -109,7 +130,9 @@ export const statusCommand: Command = {
       ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return 0;
     }
-    const pending = INTERVAL_STATES.filter((s) => s !== 'final').map((s) => `${s} ${report.intervals[s]}`).join(', ');
+    const pending = INTERVAL_STATES.filter((s) => s !== 'final')
+      .map((s) => `${s} ${report.intervals[s]}`)
+      .join(', ');
     const inst = report.instance;
     const d = report.server.devices;
     const lines = [
@@ -124,9 +147,15 @@ export const statusCommand: Command = {
       `intervals        ${pending}; final ${report.intervals.final}`,
       `last final       ${report.lastFinal ?? 'none yet'}`,
       `settlement       ${report.settlementQueue} interval(s) waiting for the chain, ${report.journalInFlight} transaction(s) in flight`,
-      ...(report.stalled ? [`stalled          SETTLEMENT_STALLED: ${report.stalled.interval} waits on the chain since ${new Date(report.stalled.since).toISOString()} — ${report.stalled.waiting}`] : []),
+      ...(report.stalled
+        ? [
+            `stalled          SETTLEMENT_STALLED: ${report.stalled.interval} waits on the chain since ${new Date(report.stalled.since).toISOString()} — ${report.stalled.waiting}`,
+          ]
+        : []),
       `server           ${report.server.url ?? '(none)'}${report.server.url ? (report.server.reachable ? ' running' : ' not reachable') : ''}${
-        d ? ` — devices: ${d.online} online, ${d.stale} stale, ${d.offline} offline${d.asleep ? `, ${d.asleep} asleep` : ''}` : ''
+        d
+          ? ` — devices: ${d.online} online, ${d.stale} stale, ${d.offline} offline${d.asleep ? `, ${d.asleep} asleep` : ''}`
+          : ''
       }`,
       `chain            ${report.chain.rpcUrl ?? 'embedded (runs with the app)'} ${report.chain.reachable ? `block ${report.chain.block}` : 'not reachable'}${report.chain.contract ? `, EnergyCredits ${report.chain.contract}` : ''}`,
     ];

@@ -21,14 +21,29 @@ import { createLogger } from '../logger.js';
 import { connectEngineMqtt } from './connection.js';
 import { startStateOut } from './state-out.js';
 
-const { values } = parseArgs({ options: { url: { type: 'string' }, households: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    households: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '20' },
+  },
+});
 if (!values.url) throw new Error('--url mqtt://HOST:PORT of a broker is required');
 const N = Number(values.households);
 const SECONDS = Number(values.seconds);
 const log = createLogger('warn');
 const dir = mkdtempSync(join(tmpdir(), 'mgx-bench-mqtt-'));
-const participants = Array.from({ length: N }, (_, i) => ({ id: `h${i}`, name: `Household ${i}`, zone: 'z', meters: [{ id: `h${i}-grid`, role: 'grid' }] }));
-const config = validateConfig({ microgrid: { id: 'bench' }, participants, mqtt: { url: values.url, households: 'all' } });
+const participants = Array.from({ length: N }, (_, i) => ({
+  id: `h${i}`,
+  name: `Household ${i}`,
+  zone: 'z',
+  meters: [{ id: `h${i}-grid`, role: 'grid' }],
+}));
+const config = validateConfig({
+  microgrid: { id: 'bench' },
+  participants,
+  mqtt: { url: values.url, households: 'all' },
+});
 const ledger = openLedger(join(dir, 'ledger.sqlite'));
 const clock = new ManualClock(Date.parse('2026-06-21T10:00:00Z'));
 for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
@@ -49,7 +64,17 @@ const round = () => {
   // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a failing timer ends the bench as an unhandled rejection, as it should
   void clock.advanceTo(clock.now() + 1000);
   for (let i = 0; i < N; i++) {
-    bus.emit({ type: 'reading', meterId: `h${i}-grid`, ts: new Date(Date.parse('2026-06-21T10:00:00Z') + tick * 1000).toISOString(), powerW: 300 + ((i * 7 + tick * 13) % 900), importWh: 10_000 + tick * 5 + i, exportWh: 0, voltageV: 230, frequencyHz: 50, quality: 'good' });
+    bus.emit({
+      type: 'reading',
+      meterId: `h${i}-grid`,
+      ts: new Date(Date.parse('2026-06-21T10:00:00Z') + tick * 1000).toISOString(),
+      powerW: 300 + ((i * 7 + tick * 13) % 900),
+      importWh: 10_000 + tick * 5 + i,
+      exportWh: 0,
+      voltageV: 230,
+      frequencyHz: 50,
+      quality: 'good',
+    });
   }
 };
 
@@ -64,7 +89,9 @@ async function phase(name: string): Promise<void> {
   }
   const wall = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  console.log(`${name}: ${N} households, ${((N * SECONDS) / wall).toFixed(0)} readings/s, ${(frames / wall).toFixed(1)} frames/s, ${(messages / wall).toFixed(0)} messages/s delivered, CPU ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(1)} % of a core (this process: hub, bus, the subscriber${name.includes('state') ? ', state out' : ''})`);
+  console.log(
+    `${name}: ${N} households, ${((N * SECONDS) / wall).toFixed(0)} readings/s, ${(frames / wall).toFixed(1)} frames/s, ${(messages / wall).toFixed(0)} messages/s delivered, CPU ${(((cpu.user + cpu.system) / 1e6 / wall) * 100).toFixed(1)} % of a core (this process: hub, bus, the subscriber${name.includes('state') ? ', state out' : ''})`,
+  );
 }
 
 await phase('hub only (floor)');

@@ -30,9 +30,18 @@ export interface EngineMqtt {
  * Resolves once connected; a refused login or an unreachable broker at start
  * is an error that names `mqtt.url` (after that, the client reconnects itself).
  */
-export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, log: Logger, connectTimeoutMs = 10_000): Promise<EngineMqtt> {
+export async function connectEngineMqtt(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  connectTimeoutMs = 10_000,
+): Promise<EngineMqtt> {
   const m = config.mqtt;
-  if (!m) throw new MicrogridError('CONFIG_INVALID', 'no mqtt section', { field: 'mqtt', expected: 'an mqtt section with url' });
+  if (!m)
+    throw new MicrogridError('CONFIG_INVALID', 'no mqtt section', {
+      field: 'mqtt',
+      expected: 'an mqtt section with url',
+    });
   const topics: TopicBase = { prefix: m.topicPrefix, microgrid: config.microgrid.id };
   const status = availabilityTopic(topics);
   const client = mqtt.connect(m.url, {
@@ -53,7 +62,10 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     const run = (): void =>
       // eslint-disable-next-line @typescript-eslint/no-floating-promises -- each handler's rejection is caught inside; callback() does not throw
       void (async () => {
-        for (const h of handlers) await h(packet.topic, packet.payload as Buffer).catch((err: Error) => log.error({ err, topic: packet.topic }, 'mqtt message handler failed'));
+        for (const h of handlers)
+          await h(packet.topic, packet.payload as Buffer).catch((err: Error) =>
+            log.error({ err, topic: packet.topic }, 'mqtt message handler failed'),
+          );
       })().then(() => callback());
     if (handlers.length > 0) run();
     // Only readings need a handler to be stored by; anything else (state out's read-back of retained
@@ -69,18 +81,24 @@ export async function connectEngineMqtt(config: Config, env: NodeJS.ProcessEnv, 
     });
   } catch (cause) {
     client.end(true);
-    throw new MicrogridError('MQTT_UNAVAILABLE', `cannot connect to the MQTT broker at ${m.url}: ${(cause as Error).message}`, {
-      field: 'mqtt.url',
-      value: m.url,
-      expected: 'a reachable broker that accepts mqtt.username / mqtt.password',
-      cause,
-    });
+    throw new MicrogridError(
+      'MQTT_UNAVAILABLE',
+      `cannot connect to the MQTT broker at ${m.url}: ${(cause as Error).message}`,
+      {
+        field: 'mqtt.url',
+        value: m.url,
+        expected: 'a reachable broker that accepts mqtt.username / mqtt.password',
+        cause,
+      },
+    );
   }
   client.on('error', (err) => log.warn({ err: err.message }, `mqtt: ${err.message}`));
   client.on('offline', () => log.warn({ url: m.url }, 'mqtt broker unreachable; reconnecting'));
   client.on('connect', () => void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch(() => {}));
   // Not awaited: its PUBACK would queue behind a persistent session's messages, which wait for `handle()` — after this returns.
-  void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch((err: Error) => log.warn({ err: err.message }, 'mqtt: online status not published'));
+  void client
+    .publishAsync(status, ONLINE, { qos: 1, retain: true })
+    .catch((err: Error) => log.warn({ err: err.message }, 'mqtt: online status not published'));
   log.info({ url: m.url, topics: `${topics.prefix}/${topics.microgrid}/#` }, `mqtt connected to ${m.url}`);
   return {
     client,

@@ -35,7 +35,8 @@ const field = (path: string): string => `{{ value_json.${path} }}`;
 const meterField = (meterId: string, f: string): string => field(`meters['${meterId}'].${f}`);
 
 /** The discovery filter of this microgrid's configs, for reading back what is retained. */
-export const discoveryFilter = (config: Config, topics: TopicBase): string => `${config.mqtt?.discoveryPrefix ?? 'homeassistant'}/sensor/${haNode(topics)}/+/config`;
+export const discoveryFilter = (config: Config, topics: TopicBase): string =>
+  `${config.mqtt?.discoveryPrefix ?? 'homeassistant'}/sensor/${haNode(topics)}/+/config`;
 
 /**
  * Home Assistant MQTT discovery configs (retained): one device for the
@@ -52,7 +53,12 @@ export const discoveryFilter = (config: Config, topics: TopicBase): string => `$
  * replacement) name the entity id, as zigbee2mqtt does, so old and new HA
  * versions read the same config without a deprecation warning.
  */
-export function discoveryConfigs(config: Config, topics: TopicBase, households: readonly PublishedHousehold[], version: string): DiscoveryConfig[] {
+export function discoveryConfigs(
+  config: Config,
+  topics: TopicBase,
+  households: readonly PublishedHousehold[],
+  version: string,
+): DiscoveryConfig[] {
   const prefix = config.mqtt?.discoveryPrefix ?? 'homeassistant';
   const node = haNode(topics);
   const currency = config.microgrid.currency;
@@ -64,7 +70,16 @@ export function discoveryConfigs(config: Config, topics: TopicBase, households: 
     payload_not_available: OFFLINE,
     origin: { name: MANUFACTURER, sw_version: version },
   };
-  const price = (key: string, name: string): Sensor => ({ key, name, stateTopic: grid, template: field('balance.lastClearingPrice'), unit: `${currency}/kWh`, stateClass: 'measurement', precision: 4, icon: 'mdi:cash' });
+  const price = (key: string, name: string): Sensor => ({
+    key,
+    name,
+    stateTopic: grid,
+    template: field('balance.lastClearingPrice'),
+    unit: `${currency}/kWh`,
+    stateClass: 'measurement',
+    precision: 4,
+    icon: 'mdi:cash',
+  });
 
   const out: DiscoveryConfig[] = [];
   const add = (owner: string, device: Record<string, unknown>, s: Sensor) => {
@@ -91,8 +106,22 @@ export function discoveryConfigs(config: Config, topics: TopicBase, households: 
     });
   };
 
-  const microgrid = { identifiers: [node], name: config.microgrid.name, manufacturer: MANUFACTURER, model: 'Microgrid', sw_version: version };
-  const power = (key: string, name: string, path: string): Sensor => ({ key, name, stateTopic: grid, template: field(`balance.${path}`), unit: 'W', deviceClass: 'power', stateClass: 'measurement' });
+  const microgrid = {
+    identifiers: [node],
+    name: config.microgrid.name,
+    manufacturer: MANUFACTURER,
+    model: 'Microgrid',
+    sw_version: version,
+  };
+  const power = (key: string, name: string, path: string): Sensor => ({
+    key,
+    name,
+    stateTopic: grid,
+    template: field(`balance.${path}`),
+    unit: 'W',
+    deviceClass: 'power',
+    stateClass: 'measurement',
+  });
   for (const s of [
     power('generation', 'Generation', 'generationW'),
     power('consumption', 'Consumption', 'consumptionW'),
@@ -107,14 +136,29 @@ export function discoveryConfigs(config: Config, topics: TopicBase, households: 
       stateClass: 'measurement',
       icon: 'mdi:home-lightning-bolt',
     } satisfies Sensor,
-    { key: 'traded_today', name: 'Traded locally today', stateTopic: grid, template: field('balance.tradedWhToday'), unit: 'Wh', deviceClass: 'energy', stateClass: 'total_increasing' } satisfies Sensor,
+    {
+      key: 'traded_today',
+      name: 'Traded locally today',
+      stateTopic: grid,
+      template: field('balance.tradedWhToday'),
+      unit: 'Wh',
+      deviceClass: 'energy',
+      stateClass: 'total_increasing',
+    } satisfies Sensor,
     price('clearing_price', 'Last clearing price'),
   ]) {
     add(topics.microgrid, microgrid, s);
   }
 
   for (const h of households) {
-    const device = { identifiers: [`${node}__${haId(h.id)}`], name: h.name, manufacturer: MANUFACTURER, model: 'Household', sw_version: version, via_device: node };
+    const device = {
+      identifiers: [`${node}__${haId(h.id)}`],
+      name: h.name,
+      manufacturer: MANUFACTURER,
+      model: 'Household',
+      sw_version: version,
+      via_device: node,
+    };
     const state = householdStateTopic(topics, h.id);
     const today = householdTodayTopic(topics, h.id);
     for (const m of h.meters) {
@@ -123,26 +167,100 @@ export function discoveryConfigs(config: Config, topics: TopicBase, households: 
       const sensors: Sensor[] =
         m.role === 'grid'
           ? [
-              { key: 'power', name: `Grid power${suffix}`, stateTopic: state, template: meterField(m.id, 'powerW'), unit: 'W', deviceClass: 'power', stateClass: 'measurement' },
-              { key: 'import', name: `Grid import${suffix}`, stateTopic: state, template: meterField(m.id, 'importWh'), unit: 'Wh', deviceClass: 'energy', stateClass: 'total_increasing' },
-              { key: 'export', name: `Grid export${suffix}`, stateTopic: state, template: meterField(m.id, 'exportWh'), unit: 'Wh', deviceClass: 'energy', stateClass: 'total_increasing' },
+              {
+                key: 'power',
+                name: `Grid power${suffix}`,
+                stateTopic: state,
+                template: meterField(m.id, 'powerW'),
+                unit: 'W',
+                deviceClass: 'power',
+                stateClass: 'measurement',
+              },
+              {
+                key: 'import',
+                name: `Grid import${suffix}`,
+                stateTopic: state,
+                template: meterField(m.id, 'importWh'),
+                unit: 'Wh',
+                deviceClass: 'energy',
+                stateClass: 'total_increasing',
+              },
+              {
+                key: 'export',
+                name: `Grid export${suffix}`,
+                stateTopic: state,
+                template: meterField(m.id, 'exportWh'),
+                unit: 'Wh',
+                deviceClass: 'energy',
+                stateClass: 'total_increasing',
+              },
             ]
           : [
               // A pv meter's power is negative while it generates (the bridge's sign: + flows in);
               // HA's solar power is production, positive, and an inverter's standby draw is no production.
-              { key: 'solar_power', name: `Solar power${suffix}`, stateTopic: state, template: `{% set p = value_json.meters['${m.id}'].powerW %}{{ none if p is none else [0, -p] | max }}`, unit: 'W', deviceClass: 'power', stateClass: 'measurement' },
-              { key: 'solar_energy', name: `Solar energy${suffix}`, stateTopic: state, template: meterField(m.id, 'exportWh'), unit: 'Wh', deviceClass: 'energy', stateClass: 'total_increasing' },
+              {
+                key: 'solar_power',
+                name: `Solar power${suffix}`,
+                stateTopic: state,
+                template: `{% set p = value_json.meters['${m.id}'].powerW %}{{ none if p is none else [0, -p] | max }}`,
+                unit: 'W',
+                deviceClass: 'power',
+                stateClass: 'measurement',
+              },
+              {
+                key: 'solar_energy',
+                name: `Solar energy${suffix}`,
+                stateTopic: state,
+                template: meterField(m.id, 'exportWh'),
+                unit: 'Wh',
+                deviceClass: 'energy',
+                stateClass: 'total_increasing',
+              },
             ];
       for (const s of sensors) add(m.id, device, s);
     }
-    const money = (key: string, name: string, f: string): Sensor => ({ key, name, stateTopic: today, template: field(f), unit: currency, deviceClass: 'monetary', stateClass: 'total', lastResetTemplate: field('day'), precision: minor });
+    const money = (key: string, name: string, f: string): Sensor => ({
+      key,
+      name,
+      stateTopic: today,
+      template: field(f),
+      unit: currency,
+      deviceClass: 'monetary',
+      stateClass: 'total',
+      lastResetTemplate: field('day'),
+      precision: minor,
+    });
     for (const s of [
-      { key: 'sold_today', name: 'Sold locally today', stateTopic: today, template: field('soldWh'), unit: 'Wh', deviceClass: 'energy', stateClass: 'total_increasing' } satisfies Sensor,
-      { key: 'bought_today', name: 'Bought locally today', stateTopic: today, template: field('boughtWh'), unit: 'Wh', deviceClass: 'energy', stateClass: 'total_increasing' } satisfies Sensor,
+      {
+        key: 'sold_today',
+        name: 'Sold locally today',
+        stateTopic: today,
+        template: field('soldWh'),
+        unit: 'Wh',
+        deviceClass: 'energy',
+        stateClass: 'total_increasing',
+      } satisfies Sensor,
+      {
+        key: 'bought_today',
+        name: 'Bought locally today',
+        stateTopic: today,
+        template: field('boughtWh'),
+        unit: 'Wh',
+        deviceClass: 'energy',
+        stateClass: 'total_increasing',
+      } satisfies Sensor,
       money('earned_today', 'Earned today', 'earned'),
       money('paid_today', 'Paid today', 'paid'),
       // 1 credit = 1 Wh of metered surplus: counted in Wh, but not energy this household used or made, so no device class.
-      { key: 'credits_today', name: 'Energy credits today', stateTopic: today, template: field('creditsWh'), unit: 'Wh', stateClass: 'total_increasing', icon: 'mdi:certificate' } satisfies Sensor,
+      {
+        key: 'credits_today',
+        name: 'Energy credits today',
+        stateTopic: today,
+        template: field('creditsWh'),
+        unit: 'Wh',
+        stateClass: 'total_increasing',
+        icon: 'mdi:certificate',
+      } satisfies Sensor,
       price('price', 'Local price'),
     ]) {
       add(h.id, device, s);

@@ -16,7 +16,12 @@ export interface ReadRetainedReturnType {
  * the marker comes after the last of them (mosquitto does; the timeout covers
  * a broker that does not). The subscriptions end again afterwards.
  */
-export async function readRetained(client: MqttClient, filters: readonly string[], markerBase: string, timeoutMs = 5000): Promise<ReadRetainedReturnType> {
+export async function readRetained(
+  client: MqttClient,
+  filters: readonly string[],
+  markerBase: string,
+  timeoutMs = 5000,
+): Promise<ReadRetainedReturnType> {
   const marker = `${markerBase}/${randomBytes(6).toString('hex')}`;
   const retained = new Map<string, Buffer>();
   let done!: (complete: boolean) => void;

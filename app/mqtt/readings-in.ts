@@ -32,7 +32,12 @@ export interface ReadingsIn {
   stop(): Promise<void>;
 }
 
-const REASON_OF_CODE: Record<string, RejectReason> = { INVALID_INPUT: 'schema', READING_SIGNATURE: 'signature', RATE_LIMITED: 'rate', INVALID_TIME: 'schema' };
+const REASON_OF_CODE: Record<string, RejectReason> = {
+  INVALID_INPUT: 'schema',
+  READING_SIGNATURE: 'signature',
+  RATE_LIMITED: 'rate',
+  INVALID_TIME: 'schema',
+};
 
 /**
  * Readings in over MQTT: the engine subscribes `<prefix>/<microgrid>/readings/+`
@@ -66,7 +71,9 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
     if (!w || now - w.start >= 60_000) windows.set(gateway, (w = { start: now, count: 0 }));
     if (windows.size > 10_000) for (const [g, x] of windows) if (now - x.start >= 60_000) windows.delete(g);
     w.count++;
-    return w.count > o.messagesPerMinute ? gatewayRateLimited(gateway, o.messagesPerMinute, w.start + 60_000 - now) : undefined;
+    return w.count > o.messagesPerMinute
+      ? gatewayRateLimited(gateway, o.messagesPerMinute, w.start + 60_000 - now)
+      : undefined;
   };
 
   const ownReadings = `${microgridTopic(mqtt.topics)}/readings/`;
@@ -77,7 +84,8 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
       if (topic.startsWith(ownReadings)) reject(topic, 'topic', 'the topic names no meter');
       return;
     }
-    if (payload.length > o.maxMessageBytes) return reject(topic, 'size', `${payload.length} bytes; at most ${o.maxMessageBytes} (server.bodyLimitBytes)`);
+    if (payload.length > o.maxMessageBytes)
+      return reject(topic, 'size', `${payload.length} bytes; at most ${o.maxMessageBytes} (server.bodyLimitBytes)`);
     let body: unknown;
     try {
       body = JSON.parse(payload.toString('utf8'));
@@ -87,14 +95,20 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
     try {
       const readings = parseReadingsBody(body, 'payload');
       const other = readings.findIndex((r) => r.meterId !== meterId);
-      if (other >= 0) return reject(topic, 'topic', `payload.readings[${other}].meterId is "${readings[other]!.meterId.slice(0, 64)}"; the topic is meter "${meterId}"`);
+      if (other >= 0)
+        return reject(
+          topic,
+          'topic',
+          `payload.readings[${other}].meterId is "${readings[other]!.meterId.slice(0, 64)}"; the topic is meter "${meterId}"`,
+        );
       const r = await takeReadings(o, readings, { fieldOf: (i) => `payload.readings[${i}]`, limit });
       accepted += r.accepted;
       duplicates += r.duplicates;
       if (r.accepted > 0) o.metrics?.inc(METRICS.mqttAccepted, {}, r.accepted);
       if (r.duplicates > 0) o.metrics?.inc(METRICS.mqttDuplicate, {}, r.duplicates);
     } catch (err) {
-      if (err instanceof MicrogridError && REASON_OF_CODE[err.code]) return reject(topic, REASON_OF_CODE[err.code]!, err.message);
+      if (err instanceof MicrogridError && REASON_OF_CODE[err.code])
+        return reject(topic, REASON_OF_CODE[err.code]!, err.message);
       // Not the message's fault (the ledger is closing, the disk is full): said loudly, still dropped so one message cannot wedge the queue.
       log.error({ topic, err }, `mqtt readings message on ${topic} could not be stored`);
       return reject(topic, 'internal', (err as Error).message);

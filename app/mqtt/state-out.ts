@@ -17,7 +17,14 @@ import type { Logger } from '../logger.js';
 import type { EngineMqtt } from './connection.js';
 import { discoveryConfigs, discoveryFilter, type PublishedHousehold } from './discovery.js';
 import { readRetained } from './read-retained.js';
-import { gridIntervalTopic, gridStateTopic, householdOfTopic, householdsFilter, householdStateTopic, householdTodayTopic } from './state-topics.js';
+import {
+  gridIntervalTopic,
+  gridStateTopic,
+  householdOfTopic,
+  householdsFilter,
+  householdStateTopic,
+  householdTodayTopic,
+} from './state-topics.js';
 
 export interface StateOutOptions {
   mqtt: EngineMqtt;
@@ -78,7 +85,11 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
   const meters = listMeters(ledger);
   const households: PublishedHousehold[] = participants
     .filter((p) => wanted.has(p.id))
-    .map((p) => ({ id: p.id, name: p.name, meters: meters.filter((x) => x.participantId === p.id).map((x) => ({ id: x.id, role: x.role })) }));
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      meters: meters.filter((x) => x.participantId === p.id).map((x) => ({ id: x.id, role: x.role })),
+    }));
   const listed = new Set(households.map((h) => h.id));
   const ownerOf = new Map(households.flatMap((h) => h.meters.map((x) => [x.id, h.id] as const)));
 
@@ -87,24 +98,43 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
   // removes the entity). A household taken off the list leaves nothing of its data on the broker.
   const configs = m.discovery ? discoveryConfigs(config, topics, households, o.version) : [];
   const desired = new Set(configs.map((c) => c.topic));
-  const back = await readRetained(client, [discoveryFilter(config, topics), householdsFilter(topics)], `${microgridTopic(topics)}/engine/sync`);
-  if (!back.complete) log.warn({ found: back.retained.size }, 'mqtt: the broker did not confirm the end of its retained messages in time; clearing what arrived');
+  const back = await readRetained(
+    client,
+    [discoveryFilter(config, topics), householdsFilter(topics)],
+    `${microgridTopic(topics)}/engine/sync`,
+  );
+  if (!back.complete)
+    log.warn(
+      { found: back.retained.size },
+      'mqtt: the broker did not confirm the end of its retained messages in time; clearing what arrived',
+    );
   const stale = [...back.retained.keys()].filter((t) => {
     const h = householdOfTopic(topics, t);
     return h === null ? !desired.has(t) : !listed.has(h);
   });
   await Promise.all(stale.map((t) => client.publishAsync(t, '', { qos: 1, retain: true })));
-  if (stale.length > 0) log.info({ cleared: stale.length }, `mqtt: cleared ${stale.length} retained topic(s) of households no longer published or entities no longer offered`);
+  if (stale.length > 0)
+    log.info(
+      { cleared: stale.length },
+      `mqtt: cleared ${stale.length} retained topic(s) of households no longer published or entities no longer offered`,
+    );
 
   const publishDiscovery = async () => {
-    await Promise.all(configs.map((c) => client.publishAsync(c.topic, JSON.stringify(c.payload), { qos: 1, retain: true })));
+    await Promise.all(
+      configs.map((c) => client.publishAsync(c.topic, JSON.stringify(c.payload), { qos: 1, retain: true })),
+    );
   };
   await publishDiscovery();
 
   // --- State documents, computed from the hub's state and the ledger -----------------------------
   const last = new Map<string, string>(); // topic → the content last published (without seq/at/to)
   let warned = 0;
-  const publish = (topic: string, doc: Record<string, unknown>, volatile: readonly string[], opts: IClientPublishOptions) => {
+  const publish = (
+    topic: string,
+    doc: Record<string, unknown>,
+    volatile: readonly string[],
+    opts: IClientPublishOptions,
+  ) => {
     const content = JSON.stringify(doc, (k, v) => (volatile.includes(k) ? undefined : v));
     if (last.get(topic) === content) return;
     last.set(topic, content);
@@ -122,13 +152,32 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
 
   const gridState = () => {
     const s = hub.state;
-    publish(gridStateTopic(topics), { ...frameHead(), currentInterval: s.currentInterval, currentIntervalState: s.currentIntervalState, balance: s.balance }, ['seq', 'at'], LIVE);
+    publish(
+      gridStateTopic(topics),
+      {
+        ...frameHead(),
+        currentInterval: s.currentInterval,
+        currentIntervalState: s.currentIntervalState,
+        balance: s.balance,
+      },
+      ['seq', 'at'],
+      LIVE,
+    );
   };
   const householdState = (h: PublishedHousehold) => {
     const out: Record<string, MeterOut | null> = {};
     for (const x of h.meters) {
       const live = hub.state.meters[x.id];
-      out[x.id] = live ? { role: live.role, powerW: live.powerW, importWh: live.importWh, exportWh: live.exportWh, ts: live.ts, quality: live.quality } : null;
+      out[x.id] = live
+        ? {
+            role: live.role,
+            powerW: live.powerW,
+            importWh: live.importWh,
+            exportWh: live.exportWh,
+            ts: live.ts,
+            quality: live.quality,
+          }
+        : null;
     }
     publish(householdStateTopic(topics, h.id), { ...frameHead(), meters: out }, ['seq', 'at'], LIVE);
   };
@@ -142,9 +191,20 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
   const intervalResult = (start: number) => {
     const row = getInterval(ledger, start);
     if (!row) return;
-    publish(gridIntervalTopic(topics), { start: toIso(start), state: row.state, updatedAt: toIso(row.updatedAt), ...summarize(listClearings(ledger, { start })) }, [], KEPT);
+    publish(
+      gridIntervalTopic(topics),
+      {
+        start: toIso(start),
+        state: row.state,
+        updatedAt: toIso(row.updatedAt),
+        ...summarize(listClearings(ledger, { start })),
+      },
+      [],
+      KEPT,
+    );
   };
-  const lastSettled = () => listIntervals(ledger, { limit: 200 }).find((r) => stateRank(r.state) >= stateRank('settled'));
+  const lastSettled = () =>
+    listIntervals(ledger, { limit: 200 }).find((r) => stateRank(r.state) >= stateRank('settled'));
 
   // --- Dirty marks and rounds ---------------------------------------------------------------------
   const dirty = new Set<string>(households.map((h) => h.id));
@@ -215,13 +275,17 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
     for (const h of households) dirty.add(h.id);
     gridDirty = todayDirty = true;
     settled = lastSettled()?.start ?? null;
-    if (!packet.sessionPresent) void publishDiscovery().catch((err: Error) => log.warn({ err: err.message }, 'mqtt: discovery not republished'));
+    if (!packet.sessionPresent)
+      void publishDiscovery().catch((err: Error) => log.warn({ err: err.message }, 'mqtt: discovery not republished'));
     schedule();
   };
   client.on('connect', onConnect);
 
   round();
-  log.info({ households: households.length, discovery: configs.length }, `mqtt: publishing ${households.length} household(s) and the microgrid${m.discovery ? `, ${configs.length} Home Assistant sensors` : ''}`);
+  log.info(
+    { households: households.length, discovery: configs.length },
+    `mqtt: publishing ${households.length} household(s) and the microgrid${m.discovery ? `, ${configs.length} Home Assistant sensors` : ''}`,
+  );
   return {
     households,
     cleared: stale.length,

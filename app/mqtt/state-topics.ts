@@ -38,7 +38,9 @@ export function householdOfTopic(b: TopicBase, topic: string): string | null {
  * joins the parts of a node or object id unambiguously.
  */
 export function haId(s: string): string {
-  return s.replace(/[^A-Za-z0-9-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `_x${b.toString(16).padStart(2, '0')}`).join(''));
+  return s.replace(/[^A-Za-z0-9-]/gu, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `_x${b.toString(16).padStart(2, '0')}`).join(''),
+  );
 }
 
 /** The discovery node of one microgrid: `<prefix>__<microgrid>` (all of its configs are below it). */

@@ -10,5 +10,8 @@ import { validateConfig } from '../../core/config/validate.js';
  */
 export function withMqttUrl(config: Config, url: string, embeddedDemo: boolean): Config {
   const mqtt = config.mqtt ? { ...config.mqtt, url } : { url, households: embeddedDemo ? ('all' as const) : [] };
-  return validateConfig({ ...config, mqtt }, `${embeddedDemo ? 'the embedded demo' : 'the configuration'} with --mqtt ${url}`);
+  return validateConfig(
+    { ...config, mqtt },
+    `${embeddedDemo ? 'the embedded demo' : 'the configuration'} with --mqtt ${url}`,
+  );
 }

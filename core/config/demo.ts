@@ -9,7 +9,9 @@ import { validateConfig } from './validate.js';
  */
 export function demoConfig(households = 12, now: number = Date.now()): Config {
   // The demo's accelerated day starts at 08:00 UTC today, so its panels have sun whenever it is started.
-  const startAt = new Date(Math.floor(now / 86_400_000) * 86_400_000 + 8 * 3_600_000).toISOString().replace('.000Z', 'Z');
+  const startAt = new Date(Math.floor(now / 86_400_000) * 86_400_000 + 8 * 3_600_000)
+    .toISOString()
+    .replace('.000Z', 'Z');
   const participants = Array.from({ length: households }, (_, i) => {
     const n = String(i + 1).padStart(2, '0');
     // Every third household has no panels; the others export around midday.

@@ -11,9 +11,15 @@ import { ID_PATTERN } from '../ids.js';
 const DECIMAL_PATTERN = '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$';
 
 const Price = (description: string, def?: string): TString =>
-  Type.String({ pattern: DECIMAL_PATTERN, description, expected: 'a decimal string such as "0.1250" (quoted in YAML)', ...(def === undefined ? {} : { default: def }) });
+  Type.String({
+    pattern: DECIMAL_PATTERN,
+    description,
+    expected: 'a decimal string such as "0.1250" (quoted in YAML)',
+    ...(def === undefined ? {} : { default: def }),
+  });
 
-const Id = (description: string): TString => Type.String({ pattern: ID_PATTERN, description, expected: 'an id of 1–64 letters, digits, ".", "_", ":" or "-"' });
+const Id = (description: string): TString =>
+  Type.String({ pattern: ID_PATTERN, description, expected: 'an id of 1–64 letters, digits, ".", "_", ":" or "-"' });
 
 const Obj = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
@@ -27,9 +33,12 @@ const oneOf = <const T extends readonly (string | number)[]>(values: T, opts: Re
   ) as unknown as TUnion<TLiterals<T>>;
 
 /** A secret never sits in the file: it names an environment variable or a file holding it. */
-export const SecretRef = Type.Union([Obj({ env: Type.String({ minLength: 1 }) }), Obj({ file: Type.String({ minLength: 1 }) })], {
-  expected: '{ env: VARIABLE_NAME } or { file: /path/to/secret } (secrets are never written in the config file)',
-});
+export const SecretRef = Type.Union(
+  [Obj({ env: Type.String({ minLength: 1 }) }), Obj({ file: Type.String({ minLength: 1 }) })],
+  {
+    expected: '{ env: VARIABLE_NAME } or { file: /path/to/secret } (secrets are never written in the config file)',
+  },
+);
 export type SecretRef = Static<typeof SecretRef>;
 
 export const MECHANISMS = ['uniform', 'pay-as-bid', 'pay-as-offer', 'mcafee'] as const;
@@ -37,7 +46,12 @@ export type Mechanism = (typeof MECHANISMS)[number];
 
 const Microgrid = Obj(
   {
-    id: Type.String({ pattern: ID_PATTERN, default: 'demo', expected: 'an id of 1–64 letters, digits, ".", "_", ":" or "-"', description: 'names this microgrid in MQTT topics (several microgrids can share one broker)' }),
+    id: Type.String({
+      pattern: ID_PATTERN,
+      default: 'demo',
+      expected: 'an id of 1–64 letters, digits, ".", "_", ":" or "-"',
+      description: 'names this microgrid in MQTT topics (several microgrids can share one broker)',
+    }),
     name: Type.String({ minLength: 1, default: 'Demo microgrid' }),
     currency: Type.String({ pattern: '^[A-Z]{3}$', default: 'EUR', expected: 'an ISO 4217 code such as "EUR"' }),
     currencyMinorUnits: Type.Integer({ minimum: 0, maximum: 4, default: 2 }),
@@ -45,7 +59,11 @@ const Microgrid = Obj(
   { default: {} },
 );
 
-const ZoneFee = Obj({ from: Id('seller zone'), to: Id('buyer zone'), fee: Price('grid fee per kWh, paid by the buyer') });
+const ZoneFee = Obj({
+  from: Id('seller zone'),
+  to: Id('buyer zone'),
+  fee: Price('grid fee per kWh, paid by the buyer'),
+});
 
 const Market = Obj(
   {
@@ -55,17 +73,32 @@ const Market = Obj(
     retailTariff: Price('price cap: what the grid charges for import, per kWh', '0.3000'),
     mechanism: oneOf(MECHANISMS, { default: 'uniform' }),
     k: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'k of the k-double auction' }),
-    gateClosureSeconds: Type.Integer({ minimum: 0, default: 300, description: 'forward orders close this long before the interval starts' }),
-    gracePeriodSeconds: Type.Integer({ minimum: 0, default: 60, description: 'wait this long after an interval ends for late readings' }),
+    gateClosureSeconds: Type.Integer({
+      minimum: 0,
+      default: 300,
+      description: 'forward orders close this long before the interval starts',
+    }),
+    gracePeriodSeconds: Type.Integer({
+      minimum: 0,
+      default: 60,
+      description: 'wait this long after an interval ends for late readings',
+    }),
     zoneFees: Type.Array(ZoneFee, { default: [] }),
-    zoneExportLimitsWh: Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Integer({ minimum: 0 }), { default: {} }),
+    zoneExportLimitsWh: Type.Record(Type.String({ pattern: ID_PATTERN }), Type.Integer({ minimum: 0 }), {
+      default: {},
+    }),
   },
   { default: {} },
 );
 
 const Clock = Obj(
   {
-    speed: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1, description: 'market time runs this many times faster than wall time' }),
+    speed: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      default: 1,
+      description: 'market time runs this many times faster than wall time',
+    }),
     startAt: Type.Optional(
       Type.String({
         pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2})?Z$',
@@ -81,25 +114,64 @@ const Server = Obj(
   {
     host: Type.String({ minLength: 1, default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-    corsOrigins: Type.Array(Type.String({ pattern: '^https?://[^/]+$', expected: 'an origin such as "https://ops.example.org" (scheme and host, no path)' }), {
-      default: [],
-      description: 'origins allowed to call the API from a browser; empty = CORS closed',
-    }),
+    corsOrigins: Type.Array(
+      Type.String({
+        pattern: '^https?://[^/]+$',
+        expected: 'an origin such as "https://ops.example.org" (scheme and host, no path)',
+      }),
+      {
+        default: [],
+        description: 'origins allowed to call the API from a browser; empty = CORS closed',
+      },
+    ),
     bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 1048576, default: 65536 }),
-    showCounterpartyNames: Type.Boolean({ default: false, description: 'households see the id of who they traded with; off: "a neighbour"' }),
+    showCounterpartyNames: Type.Boolean({
+      default: false,
+      description: 'households see the id of who they traded with; off: "a neighbour"',
+    }),
     rateLimit: Obj(
       {
-        writesPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 60, description: 'write requests per token (or address) per minute, all write routes together' }),
-        failedAuthPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 10, description: 'refused bearer tokens per address per minute; then every request from it gets 429 until the minute is over' }),
-        readingsPerMinute: Type.Integer({ minimum: 1, maximum: 100000, default: 600, description: 'POST /api/readings per gateway and per address per minute' }),
+        writesPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          default: 60,
+          description: 'write requests per token (or address) per minute, all write routes together',
+        }),
+        failedAuthPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          default: 10,
+          description:
+            'refused bearer tokens per address per minute; then every request from it gets 429 until the minute is over',
+        }),
+        readingsPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 100000,
+          default: 600,
+          description: 'POST /api/readings per gateway and per address per minute',
+        }),
       },
       { default: {} },
     ),
     stream: Obj(
       {
-        heartbeatMs: Type.Integer({ minimum: 100, maximum: 600000, default: 30000, description: 'ping every client this often; one that missed the last pong is dropped' }),
-        maxBufferedBytes: Type.Integer({ minimum: 1024, default: 1048576, description: 'a client with more than this waiting in its send buffer is dropped' }),
-        replayFrames: Type.Integer({ minimum: 0, maximum: 100000, default: 600, description: 'frames kept so a reconnecting client gets what it missed' }),
+        heartbeatMs: Type.Integer({
+          minimum: 100,
+          maximum: 600000,
+          default: 30000,
+          description: 'ping every client this often; one that missed the last pong is dropped',
+        }),
+        maxBufferedBytes: Type.Integer({
+          minimum: 1024,
+          default: 1048576,
+          description: 'a client with more than this waiting in its send buffer is dropped',
+        }),
+        replayFrames: Type.Integer({
+          minimum: 0,
+          maximum: 100000,
+          default: 600,
+          description: 'frames kept so a reconnecting client gets what it missed',
+        }),
       },
       { default: {} },
     ),
@@ -107,7 +179,11 @@ const Server = Obj(
   { default: {} },
 );
 
-const TcpTransport = Obj({ type: Type.Literal('tcp'), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }) });
+const TcpTransport = Obj({
+  type: Type.Literal('tcp'),
+  host: Type.String({ minLength: 1 }),
+  port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }),
+});
 const RtuTransport = Obj({
   type: Type.Literal('rtu'),
   path: Type.String({ minLength: 1 }),
@@ -118,10 +194,17 @@ const RtuTransport = Obj({
 /** An MQTT meter's broker and topic (kinds tasmota, shelly-gen2). */
 const MqttTransport = Obj({
   type: Type.Literal('mqtt'),
-  url: Type.Optional(Type.String({ pattern: '^(mqtts?|wss?)://', expected: 'an MQTT URL such as "mqtt://192.168.1.2:1883" (mqtt, mqtts, ws or wss)', description: 'the broker the device publishes to; default mqtt.url' })),
+  url: Type.Optional(
+    Type.String({
+      pattern: '^(mqtts?|wss?)://',
+      expected: 'an MQTT URL such as "mqtt://192.168.1.2:1883" (mqtt, mqtts, ws or wss)',
+      description: 'the broker the device publishes to; default mqtt.url',
+    }),
+  ),
   topic: Type.String({
     pattern: '^[^#+/\\s]([^#+\\s]*[^#+/\\s])?$',
-    expected: 'the device\'s MQTT topic without "#", "+", spaces or a leading/trailing "/" (Tasmota: its %topic%, e.g. tasmota_8A2F1C; Shelly: its topic prefix, e.g. shellypro3em-08f9e0e67204)',
+    expected:
+      'the device\'s MQTT topic without "#", "+", spaces or a leading/trailing "/" (Tasmota: its %topic%, e.g. tasmota_8A2F1C; Shelly: its topic prefix, e.g. shellypro3em-08f9e0e67204)',
   }),
   username: Type.Optional(Type.String({ minLength: 1 })),
   password: Type.Optional(SecretRef),
@@ -135,14 +218,24 @@ export const MQTT_KINDS = ['tasmota', 'shelly-gen2'] as const;
 const Device = Obj({
   id: Id('device id'),
   kind: oneOf([...MODBUS_KINDS, ...MQTT_KINDS] as const),
-  transport: Type.Union([TcpTransport, RtuTransport, MqttTransport], { expected: '{ type: tcp, host, port } or { type: rtu, path, baudRate } (Modbus kinds), or { type: mqtt, topic } (tasmota, shelly-gen2)' }),
-  unitId: Type.Integer({ minimum: 0, maximum: 247, default: 1, description: 'Modbus kinds: the device\'s Modbus address' }),
-  profile: Type.Optional(Type.String({ minLength: 1, description: 'register-map profile name or file, for kind: profile' })),
+  transport: Type.Union([TcpTransport, RtuTransport, MqttTransport], {
+    expected:
+      '{ type: tcp, host, port } or { type: rtu, path, baudRate } (Modbus kinds), or { type: mqtt, topic } (tasmota, shelly-gen2)',
+  }),
+  unitId: Type.Integer({
+    minimum: 0,
+    maximum: 247,
+    default: 1,
+    description: "Modbus kinds: the device's Modbus address",
+  }),
+  profile: Type.Optional(
+    Type.String({ minLength: 1, description: 'register-map profile name or file, for kind: profile' }),
+  ),
   ratedPowerW: Type.Optional(Type.Integer({ minimum: 1 })),
   tasmotaTotal: Type.Optional(
     oneOf(['import', 'net'] as const, {
       description:
-        'kind tasmota: what ENERGY.Total counts. import (default): the meter\'s own import counter (SML, SDM, PZEM…); net: a chip that meters both directions (ADE7953 in a Shelly EM, ADE7880 in a Shelly 3EM, under Tasmota) counts Total as import − export, so import = Total + ExportActive',
+        "kind tasmota: what ENERGY.Total counts. import (default): the meter's own import counter (SML, SDM, PZEM…); net: a chip that meters both directions (ADE7953 in a Shelly EM, ADE7880 in a Shelly 3EM, under Tasmota) counts Total as import − export, so import = Total + ExportActive",
     }),
   ),
 });
@@ -154,13 +247,26 @@ const Bridge = Obj(
     requestGapMs: Type.Integer({ minimum: 0, default: 25 }),
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2 }),
     devices: Type.Array(Device, { default: [] }),
-    recordEveryMs: Type.Integer({ minimum: 1000, default: 60_000, description: 'one reading per meter per this period (and every suspect one) is signed and stored; every reading goes to the live view and InfluxDB' }),
-    offlineAfterCycles: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'a device that gives no reading this many cycles in a row is offline' }),
+    recordEveryMs: Type.Integer({
+      minimum: 1000,
+      default: 60_000,
+      description:
+        'one reading per meter per this period (and every suspect one) is signed and stored; every reading goes to the live view and InfluxDB',
+    }),
+    offlineAfterCycles: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 3,
+      description: 'a device that gives no reading this many cycles in a row is offline',
+    }),
     push: Type.Optional(
-      Obj({
-        url: Type.String({ pattern: '^https?://', expected: 'the engine\'s base URL, e.g. http://engine.local:8080' }),
-        spoolMaxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
-      }, { description: 'mgx bridge: where to push signed readings' }),
+      Obj(
+        {
+          url: Type.String({ pattern: '^https?://', expected: "the engine's base URL, e.g. http://engine.local:8080" }),
+          spoolMaxBytes: Type.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+        },
+        { description: 'mgx bridge: where to push signed readings' },
+      ),
     ),
   },
   { default: {} },
@@ -171,16 +277,31 @@ const Meter = Obj({
   role: oneOf(['grid', 'pv'] as const, { default: 'grid' }),
   device: Type.Optional(Id('device id in bridge.devices')),
   ratedPowerW: Type.Optional(Type.Integer({ minimum: 1 })),
-  gateway: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address (the one `mgx bridge` prints)', description: 'the remote gateway whose key signs this meter\'s readings (HTTP push or MQTT); wins over the in-process bridge' })),
+  gateway: Type.Optional(
+    Type.String({
+      pattern: '^0x[0-9a-fA-F]{40}$',
+      expected: 'a 0x-prefixed 20-byte EVM address (the one `mgx bridge` prints)',
+      description:
+        "the remote gateway whose key signs this meter's readings (HTTP push or MQTT); wins over the in-process bridge",
+    }),
+  ),
 });
 
 const Participant = Obj({
   id: Id('participant id'),
   name: Type.String({ minLength: 1 }),
   zone: Type.String({ pattern: ID_PATTERN, default: 'main' }),
-  account: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address' })),
+  account: Type.Optional(
+    Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address' }),
+  ),
   meters: Type.Array(Meter, { default: [] }),
-  policy: Obj({ minSellPrice: Type.Optional(Price('least accepted for surplus')), maxBuyPrice: Type.Optional(Price('most paid for deficit')) }, { default: {} }),
+  policy: Obj(
+    {
+      minSellPrice: Type.Optional(Price('least accepted for surplus')),
+      maxBuyPrice: Type.Optional(Price('most paid for deficit')),
+    },
+    { default: {} },
+  ),
 });
 
 const Chain = Obj(
@@ -190,10 +311,32 @@ const Chain = Obj(
     privateKey: Type.Optional(SecretRef),
     confirmations: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
     hardfork: Type.Optional(Type.String({ minLength: 1, description: 'embedded anvil only, e.g. london' })),
-    contract: Type.Optional(Type.String({ pattern: '^0x[0-9a-fA-F]{40}$', expected: 'a 0x-prefixed 20-byte EVM address', description: 'an EnergyCredits already deployed on chain.rpcUrl; absent: deploy once and remember it in the data folder' })),
-    stuckAfterSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'replace a settlement transaction not mined after this long, with raised fees' }),
-    feeBumpPercent: Type.Integer({ minimum: 10, maximum: 500, default: 25, description: 'fee increase of a replacement transaction' }),
-    stalledAfterSeconds: Type.Integer({ minimum: 1, maximum: 604800, default: 600, description: 'raise SETTLEMENT_STALLED when an interval waits on the chain longer than this (wall seconds)' }),
+    contract: Type.Optional(
+      Type.String({
+        pattern: '^0x[0-9a-fA-F]{40}$',
+        expected: 'a 0x-prefixed 20-byte EVM address',
+        description:
+          'an EnergyCredits already deployed on chain.rpcUrl; absent: deploy once and remember it in the data folder',
+      }),
+    ),
+    stuckAfterSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 86400,
+      default: 60,
+      description: 'replace a settlement transaction not mined after this long, with raised fees',
+    }),
+    feeBumpPercent: Type.Integer({
+      minimum: 10,
+      maximum: 500,
+      default: 25,
+      description: 'fee increase of a replacement transaction',
+    }),
+    stalledAfterSeconds: Type.Integer({
+      minimum: 1,
+      maximum: 604800,
+      default: 600,
+      description: 'raise SETTLEMENT_STALLED when an interval waits on the chain longer than this (wall seconds)',
+    }),
   },
   { default: {} },
 );
@@ -218,23 +361,49 @@ const Auth = Obj({ tokens: Type.Array(Token, { default: [] }) }, { default: {} }
 
 const MeterData = Obj(
   {
-    holdWindowHours: Type.Number({ exclusiveMinimum: 0, maximum: 8760, default: 48, description: 'held meter data with no operator decision after this many hours of market time is estimated' }),
+    holdWindowHours: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 8760,
+      default: 48,
+      description: 'held meter data with no operator decision after this many hours of market time is estimated',
+    }),
   },
   { default: {} },
 );
 
 const Mqtt = Obj({
-  url: Type.String({ pattern: '^(mqtts?|wss?)://', expected: 'an MQTT URL such as "mqtt://127.0.0.1:1883" (mqtt, mqtts, ws or wss)' }),
+  url: Type.String({
+    pattern: '^(mqtts?|wss?)://',
+    expected: 'an MQTT URL such as "mqtt://127.0.0.1:1883" (mqtt, mqtts, ws or wss)',
+  }),
   username: Type.Optional(Type.String({ minLength: 1 })),
   password: Type.Optional(SecretRef),
-  clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'default: mgx-<microgrid id>-engine (a persistent session needs a stable id)' })),
-  topicPrefix: Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', default: 'mgx', expected: 'a topic prefix without "#", "+" or a leading/trailing "/", such as "mgx"' }),
-  discovery: Type.Boolean({ default: true, description: 'publish Home Assistant discovery configs for the published households' }),
-  discoveryPrefix: Type.String({ pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$', default: 'homeassistant', expected: 'a topic prefix without "#", "+" or a leading/trailing "/"' }),
+  clientId: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'default: mgx-<microgrid id>-engine (a persistent session needs a stable id)',
+    }),
+  ),
+  topicPrefix: Type.String({
+    pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$',
+    default: 'mgx',
+    expected: 'a topic prefix without "#", "+" or a leading/trailing "/", such as "mgx"',
+  }),
+  discovery: Type.Boolean({
+    default: true,
+    description: 'publish Home Assistant discovery configs for the published households',
+  }),
+  discoveryPrefix: Type.String({
+    pattern: '^[^#+/][^#+]*[^#+/]$|^[^#+/]$',
+    default: 'homeassistant',
+    expected: 'a topic prefix without "#", "+" or a leading/trailing "/"',
+  }),
   households: Type.Union([Type.Literal('all'), Type.Array(Id('participant id'))], {
     default: [],
     expected: 'a list of participant ids, or "all"',
-    description: 'the households whose state is published: their ids, or "all" (the demo); a household not listed is never published',
+    description:
+      'the households whose state is published: their ids, or "all" (the demo); a household not listed is never published',
   }),
 });
 
@@ -267,6 +436,9 @@ export type ParticipantConfig = Config['participants'][number];
 export type DeviceConfig = Config['bridge']['devices'][number];
 export type MqttTransportConfig = Extract<DeviceConfig['transport'], { type: 'mqtt' }>;
 /** A device polled over Modbus (validate.ts guarantees the kind matches the transport). */
-export type ModbusDeviceConfig = DeviceConfig & { kind: (typeof MODBUS_KINDS)[number]; transport: Exclude<DeviceConfig['transport'], { type: 'mqtt' }> };
+export type ModbusDeviceConfig = DeviceConfig & {
+  kind: (typeof MODBUS_KINDS)[number];
+  transport: Exclude<DeviceConfig['transport'], { type: 'mqtt' }>;
+};
 export type MqttDeviceConfig = DeviceConfig & { kind: (typeof MQTT_KINDS)[number]; transport: MqttTransportConfig };
 export const isMqttDevice = (d: DeviceConfig): d is MqttDeviceConfig => d.transport.type === 'mqtt';

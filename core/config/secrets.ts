@@ -23,11 +23,15 @@ export function resolveSecret(ref: SecretRef, keyPath: string, env: NodeJS.Proce
   try {
     return readFileSync(ref.file, 'utf8').trim();
   } catch (cause) {
-    throw new MicrogridError('SECRET_MISSING', `cannot read the secret file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`, {
-      field: keyPath,
-      value: { file: ref.file },
-      expected: 'a readable file holding the secret',
-      cause,
-    });
+    throw new MicrogridError(
+      'SECRET_MISSING',
+      `cannot read the secret file (${(cause as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        field: keyPath,
+        value: { file: ref.file },
+        expected: 'a readable file holding the secret',
+        cause,
+      },
+    );
   }
 }

@@ -21,7 +21,10 @@ const HEADER = /^\{"type":"(snapshot|delta)","seq":(\d+),"t":(\d+)/;
 
 function open(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/stream`, { headers: { authorization: 'Bearer bench-operator-token-0000' }, perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/stream`, {
+      headers: { authorization: 'Bearer bench-operator-token-0000' },
+      perMessageDeflate: false,
+    });
     let lastSeq = -1;
     ws.on('message', (data: Buffer) => {
       const now = Date.now();
@@ -67,7 +70,17 @@ process.on('message', (msg: { cmd: string }) => {
     loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
     const cpuPercent = ((cpu.user + cpu.system) / 1000 / (performance.now() - wall0)) * 100;
-    process.send!({ type: 'report', latencies, deltaSizes, snapshotSizes, unexpectedCloses, gaps, cpuPercent, loopP99: loopDelay.percentile(99) / 1e6, open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
+    process.send!({
+      type: 'report',
+      latencies,
+      deltaSizes,
+      snapshotSizes,
+      unexpectedCloses,
+      gaps,
+      cpuPercent,
+      loopP99: loopDelay.percentile(99) / 1e6,
+      open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length,
+    });
   }
   if (msg.cmd === 'exit') {
     for (const s of sockets) s.terminate();

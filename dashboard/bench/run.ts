@@ -26,7 +26,10 @@ const HOUSEHOLDS = arg('households', 12);
 const CLIENT_PROCS = Math.round(arg('client-procs', 2));
 // Absent: the server's default (DEFAULT_SLICE_MS in routes/stream.ts).
 const SLICE_MS = process.argv.includes('--slice-ms') ? arg('slice-ms', 8) : undefined;
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 // IPC turns NaN (no frame measured) into null.
 const ms = (x: number | null): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
 const HERE = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -37,7 +40,10 @@ function child(file: string, args: string[]): ChildProcess {
 
 function next<T>(c: ChildProcess, type: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${type}" from ${c.spawnargs.at(-3) ?? 'child'} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "${type}" from ${c.spawnargs.at(-3) ?? 'child'} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const on = (m: { type: string }) => {
       if (m.type !== type) return;
       clearTimeout(timer);
@@ -49,7 +55,8 @@ function next<T>(c: ChildProcess, type: string, timeoutMs: number): Promise<T> {
   });
 }
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -99,7 +106,21 @@ async function runOnce(i: number): Promise<RunResult> {
     for (const c of clients) c.send({ cmd: 'measure' });
     await new Promise((r) => setTimeout(r, DURATION_S * 1000));
     server.send({ cmd: 'stop' });
-    const s = await next<{ cpuPercent: number; rounds: number; stats: { clients: number; dropped: number }; sendP50: number; sendP99: number; sendMax: number; fanP50: number | null; fanMax: number | null; fanCpuP50: number | null; fanCpuMax: number | null; fanSysP50: number | null; loopP99: number | null; loopMax: number | null }>(server, 'stopped', 10_000);
+    const s = await next<{
+      cpuPercent: number;
+      rounds: number;
+      stats: { clients: number; dropped: number };
+      sendP50: number;
+      sendP99: number;
+      sendMax: number;
+      fanP50: number | null;
+      fanMax: number | null;
+      fanCpuP50: number | null;
+      fanCpuMax: number | null;
+      fanSysP50: number | null;
+      loopP99: number | null;
+      loopMax: number | null;
+    }>(server, 'stopped', 10_000);
     await new Promise((r) => setTimeout(r, 500));
     const reps = await Promise.all(
       clients.map((c) => {
@@ -147,13 +168,17 @@ async function runOnce(i: number): Promise<RunResult> {
   }
 }
 
-console.log(`bench:dashboard — ${CLIENTS} WebSocket clients in ${CLIENT_PROCS} processes, 1 Hz state, ${DURATION_S} s × ${RUNS} runs, ${HOUSEHOLDS} households, fan-out slice ${SLICE_MS ?? 'default'} ms; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); node ${process.version}`);
+console.log(
+  `bench:dashboard — ${CLIENTS} WebSocket clients in ${CLIENT_PROCS} processes, 1 Hz state, ${DURATION_S} s × ${RUNS} runs, ${HOUSEHOLDS} households, fan-out slice ${SLICE_MS ?? 'default'} ms; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); node ${process.version}`,
+);
 const results: RunResult[] = [];
 for (let i = 0; i < RUNS; i++) results.push(await runOnce(i));
 const m = (k: keyof RunResult) => median(results.map((r) => r[k]));
 console.log(
   `median of ${RUNS}: latency p50 ${m('p50')} ms, p99 ${m('p99')} ms, max ${m('max')} ms; delta ${Math.round(m('deltaAvg'))} B avg, snapshot ${Math.round(m('snapshotAvg'))} B; dropped ${m('dropped')}; server CPU ${m('cpu').toFixed(1)} % of one core; server-side fan-out p50 ${m('sendP50')} ms, p99 ${m('sendP99')} ms`,
 );
-console.log(`latency = client receive time − the frame's server timestamp (same clock), measured in ${CLIENT_PROCS} client process(es) sharing the machine with the server; the server-side figure is the server's share. Load average now ${load()}.`);
+console.log(
+  `latency = client receive time − the frame's server timestamp (same clock), measured in ${CLIENT_PROCS} client process(es) sharing the machine with the server; the server-side figure is the server's share. Load average now ${load()}.`,
+);
 const ok = m('p99') <= 50 && results.every((r) => r.dropped === 0) && m('cpu') <= 50;
 console.log(`target (p99 ≤ 50 ms, no client dropped, CPU ≤ 50 %): ${ok ? 'met' : 'NOT met'}`);

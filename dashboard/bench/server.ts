@@ -21,7 +21,16 @@ const ledger = openLedger(join(dir, 'ledger.sqlite'));
 const clock = new ScaledClock(1);
 for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
 const bus = new EventBus();
-const app = buildDashboard({ ledger, config, clock, bus, version: 'bench', env: { BENCH_TOKEN: 'bench-operator-token-0000' }, buildBundle: false, ...(sliceMs === undefined ? {} : { streamSliceMs: sliceMs }) });
+const app = buildDashboard({
+  ledger,
+  config,
+  clock,
+  bus,
+  version: 'bench',
+  env: { BENCH_TOKEN: 'bench-operator-token-0000' },
+  buildBundle: false,
+  ...(sliceMs === undefined ? {} : { streamSliceMs: sliceMs }),
+});
 await app.listen({ host: '127.0.0.1', port: 0 });
 const meters = listMeters(ledger);
 
@@ -42,7 +51,17 @@ function round(): void {
   // One poll round of the bridge: every meter in the same tick, so one frame per second per client.
   for (const [i, m] of meters.entries()) {
     const power = m.role === 'pv' ? -(1500 + ((rounds * 37 + i * 101) % 900)) : 400 - ((rounds * 53 + i * 71) % 1500);
-    bus.emit({ type: 'reading', meterId: m.id, ts, powerW: power, importWh: 100_000 + rounds, exportWh: 50_000 + rounds, voltageV: 230.4, frequencyHz: 50.01, quality: 'good' });
+    bus.emit({
+      type: 'reading',
+      meterId: m.id,
+      ts,
+      powerW: power,
+      importWh: 100_000 + rounds,
+      exportWh: 50_000 + rounds,
+      voltageV: 230.4,
+      frequencyHz: 50.01,
+      quality: 'good',
+    });
   }
 }
 
@@ -71,7 +90,23 @@ process.on('message', (msg: { cmd: string }) => {
     const fanSysMs = (stats?.fanOutSysMs.slice(sysMark) ?? []).sort((a, b) => a - b);
     const pctOf = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
     const pct = (p: number) => pctOf(sendMs, p);
-    process.send!({ type: 'stopped', cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, rounds, stats: { clients: stats?.clients, dropped: stats?.dropped }, sendP50: pct(50), sendP99: pct(99), sendMax: sendMs.at(-1) ?? NaN, fanP50: pctOf(fanMs, 50), fanMax: fanMs.at(-1) ?? NaN, fanCpuP50: pctOf(fanCpuMs, 50), fanCpuMax: fanCpuMs.at(-1) ?? NaN, fanSysP50: pctOf(fanSysMs, 50), loopP99: loopDelay.percentile(99) / 1e6, loopMax: loopDelay.max / 1e6, meters: meters.length });
+    process.send!({
+      type: 'stopped',
+      cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+      rounds,
+      stats: { clients: stats?.clients, dropped: stats?.dropped },
+      sendP50: pct(50),
+      sendP99: pct(99),
+      sendMax: sendMs.at(-1) ?? NaN,
+      fanP50: pctOf(fanMs, 50),
+      fanMax: fanMs.at(-1) ?? NaN,
+      fanCpuP50: pctOf(fanCpuMs, 50),
+      fanCpuMax: fanCpuMs.at(-1) ?? NaN,
+      fanSysP50: pctOf(fanSysMs, 50),
+      loopP99: loopDelay.percentile(99) / 1e6,
+      loopMax: loopDelay.max / 1e6,
+      meters: meters.length,
+    });
   } else if (msg.cmd === 'exit') {
     // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a failed close ends this bench child as an unhandled rejection, which the parent reports
     void app.close().then(() => {

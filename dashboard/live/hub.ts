@@ -6,7 +6,15 @@ import { intervalMs, intervalStartOf, toIso } from '../../core/interval.js';
 import { getInterval } from '../../ledger/intervals.js';
 import { listMeters } from '../../ledger/participants.js';
 import { listClearings, tradedWhBetween } from '../../ledger/clearing.js';
-import { applyEvent, emptyBalance, powerBalance, type Balance, type DeltaFrame, type LiveState, type MeterLive } from './model.js';
+import {
+  applyEvent,
+  emptyBalance,
+  powerBalance,
+  type Balance,
+  type DeltaFrame,
+  type LiveState,
+  type MeterLive,
+} from './model.js';
 
 export interface LiveHubOptions {
   ledger: Ledger;
@@ -79,7 +87,14 @@ export class LiveHub {
       devices: {},
       alarms: [],
       lastCleared: last
-        ? { type: 'interval-cleared', interval: toIso(last.intervalStart), kind: last.kind, clearingPrice: last.clearingPrice, matchedWh: last.matchedWh, trades: last.trades }
+        ? {
+            type: 'interval-cleared',
+            interval: toIso(last.intervalStart),
+            kind: last.kind,
+            clearingPrice: last.clearingPrice,
+            matchedWh: last.matchedWh,
+            trades: last.trades,
+          }
         : null,
       settlements: [],
       lastMetered: null,
@@ -112,7 +127,17 @@ export class LiveHub {
         cur.role = m.role;
         cur.deviceId = m.deviceId;
       } else {
-        this.state.meters[m.id] = { meterId: m.id, participantId: m.participantId, role: m.role, deviceId: m.deviceId, powerW: null, importWh: null, exportWh: null, ts: null, quality: null };
+        this.state.meters[m.id] = {
+          meterId: m.id,
+          participantId: m.participantId,
+          role: m.role,
+          deviceId: m.deviceId,
+          powerW: null,
+          importWh: null,
+          exportWh: null,
+          ts: null,
+          quality: null,
+        };
       }
     }
   }
@@ -163,12 +188,15 @@ export class LiveHub {
         if (!this.#timers.has(meterId)) {
           this.#timers.set(
             meterId,
-            setTimeout(() => {
-              this.#timers.delete(meterId);
-              const p = this.#pending.get(meterId);
-              this.#pending.delete(meterId);
-              if (p) this.#onEvent(p);
-            }, Math.max(0, due - slack - now)),
+            setTimeout(
+              () => {
+                this.#timers.delete(meterId);
+                const p = this.#pending.get(meterId);
+                this.#pending.delete(meterId);
+                if (p) this.#onEvent(p);
+              },
+              Math.max(0, due - slack - now),
+            ),
           );
         }
         return;
@@ -227,9 +255,18 @@ export class LiveHub {
     this.#queue = [];
     if (events.length === 0 && !force) return;
     for (const e of events) {
-      if (e.type === 'interval-cleared' && e.clearingPrice !== null) this.#lastPriced = { price: e.clearingPrice, interval: e.interval };
+      if (e.type === 'interval-cleared' && e.clearingPrice !== null)
+        this.#lastPriced = { price: e.clearingPrice, interval: e.interval };
     }
-    const frame: DeltaFrame = { type: 'delta', seq: ++this.#seq, t: this.#queueT, market: this.#opts.clock.now(), events, balance: this.state.balance, current: this.#current() };
+    const frame: DeltaFrame = {
+      type: 'delta',
+      seq: ++this.#seq,
+      t: this.#queueT,
+      market: this.#opts.clock.now(),
+      events,
+      balance: this.state.balance,
+      current: this.#current(),
+    };
     for (const e of events) applyEvent(this.state, e);
     frame.balance = this.state.balance = this.#balance();
     this.state.currentInterval = frame.current.interval;

@@ -1,4 +1,11 @@
-import type { AlarmEvent, DeviceHealthEvent, IntervalClearedEvent, MicrogridEvent, ReadingQuality, SettlementStateEvent } from '../../core/events.js';
+import type {
+  AlarmEvent,
+  DeviceHealthEvent,
+  IntervalClearedEvent,
+  MicrogridEvent,
+  ReadingQuality,
+  SettlementStateEvent,
+} from '../../core/events.js';
 
 /**
  * The live state of the microgrid as the WebSocket stream carries it. This
@@ -114,7 +121,17 @@ export function emptyBalance(): Balance {
 export function applyEvent(s: LiveState, e: MicrogridEvent): void {
   switch (e.type) {
     case 'reading': {
-      const m = (s.meters[e.meterId] ??= { meterId: e.meterId, participantId: null, role: null, deviceId: null, powerW: null, importWh: null, exportWh: null, ts: null, quality: null });
+      const m = (s.meters[e.meterId] ??= {
+        meterId: e.meterId,
+        participantId: null,
+        role: null,
+        deviceId: null,
+        powerW: null,
+        importWh: null,
+        exportWh: null,
+        ts: null,
+        quality: null,
+      });
       m.powerW = e.powerW;
       m.importWh = e.importWh;
       m.exportWh = e.exportWh;
@@ -128,7 +145,12 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
     }
     case 'device-health':
       // The bridge keeps a device's last error after it recovers (it is history); an online device shows none.
-      s.devices[e.deviceId] = { deviceId: e.deviceId, status: e.status, lastError: e.status === 'online' ? null : e.lastError, lastPollAt: e.lastPollAt };
+      s.devices[e.deviceId] = {
+        deviceId: e.deviceId,
+        status: e.status,
+        lastError: e.status === 'online' ? null : e.lastError,
+        lastPollAt: e.lastPollAt,
+      };
       break;
     case 'interval-state':
       // Intervals are opened, closed and even cleared ahead of time: which one is current is the
@@ -144,7 +166,12 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
       break;
     case 'alarm':
       // Kept newest first (currentAlarms reads a recovery before the alarm it ends); an event that names the alarm it clears marks it.
-      s.alarms = [e, ...s.alarms.map((a) => (a.clearedAt === undefined && e.clears === a.code && a.subject === e.subject ? { ...a, clearedAt: e.at } : a))].slice(0, MAX_ALARMS);
+      s.alarms = [
+        e,
+        ...s.alarms.map((a) =>
+          a.clearedAt === undefined && e.clears === a.code && a.subject === e.subject ? { ...a, clearedAt: e.at } : a,
+        ),
+      ].slice(0, MAX_ALARMS);
       break;
   }
 }
@@ -158,7 +185,20 @@ export function applyDelta(s: LiveState, f: DeltaFrame): void {
 }
 
 /** The balance strip's power figures from the meters' latest readings. */
-export function powerBalance(meters: Iterable<MeterLive>): Pick<Balance, 'generationW' | 'consumptionW' | 'netGridW' | 'gridImportW' | 'gridExportW' | 'localW' | 'selfSufficiency' | 'metersReporting' | 'metersKnown'> {
+export function powerBalance(
+  meters: Iterable<MeterLive>,
+): Pick<
+  Balance,
+  | 'generationW'
+  | 'consumptionW'
+  | 'netGridW'
+  | 'gridImportW'
+  | 'gridExportW'
+  | 'localW'
+  | 'selfSufficiency'
+  | 'metersReporting'
+  | 'metersKnown'
+> {
   let gen = 0;
   let net = 0;
   let imports = 0;
@@ -182,7 +222,17 @@ export function powerBalance(meters: Iterable<MeterLive>): Pick<Balance, 'genera
   }
   const reporting = pvSeen + gridSeen;
   if (gridSeen === 0) {
-    return { generationW: pvSeen ? gen : null, consumptionW: null, netGridW: null, gridImportW: null, gridExportW: null, localW: null, selfSufficiency: null, metersReporting: reporting, metersKnown: known };
+    return {
+      generationW: pvSeen ? gen : null,
+      consumptionW: null,
+      netGridW: null,
+      gridImportW: null,
+      gridExportW: null,
+      localW: null,
+      selfSufficiency: null,
+      metersReporting: reporting,
+      metersKnown: known,
+    };
   }
   const consumption = net + gen;
   const gridImport = Math.max(0, net);
@@ -238,10 +288,25 @@ export function currentAlarms(s: LiveState): AlarmEvent[] {
   for (const d of Object.values(s.devices)) {
     // A sleeping device answered (an inverter at night): not a fault, no entry (core/events.ts DeviceStatus).
     if (d.status === 'online' || d.status === 'asleep' || alarmed.has(d.deviceId)) continue;
-    out.push({ type: 'alarm', severity: d.status === 'offline' ? 'critical' : 'warning', code: `DEVICE_${d.status.toUpperCase()}`, subject: d.deviceId, message: `device ${d.deviceId} is ${d.status}${d.lastError ? ` (${d.lastError})` : ''}`, at: d.lastPollAt ?? '' });
+    out.push({
+      type: 'alarm',
+      severity: d.status === 'offline' ? 'critical' : 'warning',
+      code: `DEVICE_${d.status.toUpperCase()}`,
+      subject: d.deviceId,
+      message: `device ${d.deviceId} is ${d.status}${d.lastError ? ` (${d.lastError})` : ''}`,
+      at: d.lastPollAt ?? '',
+    });
   }
   for (const x of s.settlements) {
-    if ((x.state === 'error' || x.state.endsWith(':reverted')) && !alarmed.has(x.interval)) out.push({ type: 'alarm', severity: 'critical', code: 'SETTLEMENT_FAILED', subject: x.interval, message: `settlement of ${x.interval}: ${x.state}`, at: '' });
+    if ((x.state === 'error' || x.state.endsWith(':reverted')) && !alarmed.has(x.interval))
+      out.push({
+        type: 'alarm',
+        severity: 'critical',
+        code: 'SETTLEMENT_FAILED',
+        subject: x.interval,
+        message: `settlement of ${x.interval}: ${x.state}`,
+        at: '',
+      });
   }
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   return out.sort((a, b) => rank[a.severity] - rank[b.severity]);

@@ -5,7 +5,8 @@ import { Type } from '@sinclair/typebox';
  * response of GET /api/state and for OpenAPI. Kept apart from model.ts so
  * the browser bundle does not carry TypeBox.
  */
-const N = (t: ReturnType<typeof Type.Number> | ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>) => Type.Union([t, Type.Null()]);
+const N = (t: ReturnType<typeof Type.Number> | ReturnType<typeof Type.String> | ReturnType<typeof Type.Integer>) =>
+  Type.Union([t, Type.Null()]);
 
 const MeterLive = Type.Object({
   meterId: Type.String(),
@@ -45,9 +46,26 @@ const Alarm = Type.Object({
   clears: Type.Optional(Type.String({ description: 'the code of the alarm (same subject) this event ends' })),
   clearedAt: Type.Optional(Type.String({ description: 'when the condition ended; absent while current' })),
 });
-const Cleared = Type.Object({ type: Type.Literal('interval-cleared'), interval: Type.String(), kind: Type.String(), clearingPrice: N(Type.String()), matchedWh: Type.Integer(), trades: Type.Integer() });
-const Settlement = Type.Object({ type: Type.Literal('settlement-state'), interval: Type.String(), state: Type.String(), txHash: N(Type.String()) });
-const Device = Type.Object({ deviceId: Type.String(), status: Type.String(), lastError: N(Type.String()), lastPollAt: N(Type.String()) });
+const Cleared = Type.Object({
+  type: Type.Literal('interval-cleared'),
+  interval: Type.String(),
+  kind: Type.String(),
+  clearingPrice: N(Type.String()),
+  matchedWh: Type.Integer(),
+  trades: Type.Integer(),
+});
+const Settlement = Type.Object({
+  type: Type.Literal('settlement-state'),
+  interval: Type.String(),
+  state: Type.String(),
+  txHash: N(Type.String()),
+});
+const Device = Type.Object({
+  deviceId: Type.String(),
+  status: Type.String(),
+  lastError: N(Type.String()),
+  lastPollAt: N(Type.String()),
+});
 
 export const SnapshotSchema = Type.Object({
   type: Type.Literal('snapshot'),

@@ -24,7 +24,11 @@ interface ViewScope {
 function scopeOf(p: Principal | null, state: LiveState, deviceOfMeter: Map<string, string>): ViewScope {
   if (p && p.role !== 'household') return { meters: null, devices: null, alarms: true };
   if (!p) return { meters: new Set(), devices: new Set(), alarms: false };
-  const meters = new Set(Object.values(state.meters).filter((m) => m.participantId === p.participant).map((m) => m.meterId));
+  const meters = new Set(
+    Object.values(state.meters)
+      .filter((m) => m.participantId === p.participant)
+      .map((m) => m.meterId),
+  );
   const devices = new Set([...meters].map((m) => deviceOfMeter.get(m)).filter((d): d is string => d !== undefined));
   return { meters, devices, alarms: true };
 }
@@ -59,7 +63,9 @@ export class ViewCutter {
     const filtered: LiveState = {
       ...state,
       meters: Object.fromEntries(Object.entries(state.meters).filter(([id]) => s.meters === null || s.meters.has(id))),
-      devices: Object.fromEntries(Object.entries(state.devices).filter(([id]) => s.devices === null || s.devices.has(id))),
+      devices: Object.fromEntries(
+        Object.entries(state.devices).filter(([id]) => s.devices === null || s.devices.has(id)),
+      ),
       alarms: state.alarms.filter((a) => keep(a, s)),
       settlements: s.meters === null || s.meters.size > 0 ? state.settlements : [],
     };

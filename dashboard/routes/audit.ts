@@ -16,7 +16,11 @@ import { StartParam, parseStartParam } from '../schemas/interval-start.js';
 import { JournalOut, journalOut } from '../schemas/journal.js';
 import { EnergyOut } from '../schemas/meter-energy.js';
 
-const Check = Type.Object({ name: Type.String(), ok: Type.Union([Type.Boolean(), Type.Null()], { description: 'null: not yet checkable (data missing)' }), detail: Type.String() });
+const Check = Type.Object({
+  name: Type.String(),
+  ok: Type.Union([Type.Boolean(), Type.Null()], { description: 'null: not yet checkable (data missing)' }),
+  detail: Type.String(),
+});
 const AuditRow = Type.Object({
   start: Type.String(),
   state: Type.String(),
@@ -53,25 +57,46 @@ interface AuditFigures {
 function audit(ledger: Ledger, start: number, state: string): AuditFigures {
   const energy = intervalEnergy(ledger, start);
   // Credits stand for actual energy only (estimated, partial and held export earns none): the identity is on actual export.
-  const meteredExportWh = energy.filter((e) => e.role === 'grid' && e.status === 'actual').reduce((a, e) => a + e.exportWh, 0);
+  const meteredExportWh = energy
+    .filter((e) => e.role === 'grid' && e.status === 'actual')
+    .reduce((a, e) => a + e.exportWh, 0);
   const clearings = listClearings(ledger, { start });
   const matchedWh = clearings.reduce((a, c) => a + c.matchedWh, 0);
   const tradesWh = listTrades(ledger, { start }).reduce((a, t) => a + t.energyWh, 0);
   const settled = listSettlementCredits(ledger, { start })[0];
   const creditsWh = settled ? settled.credits.reduce((a, c) => a + c.wh, 0) : 0;
   const journal = listJournal(ledger, { start });
-  const commit = journal.filter((j) => j.action === 'commit' && j.state !== 'replaced' && j.state !== 'reverted').at(-1);
+  const commit = journal
+    .filter((j) => j.action === 'commit' && j.state !== 'replaced' && j.state !== 'reverted')
+    .at(-1);
   const flagged = energy.filter((e) => e.role === 'grid' && e.status !== 'actual');
   const flaggedIds = new Set(flagged.map((e) => e.participantId));
-  const flaggedTraders = [...new Set(listTrades(ledger, { start }).filter((t) => t.kind === 'metered').flatMap((t) => [t.buyer, t.seller]).filter((id) => flaggedIds.has(id)))];
+  const flaggedTraders = [
+    ...new Set(
+      listTrades(ledger, { start })
+        .filter((t) => t.kind === 'metered')
+        .flatMap((t) => [t.buyer, t.seller])
+        .filter((id) => flaggedIds.has(id)),
+    ),
+  ];
   const checks = [
-    { name: 'trades sum to matched volume', ok: clearings.length ? tradesWh === matchedWh : null, detail: `${tradesWh} Wh in trades, ${matchedWh} Wh matched` },
+    {
+      name: 'trades sum to matched volume',
+      ok: clearings.length ? tradesWh === matchedWh : null,
+      detail: `${tradesWh} Wh in trades, ${matchedWh} Wh matched`,
+    },
     {
       name: 'credits equal metered export',
       ok: settled && energy.length ? creditsWh === meteredExportWh && settled.exportWh === meteredExportWh : null,
-      detail: settled ? `${creditsWh} Wh credited, ${meteredExportWh} Wh actual export of grid meters (settlement recorded ${settled.exportWh} Wh)` : 'not settled yet',
+      detail: settled
+        ? `${creditsWh} Wh credited, ${meteredExportWh} Wh actual export of grid meters (settlement recorded ${settled.exportWh} Wh)`
+        : 'not settled yet',
     },
-    { name: 'settled volume equals matched volume', ok: settled && clearings.length ? settled.matchedWh === matchedWh : null, detail: settled ? `${settled.matchedWh} Wh settled, ${matchedWh} Wh matched` : 'not settled yet' },
+    {
+      name: 'settled volume equals matched volume',
+      ok: settled && clearings.length ? settled.matchedWh === matchedWh : null,
+      detail: settled ? `${settled.matchedWh} Wh settled, ${matchedWh} Wh matched` : 'not settled yet',
+    },
     // Flagged energy (missing, suspect) is not a fault of the ledger: DESIGN.md has it settle against the grid
     // without trading. What would be a fault is a metered trade of a participant whose grid meter is flagged,
     // which is what `mgx audit` re-runs. (Marking every flagged meter a mismatch failed the first interval
@@ -83,18 +108,37 @@ function audit(ledger: Ledger, start: number, state: string): AuditFigures {
     },
     committed(state, commit, creditsWh),
   ];
-  return { meteredExportWh, matchedWh, tradesWh, creditsWh, tradesRoot: settled?.tradesRoot ?? null, readingsRoot: settled?.readingsRoot ?? null, commitTx: commit?.txHash ?? null, commitState: commit?.state ?? null, checks };
+  return {
+    meteredExportWh,
+    matchedWh,
+    tradesWh,
+    creditsWh,
+    tradesRoot: settled?.tradesRoot ?? null,
+    readingsRoot: settled?.readingsRoot ?? null,
+    commitTx: commit?.txHash ?? null,
+    commitState: commit?.state ?? null,
+    checks,
+  };
 }
-
 
 /**
  * An interval with no credits is committed and made final without a transaction (docs/interval-cycle.md,
  * "The running microgrid"): final with nothing to commit is a pass, not "not committed yet".
  */
-function committed(state: string, commit: { state: string; txHash: string | null } | undefined, creditsWh: number): AuditFigures['checks'][number] {
+function committed(
+  state: string,
+  commit: { state: string; txHash: string | null } | undefined,
+  creditsWh: number,
+): AuditFigures['checks'][number] {
   const name = 'committed on chain';
-  if (commit) return { name, ok: commit.state === 'final' || commit.state === 'mined' ? true : null, detail: `${commit.state}${commit.txHash ? ` ${commit.txHash}` : ''}` };
-  if (state === 'final' && creditsWh === 0) return { name, ok: true, detail: 'nothing to commit: no credits in this interval, final without a transaction' };
+  if (commit)
+    return {
+      name,
+      ok: commit.state === 'final' || commit.state === 'mined' ? true : null,
+      detail: `${commit.state}${commit.txHash ? ` ${commit.txHash}` : ''}`,
+    };
+  if (state === 'final' && creditsWh === 0)
+    return { name, ok: true, detail: 'nothing to commit: no credits in this interval, final without a transaction' };
   return { name, ok: null, detail: 'not committed yet' };
 }
 
@@ -107,14 +151,40 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
 
   app.get(
     '/api/audit/intervals',
-    { config: { roles: ['auditor', 'operator'] }, schema: { tags: ['audit'], summary: 'Intervals with totals, commitments and verification status (auditor, operator)', querystring: Type.Object(RangeQuery, { additionalProperties: false }), response: { 200: Type.Array(AuditRow), ...errors(400, 401, 403) } } },
+    {
+      config: { roles: ['auditor', 'operator'] },
+      schema: {
+        tags: ['audit'],
+        summary: 'Intervals with totals, commitments and verification status (auditor, operator)',
+        querystring: Type.Object(RangeQuery, { additionalProperties: false }),
+        response: { 200: Type.Array(AuditRow), ...errors(400, 401, 403) },
+      },
+    },
     async (req, reply) => {
       requireRole(req.principal, 'auditor', 'operator');
       const rows = listIntervals(deps.ledger, { ...parseRange(req.query, deps.clock), limit: 2000 }).map((r) => {
         const f = audit(deps.ledger, r.start, r.state);
         return { start: iso(r.start)!, state: r.state, ...f, verification: verdict(f.checks) };
       });
-      return sendList(req, reply, rows, ['start', 'state', 'meteredExportWh', 'matchedWh', 'tradesWh', 'creditsWh', 'tradesRoot', 'readingsRoot', 'commitTx', 'commitState', 'verification'], 'audit-intervals');
+      return sendList(
+        req,
+        reply,
+        rows,
+        [
+          'start',
+          'state',
+          'meteredExportWh',
+          'matchedWh',
+          'tradesWh',
+          'creditsWh',
+          'tradesRoot',
+          'readingsRoot',
+          'commitTx',
+          'commitState',
+          'verification',
+        ],
+        'audit-intervals',
+      );
     },
   );
 
@@ -129,10 +199,35 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
         response: {
           200: Type.Object({
             summary: AuditRow,
-            clearingResults: Type.Array(Type.Unknown(), { description: 'the stored ClearingResult JSON, byte for byte as the engine returned it' }),
-            trades: Type.Array(Type.Object({ kind: Type.String(), seq: Type.Integer(), buyer: Type.String(), seller: Type.String(), energyWh: Type.Integer(), price: Type.String(), fee: Type.String() })),
+            clearingResults: Type.Array(Type.Unknown(), {
+              description: 'the stored ClearingResult JSON, byte for byte as the engine returned it',
+            }),
+            trades: Type.Array(
+              Type.Object({
+                kind: Type.String(),
+                seq: Type.Integer(),
+                buyer: Type.String(),
+                seller: Type.String(),
+                energyWh: Type.Integer(),
+                price: Type.String(),
+                fee: Type.String(),
+              }),
+            ),
             energy: Type.Array(EnergyOut),
-            readings: Type.Array(Type.Object({ meterId: Type.String(), ts: Type.String(), powerW: Type.Union([Type.Number(), Type.Null()]), importWh: Type.Union([Type.Integer(), Type.Null()]), exportWh: Type.Union([Type.Integer(), Type.Null()]), quality: Type.String(), status: Type.String({ description: 'trusted | failed | unchecked (meter data rules)' }), reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })), gateway: Type.Union([Type.String(), Type.Null()]), signature: Type.Union([Type.String(), Type.Null()]) })),
+            readings: Type.Array(
+              Type.Object({
+                meterId: Type.String(),
+                ts: Type.String(),
+                powerW: Type.Union([Type.Number(), Type.Null()]),
+                importWh: Type.Union([Type.Integer(), Type.Null()]),
+                exportWh: Type.Union([Type.Integer(), Type.Null()]),
+                quality: Type.String(),
+                status: Type.String({ description: 'trusted | failed | unchecked (meter data rules)' }),
+                reasons: Type.Array(Type.Object({ code: Type.String(), message: Type.String() })),
+                gateway: Type.Union([Type.String(), Type.Null()]),
+                signature: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
             readingsTruncated: Type.Boolean(),
             settlement: Type.Array(JournalOut),
           }),
@@ -156,13 +251,38 @@ export async function auditRoutes(fastify: FastifyInstance, deps: DashboardDeps)
       if (!row) throw notFound('interval', 'start', req.params.start);
       const f = audit(deps.ledger, start, row.state);
       const LIMIT = 5000;
-      const readings = listReadingsThrough(deps.ledger, { from: start, to: intervalEnd(start, minutes), limit: LIMIT + 1 });
+      const readings = listReadingsThrough(deps.ledger, {
+        from: start,
+        to: intervalEnd(start, minutes),
+        limit: LIMIT + 1,
+      });
       return {
         summary: { start: iso(start)!, state: row.state, ...f, verification: verdict(f.checks) },
         clearingResults: (['forward', 'metered'] as const).flatMap((k) => getClearing(deps.ledger, start, k) ?? []),
-        trades: listTrades(deps.ledger, { start }).map((t) => ({ kind: t.kind, seq: t.seq, buyer: t.buyer, seller: t.seller, energyWh: t.energyWh, price: t.price, fee: t.fee })),
-        energy: intervalEnergy(deps.ledger, start).map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, status: e.status, reasons: e.reasons, method: e.method })),
-        readings: withVerdicts(readings.slice(0, LIMIT), start, intervalEnd(start, minutes)).map((r) => ({ ...r, ts: iso(r.ts)! })),
+        trades: listTrades(deps.ledger, { start }).map((t) => ({
+          kind: t.kind,
+          seq: t.seq,
+          buyer: t.buyer,
+          seller: t.seller,
+          energyWh: t.energyWh,
+          price: t.price,
+          fee: t.fee,
+        })),
+        energy: intervalEnergy(deps.ledger, start).map((e) => ({
+          meterId: e.meterId,
+          participant: e.participantId,
+          role: e.role,
+          importWh: e.importWh,
+          exportWh: e.exportWh,
+          quality: e.quality,
+          status: e.status,
+          reasons: e.reasons,
+          method: e.method,
+        })),
+        readings: withVerdicts(readings.slice(0, LIMIT), start, intervalEnd(start, minutes)).map((r) => ({
+          ...r,
+          ts: iso(r.ts)!,
+        })),
         readingsTruncated: readings.length > LIMIT,
         settlement: listJournal(deps.ledger, { start }).map(journalOut),
       };

@@ -58,12 +58,31 @@ export async function energyRoutes(fastify: FastifyInstance, deps: DashboardDeps
       const bucket = (req.query.bucket ?? 'raw') as Bucket;
       const len = intervalMs(minutes);
       const bucketMs = BUCKETS[bucket] || len;
-      if (bucketMs < len || bucketMs % len !== 0) throw invalid('INVALID_INPUT', 'bucket', bucket, `a bucket that is a whole number of ${minutes}-minute intervals: raw, 1h or 1d`);
-      if ((range.to - range.from) / bucketMs > 20_000) throw invalid('INVALID_INPUT', 'bucket', bucket, 'a coarser bucket or a shorter range (at most 20,000 buckets)');
+      if (bucketMs < len || bucketMs % len !== 0)
+        throw invalid(
+          'INVALID_INPUT',
+          'bucket',
+          bucket,
+          `a bucket that is a whole number of ${minutes}-minute intervals: raw, 1h or 1d`,
+        );
+      if ((range.to - range.from) / bucketMs > 20_000)
+        throw invalid(
+          'INVALID_INPUT',
+          'bucket',
+          bucket,
+          'a coarser bucket or a shorter range (at most 20,000 buckets)',
+        );
       let meterIds: string[] | undefined;
-      const askedParticipant = req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant');
+      const askedParticipant =
+        req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant');
       if (!p) {
-        if (askedParticipant !== undefined || req.query.meter !== undefined) throw invalid('UNAUTHORIZED', 'authorization', undefined, 'a bearer token to see one participant\'s or meter\'s energy');
+        if (askedParticipant !== undefined || req.query.meter !== undefined)
+          throw invalid(
+            'UNAUTHORIZED',
+            'authorization',
+            undefined,
+            "a bearer token to see one participant's or meter's energy",
+          );
       } else {
         const pid = scopeParticipant(p, askedParticipant);
         if (pid !== undefined) meterIds = listMeters(deps.ledger, pid).map((m) => m.id);
@@ -74,17 +93,25 @@ export async function energyRoutes(fastify: FastifyInstance, deps: DashboardDeps
         if (meterIds && !meterIds.includes(m)) throw invalid('FORBIDDEN', 'meter', m, 'one of your own meters');
         meterIds = [m];
       }
-      const rows = energyHistory(deps.ledger, { ...range, bucketMs, perMeter, ...(meterIds ? { meterIds } : {}) }).map((r) => ({
-        start: iso(r.bucketStart)!,
-        meter: r.meterId,
-        generationWh: r.pvWh,
-        consumptionWh: r.gridImportWh - r.gridExportWh + r.pvWh,
-        gridImportWh: r.gridImportWh,
-        gridExportWh: r.gridExportWh,
-        netGridWh: r.gridImportWh - r.gridExportWh,
-        flagged: r.flagged,
-      }));
-      return sendList(req, reply, rows, ['start', 'meter', 'generationWh', 'consumptionWh', 'gridImportWh', 'gridExportWh', 'netGridWh', 'flagged'], `energy-${bucket}`);
+      const rows = energyHistory(deps.ledger, { ...range, bucketMs, perMeter, ...(meterIds ? { meterIds } : {}) }).map(
+        (r) => ({
+          start: iso(r.bucketStart)!,
+          meter: r.meterId,
+          generationWh: r.pvWh,
+          consumptionWh: r.gridImportWh - r.gridExportWh + r.pvWh,
+          gridImportWh: r.gridImportWh,
+          gridExportWh: r.gridExportWh,
+          netGridWh: r.gridImportWh - r.gridExportWh,
+          flagged: r.flagged,
+        }),
+      );
+      return sendList(
+        req,
+        reply,
+        rows,
+        ['start', 'meter', 'generationWh', 'consumptionWh', 'gridImportWh', 'gridExportWh', 'netGridWh', 'flagged'],
+        `energy-${bucket}`,
+      );
     },
   );
 }

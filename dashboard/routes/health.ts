@@ -17,18 +17,22 @@ const Health = Type.Object({
 
 export async function healthRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.get('/api/health', { schema: { tags: ['public'], summary: 'Liveness and the market clock', security: [], response: { 200: Health } } }, async () => {
-    const now = deps.clock.now();
-    const current = intervalStartOf(now, deps.config.market.intervalMinutes);
-    return {
-      status: 'ok' as const,
-      microgrid: deps.config.microgrid.name,
-      version: deps.version,
-      now: new Date(now).toISOString(),
-      clockSpeed: deps.clock.speed,
-      intervalMinutes: deps.config.market.intervalMinutes,
-      currentInterval: toIso(current),
-      currentIntervalState: getInterval(deps.ledger, current)?.state ?? null,
-    };
-  });
+  app.get(
+    '/api/health',
+    { schema: { tags: ['public'], summary: 'Liveness and the market clock', security: [], response: { 200: Health } } },
+    async () => {
+      const now = deps.clock.now();
+      const current = intervalStartOf(now, deps.config.market.intervalMinutes);
+      return {
+        status: 'ok' as const,
+        microgrid: deps.config.microgrid.name,
+        version: deps.version,
+        now: new Date(now).toISOString(),
+        clockSpeed: deps.clock.speed,
+        intervalMinutes: deps.config.market.intervalMinutes,
+        currentInterval: toIso(current),
+        currentIntervalState: getInterval(deps.ledger, current)?.state ?? null,
+      };
+    },
+  );
 }

@@ -30,16 +30,38 @@ export const IntervalItem = Type.Object({
   kinds: Type.String({ description: 'clearing kinds present: forward, metered, or both' }),
 });
 
-const ClearingOut = Type.Object({ kind: Type.String(), mechanism: Type.String(), clearingPrice: Nullable(Type.String()), matchedWh: Type.Integer(), surplus: Type.String(), trades: Type.Integer(), clearedAt: Type.String() });
-const Side = Type.Union([Type.String(), Type.Null()], { description: 'null: a household\'s counterparty, hidden unless server.showCounterpartyNames' });
-const TradeOut = Type.Object({ kind: Type.String(), seq: Type.Integer(), buyOrder: Side, sellOrder: Side, buyer: Side, seller: Side, energyWh: Type.Integer(), price: Type.String(), fee: Type.String() });
+const ClearingOut = Type.Object({
+  kind: Type.String(),
+  mechanism: Type.String(),
+  clearingPrice: Nullable(Type.String()),
+  matchedWh: Type.Integer(),
+  surplus: Type.String(),
+  trades: Type.Integer(),
+  clearedAt: Type.String(),
+});
+const Side = Type.Union([Type.String(), Type.Null()], {
+  description: "null: a household's counterparty, hidden unless server.showCounterpartyNames",
+});
+const TradeOut = Type.Object({
+  kind: Type.String(),
+  seq: Type.Integer(),
+  buyOrder: Side,
+  sellOrder: Side,
+  buyer: Side,
+  seller: Side,
+  energyWh: Type.Integer(),
+  price: Type.String(),
+  fee: Type.String(),
+});
 const IntervalDetail = Type.Object({
   start: Type.String(),
   end: Type.String(),
   state: Type.String(),
   transitions: Type.Array(Type.Object({ state: Type.String(), at: Type.String() })),
   clearings: Type.Array(ClearingOut),
-  trades: Type.Array(TradeOut, { description: 'all trades (operator, auditor), the household\'s own, none without a token' }),
+  trades: Type.Array(TradeOut, {
+    description: "all trades (operator, auditor), the household's own, none without a token",
+  }),
   statements: Type.Array(StatementOut),
   settlement: Type.Array(JournalOut),
   energy: Type.Array(EnergyOut),
@@ -53,19 +75,28 @@ const Curves = Type.Object({
   offers: Type.Array(CurvePoint, { description: 'supply: offers by price, lowest first, cumulative Wh' }),
   clearingPrice: Nullable(Type.String()),
   matchedWh: Type.Integer(),
-  levels: Type.Union([Type.Literal('all'), Type.Literal('merged'), Type.Literal('hidden')], { description: `all: every price level (operator, auditor); merged: levels merged until each stands for ${MIN_PARTICIPANTS_PER_LEVEL} or more participants (households and the public, after gate closure); hidden: before gate closure` }),
+  levels: Type.Union([Type.Literal('all'), Type.Literal('merged'), Type.Literal('hidden')], {
+    description: `all: every price level (operator, auditor); merged: levels merged until each stands for ${MIN_PARTICIPANTS_PER_LEVEL} or more participants (households and the public, after gate closure); hidden: before gate closure`,
+  }),
 });
 
-export function summarize(clearings: ClearingSummary[]): Pick<typeof IntervalItem.static, 'clearingPrice' | 'matchedWh' | 'surplus' | 'trades' | 'kinds'> {
+export function summarize(
+  clearings: ClearingSummary[],
+): Pick<typeof IntervalItem.static, 'clearingPrice' | 'matchedWh' | 'surplus' | 'trades' | 'kinds'> {
   // The metered clearing is the one households pay by; its price wins when both exist.
   const byKind = [...clearings].sort((a, b) => (a.kind === 'metered' ? -1 : 1) - (b.kind === 'metered' ? -1 : 1));
   return {
     clearingPrice: byKind[0]?.clearingPrice ?? null,
     matchedWh: clearings.reduce((a, c) => a + c.matchedWh, 0),
     // Keep the ledger's decimals ("0.0100" + "0.0200" = "0.0300"), never a float.
-    surplus: clearings.reduce((a, c) => a.add(c.surplus), new Dec(0)).toFixed(Math.max(0, ...clearings.map((c) => c.surplus.split('.')[1]?.length ?? 0))),
+    surplus: clearings
+      .reduce((a, c) => a.add(c.surplus), new Dec(0))
+      .toFixed(Math.max(0, ...clearings.map((c) => c.surplus.split('.')[1]?.length ?? 0))),
     trades: clearings.reduce((a, c) => a + c.trades, 0),
-    kinds: clearings.map((c) => c.kind).sort().join('+'),
+    kinds: clearings
+      .map((c) => c.kind)
+      .sort()
+      .join('+'),
   };
 }
 
@@ -80,7 +111,10 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
         tags: ['intervals'],
         summary: 'Intervals with their lifecycle state and clearing figures (public aggregate)',
         security: OPTIONAL_AUTH,
-        querystring: Type.Object({ ...RangeQuery, limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { ...RangeQuery, limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Array(IntervalItem), ...errors(400) },
       },
     },
@@ -98,14 +132,33 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
           clearings.set(c.intervalStart, l);
         }
       }
-      const out = rows.map((r) => ({ start: iso(r.start)!, state: r.state, updatedAt: iso(r.updatedAt)!, ...summarize(clearings.get(r.start) ?? []) }));
-      return sendList(req, reply, out, ['start', 'state', 'clearingPrice', 'matchedWh', 'surplus', 'trades', 'kinds', 'updatedAt'], 'intervals');
+      const out = rows.map((r) => ({
+        start: iso(r.start)!,
+        state: r.state,
+        updatedAt: iso(r.updatedAt)!,
+        ...summarize(clearings.get(r.start) ?? []),
+      }));
+      return sendList(
+        req,
+        reply,
+        out,
+        ['start', 'state', 'clearingPrice', 'matchedWh', 'surplus', 'trades', 'kinds', 'updatedAt'],
+        'intervals',
+      );
     },
   );
 
   app.get(
     '/api/intervals/:start',
-    { schema: { tags: ['intervals'], summary: 'One interval: lifecycle, clearing results, trades, statements, settlement', security: OPTIONAL_AUTH, params: StartParam, response: { 200: IntervalDetail, ...errors(400, 404) } } },
+    {
+      schema: {
+        tags: ['intervals'],
+        summary: 'One interval: lifecycle, clearing results, trades, statements, settlement',
+        security: OPTIONAL_AUTH,
+        params: StartParam,
+        response: { 200: IntervalDetail, ...errors(400, 404) },
+      },
+    },
     async (req) => {
       const start = parseStartParam(req.params.start, minutes);
       const row = getInterval(deps.ledger, start);
@@ -114,18 +167,38 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       const own = p?.role === 'household' ? (p.participant ?? undefined) : undefined;
       const clearings = listClearings(deps.ledger, { start });
       const trades = p ? listTrades(deps.ledger, { start, ...(own === undefined ? {} : { participantId: own }) }) : [];
-      const statements = p ? listStatementSummaries(deps.ledger, { start, ...(own === undefined ? {} : { participantId: own }) }) : [];
+      const statements = p
+        ? listStatementSummaries(deps.ledger, { start, ...(own === undefined ? {} : { participantId: own }) })
+        : [];
       const energy = p ? intervalEnergy(deps.ledger, start, own) : [];
       return {
         start: iso(start)!,
         end: iso(intervalEnd(start, minutes))!,
         state: row.state,
         transitions: listTransitions(deps.ledger, start).map((t) => ({ state: t.state, at: iso(t.at)! })),
-        clearings: clearings.map((c) => ({ kind: c.kind, mechanism: c.mechanism, clearingPrice: c.clearingPrice, matchedWh: c.matchedWh, surplus: c.surplus, trades: c.trades, clearedAt: iso(c.createdAt)! })),
+        clearings: clearings.map((c) => ({
+          kind: c.kind,
+          mechanism: c.mechanism,
+          clearingPrice: c.clearingPrice,
+          matchedWh: c.matchedWh,
+          surplus: c.surplus,
+          trades: c.trades,
+          clearedAt: iso(c.createdAt)!,
+        })),
         trades: trades.map(({ intervalStart: _s, ...t }) => redactCounterparty(p, deps.config, t)),
         statements: statements.map(statementOut),
         settlement: p ? listJournal(deps.ledger, { start }).map(journalOut) : [],
-        energy: energy.map((e) => ({ meterId: e.meterId, participant: e.participantId, role: e.role, importWh: e.importWh, exportWh: e.exportWh, quality: e.quality, status: e.status, reasons: e.reasons, method: e.method })),
+        energy: energy.map((e) => ({
+          meterId: e.meterId,
+          participant: e.participantId,
+          role: e.role,
+          importWh: e.importWh,
+          exportWh: e.exportWh,
+          quality: e.quality,
+          status: e.status,
+          reasons: e.reasons,
+          method: e.method,
+        })),
       };
     },
   );
@@ -135,10 +208,13 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
     {
       schema: {
         tags: ['intervals'],
-        summary: 'Supply and demand curves of an interval\'s book with the clearing point (aggregate, public)',
+        summary: "Supply and demand curves of an interval's book with the clearing point (aggregate, public)",
         security: OPTIONAL_AUTH,
         params: StartParam,
-        querystring: Type.Object({ source: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('metered')])) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { source: Type.Optional(Type.Union([Type.Literal('forward'), Type.Literal('metered')])) },
+          { additionalProperties: false },
+        ),
         response: { 200: Curves, ...errors(400) },
       },
     },
@@ -148,11 +224,24 @@ export async function intervalRoutes(fastify: FastifyInstance, deps: DashboardDe
       const book = bookOrders(deps.ledger, start, source);
       const role = req.principal?.role;
       // dashboard/curves.ts: who sees which levels, and why.
-      const levels: 'all' | 'merged' | 'hidden' = role === 'operator' || role === 'auditor' ? 'all' : deps.clock.now() < start - deps.config.market.gateClosureSeconds * 1000 ? 'hidden' : 'merged';
-      const curve = (side: 'bid' | 'offer') => (levels === 'all' ? fullCurve(book, side) : levels === 'merged' ? publicCurve(book, side) : []);
+      const levels: 'all' | 'merged' | 'hidden' =
+        role === 'operator' || role === 'auditor'
+          ? 'all'
+          : deps.clock.now() < start - deps.config.market.gateClosureSeconds * 1000
+            ? 'hidden'
+            : 'merged';
+      const curve = (side: 'bid' | 'offer') =>
+        levels === 'all' ? fullCurve(book, side) : levels === 'merged' ? publicCurve(book, side) : [];
       const clearing = getClearing(deps.ledger, start, source);
-      return { interval: iso(start)!, source, bids: curve('bid'), offers: curve('offer'), clearingPrice: clearing?.clearingPrice ?? null, matchedWh: clearing?.matchedWh ?? 0, levels };
+      return {
+        interval: iso(start)!,
+        source,
+        bids: curve('bid'),
+        offers: curve('offer'),
+        clearingPrice: clearing?.clearingPrice ?? null,
+        matchedWh: clearing?.matchedWh ?? 0,
+        levels,
+      };
     },
   );
-
 }

@@ -20,8 +20,12 @@ const HoldOut = Type.Object({
   exportWh: Type.Integer(),
   reasons: Type.Array(Reason),
   heldAt: Type.String(),
-  deadline: Type.String({ description: 'heldAt + meterData.holdWindowHours (market time): undecided by then, the system estimates it' }),
-  decision: N(Type.Union([Type.Literal('accept'), Type.Literal('replace'), Type.Literal('reject'), Type.Literal('estimate')])),
+  deadline: Type.String({
+    description: 'heldAt + meterData.holdWindowHours (market time): undecided by then, the system estimates it',
+  }),
+  decision: N(
+    Type.Union([Type.Literal('accept'), Type.Literal('replace'), Type.Literal('reject'), Type.Literal('estimate')]),
+  ),
   decidedImportWh: N(Type.Integer()),
   decidedExportWh: N(Type.Integer()),
   decidedStatus: N(Type.String()),
@@ -62,7 +66,9 @@ const DecisionBody = Type.Object(
     reason: Type.String({ minLength: 1, maxLength: 500 }),
     importWh: Type.Optional(Type.Integer({ minimum: 0 })),
     exportWh: Type.Optional(Type.Integer({ minimum: 0 })),
-    estimate: Type.Optional(Type.Boolean({ description: 'replace with the time-apportioned estimate on the readings known now' })),
+    estimate: Type.Optional(
+      Type.Boolean({ description: 'replace with the time-apportioned estimate on the readings known now' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -86,14 +92,26 @@ export async function meterDataRoutes(fastify: FastifyInstance, deps: DashboardD
       schema: {
         tags: ['meter data'],
         summary: 'Held meter-intervals with their reasons and decisions',
-        querystring: Type.Object({ all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])), participant: Type.Optional(Type.String()) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+            participant: Type.Optional(Type.String()),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Array(HoldOut), ...errors(400, 401, 403) },
       },
     },
     async (req) => {
       const p = requireRole(req.principal, 'operator', 'auditor', 'household');
-      const pid = scopeParticipant(p, req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant'));
-      return listMeterHolds(deps.ledger, { pending: req.query.all !== 'true', ...(pid !== undefined ? { participantId: pid } : {}) }).map((h) => holdOut(h, windowMs));
+      const pid = scopeParticipant(
+        p,
+        req.query.participant === undefined ? undefined : assertId(req.query.participant, 'participant'),
+      );
+      return listMeterHolds(deps.ledger, {
+        pending: req.query.all !== 'true',
+        ...(pid !== undefined ? { participantId: pid } : {}),
+      }).map((h) => holdOut(h, windowMs));
     },
   );
 
@@ -101,14 +119,27 @@ export async function meterDataRoutes(fastify: FastifyInstance, deps: DashboardD
     '/api/meter-data/holds/decision',
     {
       config: { rateLimit: fastify.mgx.writeLimit },
-      schema: { tags: ['meter data'], summary: 'Accept, replace or reject a held meter-interval', body: DecisionBody, response: { 200: HoldOut, ...errors(400, 401, 403, 404, 409, 503) } },
+      schema: {
+        tags: ['meter data'],
+        summary: 'Accept, replace or reject a held meter-interval',
+        body: DecisionBody,
+        response: { 200: HoldOut, ...errors(400, 401, 403, 404, 409, 503) },
+      },
     },
     async (req) => {
       const p = requireRole(req.principal, 'operator');
-      if (!deps.decideMeterHold) throw new MicrogridError('INTERNAL', 'meter data decisions are not wired in this server', { field: 'server', expected: 'the running app (mgx start)' });
+      if (!deps.decideMeterHold)
+        throw new MicrogridError('INTERNAL', 'meter data decisions are not wired in this server', {
+          field: 'server',
+          expected: 'the running app (mgx start)',
+        });
       const b = req.body;
       if (b.decision === 'replace' && b.estimate !== true && (b.importWh === undefined || b.exportWh === undefined)) {
-        throw new MicrogridError('INVALID_INPUT', 'replace needs importWh and exportWh, or estimate: true', { field: 'importWh', value: b.importWh, expected: 'both importWh and exportWh (Wh), or estimate: true' });
+        throw new MicrogridError('INVALID_INPUT', 'replace needs importWh and exportWh, or estimate: true', {
+          field: 'importWh',
+          value: b.importWh,
+          expected: 'both importWh and exportWh (Wh), or estimate: true',
+        });
       }
       const h = deps.decideMeterHold({
         intervalStart: parseIntervalStart(b.interval, minutes, 'interval'),

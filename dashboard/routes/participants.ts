@@ -10,7 +10,14 @@ import { errors, notFound, sendList, Format } from '../http.js';
 import { checkPrice } from '../check-price.js';
 import { Nullable } from '../schemas/nullable.js';
 
-const MeterOut = Type.Object({ id: Type.String(), participant: Type.String(), role: Type.String(), deviceId: Nullable(Type.String()), ratedPowerW: Type.Union([Type.Integer(), Type.Null()]), gateway: Nullable(Type.String()) });
+const MeterOut = Type.Object({
+  id: Type.String(),
+  participant: Type.String(),
+  role: Type.String(),
+  deviceId: Nullable(Type.String()),
+  ratedPowerW: Type.Union([Type.Integer(), Type.Null()]),
+  gateway: Nullable(Type.String()),
+});
 const ParticipantOut = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -22,8 +29,12 @@ const ParticipantOut = Type.Object({
 });
 const PolicyBody = Type.Object(
   {
-    minSellPrice: Type.Union([Type.String(), Type.Null()], { description: 'least accepted for surplus, per kWh; null = no standing offer' }),
-    maxBuyPrice: Type.Union([Type.String(), Type.Null()], { description: 'most paid for deficit, per kWh; null = no standing bid' }),
+    minSellPrice: Type.Union([Type.String(), Type.Null()], {
+      description: 'least accepted for surplus, per kWh; null = no standing offer',
+    }),
+    maxBuyPrice: Type.Union([Type.String(), Type.Null()], {
+      description: 'most paid for deficit, per kWh; null = no standing bid',
+    }),
   },
   { additionalProperties: false },
 );
@@ -38,23 +49,51 @@ export async function participantRoutes(fastify: FastifyInstance, deps: Dashboar
       .filter((p) => only === undefined || p.id === only)
       .map((p) => ({
         ...p,
-        meters: meters.filter((m) => m.participantId === p.id).map((m) => ({ id: m.id, participant: m.participantId, role: m.role, deviceId: m.deviceId, ratedPowerW: m.ratedPowerW, gateway: m.gateway })),
+        meters: meters
+          .filter((m) => m.participantId === p.id)
+          .map((m) => ({
+            id: m.id,
+            participant: m.participantId,
+            role: m.role,
+            deviceId: m.deviceId,
+            ratedPowerW: m.ratedPowerW,
+            gateway: m.gateway,
+          })),
       }));
   };
 
   app.get(
     '/api/participants',
-    { schema: { tags: ['participants'], summary: 'Participants with their meters and standing prices (a household sees itself)', querystring: Type.Object({ format: Format }, { additionalProperties: false }), response: { 200: Type.Array(ParticipantOut), ...errors(401) } } },
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Participants with their meters and standing prices (a household sees itself)',
+        querystring: Type.Object({ format: Format }, { additionalProperties: false }),
+        response: { 200: Type.Array(ParticipantOut), ...errors(401) },
+      },
+    },
     async (req, reply) => {
       const p = requireAuth(req.principal);
       const rows = load(scopeParticipant(p, undefined));
-      return sendList(req, reply, rows, ['id', 'name', 'zone', 'account', 'minSellPrice', 'maxBuyPrice'], 'participants');
+      return sendList(
+        req,
+        reply,
+        rows,
+        ['id', 'name', 'zone', 'account', 'minSellPrice', 'maxBuyPrice'],
+        'participants',
+      );
     },
   );
 
   app.get(
     '/api/participants/:id',
-    { schema: { tags: ['participants'], params: Type.Object({ id: Type.String() }), response: { 200: ParticipantOut, ...errors(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['participants'],
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: ParticipantOut, ...errors(400, 401, 403, 404) },
+      },
+    },
     async (req) => {
       const p = requireAuth(req.principal);
       const id = scopeParticipant(p, assertId(req.params.id, 'id'), 'id')!;
@@ -66,7 +105,14 @@ export async function participantRoutes(fastify: FastifyInstance, deps: Dashboar
 
   app.get(
     '/api/meters',
-    { schema: { tags: ['participants'], summary: 'Meters (a household sees its own)', querystring: Type.Object({ format: Format }, { additionalProperties: false }), response: { 200: Type.Array(MeterOut), ...errors(401) } } },
+    {
+      schema: {
+        tags: ['participants'],
+        summary: 'Meters (a household sees its own)',
+        querystring: Type.Object({ format: Format }, { additionalProperties: false }),
+        response: { 200: Type.Array(MeterOut), ...errors(401) },
+      },
+    },
     async (req, reply) => {
       const p = requireAuth(req.principal);
       const rows = load(scopeParticipant(p, undefined)).flatMap((x) => x.meters);
@@ -78,15 +124,24 @@ export async function participantRoutes(fastify: FastifyInstance, deps: Dashboar
     '/api/participants/:id/policy',
     {
       config: { rateLimit: ctx.writeLimit, roles: ['operator', 'household'] },
-      schema: { tags: ['participants'], summary: 'Set the standing prices (metered trading) of a participant', params: Type.Object({ id: Type.String() }), body: PolicyBody, response: { 200: ParticipantOut, ...errors(400, 401, 403, 404, 429) } },
+      schema: {
+        tags: ['participants'],
+        summary: 'Set the standing prices (metered trading) of a participant',
+        params: Type.Object({ id: Type.String() }),
+        body: PolicyBody,
+        response: { 200: ParticipantOut, ...errors(400, 401, 403, 404, 429) },
+      },
     },
     async (req) => {
       const p = requireRole(req.principal, 'operator', 'household');
       const id = scopeParticipant(p, assertId(req.params.id, 'id'), 'id')!;
       const { market } = deps.config;
-      const minSell = req.body.minSellPrice === null ? null : checkPrice(ctx.scale, market, req.body.minSellPrice, 'minSellPrice');
-      const maxBuy = req.body.maxBuyPrice === null ? null : checkPrice(ctx.scale, market, req.body.maxBuyPrice, 'maxBuyPrice');
-      if (!setPolicy(deps.ledger, id, { minSellPrice: minSell, maxBuyPrice: maxBuy }, deps.clock.now())) throw notFound('participant', 'id', id);
+      const minSell =
+        req.body.minSellPrice === null ? null : checkPrice(ctx.scale, market, req.body.minSellPrice, 'minSellPrice');
+      const maxBuy =
+        req.body.maxBuyPrice === null ? null : checkPrice(ctx.scale, market, req.body.maxBuyPrice, 'maxBuyPrice');
+      if (!setPolicy(deps.ledger, id, { minSellPrice: minSell, maxBuyPrice: maxBuy }, deps.clock.now()))
+        throw notFound('participant', 'id', id);
       return load(id)[0]!;
     },
   );

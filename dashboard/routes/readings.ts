@@ -13,7 +13,11 @@ import { errors } from '../http.js';
 export async function readingRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const gatewayOf = new WeakMap<object, string>();
-  const perGateway = fastify.createRateLimit({ max: deps.config.server.rateLimit.readingsPerMinute, timeWindow: 60_000, keyGenerator: (req) => `gw:${gatewayOf.get(req) ?? ''}` });
+  const perGateway = fastify.createRateLimit({
+    max: deps.config.server.rateLimit.readingsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => `gw:${gatewayOf.get(req) ?? ''}`,
+  });
   app.post(
     '/api/readings',
     {
@@ -24,7 +28,10 @@ export async function readingRoutes(fastify: FastifyInstance, deps: DashboardDep
         // No token: each reading carries its gateway's signature instead.
         security: [],
         body: ReadingsBody,
-        response: { 200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }), ...errors(400, 401, 413, 429) },
+        response: {
+          200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }),
+          ...errors(400, 401, 413, 429),
+        },
       },
     },
     async (req) =>

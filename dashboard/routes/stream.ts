@@ -126,7 +126,15 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
           pumping = false;
           return;
         }
-        job = { frame, json: new Map(), targets: [...clients], next: 0, startedAt: performance.now(), cpuMs: 0, sysMs: 0 };
+        job = {
+          frame,
+          json: new Map(),
+          targets: [...clients],
+          next: 0,
+          startedAt: performance.now(),
+          cpuMs: 0,
+          sysMs: 0,
+        };
         cpuMark = process.cpuUsage();
       }
       const j = job;
@@ -176,7 +184,14 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     clients.clear();
   });
 
-  ctx.streamStats = () => ({ clients: clients.size, ...stats, frameSendMs: [...frameSendMs], fanOutMs: [...fanOutMs], fanOutCpuMs: [...fanOutCpuMs], fanOutSysMs: [...fanOutSysMs] });
+  ctx.streamStats = () => ({
+    clients: clients.size,
+    ...stats,
+    frameSendMs: [...frameSendMs],
+    fanOutMs: [...fanOutMs],
+    fanOutCpuMs: [...fanOutCpuMs],
+    fanOutSysMs: [...fanOutSysMs],
+  });
 
   app.get(
     '/api/stream',
@@ -186,7 +201,13 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
         tags: ['live'],
         summary: 'WebSocket: snapshot, then numbered delta frames (see dashboard/live/model.ts)',
         security: OPTIONAL_AUTH,
-        querystring: Type.Object({ since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })), ticket: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            since: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+            ticket: Type.Optional(Type.String({ maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     (ws, req) => {
@@ -194,7 +215,14 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
       if (req.query.ticket !== undefined) {
         const p = ctx.tickets.redeem(req.query.ticket);
         if (!p) {
-          ws.close(CLOSE_BAD_TICKET, JSON.stringify(new MicrogridError('UNAUTHORIZED', 'the stream ticket is unknown or expired', { field: 'ticket' }).toJSON()).slice(0, 120));
+          ws.close(
+            CLOSE_BAD_TICKET,
+            JSON.stringify(
+              new MicrogridError('UNAUTHORIZED', 'the stream ticket is unknown or expired', {
+                field: 'ticket',
+              }).toJSON(),
+            ).slice(0, 120),
+          );
           return;
         }
         principal = p;

@@ -20,8 +20,12 @@ const Today = Type.Object({
   paid: Money('paid to neighbours for energy bought, with the grid fees'),
   feedInTariff: Type.String(),
   retailTariff: Type.String(),
-  feedInValue: Money('what the grid would have paid for the energy sold: Σ per interval of soldWh × feedInTariff / 1000, rounded as statements are'),
-  retailCost: Money('what the grid would have charged for the energy bought: Σ per interval of boughtWh × retailTariff / 1000, rounded as statements are'),
+  feedInValue: Money(
+    'what the grid would have paid for the energy sold: Σ per interval of soldWh × feedInTariff / 1000, rounded as statements are',
+  ),
+  retailCost: Money(
+    'what the grid would have charged for the energy bought: Σ per interval of boughtWh × retailTariff / 1000, rounded as statements are',
+  ),
   gainSelling: Money('earned − feedInValue'),
   gainBuying: Money('retailCost − paid'),
   gain: Money('gainSelling + gainBuying: what trading with neighbours gained over the tariffs'),
@@ -38,7 +42,15 @@ export async function todayRoutes(fastify: FastifyInstance, deps: DashboardDeps)
 
   app.get(
     '/api/participants/:id/today',
-    { schema: { tags: ['participants'], summary: 'Today so far: energy traded with neighbours, money, and the gain over the feed-in and retail tariffs (the household itself, operator, auditor)', params: Type.Object({ id: Type.String() }), response: { 200: Today, ...errors(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ['participants'],
+        summary:
+          'Today so far: energy traded with neighbours, money, and the gain over the feed-in and retail tariffs (the household itself, operator, auditor)',
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: Today, ...errors(400, 401, 403, 404) },
+      },
+    },
     async (req) => {
       const id = assertId(req.params.id, 'id');
       scopeParticipant(requireAuth(req.principal), id, 'id');

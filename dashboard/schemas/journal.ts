@@ -17,5 +17,15 @@ export const JournalOut = Type.Object({
 });
 
 export function journalOut(j: ReturnType<typeof listJournal>[number]): typeof JournalOut.static {
-  return { interval: iso(j.intervalStart)!, action: j.action, chunk: j.chunk, state: j.state, chainId: j.chainId, txHash: j.txHash, blockNumber: j.blockNumber, error: j.error, updatedAt: iso(j.updatedAt)! };
+  return {
+    interval: iso(j.intervalStart)!,
+    action: j.action,
+    chunk: j.chunk,
+    state: j.state,
+    chainId: j.chainId,
+    txHash: j.txHash,
+    blockNumber: j.blockNumber,
+    error: j.error,
+    updatedAt: iso(j.updatedAt)!,
+  };
 }

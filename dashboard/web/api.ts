@@ -34,7 +34,8 @@ async function call(method: string, url: string, body?: unknown): Promise<Respon
 }
 
 export const get = async <T>(url: string): Promise<T> => (await call('GET', url)).json() as Promise<T>;
-export const send = async <T>(method: 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<T> => (await call(method, url, body)).json() as Promise<T>;
+export const send = async <T>(method: 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<T> =>
+  (await call(method, url, body)).json() as Promise<T>;
 
 /** Downloads `url` as CSV (with the token, which a plain link could not carry). */
 export async function downloadCsv(url: string, name: string): Promise<void> {

@@ -36,7 +36,10 @@ function utcAxis(el: HTMLElement): uPlot.Axis {
 }
 
 const timeOpts = { tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') };
-const timeSeries: uPlot.Series = { label: 'market time', value: (_u, v) => (v === null ? '--' : `${utcTick(v, true, true)} UTC`) };
+const timeSeries: uPlot.Series = {
+  label: 'market time',
+  value: (_u, v) => (v === null ? '--' : `${utcTick(v, true, true)} UTC`),
+};
 
 /**
  * Generation, consumption and net grid exchange from the stream, one point per
@@ -98,12 +101,26 @@ export interface EnergyRow {
  * bucket gets a closing point, or the step would end where it begins); with
  * `previous`, the previous period's consumption shifted onto this one.
  */
-export function energyChart(el: HTMLElement, rowsIn: EnergyRow[], previous: EnergyRow[] | null, shiftMs: number, range: { from: number; to: number }, bucketMs: number): uPlot {
+export function energyChart(
+  el: HTMLElement,
+  rowsIn: EnergyRow[],
+  previous: EnergyRow[] | null,
+  shiftMs: number,
+  range: { from: number; to: number },
+  bucketMs: number,
+): uPlot {
   const last = rowsIn[rowsIn.length - 1];
-  const rows = last ? [...rowsIn, { ...last, start: new Date(Date.parse(last.start) + bucketMs).toISOString() }] : rowsIn;
+  const rows = last
+    ? [...rowsIn, { ...last, start: new Date(Date.parse(last.start) + bucketMs).toISOString() }]
+    : rowsIn;
   const xs = rows.map((r) => Date.parse(r.start) / 1000);
   const prevBy = new Map((previous ?? []).map((r) => [Date.parse(r.start) + shiftMs, r.consumptionWh]));
-  const data: uPlot.AlignedData = [xs, rows.map((r) => r.generationWh), rows.map((r) => r.consumptionWh), rows.map((r) => r.netGridWh)];
+  const data: uPlot.AlignedData = [
+    xs,
+    rows.map((r) => r.generationWh),
+    rows.map((r) => r.consumptionWh),
+    rows.map((r) => r.netGridWh),
+  ];
   const series: uPlot.Series[] = [
     timeSeries,
     { label: 'generation Wh', stroke: COLORS.generation, width: 2, paths: uPlot.paths.stepped!({ align: 1 }) },
@@ -112,13 +129,34 @@ export function energyChart(el: HTMLElement, rowsIn: EnergyRow[], previous: Ener
   ];
   if (previous) {
     (data as (number | null)[][]).push(rows.map((r) => prevBy.get(Date.parse(r.start)) ?? null));
-    series.push({ label: 'consumption, previous period', stroke: COLORS.compare, width: 1, dash: [4, 4], paths: uPlot.paths.stepped!({ align: 1 }) });
+    series.push({
+      label: 'consumption, previous period',
+      stroke: COLORS.compare,
+      width: 1,
+      dash: [4, 4],
+      paths: uPlot.paths.stepped!({ align: 1 }),
+    });
   }
   el.replaceChildren();
   // The x axis spans the range asked for, not just the buckets that have data (one bucket would otherwise span years).
   // What the chart spans and holds, for whoever checks the page.
-  Object.assign(el.dataset, { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString(), buckets: String(rowsIn.length), bucketMs: String(bucketMs) });
-  return new uPlot({ ...size(el, 220), ...timeOpts, scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] } }, series, axes: [utcAxis(el), { size: 60 }] }, data, el);
+  Object.assign(el.dataset, {
+    from: new Date(range.from).toISOString(),
+    to: new Date(range.to).toISOString(),
+    buckets: String(rowsIn.length),
+    bucketMs: String(bucketMs),
+  });
+  return new uPlot(
+    {
+      ...size(el, 220),
+      ...timeOpts,
+      scales: { x: { time: true, range: () => [range.from / 1000, range.to / 1000] } },
+      series,
+      axes: [utcAxis(el), { size: 60 }],
+    },
+    data,
+    el,
+  );
 }
 
 export interface CurvePoint {
@@ -127,8 +165,16 @@ export interface CurvePoint {
 }
 
 /** Supply (offers, rising) and demand (bids, falling) as step curves: x = cumulative kWh, y = price. */
-export function curvesChart(el: HTMLElement, bids: CurvePoint[], offers: CurvePoint[], clearingPrice: string | null, matchedWh: number): uPlot {
-  const xs = [...new Set([0, ...bids.map((b) => b.cumulativeWh), ...offers.map((o) => o.cumulativeWh)])].sort((a, b) => a - b);
+export function curvesChart(
+  el: HTMLElement,
+  bids: CurvePoint[],
+  offers: CurvePoint[],
+  clearingPrice: string | null,
+  matchedWh: number,
+): uPlot {
+  const xs = [...new Set([0, ...bids.map((b) => b.cumulativeWh), ...offers.map((o) => o.cumulativeWh)])].sort(
+    (a, b) => a - b,
+  );
   // The price in effect at cumulative x: the first step whose cumulative volume reaches x.
   const at = (pts: CurvePoint[], x: number): number | null => {
     const p = pts.find((q) => q.cumulativeWh >= x);

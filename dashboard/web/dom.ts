@@ -2,7 +2,11 @@
 type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | EventListener | null | undefined>;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K | `${K}.${string}` | `${K}#${string}`, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K | `${K}.${string}` | `${K}#${string}`,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const [name, ...rest] = tag.split(/(?=[.#])/);
   const el = document.createElement(name as K);
   for (const r of rest) {
@@ -20,7 +24,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K | `${K}.${string
 }
 
 export function append(el: Node, ...children: Child[]): void {
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false)
+      el.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
 }
 
 export function replace(el: Element, ...children: Child[]): void {
@@ -51,12 +57,27 @@ export function time(iso: string | null | undefined): string {
 }
 
 /** A table with a caption-less header; `empty` is shown when there are no rows. */
-export function table<T>(rows: T[], cols: [string, (r: T) => Child][], empty: string, onRow?: (r: T) => void): HTMLElement {
+export function table<T>(
+  rows: T[],
+  cols: [string, (r: T) => Child][],
+  empty: string,
+  onRow?: (r: T) => void,
+): HTMLElement {
   if (rows.length === 0) return h('p.empty', {}, empty);
   return h(
     'table',
     {},
     h('thead', {}, h('tr', {}, ...cols.map(([n]) => h('th', {}, n)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', onRow ? { onclick: () => onRow(r), class: 'clickable' } : {}, ...cols.map(([, f]) => h('td', {}, f(r)))))),
+    h(
+      'tbody',
+      {},
+      ...rows.map((r) =>
+        h(
+          'tr',
+          onRow ? { onclick: () => onRow(r), class: 'clickable' } : {},
+          ...cols.map(([, f]) => h('td', {}, f(r))),
+        ),
+      ),
+    ),
   );
 }

@@ -3,7 +3,11 @@ import { watts } from './dom.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   if (text !== undefined) el.textContent = text;
@@ -61,28 +65,58 @@ export function renderFlow(svg: SVGSVGElement, state: LiveState): void {
     const y = 30 + i * rowH + rowH / 2;
     const dir = h.gridW === null ? 'none' : h.gridW < 0 ? 'export' : h.gridW > 0 ? 'import' : 'none';
     // export: energy flows house → bus (left to right); import: bus → house.
-    const line = dir === 'import' ? s('line', { x1: busX - 8, y1: y, x2: 200, y2: y }) : s('line', { x1: 200, y1: y, x2: busX - 8, y2: y });
+    const line =
+      dir === 'import'
+        ? s('line', { x1: busX - 8, y1: y, x2: 200, y2: y })
+        : s('line', { x1: 200, y1: y, x2: busX - 8, y2: y });
     line.setAttribute('class', `flow ${dir}`);
     line.setAttribute('stroke-width', String(width(h.gridW)));
     svg.append(line);
-    svg.append(s('rect', { x: 10, y: y - 14, width: 190, height: 28, rx: 6, class: `house ${dir}`, 'data-participant': h.id }));
+    svg.append(
+      s('rect', { x: 10, y: y - 14, width: 190, height: 28, rx: 6, class: `house ${dir}`, 'data-participant': h.id }),
+    );
     svg.append(s('text', { x: 20, y: y + 5, class: 'name' }, h.id));
-    svg.append(s('text', { x: 192, y: y + 5, 'text-anchor': 'end', class: 'value', 'data-flow': h.id }, h.gridW === null ? 'no reading' : `${h.gridW < 0 ? '↑' : '↓'} ${watts(Math.abs(h.gridW))}`));
-    if (h.pvW !== null) svg.append(s('text', { x: 300, y: y - 4, 'text-anchor': 'middle', class: 'pv' }, `☀ ${watts(h.pvW)}`));
+    svg.append(
+      s(
+        'text',
+        { x: 192, y: y + 5, 'text-anchor': 'end', class: 'value', 'data-flow': h.id },
+        h.gridW === null ? 'no reading' : `${h.gridW < 0 ? '↑' : '↓'} ${watts(Math.abs(h.gridW))}`,
+      ),
+    );
+    if (h.pvW !== null)
+      svg.append(s('text', { x: 300, y: y - 4, 'text-anchor': 'middle', class: 'pv' }, `☀ ${watts(h.pvW)}`));
   });
-  if (list.length > shown.length) svg.append(s('text', { x: 20, y: height - 6, class: 'label' }, `+ ${list.length - shown.length} more households (in the aggregate)`));
+  if (list.length > shown.length)
+    svg.append(
+      s(
+        'text',
+        { x: 20, y: height - 6, class: 'label' },
+        `+ ${list.length - shown.length} more households (in the aggregate)`,
+      ),
+    );
   if (list.length === 0) svg.append(s('text', { x: 20, y: busY, class: 'label' }, 'no household meters visible'));
 
   const net = state.balance.netGridW;
   const gdir = net === null ? 'none' : net > 0 ? 'import' : net < 0 ? 'export' : 'none';
-  const gl = gdir === 'import' ? s('line', { x1: 620, y1: busY, x2: busX + 8, y2: busY }) : s('line', { x1: busX + 8, y1: busY, x2: 620, y2: busY });
+  const gl =
+    gdir === 'import'
+      ? s('line', { x1: 620, y1: busY, x2: busX + 8, y2: busY })
+      : s('line', { x1: busX + 8, y1: busY, x2: 620, y2: busY });
   gl.setAttribute('class', `flow ${gdir}`);
   gl.setAttribute('stroke-width', String(width(net)));
   svg.append(gl);
   svg.append(s('rect', { x: 620, y: busY - 30, width: 130, height: 60, rx: 8, class: `grid ${gdir}` }));
   svg.append(s('text', { x: 685, y: busY - 10, 'text-anchor': 'middle', class: 'name' }, 'grid connection'));
-  svg.append(s('text', { x: 685, y: busY + 14, 'text-anchor': 'middle', class: 'value', 'data-flow': 'grid' }, net === null ? 'no reading' : `${net > 0 ? 'import' : net < 0 ? 'export' : ''} ${watts(Math.abs(net))}`));
+  svg.append(
+    s(
+      'text',
+      { x: 685, y: busY + 14, 'text-anchor': 'middle', class: 'value', 'data-flow': 'grid' },
+      net === null ? 'no reading' : `${net > 0 ? 'import' : net < 0 ? 'export' : ''} ${watts(Math.abs(net))}`,
+    ),
+  );
   // There is no meter at the point of common coupling in the config, so the unmetered remainder cannot be measured: say so.
-  svg.append(s('text', { x: 685, y: busY + 50, 'text-anchor': 'middle', class: 'label' }, 'unmetered remainder: needs a'));
+  svg.append(
+    s('text', { x: 685, y: busY + 50, 'text-anchor': 'middle', class: 'label' }, 'unmetered remainder: needs a'),
+  );
   svg.append(s('text', { x: 685, y: busY + 64, 'text-anchor': 'middle', class: 'label' }, 'grid-connection meter'));
 }

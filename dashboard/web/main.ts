@@ -25,7 +25,12 @@ async function boot(): Promise<void> {
   }
   document.title = `${me.microgrid} · microgrid-exchange`;
   header(me);
-  const view: View = me.role === 'household' ? householdView(me) : me.role === 'auditor' ? auditorView(me) : operatorView({ public: me.role === 'public' });
+  const view: View =
+    me.role === 'household'
+      ? householdView(me)
+      : me.role === 'auditor'
+        ? auditorView(me)
+        : operatorView({ public: me.role === 'public' });
   replace($('#app'), view.root);
   const stream = new LiveStream();
   const pill = $('#status');
@@ -55,7 +60,18 @@ function tokenFromAddress(): void {
 }
 
 function header(me: Me): void {
-  const login = h('form#login', {}, h('input', { name: 'token', type: 'password', placeholder: 'access token', autocomplete: 'off', 'aria-label': 'access token' }), h('button', { type: 'submit' }, 'Sign in'));
+  const login = h(
+    'form#login',
+    {},
+    h('input', {
+      name: 'token',
+      type: 'password',
+      placeholder: 'access token',
+      autocomplete: 'off',
+      'aria-label': 'access token',
+    }),
+    h('button', { type: 'submit' }, 'Sign in'),
+  );
   login.onsubmit = (ev) => {
     ev.preventDefault();
     setToken((login.elements.namedItem('token') as HTMLInputElement).value.trim() || null);

@@ -41,9 +41,15 @@ export function benchRules(mechanism: Mechanism, zoned: boolean): ClearingRules 
     priceTick: '0.0001',
     priceFloor: '0.0800',
     priceCap: '0.3000',
-    zoneFees: zoned ? [{ from: 'north', to: 'south', fee: '0.0100' }, { from: 'south', to: 'north', fee: '0.0100' }, { from: 'east', to: 'west', fee: '0.0200' }, { from: 'west', to: 'east', fee: '0.0200' }] : [],
+    zoneFees: zoned
+      ? [
+          { from: 'north', to: 'south', fee: '0.0100' },
+          { from: 'south', to: 'north', fee: '0.0100' },
+          { from: 'east', to: 'west', fee: '0.0200' },
+          { from: 'west', to: 'east', fee: '0.0200' },
+        ]
+      : [],
     zoneExportLimitsWh: zoned ? { east: 1_000_000 } : {},
     ruleSetVersion: RULE_SET_VERSION,
   };
 }
-

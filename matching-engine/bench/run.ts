@@ -48,7 +48,10 @@ const median = (xs: number[]): number => {
 };
 
 /** Builds one book of n orders (one at a time, as in the app: a million orders is a few hundred MB) and times its clearing. */
-function measureBook(n: number, rules: ClearingRules): { times: number[]; lists: number[]; trades: number; matched: number; add: number } {
+function measureBook(
+  n: number,
+  rules: ClearingRules,
+): { times: number[]; lists: number[]; trades: number; matched: number; add: number } {
   const tb = performance.now();
   // The order list is garbage once added (as orders arriving through the API are).
   const book = new OrderBook(INTERVAL, rules);
@@ -79,12 +82,22 @@ function measureBook(n: number, rules: ClearingRules): { times: number[]; lists:
   return { times, lists, trades, matched, add };
 }
 
-console.log(`matching-engine benchmark: ${runs} runs per cell after ${warmups(sizes[0]!)}…${warmups(sizes[sizes.length - 1]!)} warm-up runs, ${zoned ? '4 zones with fees and an export limit' : '4 zones, no fees'}, node ${process.version}`);
-console.log('  clear:   OrderBook.clear() at gate closure on a book of n orders added one by one (validated and packed into columns as they came);');
+console.log(
+  `matching-engine benchmark: ${runs} runs per cell after ${warmups(sizes[0]!)}…${warmups(sizes[sizes.length - 1]!)} warm-up runs, ${zoned ? '4 zones with fees and an export limit' : '4 zones, no fees'}, node ${process.version}`,
+);
+console.log(
+  '  clear:   OrderBook.clear() at gate closure on a book of n orders added one by one (validated and packed into columns as they came);',
+);
 console.log('           the result holds trades and remainders as columns');
-console.log('  +lists:  then reading result.trades and result.remainders (building the Trade and OrderRemainder objects)');
-console.log('  list:    clearBook on the same orders as a list (validate + pack + clear, as `mgx clear` and the audit do), lists built');
-console.log('size       mechanism      clear median   min ms   max ms   +lists ms   list ms   trades    matched Wh      heap after MB  peak RSS MB');
+console.log(
+  '  +lists:  then reading result.trades and result.remainders (building the Trade and OrderRemainder objects)',
+);
+console.log(
+  '  list:    clearBook on the same orders as a list (validate + pack + clear, as `mgx clear` and the audit do), lists built',
+);
+console.log(
+  'size       mechanism      clear median   min ms   max ms   +lists ms   list ms   trades    matched Wh      heap after MB  peak RSS MB',
+);
 for (const n of sizes) {
   let addUs = 0;
   for (const m of mechanisms) {
@@ -102,14 +115,22 @@ for (const n of sizes) {
     const heap = process.memoryUsage().heapUsed / 2 ** 20;
     const rss = process.resourceUsage().maxRSS / 1024;
     console.log(
-      `${String(n).padEnd(10)} ${m.padEnd(14)} ${median(times).toFixed(1).padStart(12)} ${Math.min(...times).toFixed(1).padStart(8)} ${Math.max(...times).toFixed(1).padStart(8)} ${median(lists).toFixed(1).padStart(11)} ${median(whole).toFixed(1).padStart(9)}   ${String(trades).padEnd(9)} ${String(matched).padEnd(15)} ${heap.toFixed(0).padStart(13)} ${rss.toFixed(0).padStart(12)}`,
+      `${String(n).padEnd(10)} ${m.padEnd(14)} ${median(times).toFixed(1).padStart(12)} ${Math.min(...times)
+        .toFixed(1)
+        .padStart(8)} ${Math.max(...times)
+        .toFixed(1)
+        .padStart(
+          8,
+        )} ${median(lists).toFixed(1).padStart(11)} ${median(whole).toFixed(1).padStart(9)}   ${String(trades).padEnd(9)} ${String(matched).padEnd(15)} ${heap.toFixed(0).padStart(13)} ${rss.toFixed(0).padStart(12)}`,
     );
   }
   console.log(`${''.padEnd(10)} (OrderBook.add: ${addUs.toFixed(2)} µs per order, validation included)`);
 }
 
 if (process.argv.includes('--phases')) {
-  console.log('\nphases of a uniform clearing (median ms): validate+pack (clearBook only), sort+flow+allocate, prices+pairing (columns), trade objects, remainder objects');
+  console.log(
+    '\nphases of a uniform clearing (median ms): validate+pack (clearBook only), sort+flow+allocate, prices+pairing (columns), trade objects, remainder objects',
+  );
   for (const n of sizes) {
     const orders = randomBook(n, 42 + n);
     const cr = compileRules(benchRules('uniform', zoned));

@@ -33,7 +33,8 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
   const { packed: p, sorted, net, flow, fill } = a;
   const Z = net.zones;
   const flows = pairFlowsOf(flow, Z);
-  if (flow.matchedWh === 0) return { trades: noTrades(), fill, perm: sorted.bySeq, flows, matchedWh: 0, clearingPrice: null };
+  if (flow.matchedWh === 0)
+    return { trades: noTrades(), fill, perm: sorted.bySeq, flows, matchedWh: 0, clearingPrice: null };
 
   let bq = Infinity;
   let sq = -Infinity;
@@ -64,12 +65,25 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
     let ok = true;
     for (let za = 0; za < Z; za++) {
       for (let zb = 0; zb < Z; zb++) {
-        if (flows.amount(za, zb) > 0 && (maxFilledOffer[za]! > p0 || p0 + net.fee[za * Z + zb]! > minFilledBid[zb]!)) ok = false;
+        if (flows.amount(za, zb) > 0 && (maxFilledOffer[za]! > p0 || p0 + net.fee[za * Z + zb]! > minFilledBid[zb]!))
+          ok = false;
       }
     }
     if (ok) {
-      const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, { kind: 'fixed', price: p0, fee: net.fee });
-      return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: p0, mcafee: 'single-price' };
+      const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, {
+        kind: 'fixed',
+        price: p0,
+        fee: net.fee,
+      });
+      return {
+        trades,
+        fill,
+        perm: sorted.bySeq,
+        flows,
+        matchedWh: flow.matchedWh,
+        clearingPrice: p0,
+        mcafee: 'single-price',
+      };
     }
   }
 
@@ -86,10 +100,25 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
   const sortedFill2 = new Float64Array(perm.length);
   allocateOrders(perm, levels, flow2.levelFill, sortedCap, fill2, sortedFill2);
   const flows2 = pairFlowsOf(flow2, Z);
-  const trades = pairTrades(p, perm, levels, sortedFill2, flows2, { kind: 'fixed', price: sq, fee: net.fee, buyerPrice: bq });
+  const trades = pairTrades(p, perm, levels, sortedFill2, flows2, {
+    kind: 'fixed',
+    price: sq,
+    fee: net.fee,
+    buyerPrice: bq,
+  });
   const op = new TickWhSum();
-  for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) op.add(flows2.amount(za, zb), bq - sq - net.fee[za * Z + zb]!);
-  return { trades, fill: fill2, perm: sorted.bySeq, flows: flows2, matchedWh: flow2.matchedWh, clearingPrice: null, operatorSurplus: op.value, mcafee: 'reduced' };
+  for (let za = 0; za < Z; za++)
+    for (let zb = 0; zb < Z; zb++) op.add(flows2.amount(za, zb), bq - sq - net.fee[za * Z + zb]!);
+  return {
+    trades,
+    fill: fill2,
+    perm: sorted.bySeq,
+    flows: flows2,
+    matchedWh: flow2.matchedWh,
+    clearingPrice: null,
+    operatorSurplus: op.value,
+    mcafee: 'reduced',
+  };
 }
 
 /** The filled order of `side` at `ticks` that comes last in the total order (latest seq, then largest id). */
@@ -111,7 +140,13 @@ function later(p: PackedOrders, i: number, j: number): boolean {
  * One level per zone and side: every remaining order at b_q (bids) or s_q
  * (offers), kept in the total order, which is grouped by side and zone.
  */
-function reducedBook(p: PackedOrders, order: Uint32Array, cap: Float64Array, bq: number, sq: number): { perm: Uint32Array; levels: Levels } {
+function reducedBook(
+  p: PackedOrders,
+  order: Uint32Array,
+  cap: Float64Array,
+  bq: number,
+  sq: number,
+): { perm: Uint32Array; levels: Levels } {
   const Z = p.zones.length;
   const perm = new Uint32Array(p.n);
   const groupOf = (i: number): number => p.side[i]! * Z + p.zone[i]!;

@@ -15,13 +15,6 @@ export function clearPayAs(side: 'bid' | 'offer', a: Allocation, _cr: CompiledRu
   const { packed: p, sorted, net, flow, fill } = a;
   const Z = net.zones;
   const flows = pairFlowsOf(flow, Z);
-  const trades = pairTrades(
-    p,
-    sorted.perm,
-    sorted.levels,
-    a.sortedFill,
-    flows,
-    { kind: side, fee: net.fee },
-  );
+  const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, { kind: side, fee: net.fee });
   return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice: null };
 }

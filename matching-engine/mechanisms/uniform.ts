@@ -16,10 +16,23 @@ export function clearUniform(a: Allocation, cr: CompiledRules): Outcome {
   const Z = net.zones;
   const flows = pairFlowsOf(flow, Z);
   const zt = zonePrices(sorted.levels, flow, net, cr.floor, cr.cap, cr.k);
-  const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, { kind: 'zone', seller: zt.seller, fee: net.fee });
+  const trades = pairTrades(p, sorted.perm, sorted.levels, a.sortedFill, flows, {
+    kind: 'zone',
+    seller: zt.seller,
+    fee: net.fee,
+  });
   // One clearing price when every zone that sells sells at the same price.
   const selling = new Set<number>();
-  for (let za = 0; za < Z; za++) for (let zb = 0; zb < Z; zb++) if (flows.amount(za, zb) > 0) selling.add(zt.seller[za]!);
+  for (let za = 0; za < Z; za++)
+    for (let zb = 0; zb < Z; zb++) if (flows.amount(za, zb) > 0) selling.add(zt.seller[za]!);
   const clearingPrice = selling.size === 1 ? [...selling][0]! : null;
-  return { trades, fill, perm: sorted.bySeq, flows, matchedWh: flow.matchedWh, clearingPrice, ...(flow.matchedWh > 0 ? { zonePrices: zt } : {}) };
+  return {
+    trades,
+    fill,
+    perm: sorted.bySeq,
+    flows,
+    matchedWh: flow.matchedWh,
+    clearingPrice,
+    ...(flow.matchedWh > 0 ? { zonePrices: zt } : {}),
+  };
 }

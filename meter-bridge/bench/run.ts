@@ -116,7 +116,8 @@ const median = (xs: number[]): number => pct(xs, 50);
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
 /** The definition the benchmark counts by (printed). */
-const onTime = (c: CycleStats): boolean => c.durationMs < POLL_MS && c.skipped === 0 && c.settingUp === 0 && c.polled === DEVICES;
+const onTime = (c: CycleStats): boolean =>
+  c.durationMs < POLL_MS && c.skipped === 0 && c.settingUp === 0 && c.polled === DEVICES;
 
 interface RunResult {
   setupMs: number;
@@ -162,7 +163,15 @@ async function runOnce(ports: number[], simPids: number[], run: number): Promise
   });
   const cycles: CycleStats[] = [];
   const t0 = Date.now();
-  const bridge = startBridge({ devices, clock: systemClock, bus, signer: privateKeyToAccount(generatePrivateKey()), recordEveryMs: Number(values.record), pollIntervalMs: POLL_MS, transport: { timeoutMs: 1000, retries: 1 } });
+  const bridge = startBridge({
+    devices,
+    clock: systemClock,
+    bus,
+    signer: privateKeyToAccount(generatePrivateKey()),
+    recordEveryMs: Number(values.record),
+    pollIntervalMs: POLL_MS,
+    transport: { timeoutMs: 1000, retries: 1 },
+  });
 
   let traceCpu = process.cpuUsage();
   let traceSim = simPids.reduce((s, p) => s + treeCpuMs(p), 0);
@@ -242,7 +251,9 @@ async function runOnce(ports: number[], simPids: number[], run: number): Promise
     readings: readingsIn,
     signed: signedIn,
     offline: health.filter((h) => h.status !== 'online').length,
-    load: loadavg().map((x) => x.toFixed(2)).join(' '),
+    load: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
   await bridge.stop();
   return result;
@@ -250,7 +261,9 @@ async function runOnce(ports: number[], simPids: number[], run: number): Promise
 
 const { ports, children } = await startSims();
 const simPids = children.map((c) => c.pid!);
-console.log(`bridge benchmark: ${ports.length} simulated SunSpec households (103 + 203) in ${PROCS} simulator processes, polled once a second; ${RUNS} runs, each a fresh bridge in this process.`);
+console.log(
+  `bridge benchmark: ${ports.length} simulated SunSpec households (103 + 203) in ${PROCS} simulator processes, polled once a second; ${RUNS} runs, each a fresh bridge in this process.`,
+);
 console.log(
   `measured per run: the ${SECONDS} cycles due from the first second boundary after every device was connected, discovered and read once (the start, reported separately); nothing else is excluded.`,
 );
@@ -277,4 +290,6 @@ console.log(
   `median of ${RUNS}: start ${m((r) => r.setupMs)} ms; ${m((r) => r.reqPerDeviceCycle).toFixed(2)} requests/device/cycle; cycle p50 ${m((r) => r.p50)} ms, p95 ${m((r) => r.p95)} ms, p99 ${m((r) => r.p99)} ms, max ${m((r) => r.max)} ms; ` +
     `on time ${m((r) => r.onTime)}/${SECONDS} (runs: ${results.map((r) => r.onTime).join(', ')}); bridge CPU ${m((r) => r.cpuPct).toFixed(1)}% of one core (target ≤ 50%)`,
 );
-console.log("note: the machine (2 cores) is shared with other engineers' tests: see each run's load average; simulators run in separate processes and are not counted.");
+console.log(
+  "note: the machine (2 cores) is shared with other engineers' tests: see each run's load average; simulators run in separate processes and are not counted.",
+);

@@ -1,6 +1,13 @@
 import type { SecretRef } from '../../core/config/schema.js';
 import type { Measurement } from './measurement.js';
-import { parseShellyEm, parseShellyEmData, parseShellyOnline, shellyTopics, EM_FRESH_MS, type ShellyPower } from './shelly-gen2.js';
+import {
+  parseShellyEm,
+  parseShellyEmData,
+  parseShellyOnline,
+  shellyTopics,
+  EM_FRESH_MS,
+  type ShellyPower,
+} from './shelly-gen2.js';
 import { parseTasmotaLwt, parseTasmotaSensor, tasmotaTopics, type TasmotaTotal } from './tasmota.js';
 
 /** Where an MQTT meter publishes: its broker and its own topic (Tasmota %topic%, a Shelly's topic prefix). */
@@ -13,7 +20,8 @@ export interface MqttSpec {
 }
 
 /** What one message of a device's topics means. */
-export type PushEvent = { type: 'measurement'; measurement: Measurement } | { type: 'availability'; online: boolean } | { type: 'none' };
+export type PushEvent =
+  { type: 'measurement'; measurement: Measurement } | { type: 'availability'; online: boolean } | { type: 'none' };
 
 /**
  * Turns one MQTT meter's messages into the bridge's measurements. Pure but
@@ -45,9 +53,20 @@ export interface PushMeterOptions {
  * in front of a balcony inverter) counts the inverter's output as its
  * "import": for role pv that is export, and its power is production (−).
  */
-function oriented(m: Omit<Measurement, 'meterId' | 'counterWrapWh'>, meterId: string, role: 'grid' | 'pv'): Measurement {
+function oriented(
+  m: Omit<Measurement, 'meterId' | 'counterWrapWh'>,
+  meterId: string,
+  role: 'grid' | 'pv',
+): Measurement {
   if (role === 'grid') return { ...m, meterId, counterWrapWh: null };
-  return { ...m, meterId, powerW: m.powerW === null ? null : -m.powerW || 0, importWh: m.exportWh, exportWh: m.importWh, counterWrapWh: null };
+  return {
+    ...m,
+    meterId,
+    powerW: m.powerW === null ? null : -m.powerW || 0,
+    importWh: m.exportWh,
+    exportWh: m.importWh,
+    counterWrapWh: null,
+  };
 }
 
 export function createPushMeter(o: PushMeterOptions): PushMeter {
@@ -64,7 +83,13 @@ export function createPushMeter(o: PushMeterOptions): PushMeter {
         const e = parseTasmotaSensor(payload, total);
         return { type: 'measurement', measurement: oriented(e, o.meterId, o.role) };
       },
-      describe: () => ({ kind: 'tasmota', topics: [t.sensor, t.lwt], meterId: o.meterId, role: o.role, tasmotaTotal: total }),
+      describe: () => ({
+        kind: 'tasmota',
+        topics: [t.sensor, t.lwt],
+        meterId: o.meterId,
+        role: o.role,
+        tasmotaTotal: total,
+      }),
     };
   }
   const t = shellyTopics(o.topic);
@@ -82,7 +107,13 @@ export function createPushMeter(o: PushMeterOptions): PushMeter {
       if (topic !== t.emdata) return { type: 'none' };
       const c = parseShellyEmData(payload);
       const fresh = last !== null && now - last.at <= EM_FRESH_MS && now >= last.at ? last : null;
-      const m = { powerW: fresh?.powerW ?? null, voltageV: fresh?.voltageV ?? null, frequencyHz: fresh?.frequencyHz ?? null, importWh: c.importWh, exportWh: c.exportWh };
+      const m = {
+        powerW: fresh?.powerW ?? null,
+        voltageV: fresh?.voltageV ?? null,
+        frequencyHz: fresh?.frequencyHz ?? null,
+        importWh: c.importWh,
+        exportWh: c.exportWh,
+      };
       return { type: 'measurement', measurement: oriented(m, o.meterId, o.role) };
     },
     describe: () => ({ kind: 'shelly-gen2', topics: [t.em, t.emdata, t.online], meterId: o.meterId, role: o.role }),

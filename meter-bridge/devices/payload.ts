@@ -30,16 +30,23 @@ export function payloadError(format: string, field: string, value: unknown, expe
 /** The payload as a JSON object, or METER_PAYLOAD_INVALID (too large, not UTF-8 JSON, not an object). */
 export function parseJsonObject(format: string, payload: Buffer | string): JsonObject {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  if (size > MAX_PAYLOAD_BYTES) throw payloadError(format, '(payload)', `${size} bytes`, `at most ${MAX_PAYLOAD_BYTES} bytes`);
+  if (size > MAX_PAYLOAD_BYTES)
+    throw payloadError(format, '(payload)', `${size} bytes`, `at most ${MAX_PAYLOAD_BYTES} bytes`);
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     // Tasmota prints a broken sensor's float as nan/inf, which is not JSON: say so rather than "unexpected token".
-    throw payloadError(format, '(payload)', text.slice(0, 80), /\b(nan|inf)\b/i.test(text) ? 'JSON (it holds nan or inf: a sensor that failed)' : 'a JSON object');
+    throw payloadError(
+      format,
+      '(payload)',
+      text.slice(0, 80),
+      /\b(nan|inf)\b/i.test(text) ? 'JSON (it holds nan or inf: a sensor that failed)' : 'a JSON object',
+    );
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw payloadError(format, '(payload)', text.slice(0, 80), 'a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw payloadError(format, '(payload)', text.slice(0, 80), 'a JSON object');
   return v as JsonObject;
 }
 
@@ -59,7 +66,13 @@ export interface NumberRule {
 function checkNumber(format: string, path: string, v: Json | undefined, r: NumberRule): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw payloadError(format, path, v, `a number of ${r.unit}`);
   // Counter bounds (2^53 Wh) are not worth printing: "kWh ≥ 0" says it.
-  if (v < r.min || v > r.max) throw payloadError(format, path, v, r.max >= 1e12 && v <= r.max ? r.unit : `${r.unit} between ${r.min} and ${r.max}`);
+  if (v < r.min || v > r.max)
+    throw payloadError(
+      format,
+      path,
+      v,
+      r.max >= 1e12 && v <= r.max ? r.unit : `${r.unit} between ${r.min} and ${r.max}`,
+    );
   return v;
 }
 
@@ -69,7 +82,13 @@ export function numberAt(format: string, o: JsonObject, key: string, path: strin
 }
 
 /** An optional number: absent or null → null; anything else must be a number within bounds. */
-export function optionalNumberAt(format: string, o: JsonObject, key: string, path: string, r: NumberRule): number | null {
+export function optionalNumberAt(
+  format: string,
+  o: JsonObject,
+  key: string,
+  path: string,
+  r: NumberRule,
+): number | null {
   const v = o[key];
   if (v === undefined || v === null) return null;
   return checkNumber(format, path, v, r);
@@ -84,7 +103,8 @@ export function phasesAt(format: string, o: JsonObject, key: string, path: strin
   const v = o[key];
   if (v === undefined) return null;
   if (Array.isArray(v)) {
-    if (v.length === 0 || v.length > 8) throw payloadError(format, path, v, `a number of ${r.unit} or an array of 1–8 (one per phase)`);
+    if (v.length === 0 || v.length > 8)
+      throw payloadError(format, path, v, `a number of ${r.unit} or an array of 1–8 (one per phase)`);
     return v.map((x, i) => checkNumber(format, `${path}[${i}]`, x, r));
   }
   return [checkNumber(format, path, v, r)];

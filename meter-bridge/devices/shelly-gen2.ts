@@ -27,7 +27,11 @@ export const SHELLY_EMDATA = 'shelly-gen2 emdata:0';
 /** An em:0 older than this (market time) is not paired with a counter reading. */
 export const EM_FRESH_MS = 60_000;
 
-export const shellyTopics = (topic: string): { em: string; emdata: string; online: string } => ({ em: `${topic}/status/em:0`, emdata: `${topic}/status/emdata:0`, online: `${topic}/online` });
+export const shellyTopics = (topic: string): { em: string; emdata: string; online: string } => ({
+  em: `${topic}/status/em:0`,
+  emdata: `${topic}/status/emdata:0`,
+  online: `${topic}/online`,
+});
 
 export interface ShellyPower {
   powerW: number;
@@ -44,7 +48,11 @@ const WH = { min: 0, max: BOUNDS.counterWh, unit: 'Wh ≥ 0' };
 
 export function parseShellyEm(payload: Buffer | string): ShellyPower {
   const o = parseJsonObject(SHELLY_EM, payload);
-  const powerW = numberAt(SHELLY_EM, o, 'total_act_power', 'total_act_power', { min: -BOUNDS.powerW, max: BOUNDS.powerW, unit: 'W' });
+  const powerW = numberAt(SHELLY_EM, o, 'total_act_power', 'total_act_power', {
+    min: -BOUNDS.powerW,
+    max: BOUNDS.powerW,
+    unit: 'W',
+  });
   return {
     powerW: roundOrNull(powerW) ?? 0,
     voltageV: optionalNumberAt(SHELLY_EM, o, 'a_voltage', 'a_voltage', { min: 0, max: BOUNDS.voltageV, unit: 'V' }),
@@ -55,7 +63,10 @@ export function parseShellyEm(payload: Buffer | string): ShellyPower {
 export function parseShellyEmData(payload: Buffer | string): ShellyCounters {
   const o = parseJsonObject(SHELLY_EMDATA, payload);
   // Wh with two decimals: floored to whole Wh, as every counter is.
-  return { importWh: Math.floor(numberAt(SHELLY_EMDATA, o, 'total_act', 'total_act', WH)), exportWh: Math.floor(numberAt(SHELLY_EMDATA, o, 'total_act_ret', 'total_act_ret', WH)) };
+  return {
+    importWh: Math.floor(numberAt(SHELLY_EMDATA, o, 'total_act', 'total_act', WH)),
+    exportWh: Math.floor(numberAt(SHELLY_EMDATA, o, 'total_act_ret', 'total_act_ret', WH)),
+  };
 }
 
 /** `true` / `false`. */

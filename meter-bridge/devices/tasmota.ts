@@ -23,7 +23,10 @@ import { BOUNDS, kWhToWh, objectAt, parseJsonObject, payloadError, phasesAt } fr
 
 export const TASMOTA = 'tasmota SENSOR';
 
-export const tasmotaTopics = (topic: string): { sensor: string; lwt: string } => ({ sensor: `tele/${topic}/SENSOR`, lwt: `tele/${topic}/LWT` });
+export const tasmotaTopics = (topic: string): { sensor: string; lwt: string } => ({
+  sensor: `tele/${topic}/SENSOR`,
+  lwt: `tele/${topic}/LWT`,
+});
 
 /** What ENERGY.Total counts: the meter's import counter, or (chips that meter both ways) import − export. */
 export type TasmotaTotal = 'import' | 'net';
@@ -41,21 +44,49 @@ const KWH = { min: 0, max: BOUNDS.counterWh / 1000, unit: 'kWh ≥ 0' };
 
 export function parseTasmotaSensor(payload: Buffer | string, total: TasmotaTotal = 'import'): TasmotaEnergy {
   const msg = parseJsonObject(TASMOTA, payload);
-  if (msg.ENERGY === undefined) throw payloadError(TASMOTA, 'ENERGY', undefined, 'an ENERGY object (the device has no energy monitor, or it is not configured)');
+  if (msg.ENERGY === undefined)
+    throw payloadError(
+      TASMOTA,
+      'ENERGY',
+      undefined,
+      'an ENERGY object (the device has no energy monitor, or it is not configured)',
+    );
   const e = objectAt(TASMOTA, msg, 'ENERGY', 'ENERGY');
   // A net Total (import − export) goes below 0 on a phase that exported more than it ever imported.
-  const totals = phasesAt(TASMOTA, e, 'Total', 'ENERGY.Total', total === 'net' ? { ...KWH, min: -KWH.max, unit: 'kWh' } : KWH);
+  const totals = phasesAt(
+    TASMOTA,
+    e,
+    'Total',
+    'ENERGY.Total',
+    total === 'net' ? { ...KWH, min: -KWH.max, unit: 'kWh' } : KWH,
+  );
   if (totals === null) throw payloadError(TASMOTA, 'ENERGY.Total', undefined, 'the lifetime energy in kWh');
   const exports = phasesAt(TASMOTA, e, 'ExportActive', 'ENERGY.ExportActive', KWH);
   const power = phasesAt(TASMOTA, e, 'Power', 'ENERGY.Power', { min: -BOUNDS.powerW, max: BOUNDS.powerW, unit: 'W' });
   const voltage = phasesAt(TASMOTA, e, 'Voltage', 'ENERGY.Voltage', { min: 0, max: BOUNDS.voltageV, unit: 'V' });
-  const frequency = phasesAt(TASMOTA, e, 'Frequency', 'ENERGY.Frequency', { min: 0, max: BOUNDS.frequencyHz, unit: 'Hz' });
-    const exportWh = exports === null ? null : kWhToWh(sum(exports));
+  const frequency = phasesAt(TASMOTA, e, 'Frequency', 'ENERGY.Frequency', {
+    min: 0,
+    max: BOUNDS.frequencyHz,
+    unit: 'Hz',
+  });
+  const exportWh = exports === null ? null : kWhToWh(sum(exports));
   let importWh = total === 'net' ? 0 : kWhToWh(sum(totals));
   if (total === 'net') {
-    if (exportWh === null) throw payloadError(TASMOTA, 'ENERGY.ExportActive', undefined, 'the export counter in kWh (tasmotaTotal: net needs it: import = Total + ExportActive)');
+    if (exportWh === null)
+      throw payloadError(
+        TASMOTA,
+        'ENERGY.ExportActive',
+        undefined,
+        'the export counter in kWh (tasmotaTotal: net needs it: import = Total + ExportActive)',
+      );
     importWh = kWhToWh(sum(totals) + sum(exports!));
-    if (importWh < 0) throw payloadError(TASMOTA, 'ENERGY.Total', sum(totals), `a net total ≥ −ExportActive (${sum(exports!)} kWh): import = Total + ExportActive cannot be negative`);
+    if (importWh < 0)
+      throw payloadError(
+        TASMOTA,
+        'ENERGY.Total',
+        sum(totals),
+        `a net total ≥ −ExportActive (${sum(exports!)} kWh): import = Total + ExportActive cannot be negative`,
+      );
   }
   return {
     powerW: power === null ? null : roundOrNull(sum(power)),

@@ -21,9 +21,18 @@ export function loadGatewayKey(dataDir: string): PrivateKeyAccount {
   }
   const mode = statSync(file).mode & 0o777;
   if ((mode & 0o077) !== 0) {
-    throw new MicrogridError('CONFIG_INVALID', 'gateway key file is readable by others', { field: file, value: `0${mode.toString(8)}`, expected: 'mode 0600 (chmod 600 the file)' });
+    throw new MicrogridError('CONFIG_INVALID', 'gateway key file is readable by others', {
+      field: file,
+      value: `0${mode.toString(8)}`,
+      expected: 'mode 0600 (chmod 600 the file)',
+    });
   }
   const key = readFileSync(file, 'utf8').trim();
-  if (!/^0x[0-9a-fA-F]{64}$/.test(key)) throw new MicrogridError('CONFIG_INVALID', 'gateway key file is not a private key', { field: file, value: '(hidden)', expected: 'a 0x-prefixed 32-byte hex private key' });
+  if (!/^0x[0-9a-fA-F]{64}$/.test(key))
+    throw new MicrogridError('CONFIG_INVALID', 'gateway key file is not a private key', {
+      field: file,
+      value: '(hidden)',
+      expected: 'a 0x-prefixed 32-byte hex private key',
+    });
   return privateKeyToAccount(key as `0x${string}`);
 }

@@ -24,7 +24,12 @@ export interface CounterGuardOptions {
 
 // The same figures as the published meter data rules (settlement/meter-data/rules.ts): this per-poll flag only marks
 // readings for the live view; settlement decides with validateMeterSeries.
-export const DEFAULT_GUARD: CounterGuardOptions = { ratedPowerW: 24_150, frozenWh: 100, frozenMinMs: 600_000, slackWh: 10 };
+export const DEFAULT_GUARD: CounterGuardOptions = {
+  ratedPowerW: 24_150,
+  frozenWh: 100,
+  frozenMinMs: 600_000,
+  slackWh: 10,
+};
 
 export interface Checked {
   importWh: number | null;
@@ -55,7 +60,10 @@ export class CounterGuard {
   readonly #opts: CounterGuardOptions;
   #lastTs: number | null = null;
   #lastPowerW: number | null = null;
-  readonly #state: { importWh: CounterState | null; exportWh: CounterState | null } = { importWh: null, exportWh: null };
+  readonly #state: { importWh: CounterState | null; exportWh: CounterState | null } = {
+    importWh: null,
+    exportWh: null,
+  };
 
   constructor(opts: Partial<CounterGuardOptions> = {}) {
     this.#opts = { ...DEFAULT_GUARD, ...opts };
@@ -67,7 +75,8 @@ export class CounterGuard {
     // Trapezoid of the two power samples: what the counters should have moved by.
     // The smaller of the two power samples: what at least flowed (a flow that started between polls is not counted).
     const lastW = this.#lastPowerW;
-    const flowOf = (w: number | null, field: 'importWh' | 'exportWh'): number => (w === null ? 0 : field === 'importWh' ? Math.max(0, w) : Math.max(0, -w));
+    const flowOf = (w: number | null, field: 'importWh' | 'exportWh'): number =>
+      w === null ? 0 : field === 'importWh' ? Math.max(0, w) : Math.max(0, -w);
     const out: Checked = { importWh: null, exportWh: null, quality: 'good', reasons };
     for (const field of ['importWh', 'exportWh'] as const) {
       const raw = m[field];
@@ -112,11 +121,21 @@ export class CounterGuard {
       const flowing = Math.min(flowOf(lastW, field), flowOf(m.powerW, field));
       const expected = delta > 0 ? 0 : prev.expectedSinceMove + flowing * dtH;
       const movedAt = delta > 0 ? ts : prev.movedAt;
-      if (delta === 0 && ts - movedAt >= this.#opts.frozenMinMs && expected >= Math.max(this.#opts.frozenWh, 2 * resWh)) {
+      if (
+        delta === 0 &&
+        ts - movedAt >= this.#opts.frozenMinMs &&
+        expected >= Math.max(this.#opts.frozenWh, 2 * resWh)
+      ) {
         reasons.push(`${field}-frozen`);
         out.quality = 'suspect';
       }
-      this.#state[field] = { raw: rounding ? prev.raw : raw, offset, expectedSinceMove: expected, movedAt, resWh: resolutionOf(raw) };
+      this.#state[field] = {
+        raw: rounding ? prev.raw : raw,
+        offset,
+        expectedSinceMove: expected,
+        movedAt,
+        resWh: resolutionOf(raw),
+      };
       out[field] = raw + offset;
     }
     this.#lastTs = ts;

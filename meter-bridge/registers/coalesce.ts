@@ -26,7 +26,10 @@ export interface PlannedRead {
 
 export const MAX_READ_REGISTERS = 125;
 
-export function coalesce(groups: readonly RegisterGroup[], opts: { maxCount?: number; maxGap?: number } = {}): PlannedRead[] {
+export function coalesce(
+  groups: readonly RegisterGroup[],
+  opts: { maxCount?: number; maxGap?: number } = {},
+): PlannedRead[] {
   const maxCount = opts.maxCount ?? MAX_READ_REGISTERS;
   const maxGap = opts.maxGap ?? 16;
   const out: PlannedRead[] = [];
@@ -34,7 +37,10 @@ export function coalesce(groups: readonly RegisterGroup[], opts: { maxCount?: nu
     const sorted = groups.filter((g) => g.fc === fc).sort((a, b) => a.from - b.from || a.to - b.to);
     let cur: PlannedRead | null = null;
     for (const g of sorted) {
-      if (g.to - g.from + 1 > maxCount) throw new RangeError(`register group ${g.key} spans ${g.to - g.from + 1} registers, more than one request can read (${maxCount})`);
+      if (g.to - g.from + 1 > maxCount)
+        throw new RangeError(
+          `register group ${g.key} spans ${g.to - g.from + 1} registers, more than one request can read (${maxCount})`,
+        );
       if (cur) {
         const end = cur.address + cur.count - 1;
         const newEnd = Math.max(end, g.to);

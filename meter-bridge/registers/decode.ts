@@ -8,7 +8,11 @@ import type { WordOrder } from './types.js';
  * profiles use the same rule: a meter that answers 0xFFFF at night means
  * "nothing", not 65535 W.
  */
-export function decodeValue(type: string, words: readonly number[], order: WordOrder = 'high-first'): number | bigint | null {
+export function decodeValue(
+  type: string,
+  words: readonly number[],
+  order: WordOrder = 'high-first',
+): number | bigint | null {
   const w = order === 'high-first' ? words : [...words].reverse();
   const at = (i: number): number => {
     const v = w[i];
@@ -85,7 +89,9 @@ export function decodeString(words: readonly number[]): string | null {
   const bytes: number[] = [];
   for (const w of words) bytes.push((w >> 8) & 0xff, w & 0xff);
   const end = bytes.indexOf(0);
-  const s = Buffer.from(end === -1 ? bytes : bytes.slice(0, end)).toString('latin1').trim();
+  const s = Buffer.from(end === -1 ? bytes : bytes.slice(0, end))
+    .toString('latin1')
+    .trim();
   return s.length === 0 ? null : s;
 }
 
@@ -128,7 +134,12 @@ export function encodeValue(type: string, value: number | bigint | null, order: 
       const sentinel = type === 'int64' ? 0x8000000000000000n : type === 'acc64' ? 0n : 0xffffffffffffffffn;
       let u = value === null ? sentinel : BigInt(value);
       if (u < 0n) u += 0x10000000000000000n;
-      out = [Number((u >> 48n) & 0xffffn), Number((u >> 32n) & 0xffffn), Number((u >> 16n) & 0xffffn), Number(u & 0xffffn)];
+      out = [
+        Number((u >> 48n) & 0xffffn),
+        Number((u >> 32n) & 0xffffn),
+        Number((u >> 16n) & 0xffffn),
+        Number(u & 0xffffn),
+      ];
       break;
     }
     default:

@@ -13,7 +13,8 @@ export class RegisterSnapshot {
   /** The registers [from, from+count), or undefined when not read. */
   get(fc: 3 | 4, from: number, count: number): number[] | undefined {
     for (const b of this.#blocks) {
-      if (b.fc === fc && from >= b.address && from + count <= b.address + b.data.length) return b.data.slice(from - b.address, from - b.address + count);
+      if (b.fc === fc && from >= b.address && from + count <= b.address + b.data.length)
+        return b.data.slice(from - b.address, from - b.address + count);
     }
     return undefined;
   }
@@ -34,7 +35,13 @@ export class PlanReader {
   readonly unsupported = new Set<string>();
   #plan: PlannedRead[];
 
-  constructor(bus: ModbusBus, unitId: number, groups: readonly RegisterGroup[], optional: Iterable<string>, maxGap = 16) {
+  constructor(
+    bus: ModbusBus,
+    unitId: number,
+    groups: readonly RegisterGroup[],
+    optional: Iterable<string>,
+    maxGap = 16,
+  ) {
     this.#bus = bus;
     this.#unitId = unitId;
     this.#groups = [...groups];
@@ -53,7 +60,11 @@ export class PlanReader {
     // Requests of one device go out one after another on its bus anyway; awaiting them in turn keeps the order explicit.
     for (const r of this.#plan) {
       try {
-        snap.add(r.fc, r.address, await this.#bus.read({ unitId: this.#unitId, fc: r.fc, address: r.address, count: r.count }));
+        snap.add(
+          r.fc,
+          r.address,
+          await this.#bus.read({ unitId: this.#unitId, fc: r.fc, address: r.address, count: r.count }),
+        );
       } catch (err) {
         if (!isMicrogridError(err, 'MODBUS_EXCEPTION') || err.value !== 2) throw err;
         if (r.groups.length === 1) {
@@ -65,7 +76,11 @@ export class PlanReader {
         }
         for (const g of r.groups) {
           try {
-            snap.add(g.fc, g.from, await this.#bus.read({ unitId: this.#unitId, fc: g.fc, address: g.from, count: g.to - g.from + 1 }));
+            snap.add(
+              g.fc,
+              g.from,
+              await this.#bus.read({ unitId: this.#unitId, fc: g.fc, address: g.from, count: g.to - g.from + 1 }),
+            );
           } catch (e2) {
             if (!isMicrogridError(e2, 'MODBUS_EXCEPTION') || e2.value !== 2 || !this.#optional.has(g.key)) throw e2;
             this.unsupported.add(g.key);

@@ -21,7 +21,12 @@ export interface LoadShape {
 
 export function loadShape(seed: number): LoadShape {
   const r = mulberry32(seed); // seeded, so each household differs but repeats
-  return { baseW: 200 + Math.round(r() * 250), morningW: 800 + Math.round(r() * 1200), eveningW: 1500 + Math.round(r() * 2000), shiftH: (r() - 0.5) * 2 };
+  return {
+    baseW: 200 + Math.round(r() * 250),
+    morningW: 800 + Math.round(r() * 1200),
+    eveningW: 1500 + Math.round(r() * 2000),
+    shiftH: (r() - 0.5) * 2,
+  };
 }
 
 const bump = (h: number, center: number, width: number): number => Math.exp(-(((h - center) / width) ** 2));

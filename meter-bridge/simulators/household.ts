@@ -161,10 +161,22 @@ export interface Simulators {
 }
 
 /** Starts `count` simulated households on loopback, each on its own free port. */
-export async function startSimulators(o: { clock: Clock; households: number; host?: string; firstIndex?: number }): Promise<Simulators> {
+export async function startSimulators(o: {
+  clock: Clock;
+  households: number;
+  host?: string;
+  firstIndex?: number;
+}): Promise<Simulators> {
   const households: SimulatedHousehold[] = [];
   try {
-    for (let i = 0; i < o.households; i++) households.push(await startSimulatedHousehold({ clock: o.clock, index: (o.firstIndex ?? 0) + i, ...(o.host ? { host: o.host } : {}) }));
+    for (let i = 0; i < o.households; i++)
+      households.push(
+        await startSimulatedHousehold({
+          clock: o.clock,
+          index: (o.firstIndex ?? 0) + i,
+          ...(o.host ? { host: o.host } : {}),
+        }),
+      );
   } catch (err) {
     await Promise.all(households.map((h) => h.close()));
     throw err;

@@ -30,7 +30,18 @@ export interface MisbehavingMeter {
   close(): Promise<void>;
 }
 
-export const MISBEHAVING_DEFAULTS = { W: 500, W_SF: 0, Hz: 5000, Hz_SF: -2, PhV: 2300, PhVphA: 2300, V_SF: -1, TotWhImp: 10_000, TotWhExp: 2_000, TotWh_SF: 0 } as const;
+export const MISBEHAVING_DEFAULTS = {
+  W: 500,
+  W_SF: 0,
+  Hz: 5000,
+  Hz_SF: -2,
+  PhV: 2300,
+  PhVphA: 2300,
+  V_SF: -1,
+  TotWhImp: 10_000,
+  TotWhExp: 2_000,
+  TotWh_SF: 0,
+} as const;
 
 /**
  * A SunSpec meter (common model + 203) that misbehaves on command. It speaks

@@ -14,7 +14,11 @@ export interface ProfileMeter extends RegisterServer {
  * in `unsupported`, answer exception 2 — like a meter variant that lacks an
  * optional value.
  */
-export async function startProfileMeter(profile: Profile, values: Partial<Record<ReadingField, number | null>>, opts: { unsupported?: ReadingField[]; host?: string } = {}): Promise<ProfileMeter> {
+export async function startProfileMeter(
+  profile: Profile,
+  values: Partial<Record<ReadingField, number | null>>,
+  opts: { unsupported?: ReadingField[]; host?: string } = {},
+): Promise<ProfileMeter> {
   const regs = new Map<string, number>(); // `${fc}:${address}` → word
   const unsupported = new Set(opts.unsupported ?? []);
   const set = (field: ReadingField, value: number | null): void => {
@@ -25,7 +29,8 @@ export async function startProfileMeter(profile: Profile, values: Partial<Record
   };
   for (const p of profile.points) set(p.name, values[p.name] ?? 0);
   const blocked = new Set<string>();
-  for (const p of profile.points) if (unsupported.has(p.name)) for (let i = 0; i < TYPE_WORDS[p.type]!; i++) blocked.add(`${p.fc}:${p.register + i}`);
+  for (const p of profile.points)
+    if (unsupported.has(p.name)) for (let i = 0; i < TYPE_WORDS[p.type]!; i++) blocked.add(`${p.fc}:${p.register + i}`);
   const server = await startRegisterServer(
     (_unit, fc, addr, count) => {
       const out: number[] = [];

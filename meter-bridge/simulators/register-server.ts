@@ -23,25 +23,36 @@ export class ModbusException extends Error {
  * (255) through one handler. ServerTCP treats port 0 as "502", so a free port
  * is picked first and the bind retried if someone took it meanwhile.
  */
-export async function startRegisterServer(handler: ReadHandler, opts: { host?: string; port?: number } = {}): Promise<RegisterServer> {
+export async function startRegisterServer(
+  handler: ReadHandler,
+  opts: { host?: string; port?: number } = {},
+): Promise<RegisterServer> {
   const host = opts.host ?? '127.0.0.1';
-  const multi = (fc: 3 | 4) => (addr: number, length: number, unitID: number, cb: (err: Error | null, v: number[]) => void): void => {
-    let settled = false;
-    const done = (err: Error | null, v: number[]): void => {
-      if (settled) return;
-      settled = true;
-      cb(err, v);
+  const multi =
+    (fc: 3 | 4) =>
+    (addr: number, length: number, unitID: number, cb: (err: Error | null, v: number[]) => void): void => {
+      let settled = false;
+      const done = (err: Error | null, v: number[]): void => {
+        if (settled) return;
+        settled = true;
+        cb(err, v);
+      };
+      try {
+        const r = handler(unitID, fc, addr, length);
+        if (Array.isArray(r)) done(null, r);
+        else
+          r.then(
+            (v) => done(null, v),
+            (e: Error) => done(e, []),
+          );
+      } catch (e) {
+        done(e as Error, []);
+      }
     };
-    try {
-      const r = handler(unitID, fc, addr, length);
-      if (Array.isArray(r)) done(null, r);
-      else r.then((v) => done(null, v), (e: Error) => done(e, []));
-    } catch (e) {
-      done(e as Error, []);
-    }
-  };
-  const single = (fc: 3 | 4) => (addr: number, unitID: number, cb: (err: Error | null, v: number) => void): void =>
-    multi(fc)(addr, 1, unitID, (err, v) => cb(err, v[0] ?? 0));
+  const single =
+    (fc: 3 | 4) =>
+    (addr: number, unitID: number, cb: (err: Error | null, v: number) => void): void =>
+      multi(fc)(addr, 1, unitID, (err, v) => cb(err, v[0] ?? 0));
   const vector = {
     getMultipleHoldingRegisters: multi(3),
     getMultipleInputRegisters: multi(4),
@@ -53,7 +64,10 @@ export async function startRegisterServer(handler: ReadHandler, opts: { host?: s
     const server = new ServerTCP(vector as never, { host, port, unitID: 255 });
     const ok = await new Promise<boolean>((resolve, reject) => {
       server.on('initialized', () => resolve(true));
-      server.on('serverError', (e) => { const err = e as NodeJS.ErrnoException | null; return err?.code === 'EADDRINUSE' && opts.port === undefined && attempt < 5 ? resolve(false) : reject(err); });
+      server.on('serverError', (e) => {
+        const err = e as NodeJS.ErrnoException | null;
+        return err?.code === 'EADDRINUSE' && opts.port === undefined && attempt < 5 ? resolve(false) : reject(err);
+      });
     });
     // A client that disconnects mid-reply makes ServerTCP emit socketError; a simulator shrugs that off.
     server.on('socketError', () => {});

@@ -25,7 +25,8 @@ export class SunSpecImage {
       const def = sunSpecModel(m.id);
       if (!def) {
         // A model the bridge does not know (vendor-specific): served as opaque registers.
-        if (m.length === undefined) throw new RangeError(`no SunSpec definition for model ${m.id}; give its length to serve it opaque`);
+        if (m.length === undefined)
+          throw new RangeError(`no SunSpec definition for model ${m.id}; give its length to serve it opaque`);
         regs.push(m.id, m.length, ...new Array<number>(m.length).fill(0x1234));
         continue;
       }
@@ -36,7 +37,13 @@ export class SunSpecImage {
       // Unset points read as "not implemented", as a real device's unused points do.
       for (const p of def.points.slice(2)) {
         if (p.offset + p.size > length + 2) break;
-        regs.push(...(p.type === 'string' ? new Array<number>(p.size).fill(0) : p.type === 'pad' ? [0x8000] : encodeValue(p.type, null)));
+        regs.push(
+          ...(p.type === 'string'
+            ? new Array<number>(p.size).fill(0)
+            : p.type === 'pad'
+              ? [0x8000]
+              : encodeValue(p.type, null)),
+        );
       }
       while (regs.length < address - base + 2 + length) regs.push(0);
     }
@@ -56,7 +63,10 @@ export class SunSpecImage {
     const m = this.#addr.get(modelId);
     const p = m?.def.byName.get(point);
     if (!m || !p) throw new RangeError(`model ${modelId} has no point ${point}`);
-    const words = p.type === 'string' ? encodeString(String(value ?? ''), p.size) : encodeValue(p.type, value as number | bigint | null);
+    const words =
+      p.type === 'string'
+        ? encodeString(String(value ?? ''), p.size)
+        : encodeValue(p.type, value as number | bigint | null);
     const at = m.address + p.offset - this.base;
     for (let i = 0; i < words.length; i++) this.regs[at + i] = words[i]!;
   }

@@ -33,7 +33,14 @@ export interface InfluxSink extends ReadingSink {
    * same batches and spool as the readings.
    */
   writeLines(lines: readonly string[]): void;
-  stats(): { written: number; spooledLines: number; spooledBatches: number; droppedLines: number; failures: number; lastError: string | null };
+  stats(): {
+    written: number;
+    spooledLines: number;
+    spooledBatches: number;
+    droppedLines: number;
+    failures: number;
+    lastError: string | null;
+  };
 }
 
 /**
@@ -60,7 +67,12 @@ export function createInfluxSink(o: InfluxSinkOptions): InfluxSink {
   setLogger({ error: () => {}, warn: () => {} });
 
   const send = async (lines: string[]): Promise<boolean> => {
-    const api = db.getWriteApi(o.org, o.bucket, 'ms', { maxRetries: 0, batchSize: lines.length + 1, flushInterval: 0, maxBufferLines: lines.length + 1 });
+    const api = db.getWriteApi(o.org, o.bucket, 'ms', {
+      maxRetries: 0,
+      batchSize: lines.length + 1,
+      flushInterval: 0,
+      maxBufferLines: lines.length + 1,
+    });
     api.writeRecords(lines);
     try {
       await api.close();
@@ -88,7 +100,8 @@ export function createInfluxSink(o: InfluxSinkOptions): InfluxSink {
 
   const flush = (): Promise<void> => (chain = chain.then(flushNow, flushNow));
   // A background flush has no caller to fail to (the spool's disk can): it is logged, and the next one tries again.
-  const flushInBackground = (): void => void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'influx flush failed'));
+  const flushInBackground = (): void =>
+    void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'influx flush failed'));
   const timer = setInterval(flushInBackground, o.flushIntervalMs ?? 1000);
   timer.unref();
 
@@ -104,7 +117,14 @@ export function createInfluxSink(o: InfluxSinkOptions): InfluxSink {
       if (pending.length >= batchSize) flushInBackground();
     },
     flush,
-    stats: () => ({ written, spooledLines: spool.lines, spooledBatches: spool.size, droppedLines: spool.droppedLines, failures, lastError }),
+    stats: () => ({
+      written,
+      spooledLines: spool.lines,
+      spooledBatches: spool.size,
+      droppedLines: spool.droppedLines,
+      failures,
+      lastError,
+    }),
     async close() {
       clearInterval(timer);
       await flush();

@@ -72,7 +72,9 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
     o.log?.info({ url: o.url, spooled: spool.lines }, `mqtt connected to ${o.url}`);
     flushInBackground();
   });
-  client.on('offline', () => o.log?.warn({ url: o.url, spooled: spool.lines }, 'mqtt broker unreachable; spooling readings'));
+  client.on('offline', () =>
+    o.log?.warn({ url: o.url, spooled: spool.lines }, 'mqtt broker unreachable; spooling readings'),
+  );
   client.on('error', (err) => {
     lastError = err.message;
     o.log?.warn({ err: err.message }, `mqtt: ${err.message}`);
@@ -91,7 +93,9 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
       last.push(line);
     }
     const out: { topic: string; payload: string }[] = [];
-    for (const [meterId, chunks] of byMeter) for (const c of chunks) out.push({ topic: readingsTopic(o.topics, meterId), payload: `{"readings":[${c.join(',')}]}` });
+    for (const [meterId, chunks] of byMeter)
+      for (const c of chunks)
+        out.push({ topic: readingsTopic(o.topics, meterId), payload: `{"readings":[${c.join(',')}]}` });
     return out;
   };
 
@@ -103,7 +107,10 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
     try {
       await Promise.race([
         client.publishAsync(m.topic, m.payload, { qos: 1 }),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no PUBACK within ${ackTimeoutMs} ms`)), ackTimeoutMs))),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(() => reject(new Error(`no PUBACK within ${ackTimeoutMs} ms`)), ackTimeoutMs)),
+        ),
       ]);
     } finally {
       clearTimeout(timer);
@@ -128,7 +135,10 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
       } catch (err) {
         failures++;
         lastError = (err as Error).message;
-        o.log?.warn({ err: lastError, spooled: spool.lines }, 'mqtt publish not acknowledged; readings stay in the spool');
+        o.log?.warn(
+          { err: lastError, spooled: spool.lines },
+          'mqtt publish not acknowledged; readings stay in the spool',
+        );
         return;
       }
       for (const b of batches) spool.ack(b.name);
@@ -138,7 +148,8 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
   let chain: Promise<void> = Promise.resolve();
   const flush = (): Promise<void> => (chain = chain.then(flushNow, flushNow));
   // A background flush has no caller to fail to (the spool's disk can): it is logged, and the next one tries again.
-  const flushInBackground = (): void => void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'mqtt flush failed'));
+  const flushInBackground = (): void =>
+    void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'mqtt flush failed'));
   const timer = setInterval(flushInBackground, o.flushIntervalMs ?? 1000);
   timer.unref();
 

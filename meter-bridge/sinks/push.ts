@@ -55,7 +55,10 @@ export function createPushSink(o: PushSinkOptions): PushSink {
       // 4xx other than 429: the engine refuses these readings (unknown meter, bad signature).
       // Retrying will not help; keep them on disk for the operator rather than drop them.
       if (res.status >= 400 && res.status < 500 && res.status !== 429) {
-        o.log?.error({ err: lastError, readings: lines.length }, 'engine refused readings; kept in the rejected folder');
+        o.log?.error(
+          { err: lastError, readings: lines.length },
+          'engine refused readings; kept in the rejected folder',
+        );
         const rejected = new Spool(`${o.spoolDir}/rejected`, o.spoolMaxBytes);
         rejected.push(lines);
         return true;
@@ -80,7 +83,8 @@ export function createPushSink(o: PushSinkOptions): PushSink {
   };
   const flush = (): Promise<void> => (chain = chain.then(flushNow, flushNow));
   // A background flush has no caller to fail to (the spool's disk can): it is logged, and the next one tries again.
-  const flushInBackground = (): void => void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'push flush failed'));
+  const flushInBackground = (): void =>
+    void flush().catch((err: Error) => o.log?.warn({ err: err.message }, 'push flush failed'));
   const timer = setInterval(flushInBackground, o.flushIntervalMs ?? 2000);
   timer.unref();
 

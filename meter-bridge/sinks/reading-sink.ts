@@ -13,7 +13,11 @@ export interface ReadingSink {
  * Hands one device's readings to every sink, in order. A failing sink is
  * logged and does not keep the readings from the sinks after it.
  */
-export async function writeToSinks(sinks: readonly ReadingSink[], readings: ReadingEvent[], log: BridgeLogger | undefined): Promise<void> {
+export async function writeToSinks(
+  sinks: readonly ReadingSink[],
+  readings: ReadingEvent[],
+  log: BridgeLogger | undefined,
+): Promise<void> {
   if (readings.length === 0) return;
   const signed = readings.filter((r) => r.signature !== undefined);
   for (const s of sinks) {

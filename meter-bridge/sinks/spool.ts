@@ -1,4 +1,13 @@
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, renameSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  renameSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -61,7 +70,10 @@ export class Spool {
       unlinkSync(join(this.dir, f.name));
       this.#bytes -= f.bytes;
       this.droppedLines += f.lines;
-      appendFileSync(join(this.dir, 'dropped.log'), `${new Date().toISOString()} dropped ${f.name} (${f.lines} lines): spool over ${this.maxBytes} bytes\n`);
+      appendFileSync(
+        join(this.dir, 'dropped.log'),
+        `${new Date().toISOString()} dropped ${f.name} (${f.lines} lines): spool over ${this.maxBytes} bytes\n`,
+      );
     }
   }
 

@@ -3,10 +3,18 @@ import type { SunSpecModel, SunSpecPoint } from './models.js';
 
 export type PointValue = number | bigint | string | null;
 
-function raw(p: SunSpecPoint, regs: readonly number[], from: number, modelLength: number): number | bigint | string | null {
+function raw(
+  p: SunSpecPoint,
+  regs: readonly number[],
+  from: number,
+  modelLength: number,
+): number | bigint | string | null {
   if (p.offset + p.size > modelLength + 2) return null;
   const start = p.offset - from;
-  if (start < 0 || start + p.size > regs.length) throw new RangeError(`point ${p.name} (offset ${p.offset}) is outside the block read (${from}..${from + regs.length - 1})`);
+  if (start < 0 || start + p.size > regs.length)
+    throw new RangeError(
+      `point ${p.name} (offset ${p.offset}) is outside the block read (${from}..${from + regs.length - 1})`,
+    );
   const words = regs.slice(start, start + p.size);
   if (p.type === 'string') return decodeString(words);
   if (p.type === 'pad') return null;
@@ -21,7 +29,13 @@ function raw(p: SunSpecPoint, regs: readonly number[], from: number, modelLength
  * moment. A point whose scale factor is not implemented is `null`, and so is a
  * point the device's model is too short for (L smaller than the JSON's).
  */
-export function decodePoint(model: SunSpecModel, p: SunSpecPoint, regs: readonly number[], from: number, modelLength: number): PointValue {
+export function decodePoint(
+  model: SunSpecModel,
+  p: SunSpecPoint,
+  regs: readonly number[],
+  from: number,
+  modelLength: number,
+): PointValue {
   const v = raw(p, regs, from, modelLength);
   if (v === null || typeof v === 'string' || p.sf === null) return v;
   let sf: number | null;
@@ -41,7 +55,11 @@ export function decodePoint(model: SunSpecModel, p: SunSpecPoint, regs: readonly
 }
 
 /** The registers (model-relative, inclusive) needed for `names` and their scale factors. */
-export function pointSpan(model: SunSpecModel, names: readonly string[], modelLength: number): { from: number; to: number } | null {
+export function pointSpan(
+  model: SunSpecModel,
+  names: readonly string[],
+  modelLength: number,
+): { from: number; to: number } | null {
   let from = Infinity;
   let to = -Infinity;
   const take = (p: SunSpecPoint | undefined): void => {

@@ -1,5 +1,11 @@
 import { MicrogridError } from '../../core/errors.js';
-import { floorWh, roundOrNull, type DeviceReader, type Measurement, type ReportedRatedPower } from '../devices/measurement.js';
+import {
+  floorWh,
+  roundOrNull,
+  type DeviceReader,
+  type Measurement,
+  type ReportedRatedPower,
+} from '../devices/measurement.js';
 import type { RegisterGroup } from '../registers/coalesce.js';
 import { PlanReader, type RegisterSnapshot } from '../registers/read-plan.js';
 import type { ModbusBus } from '../transport/types.js';
@@ -97,7 +103,8 @@ export class SunSpecReader implements DeviceReader {
 
   async discover(): Promise<DiscoveryReport> {
     const report = await discoverSunSpec(this.#opts.bus, this.#opts.unitId);
-    const pick = (f: Family[]): DiscoveredModel | undefined => report.models.find((m) => m.known && f.includes(familyOf(m.id) as Family));
+    const pick = (f: Family[]): DiscoveredModel | undefined =>
+      report.models.find((m) => m.known && f.includes(familyOf(m.id) as Family));
     const meterModel = pick(['meter']);
     const pvModel = pick(['inverter']) ?? pick(['der']);
     const sources: Source[] = [];
@@ -156,7 +163,12 @@ export class SunSpecReader implements DeviceReader {
     if (!span) return null;
     let regs: number[];
     try {
-      regs = await this.#opts.bus.read({ unitId: this.#opts.unitId, fc: 3, address: found.address + span.from, count: span.to - span.from + 1 });
+      regs = await this.#opts.bus.read({
+        unitId: this.#opts.unitId,
+        fc: 3,
+        address: found.address + span.from,
+        count: span.to - span.from + 1,
+      });
     } catch (err) {
       // A nameplate the device will not serve is a missing nameplate, not a device that cannot be read.
       if (err instanceof MicrogridError && err.code === 'MODBUS_EXCEPTION') return null;
@@ -189,12 +201,14 @@ export class SunSpecReader implements DeviceReader {
   #measure(s: Source, snap: RegisterSnapshot): Measurement {
     const { def, found } = s;
     // The block covering the model's points; decodePoint addresses it relative to the model start.
-    const regs = snap.get(3, found.address, Math.min(found.length + 2, def.length + 2)) ?? this.#assemble(snap, found, def);
+    const regs =
+      snap.get(3, found.address, Math.min(found.length + 2, def.length + 2)) ?? this.#assemble(snap, found, def);
     const v = (name: string): PointValue => {
       const p = def.byName.get(name);
       return p ? decodePoint(def, p, regs, 0, found.length) : null;
     };
-    const num = (x: PointValue): number | null => (typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : null);
+    const num = (x: PointValue): number | null =>
+      typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : null;
     const wrap = (counter: string): number | null => {
       const p = def.byName.get(counter);
       if (!p || p.type !== 'acc32' || typeof p.sf !== 'string') return p?.type === 'acc32' ? 2 ** 32 : null;

@@ -51,7 +51,11 @@ export async function discoverSunSpec(bus: ModbusBus, unitId: number): Promise<D
     }
   }
   if (base === undefined) {
-    throw new MicrogridError('SUNSPEC_NOT_FOUND', 'no SunSpec marker found', { field: `${bus.key} unit ${unitId}`, value: tried.join(', '), expected: '"SunS" at register 40000, 50000 or 0' });
+    throw new MicrogridError('SUNSPEC_NOT_FOUND', 'no SunSpec marker found', {
+      field: `${bus.key} unit ${unitId}`,
+      value: tried.join(', '),
+      expected: '"SunS" at register 40000, 50000 or 0',
+    });
   }
   const models: DiscoveredModel[] = [];
   let addr = base + 2;

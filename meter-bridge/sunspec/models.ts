@@ -44,7 +44,8 @@ const MODELS_DIR = fileURLToPath(new URL('./models/', import.meta.url));
 export function parseModel(json: unknown): SunSpecModel {
   const root = json as { id?: number; group?: { name?: string; points?: JsonPoint[] } };
   const group = root.group;
-  if (typeof root.id !== 'number' || !group || !Array.isArray(group.points)) throw new TypeError('SunSpec model JSON must have id and group.points');
+  if (typeof root.id !== 'number' || !group || !Array.isArray(group.points))
+    throw new TypeError('SunSpec model JSON must have id and group.points');
   const points: SunSpecPoint[] = [];
   let offset = 0;
   for (const p of group.points) {
@@ -60,7 +61,13 @@ export function parseModel(json: unknown): SunSpecModel {
     });
     offset += size;
   }
-  return { id: root.id, name: group.name ?? `model_${root.id}`, length: offset - 2, points, byName: new Map(points.map((p) => [p.name, p])) };
+  return {
+    id: root.id,
+    name: group.name ?? `model_${root.id}`,
+    length: offset - 2,
+    points,
+    byName: new Map(points.map((p) => [p.name, p])),
+  };
 }
 
 let cache: Map<number, SunSpecModel> | undefined;

@@ -10,7 +10,10 @@ export class BusPool {
   readonly #options: Partial<BusOptions>;
   readonly #factory: (spec: BusSpec, options: BusOptions) => ModbusBus;
 
-  constructor(options: Partial<BusOptions> = {}, factory: (spec: BusSpec, options: BusOptions) => ModbusBus = (s, o) => new ModbusClientBus(s, o)) {
+  constructor(
+    options: Partial<BusOptions> = {},
+    factory: (spec: BusSpec, options: BusOptions) => ModbusBus = (s, o) => new ModbusClientBus(s, o),
+  ) {
     this.#options = options;
     this.#factory = factory;
   }

@@ -60,7 +60,8 @@ export class ModbusClientBus implements ModbusBus {
 
   read(req: RegisterRead): Promise<number[]> {
     if (this.#closed) return Promise.reject(new MicrogridError('MODBUS_CONNECT', `bus ${this.key} is closed`));
-    if (!(req.count >= 1 && req.count <= 125)) throw new RangeError(`a Modbus read is 1..125 registers, asked ${req.count}`);
+    if (!(req.count >= 1 && req.count <= 125))
+      throw new RangeError(`a Modbus read is 1..125 registers, asked ${req.count}`);
     return new Promise((resolve, reject) => {
       this.#queue.push({ req, resolve, reject });
       // eslint-disable-next-line @typescript-eslint/no-floating-promises -- #pump settles every job itself and does not reject
@@ -105,10 +106,18 @@ export class ModbusClientBus implements ModbusBus {
         // transaction (a late reply until then is matched to it and dropped).
         // The timeout that counts is #answer's.
         client.setTimeout(this.options.timeoutMs + BACKSTOP_MS);
-        const res = await this.#answer(req.fc === 3 ? client.readHoldingRegisters(req.address, req.count) : client.readInputRegisters(req.address, req.count));
+        const res = await this.#answer(
+          req.fc === 3
+            ? client.readHoldingRegisters(req.address, req.count)
+            : client.readInputRegisters(req.address, req.count),
+        );
         const data = res.data;
         if (!Array.isArray(data) || data.length !== req.count) {
-          throw new MicrogridError('MODBUS_BAD_REPLY', 'reply has the wrong number of registers', { field: this.#where(req), value: Array.isArray(data) ? data.length : data, expected: `${req.count} registers` });
+          throw new MicrogridError('MODBUS_BAD_REPLY', 'reply has the wrong number of registers', {
+            field: this.#where(req),
+            value: Array.isArray(data) ? data.length : data,
+            expected: `${req.count} registers`,
+          });
         }
         return data;
       } catch (err) {
@@ -146,7 +155,11 @@ export class ModbusClientBus implements ModbusBus {
           setImmediate(() => {
             if (settled) return;
             settled = true;
-            reject(Object.assign(new Error(`Timed out after ${this.options.timeoutMs} ms`), { name: 'TransactionTimedOutError' }));
+            reject(
+              Object.assign(new Error(`Timed out after ${this.options.timeoutMs} ms`), {
+                name: 'TransactionTimedOutError',
+              }),
+            );
           }),
         this.options.timeoutMs,
       );
@@ -176,15 +189,37 @@ export class ModbusClientBus implements ModbusBus {
     const e = err as { name?: string; errno?: string; message?: string; modbusCode?: number; code?: string };
     const where = this.#where(req);
     if (typeof e.modbusCode === 'number') {
-      return new MicrogridError('MODBUS_EXCEPTION', `device answered Modbus exception ${e.modbusCode}`, { field: where, value: e.modbusCode, expected: 'a normal reply', cause: err });
+      return new MicrogridError('MODBUS_EXCEPTION', `device answered Modbus exception ${e.modbusCode}`, {
+        field: where,
+        value: e.modbusCode,
+        expected: 'a normal reply',
+        cause: err,
+      });
     }
     if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT') {
-      return new MicrogridError('MODBUS_TIMEOUT', `no answer within ${this.options.timeoutMs} ms`, { field: where, expected: 'a reply', cause: err });
+      return new MicrogridError('MODBUS_TIMEOUT', `no answer within ${this.options.timeoutMs} ms`, {
+        field: where,
+        expected: 'a reply',
+        cause: err,
+      });
     }
-    if (e.name === 'PortNotOpenError' || e.errno === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || !this.#client?.isOpen) {
-      return new MicrogridError('MODBUS_CONNECT', `connection lost (${e.message ?? String(err)})`, { field: where, cause: err });
+    if (
+      e.name === 'PortNotOpenError' ||
+      e.errno === 'ECONNREFUSED' ||
+      e.code === 'ECONNRESET' ||
+      e.code === 'EPIPE' ||
+      !this.#client?.isOpen
+    ) {
+      return new MicrogridError('MODBUS_CONNECT', `connection lost (${e.message ?? String(err)})`, {
+        field: where,
+        cause: err,
+      });
     }
-    return new MicrogridError('MODBUS_BAD_REPLY', `garbled reply (${e.message ?? String(err)})`, { field: where, expected: 'a well-formed Modbus reply', cause: err });
+    return new MicrogridError('MODBUS_BAD_REPLY', `garbled reply (${e.message ?? String(err)})`, {
+      field: where,
+      expected: 'a well-formed Modbus reply',
+      cause: err,
+    });
   }
 
   #dropClient(): void {
@@ -223,10 +258,18 @@ export class ModbusClientBus implements ModbusBus {
       const opening =
         spec.type === 'tcp'
           ? client.connectTCP(spec.host, { port: spec.port })
-          : client.connectRTUBuffered(spec.path, { baudRate: spec.baudRate, parity: spec.parity, dataBits: 8, stopBits: 1 });
+          : client.connectRTUBuffered(spec.path, {
+              baudRate: spec.baudRate,
+              parity: spec.parity,
+              dataBits: 8,
+              stopBits: 1,
+            });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`connect timed out after ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`connect timed out after ${this.options.timeoutMs} ms`)),
+          this.options.timeoutMs,
+        );
       });
       try {
         await Promise.race([opening, timeout]);
@@ -251,11 +294,16 @@ export class ModbusClientBus implements ModbusBus {
         // never opened
       }
       if (cause instanceof MicrogridError) throw cause;
-      const err = new MicrogridError('MODBUS_CONNECT', `cannot connect (${(cause as Error).message ?? String(cause)})`, {
-        field: this.key,
-        expected: spec.type === 'tcp' ? 'a Modbus TCP server listening there' : 'a serial port that exists and can be opened',
-        cause,
-      });
+      const err = new MicrogridError(
+        'MODBUS_CONNECT',
+        `cannot connect (${(cause as Error).message ?? String(cause)})`,
+        {
+          field: this.key,
+          expected:
+            spec.type === 'tcp' ? 'a Modbus TCP server listening there' : 'a serial port that exists and can be opened',
+          cause,
+        },
+      );
       this.#lastError = err;
       // Exponential backoff with jitter: a dead host costs one failed connect per backoff step, not one per request.
       this.#nextConnectAt = Date.now() + Math.round(this.#backoff * (0.75 + Math.random() * 0.5));
@@ -266,7 +314,8 @@ export class ModbusClientBus implements ModbusBus {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const job of this.#queue.splice(0)) job.reject(new MicrogridError('MODBUS_CONNECT', `bus ${this.key} is closed`));
+    for (const job of this.#queue.splice(0))
+      job.reject(new MicrogridError('MODBUS_CONNECT', `bus ${this.key} is closed`));
     const c = this.#client;
     this.#client = null;
     // modbus-serial may never call back when closing a socket the peer already

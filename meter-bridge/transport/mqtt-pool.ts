@@ -35,7 +35,13 @@ export class MqttPool {
   }
 
   /** Subscribes `topics` on the spec's broker; `passwordField` names the config key in a SECRET_MISSING error. */
-  subscribe(spec: MqttSpec, topics: readonly string[], onMessage: MessageHandler, onLink: LinkHandler, passwordField = 'transport.password'): void {
+  subscribe(
+    spec: MqttSpec,
+    topics: readonly string[],
+    onMessage: MessageHandler,
+    onLink: LinkHandler,
+    passwordField = 'transport.password',
+  ): void {
     const key = `${spec.url}\u0000${spec.username ?? ''}`;
     let link = this.#links.get(key);
     if (!link) {

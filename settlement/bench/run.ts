@@ -20,7 +20,13 @@ import { Submitter } from '../submitter.js';
 import { settleInterval } from '../settle.js';
 import { seedInterval } from './scenario.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, households: { type: 'string', default: '1000' }, hardfork: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    households: { type: 'string', default: '1000' },
+    hardfork: { type: 'string' },
+  },
+});
 const runs = Number(values.runs);
 const households = Number(values.households);
 const key = ANVIL_KEYS[0] as Hex;
@@ -30,12 +36,26 @@ const median = (xs: number[]) => {
 };
 
 const anvil = await startAnvil(values.hardfork ? { hardfork: values.hardfork } : {});
-const results: { seconds: number; settleMs: number; commitGas: number; perRecipient: number; recipients: number; chunks: number; mintGas: number }[] = [];
+const results: {
+  seconds: number;
+  settleMs: number;
+  commitGas: number;
+  perRecipient: number;
+  recipients: number;
+  chunks: number;
+  mintGas: number;
+}[] = [];
 try {
   const transport = http(anvil.rpcUrl);
   const publicClient = createPublicClient({ transport, cacheTime: 0 });
   const wallet = createWalletClient({ transport, account: privateKeyToAccount(key) });
-  const { address } = await deployEnergyCredits({ wallet, publicClient, admin: wallet.account.address, settler: wallet.account.address, evm: values.hardfork === 'london' ? 'london' : 'default' });
+  const { address } = await deployEnergyCredits({
+    wallet,
+    publicClient,
+    admin: wallet.account.address,
+    settler: wallet.account.address,
+    evm: values.hardfork === 'london' ? 'london' : 'default',
+  });
   for (let run = 0; run < runs; run++) {
     const dir = mkdtempSync(join(tmpdir(), 'mgx-bench-'));
     try {
@@ -43,9 +63,19 @@ try {
       const start = Date.UTC(2027, 0, 15, 8, 0) + run * 900_000;
       seedInterval(ledger, start, { households, seed: run + 1 });
       const t0 = performance.now();
-      settleInterval(ledger, start, { market: { feedInTariff: '0.0800', retailTariff: '0.3000' }, microgrid: { currencyMinorUnits: 2 } });
+      settleInterval(ledger, start, {
+        market: { feedInTariff: '0.0800', retailTariff: '0.3000' },
+        microgrid: { currencyMinorUnits: 2 },
+      });
       const t1 = performance.now();
-      const sub = new Submitter({ ledger, rpcUrl: anvil.rpcUrl, chainId: 31337, privateKey: key, contract: address, pollMs: 5 });
+      const sub = new Submitter({
+        ledger,
+        rpcUrl: anvil.rpcUrl,
+        chainId: 31337,
+        privateKey: key,
+        contract: address,
+        pollMs: 5,
+      });
       await sub.drain(120_000);
       const t2 = performance.now();
       const rows = journalForInterval(ledger, start).filter((r) => r.state === 'final');
@@ -54,21 +84,47 @@ try {
       const mints = rows.filter((r) => r.action === 'mint');
       const mintGas = (await Promise.all(mints.map((r) => gas(r.txHash!)))).reduce((a, b) => a + b, 0);
       const recipients = getSettlementCredits(ledger, start)!.credits.length;
-      results.push({ seconds: (t2 - t0) / 1000, settleMs: t1 - t0, commitGas: await gas(commit.txHash!), perRecipient: mintGas / recipients, recipients, chunks: mints.length, mintGas });
+      results.push({
+        seconds: (t2 - t0) / 1000,
+        settleMs: t1 - t0,
+        commitGas: await gas(commit.txHash!),
+        perRecipient: mintGas / recipients,
+        recipients,
+        chunks: mints.length,
+        mintGas,
+      });
       ledger.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
     const r = results.at(-1)!;
-    console.log(`run ${run + 1}: ${r.seconds.toFixed(3)} s (statements+credits ${r.settleMs.toFixed(0)} ms), commit ${r.commitGas} gas, ${r.recipients} recipients in ${r.chunks} chunks, ${r.perRecipient.toFixed(0)} gas/recipient`);
+    console.log(
+      `run ${run + 1}: ${r.seconds.toFixed(3)} s (statements+credits ${r.settleMs.toFixed(0)} ms), commit ${r.commitGas} gas, ${r.recipients} recipients in ${r.chunks} chunks, ${r.perRecipient.toFixed(0)} gas/recipient`,
+    );
   }
 } finally {
   await anvil.stop();
 }
-console.log(`\nsettlement benchmark — ${households} households, ${runs} runs, anvil ${values.hardfork ?? 'default hardfork'}, medians:`);
-console.log(`  (${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end: other work on the machine slows the timings, not the gas)`);
-console.log(`  gas per credit recipient (all mint transactions incl. base cost / recipients): ${median(results.map((r) => r.perRecipient)).toFixed(0)}  (target ≤ 30000)`);
-console.log(`  gas per commitment:                                                      ${median(results.map((r) => r.commitGas))}  (target ≤ 100000)`);
-console.log(`  seconds per interval, settled and final:                                 ${median(results.map((r) => r.seconds)).toFixed(3)}  (target ≤ 10)`);
-console.log(`  of which statements + credits (ledger, no chain):                        ${(median(results.map((r) => r.settleMs)) / 1000).toFixed(3)}`);
-console.log(`  recipients per interval: ${median(results.map((r) => r.recipients))}, chunks: ${median(results.map((r) => r.chunks))}`);
+console.log(
+  `\nsettlement benchmark — ${households} households, ${runs} runs, anvil ${values.hardfork ?? 'default hardfork'}, medians:`,
+);
+console.log(
+  `  (${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at the end: other work on the machine slows the timings, not the gas)`,
+);
+console.log(
+  `  gas per credit recipient (all mint transactions incl. base cost / recipients): ${median(results.map((r) => r.perRecipient)).toFixed(0)}  (target ≤ 30000)`,
+);
+console.log(
+  `  gas per commitment:                                                      ${median(results.map((r) => r.commitGas))}  (target ≤ 100000)`,
+);
+console.log(
+  `  seconds per interval, settled and final:                                 ${median(results.map((r) => r.seconds)).toFixed(3)}  (target ≤ 10)`,
+);
+console.log(
+  `  of which statements + credits (ledger, no chain):                        ${(median(results.map((r) => r.settleMs)) / 1000).toFixed(3)}`,
+);
+console.log(
+  `  recipients per interval: ${median(results.map((r) => r.recipients))}, chunks: ${median(results.map((r) => r.chunks))}`,
+);

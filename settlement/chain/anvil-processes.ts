@@ -20,7 +20,12 @@ export function anvilsOf(chainDir: string, stateFile: string): number[] {
     try {
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       if (!cmd[0]?.endsWith('anvil')) continue;
-      const onFile = cmd.some((a, i) => i > 0 && (cmd[i - 1] === '--state' || cmd[i - 1] === '--load-state' || cmd[i - 1] === '--dump-state') && a === stateFile);
+      const onFile = cmd.some(
+        (a, i) =>
+          i > 0 &&
+          (cmd[i - 1] === '--state' || cmd[i - 1] === '--load-state' || cmd[i - 1] === '--dump-state') &&
+          a === stateFile,
+      );
       if (onFile || readlinkSync(`/proc/${pid}/cwd`) === chainDir) out.push(Number(pid));
     } catch {
       // gone meanwhile, or not ours to read

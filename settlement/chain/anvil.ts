@@ -24,7 +24,8 @@ export function anvilBinary(): string {
     throw new MicrogridError('CHAIN_UNAVAILABLE', `anvil is not installed for this platform`, {
       field: 'chain',
       value: pkg,
-      expected: 'npm install on linux-x64 (the embedded chain ships only that anvil build), or set chain.rpcUrl to an EVM node',
+      expected:
+        'npm install on linux-x64 (the embedded chain ships only that anvil build), or set chain.rpcUrl to an EVM node',
       cause,
     });
   }
@@ -78,7 +79,13 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<AnvilIns
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
-      reject(new MicrogridError('CHAIN_UNAVAILABLE', `anvil failed to start: ${err.message}; output: ${output.slice(-500)}`, { cause: err }));
+      reject(
+        new MicrogridError(
+          'CHAIN_UNAVAILABLE',
+          `anvil failed to start: ${err.message}; output: ${output.slice(-500)}`,
+          { cause: err },
+        ),
+      );
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (b: Buffer) => (output += b.toString()));

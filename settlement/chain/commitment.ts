@@ -40,12 +40,23 @@ export function chunkLeaf(interval: bigint, index: number, words: readonly bigin
 }
 
 /** Splits credits into chunks of at most `chunkSize` recipients, with leaves and proofs. */
-export function buildCreditChunks(interval: bigint, credits: readonly { account: Address; wh: bigint }[], chunkSize: number): { chunks: CreditChunk[]; root: Hex } {
+export function buildCreditChunks(
+  interval: bigint,
+  credits: readonly { account: Address; wh: bigint }[],
+  chunkSize: number,
+): { chunks: CreditChunk[]; root: Hex } {
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunk size ${chunkSize}`);
   const groups: bigint[][] = [];
-  for (let i = 0; i < credits.length; i += chunkSize) groups.push(credits.slice(i, i + chunkSize).map((c) => packCredit(c.account, c.wh)));
+  for (let i = 0; i < credits.length; i += chunkSize)
+    groups.push(credits.slice(i, i + chunkSize).map((c) => packCredit(c.account, c.wh)));
   const leaves = groups.map((words, i) => chunkLeaf(interval, i, words));
-  const chunks = groups.map((words, i) => ({ index: i, words, leaf: leaves[i]!, proof: merkleProof(leaves, i), wh: words.reduce((s, w) => s + (w >> 160n), 0n) }));
+  const chunks = groups.map((words, i) => ({
+    index: i,
+    words,
+    leaf: leaves[i]!,
+    proof: merkleProof(leaves, i),
+    wh: words.reduce((s, w) => s + (w >> 160n), 0n),
+  }));
   return { chunks, root: merkleRoot(leaves) };
 }
 

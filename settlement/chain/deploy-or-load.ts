@@ -1,6 +1,16 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createPublicClient, createWalletClient, getAddress, http, isAddress, keccak256, type Address, type Hex, type PublicClient } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+  http,
+  isAddress,
+  keccak256,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { MicrogridError } from '../../core/errors.js';
 import { deployEnergyCredits } from '../../contracts/deploy.js';
@@ -40,27 +50,63 @@ export function deploymentFile(dataDir: string, chainId: number): string {
  * then remembered. A remembered address without code (a fresh embedded
  * chain) is deployed again.
  */
-export async function deployOrLoad(p: DeployOrLoadParameters): Promise<{ address: Address; deployed: boolean; deployment: Deployment | null }> {
+export async function deployOrLoad(
+  p: DeployOrLoadParameters,
+): Promise<{ address: Address; deployed: boolean; deployment: Deployment | null }> {
   const settings = chainSettings(p.chainId);
-  const client = createPublicClient({ chain: settings.chain, transport: http(p.rpcUrl, { retryCount: 1 }) }) as PublicClient;
+  const client = createPublicClient({
+    chain: settings.chain,
+    transport: http(p.rpcUrl, { retryCount: 1 }),
+  }) as PublicClient;
   const actual = await client.getChainId().catch((cause: unknown) => {
-    throw new MicrogridError('CHAIN_UNAVAILABLE', 'the chain does not answer', { field: 'chain.rpcUrl', value: p.rpcUrl, expected: 'a reachable EVM JSON-RPC endpoint', cause });
+    throw new MicrogridError('CHAIN_UNAVAILABLE', 'the chain does not answer', {
+      field: 'chain.rpcUrl',
+      value: p.rpcUrl,
+      expected: 'a reachable EVM JSON-RPC endpoint',
+      cause,
+    });
   });
-  if (actual !== p.chainId) throw new MicrogridError('CHAIN_CONFIG', 'the RPC serves another chain', { field: 'chain.chainId', value: p.chainId, expected: `${actual}, the id of the chain at ${p.rpcUrl}` });
+  if (actual !== p.chainId)
+    throw new MicrogridError('CHAIN_CONFIG', 'the RPC serves another chain', {
+      field: 'chain.chainId',
+      value: p.chainId,
+      expected: `${actual}, the id of the chain at ${p.rpcUrl}`,
+    });
   const hasCode = async (a: Address) => ((await client.getCode({ address: a })) ?? '0x').length > 2;
   if (p.contract) {
-    if (!isAddress(p.contract)) throw new MicrogridError('CHAIN_CONFIG', 'not an address', { field: 'chain.contract', value: p.contract, expected: 'a 0x-prefixed 20-byte EVM address' });
-    if (!(await hasCode(p.contract))) throw new MicrogridError('CHAIN_CONFIG', 'no contract at this address', { field: 'chain.contract', value: p.contract, expected: `an EnergyCredits contract deployed on chain ${p.chainId}` });
+    if (!isAddress(p.contract))
+      throw new MicrogridError('CHAIN_CONFIG', 'not an address', {
+        field: 'chain.contract',
+        value: p.contract,
+        expected: 'a 0x-prefixed 20-byte EVM address',
+      });
+    if (!(await hasCode(p.contract)))
+      throw new MicrogridError('CHAIN_CONFIG', 'no contract at this address', {
+        field: 'chain.contract',
+        value: p.contract,
+        expected: `an EnergyCredits contract deployed on chain ${p.chainId}`,
+      });
     return { address: getAddress(p.contract), deployed: false, deployment: null };
   }
   const file = deploymentFile(p.dataDir, p.chainId);
   if (existsSync(file)) {
     const d = JSON.parse(readFileSync(file, 'utf8')) as Deployment;
-    if (d.chainId === p.chainId && isAddress(d.address) && (await hasCode(d.address))) return { address: d.address, deployed: false, deployment: d };
+    if (d.chainId === p.chainId && isAddress(d.address) && (await hasCode(d.address)))
+      return { address: d.address, deployed: false, deployment: d };
   }
-  const wallet = createWalletClient({ chain: settings.chain, transport: http(p.rpcUrl), account: privateKeyToAccount(p.privateKey) });
+  const wallet = createWalletClient({
+    chain: settings.chain,
+    transport: http(p.rpcUrl),
+    account: privateKeyToAccount(p.privateKey),
+  });
   const evm = p.evm ?? settings.evm;
-  const r = await deployEnergyCredits({ wallet, publicClient: client, admin: wallet.account.address, settler: wallet.account.address, evm });
+  const r = await deployEnergyCredits({
+    wallet,
+    publicClient: client,
+    admin: wallet.account.address,
+    settler: wallet.account.address,
+    evm,
+  });
   const d: Deployment = {
     chainId: p.chainId,
     address: r.address,

@@ -1,5 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -78,7 +88,13 @@ export async function startEmbeddedChain(opts: StartEmbeddedChainOptions): Promi
   let pid = -1;
   let port = opts.port ?? 0;
   let child: ChildProcess | undefined;
-  if (record && record.stateFile === stateFile && (opts.port === undefined || opts.port === record.port) && anvilsOf(dir, stateFile).includes(record.pid) && (await answers(record.port))) {
+  if (
+    record &&
+    record.stateFile === stateFile &&
+    (opts.port === undefined || opts.port === record.port) &&
+    anvilsOf(dir, stateFile).includes(record.pid) &&
+    (await answers(record.port))
+  ) {
     attached = true;
     pid = record.pid;
     port = record.port;
@@ -168,7 +184,10 @@ export async function startEmbeddedChain(opts: StartEmbeddedChainOptions): Promi
       process.off('exit', killOnExit);
       // our own child is reaped by its exit event, which an unref'd child would never deliver
       child?.ref();
-      const exited = child && child.exitCode === null && child.signalCode === null ? new Promise((r) => child!.once('exit', r)) : undefined;
+      const exited =
+        child && child.exitCode === null && child.signalCode === null
+          ? new Promise((r) => child!.once('exit', r))
+          : undefined;
       await stopProcess(pid);
       await exited;
       // only our own record: a later instance may have written its own
@@ -178,7 +197,12 @@ export async function startEmbeddedChain(opts: StartEmbeddedChainOptions): Promi
 }
 
 /** Starts anvil detached (its own session) on `port` (0: a free one), loading the state file if there is one. */
-async function launch(dir: string, stateFile: string, hardfork: string | undefined, port: number): Promise<{ pid: number; port: number; child: ChildProcess }> {
+async function launch(
+  dir: string,
+  stateFile: string,
+  hardfork: string | undefined,
+  port: number,
+): Promise<{ pid: number; port: number; child: ChildProcess }> {
   const p = port || (await freePort());
   const args = ['--host', '127.0.0.1', '--port', String(p), '--chain-id', '31337'];
   if (hardfork) args.push('--hardfork', hardfork);
@@ -201,7 +225,11 @@ async function launch(dir: string, stateFile: string, hardfork: string | undefin
     if (exited || waited > 15_000) {
       if (!exited) child.kill('SIGKILL');
       const output = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-500) : '';
-      throw new MicrogridError('CHAIN_UNAVAILABLE', `anvil failed to start on 127.0.0.1:${p}${output ? `: ${output}` : ''}`, { field: 'chain', value: stateFile, expected: 'anvil answering eth_chainId within 15 s' });
+      throw new MicrogridError(
+        'CHAIN_UNAVAILABLE',
+        `anvil failed to start on 127.0.0.1:${p}${output ? `: ${output}` : ''}`,
+        { field: 'chain', value: stateFile, expected: 'anvil answering eth_chainId within 15 s' },
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -225,9 +253,18 @@ async function rpc(port: number, method: string, params: unknown[]): Promise<unk
     });
     body = (await r.json()) as typeof body;
   } catch (cause) {
-    throw new MicrogridError('CHAIN_UNAVAILABLE', `the embedded chain does not answer ${method}`, { field: 'chain', value: `http://127.0.0.1:${port}`, expected: 'a running anvil', cause });
+    throw new MicrogridError('CHAIN_UNAVAILABLE', `the embedded chain does not answer ${method}`, {
+      field: 'chain',
+      value: `http://127.0.0.1:${port}`,
+      expected: 'a running anvil',
+      cause,
+    });
   }
-  if (body.error) throw new MicrogridError('CHAIN_REJECTED', `anvil refused ${method}: ${body.error.message}`, { field: 'chain', value: method });
+  if (body.error)
+    throw new MicrogridError('CHAIN_REJECTED', `anvil refused ${method}: ${body.error.message}`, {
+      field: 'chain',
+      value: method,
+    });
   return body.result;
 }
 
@@ -253,7 +290,9 @@ function freePort(): Promise<number> {
 function readRecord(file: string): AnvilRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<AnvilRecord>;
-    return typeof r.pid === 'number' && typeof r.port === 'number' && typeof r.stateFile === 'string' ? (r as AnvilRecord) : undefined;
+    return typeof r.pid === 'number' && typeof r.port === 'number' && typeof r.stateFile === 'string'
+      ? (r as AnvilRecord)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -268,7 +307,7 @@ function writeAtomic(file: string, data: Buffer): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+    for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -9,7 +9,11 @@ export interface ReadingVerdict {
 }
 
 /** Each usable reading's verdict under the published rules (the same trust validateMeterSeries computes), by ts. */
-export function readingVerdicts(input: { readings: readonly SeriesReading[]; ratedPowerW: number; rules?: Partial<MeterDataRules> }): Map<number, ReadingVerdict> {
+export function readingVerdicts(input: {
+  readings: readonly SeriesReading[];
+  ratedPowerW: number;
+  rules?: Partial<MeterDataRules>;
+}): Map<number, ReadingVerdict> {
   const trust = seriesTrust(input.readings, input.ratedPowerW, { ...DEFAULT_METER_DATA_RULES, ...input.rules });
   const out = new Map<number, ReadingVerdict>();
   for (const t of trust.trusted) out.set(t.ts, { status: 'trusted', reasons: [] });

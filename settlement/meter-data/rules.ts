@@ -63,5 +63,9 @@ export function resolutionOf(r: SeriesReading): number {
  * or once per poll when polls are sparser than that (a fast clock).
  */
 export function maxGapFor(o: { recordEveryMs: number; pollIntervalMs: number; speed: number }): number {
-  return Math.max(DEFAULT_METER_DATA_RULES.maxGapMs, Math.ceil(1.5 * o.recordEveryMs), Math.ceil(2.5 * o.pollIntervalMs * o.speed));
+  return Math.max(
+    DEFAULT_METER_DATA_RULES.maxGapMs,
+    Math.ceil(1.5 * o.recordEveryMs),
+    Math.ceil(2.5 * o.pollIntervalMs * o.speed),
+  );
 }

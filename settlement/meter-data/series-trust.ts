@@ -75,12 +75,24 @@ interface State {
 
 type Check = { ok: true } | { ok: false; code: string; message: string };
 
-export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: number, rules: MeterDataRules): SeriesTrust {
+export function seriesTrust(
+  readings: readonly SeriesReading[],
+  ratedPowerW: number,
+  rules: MeterDataRules,
+): SeriesTrust {
   const fields = (['importWh', 'exportWh'] as const).filter((f) => readings.some((r) => r[f] !== null));
   const byTs = new Map<number, SeriesReading>();
-  for (const r of readings) if (fields.length > 0 && fields.every((f) => r[f] !== null) && !byTs.has(r.ts)) byTs.set(r.ts, r);
+  for (const r of readings)
+    if (fields.length > 0 && fields.every((f) => r[f] !== null) && !byTs.has(r.ts)) byTs.set(r.ts, r);
   const usable = [...byTs.values()].sort((a, b) => a.ts - b.ts);
-  const out: SeriesTrust = { fields, trusted: [], outliers: [], events: [], resetEstimates: [], usableTs: usable.map((r) => r.ts) };
+  const out: SeriesTrust = {
+    fields,
+    trusted: [],
+    outliers: [],
+    events: [],
+    resetEstimates: [],
+    usableTs: usable.map((r) => r.ts),
+  };
   if (usable.length === 0) return out;
   // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a 1 kWh counter.
   const resAt = new Map<number, number>();
@@ -118,7 +130,11 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
         }
       }
       if (d < -tol) {
-        return { ok: false, code: VEE_CODES.counterBackwards, message: `${f} stepped back from ${peak} Wh (${iso(a.ts)}) to ${v} Wh (${iso(x.ts)}), ${-d} Wh, more than its ${tol} Wh resolution` };
+        return {
+          ok: false,
+          code: VEE_CODES.counterBackwards,
+          message: `${f} stepped back from ${peak} Wh (${iso(a.ts)}) to ${v} Wh (${iso(x.ts)}), ${-d} Wh, more than its ${tol} Wh resolution`,
+        };
       }
       return {
         ok: false,
@@ -129,7 +145,12 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
     return { ok: true };
   };
 
-  const stateOf = (r: SeriesReading): State => ({ ts: r.ts, peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 }, since: { importWh: r.ts, exportWh: r.ts }, res: resolution(r) });
+  const stateOf = (r: SeriesReading): State => ({
+    ts: r.ts,
+    peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 },
+    since: { importWh: r.ts, exportWh: r.ts },
+    res: resolution(r),
+  });
 
   // Anchor: the first reading a reading soon after it agrees with (a glitch at the very start is not a
   // baseline). Not only its successor: a good first reading followed at once by a glitch would be
@@ -146,7 +167,11 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
   }
   for (let i = 0; i < anchor; i++) {
     const c = check(stateOf(usable[i]!), usable[i + 1]!);
-    out.outliers.push({ ts: usable[i]!.ts, code: c.ok ? VEE_CODES.untrustedBaseline : c.code, message: `reading at ${iso(usable[i]!.ts)} disagrees with the readings after it${c.ok ? '' : `: ${c.message}`}` });
+    out.outliers.push({
+      ts: usable[i]!.ts,
+      code: c.ok ? VEE_CODES.untrustedBaseline : c.code,
+      message: `reading at ${iso(usable[i]!.ts)} disagrees with the readings after it${c.ok ? '' : `: ${c.message}`}`,
+    });
   }
 
   const first = usable[anchor]!;
@@ -181,7 +206,11 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
         // Outliers i..j-1: a later reading agrees with the last trusted one again.
         for (let k = i; k < j; k++) {
           const ck = check(state, usable[k]!);
-          out.outliers.push({ ts: usable[k]!.ts, code: ck.ok ? c.code : ck.code, message: ck.ok ? c.message : ck.message });
+          out.outliers.push({
+            ts: usable[k]!.ts,
+            code: ck.ok ? c.code : ck.code,
+            message: ck.ok ? c.message : ck.message,
+          });
         }
         i = j;
         continue;
@@ -194,7 +223,14 @@ export function seriesTrust(readings: readonly SeriesReading[], ratedPowerW: num
         const v = x[f]!;
         if (v < state.peak[f] - Math.max(state.res, resolution(x))) {
           const est = resetStepEstimate(f, out.trusted.at(-2), prev, x, v, ratedPowerW, rules);
-          out.resetEstimates.push({ from: prev.ts, to: x.ts, field: f, wh: est.wh, how: est.how, message: `${f} reset from ${state.peak[f]} Wh to ${v} Wh between ${iso(prev.ts)} and ${iso(x.ts)}: the energy across it is unknown to the counter, estimated at ${est.wh} Wh (${est.detail})` });
+          out.resetEstimates.push({
+            from: prev.ts,
+            to: x.ts,
+            field: f,
+            wh: est.wh,
+            how: est.how,
+            message: `${f} reset from ${state.peak[f]} Wh to ${v} Wh between ${iso(prev.ts)} and ${iso(x.ts)}: the energy across it is unknown to the counter, estimated at ${est.wh} Wh (${est.detail})`,
+          });
           offset[f] = prevAdj[f] + est.wh - v;
           state.peak[f] = v;
           state.since[f] = x.ts;

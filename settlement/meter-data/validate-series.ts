@@ -1,4 +1,10 @@
-import type { MeterDataReason, MeterDataRules, MeterDataStatus, MeterIntervalEnergy, ValidateMeterSeriesInput } from './types.js';
+import type {
+  MeterDataReason,
+  MeterDataRules,
+  MeterDataStatus,
+  MeterIntervalEnergy,
+  ValidateMeterSeriesInput,
+} from './types.js';
 import { DEFAULT_METER_DATA_RULES, ESTIMATION_METHOD, VEE_CODES } from './rules.js';
 import { seriesTrust, type Field, type HoldSpan, type TrustedPoint } from './series-trust.js';
 
@@ -26,7 +32,12 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
     const a = T[i - 1]!;
     const b = T[i]!;
     if (b.ts - a.ts > rules.maxGapMs) {
-      gaps.push({ from: a.ts, to: b.ts, code: VEE_CODES.gap, message: `no trusted reading for ${Math.round((b.ts - a.ts) / 1000)} s (${iso(a.ts)} → ${iso(b.ts)}), more than ${Math.round(rules.maxGapMs / 1000)} s` });
+      gaps.push({
+        from: a.ts,
+        to: b.ts,
+        code: VEE_CODES.gap,
+        message: `no trusted reading for ${Math.round((b.ts - a.ts) / 1000)} s (${iso(a.ts)} → ${iso(b.ts)}), more than ${Math.round(rules.maxGapMs / 1000)} s`,
+      });
     }
   }
   const earliest = input.readings.reduce((m, r) => Math.min(m, r.ts), Infinity);
@@ -38,7 +49,8 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
     const gapReasons: MeterDataReason[] = [];
     let partial = false;
     const result = (importWh: number, exportWh: number): MeterIntervalEnergy => {
-      const status: MeterDataStatus = held.length > 0 ? 'held' : gapReasons.length > 0 ? 'estimated' : partial ? 'partial' : 'actual';
+      const status: MeterDataStatus =
+        held.length > 0 ? 'held' : gapReasons.length > 0 ? 'estimated' : partial ? 'partial' : 'actual';
       return {
         intervalStart: s,
         meterId: input.meterId,
@@ -53,7 +65,8 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
       if (earliest >= e || input.readings.length === 0) {
         partial = true;
         info.push({ code: VEE_CODES.firstReading, message: `no reading of the meter yet by ${iso(e)}` });
-      } else held.push({ code: VEE_CODES.gap, message: `no trusted reading of the meter around ${iso(s)} → ${iso(e)}` });
+      } else
+        held.push({ code: VEE_CODES.gap, message: `no trusted reading of the meter around ${iso(s)} → ${iso(e)}` });
       return result(0, 0);
     }
     const first = T[0]!;
@@ -64,16 +77,25 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
       // The meter's first-ever reading is inside (or after) the interval: measured from there on.
       partial = true;
       startAdj = first.adj;
-      info.push({ code: VEE_CODES.firstReading, message: `first reading of the meter at ${iso(first.ts)}; the interval is covered from then on` });
+      info.push({
+        code: VEE_CODES.firstReading,
+        message: `first reading of the meter at ${iso(first.ts)}; the interval is covered from then on`,
+      });
     } else {
       startAdj = first.adj;
-      held.push({ code: VEE_CODES.untrustedBaseline, message: `no trusted reading at or before ${iso(s)}; the first trusted one is at ${iso(first.ts)}` });
+      held.push({
+        code: VEE_CODES.untrustedBaseline,
+        message: `no trusted reading at or before ${iso(s)}; the first trusted one is at ${iso(first.ts)}`,
+      });
     }
     let endAdj: Record<Field, number>;
     if (last.ts >= e) endAdj = valueAt(T, e);
     else {
       endAdj = last.ts > s ? last.adj : startAdj;
-      held.push({ code: VEE_CODES.gap, message: `no trusted reading at or after ${iso(e)} yet; the last trusted one is at ${iso(last.ts)}` });
+      held.push({
+        code: VEE_CODES.gap,
+        message: `no trusted reading at or after ${iso(e)} yet; the last trusted one is at ${iso(last.ts)}`,
+      });
     }
     if (first.ts >= e) endAdj = startAdj;
     const importWh = Math.max(0, endAdj.importWh - startAdj.importWh);
@@ -84,18 +106,31 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
     for (const o of trust.outliers) if (o.ts > s && o.ts <= e) held.push({ code: o.code, message: o.message });
     for (const g of gaps) if (g.from < e && g.to > s) gapReasons.push({ code: g.code, message: g.message });
     // Energy across a counter reset is estimated: said on every interval the estimate is apportioned to.
-    for (const r of trust.resetEstimates) if (r.from < e && r.to > s) info.push({ code: VEE_CODES.resetEstimated, message: r.message });
+    for (const r of trust.resetEstimates)
+      if (r.from < e && r.to > s) info.push({ code: VEE_CODES.resetEstimated, message: r.message });
     // The reading this interval would have started from failed: it starts from the trusted counter instead.
     const lastBefore = trust.usableTs.filter((t) => t <= s).at(-1);
     if (lastBefore !== undefined && trust.outliers.some((o) => o.ts === lastBefore)) {
-      info.push({ code: VEE_CODES.untrustedBaseline, message: `the reading at ${iso(lastBefore)} failed validation; the interval starts from the trusted counter at ${iso(s)}` });
+      info.push({
+        code: VEE_CODES.untrustedBaseline,
+        message: `the reading at ${iso(lastBefore)} failed validation; the interval starts from the trusted counter at ${iso(s)}`,
+      });
     }
 
-    const res = Math.max(...T.filter((p) => p.ts >= s - rules.maxGapMs && p.ts <= e + rules.maxGapMs).map((p) => p.res), 1);
+    const res = Math.max(
+      ...T.filter((p) => p.ts >= s - rules.maxGapMs && p.ts <= e + rules.maxGapMs).map((p) => p.res),
+      1,
+    );
     const maxWh = Math.floor((input.ratedPowerW * (1 + rules.ratedPowerMargin) * input.intervalMs) / 3_600_000) + res;
-    for (const [f, wh] of [['importWh', importWh], ['exportWh', exportWh]] as const) {
+    for (const [f, wh] of [
+      ['importWh', importWh],
+      ['exportWh', exportWh],
+    ] as const) {
       if (wh > maxWh) {
-        held.push({ code: VEE_CODES.aboveRatedPower, message: `${f} ${wh} Wh in ${input.intervalMs / 60_000} min is above ${input.ratedPowerW} W rated × (1 + ${rules.ratedPowerMargin}) + ${res} Wh = ${maxWh} Wh` });
+        held.push({
+          code: VEE_CODES.aboveRatedPower,
+          message: `${f} ${wh} Wh in ${input.intervalMs / 60_000} min is above ${input.ratedPowerW} W rated × (1 + ${rules.ratedPowerMargin}) + ${res} Wh = ${maxWh} Wh`,
+        });
       }
     }
     return result(importWh, exportWh);
@@ -177,5 +212,3 @@ function frozenSpans(T: readonly TrustedPoint[], fields: readonly Field[], rules
   }
   return out;
 }
-
-

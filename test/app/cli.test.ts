@@ -40,7 +40,9 @@ for (const [name, yaml, key] of [
 }
 
 test('MGX_CONFIG names the file when --config is absent', () => {
-  const r = runMgx(['start', '--port', '0', '--data-dir', join(dir, 'data')], { env: { MGX_CONFIG: withConfig('market:\n  k: 7\n') } });
+  const r = runMgx(['start', '--port', '0', '--data-dir', join(dir, 'data')], {
+    env: { MGX_CONFIG: withConfig('market:\n  k: 7\n') },
+  });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /market\.k \(line 2\) = 7: expected a number ≤ 1/);
 });
@@ -49,8 +51,19 @@ test('a missing config file and a missing secret are each one clear line', () =>
   let r = runMgx(['start', '--config', join(dir, 'nope.yaml')]);
   assert.equal(r.status, 2);
   assertOneParagraph(r.stderr);
-  assert.match(r.stderr, /--config: no configuration file at .*nope\.yaml; got "[^"]*nope\.yaml"; expected the path of a microgrid\.yaml file/);
-  r = runMgx(['start', '--config', withConfig('chain:\n  privateKey: { env: MGX_TEST_NO_SUCH_KEY }\n'), '--port', '0', '--data-dir', join(dir, 'data')]);
+  assert.match(
+    r.stderr,
+    /--config: no configuration file at .*nope\.yaml; got "[^"]*nope\.yaml"; expected the path of a microgrid\.yaml file/,
+  );
+  r = runMgx([
+    'start',
+    '--config',
+    withConfig('chain:\n  privateKey: { env: MGX_TEST_NO_SUCH_KEY }\n'),
+    '--port',
+    '0',
+    '--data-dir',
+    join(dir, 'data'),
+  ]);
   assert.equal(r.status, 2);
   assertOneParagraph(r.stderr);
   assert.match(r.stderr, /chain\.privateKey: environment variable MGX_TEST_NO_SUCH_KEY is not set.*\[SECRET_MISSING\]/);

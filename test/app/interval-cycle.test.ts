@@ -39,7 +39,17 @@ function recordingSteps(): CycleSteps & { calls: string[]; chainUp: boolean; com
 }
 
 function setup(path: string, steps: CycleSteps, clock: ManualClock, bus = new EventBus()): IntervalCycle {
-  return new IntervalCycle({ ledger: openLedger(path), clock, bus, log: silent, steps, minutes: 15, gateClosureSeconds: 300, gracePeriodSeconds: 60, retryMs: 1 });
+  return new IntervalCycle({
+    ledger: openLedger(path),
+    clock,
+    bus,
+    log: silent,
+    steps,
+    minutes: 15,
+    gateClosureSeconds: 300,
+    gracePeriodSeconds: 60,
+    retryMs: 1,
+  });
 }
 
 test('an interval goes through every state at the right times, each step once', async () => {
@@ -67,8 +77,16 @@ test('an interval goes through every state at the right times, each step once', 
   await cycle.tick();
   assert.equal(getInterval(ledger, s)?.state, 'final');
   const mine = steps.calls.filter((c) => c.endsWith(toIso(s)));
-  assert.deepEqual(mine, ['clearForward 2026-11-21T10:15:00Z', 'meter 2026-11-21T10:15:00Z', 'settle 2026-11-21T10:15:00Z', 'commit 2026-11-21T10:15:00Z', 'confirm 2026-11-21T10:15:00Z']);
-  const states = events.filter((e) => e.type === 'interval-state' && e.interval === toIso(s)).map((e) => (e as { state: string }).state);
+  assert.deepEqual(mine, [
+    'clearForward 2026-11-21T10:15:00Z',
+    'meter 2026-11-21T10:15:00Z',
+    'settle 2026-11-21T10:15:00Z',
+    'commit 2026-11-21T10:15:00Z',
+    'confirm 2026-11-21T10:15:00Z',
+  ]);
+  const states = events
+    .filter((e) => e.type === 'interval-state' && e.interval === toIso(s))
+    .map((e) => (e as { state: string }).state);
   assert.deepEqual(states, ['open', 'closed', 'cleared', 'delivered', 'metered', 'settled', 'committed', 'final']);
   await cycle.stop();
   ledger.close();
@@ -103,7 +121,11 @@ test('with the chain down, intervals queue at settled and commit in order when i
   steps.chainUp = true;
   await cycle.tick();
   const commits = steps.calls.filter((c) => c.startsWith('commit'));
-  assert.deepEqual(commits, [0, 1, 2, 3].map((i) => `commit ${toIso(T0 + i * 900_000)}`), 'in interval order, once each');
+  assert.deepEqual(
+    commits,
+    [0, 1, 2, 3].map((i) => `commit ${toIso(T0 + i * 900_000)}`),
+    'in interval order, once each',
+  );
   await cycle.stop();
   ledger.close();
 });
@@ -127,7 +149,10 @@ test('a step that throws leaves its interval where it was, raises an alarm, and 
   await cycle.tick();
   const ledger = openLedger(path);
   assert.equal(getInterval(ledger, T0)?.state, 'metered');
-  assert.match(alarms[0] ?? '', /INTERVAL_STEP_FAILED: interval 2026-11-21T10:00:00Z is stuck after metered: statement does not balance/);
+  assert.match(
+    alarms[0] ?? '',
+    /INTERVAL_STEP_FAILED: interval 2026-11-21T10:00:00Z is stuck after metered: statement does not balance/,
+  );
   fail = false;
   await cycle.tick();
   assert.equal(getInterval(ledger, T0)?.state, 'final');
@@ -148,7 +173,8 @@ test('after a restart the cycle continues from the ledger and recovers intervals
   const c2 = setup(path, second, clock);
   await c2.tick();
   const ledger = openLedger(path);
-  const finals = (ledger.db.prepare("SELECT COUNT(*) AS n FROM intervals WHERE state = 'final'").get() as { n: number }).n;
+  const finals = (ledger.db.prepare("SELECT COUNT(*) AS n FROM intervals WHERE state = 'final'").get() as { n: number })
+    .n;
   assert.equal(finals, 7, 'every interval that ended (and passed its grace period) is final: 10:00 … 11:30');
   assert.equal(second.calls.filter((c) => c.startsWith('settle')).length, 7, 'each settled once');
   assert.equal(first.calls.filter((c) => c.startsWith('settle')).length, 0);

@@ -18,7 +18,10 @@ test('a simulated clock continues across restarts instead of starting its day ag
   assert.ok(drift >= 0 && drift < 60_000, `continues at 08:10, drift ${drift} ms`);
   // a new speed re-anchors at the market time reached, never going back
   const third = marketClock(ledger, config, 1, real0 + 20_000);
-  assert.ok(third.now() >= Date.parse('2026-06-21T08:20:00Z'), `re-anchored at 08:20 or later, got ${new Date(third.now()).toISOString()}`);
+  assert.ok(
+    third.now() >= Date.parse('2026-06-21T08:20:00Z'),
+    `re-anchored at 08:20 or later, got ${new Date(third.now()).toISOString()}`,
+  );
   ledger.close();
 });
 

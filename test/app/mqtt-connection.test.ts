@@ -15,7 +15,10 @@ async function retained(url: string, topic: string): Promise<string> {
   try {
     const got = new Promise<string>((resolve) => c.on('message', (t, m) => t === topic && resolve(m.toString())));
     await c.subscribeAsync(topic, { qos: 1 });
-    return await Promise.race([got, new Promise<string>((_, rej) => setTimeout(() => rej(new Error(`nothing retained on ${topic}`)), 3000))]);
+    return await Promise.race([
+      got,
+      new Promise<string>((_, rej) => setTimeout(() => rej(new Error(`nothing retained on ${topic}`)), 3000)),
+    ]);
   } finally {
     await c.endAsync();
   }
@@ -24,7 +27,10 @@ async function retained(url: string, topic: string): Promise<string> {
 test('the engine connection marks its microgrid online (retained), offline on close, and names mqtt.url when the login is refused', async () => {
   const broker = await startBroker({ users: { engine: 'secret', watch: 'w' } });
   after(() => broker.stop());
-  const config = validateConfig({ microgrid: { id: 'lane-1' }, mqtt: { url: broker.url, username: 'engine', password: { env: 'MQ_PW' } } });
+  const config = validateConfig({
+    microgrid: { id: 'lane-1' },
+    mqtt: { url: broker.url, username: 'engine', password: { env: 'MQ_PW' } },
+  });
   const mq = await connectEngineMqtt(config, { MQ_PW: 'secret' }, log);
   assert.equal(await retained(broker.url, 'mgx/lane-1/status'), 'online');
   await mq.close();
@@ -42,7 +48,10 @@ test('the engine connection marks its microgrid online (retained), offline on cl
 test('the last will says offline when the engine vanishes without a goodbye', async () => {
   const broker = await startBroker({ users: { engine: 'secret', watch: 'w' } });
   after(() => broker.stop());
-  const config = validateConfig({ microgrid: { id: 'lane-2' }, mqtt: { url: broker.url, username: 'engine', password: { env: 'MQ_PW' } } });
+  const config = validateConfig({
+    microgrid: { id: 'lane-2' },
+    mqtt: { url: broker.url, username: 'engine', password: { env: 'MQ_PW' } },
+  });
   const mq = await connectEngineMqtt(config, { MQ_PW: 'secret' }, log);
   assert.equal(await retained(broker.url, 'mgx/lane-2/status'), 'online');
   mq.client.stream.destroy(); // the TCP connection cut, as a crash or a cable would

@@ -19,7 +19,9 @@ test('the CLI exit code comes from app/exit-codes.ts: 2 for input the user can f
 });
 
 test('an error is one line; with MGX_DEBUG the full text follows: its docs anchor and its cause', () => {
-  const e = new MicrogridError('LEDGER_OPEN', 'cannot open data/ledger.sqlite', { cause: new Error('SQLITE_CANTOPEN') });
+  const e = new MicrogridError('LEDGER_OPEN', 'cannot open data/ledger.sqlite', {
+    cause: new Error('SQLITE_CANTOPEN'),
+  });
   assert.equal(report(e).text, 'mgx: cannot open data/ledger.sqlite [LEDGER_OPEN]\n');
   const debug = report(e, { MGX_DEBUG: '1' }).text;
   assert.match(debug, /^mgx: cannot open data\/ledger\.sqlite \[LEDGER_OPEN\]\n/);

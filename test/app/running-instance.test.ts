@@ -40,12 +40,19 @@ test('the demo is a tour and the operator tools find the running instance: sign-
       const file = join(dataDir, 'tokens', who === 'household h01' ? 'household-h01.token' : `${who}.token`);
       assert.equal(statSync(file).mode & 0o777, 0o600, file);
       assert.equal(readFileSync(file, 'utf8').trim(), token);
-      const me = (await (await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as { role: string; participant: string | null };
+      const me = (await (await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        role: string;
+        participant: string | null;
+      };
       assert.deepEqual([me.role, me.participant], who === 'household h01' ? ['household', 'h01'] : [who, null]);
     }
     const household = { authorization: `Bearer ${first.get('household h01')!.token}` };
     assert.equal((await fetch(`${url}/api/participants/h01`, { headers: household })).status, 200);
-    assert.equal((await fetch(`${url}/api/participants/h02`, { headers: household })).status, 403, 'a household sees only its own');
+    assert.equal(
+      (await fetch(`${url}/api/participants/h02`, { headers: household })).status,
+      403,
+      'a household sees only its own',
+    );
 
     // The runtime file names this instance.
     const info = JSON.parse(readFileSync(join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
@@ -80,7 +87,10 @@ test('the demo is a tour and the operator tools find the running instance: sign-
     assert.match(doc.stdout, /✔ ledger +\S+: consistent/);
 
     // mgx audit, no --rpc/--contract: against the embedded chain of the running app.
-    const a = await runMgxAsync(['audit', '--data-dir', dataDir, '--format', 'json'], { env: NO_SECRETS, timeoutMs: 120_000 });
+    const a = await runMgxAsync(['audit', '--data-dir', dataDir, '--format', 'json'], {
+      env: NO_SECRETS,
+      timeoutMs: 120_000,
+    });
     assert.equal(a.status, 0, a.stdout + a.stderr);
     const audit = JSON.parse(a.stdout) as { pass: boolean; intervals: unknown[] };
     assert.equal(audit.pass, true);
@@ -108,17 +118,35 @@ test('the demo is a tour and the operator tools find the running instance: sign-
 
   // A runtime file left by an app that no longer runs (killed: no cleanup) is told apart by its pid.
   const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-  const left: RuntimeInfo = { pid: dead, url: 'http://127.0.0.1:1', rpcUrl: 'http://127.0.0.1:1', chainId: 31337, contract: `0x${'0'.repeat(40)}`, embeddedChain: true, startedAt: new Date().toISOString(), version: '0', configSource: 'embedded demo' };
+  const left: RuntimeInfo = {
+    pid: dead,
+    url: 'http://127.0.0.1:1',
+    rpcUrl: 'http://127.0.0.1:1',
+    chainId: 31337,
+    contract: `0x${'0'.repeat(40)}`,
+    embeddedChain: true,
+    startedAt: new Date().toISOString(),
+    version: '0',
+    configSource: 'embedded demo',
+  };
   writeFileSync(join(dataDir, 'runtime.json'), JSON.stringify(left));
   r = await runMgxAsync(['status', '--data-dir', dataDir], { env: NO_SECRETS });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`app +not running: runtime\\.json names pid ${dead}, which no longer runs`));
-  assert.match(r.stdout, /server +\(none\)/, 'a dead instance\'s URL is not asked');
+  assert.match(r.stdout, /server +\(none\)/, "a dead instance's URL is not asked");
   r = await runMgxAsync(['doctor', '--data-dir', dataDir], { env: NO_SECRETS });
-  assert.match(r.stdout, new RegExp(`! app +\\S+runtime\\.json names pid ${dead}, which no longer runs: the app was killed or crashed`));
+  assert.match(
+    r.stdout,
+    new RegExp(`! app +\\S+runtime\\.json names pid ${dead}, which no longer runs: the app was killed or crashed`),
+  );
   r = await runMgxAsync(['audit', '--data-dir', dataDir], { env: NO_SECRETS });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, new RegExp(`no chain to audit against: the app that wrote \\S+runtime\\.json \\(pid ${dead}\\) no longer runs.*\\[AUDIT_INPUT\\]`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `no chain to audit against: the app that wrote \\S+runtime\\.json \\(pid ${dead}\\) no longer runs.*\\[AUDIT_INPUT\\]`,
+    ),
+  );
 });
 
 test('mgx status and mgx audit read local state of a configured microgrid without its secrets; mgx start still requires them', async () => {
@@ -127,10 +155,26 @@ test('mgx status and mgx audit read local state of a configured microgrid withou
   mkdirSync(dataDir);
   openLedger(join(dataDir, 'ledger.sqlite')).close();
   const cfg = join(dir, 'microgrid.yaml');
-  writeFileSync(cfg, ['chain:', '  rpcUrl: http://127.0.0.1:1', '  chainId: 31337', '  privateKey: { env: MGX_TEST_UNSET_KEY }', '  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3"', 'auth:', '  tokens:', '    - { token: { env: MGX_TEST_UNSET_TOKEN }, role: operator }', ''].join('\n'));
+  writeFileSync(
+    cfg,
+    [
+      'chain:',
+      '  rpcUrl: http://127.0.0.1:1',
+      '  chainId: 31337',
+      '  privateKey: { env: MGX_TEST_UNSET_KEY }',
+      '  contract: "0x5FbDB2315678afecb367f032d93F642f64180aa3"',
+      'auth:',
+      '  tokens:',
+      '    - { token: { env: MGX_TEST_UNSET_TOKEN }, role: operator }',
+      '',
+    ].join('\n'),
+  );
   let r = await runMgxAsync(['status', '--config', cfg, '--data-dir', dataDir]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /chain +http:\/\/127\.0\.0\.1:1 not reachable, EnergyCredits 0x5FbDB2315678afecb367f032d93F642f64180aa3/);
+  assert.match(
+    r.stdout,
+    /chain +http:\/\/127\.0\.0\.1:1 not reachable, EnergyCredits 0x5FbDB2315678afecb367f032d93F642f64180aa3/,
+  );
   r = await runMgxAsync(['audit', '--config', cfg, '--data-dir', dataDir, '--format', 'json']);
   assert.doesNotMatch(r.stderr, /SECRET_MISSING/);
   r = await runMgxAsync(['start', '--config', cfg, '--data-dir', dataDir, '--port', '0']);

@@ -47,7 +47,10 @@ test('a port already in use is a clear error that says how to pick another', asy
     const p = spawnMgx(['start', '--port', String(port), '--data-dir', tempDir()]);
     const exit = await p.exited;
     assert.equal(exit.code, 1);
-    assert.match(p.output(), new RegExp(`--port: port ${port} on 127\\.0\\.0\\.1 is already in use.*pass --port N.*\\[PORT_IN_USE\\]`));
+    assert.match(
+      p.output(),
+      new RegExp(`--port: port ${port} on 127\\.0\\.0\\.1 is already in use.*pass --port N.*\\[PORT_IN_USE\\]`),
+    );
   } finally {
     blocker.close();
   }
@@ -58,7 +61,9 @@ test('secrets are never logged, even when they are set', async () => {
   const cfg = join(dir, 'microgrid.yaml');
   writeFileSync(cfg, 'chain:\n  privateKey: { env: MGX_TEST_KEY }\n');
   const secret = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
-  const p = spawnMgx(['start', '--config', cfg, '--port', '0', '--data-dir', dir], { env: { MGX_TEST_KEY: secret, MGX_LOG_LEVEL: 'trace' } });
+  const p = spawnMgx(['start', '--config', cfg, '--port', '0', '--data-dir', dir], {
+    env: { MGX_TEST_KEY: secret, MGX_LOG_LEVEL: 'trace' },
+  });
   await p.waitFor(/running at/);
   p.child.kill('SIGTERM');
   await p.exited;

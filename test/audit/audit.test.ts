@@ -42,7 +42,11 @@ const audit = (workers?: number): Promise<AuditReport> =>
     from: T0,
     to: T0 + (N + 2) * STEP,
     intervalMs: STEP,
-    tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+    tariffs: {
+      feedInTariff: config.market.feedInTariff,
+      retailTariff: config.market.retailTariff,
+      minorUnits: config.microgrid.currencyMinorUnits,
+    },
     meterData: meterDataRulesOf(config),
   });
 
@@ -55,7 +59,10 @@ it('a clean month passes every check, with the numbers', async () => {
   assert.equal(r.intervals.length, N);
   assert.ok(r.pass);
   for (const i of r.intervals) {
-    assert.deepEqual(i.checks.map((c) => c.check), ['readings', 'energy', 'clearing', 'credits', 'statements']);
+    assert.deepEqual(
+      i.checks.map((c) => c.check),
+      ['readings', 'energy', 'clearing', 'credits', 'statements'],
+    );
     const readings = i.checks[0]!;
     // Every reading of each meter's validated series is checked: all 5 boundary readings of the 8 meters here.
     assert.equal(readings.figures.validSignatures, 40);
@@ -69,71 +76,211 @@ it('a clean month passes every check, with the numbers', async () => {
   // the same report from two worker threads
   const w = await audit(2);
   assert.deepEqual(w.intervals, r.intervals);
-  const cli = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N), '--format', 'json']);
+  const cli = runMgx([
+    'audit',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--from',
+    iso(0),
+    '--to',
+    iso(N),
+    '--format',
+    'json',
+  ]);
   assert.equal(cli.status, 0, cli.stderr);
   assert.equal(JSON.parse(cli.stdout).passed, N);
   assert.match(cli.stderr, /intervals\/s/);
-  const csv = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(1), '--format', 'csv']);
+  const csv = runMgx([
+    'audit',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--interval',
+    iso(1),
+    '--format',
+    'csv',
+  ]);
   assert.equal(csv.status, 0, csv.stderr);
   assert.equal(csv.stdout.trim().split('\n').length, 6);
 });
 
 it('bad input is named and exits 2', () => {
-  const bad = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', '2027-01-15T08:07:00Z']);
+  const bad = runMgx([
+    'audit',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--interval',
+    '2027-01-15T08:07:00Z',
+  ]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--interval.*AUDIT_INPUT/);
-  const down = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', 'http://127.0.0.1:9', '--contract', contract]);
+  const down = runMgx([
+    'audit',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    'http://127.0.0.1:9',
+    '--contract',
+    contract,
+  ]);
   assert.equal(down.status, 2);
   assert.match(down.stderr, /--rpc.*AUDIT_INPUT/);
   assert.match(down.stderr, /127\.0\.0\.1:9/);
-  const fmt = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--format', 'xml']);
+  const fmt = runMgx([
+    'audit',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--format',
+    'xml',
+  ]);
   assert.equal(fmt.status, 2);
   assert.match(fmt.stderr, /--format/);
 });
 
 it('tampering is caught: a changed reading, a dropped trade, an altered order, an extra mint by a second settler', async () => {
   // 1. interval 0: one reading's export counter changed in the ledger
-  ledger.db.prepare('UPDATE readings SET export_wh = export_wh + 7 WHERE meter_id = ? AND ts = ?').run('h0001-grid', T0);
+  ledger.db
+    .prepare('UPDATE readings SET export_wh = export_wh + 7 WHERE meter_id = ? AND ts = ?')
+    .run('h0001-grid', T0);
   // 2. interval 1: one trade dropped from the stored clearing result
-  const row = ledger.db.prepare("SELECT result FROM clearing_results WHERE interval_start = ? AND kind = 'metered'").get(T0 + STEP) as { result: string };
+  const row = ledger.db
+    .prepare("SELECT result FROM clearing_results WHERE interval_start = ? AND kind = 'metered'")
+    .get(T0 + STEP) as { result: string };
   const res = JSON.parse(row.result) as { trades: unknown[] };
   assert.ok(res.trades.length >= 2);
   res.trades.splice(1, 1);
-  ledger.db.prepare("UPDATE clearing_results SET result = ? WHERE interval_start = ? AND kind = 'metered'").run(JSON.stringify(res), T0 + STEP);
+  ledger.db
+    .prepare("UPDATE clearing_results SET result = ? WHERE interval_start = ? AND kind = 'metered'")
+    .run(JSON.stringify(res), T0 + STEP);
   // 3. interval 2: a stored metered order altered
-  const order = ledger.db.prepare("SELECT id FROM orders WHERE interval_start = ? AND source = 'metered' ORDER BY seq LIMIT 1").get(T0 + 2 * STEP) as { id: string };
+  const order = ledger.db
+    .prepare("SELECT id FROM orders WHERE interval_start = ? AND source = 'metered' ORDER BY seq LIMIT 1")
+    .get(T0 + 2 * STEP) as { id: string };
   ledger.db.prepare('UPDATE orders SET energy_wh = energy_wh - 1 WHERE id = ?').run(order.id);
   // 4. interval 4 (never settled): a second settler key commits and mints credits to itself
   const admin = clients.wallet(0);
   const rogue = clients.wallet(1);
-  const role = (await clients.public.readContract({ address: contract, abi, functionName: 'SETTLER_ROLE' })) as `0x${string}`;
-  await clients.public.waitForTransactionReceipt({ hash: await admin.writeContract({ address: contract, abi, functionName: 'grantRole', args: [role, rogue.account.address] }) });
+  const role = (await clients.public.readContract({
+    address: contract,
+    abi,
+    functionName: 'SETTLER_ROLE',
+  })) as `0x${string}`;
+  await clients.public.waitForTransactionReceipt({
+    hash: await admin.writeContract({
+      address: contract,
+      abi,
+      functionName: 'grantRole',
+      args: [role, rogue.account.address],
+    }),
+  });
   const id = BigInt((T0 + 4 * STEP) / 1000);
   const { chunks, root } = buildCreditChunks(id, [{ account: rogue.account.address, wh: 1234n }], 10);
-  const c = { interval: id, tradesRoot: root, readingsRoot: root, creditsRoot: root, ruleSet: root, exportWh: 1234n, matchedWh: 0n, chunks: 1 };
-  await clients.public.waitForTransactionReceipt({ hash: await rogue.writeContract({ address: contract, abi, functionName: 'commit', args: [c] }) });
-  await clients.public.waitForTransactionReceipt({ hash: await rogue.writeContract({ address: contract, abi, functionName: 'mintChunk', args: [c, 0, chunks[0]!.proof, chunks[0]!.words] }) });
+  const c = {
+    interval: id,
+    tradesRoot: root,
+    readingsRoot: root,
+    creditsRoot: root,
+    ruleSet: root,
+    exportWh: 1234n,
+    matchedWh: 0n,
+    chunks: 1,
+  };
+  await clients.public.waitForTransactionReceipt({
+    hash: await rogue.writeContract({ address: contract, abi, functionName: 'commit', args: [c] }),
+  });
+  await clients.public.waitForTransactionReceipt({
+    hash: await rogue.writeContract({
+      address: contract,
+      abi,
+      functionName: 'mintChunk',
+      args: [c, 0, chunks[0]!.proof, chunks[0]!.words],
+    }),
+  });
 
   const r = await audit();
   assert.equal(r.pass, false);
   assert.deepEqual((await audit(2)).intervals, r.intervals);
-  const fails = (k: number) => r.intervals.find((i) => i.interval === new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z'))!.checks.flatMap((c) => c.failures);
+  const fails = (k: number) =>
+    r.intervals
+      .find((i) => i.interval === new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z'))!
+      .checks.flatMap((c) => c.failures);
   const f0 = fails(0);
-  assert.ok(f0.some((f) => f.check === 'readings' && f.record === 'meter h0001-grid ts 2027-01-15T08:00:00.000Z' && /registered gateway/.test(f.message)), JSON.stringify(f0));
+  assert.ok(
+    f0.some(
+      (f) =>
+        f.check === 'readings' &&
+        f.record === 'meter h0001-grid ts 2027-01-15T08:00:00.000Z' &&
+        /registered gateway/.test(f.message),
+    ),
+    JSON.stringify(f0),
+  );
   assert.ok(f0.some((f) => f.check === 'readings' && /readingsRoot/.test(f.record)));
   assert.ok(f0.some((f) => f.check === 'energy' && f.record.startsWith('meter h0001-grid')));
   const f1 = fails(1);
-  assert.ok(f1.some((f) => f.check === 'clearing' && /^metered trade seq 1 /.test(f.record)), JSON.stringify(f1));
+  assert.ok(
+    f1.some((f) => f.check === 'clearing' && /^metered trade seq 1 /.test(f.record)),
+    JSON.stringify(f1),
+  );
   const f2 = fails(2);
-  assert.ok(f2.some((f) => f.check === 'clearing' && f.record === `order ${order.id}`), JSON.stringify(f2));
+  assert.ok(
+    f2.some((f) => f.check === 'clearing' && f.record === `order ${order.id}`),
+    JSON.stringify(f2),
+  );
   const f4 = fails(4);
-  assert.ok(f4.some((f) => f.check === 'credits' && f.record === `recipient ${rogue.account.address.toLowerCase()}` && f.found === '1234 Wh'), JSON.stringify(f4));
+  assert.ok(
+    f4.some(
+      (f) =>
+        f.check === 'credits' &&
+        f.record === `recipient ${rogue.account.address.toLowerCase()}` &&
+        f.found === '1234 Wh',
+    ),
+    JSON.stringify(f4),
+  );
   // The untouched interval fails only on the changed reading: it is in the series its meter data is validated on.
   assert.deepEqual(
     fails(3).map((f) => [f.check, f.record]),
     [['readings', 'meter h0001-grid ts 2027-01-15T08:00:00.000Z']],
   );
-  const cli = runMgx(['audit', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--from', iso(0), '--to', iso(N + 1)]);
+  const cli = runMgx([
+    'audit',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--from',
+    iso(0),
+    '--to',
+    iso(N + 1),
+  ]);
   assert.equal(cli.status, 1);
   assert.match(cli.stdout, /check clearing {2}order m:/);
 });

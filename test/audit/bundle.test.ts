@@ -37,7 +37,22 @@ after(async () => {
 
 it('exports a self-contained bundle that verifies elsewhere with only an RPC URL, and catches a bundle edited after export', () => {
   const file = join(elsewhere, 'bundle.json');
-  const ex = runMgx(['audit', 'export', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(1), '--out', file]);
+  const ex = runMgx([
+    'audit',
+    'export',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--interval',
+    iso(1),
+    '--out',
+    file,
+  ]);
   assert.equal(ex.status, 0, ex.stderr);
   // Each meter's whole validated series: the 3 readings of each of the 6 meters (2 intervals).
   assert.match(ex.stdout, /wrote .*bundle\.json: 18 signed readings/);
@@ -50,16 +65,24 @@ it('exports a self-contained bundle that verifies elsewhere with only an RPC URL
   for (const c of b.proofs.credits) assert.ok(verifyMerkleProof(c.proof, b.commitment.creditsRoot, c.leaf));
 
   // another machine: an empty data folder, no config, no contract flag — the bundle and the RPC
-  const ok = runMgx(['audit', 'verify', 'bundle.json', '--rpc', anvil.rpcUrl, '--data-dir', join(elsewhere, 'nothing')], { cwd: elsewhere });
+  const ok = runMgx(
+    ['audit', 'verify', 'bundle.json', '--rpc', anvil.rpcUrl, '--data-dir', join(elsewhere, 'nothing')],
+    { cwd: elsewhere },
+  );
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
   const rep = JSON.parse(ok.stdout);
   assert.equal(rep.pass, true);
-  assert.deepEqual(rep.intervals[0].checks.map((c: { pass: boolean }) => c.pass), [true, true, true, true, true]);
+  assert.deepEqual(
+    rep.intervals[0].checks.map((c: { pass: boolean }) => c.pass),
+    [true, true, true, true, true],
+  );
 
   // the same bundle with one reading changed: named by interval, check and record
   b.evidence.readings[0].exportWh += 5;
   writeFileSync(join(elsewhere, 'edited.json'), JSON.stringify(b));
-  const bad = runMgx(['audit', 'verify', 'edited.json', '--rpc', anvil.rpcUrl, '--format', 'table'], { cwd: elsewhere });
+  const bad = runMgx(['audit', 'verify', 'edited.json', '--rpc', anvil.rpcUrl, '--format', 'table'], {
+    cwd: elsewhere,
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, new RegExp(`${iso(1)} {2}check readings {2}meter ${b.evidence.readings[0].meterId} ts`));
 
@@ -74,7 +97,22 @@ it('exports a self-contained bundle that verifies elsewhere with only an RPC URL
 });
 
 it('prints the Merkle proofs of one household against the on-chain roots', () => {
-  const p = runMgx(['audit', 'proof', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'h0002']);
+  const p = runMgx([
+    'audit',
+    'proof',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--interval',
+    iso(0),
+    '--participant',
+    'h0002',
+  ]);
   assert.equal(p.status, 0, p.stderr);
   const proof = JSON.parse(p.stdout);
   assert.equal(proof.verified, true);
@@ -84,15 +122,40 @@ it('prints the Merkle proofs of one household against the on-chain roots', () =>
     assert.ok(verifyMerkleProof(proof.credit.proof, proof.creditsRoot, proof.credit.chunkLeaf));
     assert.equal(proof.credit.mintedOnChainWh, String(proof.credit.wh));
   }
-  const unknown = runMgx(['audit', 'proof', '--data-dir', dataDir, '--config', configFile(), '--rpc', anvil.rpcUrl, '--contract', contract, '--interval', iso(0), '--participant', 'nobody']);
+  const unknown = runMgx([
+    'audit',
+    'proof',
+    '--data-dir',
+    dataDir,
+    '--config',
+    configFile(),
+    '--rpc',
+    anvil.rpcUrl,
+    '--contract',
+    contract,
+    '--interval',
+    iso(0),
+    '--participant',
+    'nobody',
+  ]);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--participant.*nobody.*AUDIT_INPUT/);
 });
 
 it('serves the audit to the auditor and operator at GET /api/audit/verify, not to households', async () => {
   const l = openLedger(join(dataDir, 'ledger.sqlite'), { readonly: true });
-  const deps = { ledger: l, config: fixtureConfig(), clock: new ManualClock(T0), version: 'test', env: ENV, buildBundle: false };
-  const app = buildDashboard({ ...deps, audit: auditForDashboard({ ledger: l, config: auditConfig(), rpcUrl: anvil.rpcUrl, contract }) });
+  const deps = {
+    ledger: l,
+    config: fixtureConfig(),
+    clock: new ManualClock(T0),
+    version: 'test',
+    env: ENV,
+    buildBundle: false,
+  };
+  const app = buildDashboard({
+    ...deps,
+    audit: auditForDashboard({ ledger: l, config: auditConfig(), rpcUrl: anvil.rpcUrl, contract }),
+  });
   const without = buildDashboard(deps);
   try {
     const url = `/api/audit/verify?from=${iso(0)}&to=${iso(2)}`;
@@ -101,11 +164,17 @@ it('serves the audit to the auditor and operator at GET /api/audit/verify, not t
     const body = ok.json();
     assert.equal(body.pass, true);
     assert.equal(body.intervals.length, 2);
-    assert.deepEqual(body.intervals[0].checks.map((c: { check: string }) => c.check), ['readings', 'energy', 'clearing', 'credits', 'statements']);
+    assert.deepEqual(
+      body.intervals[0].checks.map((c: { check: string }) => c.check),
+      ['readings', 'energy', 'clearing', 'credits', 'statements'],
+    );
     assert.equal((await app.inject({ url, headers: auth(TOKENS.operator) })).statusCode, 200);
     assert.equal((await app.inject({ url, headers: auth(TOKENS.h01) })).statusCode, 403);
     assert.equal((await app.inject({ url })).statusCode, 401);
-    const bad = await app.inject({ url: `/api/audit/verify?from=${iso(2)}&to=${iso(0)}`, headers: auth(TOKENS.auditor) });
+    const bad = await app.inject({
+      url: `/api/audit/verify?from=${iso(2)}&to=${iso(0)}`,
+      headers: auth(TOKENS.auditor),
+    });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.body, /AUDIT_INPUT/);
     assert.equal((await without.inject({ url, headers: auth(TOKENS.auditor) })).statusCode, 503);

@@ -31,18 +31,32 @@ export function auditConfig(): Config {
  * metered clearing (app/cycle-steps.ts: interval energy, metered orders,
  * clearBook) and settlement. Some households get an account of their own.
  */
-export async function buildLedger(dir: string, opts: { intervals: number; households: number; seed?: number }): Promise<{ ledger: Ledger; path: string; starts: number[]; config: Config; gateway: Address }> {
+export async function buildLedger(
+  dir: string,
+  opts: { intervals: number; households: number; seed?: number },
+): Promise<{ ledger: Ledger; path: string; starts: number[]; config: Config; gateway: Address }> {
   const config = auditConfig();
   const path = join(dir, 'ledger.sqlite');
   const ledger = openLedger(path);
   const key = generatePrivateKey();
   const gw = privateKeyToAccount(key);
   let s = (opts.seed ?? 1) >>> 0 || 1;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const ids = Array.from({ length: opts.households }, (_, i) => `h${String(i).padStart(4, '0')}`);
   for (const [i, id] of ids.entries()) {
     const account = i % 3 === 0 ? `0x${(0x20000 + i).toString(16).padStart(40, 'b')}` : undefined;
-    upsertParticipant(ledger, { id, name: `Household ${i}`, zone: 'main', ...(account ? { account } : {}), meters: [{ id: `${id}-grid`, role: 'grid' }], policy: {} } as never, 0);
+    upsertParticipant(
+      ledger,
+      {
+        id,
+        name: `Household ${i}`,
+        zone: 'main',
+        ...(account ? { account } : {}),
+        meters: [{ id: `${id}-grid`, role: 'grid' }],
+        policy: {},
+      } as never,
+      0,
+    );
     setMeterGateway(ledger, `${id}-grid`, gw.address);
   }
   const counters = ids.map(() => ({ imp: 1_000_000, exp: 500_000 }));
@@ -60,8 +74,23 @@ export async function buildLedger(dir: string, opts: { intervals: number; househ
         else c.imp += wh;
         powerW = (exporter ? -wh : wh) * 4;
       }
-      const ev: ReadingEvent = { type: 'reading', meterId: `${id}-grid`, ts, powerW, importWh: c.imp, exportWh: c.exp, voltageV: 230.1, frequencyHz: 50, quality: 'good' };
-      const signature = await gw.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(ev) });
+      const ev: ReadingEvent = {
+        type: 'reading',
+        meterId: `${id}-grid`,
+        ts,
+        powerW,
+        importWh: c.imp,
+        exportWh: c.exp,
+        voltageV: 230.1,
+        frequencyHz: 50,
+        quality: 'good',
+      };
+      const signature = await gw.signTypedData({
+        domain: READING_DOMAIN,
+        types: READING_TYPES,
+        primaryType: 'Reading',
+        message: readingMessage(ev),
+      });
       events.push({ ...ev, gateway: gw.address, signature });
     }
     insertReadings(ledger, events, T0 + k * STEP);
@@ -79,6 +108,14 @@ export async function buildLedger(dir: string, opts: { intervals: number; househ
 
 /** Commits and mints every settled interval through the real Submitter until final. */
 export async function submitAll(ledger: Ledger, rpcUrl: string, contract: Address): Promise<void> {
-  const sub = new Submitter({ ledger, rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract, pollMs: 5, confirmations: 1 });
+  const sub = new Submitter({
+    ledger,
+    rpcUrl,
+    chainId: 31337,
+    privateKey: SETTLER_KEY,
+    contract,
+    pollMs: 5,
+    confirmations: 1,
+  });
   await sub.drain(120_000);
 }

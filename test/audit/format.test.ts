@@ -21,5 +21,8 @@ it('mgx audit draws a progress bar only on a terminal: redrawn in place at most 
   bar(1, 4);
   bar(2, 4); // within 100 ms of the last draw: skipped
   bar(4, 4); // the end is always drawn
-  assert.deepEqual(out, [`\r[${'#'.repeat(8)}${'.'.repeat(22)}] 1/4 intervals`, `\r[${'#'.repeat(30)}] 4/4 intervals\n`]);
+  assert.deepEqual(out, [
+    `\r[${'#'.repeat(8)}${'.'.repeat(22)}] 1/4 intervals`,
+    `\r[${'#'.repeat(30)}] 4/4 intervals\n`,
+  ]);
 });

@@ -16,13 +16,23 @@ it('the audit’s keccak equals viem’s keccak256 on any bytes and any string (
     }),
     fcParams('audit keccak = viem', { numRuns: 500 }),
   );
-  for (let n = 130; n <= 140; n++) assert.equal(bytesToHex(keccakBytes(new Uint8Array(n).fill(n))), keccak256(new Uint8Array(n).fill(n)));
+  for (let n = 130; n <= 140; n++)
+    assert.equal(bytesToHex(keccakBytes(new Uint8Array(n).fill(n))), keccak256(new Uint8Array(n).fill(n)));
 });
 
 it('the audit’s readings root (fast leaf hashes, cached) equals settlement’s readingsRoot', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ meterId: fc.constantFrom('h01-grid', 'h02-grid', 'ü-grid'), ts: fc.nat(), importWh: fc.nat(), exportWh: fc.nat(), signature: fc.constantFrom('0xab', `0x${'12'.repeat(65)}`) }), { maxLength: 12 }),
+      fc.array(
+        fc.record({
+          meterId: fc.constantFrom('h01-grid', 'h02-grid', 'ü-grid'),
+          ts: fc.nat(),
+          importWh: fc.nat(),
+          exportWh: fc.nat(),
+          signature: fc.constantFrom('0xab', `0x${'12'.repeat(65)}`),
+        }),
+        { maxLength: 12 },
+      ),
       (leaves) => {
         assert.equal(readingsRootOf(leaves), readingsRoot(leaves).toLowerCase());
         if (leaves[0]) assert.equal(readingsRootOf([leaves[0]]), readingLeaf(leaves[0]));

@@ -71,7 +71,11 @@ export function lateDayConfig(households: number, holdWindowHours?: number): Con
     market: { intervalMinutes: 5 },
     ...(holdWindowHours !== undefined ? { meterData: { holdWindowHours } } : {}),
     bridge: { pollIntervalMs: 60_000, recordEveryMs: 60_000 },
-    participants: Array.from({ length: households }, (_, i) => ({ id: `h${i}`, name: `H${i}`, meters: [{ id: meterId(i), role: 'grid', ratedPowerW: 10_000 }] })),
+    participants: Array.from({ length: households }, (_, i) => ({
+      id: `h${i}`,
+      name: `H${i}`,
+      meters: [{ id: meterId(i), role: 'grid', ratedPowerW: 10_000 }],
+    })),
   });
 }
 
@@ -79,10 +83,14 @@ export async function lateDay(dir: string, o: LateDayOptions): Promise<LateDay> 
   const config = lateDayConfig(o.households.length, o.holdWindowHours);
   const ledger = openLedger(join(dir, 'ledger.sqlite'));
   for (const p of config.participants) upsertParticipant(ledger, p, 0);
-  for (const p of config.participants) for (const m of p.meters) setMeterRatedPower(ledger, m.id, m.ratedPowerW!, 'config');
+  for (const p of config.participants)
+    for (const m of p.meters) setMeterRatedPower(ledger, m.id, m.ratedPowerW!, 'config');
   const gw = o.sign ? privateKeyToAccount(generatePrivateKey()) : null;
   if (gw) for (const p of config.participants) for (const m of p.meters) setMeterGateway(ledger, m.id, gw.address);
-  const counter = (h: number, k: number) => ({ importWh: 1_000_017 + o.households[h]!.importPerMin * k, exportWh: 500_033 + o.households[h]!.exportPerMin * k });
+  const counter = (h: number, k: number) => ({
+    importWh: 1_000_017 + o.households[h]!.importPerMin * k,
+    exportWh: 500_033 + o.households[h]!.exportPerMin * k,
+  });
   const minutes = meteringMinute(o.intervals - 1);
   // Every reading, signed once, filed under the minute it is delivered.
   const byMinute = new Map<number, ReadingEvent[]>();
@@ -91,8 +99,29 @@ export async function lateDay(dir: string, o: LateDayOptions): Promise<LateDay> 
       const at = o.deliveredAt(h, k);
       if (at === null) continue;
       const c = counter(h, k);
-      const ev: ReadingEvent = { type: 'reading', meterId: meterId(h), ts: new Date(T0 + k * MIN).toISOString(), powerW: (hh.importPerMin - hh.exportPerMin) * 60, importWh: c.importWh, exportWh: c.exportWh, voltageV: 230, frequencyHz: 50, quality: 'good' };
-      const signed = gw ? { ...ev, gateway: gw.address, signature: await gw.signTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: readingMessage(ev) }) } : ev;
+      const ev: ReadingEvent = {
+        type: 'reading',
+        meterId: meterId(h),
+        ts: new Date(T0 + k * MIN).toISOString(),
+        powerW: (hh.importPerMin - hh.exportPerMin) * 60,
+        importWh: c.importWh,
+        exportWh: c.exportWh,
+        voltageV: 230,
+        frequencyHz: 50,
+        quality: 'good',
+      };
+      const signed = gw
+        ? {
+            ...ev,
+            gateway: gw.address,
+            signature: await gw.signTypedData({
+              domain: READING_DOMAIN,
+              types: READING_TYPES,
+              primaryType: 'Reading',
+              message: readingMessage(ev),
+            }),
+          }
+        : ev;
       const list = byMinute.get(Math.max(at, k)) ?? [];
       list.push(signed);
       byMinute.set(Math.max(at, k), list);

@@ -37,50 +37,79 @@ const outage = fc.record({
 
 it('random device and link outages: the audit re-validates every interval as the engine metered it, and Σ energies = counter delta per meter', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(outage, { minLength: 3, maxLength: 3 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), async (hs, meterFirst) => {
-      const day = await lateDay(tempDir('mgx-late-prop-'), {
-        households: hs,
-        intervals: INTERVALS,
-        meterFirst: (m) => meterFirst[m % meterFirst.length]!,
-        deliveredAt: (h, k) => {
-          const o = hs[h]!;
-          // The device off: no reading; never at the run's end, so the last interval is bracketed.
-          if (o.deviceOff && k >= o.deviceOff.at && k < Math.min(o.deviceOff.at + o.deviceOff.len, END)) return null;
-          const last = 5 * INTERVALS + 1;
-          if (o.linkDown && k >= o.linkDown.at && k < Math.min(o.linkDown.at + o.linkDown.len, last)) return Math.min(o.linkDown.at + o.linkDown.len, last);
-          return k;
-        },
-      });
-      const { ledger, config } = day;
-      try {
-        const loader = new EvidenceLoader(ledger, INTERVAL, meterDataRulesOf(config));
-        for (const s of day.starts) {
-          const e = checkEnergy(loader.load(s));
-          assert.deepEqual(e.result.failures, [], `${new Date(s).toISOString()}: the audit re-validates as the engine metered`);
-        }
-        // The hold window passes: every hold is estimated on the readings known now (all of them).
-        estimateExpiredHolds(ledger, { intervalMs: INTERVAL, rules: { maxGapMs: meterDataRulesOf(config).maxGapMs }, windowMs: 0 }, day.clock.now() + 1);
-        for (let h = 0; h < hs.length; h++) {
-          const rows = ledger.db
-            .prepare(
-              `SELECT e.interval_start AS s, e.status, e.import_wh AS i, e.export_wh AS x, d.decision, d.decided_import_wh AS di, d.decided_export_wh AS dx
+    fc.asyncProperty(
+      fc.array(outage, { minLength: 3, maxLength: 3 }),
+      fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+      async (hs, meterFirst) => {
+        const day = await lateDay(tempDir('mgx-late-prop-'), {
+          households: hs,
+          intervals: INTERVALS,
+          meterFirst: (m) => meterFirst[m % meterFirst.length]!,
+          deliveredAt: (h, k) => {
+            const o = hs[h]!;
+            // The device off: no reading; never at the run's end, so the last interval is bracketed.
+            if (o.deviceOff && k >= o.deviceOff.at && k < Math.min(o.deviceOff.at + o.deviceOff.len, END)) return null;
+            const last = 5 * INTERVALS + 1;
+            if (o.linkDown && k >= o.linkDown.at && k < Math.min(o.linkDown.at + o.linkDown.len, last))
+              return Math.min(o.linkDown.at + o.linkDown.len, last);
+            return k;
+          },
+        });
+        const { ledger, config } = day;
+        try {
+          const loader = new EvidenceLoader(ledger, INTERVAL, meterDataRulesOf(config));
+          for (const s of day.starts) {
+            const e = checkEnergy(loader.load(s));
+            assert.deepEqual(
+              e.result.failures,
+              [],
+              `${new Date(s).toISOString()}: the audit re-validates as the engine metered`,
+            );
+          }
+          // The hold window passes: every hold is estimated on the readings known now (all of them).
+          estimateExpiredHolds(
+            ledger,
+            { intervalMs: INTERVAL, rules: { maxGapMs: meterDataRulesOf(config).maxGapMs }, windowMs: 0 },
+            day.clock.now() + 1,
+          );
+          for (let h = 0; h < hs.length; h++) {
+            const rows = ledger.db
+              .prepare(
+                `SELECT e.interval_start AS s, e.status, e.import_wh AS i, e.export_wh AS x, d.decision, d.decided_import_wh AS di, d.decided_export_wh AS dx
                FROM interval_energy e LEFT JOIN meter_data_holds d ON d.interval_start = e.interval_start AND d.meter_id = e.meter_id
                WHERE e.meter_id = ? ORDER BY e.interval_start`,
-            )
-            .all(meterId(h)) as { s: number; status: string; i: number; x: number; decision: string | null; di: number | null; dx: number | null }[];
-          assert.equal(rows.length, INTERVALS);
-          const used = rows.map((r) => (r.status === 'held' ? (assert.ok(r.decision, `${meterId(h)} ${new Date(r.s).toISOString()} decided`), [r.di!, r.dx!]) : [r.i, r.x]));
-          const sum = used.reduce((a, [i, x]) => [a[0]! + i!, a[1]! + x!], [0, 0]);
-          const first = day.counter(h, 0);
-          const last = day.counter(h, END);
-          assert.deepEqual(sum, [last.importWh - first.importWh, last.exportWh - first.exportWh], `${meterId(h)}: Σ energies = counter delta (${JSON.stringify(rows.map((r) => [r.status, r.i, r.x, r.di, r.dx]))})`);
+              )
+              .all(meterId(h)) as {
+              s: number;
+              status: string;
+              i: number;
+              x: number;
+              decision: string | null;
+              di: number | null;
+              dx: number | null;
+            }[];
+            assert.equal(rows.length, INTERVALS);
+            const used = rows.map((r) =>
+              r.status === 'held'
+                ? (assert.ok(r.decision, `${meterId(h)} ${new Date(r.s).toISOString()} decided`), [r.di!, r.dx!])
+                : [r.i, r.x],
+            );
+            const sum = used.reduce((a, [i, x]) => [a[0]! + i!, a[1]! + x!], [0, 0]);
+            const first = day.counter(h, 0);
+            const last = day.counter(h, END);
+            assert.deepEqual(
+              sum,
+              [last.importWh - first.importWh, last.exportWh - first.exportWh],
+              `${meterId(h)}: Σ energies = counter delta (${JSON.stringify(rows.map((r) => [r.status, r.i, r.x, r.di, r.dx]))})`,
+            );
+          }
+        } finally {
+          // The step announces each clearing from a microtask that reads the ledger: let it run first.
+          await new Promise((r) => setImmediate(r));
+          ledger.close();
         }
-      } finally {
-        // The step announces each clearing from a microtask that reads the ledger: let it run first.
-        await new Promise((r) => setImmediate(r));
-        ledger.close();
-      }
-    }),
+      },
+    ),
     fcParams('late readings', { numRuns: 30 }),
   );
 });

@@ -8,10 +8,16 @@ import { fcParams } from '../helpers/fc.js';
 
 it('the audit’s Merkle root (settlement’s tree with the audit’s keccak) equals settlement’s merkleRoot (sorted pairs, odd node carried up, empty → zero)', () => {
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 40 }), fc.boolean(), (leaves, upper) => {
-      const hex = leaves.map((l) => (upper ? bytesToHex(l).toUpperCase().replace('0X', '0x') : bytesToHex(l)) as `0x${string}`);
-      assert.equal(merkleRoot(hex, keccakBytes).toLowerCase(), merkleRoot(hex).toLowerCase());
-    }),
+    fc.property(
+      fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 40 }),
+      fc.boolean(),
+      (leaves, upper) => {
+        const hex = leaves.map(
+          (l) => (upper ? bytesToHex(l).toUpperCase().replace('0X', '0x') : bytesToHex(l)) as `0x${string}`,
+        );
+        assert.equal(merkleRoot(hex, keccakBytes).toLowerCase(), merkleRoot(hex).toLowerCase());
+      },
+    ),
     fcParams('audit merkle', { numRuns: 200 }),
   );
   // equal leaves: a pair of identical hashes

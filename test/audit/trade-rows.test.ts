@@ -43,16 +43,22 @@ const audit = (): Promise<AuditReport> =>
     from: T0,
     to: T0 + N * STEP,
     intervalMs: STEP,
-    tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits },
+    tariffs: {
+      feedInTariff: config.market.feedInTariff,
+      retailTariff: config.market.retailTariff,
+      minorUnits: config.microgrid.currencyMinorUnits,
+    },
     meterData: meterDataRulesOf(config),
   });
 const iso = (k: number) => new Date(T0 + k * STEP).toISOString().replace('.000Z', 'Z');
-const failuresOf = (r: AuditReport, k: number): AuditFailure[] => r.intervals.find((i) => i.interval === iso(k))!.checks.flatMap((c) => c.failures);
+const failuresOf = (r: AuditReport, k: number): AuditFailure[] =>
+  r.intervals.find((i) => i.interval === iso(k))!.checks.flatMap((c) => c.failures);
 
 it('a deleted, an added and a changed trades row are each caught, naming interval, check and record', async () => {
   const clean = await audit();
   assert.equal(clean.passed, N, JSON.stringify(clean.intervals.flatMap((i) => i.checks.flatMap((c) => c.failures))));
-  for (let k = 0; k < 3; k++) assert.ok(listTrades(ledger, { start: T0 + k * STEP }).length >= 2, `interval ${k} has at least two trades`);
+  for (let k = 0; k < 3; k++)
+    assert.ok(listTrades(ledger, { start: T0 + k * STEP }).length >= 2, `interval ${k} has at least two trades`);
 
   // interval 0: one row deleted (what a household's trade list reads loses a trade)
   ledger.db.prepare("DELETE FROM trades WHERE interval_start = ? AND kind = 'metered' AND seq = 1").run(T0);
@@ -60,11 +66,15 @@ it('a deleted, an added and a changed trades row are each caught, naming interva
   const t = listTrades(ledger, { start: T0 + STEP }).find((x) => x.seq === 0)!;
   const extra = listTrades(ledger, { start: T0 + STEP }).length;
   ledger.db
-    .prepare('INSERT INTO trades (interval_start, kind, seq, buyer_order, seller_order, buyer, seller, energy_wh, price, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .prepare(
+      'INSERT INTO trades (interval_start, kind, seq, buyer_order, seller_order, buyer, seller, energy_wh, price, fee) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
     .run(T0 + STEP, 'metered', extra, t.buyOrder, t.sellOrder, t.buyer, t.seller, 100, t.price, t.fee);
   // interval 2: a row's energy changed
   const changed = listTrades(ledger, { start: T0 + 2 * STEP }).find((x) => x.seq === 0)!;
-  ledger.db.prepare("UPDATE trades SET energy_wh = energy_wh + 10 WHERE interval_start = ? AND kind = 'metered' AND seq = 0").run(T0 + 2 * STEP);
+  ledger.db
+    .prepare("UPDATE trades SET energy_wh = energy_wh + 10 WHERE interval_start = ? AND kind = 'metered' AND seq = 0")
+    .run(T0 + 2 * STEP);
 
   const r = await audit();
   assert.equal(r.pass, false);
@@ -87,6 +97,10 @@ it('a deleted, an added and a changed trades row are each caught, naming interva
   assert.equal(f2[0]!.expected, `${changed.energyWh}`);
   assert.equal(f2[0]!.found, `${changed.energyWh + 10}`);
   // the other checks of those intervals are untouched: the rows are the only thing changed
-  for (const k of [0, 1, 2]) assert.deepEqual(failuresOf(r, k).filter((f) => f.check !== 'clearing'), []);
+  for (const k of [0, 1, 2])
+    assert.deepEqual(
+      failuresOf(r, k).filter((f) => f.check !== 'clearing'),
+      [],
+    );
   for (const k of [3, 4]) assert.equal(r.intervals.find((i) => i.interval === iso(k))!.pass, true);
 });

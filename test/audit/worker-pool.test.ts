@@ -23,7 +23,12 @@ let starts: number[];
 
 before(async () => {
   ({ anvil, address: contract } = await anvilWithCredits());
-  ({ ledger, config, path: ledgerPath, starts } = await buildLedger(tempDir(), { intervals: N, households: 4, seed: 5 }));
+  ({
+    ledger,
+    config,
+    path: ledgerPath,
+    starts,
+  } = await buildLedger(tempDir(), { intervals: N, households: 4, seed: 5 }));
   await submitAll(ledger, anvil.rpcUrl, contract);
 });
 after(async () => {
@@ -32,7 +37,16 @@ after(async () => {
 });
 
 it('a worker that cannot open its ledger fails the audit with the ledger error as the cause (not an unhandled pool error)', async () => {
-  const pool = startWorkers({ ledgerPath: '/nonexistent/ledger.sqlite', rpcUrl: 'http://127.0.0.1:1', contract: `0x${'0'.repeat(40)}`, intervalMs: 900_000, tariffs }, 2);
+  const pool = startWorkers(
+    {
+      ledgerPath: '/nonexistent/ledger.sqlite',
+      rpcUrl: 'http://127.0.0.1:1',
+      contract: `0x${'0'.repeat(40)}`,
+      intervalMs: 900_000,
+      tariffs,
+    },
+    2,
+  );
   try {
     await assert.rejects(pool.audit([Date.UTC(2027, 0, 1)], new Map()), (e: Error) => {
       assert.match(e.message, /audit worker/);
@@ -45,10 +59,23 @@ it('a worker that cannot open its ledger fails the audit with the ledger error a
 });
 
 it('a worker that fails on its run (the chain RPC gone) fails the audit naming the run, with the worker’s error and its message', async () => {
-  const pool = startWorkers({ ledgerPath, rpcUrl: 'http://127.0.0.1:1', contract, intervalMs: STEP, tariffs, meterData: meterDataRulesOf(config) }, 2);
+  const pool = startWorkers(
+    {
+      ledgerPath,
+      rpcUrl: 'http://127.0.0.1:1',
+      contract,
+      intervalMs: STEP,
+      tariffs,
+      meterData: meterDataRulesOf(config),
+    },
+    2,
+  );
   try {
     await assert.rejects(pool.audit(starts, new Map()), (e: Error) => {
-      assert.match(e.message, /^an audit worker failed on the 6 intervals from .*: --rpc: the chain RPC failed: balanceOfBatch/);
+      assert.match(
+        e.message,
+        /^an audit worker failed on the 6 intervals from .*: --rpc: the chain RPC failed: balanceOfBatch/,
+      );
       assert.match((e.cause as Error).message, /^--rpc: the chain RPC failed: balanceOfBatch/);
       return true;
     });
@@ -59,7 +86,22 @@ it('a worker that fails on its run (the chain RPC gone) fails the audit naming t
 
 it('two worker threads report progress as the in-process audit does: rising, never past the total, ending at it', async () => {
   const progress: [number, number][] = [];
-  const r = await runAudit({ ledger, rpcUrl: anvil.rpcUrl, contract, from: T0, to: T0 + N * STEP, intervalMs: STEP, tariffs: { feedInTariff: config.market.feedInTariff, retailTariff: config.market.retailTariff, minorUnits: config.microgrid.currencyMinorUnits }, meterData: meterDataRulesOf(config), workers: 2, onProgress: (done, total) => progress.push([done, total]) });
+  const r = await runAudit({
+    ledger,
+    rpcUrl: anvil.rpcUrl,
+    contract,
+    from: T0,
+    to: T0 + N * STEP,
+    intervalMs: STEP,
+    tariffs: {
+      feedInTariff: config.market.feedInTariff,
+      retailTariff: config.market.retailTariff,
+      minorUnits: config.microgrid.currencyMinorUnits,
+    },
+    meterData: meterDataRulesOf(config),
+    workers: 2,
+    onProgress: (done, total) => progress.push([done, total]),
+  });
   assert.ok(r.pass);
   assert.ok(progress.length >= 2, JSON.stringify(progress));
   assert.deepEqual(progress.at(-1), [N, N]);

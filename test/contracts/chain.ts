@@ -7,7 +7,9 @@ import { deployEnergyCredits } from '../../contracts/deploy.js';
 import { loadArtifact } from '../../contracts/artifact.js';
 
 /** Starts anvil (the caller stops it in its own `after`), deploys EnergyCredits with account 0 as admin and settler. */
-export async function anvilWithCredits(hardfork?: string): Promise<{ anvil: AnvilInstance; address: Address; clients: ReturnType<typeof clientsFor> }> {
+export async function anvilWithCredits(
+  hardfork?: string,
+): Promise<{ anvil: AnvilInstance; address: Address; clients: ReturnType<typeof clientsFor> }> {
   const anvil = await startAnvil(hardfork ? { hardfork } : {});
   const clients = clientsFor(anvil.rpcUrl);
   const admin = clients.wallet(0);
@@ -26,7 +28,8 @@ export function clientsFor(rpcUrl: string) {
   return {
     public: createPublicClient({ chain: foundry, transport, cacheTime: 0 }),
     test: createTestClient({ chain: foundry, mode: 'anvil', transport }),
-    wallet: (i: number) => createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(ANVIL_KEYS[i] as Hex) }),
+    wallet: (i: number) =>
+      createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(ANVIL_KEYS[i] as Hex) }),
   };
 }
 

@@ -30,7 +30,12 @@ const ACCOUNTS: Address[] = [
   '0x1000000000000000000000000000000000000005',
 ];
 
-function makeCommitment(interval: bigint, credits: { account: Address; wh: bigint }[], chunkSize: number, exportWh?: bigint) {
+function makeCommitment(
+  interval: bigint,
+  credits: { account: Address; wh: bigint }[],
+  chunkSize: number,
+  exportWh?: bigint,
+) {
   const { chunks, root } = buildCreditChunks(interval, credits, chunkSize);
   const total = credits.reduce((s, c) => s + c.wh, 0n);
   const c: Commitment = {
@@ -53,13 +58,20 @@ for (const hardfork of [undefined, 'london'] as const) {
     const write = async (i: number, functionName: string, args: readonly unknown[]): Promise<Hex> => {
       const wallet = clients.wallet(i);
       // simulate first: a revert surfaces with its custom error name
-      const { request } = await clients.public.simulateContract({ address, abi, functionName, args, account: wallet.account } as never);
+      const { request } = await clients.public.simulateContract({
+        address,
+        abi,
+        functionName,
+        args,
+        account: wallet.account,
+      } as never);
       const hash = await wallet.writeContract(request as never);
       const receipt = await clients.public.waitForTransactionReceipt({ hash });
       assert.equal(receipt.status, 'success');
       return hash;
     };
-    const read = (functionName: string, args: readonly unknown[]) => clients.public.readContract({ address, abi, functionName, args } as never) as Promise<unknown>;
+    const read = (functionName: string, args: readonly unknown[]) =>
+      clients.public.readContract({ address, abi, functionName, args } as never) as Promise<unknown>;
 
     let stop = async () => {};
     before(async () => {
@@ -96,16 +108,23 @@ for (const hardfork of [undefined, 'london'] as const) {
       await expectRevert(write(0, 'mintChunk', [c, 3, [], []]), 'ChunkOutOfRange');
       for (const ch of chunks) await write(0, 'mintChunk', [c, ch.index, ch.proof, ch.words]);
       await expectRevert(write(0, 'mintChunk', [c, 0, chunks[0]!.proof, chunks[0]!.words]), 'ChunkAlreadyMinted');
-      for (const [i, cr] of credits.entries()) assert.equal(await read('balanceOf', [cr.account, c.interval]), cr.wh, `account ${i}`);
+      for (const [i, cr] of credits.entries())
+        assert.equal(await read('balanceOf', [cr.account, c.interval]), cr.wh, `account ${i}`);
       assert.equal(await read('chunkMinted', [c.interval, 2]), true);
       const state = (await read('intervals', [c.interval])) as readonly bigint[] & readonly number[];
       assert.deepEqual([state[0], state[1], state[2], state[3]], [1500n, 1500n, 3, 3]);
       // a commitment that is not the stored one cannot mint
-      await expectRevert(write(0, 'mintChunk', [{ ...c, matchedWh: 1n }, 0, chunks[0]!.proof, chunks[0]!.words]), 'Conflict');
+      await expectRevert(
+        write(0, 'mintChunk', [{ ...c, matchedWh: 1n }, 0, chunks[0]!.proof, chunks[0]!.words]),
+        'Conflict',
+      );
     });
 
     it('never mints beyond the committed total, even with valid chunk proofs', async () => {
-      const credits = [{ account: ACCOUNTS[0]!, wh: 70n }, { account: ACCOUNTS[1]!, wh: 50n }];
+      const credits = [
+        { account: ACCOUNTS[0]!, wh: 70n },
+        { account: ACCOUNTS[1]!, wh: 50n },
+      ];
       const { c, chunks } = makeCommitment(1_800_002_700n, credits, 1, 100n);
       await write(0, 'commit', [c]);
       await write(0, 'mintChunk', [c, 0, chunks[0]!.proof, chunks[0]!.words]);
@@ -124,7 +143,10 @@ for (const hardfork of [undefined, 'london'] as const) {
       assert.equal(await read('balanceOf', [holder, c.interval]), 250n);
       assert.equal(await read('retired', [c.interval, holder]), 150n);
       const receipt = await clients.public.getTransactionReceipt({ hash });
-      assert.ok(receipt.logs.some((l) => l.address.toLowerCase() === address.toLowerCase() && l.data.includes(claim.slice(2))), 'Retired event with the claim');
+      assert.ok(
+        receipt.logs.some((l) => l.address.toLowerCase() === address.toLowerCase() && l.data.includes(claim.slice(2))),
+        'Retired event with the claim',
+      );
       await expectRevert(write(2, 'retire', [c.interval, 251n, claim]), 'ERC1155InsufficientBalance');
     });
 
@@ -147,7 +169,12 @@ for (const hardfork of [undefined, 'london'] as const) {
       it('needs the london build: the default build does not deploy on a London EVM', async () => {
         const wallet = clients.wallet(0);
         const art = loadArtifact('EnergyCredits');
-        const hash = await wallet.deployContract({ abi: art.abi, bytecode: art.bytecode.default, args: [wallet.account.address, wallet.account.address, ''], gas: 5_000_000n });
+        const hash = await wallet.deployContract({
+          abi: art.abi,
+          bytecode: art.bytecode.default,
+          args: [wallet.account.address, wallet.account.address, ''],
+          gas: 5_000_000n,
+        });
         const receipt = await clients.public.waitForTransactionReceipt({ hash });
         assert.equal(receipt.status, 'reverted', 'PUSH0 (Shanghai) is not a London opcode');
       });

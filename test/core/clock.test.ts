@@ -11,7 +11,11 @@ test('ManualClock fires timers in time order, each at its own time', async () =>
   const cancelled = c.at(200, () => void seen.push(['x', c.now()]));
   cancelled.cancel();
   await c.advanceTo(1000);
-  assert.deepEqual(seen, [['a', 100], ['b', 300], ['c', 300]]);
+  assert.deepEqual(seen, [
+    ['a', 100],
+    ['b', 300],
+    ['c', 300],
+  ]);
   assert.equal(c.now(), 1000);
   await assert.rejects(c.advanceTo(10), RangeError);
 });

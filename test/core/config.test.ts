@@ -29,7 +29,10 @@ test('an unknown key is refused, naming the key path, its line and the keys allo
   const e = configError('market:\n  intervalMinutes: 15\n  gateClosure: 300\n');
   assert.equal(e.code, 'CONFIG_INVALID');
   assert.equal(e.field, 'market.gateClosure');
-  assert.match(e.message, /market\.gateClosure \(line 3\) = 300: is not a known setting; allowed here: intervalMinutes, priceTick/);
+  assert.match(
+    e.message,
+    /market\.gateClosure \(line 3\) = 300: is not a known setting; allowed here: intervalMinutes, priceTick/,
+  );
   assert.doesNotMatch(e.message, /\n/, 'one paragraph');
 });
 
@@ -47,7 +50,10 @@ test('a price that is not a decimal string is refused', () => {
   ] as const) {
     const e = configError(yaml);
     assert.equal(e.field, 'market.feedInTariff');
-    assert.ok(e.message.includes(`market.feedInTariff (line 2) = ${value}: expected a decimal string such as "0.1250"`), e.message);
+    assert.ok(
+      e.message.includes(`market.feedInTariff (line 2) = ${value}: expected a decimal string such as "0.1250"`),
+      e.message,
+    );
   }
 });
 
@@ -57,7 +63,10 @@ test('rules beyond the schema: tariff order, price grid, references', () => {
   e = configError('market:\n  retailTariff: "0.30001"\n');
   assert.match(e.message, /multiple of market\.priceTick/);
   e = configError('participants:\n  - id: a\n    name: A\n    meters: [{ id: m1, device: nope }]\n');
-  assert.match(e.message, /participants\[0\]\.meters\[0\]\.device .*= "nope": expected the id of a device in bridge\.devices/);
+  assert.match(
+    e.message,
+    /participants\[0\]\.meters\[0\]\.device .*= "nope": expected the id of a device in bridge\.devices/,
+  );
   e = configError('participants:\n  - id: a\n    name: A\n    policy: { minSellPrice: "0.9000" }\n');
   assert.match(e.message, /participants\[0\]\.policy\.minSellPrice .*between market\.feedInTariff/);
 });
@@ -71,7 +80,8 @@ test('a secret written inline is refused: secrets come from the environment or a
 
 test('several problems are all reported at once', () => {
   const e = configError('market:\n  intervalMinutes: 7\n  k: 2\nserver:\n  port: 70000\n');
-  for (const key of ['market.intervalMinutes', 'market.k', 'server.port']) assert.ok(e.message.includes(key), `${key} in ${e.message}`);
+  for (const key of ['market.intervalMinutes', 'market.k', 'server.port'])
+    assert.ok(e.message.includes(key), `${key} in ${e.message}`);
 });
 
 test('broken YAML is a parse error with a line number', () => {

@@ -23,10 +23,12 @@ test('every error and alarm code has its anchor in docs/errors.md, and every anc
 });
 
 test('docs/errors.md gives each error its exit code and each alarm its severity, in the alarms table', () => {
-  for (const [code, exit] of Object.entries(EXIT_CODES)) assert.match(rowOf(code) ?? '', new RegExp(`^\\| \`${code}\` \\| \\d{3} \\| ${exit} \\|`), `exit code of ${code}`);
+  for (const [code, exit] of Object.entries(EXIT_CODES))
+    assert.match(rowOf(code) ?? '', new RegExp(`^\\| \`${code}\` \\| \\d{3} \\| ${exit} \\|`), `exit code of ${code}`);
   const alarms = doc.indexOf('## Alarms');
   assert.ok(alarms > 0, 'docs/errors.md has an Alarms section');
-  for (const [code, { severity }] of Object.entries(ALARM_CODES)) assert.match(rowOf(code, alarms) ?? '', new RegExp(`^\\| \`${code}\` \\| ${severity} \\|`), `alarm row of ${code}`);
+  for (const [code, { severity }] of Object.entries(ALARM_CODES))
+    assert.match(rowOf(code, alarms) ?? '', new RegExp(`^\\| \`${code}\` \\| ${severity} \\|`), `alarm row of ${code}`);
 });
 
 test('every alarm code the source raises is in ALARM_CODES', () => {
@@ -36,7 +38,8 @@ test('every alarm code the source raises is in ALARM_CODES', () => {
     for (const f of readdirSync(new URL(dir, root), { recursive: true, encoding: 'utf8' })) {
       if (!f.endsWith('.ts')) continue;
       const text = readFileSync(new URL(join(dir, f), root), 'utf8');
-      if (text.includes("type: 'alarm'")) raised.push(...[...text.matchAll(/code: '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!));
+      if (text.includes("type: 'alarm'"))
+        raised.push(...[...text.matchAll(/code: '([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!));
     }
   }
   assert.ok(raised.includes('CLOCK_JUMP') && raised.includes('SETTLEMENT_FAILED'), `found ${raised.join(', ')}`);
@@ -46,13 +49,19 @@ test('every alarm code the source raises is in ALARM_CODES', () => {
 test('an error carries a short message, its docs anchor and the details of its cause', () => {
   const refused = new Error('ECONNREFUSED 127.0.0.1:8545');
   const inner = new MicrogridError('CHAIN_UNAVAILABLE', 'the RPC does not answer', { cause: refused });
-  const outer = new MicrogridError('CHAIN_REJECTED', 'commit of 2026-11-21T12:00:00Z failed', { field: 'interval', cause: inner });
+  const outer = new MicrogridError('CHAIN_REJECTED', 'commit of 2026-11-21T12:00:00Z failed', {
+    field: 'interval',
+    cause: inner,
+  });
   assert.equal(outer.shortMessage, 'interval: commit of 2026-11-21T12:00:00Z failed');
   assert.equal(outer.message, outer.shortMessage);
   assert.equal(outer.docsPath, 'docs/errors.md#CHAIN_REJECTED');
   assert.equal(inner.details, 'ECONNREFUSED 127.0.0.1:8545');
   assert.equal(outer.details, 'ECONNREFUSED 127.0.0.1:8545', 'a MicrogridError cause passes its details on');
-  assert.equal(String(outer), 'MicrogridError: interval: commit of 2026-11-21T12:00:00Z failed\n\nDocs: docs/errors.md#CHAIN_REJECTED\nDetails: ECONNREFUSED 127.0.0.1:8545');
+  assert.equal(
+    String(outer),
+    'MicrogridError: interval: commit of 2026-11-21T12:00:00Z failed\n\nDocs: docs/errors.md#CHAIN_REJECTED\nDetails: ECONNREFUSED 127.0.0.1:8545',
+  );
   assert.equal(new MicrogridError('INTERNAL', 'x').details, undefined);
 });
 
@@ -61,7 +70,16 @@ test('walk() follows the causes: the innermost without a test, the first match w
   const inner = new MicrogridError('CHAIN_UNAVAILABLE', 'no answer', { cause: hangUp });
   const outer = new MicrogridError('CHAIN_REJECTED', 'failed', { cause: inner });
   assert.equal(outer.walk(), hangUp);
-  assert.equal(outer.walk((e) => e instanceof MicrogridError && e.code === 'CHAIN_UNAVAILABLE'), inner);
-  assert.equal(outer.walk((e) => e instanceof MicrogridError), outer);
-  assert.equal(outer.walk((e) => e instanceof TypeError), null);
+  assert.equal(
+    outer.walk((e) => e instanceof MicrogridError && e.code === 'CHAIN_UNAVAILABLE'),
+    inner,
+  );
+  assert.equal(
+    outer.walk((e) => e instanceof MicrogridError),
+    outer,
+  );
+  assert.equal(
+    outer.walk((e) => e instanceof TypeError),
+    null,
+  );
 });

@@ -18,7 +18,13 @@ test('an error names the field, the value and what was expected', () => {
   assert.equal(e.code, 'INVALID_ENERGY');
   assert.equal(httpStatus(e.code), 400);
   assert.equal(e.message, 'orders[2].energyWh: invalid value; got -5; expected a positive integer number of Wh');
-  assert.deepEqual(e.toJSON(), { code: 'INVALID_ENERGY', message: e.message, field: 'orders[2].energyWh', value: -5, expected: 'a positive integer number of Wh' });
+  assert.deepEqual(e.toJSON(), {
+    code: 'INVALID_ENERGY',
+    message: e.message,
+    field: 'orders[2].energyWh',
+    value: -5,
+    expected: 'a positive integer number of Wh',
+  });
 });
 
 test('the cause is kept', () => {

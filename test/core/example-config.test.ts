@@ -21,13 +21,27 @@ function keyNames(s: TSchema, out = new Set<string>()): Set<string> {
 }
 
 test('microgrid.example.yaml loads through the config loader, secrets and all', () => {
-  const env = { MGX_SETTLER_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d', INFLUX_TOKEN: 'example-influx-token', MGX_OPERATOR_TOKEN: 'operator-token-0123456789', MGX_AUDITOR_TOKEN: 'auditor-token-0123456789' };
+  const env = {
+    MGX_SETTLER_KEY: '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+    INFLUX_TOKEN: 'example-influx-token',
+    MGX_OPERATOR_TOKEN: 'operator-token-0123456789',
+    MGX_AUDITOR_TOKEN: 'auditor-token-0123456789',
+  };
   // The household's token file of the example does not exist here: the loader reports exactly it.
-  assert.throws(() => loadConfig({ path: FILE, env, cwd: ROOT }), (e: Error & { code?: string; field?: string }) => e.code === 'SECRET_MISSING' && e.field === 'auth.tokens[2].token');
+  assert.throws(
+    () => loadConfig({ path: FILE, env, cwd: ROOT }),
+    (e: Error & { code?: string; field?: string }) => e.code === 'SECRET_MISSING' && e.field === 'auth.tokens[2].token',
+  );
   const { config, source } = loadConfig({ path: FILE, env, cwd: ROOT, secrets: false });
   assert.equal(source, FILE);
   assert.equal(config.microgrid.name, 'Sunny Lane');
-  assert.deepEqual(config.bridge.devices.map((d) => [d.id, d.kind, d.transport.type]), [['inverter-1', 'sunspec', 'tcp'], ['meter-1', 'profile', 'rtu']]);
+  assert.deepEqual(
+    config.bridge.devices.map((d) => [d.id, d.kind, d.transport.type]),
+    [
+      ['inverter-1', 'sunspec', 'tcp'],
+      ['meter-1', 'profile', 'rtu'],
+    ],
+  );
   assert.equal(config.participants[0]!.meters[1]!.device, 'inverter-1');
 });
 

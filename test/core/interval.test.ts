@@ -26,7 +26,10 @@ test('across the EU spring DST change (2026-03-29 01:00 UTC) a day still has 96 
   const day = [...intervalsBetween(t('2026-03-29T00:00:00Z'), t('2026-03-30T00:00:00Z'), 15)];
   assert.equal(day.length, 96);
   assert.equal(toIso(day[4]!), '2026-03-29T01:00:00Z');
-  assert.ok(day.every((s, i) => i === 0 || s - day[i - 1]! === 900_000), 'no gap or overlap at the DST change');
+  assert.ok(
+    day.every((s, i) => i === 0 || s - day[i - 1]! === 900_000),
+    'no gap or overlap at the DST change',
+  );
 });
 
 test('across the EU autumn DST change (2026-10-25) no interval repeats', () => {
@@ -40,7 +43,10 @@ test('a leap day has its 24 hours and 29 February exists in 2028', () => {
   assert.equal(day.length, 24);
   assert.equal(toIso(day[23]!), '2028-02-29T23:00:00Z');
   assert.equal(toIso(nextIntervalStart(t('2028-02-29T23:59:59Z'), 60)), '2028-03-01T00:00:00Z');
-  assert.throws(() => parseUtc('2027-02-29T00:00:00Z', 'interval'), (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_TIME');
+  assert.throws(
+    () => parseUtc('2027-02-29T00:00:00Z', 'interval'),
+    (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_TIME',
+  );
 });
 
 test('the year boundary rolls over without drift for every interval length', () => {

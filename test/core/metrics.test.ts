@@ -28,7 +28,10 @@ test('metrics render in the Prometheus text format', async () => {
     'mgx_interval_step_lag_seconds_sum{step="settled"} 100',
     'mgx_interval_step_lag_seconds_count{step="settled"} 4',
   ]);
-  assert.deepEqual(after('# TYPE mgx_readings_total counter').slice(0, 2), ['# TYPE mgx_readings_total counter', 'mgx_readings_total 3']);
+  assert.deepEqual(after('# TYPE mgx_readings_total counter').slice(0, 2), [
+    '# TYPE mgx_readings_total counter',
+    'mgx_readings_total 3',
+  ]);
 });
 
 test('label values are escaped and a name keeps its kind', async () => {
@@ -41,7 +44,10 @@ test('label values are escaped and a name keeps its kind', async () => {
 
 test('a described metric serves its HELP and TYPE before it has a value, and keeps its kind', async () => {
   const m = new Metrics();
-  assert.match(await m.render(), /^# HELP mgx_alarms_total Alarms raised, by code\.\n# TYPE mgx_alarms_total counter\n\n/m);
+  assert.match(
+    await m.render(),
+    /^# HELP mgx_alarms_total Alarms raised, by code\.\n# TYPE mgx_alarms_total counter\n\n/m,
+  );
   m.inc(METRICS.alarms, { code: 'X' });
   assert.match(await m.render(), /^mgx_alarms_total\{code="X"\} 1$/m);
   // @ts-expect-error a counter is not a gauge
@@ -54,5 +60,10 @@ test('each instance has its own registry, serving the table and nothing else (no
   a.inc(METRICS.readings, {});
   assert.match(await b.render(), /^mgx_readings_total 0$/m);
   const names = [...(await a.render()).matchAll(/^# TYPE (\S+) /gm)].map((x) => x[1]);
-  assert.deepEqual(names.sort(), Object.values(METRICS).map((d) => d.name).sort());
+  assert.deepEqual(
+    names.sort(),
+    Object.values(METRICS)
+      .map((d) => d.name)
+      .sort(),
+  );
 });

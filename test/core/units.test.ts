@@ -18,13 +18,20 @@ test('prices convert between decimal strings and integer ticks exactly', () => {
 
 test('prices that are not decimals, or off the tick grid, are refused with the field named', () => {
   for (const bad of ['abc', '1e-3', ' 0.1', '0.1 ', '.5', '01.5', '', '0x10', 0.125, null, undefined]) {
-    assert.throws(() => scale.toTicks(bad, 'orders[3].price'), (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_PRICE' && e.message.includes('orders[3].price'));
+    assert.throws(
+      () => scale.toTicks(bad, 'orders[3].price'),
+      (e: unknown) =>
+        e instanceof MicrogridError && e.code === 'INVALID_PRICE' && e.message.includes('orders[3].price'),
+    );
   }
   assert.throws(() => scale.toTicks('0.12345', 'price'), /multiple of the price tick 0.0001/);
 });
 
 test('a bad price tick is refused', () => {
-  assert.throws(() => new PriceScale('0'), (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_PRICE');
+  assert.throws(
+    () => new PriceScale('0'),
+    (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_PRICE',
+  );
   assert.throws(() => new PriceScale('abc'), /market.priceTick/);
 });
 
@@ -32,7 +39,10 @@ test('energy must be a positive safe integer of Wh', () => {
   assert.equal(assertWh(5, 'e'), 5);
   assert.equal(assertWh(0, 'e', { allowZero: true }), 0);
   for (const bad of [0, -1, 1.5, NaN, Infinity, '5', 2 ** 53]) {
-    assert.throws(() => assertWh(bad, 'energyWh'), (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_ENERGY' && /energyWh/.test(e.message));
+    assert.throws(
+      () => assertWh(bad, 'energyWh'),
+      (e: unknown) => e instanceof MicrogridError && e.code === 'INVALID_ENERGY' && /energyWh/.test(e.message),
+    );
   }
 });
 

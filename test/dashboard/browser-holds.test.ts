@@ -23,7 +23,16 @@ import { INTERVAL, normalMinute, startHouseholds, T0, type Households } from '..
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
 mkdirSync(ARTIFACTS, { recursive: true });
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const TOKEN = { operator: 'operator-token-holds-0123456789', h1: 'household-h1-token-holds-0123456789' };
 const HELD = 'h1-grid@2027-03-10T10:05:00Z';
 
@@ -62,7 +71,16 @@ before(async () => {
         : { ...d, decision: d.decision },
       sc.clock.now(),
     );
-  app = buildDashboard({ ledger: sc.ledger, config, clock: sc.clock, bus: sc.bus, version: 'test', env: { T_OPERATOR: TOKEN.operator, T_H1: TOKEN.h1 }, buildBundle: true, decideMeterHold });
+  app = buildDashboard({
+    ledger: sc.ledger,
+    config,
+    clock: sc.clock,
+    bus: sc.bus,
+    version: 'test',
+    env: { T_OPERATOR: TOKEN.operator, T_H1: TOKEN.h1 },
+    buildBundle: true,
+    decideMeterHold,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, timeout: 30_000 });
@@ -107,12 +125,19 @@ test('the held interval is listed with its reasons and deadline; deciding it on 
   const text = (await row.textContent())!;
   assert.match(text, /h1-grid/);
   assert.match(text, /2027-03-10 10:05:00 UTC/);
-  assert.match(text, /VEE_SCALE_FACTOR_GLITCH importWh read 10001230 Wh at 2027-03-10T10:07:00.000Z, ×10\^1 of the trusted 1000123 Wh/);
+  assert.match(
+    text,
+    /VEE_SCALE_FACTOR_GLITCH importWh read 10001230 Wh at 2027-03-10T10:07:00.000Z, ×10\^1 of the trusted 1000123 Wh/,
+  );
   assert.match(text, /VEE_GAP/);
   const cells = await row.locator('td').allTextContents();
   assert.deepEqual(cells.slice(3, 5), ['0', '300'], 'import and export Wh, the trusted counter’s');
   assert.equal(cells[6], (hold!.deadline as string).replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC'));
-  assert.equal(Date.parse(hold!.deadline as string) - Date.parse(hold!.heldAt as string), 48 * 3_600_000, 'the default hold window');
+  assert.equal(
+    Date.parse(hold!.deadline as string) - Date.parse(hold!.heldAt as string),
+    48 * 3_600_000,
+    'the default hold window',
+  );
 
   // No reason, no decision: the form does not send (the API would refuse it too).
   await row.locator('button').click();
@@ -130,16 +155,34 @@ test('the held interval is listed with its reasons and deadline; deciding it on 
   assert.equal(await a.locator(`#holds-pending tr[data-hold="${HELD}"]`).count(), 0);
   assert.match((await a.locator('#holds-message').textContent())!, /h1-grid .*replace, now estimated 0 \/ 290 Wh/);
   const decidedCells = await done.locator('td').allTextContents();
-  assert.deepEqual(decidedCells.slice(0, 6), ['h1-grid', '2027-03-10 10:05:00 UTC', '0 / 300', 'replace', 'estimated (operator-value): 0 / 290 Wh', 'operator:token:0']);
+  assert.deepEqual(decidedCells.slice(0, 6), [
+    'h1-grid',
+    '2027-03-10 10:05:00 UTC',
+    '0 / 300',
+    'replace',
+    'estimated (operator-value): 0 / 290 Wh',
+    'operator:token:0',
+  ]);
   assert.equal(decidedCells[7], 'read from the display on site');
 
   // The API says the same.
   const [decided] = await api('/api/meter-data/holds?all=true');
   assert.deepEqual(
-    [decided!.decision, decided!.decidedStatus, decided!.decidedImportWh, decided!.decidedExportWh, decided!.method, decided!.decidedBy, decided!.decisionReason],
+    [
+      decided!.decision,
+      decided!.decidedStatus,
+      decided!.decidedImportWh,
+      decided!.decidedExportWh,
+      decided!.method,
+      decided!.decidedBy,
+      decided!.decisionReason,
+    ],
     ['replace', 'estimated', 0, 290, 'operator-value', 'operator:token:0', 'read from the display on site'],
   );
-  assert.equal(decidedCells[6], (decided!.decidedAt as string).replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC'));
+  assert.equal(
+    decidedCells[6],
+    (decided!.decidedAt as string).replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC'),
+  );
   assert.deepEqual(await api('/api/meter-data/holds'), [], 'nothing pending');
 
   // The stale page decides again: the API refuses (decided once), the page says so and shows the decision that stands.
@@ -147,10 +190,18 @@ test('the held interval is listed with its reasons and deadline; deciding it on 
   await stale.locator('select[name=decision]').selectOption('reject');
   await stale.locator('input[name=reason]').fill('meter looked broken');
   await stale.locator('button').click();
-  await b.waitForFunction(() => document.querySelector('#holds-message')?.className === 'error', null, { timeout: 10_000 });
-  assert.match((await b.locator('#holds-message').textContent())!, /^h1-grid at 2027-03-10 10:05:00 UTC: LEDGER_CONFLICT \(409\) /);
+  await b.waitForFunction(() => document.querySelector('#holds-message')?.className === 'error', null, {
+    timeout: 10_000,
+  });
+  assert.match(
+    (await b.locator('#holds-message').textContent())!,
+    /^h1-grid at 2027-03-10 10:05:00 UTC: LEDGER_CONFLICT \(409\) /,
+  );
   await b.locator(`#holds-decided tr[data-hold="${HELD}"]`).waitFor({ timeout: 10_000 });
-  assert.match((await b.locator(`#holds-decided tr[data-hold="${HELD}"]`).textContent())!, /replace.*read from the display on site/);
+  assert.match(
+    (await b.locator(`#holds-decided tr[data-hold="${HELD}"]`).textContent())!,
+    /replace.*read from the display on site/,
+  );
   assert.equal((await api('/api/meter-data/holds?all=true'))[0]!.decision, 'replace', 'the first decision stands');
 
   await a.screenshot({ path: join(ARTIFACTS, 'holds.png'), fullPage: true });

@@ -16,7 +16,16 @@ import type { StreamFrame } from '../../dashboard/live/model.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
 mkdirSync(ARTIFACTS, { recursive: true });
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const OPERATOR = 'live-operator-token-0123456789';
 const H01 = 'live-household-h01-token-0123456';
 
@@ -44,7 +53,9 @@ before(async () => {
   const dir = tempDir();
   const cfg = join(dir, 'microgrid.yaml');
   writeFileSync(cfg, CONFIG);
-  mgx = spawnMgx(['start', '--config', cfg, '--data-dir', join(dir, 'data'), '--port', '0'], { env: { MGX_LIVE_OPERATOR: OPERATOR, MGX_LIVE_H01: H01 } });
+  mgx = spawnMgx(['start', '--config', cfg, '--data-dir', join(dir, 'data'), '--port', '0'], {
+    env: { MGX_LIVE_OPERATOR: OPERATOR, MGX_LIVE_H01: H01 },
+  });
   base = (await mgx.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)/, 90_000))[1]!;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, timeout: 30_000 });
 });
@@ -92,70 +103,124 @@ const intervalRows = (p: Page): Promise<{ start: string; state: string; price: s
     }),
   );
 
-test('operator, live demo: the flow shows W values that change, the charts fill, an interval clears without reload', { timeout: 120_000 }, async () => {
-  const p = await open(OPERATOR);
-  try {
-    await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-    // The flow diagram: every household with a reading in W or kW, and the values move.
-    await p.waitForFunction(() => document.querySelectorAll('#flow [data-participant]').length === 3, null, { timeout: 15_000 });
-    const flowText = () => p.$$eval('#flow [data-flow]', (els) => els.map((e) => `${e.getAttribute('data-flow')}=${e.textContent ?? ''}`).join(' | '));
-    await p.waitForFunction(() => Array.from(document.querySelectorAll('#flow [data-flow]')).every((e) => /\d+ W|\d+\.\d\d kW/.test(e.textContent ?? '')), null, { timeout: 20_000 });
-    const first = await flowText();
-    for (const part of first.split(' | ')) assert.match(part, /^(h0[123]=[↑↓] |grid=(import|export) ?)(\d+ W|\d+\.\d\d kW)$/, first);
-    await p.waitForFunction((was) => Array.from(document.querySelectorAll('#flow [data-flow]')).map((e) => `${e.getAttribute('data-flow')}=${e.textContent ?? ''}`).join(' | ') !== was, first, { timeout: 20_000 });
-    const later = await flowText();
-    assert.notEqual(later, first, 'the flow values change as the simulated households are polled');
+test(
+  'operator, live demo: the flow shows W values that change, the charts fill, an interval clears without reload',
+  { timeout: 120_000 },
+  async () => {
+    const p = await open(OPERATOR);
+    try {
+      await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+      // The flow diagram: every household with a reading in W or kW, and the values move.
+      await p.waitForFunction(() => document.querySelectorAll('#flow [data-participant]').length === 3, null, {
+        timeout: 15_000,
+      });
+      const flowText = () =>
+        p.$$eval('#flow [data-flow]', (els) =>
+          els.map((e) => `${e.getAttribute('data-flow')}=${e.textContent ?? ''}`).join(' | '),
+        );
+      await p.waitForFunction(
+        () =>
+          Array.from(document.querySelectorAll('#flow [data-flow]')).every((e) =>
+            /\d+ W|\d+\.\d\d kW/.test(e.textContent ?? ''),
+          ),
+        null,
+        { timeout: 20_000 },
+      );
+      const first = await flowText();
+      for (const part of first.split(' | '))
+        assert.match(part, /^(h0[123]=[↑↓] |grid=(import|export) ?)(\d+ W|\d+\.\d\d kW)$/, first);
+      await p.waitForFunction(
+        (was) =>
+          Array.from(document.querySelectorAll('#flow [data-flow]'))
+            .map((e) => `${e.getAttribute('data-flow')}=${e.textContent ?? ''}`)
+            .join(' | ') !== was,
+        first,
+        { timeout: 20_000 },
+      );
+      const later = await flowText();
+      assert.notEqual(later, first, 'the flow values change as the simulated households are polled');
 
-    // The live chart gathers a point per frame; the energy history draws once an interval is metered.
-    await p.waitForFunction(() => Number((document.querySelector('#live-chart') as HTMLElement | null)?.dataset.points ?? 0) >= 5, null, { timeout: 20_000 });
-    assert.ok((await p.locator('#live-chart canvas').count()) > 0);
+      // The live chart gathers a point per frame; the energy history draws once an interval is metered.
+      await p.waitForFunction(
+        () => Number((document.querySelector('#live-chart') as HTMLElement | null)?.dataset.points ?? 0) >= 5,
+        null,
+        { timeout: 20_000 },
+      );
+      assert.ok((await p.locator('#live-chart canvas').count()) > 0);
 
-    // An interval clears while the page is open: a row with a price that was not there at load.
-    await p.waitForSelector('#intervals tbody tr', { timeout: 20_000 });
-    const atLoad = new Map((await intervalRows(p)).map((r) => [r.start, r]));
-    await p.waitForFunction(
-      (known) => {
-        const seen = new Map(known);
-        return Array.from(document.querySelectorAll('#intervals tbody tr')).some((tr) => {
-          const td = Array.from(tr.querySelectorAll('td')).map((c) => c.textContent?.trim() ?? '');
-          const price = td[2] ?? '';
-          return /^\d+\.\d{4}$/.test(price) && seen.get(td[0] ?? '') !== price;
-        });
-      },
-      [...atLoad].map(([k, v]) => [k, v.price] as [string, string]),
-      { timeout: 60_000 },
-    );
-    const cleared = (await intervalRows(p)).find((r) => /^\d+\.\d{4}$/.test(r.price) && atLoad.get(r.start)?.price !== r.price)!;
-    assert.match(cleared.state, /^(cleared|delivered|metered|settled|committed|final)$/);
-    assert.equal(await p.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'no reload happened');
-    // The ledger behind the page agrees: that interval has that clearing price.
-    const api = (await (await fetch(`${base}/api/intervals?limit=48`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { start: string; clearingPrice: string | null }[];
-    assert.ok(api.some((r) => r.clearingPrice === cleared.price), `the API lists an interval cleared at ${cleared.price}`);
-    // The balance strip shows that price once the stream announces the clearing.
-    await p.waitForFunction(() => /^\d+\.\d{4}/.test(document.querySelector('[data-kpi=price] .value')?.textContent ?? ''), null, { timeout: 20_000 });
+      // An interval clears while the page is open: a row with a price that was not there at load.
+      await p.waitForSelector('#intervals tbody tr', { timeout: 20_000 });
+      const atLoad = new Map((await intervalRows(p)).map((r) => [r.start, r]));
+      await p.waitForFunction(
+        (known) => {
+          const seen = new Map(known);
+          return Array.from(document.querySelectorAll('#intervals tbody tr')).some((tr) => {
+            const td = Array.from(tr.querySelectorAll('td')).map((c) => c.textContent?.trim() ?? '');
+            const price = td[2] ?? '';
+            return /^\d+\.\d{4}$/.test(price) && seen.get(td[0] ?? '') !== price;
+          });
+        },
+        [...atLoad].map(([k, v]) => [k, v.price] as [string, string]),
+        { timeout: 60_000 },
+      );
+      const cleared = (await intervalRows(p)).find(
+        (r) => /^\d+\.\d{4}$/.test(r.price) && atLoad.get(r.start)?.price !== r.price,
+      )!;
+      assert.match(cleared.state, /^(cleared|delivered|metered|settled|committed|final)$/);
+      assert.equal(await p.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'no reload happened');
+      // The ledger behind the page agrees: that interval has that clearing price.
+      const api = (await (
+        await fetch(`${base}/api/intervals?limit=48`, { headers: { authorization: `Bearer ${OPERATOR}` } })
+      ).json()) as { start: string; clearingPrice: string | null }[];
+      assert.ok(
+        api.some((r) => r.clearingPrice === cleared.price),
+        `the API lists an interval cleared at ${cleared.price}`,
+      );
+      // The balance strip shows that price once the stream announces the clearing.
+      await p.waitForFunction(
+        () => /^\d+\.\d{4}/.test(document.querySelector('[data-kpi=price] .value')?.textContent ?? ''),
+        null,
+        { timeout: 20_000 },
+      );
 
-    await p.waitForFunction(() => document.querySelectorAll('#history canvas').length > 0 && /\d+ buckets/.test(document.querySelector('#history .note')?.textContent ?? ''), null, { timeout: 30_000 });
-    await p.screenshot({ path: join(ARTIFACTS, 'live-operator.png'), fullPage: true });
-    assert.deepEqual(p.errors, []);
-  } finally {
-    await p.context().close();
-  }
-});
+      await p.waitForFunction(
+        () =>
+          document.querySelectorAll('#history canvas').length > 0 &&
+          /\d+ buckets/.test(document.querySelector('#history .note')?.textContent ?? ''),
+        null,
+        { timeout: 30_000 },
+      );
+      await p.screenshot({ path: join(ARTIFACTS, 'live-operator.png'), fullPage: true });
+      assert.deepEqual(p.errors, []);
+    } finally {
+      await p.context().close();
+    }
+  },
+);
 
 test('household, live demo: a household token sees only its own data', { timeout: 60_000 }, async () => {
   const p = await open(H01);
   try {
     assert.equal(await p.locator('#who').textContent(), 'household · h01');
-    await p.waitForFunction(() => /surplus|from the grid/.test(document.querySelector('#my-surplus')?.textContent ?? ''), null, { timeout: 20_000 });
+    await p.waitForFunction(
+      () => /surplus|from the grid/.test(document.querySelector('#my-surplus')?.textContent ?? ''),
+      null,
+      { timeout: 20_000 },
+    );
     assert.equal(await p.locator('#flow').count(), 0, 'no microgrid flow diagram for a household');
     // Its stream carries readings, all of them its own meters'.
     await p.waitForFunction(() => Number(document.body.dataset.seq) > 0, null, { timeout: 15_000 });
     const deadline = Date.now() + 15_000;
-    const readings = () => p.stream.flatMap((f) => (f.type === 'delta' ? f.events.filter((e) => e.type === 'reading') : []));
+    const readings = () =>
+      p.stream.flatMap((f) => (f.type === 'delta' ? f.events.filter((e) => e.type === 'reading') : []));
     while (readings().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const meters = new Set(readings().map((e) => (e.type === 'reading' ? e.meterId : '')));
     assert.ok(meters.size > 0, 'the page received live readings');
-    assert.deepEqual([...meters].filter((m) => !m.startsWith('h01-')), [], 'only h01 meters in the household stream');
+    assert.deepEqual(
+      [...meters].filter((m) => !m.startsWith('h01-')),
+      [],
+      'only h01 meters in the household stream',
+    );
     const snap = p.stream.find((f) => f.type === 'snapshot');
     assert.ok(snap && snap.type === 'snapshot');
     assert.deepEqual(Object.keys(snap.state.meters).sort(), ['h01-grid', 'h01-pv']);
@@ -166,19 +231,29 @@ test('household, live demo: a household token sees only its own data', { timeout
     // (No named functions inside evaluate: the test's transpiler would wrap them in a helper the page lacks.)
     const status = await p.evaluate(async () => {
       const headers = { authorization: `Bearer ${sessionStorage.getItem('mgx-token') ?? ''}` };
-      const [own, other] = await Promise.all(['/api/participants/h01', '/api/participants/h02'].map((u) => fetch(u, { headers })));
+      const [own, other] = await Promise.all(
+        ['/api/participants/h01', '/api/participants/h02'].map((u) => fetch(u, { headers })),
+      );
       return { own: own!.status, other: other!.status };
     });
     assert.deepEqual(status, { own: 200, other: 403 });
     // The order form offers the first interval still open by the market's clock (the demo runs ahead of the wall clock).
-    const health = async () => (await (await fetch(`${base}/api/health`)).json()) as { now: string; intervalMinutes: number };
+    const health = async () =>
+      (await (await fetch(`${base}/api/health`)).json()) as { now: string; intervalMinutes: number };
     const before = await health();
-    await p.waitForFunction(() => (document.querySelector<HTMLInputElement>('#order-form input[name=interval]')?.value ?? '') !== '', null, { timeout: 10_000 });
+    await p.waitForFunction(
+      () => (document.querySelector<HTMLInputElement>('#order-form input[name=interval]')?.value ?? '') !== '',
+      null,
+      { timeout: 10_000 },
+    );
     const offered = Date.parse(await p.locator('#order-form input[name=interval]').inputValue());
     const after = await health();
     const step = before.intervalMinutes * 60_000;
     assert.equal(offered % step, 0, 'an interval start');
-    assert.ok(offered > Date.parse(before.now) - 3 * step && offered <= Date.parse(after.now) + 3 * step, `offered ${new Date(offered).toISOString()} near the market's now ${before.now}…${after.now}`);
+    assert.ok(
+      offered > Date.parse(before.now) - 3 * step && offered <= Date.parse(after.now) + 3 * step,
+      `offered ${new Date(offered).toISOString()} near the market's now ${before.now}…${after.now}`,
+    );
   } finally {
     await p.context().close();
   }

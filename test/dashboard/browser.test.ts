@@ -13,7 +13,16 @@ import { ROOT } from '../helpers/mgx-process.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard');
 mkdirSync(ARTIFACTS, { recursive: true });
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let f: Fixture;
 let base: string;
@@ -53,7 +62,9 @@ async function page(token?: string): Promise<Page> {
 
 test('public: the page loads from the same server, live balance without participant data', async () => {
   const p = await page();
-  await p.waitForFunction(() => document.querySelector('[data-kpi=meters] .value')?.textContent === '5 / 5', null, { timeout: 10_000 });
+  await p.waitForFunction(() => document.querySelector('[data-kpi=meters] .value')?.textContent === '5 / 5', null, {
+    timeout: 10_000,
+  });
   assert.equal(await p.locator('#who').textContent(), 'public view');
   assert.equal(await p.locator('#flow [data-participant]').count(), 0, 'no household in the public flow');
   await p.screenshot({ path: join(ARTIFACTS, 'public.png'), fullPage: true });
@@ -77,7 +88,9 @@ test('operator: flow diagram and live chart show the values the meters send; an 
   const h01 = await p.locator('#flow [data-flow=h01]').textContent();
   assert.match(h01!, /^[↑↓] (\d+ W|\d+\.\d\d kW)$/);
   // The live chart gathers points from the stream.
-  await p.waitForFunction(() => document.querySelectorAll('#live-chart canvas').length > 0 && Number(document.body.dataset.seq) > 3);
+  await p.waitForFunction(
+    () => document.querySelectorAll('#live-chart canvas').length > 0 && Number(document.body.dataset.seq) > 3,
+  );
   const grid = await p.locator('#flow [data-flow=grid]').textContent();
   assert.match(grid!, /(import|export) /);
   assert.equal(await p.locator('#devices .tile').count(), 3);
@@ -87,9 +100,27 @@ test('operator: flow diagram and live chart show the values the meters send; an 
   const start = T0 + MIN15;
   for (const s of ['closed', 'cleared'] as const) advanceInterval(f.ledger, start, s, start + MIN15);
   saveClearing(f.ledger, clearing(start, '0.1400', [{ buyer: 'h03', seller: 'h01', wh: 250 }]), start + MIN15);
-  f.bus.emit({ type: 'interval-cleared', interval: '2026-11-21T12:15:00Z', kind: 'metered', clearingPrice: '0.1400', matchedWh: 250, trades: 1 });
-  await p.waitForFunction(() => document.querySelector('[data-kpi=price] .value')?.textContent?.startsWith('0.1400'), null, { timeout: 10_000 });
-  await p.waitForFunction(() => Array.from(document.querySelectorAll('#intervals tbody tr')).some((tr) => tr.textContent?.includes('0.1400') && tr.textContent.includes('cleared')), null, { timeout: 10_000 });
+  f.bus.emit({
+    type: 'interval-cleared',
+    interval: '2026-11-21T12:15:00Z',
+    kind: 'metered',
+    clearingPrice: '0.1400',
+    matchedWh: 250,
+    trades: 1,
+  });
+  await p.waitForFunction(
+    () => document.querySelector('[data-kpi=price] .value')?.textContent?.startsWith('0.1400'),
+    null,
+    { timeout: 10_000 },
+  );
+  await p.waitForFunction(
+    () =>
+      Array.from(document.querySelectorAll('#intervals tbody tr')).some(
+        (tr) => tr.textContent?.includes('0.1400') && tr.textContent.includes('cleared'),
+      ),
+    null,
+    { timeout: 10_000 },
+  );
   assert.equal(await p.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'no reload happened');
   // One click from the chart's interval list to its trades.
   await p.locator('#intervals tbody tr', { hasText: '0.1400' }).click();
@@ -103,12 +134,19 @@ test('operator: flow diagram and live chart show the values the meters send; an 
 test('household: logs in and sees only its own meters, trades, statements and credits', async () => {
   const p = await page(TOKENS.h01);
   assert.equal(await p.locator('#who').textContent(), 'household · h01');
-  await p.waitForFunction(() => /surplus|from the grid/.test(document.querySelector('#my-surplus')?.textContent ?? ''), null, { timeout: 10_000 });
+  await p.waitForFunction(
+    () => /surplus|from the grid/.test(document.querySelector('#my-surplus')?.textContent ?? ''),
+    null,
+    { timeout: 10_000 },
+  );
   await p.waitForSelector('#my-credits table');
   const statements = await p.locator('#my-statements tbody tr').count();
   assert.equal(statements, 1, 'one statement: its own');
   const trades = await p.locator('#my-trades tbody tr').allTextContents();
-  assert.ok(trades.length >= 1 && trades.every((t) => t.includes('sold')), `only its own trades: ${trades.join(' | ')}`);
+  assert.ok(
+    trades.length >= 1 && trades.every((t) => t.includes('sold')),
+    `only its own trades: ${trades.join(' | ')}`,
+  );
   // The stream in the page carries only h01's meters.
   const meters = await p.evaluate(async () => {
     const t = sessionStorage.getItem('mgx-token');
@@ -125,7 +163,9 @@ test('household: logs in and sees only its own meters, trades, statements and cr
   await p.fill('#my-prices input[name=minSellPrice]', '0.1234');
   await p.click('#my-prices button');
   await p.waitForFunction(() => document.querySelector('#my-prices .note:last-child')?.textContent === 'Saved.');
-  assert.deepEqual(f.ledger.db.prepare("SELECT min_sell_price AS p FROM participants WHERE id = 'h01'").get(), { p: '0.1234' });
+  assert.deepEqual(f.ledger.db.prepare("SELECT min_sell_price AS p FROM participants WHERE id = 'h01'").get(), {
+    p: '0.1234',
+  });
   await p.screenshot({ path: join(ARTIFACTS, 'household.png'), fullPage: true });
   assert.deepEqual((p as Page & { errors: string[] }).errors, []);
   await p.context().close();

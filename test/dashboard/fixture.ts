@@ -35,12 +35,42 @@ export function fixtureConfig(extra: Record<string, unknown> = {}): Config {
   const env = (name: string) => ({ env: name });
   return validateConfig({
     microgrid: { name: 'Test microgrid' },
-    bridge: { devices: ['dev-h01', 'dev-h02', 'dev-h03'].map((id, i) => ({ id, kind: 'simulated', transport: { type: 'tcp', host: '127.0.0.1', port: 15020 + i } })) },
+    bridge: {
+      devices: ['dev-h01', 'dev-h02', 'dev-h03'].map((id, i) => ({
+        id,
+        kind: 'simulated',
+        transport: { type: 'tcp', host: '127.0.0.1', port: 15020 + i },
+      })),
+    },
     market: { intervalMinutes: 15, gateClosureSeconds: 300 },
     participants: [
-      { id: 'h01', name: 'Household 01', zone: 'north', meters: [{ id: 'h01-grid', role: 'grid', device: 'dev-h01' }, { id: 'h01-pv', role: 'pv', device: 'dev-h01' }], policy: { minSellPrice: '0.1000', maxBuyPrice: '0.2500' } },
-      { id: 'h02', name: 'Household 02', zone: 'north', meters: [{ id: 'h02-grid', role: 'grid', device: 'dev-h02' }, { id: 'h02-pv', role: 'pv', device: 'dev-h02' }], policy: {} },
-      { id: 'h03', name: 'Household 03', zone: 'south', meters: [{ id: 'h03-grid', role: 'grid', device: 'dev-h03' }], policy: {} },
+      {
+        id: 'h01',
+        name: 'Household 01',
+        zone: 'north',
+        meters: [
+          { id: 'h01-grid', role: 'grid', device: 'dev-h01' },
+          { id: 'h01-pv', role: 'pv', device: 'dev-h01' },
+        ],
+        policy: { minSellPrice: '0.1000', maxBuyPrice: '0.2500' },
+      },
+      {
+        id: 'h02',
+        name: 'Household 02',
+        zone: 'north',
+        meters: [
+          { id: 'h02-grid', role: 'grid', device: 'dev-h02' },
+          { id: 'h02-pv', role: 'pv', device: 'dev-h02' },
+        ],
+        policy: {},
+      },
+      {
+        id: 'h03',
+        name: 'Household 03',
+        zone: 'south',
+        meters: [{ id: 'h03-grid', role: 'grid', device: 'dev-h03' }],
+        policy: {},
+      },
     ],
     auth: {
       tokens: [
@@ -56,15 +86,36 @@ export function fixtureConfig(extra: Record<string, unknown> = {}): Config {
 
 export const ENV = { T_OPERATOR: TOKENS.operator, T_AUDITOR: TOKENS.auditor, T_H01: TOKENS.h01, T_H02: TOKENS.h02 };
 
-export function clearing(start: number, price: string, trades: { buyer: string; seller: string; wh: number }[]): ClearingResult {
+export function clearing(
+  start: number,
+  price: string,
+  trades: { buyer: string; seller: string; wh: number }[],
+): ClearingResult {
   return {
     interval: toIso(start),
     kind: 'metered',
-    rules: { mechanism: 'uniform', k: 0.5, priceTick: '0.0001', priceFloor: '0.0800', priceCap: '0.3000', zoneFees: [], zoneExportLimitsWh: {}, ruleSetVersion: 'test' },
+    rules: {
+      mechanism: 'uniform',
+      k: 0.5,
+      priceTick: '0.0001',
+      priceFloor: '0.0800',
+      priceCap: '0.3000',
+      zoneFees: [],
+      zoneExportLimitsWh: {},
+      ruleSetVersion: 'test',
+    },
     clearingPrice: price,
     matchedWh: trades.reduce((a, t) => a + t.wh, 0),
     surplus: '0.0100',
-    trades: trades.map((t, i) => ({ buyOrder: `b${i}`, sellOrder: `s${i}`, buyer: t.buyer, seller: t.seller, energyWh: t.wh, price, fee: '0.0000' })),
+    trades: trades.map((t, i) => ({
+      buyOrder: `b${i}`,
+      sellOrder: `s${i}`,
+      buyer: t.buyer,
+      seller: t.seller,
+      energyWh: t.wh,
+      price,
+      fee: '0.0000',
+    })),
     remainders: [],
   };
 }
@@ -73,10 +124,20 @@ export function clearing(start: number, price: string, trades: { buyer: string; 
 export function seedLedger(ledger: Ledger, config: Config): void {
   for (const p of config.participants) upsertParticipant(ledger, p, T0);
   const db = ledger.db;
-  for (const s of ['open', 'closed', 'cleared', 'delivered', 'metered', 'settled', 'committed'] as const) advanceInterval(ledger, T0, s, T0 + MIN15 + 1000);
+  for (const s of ['open', 'closed', 'cleared', 'delivered', 'metered', 'settled', 'committed'] as const)
+    advanceInterval(ledger, T0, s, T0 + MIN15 + 1000);
   advanceInterval(ledger, T0 + MIN15, 'open', T0 + MIN15);
-  saveClearing(ledger, clearing(T0, '0.1500', [{ buyer: 'h03', seller: 'h01', wh: 300 }, { buyer: 'h03', seller: 'h02', wh: 200 }]), T0 + MIN15 + 2000);
-  const energy = db.prepare('INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  saveClearing(
+    ledger,
+    clearing(T0, '0.1500', [
+      { buyer: 'h03', seller: 'h01', wh: 300 },
+      { buyer: 'h03', seller: 'h02', wh: 200 },
+    ]),
+    T0 + MIN15 + 2000,
+  );
+  const energy = db.prepare(
+    'INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   energy.run(T0, 'h01-grid', 0, 400, 'good', T0, T0 + MIN15);
   energy.run(T0, 'h01-pv', 0, 900, 'good', T0, T0 + MIN15);
   energy.run(T0, 'h02-grid', 0, 200, 'good', T0, T0 + MIN15);
@@ -88,13 +149,28 @@ export function seedLedger(ledger: Ledger, config: Config): void {
   st.run(T0, 'h01', 0, 300, 0, 100, '0.00', '0.05', '0.00', '0.01', '0.06');
   st.run(T0, 'h02', 0, 200, 0, 0, '0.00', '0.03', '0.00', '0.00', '0.03');
   st.run(T0, 'h03', 500, 0, 200, 0, '0.08', '0.00', '0.00', '-0.06', '-0.14');
-  const j = db.prepare(`INSERT INTO settlement_journal (interval_start, action, chunk, state, chain_id, nonce, tx_hash, created_at, updated_at) VALUES (?, ?, 0, ?, 31337, ?, ?, ?, ?)`);
+  const j = db.prepare(
+    `INSERT INTO settlement_journal (interval_start, action, chunk, state, chain_id, nonce, tx_hash, created_at, updated_at) VALUES (?, ?, 0, ?, 31337, ?, ?, ?, ?)`,
+  );
   j.run(T0, 'commit', 'final', 0, '0x' + 'a'.repeat(64), T0, T0 + MIN15 + 5000);
   j.run(T0, 'mint', 'final', 1, '0x' + 'b'.repeat(64), T0, T0 + MIN15 + 6000);
   db.prepare(
     `INSERT INTO settlement_credits (interval_start, export_wh, matched_wh, trades_root, readings_root, rule_set, credits, status, created_at, updated_at) VALUES (?, 600, 500, ?, ?, ?, ?, 'final', ?, ?)`,
-  ).run(T0, '0x' + '1'.repeat(64), '0x' + '2'.repeat(64), '0x' + '3'.repeat(64), JSON.stringify([{ account: '0x' + '0'.repeat(39) + '1', wh: 100, participants: ['h01'] }, { account: '0x' + '0'.repeat(39) + '3', wh: 500, participants: ['h03'] }]), T0, T0);
-  db.prepare('INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, quality, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('h01-grid', T0 + 1000, -1600, 10, 5000, 'good', T0 + 1000);
+  ).run(
+    T0,
+    '0x' + '1'.repeat(64),
+    '0x' + '2'.repeat(64),
+    '0x' + '3'.repeat(64),
+    JSON.stringify([
+      { account: '0x' + '0'.repeat(39) + '1', wh: 100, participants: ['h01'] },
+      { account: '0x' + '0'.repeat(39) + '3', wh: 500, participants: ['h03'] },
+    ]),
+    T0,
+    T0,
+  );
+  db.prepare(
+    'INSERT INTO readings (meter_id, ts, power_w, import_wh, export_wh, quality, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ).run('h01-grid', T0 + 1000, -1600, 10, 5000, 'good', T0 + 1000);
 }
 
 export interface Fixture {
@@ -105,13 +181,25 @@ export interface Fixture {
   app: ReturnType<typeof buildDashboard>;
 }
 
-export async function makeFixture(opts: { config?: Config; buildBundle?: boolean; readingGapMs?: number; now?: number; streamSliceMs?: number } = {}): Promise<Fixture> {
+export async function makeFixture(
+  opts: { config?: Config; buildBundle?: boolean; readingGapMs?: number; now?: number; streamSliceMs?: number } = {},
+): Promise<Fixture> {
   const config = opts.config ?? fixtureConfig();
   const ledger = openLedger(join(tempDir('mgx-dash-'), 'ledger.sqlite'));
   seedLedger(ledger, config);
   const clock = new ManualClock(opts.now ?? T0 + MIN15 + 60_000);
   const bus = new EventBus();
-  const app = buildDashboard({ ledger, config, clock, bus, version: 'test', env: ENV, buildBundle: opts.buildBundle ?? false, ...(opts.readingGapMs === undefined ? {} : { readingGapMs: opts.readingGapMs }), ...(opts.streamSliceMs === undefined ? {} : { streamSliceMs: opts.streamSliceMs }) });
+  const app = buildDashboard({
+    ledger,
+    config,
+    clock,
+    bus,
+    version: 'test',
+    env: ENV,
+    buildBundle: opts.buildBundle ?? false,
+    ...(opts.readingGapMs === undefined ? {} : { readingGapMs: opts.readingGapMs }),
+    ...(opts.streamSliceMs === undefined ? {} : { streamSliceMs: opts.streamSliceMs }),
+  });
   await app.ready();
   return { ledger, config, clock, bus, app };
 }

@@ -9,7 +9,11 @@ import { listMeters } from '../../ledger/participants.js';
  * load − pv), plus device health. Values are
  * produced here, so what the page shows can be checked against them.
  */
-export function startLiveFeed(bus: EventBus, ledger: Ledger, periodMs = 1000): { stop(): void; last: Map<string, number> } {
+export function startLiveFeed(
+  bus: EventBus,
+  ledger: Ledger,
+  periodMs = 1000,
+): { stop(): void; last: Map<string, number> } {
   const meters = listMeters(ledger);
   const last = new Map<string, number>();
   let tick = 0;
@@ -28,7 +32,17 @@ export function startLiveFeed(bus: EventBus, ledger: Ledger, periodMs = 1000): {
       else c.exp += Math.round(-power / 3600);
       counters.set(m.id, c);
       last.set(m.id, power);
-      bus.emit({ type: 'reading', meterId: m.id, ts: now, powerW: power, importWh: c.imp, exportWh: c.exp, voltageV: 230.1, frequencyHz: 50, quality: 'good' });
+      bus.emit({
+        type: 'reading',
+        meterId: m.id,
+        ts: now,
+        powerW: power,
+        importWh: c.imp,
+        exportWh: c.exp,
+        voltageV: 230.1,
+        frequencyHz: 50,
+        quality: 'good',
+      });
     }
     for (const d of new Set(meters.map((m) => m.deviceId).filter((x): x is string => x !== null))) {
       bus.emit({ type: 'device-health', deviceId: d, status: 'online', lastError: null, lastPollAt: now });

@@ -9,12 +9,25 @@ import type { DeltaFrame, SnapshotFrame, StreamFrame } from '../../dashboard/liv
 
 // Real WebSocket clients over loopback against a listening server (plus one injectWS case).
 
-const f = await makeFixture({ readingGapMs: 300, config: fixtureConfig({ server: { stream: { heartbeatMs: 150, maxBufferedBytes: 64 * 1024, replayFrames: 5 } } }) });
+const f = await makeFixture({
+  readingGapMs: 300,
+  config: fixtureConfig({ server: { stream: { heartbeatMs: 150, maxBufferedBytes: 64 * 1024, replayFrames: 5 } } }),
+});
 await f.app.listen({ host: '127.0.0.1', port: 0 });
 const port = (f.app.server.address() as { port: number }).port;
 after(() => f.app.close());
 
-const reading = (meterId: string, powerW: number, ts = new Date().toISOString()): ReadingEvent => ({ type: 'reading', meterId, ts, powerW, importWh: 1000, exportWh: 2000, voltageV: 230, frequencyHz: 50, quality: 'good' });
+const reading = (meterId: string, powerW: number, ts = new Date().toISOString()): ReadingEvent => ({
+  type: 'reading',
+  meterId,
+  ts,
+  powerW,
+  importWh: 1000,
+  exportWh: 2000,
+  voltageV: 230,
+  frequencyHz: 50,
+  quality: 'good',
+});
 
 interface Client {
   ws: WebSocket;
@@ -32,7 +45,9 @@ function client(query = '', headers: Record<string, string> = {}, fx: Fixture = 
     frames.push(JSON.parse(d.toString()) as StreamFrame);
     for (const w of waiters.splice(0)) w();
   });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   void fx;
   const next = async (pred: (f: StreamFrame) => boolean = () => true, timeoutMs = 3000): Promise<StreamFrame> => {
     const deadline = Date.now() + timeoutMs;
@@ -41,7 +56,8 @@ function client(query = '', headers: Record<string, string> = {}, fx: Fixture = 
         const fr = frames[read++]!;
         if (pred(fr)) return fr;
       }
-      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames).slice(0, 400)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(frames).slice(0, 400)}`);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 50);
@@ -54,7 +70,8 @@ function client(query = '', headers: Record<string, string> = {}, fx: Fixture = 
   });
 }
 
-const hasReading = (meterId: string) => (fr: StreamFrame) => fr.type === 'delta' && fr.events.some((e) => e.type === 'reading' && e.meterId === meterId);
+const hasReading = (meterId: string) => (fr: StreamFrame) =>
+  fr.type === 'delta' && fr.events.some((e) => e.type === 'reading' && e.meterId === meterId);
 
 test('a snapshot on connect, then numbered deltas with the balance', async () => {
   const c = await client('', auth(TOKENS.operator));
@@ -83,14 +100,37 @@ test('every event type reaches the operator; an interval clearing shows up with 
   const c = await client('', auth(TOKENS.operator));
   await c.next();
   const events: MicrogridEvent[] = [
-    { type: 'device-health', deviceId: 'dev-h02', status: 'offline', lastError: 'timeout', lastPollAt: new Date().toISOString() },
-    { type: 'alarm', severity: 'critical', code: 'METER_OFFLINE', message: 'h02-grid offline', subject: 'h02-grid', at: new Date().toISOString() },
+    {
+      type: 'device-health',
+      deviceId: 'dev-h02',
+      status: 'offline',
+      lastError: 'timeout',
+      lastPollAt: new Date().toISOString(),
+    },
+    {
+      type: 'alarm',
+      severity: 'critical',
+      code: 'METER_OFFLINE',
+      message: 'h02-grid offline',
+      subject: 'h02-grid',
+      at: new Date().toISOString(),
+    },
     { type: 'settlement-state', interval: '2026-11-21T12:00:00Z', state: 'final', txHash: '0x' + 'c'.repeat(64) },
-    { type: 'interval-cleared', interval: '2026-11-21T12:00:00Z', kind: 'metered', clearingPrice: '0.1500', matchedWh: 500, trades: 2 },
+    {
+      type: 'interval-cleared',
+      interval: '2026-11-21T12:00:00Z',
+      kind: 'metered',
+      clearingPrice: '0.1500',
+      matchedWh: 500,
+      trades: 2,
+    },
   ];
   for (const e of events) f.bus.emit(e);
   const d = (await c.next()) as DeltaFrame;
-  assert.deepEqual(d.events.map((e) => e.type), ['device-health', 'alarm', 'settlement-state', 'interval-cleared']);
+  assert.deepEqual(
+    d.events.map((e) => e.type),
+    ['device-health', 'alarm', 'settlement-state', 'interval-cleared'],
+  );
   assert.equal(d.balance.lastClearingPrice, '0.1500');
   assert.equal(d.balance.tradedWhToday, 500);
   c.ws.close();
@@ -104,10 +144,20 @@ test('a household stream carries only its own meters and devices', async () => {
   await new Promise((r) => setTimeout(r, 350));
   f.bus.emit(reading('h02-grid', 800));
   f.bus.emit({ type: 'device-health', deviceId: 'dev-h02', status: 'online', lastError: null, lastPollAt: null });
-  f.bus.emit({ type: 'alarm', severity: 'warning', code: 'METER_STALE', message: 'h02-grid stale', subject: 'h02-grid', at: new Date().toISOString() });
+  f.bus.emit({
+    type: 'alarm',
+    severity: 'warning',
+    code: 'METER_STALE',
+    message: 'h02-grid stale',
+    subject: 'h02-grid',
+    at: new Date().toISOString(),
+  });
   f.bus.emit(reading('h01-grid', 100));
   const d = (await h.next()) as DeltaFrame;
-  assert.deepEqual(d.events.map((e) => (e.type === 'reading' ? e.meterId : e.type)), ['h01-grid']);
+  assert.deepEqual(
+    d.events.map((e) => (e.type === 'reading' ? e.meterId : e.type)),
+    ['h01-grid'],
+  );
   // The public stream: aggregate only.
   const pub = await client();
   const ps = (await pub.next()) as SnapshotFrame;
@@ -129,7 +179,8 @@ test('readings go out at most once per gap per meter, the newest winning', async
   }
   const first = (await c.next(hasReading('h02-pv'))) as DeltaFrame;
   const second = (await c.next(hasReading('h02-pv'))) as DeltaFrame;
-  const power = (fr: DeltaFrame) => (fr.events.find((e) => e.type === 'reading' && e.meterId === 'h02-pv') as ReadingEvent).powerW;
+  const power = (fr: DeltaFrame) =>
+    (fr.events.find((e) => e.type === 'reading' && e.meterId === 'h02-pv') as ReadingEvent).powerW;
   assert.equal(power(first), 100);
   assert.equal(power(second), 1000, 'the trailing send carries the newest reading');
   assert.ok(second.t - t0 >= 260, `second reading waited for its slot, less the 10 % slack (${second.t - t0} ms)`);
@@ -144,17 +195,37 @@ test('a client that reconnects with its last seq gets what it missed, or a snaps
   c.ws.close();
   await c.closed;
   for (let i = 0; i < 3; i++) {
-    f.bus.emit({ type: 'alarm', severity: 'info', code: 'TEST', message: `missed ${i}`, subject: 'h01-grid', at: new Date().toISOString() });
+    f.bus.emit({
+      type: 'alarm',
+      severity: 'info',
+      code: 'TEST',
+      message: `missed ${i}`,
+      subject: 'h01-grid',
+      at: new Date().toISOString(),
+    });
     await new Promise((r) => setImmediate(r));
   }
   await new Promise((r) => setTimeout(r, 20));
   const back = await client(`?since=${snap.seq}`, auth(TOKENS.operator));
   const got = [await back.next(), await back.next(), await back.next()] as DeltaFrame[];
-  assert.deepEqual(got.map((x) => x.seq), [snap.seq + 1, snap.seq + 2, snap.seq + 3]);
-  assert.deepEqual(got.map((x) => x.type), ['delta', 'delta', 'delta']);
+  assert.deepEqual(
+    got.map((x) => x.seq),
+    [snap.seq + 1, snap.seq + 2, snap.seq + 3],
+  );
+  assert.deepEqual(
+    got.map((x) => x.type),
+    ['delta', 'delta', 'delta'],
+  );
   back.ws.close();
   for (let i = 0; i < 8; i++) {
-    f.bus.emit({ type: 'alarm', severity: 'info', code: 'TEST', message: `lost ${i}`, subject: 'h01-grid', at: new Date().toISOString() });
+    f.bus.emit({
+      type: 'alarm',
+      severity: 'info',
+      code: 'TEST',
+      message: `lost ${i}`,
+      subject: 'h01-grid',
+      at: new Date().toISOString(),
+    });
     await new Promise((r) => setImmediate(r));
   }
   await new Promise((r) => setTimeout(r, 20));
@@ -202,14 +273,25 @@ test('a slow client whose buffer fills is dropped; the others get every frame', 
   const big = 'x'.repeat(8000);
   const N = 1500;
   for (let i = 0; i < N; i++) {
-    f.bus.emit({ type: 'alarm', severity: 'info', code: 'BULK', message: big, subject: 'h01-grid', at: new Date().toISOString() });
+    f.bus.emit({
+      type: 'alarm',
+      severity: 'info',
+      code: 'BULK',
+      message: big,
+      subject: 'h01-grid',
+      at: new Date().toISOString(),
+    });
     await new Promise((r) => setImmediate(r));
     if (i % 50 === 0) await new Promise((r) => setTimeout(r, 1));
   }
   const last = (await fast.next((fr) => fr.seq === snap.seq + N, 10_000)) as DeltaFrame;
   assert.equal(last.seq, snap.seq + N);
   const seqs = fast.frames.slice(1).map((x) => x.seq);
-  assert.deepEqual(seqs, Array.from({ length: N }, (_, i) => snap.seq + 1 + i), 'no frame lost or reordered for the fast client');
+  assert.deepEqual(
+    seqs,
+    Array.from({ length: N }, (_, i) => snap.seq + 1 + i),
+    'no frame lost or reordered for the fast client',
+  );
   slow.resume();
   await slowClosed;
   assert.ok((f.app.mgx.streamStats?.().dropped ?? 0) >= 1);
@@ -227,11 +309,15 @@ test('a browser trades its token for a one-use ticket; a bad ticket is refused',
   assert.equal((await f.app.inject({ method: 'POST', url: '/api/stream/ticket' })).statusCode, 401);
 });
 
-test('injectWS: the snapshot through fastify\'s own injector; a bad token on the upgrade is refused', async () => {
+test("injectWS: the snapshot through fastify's own injector; a bad token on the upgrade is refused", async () => {
   let first: (m: string) => void = () => {};
   const msgP = new Promise<string>((r) => (first = r));
   // The snapshot can arrive in the same chunk as the 101 response: listen before 'open'.
-  const ws = await f.app.injectWS('/api/stream', { headers: auth(TOKENS.auditor) }, { onInit: (w) => w.once('message', (d) => first(d.toString())) });
+  const ws = await f.app.injectWS(
+    '/api/stream',
+    { headers: auth(TOKENS.auditor) },
+    { onInit: (w) => w.once('message', (d) => first(d.toString())) },
+  );
   const msg = await msgP;
   const snap = JSON.parse(msg) as SnapshotFrame;
   assert.equal(snap.type, 'snapshot');
@@ -259,15 +345,30 @@ test('the current interval follows the market clock, with no event needed; an em
   const snap = (await c.next()) as SnapshotFrame;
   assert.equal(snap.state.currentInterval, '2026-11-21T12:15:00Z');
   await g.clock.advanceTo(Date.parse('2026-11-21T12:30:30Z'));
-  const moved = (await c.next((fr) => fr.type === 'delta' && fr.current.interval === '2026-11-21T12:30:00Z', 3000)) as DeltaFrame;
+  const moved = (await c.next(
+    (fr) => fr.type === 'delta' && fr.current.interval === '2026-11-21T12:30:00Z',
+    3000,
+  )) as DeltaFrame;
   assert.deepEqual(moved.events, []);
   assert.equal(moved.current.state, null, 'no ledger row yet for 12:30');
   // Intervals clear ahead of time: a forward clearing of the next interval with an empty book has no price.
-  g.bus.emit({ type: 'interval-cleared', interval: '2026-11-21T12:45:00Z', kind: 'forward', clearingPrice: null, matchedWh: 0, trades: 0 });
-  g.bus.emit({ type: 'interval-state', interval: '2026-11-21T12:45:00Z', state: 'cleared', at: new Date().toISOString() });
+  g.bus.emit({
+    type: 'interval-cleared',
+    interval: '2026-11-21T12:45:00Z',
+    kind: 'forward',
+    clearingPrice: null,
+    matchedWh: 0,
+    trades: 0,
+  });
+  g.bus.emit({
+    type: 'interval-state',
+    interval: '2026-11-21T12:45:00Z',
+    state: 'cleared',
+    at: new Date().toISOString(),
+  });
   const d = (await c.next((fr) => fr.type === 'delta' && fr.events.length > 0)) as DeltaFrame;
   assert.equal(d.balance.lastClearingPrice, '0.1500');
-  assert.equal(d.current.interval, '2026-11-21T12:30:00Z', 'a future interval\'s state does not make it current');
+  assert.equal(d.current.interval, '2026-11-21T12:30:00Z', "a future interval's state does not make it current");
   c.ws.close();
   await g.app.close();
 });
@@ -278,12 +379,21 @@ test('a fan-out in slices: every client gets every frame once and in order, a cl
   await g.app.listen({ host: '127.0.0.1', port: 0 });
   const gp = (g.app.server.address() as { port: number }).port;
   try {
-    const many = await Promise.all(Array.from({ length: 60 }, (_, i) => client('', i % 3 === 0 ? {} : auth(TOKENS.operator), g, gp)));
+    const many = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => client('', i % 3 === 0 ? {} : auth(TOKENS.operator), g, gp)),
+    );
     const first = await Promise.all(many.map((c) => c.next()));
     const N = 30;
     const late: Promise<Client>[] = [];
     for (let i = 0; i < N; i++) {
-      g.bus.emit({ type: 'alarm', severity: 'info', code: 'TEST', message: `slice ${i}`, subject: 'h01-grid', at: new Date().toISOString() });
+      g.bus.emit({
+        type: 'alarm',
+        severity: 'info',
+        code: 'TEST',
+        message: `slice ${i}`,
+        subject: 'h01-grid',
+        at: new Date().toISOString(),
+      });
       await new Promise((r) => setImmediate(r));
       if (i % 10 === 5) late.push(client('', auth(TOKENS.operator), g, gp));
     }
@@ -291,19 +401,30 @@ test('a fan-out in slices: every client gets every frame once and in order, a cl
     const end = first[0]!.seq + N;
     for (const [i, c] of many.entries()) {
       await c.next((fr) => fr.seq === end, 5000);
-      assert.deepEqual(c.frames.map((x) => x.seq), Array.from({ length: N + 1 }, (_, k) => first[i]!.seq + k), `client ${i}: each seq once, in order`);
+      assert.deepEqual(
+        c.frames.map((x) => x.seq),
+        Array.from({ length: N + 1 }, (_, k) => first[i]!.seq + k),
+        `client ${i}: each seq once, in order`,
+      );
     }
     for (const c of lateClients) {
       const snap = await c.next();
       assert.equal(snap.type, 'snapshot');
       if (snap.seq < end) await c.next((fr) => fr.seq === end, 5000);
-      assert.deepEqual(c.frames.map((x) => x.seq), Array.from({ length: end - snap.seq + 1 }, (_, k) => snap.seq + k), 'after the snapshot, the next seqs once each');
+      assert.deepEqual(
+        c.frames.map((x) => x.seq),
+        Array.from({ length: end - snap.seq + 1 }, (_, k) => snap.seq + k),
+        'after the snapshot, the next seqs once each',
+      );
     }
     const stats = g.app.mgx.streamStats?.();
     assert.equal(stats?.dropped, 0);
     assert.ok((stats?.fanOutMs.length ?? 0) >= N);
     assert.equal(stats?.fanOutCpuMs.length, stats?.fanOutMs.length, 'CPU time recorded for every fan-out');
-    assert.ok(stats!.fanOutSysMs.every((sys, i) => sys >= 0 && sys <= stats!.fanOutCpuMs[i]!), 'the kernel part is part of the CPU time');
+    assert.ok(
+      stats!.fanOutSysMs.every((sys, i) => sys >= 0 && sys <= stats!.fanOutCpuMs[i]!),
+      'the kernel part is part of the CPU time',
+    );
     for (const c of [...many, ...lateClients]) c.ws.close();
   } finally {
     await g.app.close();

@@ -34,30 +34,48 @@ export function fluxNames(query: string): FluxNames {
     else if (!BUILTIN.has(col)) tagFilters.push({ tag: col, value });
   }
   const count = (re: RegExp): number => [...norm.matchAll(re)].length;
-  if (count(/_measurement/g) !== measurements.length) problems.push('_measurement is named other than as r._measurement == "…"');
-  if (count(/\b_field\b/g) - count(/columnKey:\s*\["_field"\]/g) !== fields.length) problems.push('_field is named other than as r._field == "…" (or a pivot on it)');
+  if (count(/_measurement/g) !== measurements.length)
+    problems.push('_measurement is named other than as r._measurement == "…"');
+  if (count(/\b_field\b/g) - count(/columnKey:\s*\["_field"\]/g) !== fields.length)
+    problems.push('_field is named other than as r._field == "…" (or a pivot on it)');
   const columnRefs = [...new Set([...norm.matchAll(/\br\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!))];
   const columnLists: string[] = [];
   for (const m of norm.matchAll(/\b(?:columns|rowKey|columnKey)\s*:\s*\[([^\]]*)\]/g)) {
     for (const s of m[1]!.matchAll(/"([^"]*)"/g)) columnLists.push(s[1]!);
   }
   for (const m of norm.matchAll(/\bvalueColumn\s*:\s*"([^"]*)"/g)) columnLists.push(m[1]!);
-  if (!/from\(bucket:\s*v\.defaultBucket\)/.test(query)) problems.push('does not read from(bucket: v.defaultBucket) (the provisioned bucket)');
-  if (!/range\(start:\s*v\.timeRangeStart,\s*stop:\s*v\.timeRangeStop\)/.test(query)) problems.push("does not limit itself to the dashboard's time range");
-  return { measurements, fields, tagFilters, columnRefs, columnLists, pivotsFields: /columnKey:\s*\["_field"\]/.test(norm), problems };
+  if (!/from\(bucket:\s*v\.defaultBucket\)/.test(query))
+    problems.push('does not read from(bucket: v.defaultBucket) (the provisioned bucket)');
+  if (!/range\(start:\s*v\.timeRangeStart,\s*stop:\s*v\.timeRangeStop\)/.test(query))
+    problems.push("does not limit itself to the dashboard's time range");
+  return {
+    measurements,
+    fields,
+    tagFilters,
+    columnRefs,
+    columnLists,
+    pivotsFields: /columnKey:\s*\["_field"\]/.test(norm),
+    problems,
+  };
 }
 
 /** Every way the query's names differ from core/influx-schema.ts; empty when they all exist. */
-export function checkFluxAgainstSchema(query: string, schema: Record<string, InfluxMeasurement> = INFLUX_SCHEMA): string[] {
+export function checkFluxAgainstSchema(
+  query: string,
+  schema: Record<string, InfluxMeasurement> = INFLUX_SCHEMA,
+): string[] {
   const n = fluxNames(query);
   const out = [...n.problems];
   if (n.measurements.length === 0) out.push('filters on no _measurement');
   const ms = n.measurements.map((m) => [m, schema[m]] as const);
-  for (const [m, s] of ms) if (!s) out.push(`measurement ${m} is not in the schema (${Object.keys(schema).join(', ')})`);
+  for (const [m, s] of ms)
+    if (!s) out.push(`measurement ${m} is not in the schema (${Object.keys(schema).join(', ')})`);
   const known = ms.flatMap(([, s]) => (s ? [s] : []));
   const fieldsOf = new Set(known.flatMap((s) => Object.keys(s.fields)));
   const tagsOf = new Set(known.flatMap((s) => [...s.tags]));
-  for (const f of n.fields) if (!fieldsOf.has(f)) out.push(`field ${f} is not a field of ${n.measurements.join(', ')} (${[...fieldsOf].join(', ')})`);
+  for (const f of n.fields)
+    if (!fieldsOf.has(f))
+      out.push(`field ${f} is not a field of ${n.measurements.join(', ')} (${[...fieldsOf].join(', ')})`);
   for (const t of n.tagFilters) {
     // After a pivot on _field, the fields are columns: comparing them is fine, but not with a string.
     if (!tagsOf.has(t.tag)) {
@@ -65,14 +83,21 @@ export function checkFluxAgainstSchema(query: string, schema: Record<string, Inf
       continue;
     }
     const allowed = known.flatMap((s) => s.tagValues?.[t.tag] ?? []);
-    if (allowed.length > 0 && !allowed.includes(t.value)) out.push(`tag ${t.tag} never has the value "${t.value}" (${allowed.join(', ')})`);
+    if (allowed.length > 0 && !allowed.includes(t.value))
+      out.push(`tag ${t.tag} never has the value "${t.value}" (${allowed.join(', ')})`);
   }
   for (const c of n.columnRefs) {
     if (BUILTIN.has(c) || tagsOf.has(c)) continue;
     if (n.pivotsFields && fieldsOf.has(c)) continue;
-    out.push(`r.${c} is neither a built-in column nor a tag of ${n.measurements.join(', ')}${n.pivotsFields ? ', nor a pivoted field' : ''}`);
+    out.push(
+      `r.${c} is neither a built-in column nor a tag of ${n.measurements.join(', ')}${n.pivotsFields ? ', nor a pivoted field' : ''}`,
+    );
   }
-  for (const c of n.columnLists) if (!BUILTIN.has(c) && !tagsOf.has(c)) out.push(`column "${c}" (group/sort/pivot) is neither a built-in column nor a tag of ${n.measurements.join(', ')}`);
+  for (const c of n.columnLists)
+    if (!BUILTIN.has(c) && !tagsOf.has(c))
+      out.push(
+        `column "${c}" (group/sort/pivot) is neither a built-in column nor a tag of ${n.measurements.join(', ')}`,
+      );
   return out;
 }
 
@@ -87,9 +112,20 @@ export interface DashboardQuery {
 export function dashboardQueries(dash: { panels?: unknown[] }): DashboardQuery[] {
   const out: DashboardQuery[] = [];
   const walk = (panels: unknown[]): void => {
-    for (const p of panels as { title?: string; panels?: unknown[]; targets?: { refId?: string; query?: string; datasource?: unknown }[]; datasource?: unknown }[]) {
+    for (const p of panels as {
+      title?: string;
+      panels?: unknown[];
+      targets?: { refId?: string; query?: string; datasource?: unknown }[];
+      datasource?: unknown;
+    }[]) {
       if (p.panels) walk(p.panels);
-      for (const t of p.targets ?? []) out.push({ panel: p.title ?? '?', refId: t.refId ?? '?', datasource: t.datasource ?? p.datasource, query: t.query ?? '' });
+      for (const t of p.targets ?? [])
+        out.push({
+          panel: p.title ?? '?',
+          refId: t.refId ?? '?',
+          datasource: t.datasource ?? p.datasource,
+          query: t.query ?? '',
+        });
     }
   };
   walk(dash.panels ?? []);

@@ -11,7 +11,10 @@ export interface MgxResult {
 }
 
 /** Runs `mgx ARGS` to completion (a real process, as a user would). */
-export function runMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): MgxResult {
+export function runMgx(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): MgxResult {
   const r = spawnSync(process.execPath, [MGX_BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, MGX_CONFIG: '', MGX_DATA_DIR: '', ...opts.env },
@@ -25,7 +28,10 @@ export function runMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
  * Starts `mgx ARGS` in the background; `waitFor` resolves when stdout matches.
  * `detached`: in its own process group, so `process.kill(-child.pid, sig)` reaches the whole app.
  */
-export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): {
+export function spawnMgx(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {},
+): {
   child: ChildProcess;
   output: () => string;
   waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
@@ -51,7 +57,9 @@ export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     output: () => out,
@@ -60,16 +68,22 @@ export function spawnMgx(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
       new Promise((resolve, reject) => {
         const m = out.match(re);
         if (m) return resolve(m);
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output so far:\n${out}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${re}; output so far:\n${out}`)),
+          timeoutMs,
+        );
         waiters.push({ re, resolve: (x) => (clearTimeout(timer), resolve(x)) });
-// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
         void exited.then(() => setTimeout(() => reject(new Error(`process exited before ${re}; output:\n${out}`)), 50));
       }),
   };
 }
 
 /** Runs `mgx ARGS` to completion without blocking the event loop (for tests that serve a simulator in-process). */
-export function runMgxAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<MgxResult> {
+export function runMgxAsync(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<MgxResult> {
   const child = spawn(process.execPath, [MGX_BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, MGX_CONFIG: '', MGX_DATA_DIR: '', ...opts.env },
@@ -80,5 +94,7 @@ export function runMgxAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-  return new Promise((resolve) => child.on('close', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
+  return new Promise((resolve) =>
+    child.on('close', (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))),
+  );
 }

@@ -43,7 +43,17 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<Broker> {
   const dir = tempDir('mgx-mosquitto-');
   const port = opts.port ?? (await freePort());
   // Started as root, mosquitto drops to user "mosquitto", which cannot read our 0700 temp folder: stay who we are.
-  const lines = [`user ${userInfo().username}`, `listener ${port} 127.0.0.1`, 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1', 'log_dest stdout', 'log_type error', 'log_type warning', 'log_type notice'];
+  const lines = [
+    `user ${userInfo().username}`,
+    `listener ${port} 127.0.0.1`,
+    'persistence true',
+    `persistence_location ${dir}/`,
+    'autosave_interval 1',
+    'log_dest stdout',
+    'log_type error',
+    'log_type warning',
+    'log_type notice',
+  ];
   if (opts.users) {
     const pw = join(dir, 'passwd');
     writeFileSync(pw, '');

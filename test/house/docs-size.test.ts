@@ -60,7 +60,9 @@ function relativeLinks(text: string): Array<[string, string | undefined]> {
     for (const [, target = ''] of plain.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // http:, https:, mailto:
       const hash = target.indexOf('#');
-      links.push(hash === -1 ? [target, undefined] : [target.slice(0, hash), decodeURIComponent(target.slice(hash + 1))]);
+      links.push(
+        hash === -1 ? [target, undefined] : [target.slice(0, hash), decodeURIComponent(target.slice(hash + 1))],
+      );
     }
   }
   return links;
@@ -109,6 +111,11 @@ test('the anchor rule matches GitHub on the headings these documents use', () =>
   );
   assert.deepEqual(
     [...anchors],
-    ['the-book-file-mgx-clear---book-bookjson', 'self-netting-issue-12-2026-12-02--current', 'dashboard', 'dashboard-1'],
+    [
+      'the-book-file-mgx-clear---book-bookjson',
+      'self-netting-issue-12-2026-12-02--current',
+      'dashboard',
+      'dashboard-1',
+    ],
   );
 });

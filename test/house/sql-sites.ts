@@ -43,7 +43,11 @@ export function sourceFiles(root: string): string[] {
  * The database calls in `files`. `overlay` gives the text of files that are not on disk (the check's own test), by
  * absolute path; they are resolved as if they were, so they import what a file at that place would.
  */
-export function findSqlSites(root: string, files: readonly string[], overlay: ReadonlyMap<string, string> = new Map()): SqlSite[] {
+export function findSqlSites(
+  root: string,
+  files: readonly string[],
+  overlay: ReadonlyMap<string, string> = new Map(),
+): SqlSite[] {
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext,
@@ -68,11 +72,19 @@ export function findSqlSites(root: string, files: readonly string[], overlay: Re
   for (const sf of program.getSourceFiles()) {
     if (!wanted.has(sf.fileName)) continue;
     const visit = (node: ts.Node): void => {
-      if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && ['prepare', 'exec'].includes(node.expression.name.text) && isDatabaseCall(checker, node)) {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        ['prepare', 'exec'].includes(node.expression.name.text) &&
+        isDatabaseCall(checker, node)
+      ) {
         // The line of `.prepare` itself: a chained call spreads over several.
         const name = node.expression.name;
         const line = sf.getLineAndCharacterOfPosition(name.getStart(sf)).line + 1;
-        sites.push({ at: `${relative(root, sf.fileName)}:${line}`, call: '.' + sf.text.slice(name.getStart(sf), node.end).split('\n')[0]!.slice(0, 100) });
+        sites.push({
+          at: `${relative(root, sf.fileName)}:${line}`,
+          call: '.' + sf.text.slice(name.getStart(sf), node.end).split('\n')[0]!.slice(0, 100),
+        });
       }
       ts.forEachChild(node, visit);
     };
@@ -86,7 +98,11 @@ function isDatabaseCall(checker: ts.TypeChecker, call: ts.CallExpression): boole
   const type = checker.getNonNullableType(checker.getTypeAtLocation(receiver));
   if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) {
     const first = call.arguments[0];
-    return first !== undefined && (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first) || ts.isTemplateExpression(first)) && SQL_TEXT.test(first.getText().slice(1));
+    return (
+      first !== undefined &&
+      (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first) || ts.isTemplateExpression(first)) &&
+      SQL_TEXT.test(first.getText().slice(1))
+    );
   }
   return type.getProperty('prepare') !== undefined && type.getProperty('exec') !== undefined;
 }

@@ -8,8 +8,13 @@ import { tempDir } from '../helpers/tmp.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/ledger-writer.ts', import.meta.url));
 
-function startWriter(path: string, mode: 'stall' | 'stream'): { waitFor: (s: string) => Promise<void>; kill: () => Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startWriter(
+  path: string,
+  mode: 'stall' | 'stream',
+): { waitFor: (s: string) => Promise<void>; kill: () => Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, path, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   return {
@@ -17,7 +22,7 @@ function startWriter(path: string, mode: 'stall' | 'stream'): { waitFor: (s: str
       new Promise((resolve, reject) => {
         const check = (): void => void (out.includes(s) && resolve());
         child.stdout.on('data', (d: Buffer) => ((out += d.toString()), check()));
-// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
         void exited.then(() => reject(new Error(`writer exited before printing ${s}`)));
         check();
       }),
@@ -33,7 +38,13 @@ function counts(path: string): { results: number; trades: number; perResult: num
   try {
     const results = (l.db.prepare('SELECT COUNT(*) AS n FROM clearing_results').get() as { n: number }).n;
     const trades = (l.db.prepare('SELECT COUNT(*) AS n FROM trades').get() as { n: number }).n;
-    const perResult = (l.db.prepare('SELECT COUNT(t.seq) AS n FROM clearing_results c LEFT JOIN trades t USING (interval_start, kind) GROUP BY c.interval_start').all() as { n: number }[]).map((r) => r.n);
+    const perResult = (
+      l.db
+        .prepare(
+          'SELECT COUNT(t.seq) AS n FROM clearing_results c LEFT JOIN trades t USING (interval_start, kind) GROUP BY c.interval_start',
+        )
+        .all() as { n: number }[]
+    ).map((r) => r.n);
     return { results, trades, perResult };
   } finally {
     l.close();
@@ -63,7 +74,10 @@ test('killed at random moments while committing, every stored result has all its
     await w.kill();
     const c = counts(path);
     assert.ok(c.results >= last, 'committed results are never lost');
-    assert.ok(c.perResult.every((n) => n === 200), `each result has exactly its 200 trades (${c.perResult.filter((n) => n !== 200).join(',')})`);
+    assert.ok(
+      c.perResult.every((n) => n === 200),
+      `each result has exactly its 200 trades (${c.perResult.filter((n) => n !== 200).join(',')})`,
+    );
     last = c.results;
   }
 });

@@ -22,19 +22,41 @@ export const bookArb = (max: number, maxWh: number): fc.Arbitrary<OrderInput[]> 
       }),
       { maxLength: max },
     )
-    .map((xs) => xs.map((x, i) => ({ id: `o${i}`, participant: x.participant, side: x.side, interval: I, energyWh: x.energyWh, price: tickStr(x.ticks), zone: x.zone, seq: x.seq })));
+    .map((xs) =>
+      xs.map((x, i) => ({
+        id: `o${i}`,
+        participant: x.participant,
+        side: x.side,
+        interval: I,
+        energyWh: x.energyWh,
+        price: tickStr(x.ticks),
+        zone: x.zone,
+        seq: x.seq,
+      })),
+    );
 
 export const rulesArb = (withLimits: boolean): fc.Arbitrary<ClearingRules> =>
   fc
     .record({
       mechanism: fc.constantFrom(...MECHANISMS),
-      k: fc.oneof(fc.constantFrom(0, 0.5, 1), fc.integer({ min: 0, max: 1000 }).map((x) => x / 1000)),
-      fees: fc.array(fc.record({ from: fc.constantFrom(...ZONES), to: fc.constantFrom(...ZONES), fee: fc.constantFrom(0, 100, 300, 700) }), { maxLength: 6 }),
+      k: fc.oneof(
+        fc.constantFrom(0, 0.5, 1),
+        fc.integer({ min: 0, max: 1000 }).map((x) => x / 1000),
+      ),
+      fees: fc.array(
+        fc.record({
+          from: fc.constantFrom(...ZONES),
+          to: fc.constantFrom(...ZONES),
+          fee: fc.constantFrom(0, 100, 300, 700),
+        }),
+        { maxLength: 6 },
+      ),
       limits: withLimits ? fc.dictionary(fc.constantFrom(...ZONES), fc.integer({ min: 0, max: 6 })) : fc.constant({}),
     })
     .map((x) => {
       const seen = new Set<string>();
-      const zoneFees = x.fees.filter((f) => !seen.has(f.from + f.to) && seen.add(f.from + f.to)).map((f) => ({ from: f.from, to: f.to, fee: tickStr(f.fee) }));
+      const zoneFees = x.fees
+        .filter((f) => !seen.has(f.from + f.to) && seen.add(f.from + f.to))
+        .map((f) => ({ from: f.from, to: f.to, fee: tickStr(f.fee) }));
       return rules(x.mechanism, { k: x.k, zoneFees, zoneExportLimitsWh: x.limits });
     });
-

@@ -14,7 +14,9 @@ import { ZONES, bookArb, rulesArb, tickStr } from './arbitraries.js';
 // gate closure; clearBook validates and packs a list. Both must give the same
 // result, byte for byte, after any sequence of adds, cancels and replaces.
 
-type Op = { kind: 'cancel'; pick: number } | { kind: 'replace'; pick: number; energyWh: number; ticks: number; zone: string; seq: number };
+type Op =
+  | { kind: 'cancel'; pick: number }
+  | { kind: 'replace'; pick: number; energyWh: number; ticks: number; zone: string; seq: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
@@ -35,18 +37,31 @@ function sameAsList(book: OrderBook, kind: ClearingKind): void {
 
 test('book.clear() = clearBook(book.orders()), byte for byte, after any adds, cancels and replaces', () => {
   fc.assert(
-    fc.property(bookArb(12, 9), fc.array(opArb, { maxLength: 8 }), rulesArb(true), fc.constantFrom<ClearingKind>('forward', 'metered'), (orders, ops, r, kind) => {
-      const book = new OrderBook(I, r);
-      for (const o of orders) book.add(o);
-      for (const op of ops) {
-        const live = book.orders();
-        if (live.length === 0) break;
-        const target = live[op.pick % live.length]!;
-        if (op.kind === 'cancel') book.cancel(target.id);
-        else book.replace(target.id, { ...target, energyWh: op.energyWh, price: tickStr(op.ticks), zone: op.zone, seq: op.seq });
-      }
-      sameAsList(book, kind);
-    }),
+    fc.property(
+      bookArb(12, 9),
+      fc.array(opArb, { maxLength: 8 }),
+      rulesArb(true),
+      fc.constantFrom<ClearingKind>('forward', 'metered'),
+      (orders, ops, r, kind) => {
+        const book = new OrderBook(I, r);
+        for (const o of orders) book.add(o);
+        for (const op of ops) {
+          const live = book.orders();
+          if (live.length === 0) break;
+          const target = live[op.pick % live.length]!;
+          if (op.kind === 'cancel') book.cancel(target.id);
+          else
+            book.replace(target.id, {
+              ...target,
+              energyWh: op.energyWh,
+              price: tickStr(op.ticks),
+              zone: op.zone,
+              seq: op.seq,
+            });
+        }
+        sameAsList(book, kind);
+      },
+    ),
     fcParams('book columns = clearBook', { numRuns: 300 }),
   );
 });
@@ -54,10 +69,20 @@ test('book.clear() = clearBook(book.orders()), byte for byte, after any adds, ca
 test('a book that grows past its first column capacity, with holes, clears like the list', () => {
   const book = new OrderBook(I, rules('uniform', { zoneFees: [{ from: 'A', to: 'B', fee: '0.0100' }] }));
   for (let i = 0; i < 3000; i++) {
-    book.add({ id: `o${i}`, participant: `h${i % 37}`, side: i % 2 ? 'offer' : 'bid', interval: I, energyWh: 100 + (i % 13) * 50, price: tickStr(1000 + ((i * 7919) % 1500)), zone: ZONES[i % 3]!, seq: i });
+    book.add({
+      id: `o${i}`,
+      participant: `h${i % 37}`,
+      side: i % 2 ? 'offer' : 'bid',
+      interval: I,
+      energyWh: 100 + (i % 13) * 50,
+      price: tickStr(1000 + ((i * 7919) % 1500)),
+      zone: ZONES[i % 3]!,
+      seq: i,
+    });
   }
   for (let i = 0; i < 3000; i += 7) book.cancel(`o${i}`);
-  for (let i = 3; i < 3000; i += 11) if (book.get(`o${i}`)) book.replace(`o${i}`, { ...book.get(`o${i}`)!, energyWh: 42 });
+  for (let i = 3; i < 3000; i += 11)
+    if (book.get(`o${i}`)) book.replace(`o${i}`, { ...book.get(`o${i}`)!, energyWh: 42 });
   assert.equal(book.size, 3000 - Math.ceil(3000 / 7));
   sameAsList(book, 'forward');
 });
@@ -70,8 +95,16 @@ test('the result lists its trades and remainders like plain data: JSON, structur
   const r = clearBook({ interval: I, orders }, rules());
   assert.ok(Object.keys(r).includes('trades') && Object.keys(r).includes('remainders'));
   const plain = JSON.parse(JSON.stringify(r)) as typeof r;
-  assert.deepEqual(plain.trades, [{ buyOrder: 'b1', sellOrder: 's1', buyer: 'h1', seller: 'h2', energyWh: 200, price: '0.2000', fee: '0.0000' }]);
-  assert.deepEqual(plain.remainders.map((x) => [x.order, x.filledWh, x.leftWh]), [['b1', 200, 100], ['s1', 200, 0]]);
+  assert.deepEqual(plain.trades, [
+    { buyOrder: 'b1', sellOrder: 's1', buyer: 'h1', seller: 'h2', energyWh: 200, price: '0.2000', fee: '0.0000' },
+  ]);
+  assert.deepEqual(
+    plain.remainders.map((x) => [x.order, x.filledWh, x.leftWh]),
+    [
+      ['b1', 200, 100],
+      ['s1', 200, 0],
+    ],
+  );
   assert.deepEqual(structuredClone(r), plain);
   assert.deepEqual({ ...r }, plain);
   assert.equal(r.trades, r.trades, 'built once, then the same list');

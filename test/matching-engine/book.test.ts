@@ -33,7 +33,13 @@ test('the book adds, cancels and replaces until gate closure, then refuses every
   b.add(o('s2', 'offer', 50, '0.1200', 3));
   b.replace('b1', { ...o('b1', 'bid', 150, '0.2500', 4) });
   assert.equal(b.cancel('s2').id, 's2');
-  assert.deepEqual(b.orders().map((x) => [x.id, x.energyWh, x.price]), [['b1', 150, '0.2500'], ['s1', 100, '0.1000']]);
+  assert.deepEqual(
+    b.orders().map((x) => [x.id, x.energyWh, x.price]),
+    [
+      ['b1', 150, '0.2500'],
+      ['s1', 100, '0.1000'],
+    ],
+  );
   b.closeGate();
   const before = snapshot(b);
   refused(() => b.add(o('b9', 'bid', 1, '0.2000', 9)), 'GATE_CLOSED', 'interval');
@@ -42,14 +48,18 @@ test('the book adds, cancels and replaces until gate closure, then refuses every
   assert.equal(snapshot(b), before);
   const r = b.clear();
   assert.equal(r.matchedWh, 100);
-  assert.deepEqual(r.trades.map((t) => [t.buyOrder, t.sellOrder, t.energyWh, t.price]), [['b1', 's1', 100, '0.2500']]); // b1 is cut (100 of 150 Wh): its price clears
+  assert.deepEqual(
+    r.trades.map((t) => [t.buyOrder, t.sellOrder, t.energyWh, t.price]),
+    [['b1', 's1', 100, '0.2500']],
+  ); // b1 is cut (100 of 150 Wh): its price clears
 });
 
 test('each bad order is refused with its own code naming the field, and the book does not change', () => {
   const b = new OrderBook(I, rules());
   b.add(o('b1', 'bid', 100, '0.2000', 1));
   const before = snapshot(b);
-  const bad = (patch: Partial<Record<keyof OrderInput, unknown>>): OrderInput => ({ ...o('x1', 'bid', 100, '0.2000', 5), ...patch }) as OrderInput;
+  const bad = (patch: Partial<Record<keyof OrderInput, unknown>>): OrderInput =>
+    ({ ...o('x1', 'bid', 100, '0.2000', 5), ...patch }) as OrderInput;
   refused(() => b.add(o('b1', 'offer', 5, '0.1000', 2)), 'ORDER_DUPLICATE', 'order.id');
   refused(() => b.add(bad({ energyWh: 0 })), 'INVALID_ENERGY', 'order.energyWh');
   refused(() => b.add(bad({ energyWh: -5 })), 'INVALID_ENERGY', 'order.energyWh');
@@ -80,7 +90,7 @@ test('each bad order is refused with its own code naming the field, and the book
   assert.match(e.message, /order\.energyWh.*"x7".*got 0.*positive integer/);
 });
 
-test('the book keeps its own copy: mutating the caller\'s object later changes nothing', () => {
+test("the book keeps its own copy: mutating the caller's object later changes nothing", () => {
   const b = new OrderBook(I, rules());
   const x = o('b1', 'bid', 100, '0.2000', 1);
   b.add(x);
@@ -89,13 +99,34 @@ test('the book keeps its own copy: mutating the caller\'s object later changes n
 });
 
 test('clearBook names the order by index and id; duplicates in a book file are refused', () => {
-  const orders = [o('b1', 'bid', 100, '0.2000', 1), o('s1', 'offer', 100, '0.1000', 2), { ...o('s2', 'offer', 100, '0.1000', 3), energyWh: -1 }];
+  const orders = [
+    o('b1', 'bid', 100, '0.2000', 1),
+    o('s1', 'offer', 100, '0.1000', 2),
+    { ...o('s2', 'offer', 100, '0.1000', 3), energyWh: -1 },
+  ];
   const e = refused(() => clearBook({ interval: I, orders }, rules()), 'INVALID_ENERGY', 'orders[2].energyWh');
   assert.match(e.message, /"s2"/);
-  refused(() => clearBook({ interval: I, orders: [o('b1', 'bid', 1, '0.2000', 1), o('b1', 'offer', 1, '0.1000', 2)] }, rules()), 'ORDER_DUPLICATE', 'orders[1].id');
-  refused(() => clearBook({ interval: I, orders: [o('b1', 'bid', 1, '0.2000', 1)] }, rules('uniform', { k: 2 })), 'INVALID_INPUT', 'rules.k');
-  refused(() => clearBook({ interval: I, orders: [] }, rules('uniform', { priceCap: '0.0500' })), 'INVALID_PRICE', 'rules.priceCap');
-  refused(() => clearBook({ interval: I, orders: [] }, { ...rules(), ruleSetVersion: 'other' }), 'INVALID_INPUT', 'rules.ruleSetVersion');
+  refused(
+    () =>
+      clearBook({ interval: I, orders: [o('b1', 'bid', 1, '0.2000', 1), o('b1', 'offer', 1, '0.1000', 2)] }, rules()),
+    'ORDER_DUPLICATE',
+    'orders[1].id',
+  );
+  refused(
+    () => clearBook({ interval: I, orders: [o('b1', 'bid', 1, '0.2000', 1)] }, rules('uniform', { k: 2 })),
+    'INVALID_INPUT',
+    'rules.k',
+  );
+  refused(
+    () => clearBook({ interval: I, orders: [] }, rules('uniform', { priceCap: '0.0500' })),
+    'INVALID_PRICE',
+    'rules.priceCap',
+  );
+  refused(
+    () => clearBook({ interval: I, orders: [] }, { ...rules(), ruleSetVersion: 'other' }),
+    'INVALID_INPUT',
+    'rules.ruleSetVersion',
+  );
   refused(() => clearBook({ interval: 'yesterday', orders: [] }, rules()), 'INVALID_TIME', 'interval');
 });
 
@@ -113,7 +144,16 @@ test('the fast id check agrees with core/ids isId', () => {
 test('rulesFromConfig maps market.* to ClearingRules (feed-in tariff = floor, retail tariff = cap)', async () => {
   const { validateConfig } = await import('../../core/config/validate.js');
   const { rulesFromConfig, RULE_SET_VERSION } = await import('../../matching-engine/rules.js');
-  const cfg = validateConfig({ market: { mechanism: 'mcafee', k: 0.25, feedInTariff: '0.0700', retailTariff: '0.3500', zoneFees: [{ from: 'a', to: 'b', fee: '0.0100' }], zoneExportLimitsWh: { a: 5000 } } });
+  const cfg = validateConfig({
+    market: {
+      mechanism: 'mcafee',
+      k: 0.25,
+      feedInTariff: '0.0700',
+      retailTariff: '0.3500',
+      zoneFees: [{ from: 'a', to: 'b', fee: '0.0100' }],
+      zoneExportLimitsWh: { a: 5000 },
+    },
+  });
   assert.deepEqual(rulesFromConfig(cfg.market), {
     mechanism: 'mcafee',
     k: 0.25,

@@ -40,7 +40,8 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
     assert.ok(buyerTicks <= t(b.price), `buyer ${b.id} pays ${buyerTicks} ≤ its bid ${b.price}`);
     assert.ok(buyerTicks >= price + fee, 'no trade runs a deficit');
     assert.ok(price >= floor && price <= cap, `price ${tr.price} within [floor, cap]`);
-    if (tr.buyerPrice !== undefined) assert.ok(buyerTicks >= floor && buyerTicks <= cap, 'buyer price within [floor, cap]');
+    if (tr.buyerPrice !== undefined)
+      assert.ok(buyerTicks >= floor && buyerTicks <= cap, 'buyer price within [floor, cap]');
     traded.set(b.id, (traded.get(b.id) ?? 0) + tr.energyWh);
     traded.set(s.id, (traded.get(s.id) ?? 0) + tr.energyWh);
     if (s.zone !== b.zone) exported.set(s.zone, (exported.get(s.zone) ?? 0) + tr.energyWh);
@@ -61,8 +62,15 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
     seen.add(x.order);
     assert.equal(x.side, o.side);
     assert.equal(x.filledWh, traded.get(o.id) ?? 0, `order ${o.id} filled = what it traded`);
-    assert.ok(x.nettedWh === undefined || (Number.isSafeInteger(x.nettedWh) && x.nettedWh > 0), `order ${o.id} nettedWh is absent or a positive integer`);
-    assert.equal(x.filledWh + (x.nettedWh ?? 0) + x.leftWh, o.energyWh, `order ${o.id} filled + netted + left = energy`);
+    assert.ok(
+      x.nettedWh === undefined || (Number.isSafeInteger(x.nettedWh) && x.nettedWh > 0),
+      `order ${o.id} nettedWh is absent or a positive integer`,
+    );
+    assert.equal(
+      x.filledWh + (x.nettedWh ?? 0) + x.leftWh,
+      o.energyWh,
+      `order ${o.id} filled + netted + left = energy`,
+    );
     assert.ok(x.leftWh >= 0 && x.filledWh >= 0, `order ${o.id} never fills beyond its energy`);
     const n = nettedBy.get(o.participant) ?? { bid: 0, offer: 0 };
     n[o.side] += x.nettedWh ?? 0;
@@ -70,14 +78,22 @@ export function checkInvariants(orders: readonly OrderInput[], rules: ClearingRu
     if (o.side === 'bid') bought += x.filledWh;
     else sold += x.filledWh;
   }
-  for (const [p, n] of nettedBy) assert.equal(n.bid, n.offer, `participant ${p} netted as much of its bids as of its offers`);
+  for (const [p, n] of nettedBy)
+    assert.equal(n.bid, n.offer, `participant ${p} netted as much of its bids as of its offers`);
   assert.equal(bought, volume, 'Σ bought = matched');
   assert.equal(sold, volume, 'Σ sold = matched');
   for (const [zone, wh] of exported) {
     const lim = rules.zoneExportLimitsWh[zone];
     if (lim !== undefined) assert.ok(wh <= lim, `zone ${zone} exports ${wh} ≤ its limit ${lim}`);
   }
-  assert.equal(r.surplus, new Dec(surplus.toString()).mul(rules.priceTick).div(1000).toFixed(scale.decimals + 3), 'surplus = Σ (bid − offer − fee) × kWh');
+  assert.equal(
+    r.surplus,
+    new Dec(surplus.toString())
+      .mul(rules.priceTick)
+      .div(1000)
+      .toFixed(scale.decimals + 3),
+    'surplus = Σ (bid − offer − fee) × kWh',
+  );
   // Money: Σ buyers pay = Σ sellers receive + Σ fees (+ the McAfee operator's share, never negative).
   const m = intervalMoney(r);
   assert.ok(new Dec(m.buyersPay).eq(new Dec(m.sellersReceive).plus(m.fees).plus(m.operator)), 'money balances exactly');

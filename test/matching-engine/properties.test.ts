@@ -21,12 +21,17 @@ function bruteForceSurplus(orders: OrderInput[], r: ClearingRules): number {
     return f ? Math.round(Number(f.fee) * 10000) : 0;
   };
   const units = (side: string): { t: number; z: string }[] =>
-    orders.filter((o) => o.side === side).flatMap((o) => Array.from({ length: o.energyWh }, () => ({ t: Math.round(Number(o.price) * 10000), z: o.zone })));
+    orders
+      .filter((o) => o.side === side)
+      .flatMap((o) =>
+        Array.from({ length: o.energyWh }, () => ({ t: Math.round(Number(o.price) * 10000), z: o.zone })),
+      );
   const bids = units('bid');
   const offers = units('offer');
   const small = offers.length <= bids.length ? offers : bids;
   const big = small === offers ? bids : offers;
-  const gain = (a: { t: number; z: string }, b: { t: number; z: string }): number => (small === offers ? a.t - b.t - fee(b.z, a.z) : b.t - a.t - fee(a.z, b.z));
+  const gain = (a: { t: number; z: string }, b: { t: number; z: string }): number =>
+    small === offers ? a.t - b.t - fee(b.z, a.z) : b.t - a.t - fee(a.z, b.z);
   let dp = new Float64Array(1 << small.length).fill(-Infinity);
   dp[0] = 0;
   for (const a of big) {
@@ -61,7 +66,8 @@ test('uniform price reaches the brute-force optimum surplus on books of up to 8 
       const got = new Dec(res.surplus).mul(1000).div(r.priceTick).toNumber();
       assert.equal(got, bruteForceSurplus(nettedBook(orders, res), r));
       // pay-as-bid and pay-as-offer use the same allocation: the same surplus.
-      for (const m of ['pay-as-bid', 'pay-as-offer'] as const) assert.equal(clearBook({ interval: I, orders }, { ...r, mechanism: m }).surplus, res.surplus);
+      for (const m of ['pay-as-bid', 'pay-as-offer'] as const)
+        assert.equal(clearBook({ interval: I, orders }, { ...r, mechanism: m }).surplus, res.surplus);
     }),
     fcParams('brute-force optimum', { numRuns: 200 }),
   );
@@ -79,7 +85,11 @@ function bruteForceWithLimits(orders: OrderInput[], r: ClearingRules): number {
     return f ? Math.round(Number(f.fee) * 10000) : 0;
   };
   const units = (side: string): { t: number; z: string }[] =>
-    orders.filter((o) => o.side === side).flatMap((o) => Array.from({ length: o.energyWh }, () => ({ t: Math.round(Number(o.price) * 10000), z: o.zone })));
+    orders
+      .filter((o) => o.side === side)
+      .flatMap((o) =>
+        Array.from({ length: o.energyWh }, () => ({ t: Math.round(Number(o.price) * 10000), z: o.zone })),
+      );
   const bids = units('bid');
   const offers = units('offer');
   const used = new Array<boolean>(offers.length).fill(false);
@@ -115,7 +125,10 @@ test('uniform price reaches the brute-force optimum with export limits too (book
     fc.property(bookArb(6, 2), rulesArb(true), (orders, r0) => {
       const r = { ...r0, mechanism: 'uniform' as const };
       const res = clearBook({ interval: I, orders }, r);
-      assert.equal(new Dec(res.surplus).mul(1000).div(r.priceTick).toNumber(), bruteForceWithLimits(nettedBook(orders, res), r));
+      assert.equal(
+        new Dec(res.surplus).mul(1000).div(r.priceTick).toNumber(),
+        bruteForceWithLimits(nettedBook(orders, res), r),
+      );
     }),
     fcParams('brute-force optimum with export limits', { numRuns: 200 }),
   );
@@ -124,11 +137,22 @@ test('uniform price reaches the brute-force optimum with export limits too (book
 test('the result is the same, byte for byte, for any order of the input', () => {
   fc.assert(
     fc.property(
-      bookArb(40, 2000).chain((orders) => fc.tuple(fc.constant(orders), fc.array(fc.double({ noNaN: true }), { minLength: orders.length, maxLength: orders.length }))),
+      bookArb(40, 2000).chain((orders) =>
+        fc.tuple(
+          fc.constant(orders),
+          fc.array(fc.double({ noNaN: true }), { minLength: orders.length, maxLength: orders.length }),
+        ),
+      ),
       rulesArb(true),
       ([orders, keys], r) => {
-        const shuffled = orders.map((o, i) => [keys[i]!, o] as const).sort((a, b) => a[0] - b[0]).map(([, o]) => o);
-        assert.equal(canonicalJson(clearBook({ interval: I, orders: shuffled }, r)), canonicalJson(clearBook({ interval: I, orders }, r)));
+        const shuffled = orders
+          .map((o, i) => [keys[i]!, o] as const)
+          .sort((a, b) => a[0] - b[0])
+          .map(([, o]) => o);
+        assert.equal(
+          canonicalJson(clearBook({ interval: I, orders: shuffled }, r)),
+          canonicalJson(clearBook({ interval: I, orders }, r)),
+        );
       },
     ),
     fcParams('determinism under shuffles', { numRuns: 200 }),
@@ -142,8 +166,9 @@ test('McAfee never runs a deficit and never trades more than the efficient alloc
       const u = clearBook({ interval: I, orders }, { ...r0, mechanism: 'uniform' });
       assert.ok(m.matchedWh <= u.matchedWh);
       assert.ok(new Dec(m.operatorSurplus ?? '0').gte(0));
-      for (const t of m.trades) assert.ok(new Dec(t.buyerPrice ?? new Dec(t.price).plus(t.fee)).gte(new Dec(t.price).plus(t.fee)));
-      assert.ok(new Dec(m.surplus).lte(u.surplus), 'McAfee gives up at most the last pair\'s surplus, never gains');
+      for (const t of m.trades)
+        assert.ok(new Dec(t.buyerPrice ?? new Dec(t.price).plus(t.fee)).gte(new Dec(t.price).plus(t.fee)));
+      assert.ok(new Dec(m.surplus).lte(u.surplus), "McAfee gives up at most the last pair's surplus, never gains");
     }),
     fcParams('mcafee budget', { numRuns: 300 }),
   );

@@ -32,7 +32,18 @@ const repeatedBookArb = (max: number, maxWh: number): fc.Arbitrary<OrderInput[]>
         }),
         { maxLength: max },
       )
-      .map((xs) => xs.map((x, i) => ({ id: `o${i}`, participant: x.participant, side: x.side, interval: I, energyWh: x.energyWh, price: tickStr(x.ticks), zone: x.zone, seq: x.seq }))),
+      .map((xs) =>
+        xs.map((x, i) => ({
+          id: `o${i}`,
+          participant: x.participant,
+          side: x.side,
+          interval: I,
+          energyWh: x.energyWh,
+          price: tickStr(x.ticks),
+          zone: x.zone,
+          seq: x.seq,
+        })),
+      ),
   );
 
 const feeOf = (r: ClearingRules, from: string, to: string): number => {
@@ -46,7 +57,10 @@ function assertNettedFully(orders: OrderInput[], r: ClearingRules, res: Clearing
   const left = nettedBook(orders, res);
   for (const b of left.filter((o) => o.side === 'bid')) {
     for (const o of left.filter((x) => x.side === 'offer' && x.participant === b.participant)) {
-      assert.ok(scale.toTicks(b.price) < scale.toTicks(o.price) + feeOf(r, o.zone, b.zone), `${b.participant} keeps bid ${b.id} @ ${b.price} and offer ${o.id} @ ${o.price} (${o.zone} → ${b.zone}): they should have been netted`);
+      assert.ok(
+        scale.toTicks(b.price) < scale.toTicks(o.price) + feeOf(r, o.zone, b.zone),
+        `${b.participant} keeps bid ${b.id} @ ${b.price} and offer ${o.id} @ ${o.price} (${o.zone} → ${b.zone}): they should have been netted`,
+      );
     }
   }
 }
@@ -64,10 +78,20 @@ test('every mechanism, random books with repeated participants: no trade has buy
         // equal-priced orders trades may differ: a zone whose orders all netted away no longer shapes the book).
         const again = clearBook({ interval: I, orders: nettedBook(orders, res) }, r);
         assert.ok(again.remainders.every((x) => x.nettedWh === undefined));
-        if (mechanism !== 'mcafee') assert.equal(again.surplus, res.surplus, `${mechanism}: the same surplus from the netted book`);
+        if (mechanism !== 'mcafee')
+          assert.equal(again.surplus, res.surplus, `${mechanism}: the same surplus from the netted book`);
         // The OrderBook (participants numbered as orders arrive; a cancelled order leaves a hole) nets the same.
         const book = new OrderBook(I, r);
-        book.add({ id: 'cancelled', participant: 'h9', side: 'bid', interval: I, energyWh: 1, price: '0.1000', zone: 'A', seq: 0 });
+        book.add({
+          id: 'cancelled',
+          participant: 'h9',
+          side: 'bid',
+          interval: I,
+          energyWh: 1,
+          price: '0.1000',
+          zone: 'A',
+          seq: 0,
+        });
         for (const o of orders) book.add(o);
         book.cancel('cancelled');
         assert.equal(canonicalJson(book.clear()), canonicalJson(res), `${mechanism}: OrderBook and clearBook agree`);
@@ -78,7 +102,14 @@ test('every mechanism, random books with repeated participants: no trade has buy
 });
 
 test('netting goes highest own bid against lowest own offer; the others clear at their own price', () => {
-  const o = (id: string, participant: string, side: 'bid' | 'offer', energyWh: number, price: string, seq: number): OrderInput => ({ id, participant, side, interval: I, energyWh, price, zone: 'main', seq });
+  const o = (
+    id: string,
+    participant: string,
+    side: 'bid' | 'offer',
+    energyWh: number,
+    price: string,
+    seq: number,
+  ): OrderInput => ({ id, participant, side, interval: I, energyWh, price, zone: 'main', seq });
   const orders = [
     o('a-bid-hi', 'A', 'bid', 60, '0.2800', 1),
     o('a-bid-lo', 'A', 'bid', 60, '0.1200', 2),
@@ -97,7 +128,12 @@ test('netting goes highest own bid against lowest own offer; the others clear at
     // C's 50 Wh at 0.15 goes to B (0.20): A's remaining 20 Wh bid at 0.12 is below C's offer.
     // (McAfee may drop that one crossing pair: what it keeps is the same pair.)
     if (mechanism === 'mcafee') assert.ok(res.trades.every((t) => t.seller === 'C' && t.buyer === 'B'));
-    else assert.deepEqual(res.trades.map((t) => [t.seller, t.buyer, t.energyWh]), [['C', 'B', 50]], mechanism);
+    else
+      assert.deepEqual(
+        res.trades.map((t) => [t.seller, t.buyer, t.energyWh]),
+        [['C', 'B', 50]],
+        mechanism,
+      );
   }
   // Uniform: B's bid is filled in part (50 of 100 Wh), so it sets the price, 0.20. Without netting the same book
   // cleared at 0.20 too, with A selling 60 Wh to itself and 40 Wh to B (measured on the engine before this change).
@@ -108,7 +144,8 @@ test('forward orders through the OrderBook (the API path) never pair a participa
   for (const mechanism of MECHANISMS) {
     const book = new OrderBook(I, rules(mechanism));
     let seq = 0;
-    const add = (participant: string, side: 'bid' | 'offer', energyWh: number, price: string): void => book.add({ id: `o${seq}`, participant, side, interval: I, energyWh, price, zone: 'main', seq: seq++ });
+    const add = (participant: string, side: 'bid' | 'offer', energyWh: number, price: string): void =>
+      book.add({ id: `o${seq}`, participant, side, interval: I, energyWh, price, zone: 'main', seq: seq++ });
     // Only h1's bid and offer cross: without netting they would be the efficient (and only) trade.
     add('h1', 'bid', 500, '0.2500');
     add('h1', 'offer', 300, '0.1000');

@@ -8,7 +8,8 @@ import { fcParams } from '../helpers/fc.js';
 // The integer price parser of the hot path must agree with PriceScale (decimal.js) exactly.
 
 const TICKS = ['0.0001', '0.0005', '0.01', '1', '0.25', '0.000001'];
-const digits = (min: number, max: number): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: min, maxLength: max });
+const digits = (min: number, max: number): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.constantFrom(...'0123456789'.split('')), minLength: min, maxLength: max });
 const priceLike = fc.oneof(
   fc.tuple(digits(1, 4), fc.option(digits(0, 9))).map(([a, b]) => (b === null ? a : `${a}.${b}`)),
   fc.string({ unit: fc.constantFrom(...'0123456789.-e+ '.split('')), maxLength: 10 }),

@@ -13,7 +13,10 @@ const T0 = Date.parse('2026-06-21T21:00:00Z');
 test('an inverter that reports it sleeps (St = SLEEPING) is asleep, not offline; waking ends nothing, a return ends the offline alarm', async () => {
   const image = new SunSpecImage([
     { id: 1, values: { Mn: 'Night', Md: 'INV103', SN: 'N-1', Vr: '1' } },
-    { id: 103, values: { W: 1500, W_SF: 0, WH: 4_000_000, WH_SF: 0, Hz: 5000, Hz_SF: -2, PhVphA: 2300, V_SF: -1, St: 4 } },
+    {
+      id: 103,
+      values: { W: 1500, W_SF: 0, WH: 4_000_000, WH_SF: 0, Hz: 5000, Hz_SF: -2, PhVphA: 2300, V_SF: -1, St: 4 },
+    },
   ]);
   let down = false;
   const server = await startRegisterServer((_u, _fc, address, count) => {
@@ -30,7 +33,15 @@ test('an inverter that reports it sleeps (St = SLEEPING) is asleep, not offline;
   bus.on('alarm', (a) => alarms.push(a));
   const stopAlarms = raiseOperationalAlarms(bus, clock);
   const bridge = startBridge({
-    devices: [{ id: 'inv-1', kind: 'sunspec', transport: { type: 'tcp', host: '127.0.0.1', port: server.port }, unitId: 1, meters: { pv: 'h01-pv' } }],
+    devices: [
+      {
+        id: 'inv-1',
+        kind: 'sunspec',
+        transport: { type: 'tcp', host: '127.0.0.1', port: server.port },
+        unitId: 1,
+        meters: { pv: 'h01-pv' },
+      },
+    ],
     clock,
     bus,
     autoStart: false,
@@ -55,21 +66,39 @@ test('an inverter that reports it sleeps (St = SLEEPING) is asleep, not offline;
     down = false;
     await cycle();
     assert.equal(health.at(-1)?.status, 'asleep');
-    assert.deepEqual(alarms.map((a) => [a.code, a.clears ?? null]), [
-      ['DEVICE_OFFLINE', null],
-      ['DEVICE_ONLINE', 'DEVICE_OFFLINE'],
-    ]);
+    assert.deepEqual(
+      alarms.map((a) => [a.code, a.clears ?? null]),
+      [
+        ['DEVICE_OFFLINE', null],
+        ['DEVICE_ONLINE', 'DEVICE_OFFLINE'],
+      ],
+    );
     // The live view: the offline alarm is history once cleared (kept newest first, marked); only the chain's is in force.
-    const s = { alarms: [], devices: {}, settlements: [], lastMetered: null } as unknown as Parameters<typeof applyEvent>[0];
-    const chain: AlarmEvent = { type: 'alarm', severity: 'critical', code: 'CHAIN_UNAVAILABLE', subject: 'chain', message: 'down', at: new Date(T0).toISOString() };
+    const s = { alarms: [], devices: {}, settlements: [], lastMetered: null } as unknown as Parameters<
+      typeof applyEvent
+    >[0];
+    const chain: AlarmEvent = {
+      type: 'alarm',
+      severity: 'critical',
+      code: 'CHAIN_UNAVAILABLE',
+      subject: 'chain',
+      message: 'down',
+      at: new Date(T0).toISOString(),
+    };
     applyEvent(s, chain);
     for (const a of alarms) applyEvent(s, a);
-    assert.deepEqual(s.alarms.map((a) => [a.code, a.clearedAt !== undefined]), [
-      ['DEVICE_ONLINE', false],
-      ['DEVICE_OFFLINE', true],
-      ['CHAIN_UNAVAILABLE', false],
-    ]);
-    assert.deepEqual(currentAlarms(s).map((a) => a.code), ['CHAIN_UNAVAILABLE']);
+    assert.deepEqual(
+      s.alarms.map((a) => [a.code, a.clearedAt !== undefined]),
+      [
+        ['DEVICE_ONLINE', false],
+        ['DEVICE_OFFLINE', true],
+        ['CHAIN_UNAVAILABLE', false],
+      ],
+    );
+    assert.deepEqual(
+      currentAlarms(s).map((a) => a.code),
+      ['CHAIN_UNAVAILABLE'],
+    );
   } finally {
     stopAlarms();
     await bridge.stop();

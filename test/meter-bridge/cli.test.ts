@@ -36,8 +36,14 @@ test('mgx simulate, mgx scan and mgx read', async () => {
 
     const json = await run(['scan', '--host', '127.0.0.1', '--port', String(port), '--format', 'json']);
     const report = JSON.parse(json.out) as { models: { id: number }[]; readings: { meterId: string }[] };
-    assert.deepEqual(report.models.map((x) => x.id), [1, 103, 203]);
-    assert.deepEqual(report.readings.map((x) => x.meterId), ['meter', 'inverter']);
+    assert.deepEqual(
+      report.models.map((x) => x.id),
+      [1, 103, 203],
+    );
+    assert.deepEqual(
+      report.readings.map((x) => x.meterId),
+      ['meter', 'inverter'],
+    );
 
     const dir = tempDir('mgx-cli-');
     const cfg = join(dir, 'microgrid.yaml');
@@ -48,7 +54,13 @@ test('mgx simulate, mgx scan and mgx read', async () => {
     const read = await run(['read', '--config', cfg, '--device', 'house-2']);
     assert.equal(read.code, 0, read.out);
     const rs = JSON.parse(read.out) as { meterId: string; quality: string; importWh: number }[];
-    assert.deepEqual(rs.map((r) => [r.meterId, r.quality]), [['p2-grid', 'good'], ['p2-pv', 'good']]);
+    assert.deepEqual(
+      rs.map((r) => [r.meterId, r.quality]),
+      [
+        ['p2-grid', 'good'],
+        ['p2-pv', 'good'],
+      ],
+    );
     assert.ok(rs[0]!.importWh >= 1_001_000);
 
     const bad = await run(['read', '--config', cfg, '--device', 'nope']);
@@ -63,12 +75,30 @@ test('mgx simulate, mgx scan and mgx read', async () => {
   }
 });
 
-test('mgx bridge: a separate process pushes signed readings to the engine\'s POST /api/readings', async () => {
+test("mgx bridge: a separate process pushes signed readings to the engine's POST /api/readings", async () => {
   const dir = tempDir('mgx-bridge-cli-');
-  const config = validateConfig({ participants: [{ id: 'p2', name: 'P2', meters: [{ id: 'p2-grid', role: 'grid' }, { id: 'p2-pv', role: 'pv' }] }] });
+  const config = validateConfig({
+    participants: [
+      {
+        id: 'p2',
+        name: 'P2',
+        meters: [
+          { id: 'p2-grid', role: 'grid' },
+          { id: 'p2-pv', role: 'pv' },
+        ],
+      },
+    ],
+  });
   const ledger = openLedger(join(dir, 'engine.db'));
   for (const p of config.participants) upsertParticipant(ledger, p, 0);
-  const engine = buildDashboard({ ledger, config, clock: new ManualClock(Date.now()), version: 't', env: {}, buildBundle: false });
+  const engine = buildDashboard({
+    ledger,
+    config,
+    clock: new ManualClock(Date.now()),
+    version: 't',
+    env: {},
+    buildBundle: false,
+  });
   await engine.listen({ host: '127.0.0.1', port: 0 });
   const enginePort = (engine.server.address() as { port: number }).port;
   const sim = spawnMgx(['simulate', '--households', '1']);
@@ -84,7 +114,13 @@ test('mgx bridge: a separate process pushes signed readings to the engine\'s POS
     const gateway = (await bridge.waitFor(/gateway (0x[0-9a-fA-F]{40})/))[1]!;
     setMeterGateway(ledger, 'p2-grid', gateway);
     setMeterGateway(ledger, 'p2-pv', gateway);
-    await waitUntil(() => listReadingsBefore(ledger, 'p2-grid', 0, Date.now() + 60_000).length >= 2 && listReadingsBefore(ledger, 'p2-pv', 0, Date.now() + 60_000).length >= 2, 20_000, 'pushed readings in the engine ledger');
+    await waitUntil(
+      () =>
+        listReadingsBefore(ledger, 'p2-grid', 0, Date.now() + 60_000).length >= 2 &&
+        listReadingsBefore(ledger, 'p2-pv', 0, Date.now() + 60_000).length >= 2,
+      20_000,
+      'pushed readings in the engine ledger',
+    );
     const r = listReadingsBefore(ledger, 'p2-grid', 0, Date.now() + 60_000)[0]!;
     assert.equal(r.gateway, gateway);
     assert.ok(r.importWh! >= 1_000_000);

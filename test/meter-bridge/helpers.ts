@@ -11,7 +11,12 @@ import { tempDir } from '../helpers/tmp.js';
 export const PEER = fileURLToPath(new URL('./peers/sunspec_server.py', import.meta.url));
 
 /** Starts a child process, killed when the test file ends; resolves when its output matches `ready`. */
-export function startProcess(cmd: string, args: string[], ready: RegExp | null, timeoutMs = 15_000): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
+export function startProcess(
+  cmd: string,
+  args: string[],
+  ready: RegExp | null,
+  timeoutMs = 15_000,
+): Promise<{ child: ChildProcess; output: () => string; stop: () => Promise<void> }> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const stop = (): Promise<void> =>
@@ -41,7 +46,11 @@ export function startProcess(cmd: string, args: string[], ready: RegExp | null, 
 }
 
 /** Waits until `cond` holds, polling. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -56,7 +65,9 @@ export async function waitForFile(path: string, timeoutMs = 5000): Promise<void>
 /** A fresh ledger with one participant owning grid meters `meters`. */
 export function ledgerWithMeters(meters = ['m1']): Ledger {
   const ledger = openLedger(join(tempDir('mgx-ledger-'), 'ledger.db'));
-  const cfg = validateConfig({ participants: [{ id: 'p1', name: 'P1', meters: meters.map((id) => ({ id, role: 'grid' })) }] });
+  const cfg = validateConfig({
+    participants: [{ id: 'p1', name: 'P1', meters: meters.map((id) => ({ id, role: 'grid' })) }],
+  });
   for (const p of cfg.participants) upsertParticipant(ledger, p, 0);
   return ledger;
 }

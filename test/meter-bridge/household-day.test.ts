@@ -51,26 +51,58 @@ test('12 simulated households, one market hour: interval energy = simulator coun
     }
     const end = demo.households.map((h) => h.state());
     // Households with PV: inverter + meter = 2 requests per cycle; without: the meter, 1.
-    assert.deepEqual(bridge.health().map((h) => [h.status, h.requestsPerRead]), config.participants.map((p) => ['online', p.meters.some((m) => m.role === 'pv') ? 2 : 1]));
+    assert.deepEqual(
+      bridge.health().map((h) => [h.status, h.requestsPerRead]),
+      config.participants.map((p) => ['online', p.meters.some((m) => m.role === 'pv') ? 2 : 1]),
+    );
     assert.equal(health.filter((h) => h.status === 'online').length, 12);
     // The first poll happened at T0 before the clock moved: state() at start is that poll's state.
     const rows = [0, 1, 2, 3].flatMap((i) => upsertIntervalEnergy(ledger, T0 + i * MIN15, T0 + (i + 1) * MIN15));
     for (const [i, p] of config.participants.entries()) {
       const grid = rows.filter((r) => r.meterId === `${p.id}-grid`);
-      assert.ok(grid.every((r) => r.quality === 'good'), JSON.stringify(grid));
-      assert.equal(grid.reduce((s, r) => s + r.importWh, 0), end[i]!.importWh - start[i]!.importWh, `${p.id} import`);
-      assert.equal(grid.reduce((s, r) => s + r.exportWh, 0), end[i]!.exportWh - start[i]!.exportWh, `${p.id} export`);
+      assert.ok(
+        grid.every((r) => r.quality === 'good'),
+        JSON.stringify(grid),
+      );
+      assert.equal(
+        grid.reduce((s, r) => s + r.importWh, 0),
+        end[i]!.importWh - start[i]!.importWh,
+        `${p.id} import`,
+      );
+      assert.equal(
+        grid.reduce((s, r) => s + r.exportWh, 0),
+        end[i]!.exportWh - start[i]!.exportWh,
+        `${p.id} export`,
+      );
       const pv = rows.filter((r) => r.meterId === `${p.id}-pv`);
       if (p.meters.some((m) => m.role === 'pv')) {
-        assert.equal(pv.reduce((s, r) => s + r.exportWh, 0), end[i]!.pvWh - start[i]!.pvWh, `${p.id} pv`);
-        assert.ok(pv.every((r) => r.exportWh > 500), 'around noon every PV meter exports');
+        assert.equal(
+          pv.reduce((s, r) => s + r.exportWh, 0),
+          end[i]!.pvWh - start[i]!.pvWh,
+          `${p.id} pv`,
+        );
+        assert.ok(
+          pv.every((r) => r.exportWh > 500),
+          'around noon every PV meter exports',
+        );
       }
     }
     // Every stored reading carries a signature that recovers to the gateway.
     const sample = listReadingsBefore(ledger, 'h01-grid', T0, T0 + 3_600_001);
     assert.equal(sample.length, 61);
     for (const r of sample.slice(0, 3)) {
-      const back = await recoverReadingSigner({ type: 'reading', meterId: r.meterId, ts: new Date(r.ts).toISOString(), powerW: r.powerW, importWh: r.importWh, exportWh: r.exportWh, voltageV: r.voltageV, frequencyHz: r.frequencyHz, quality: r.quality, signature: r.signature! });
+      const back = await recoverReadingSigner({
+        type: 'reading',
+        meterId: r.meterId,
+        ts: new Date(r.ts).toISOString(),
+        powerW: r.powerW,
+        importWh: r.importWh,
+        exportWh: r.exportWh,
+        voltageV: r.voltageV,
+        frequencyHz: r.frequencyHz,
+        quality: r.quality,
+        signature: r.signature!,
+      });
       assert.equal(back, gw.address);
     }
   } finally {

@@ -26,7 +26,13 @@ test('a restarted household continues its counters from the data folder, equal t
   const poll = async (houses: { h: SimulatedHousehold; meter: string }[]): Promise<Map<string, ReadingEvent>> => {
     const got = new Map<string, ReadingEvent>();
     const bridge = startBridge({
-      devices: houses.map(({ h, meter }) => ({ id: `sim-${meter}`, kind: 'sunspec' as const, transport: { type: 'tcp' as const, host: h.host, port: h.port }, unitId: h.unitId, meters: { grid: meter } })),
+      devices: houses.map(({ h, meter }) => ({
+        id: `sim-${meter}`,
+        kind: 'sunspec' as const,
+        transport: { type: 'tcp' as const, host: h.host, port: h.port },
+        unitId: h.unitId,
+        meters: { grid: meter },
+      })),
       clock,
       bus: new EventBus(),
       signer,
@@ -46,11 +52,17 @@ test('a restarted household continues its counters from the data folder, equal t
   const reference = await startSimulatedHousehold({ clock, index: 2 });
   let house = await startSimulatedHousehold({ clock, index: 2, stateFile });
   try {
-    let r = await poll([{ h: reference, meter: 'ref' }, { h: house, meter: 'house' }]);
+    let r = await poll([
+      { h: reference, meter: 'ref' },
+      { h: house, meter: 'house' },
+    ]);
     assert.deepEqual(counters(r.get('house')), counters(r.get('ref')));
     const stale = readFileSync(stateFile, 'utf8'); // written at the first read
     await clock.advanceBy(30 * 60_000);
-    r = await poll([{ h: reference, meter: 'ref' }, { h: house, meter: 'house' }]);
+    r = await poll([
+      { h: reference, meter: 'ref' },
+      { h: house, meter: 'house' },
+    ]);
     const beforeCrash = r.get('house')!;
     assert.deepEqual(counters(beforeCrash), counters(r.get('ref')));
     assert.ok(beforeCrash.exportWh! > 0 && beforeCrash.importWh! > 0);
@@ -59,10 +71,16 @@ test('a restarted household continues its counters from the data folder, equal t
     writeFileSync(stateFile, stale);
     await clock.advanceBy(2 * 3_600_000 + 7_000); // down for two hours
     house = await startSimulatedHousehold({ clock, index: 2, stateFile });
-    r = await poll([{ h: reference, meter: 'ref' }, { h: house, meter: 'house' }]);
+    r = await poll([
+      { h: reference, meter: 'ref' },
+      { h: house, meter: 'house' },
+    ]);
     const after = r.get('house')!;
     assert.deepEqual(counters(after), counters(r.get('ref')), 'the same counters as a household that never stopped');
-    assert.ok(after.exportWh! > beforeCrash.exportWh! && after.importWh! >= beforeCrash.importWh!, 'counting on, never back');
+    assert.ok(
+      after.exportWh! > beforeCrash.exportWh! && after.importWh! >= beforeCrash.importWh!,
+      'counting on, never back',
+    );
   } finally {
     await house.close();
     await reference.close();

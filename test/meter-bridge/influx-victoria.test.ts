@@ -16,14 +16,22 @@ import { startProcess, waitUntil } from './helpers.js';
  */
 
 async function startVm(port: number, dir: string) {
-  const vm = await startProcess('/usr/bin/victoria-metrics', [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dir}`, '-loggerLevel=ERROR'], null);
-  await waitUntil(async () => {
-    try {
-      return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
-    } catch {
-      return false;
-    }
-  }, 15_000, 'victoria-metrics /health');
+  const vm = await startProcess(
+    '/usr/bin/victoria-metrics',
+    [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dir}`, '-loggerLevel=ERROR'],
+    null,
+  );
+  await waitUntil(
+    async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    'victoria-metrics /health',
+  );
   return vm;
 }
 
@@ -35,7 +43,9 @@ interface Series {
 
 async function exportAll(port: number): Promise<Series[]> {
   await fetch(`http://127.0.0.1:${port}/internal/force_flush`);
-  const res = await fetch(`http://127.0.0.1:${port}/api/v1/export?match[]=${encodeURIComponent('{__name__=~"meter_reading_.*"}')}`);
+  const res = await fetch(
+    `http://127.0.0.1:${port}/api/v1/export?match[]=${encodeURIComponent('{__name__=~"meter_reading_.*"}')}`,
+  );
   const text = await res.text();
   return text
     .split('\n')
@@ -61,14 +71,28 @@ test('points arrive with their tags, fields and timestamps; a server outage lose
   const vmDir = tempDir('mgx-vm-');
   const spoolDir = join(tempDir('mgx-spool-'), 'spool');
   let vm = await startVm(port, vmDir);
-  const sink = createInfluxSink({ url: `http://127.0.0.1:${port}`, org: 'mgx', bucket: 'readings', token: 'unused', spoolDir, spoolMaxBytes: 1_000_000, batchSize: 3, flushIntervalMs: 60_000, timeoutMs: 2000 });
+  const sink = createInfluxSink({
+    url: `http://127.0.0.1:${port}`,
+    org: 'mgx',
+    bucket: 'readings',
+    token: 'unused',
+    spoolDir,
+    spoolMaxBytes: 1_000_000,
+    batchSize: 3,
+    flushIntervalMs: 60_000,
+    timeoutMs: 2000,
+  });
   try {
     // Phase 1: server up.
     await sink.write([0, 1, 2, 3, 4].map((i) => reading(i)));
     await sink.flush();
     assert.equal(sink.stats().written, 5);
     let series: Series[] = [];
-    await waitUntil(async () => ((series = await exportAll(port)), series.length === 9), 15_000, 'nine series (five fields good, four suspect: voltage was null) in VictoriaMetrics');
+    await waitUntil(
+      async () => ((series = await exportAll(port)), series.length === 9),
+      15_000,
+      'nine series (five fields good, four suspect: voltage was null) in VictoriaMetrics',
+    );
     const byName = new Map(series.map((s) => [`${s.metric.__name__}|${s.metric.quality}`, s]));
     const power = byName.get('meter_reading_power_w|good')!;
     assert.equal(power.metric.meter, 'm-1');
@@ -98,13 +122,22 @@ test('points arrive with their tags, fields and timestamps; a server outage lose
     assert.equal(sink.stats().spooledLines, 0);
     assert.equal(sink.stats().written, 15);
     let power2: Series | undefined;
-    await waitUntil(async () => {
-      power2 = (await exportAll(port)).find((x) => x.metric.__name__ === 'meter_reading_power_w' && x.metric.quality === 'good');
-      return power2?.timestamps.length === 14;
-    }, 15_000, '14 good power points');
+    await waitUntil(
+      async () => {
+        power2 = (await exportAll(port)).find(
+          (x) => x.metric.__name__ === 'meter_reading_power_w' && x.metric.quality === 'good',
+        );
+        return power2?.timestamps.length === 14;
+      },
+      15_000,
+      '14 good power points',
+    );
     const expectedTs = [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14].map((i) => T0 + i * 1000);
     assert.deepEqual(power2!.timestamps, expectedTs, 'none lost, none doubled');
-    assert.deepEqual(power2!.values, expectedTs.map((t) => 1000 + (t - T0) / 1000));
+    assert.deepEqual(
+      power2!.values,
+      expectedTs.map((t) => 1000 + (t - T0) / 1000),
+    );
   } finally {
     await sink.close?.();
     await vm.stop();

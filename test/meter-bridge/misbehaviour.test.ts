@@ -23,7 +23,13 @@ function harness(devices: BridgeDevice[], transport = { timeoutMs: 150, retries:
   const health: DeviceHealthEvent[] = [];
   bus.on('reading', (r) => readings.push(r));
   bus.on('device-health', (h) => health.push(h));
-  const bridge = startBridge({ devices, clock, bus, autoStart: false, transport: { ...transport, reconnectMinMs: 20, reconnectMaxMs: 100 } });
+  const bridge = startBridge({
+    devices,
+    clock,
+    bus,
+    autoStart: false,
+    transport: { ...transport, reconnectMinMs: 20, reconnectMaxMs: 100 },
+  });
   /** One cycle one second later in market time; returns the readings it produced. */
   const cycle = async (): Promise<ReadingEvent[]> => {
     await clock.advanceBy(1000);
@@ -34,7 +40,12 @@ function harness(devices: BridgeDevice[], transport = { timeoutMs: 150, retries:
   return { clock, bus, readings, health, bridge, cycle };
 }
 
-const sunspecDevice = (m: MisbehavingMeter, id = 'meter-1'): BridgeDevice => ({ id, kind: 'sunspec', transport: { type: 'tcp', host: '127.0.0.1', port: m.port }, unitId: 1 });
+const sunspecDevice = (m: MisbehavingMeter, id = 'meter-1'): BridgeDevice => ({
+  id,
+  kind: 'sunspec',
+  transport: { type: 'tcp', host: '127.0.0.1', port: m.port },
+  unitId: 1,
+});
 
 const base = { type: 'reading' as const, meterId: 'meter-1' };
 const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
@@ -43,12 +54,45 @@ test('night: "not implemented" sentinels become null, never 0 or 65535', async (
   const m = await startMisbehavingMeter();
   const h = harness([sunspecDevice(m)]);
   try {
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(1), powerW: 500, importWh: 10_000, exportWh: 2_000, voltageV: 230, frequencyHz: 50, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        ...base,
+        ts: at(1),
+        powerW: 500,
+        importWh: 10_000,
+        exportWh: 2_000,
+        voltageV: 230,
+        frequencyHz: 50,
+        quality: 'good',
+      },
+    ]);
     m.nightSentinels();
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(2), powerW: null, importWh: 10_000, exportWh: 2_000, voltageV: null, frequencyHz: null, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        ...base,
+        ts: at(2),
+        powerW: null,
+        importWh: 10_000,
+        exportWh: 2_000,
+        voltageV: null,
+        frequencyHz: null,
+        quality: 'good',
+      },
+    ]);
     // An acc32 counter of 0 is SunSpec's "not implemented" too.
     m.resetCounters(10_000, 0);
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(3), powerW: null, importWh: 10_000, exportWh: null, voltageV: null, frequencyHz: null, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        ...base,
+        ts: at(3),
+        powerW: null,
+        importWh: 10_000,
+        exportWh: null,
+        voltageV: null,
+        frequencyHz: null,
+        quality: 'good',
+      },
+    ]);
   } finally {
     await h.bridge.stop();
     await m.close();
@@ -60,14 +104,36 @@ test('a scale factor that changes between cycles is applied to the values read w
   const h = harness([sunspecDevice(m)]);
   try {
     m.image.set(203, 'W', 2000);
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(1), powerW: 2000, importWh: 10_000, exportWh: 2_000, voltageV: 230, frequencyHz: 50, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        ...base,
+        ts: at(1),
+        powerW: 2000,
+        importWh: 10_000,
+        exportWh: 2_000,
+        voltageV: 230,
+        frequencyHz: 50,
+        quality: 'good',
+      },
+    ]);
     // The device changes range: W ×100, energy ×10. Same physical values (+ 10 Wh imported).
     m.image.set(203, 'W', 25);
     m.image.set(203, 'W_SF', 2);
     m.image.set(203, 'TotWhImp', 1001);
     m.image.set(203, 'TotWhExp', 200);
     m.image.set(203, 'TotWh_SF', 1);
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(2), powerW: 2500, importWh: 10_010, exportWh: 2_000, voltageV: 230, frequencyHz: 50, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        ...base,
+        ts: at(2),
+        powerW: 2500,
+        importWh: 10_010,
+        exportWh: 2_000,
+        voltageV: 230,
+        frequencyHz: 50,
+        quality: 'good',
+      },
+    ]);
     // A scale factor outside -10..10 is garbage: the values it scales are null.
     m.image.set(203, 'W_SF', 0x7fff);
     const [r] = await h.cycle();
@@ -87,10 +153,22 @@ test('a counter reset is flagged suspect with the reason, and the new value is t
     await h.cycle();
     m.resetCounters(5, 3);
     assert.deepEqual(await h.cycle(), [
-      { ...base, ts: at(2), powerW: 500, importWh: 5, exportWh: 3, voltageV: 230, frequencyHz: 50, quality: 'suspect', reasons: ['importWh-backwards', 'exportWh-backwards'] },
+      {
+        ...base,
+        ts: at(2),
+        powerW: 500,
+        importWh: 5,
+        exportWh: 3,
+        voltageV: 230,
+        frequencyHz: 50,
+        quality: 'suspect',
+        reasons: ['importWh-backwards', 'exportWh-backwards'],
+      },
     ]);
     m.resetCounters(6, 3);
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(3), powerW: 500, importWh: 6, exportWh: 3, voltageV: 230, frequencyHz: 50, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      { ...base, ts: at(3), powerW: 500, importWh: 6, exportWh: 3, voltageV: 230, frequencyHz: 50, quality: 'good' },
+    ]);
     // A jump beyond rated power × the time since the counter last moved (24.15 kW default for 1 s ≈ 7 Wh, + 10 Wh slack) is suspect too.
     m.resetCounters(5_006, 3);
     const [j] = await h.cycle();
@@ -143,10 +221,31 @@ test('frozen counters while power flows are flagged', async () => {
 
 test('exception 2 for an optional register: the value is null, the rest is read, later cycles skip it', async () => {
   const profile = loadProfile('sdm630');
-  const meter = await startProfileMeter(profile, { powerW: 1500, importWh: 123_456, exportWh: 789, voltageV: 231.2, frequencyHz: 50 }, { unsupported: ['frequencyHz'] });
-  const h = harness([{ id: 'sdm', kind: 'profile', profile: 'sdm630', transport: { type: 'tcp', host: '127.0.0.1', port: meter.port }, unitId: 1 }]);
+  const meter = await startProfileMeter(
+    profile,
+    { powerW: 1500, importWh: 123_456, exportWh: 789, voltageV: 231.2, frequencyHz: 50 },
+    { unsupported: ['frequencyHz'] },
+  );
+  const h = harness([
+    {
+      id: 'sdm',
+      kind: 'profile',
+      profile: 'sdm630',
+      transport: { type: 'tcp', host: '127.0.0.1', port: meter.port },
+      unitId: 1,
+    },
+  ]);
   try {
-    const expected = { type: 'reading' as const, meterId: 'sdm', powerW: 1500, importWh: 123_456, exportWh: 789, voltageV: 231.2, frequencyHz: null, quality: 'good' as const };
+    const expected = {
+      type: 'reading' as const,
+      meterId: 'sdm',
+      powerW: 1500,
+      importWh: 123_456,
+      exportWh: 789,
+      voltageV: 231.2,
+      frequencyHz: null,
+      quality: 'good' as const,
+    };
     assert.deepEqual(await h.cycle(), [{ ...expected, ts: at(1) }]);
     assert.deepEqual(h.bridge.readers[0]!.describe().unsupported, ['frequencyHz']);
     assert.deepEqual(await h.cycle(), [{ ...expected, ts: at(2) }]);
@@ -159,10 +258,36 @@ test('exception 2 for an optional register: the value is null, the rest is read,
 
 test('Carlo Gavazzi EM24: low word first, ×10', async () => {
   const profile = loadProfile('em24');
-  const meter = await startProfileMeter(profile, { powerW: -3456.7, importWh: 9_876_500, exportWh: 1_234_500, voltageV: 229.8, frequencyHz: 49.9 });
-  const h = harness([{ id: 'em24', kind: 'profile', profile, transport: { type: 'tcp', host: '127.0.0.1', port: meter.port }, unitId: 1 }]);
+  const meter = await startProfileMeter(profile, {
+    powerW: -3456.7,
+    importWh: 9_876_500,
+    exportWh: 1_234_500,
+    voltageV: 229.8,
+    frequencyHz: 49.9,
+  });
+  const h = harness([
+    {
+      id: 'em24',
+      kind: 'profile',
+      profile,
+      transport: { type: 'tcp', host: '127.0.0.1', port: meter.port },
+      unitId: 1,
+    },
+  ]);
   try {
-    assert.deepEqual(await h.cycle(), [{ type: 'reading', meterId: 'em24', ts: at(1), powerW: -3457, importWh: 9_876_500, exportWh: 1_234_500, voltageV: 229.8, frequencyHz: 49.9, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        type: 'reading',
+        meterId: 'em24',
+        ts: at(1),
+        powerW: -3457,
+        importWh: 9_876_500,
+        exportWh: 1_234_500,
+        voltageV: 229.8,
+        frequencyHz: 49.9,
+        quality: 'good',
+      },
+    ]);
   } finally {
     await h.bridge.stop();
     await meter.close();
@@ -185,9 +310,23 @@ test('a device that hangs is offline within three cycles and comes back by itsel
     const hs = h.bridge.health()[0]!;
     assert.equal(hs.lastErrorCode, 'MODBUS_TIMEOUT');
     assert.match(hs.lastError!, /no answer within 150 ms/);
-    assert.deepEqual(h.health.map((e) => e.status), ['online', 'stale', 'offline']);
+    assert.deepEqual(
+      h.health.map((e) => e.status),
+      ['online', 'stale', 'offline'],
+    );
     m.setMode({ kind: 'normal' });
-    assert.deepEqual(await h.cycle(), [{ ...base, ts: at(5), powerW: 500, importWh: 10_000, exportWh: 2_000, voltageV: 230, frequencyHz: 50, quality: 'good' }]);
+    assert.deepEqual(await h.cycle(), [
+      {
+        ...base,
+        ts: at(5),
+        powerW: 500,
+        importWh: 10_000,
+        exportWh: 2_000,
+        voltageV: 230,
+        frequencyHz: 50,
+        quality: 'good',
+      },
+    ]);
     assert.equal(h.bridge.health()[0]!.status, 'online');
     assert.equal(h.health.at(-1)!.status, 'online');
   } finally {

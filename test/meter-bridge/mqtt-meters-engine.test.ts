@@ -61,7 +61,11 @@ function h1At(k: number): { importWh: number; exportWh: number; powerW: number }
 function h2At(k: number): { importWh: number; exportWh: number; powerW: number } {
   const exportMinutes = Math.max(0, Math.min(k, 45) - 30);
   const i = intervalOf(Math.max(0, k));
-  return { importWh: H2_BASE.importWh + H2_IMPORT_PER_MIN * (k + 1), exportWh: H2_BASE.exportWh + 8 * exportMinutes, powerW: (H2_IMPORT_PER_MIN - (i === 2 ? 8 : 0)) * 60 };
+  return {
+    importWh: H2_BASE.importWh + H2_IMPORT_PER_MIN * (k + 1),
+    exportWh: H2_BASE.exportWh + 8 * exportMinutes,
+    powerW: (H2_IMPORT_PER_MIN - (i === 2 ? 8 : 0)) * 60,
+  };
 }
 
 let broker: Broker;
@@ -88,18 +92,39 @@ participants:
     'microgrid.yaml',
   );
   const clock = new ManualClock(T0 - 2 * MIN);
-  mg = await startMicrogrid({ config, configSource: 'test', dataDir: tempDir('mgx-mqtt-meters-'), log: silent, port: 0, clock });
+  mg = await startMicrogrid({
+    config,
+    configSource: 'test',
+    dataDir: tempDir('mgx-mqtt-meters-'),
+    log: silent,
+    port: 0,
+    clock,
+  });
   mg.bus.on('reading', (r) => void readings.push(r));
   await pub.publish('tele/tasmota_H1/LWT', 'Online', true);
   await pub.publish('shellypro3em-h2/online', 'true', true);
-  await waitUntil(() => mg.bridge.health().every((h) => h.status === 'online'), 15_000, 'both meters online (their subscriptions are active)');
+  await waitUntil(
+    () => mg.bridge.health().every((h) => h.status === 'online'),
+    15_000,
+    'both meters online (their subscriptions are active)',
+  );
 
   // The script: minute by minute of market time, each meter's messages, waiting until the bridge took them.
   for (let k = -1; k <= 76; k++) {
     await clock.advanceTo(T0 + k * MIN);
     const before = readings.length;
     const h1 = h1At(k);
-    await pub.publish('tele/tasmota_H1/SENSOR', tasmotaSensor({ importWh: h1.importWh, exportWh: h1.exportWh, powerW: h1.powerW, voltageV: 230.5, frequencyHz: 50, time: new Date(T0 + k * MIN + 2 * 3_600_000).toISOString().slice(0, 19) }));
+    await pub.publish(
+      'tele/tasmota_H1/SENSOR',
+      tasmotaSensor({
+        importWh: h1.importWh,
+        exportWh: h1.exportWh,
+        powerW: h1.powerW,
+        voltageV: 230.5,
+        frequencyHz: 50,
+        time: new Date(T0 + k * MIN + 2 * 3_600_000).toISOString().slice(0, 19),
+      }),
+    );
     let expected = 1;
     if (!SILENT(k)) {
       const h2 = h2At(k);
@@ -107,13 +132,28 @@ participants:
       await pub.publish('shellypro3em-h2/status/emdata:0', shellyEmData(h2.importWh, h2.exportWh));
       expected++;
     }
-    await waitUntil(() => readings.length === before + expected, 15_000, `minute ${k}: ${expected} readings`).catch((e: Error) => {
-      throw new Error(`${e.message}; got ${JSON.stringify(readings.slice(before))}; health ${JSON.stringify(mg.bridge.health())}`);
-    });
+    await waitUntil(() => readings.length === before + expected, 15_000, `minute ${k}: ${expected} readings`).catch(
+      (e: Error) => {
+        throw new Error(
+          `${e.message}; got ${JSON.stringify(readings.slice(before))}; health ${JSON.stringify(mg.bridge.health())}`,
+        );
+      },
+    );
   }
   await clock.advanceTo(T0 + 78 * MIN);
-  const metered = (): number => (mg.ledger.db.prepare("SELECT COUNT(*) AS n FROM interval_energy WHERE interval_start >= ? AND interval_start < ? AND meter_id IN ('h1-grid','h2-grid')").get(T0, T0 + 75 * MIN) as { n: number }).n;
-  await waitUntil(async () => (await mg.cycle.tick(), metered() === 10), 60_000, 'five intervals metered for both meters');
+  const metered = (): number =>
+    (
+      mg.ledger.db
+        .prepare(
+          "SELECT COUNT(*) AS n FROM interval_energy WHERE interval_start >= ? AND interval_start < ? AND meter_id IN ('h1-grid','h2-grid')",
+        )
+        .get(T0, T0 + 75 * MIN) as { n: number }
+    ).n;
+  await waitUntil(
+    async () => (await mg.cycle.tick(), metered() === 10),
+    60_000,
+    'five intervals metered for both meters',
+  );
 });
 
 after(async () => {
@@ -125,9 +165,25 @@ after(async () => {
 const energy = (meter: string) =>
   (
     mg.ledger.db
-      .prepare('SELECT interval_start AS s, import_wh AS i, export_wh AS x, status, method, reasons FROM interval_energy WHERE meter_id = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start')
-      .all(meter, T0, T0 + 75 * MIN) as { s: number; i: number; x: number; status: string; method: string | null; reasons: string }[]
-  ).map((r) => [(r.s - T0) / MIN, r.i, r.x, r.status, r.method, [...new Set((JSON.parse(r.reasons) as { code: string }[]).map((x) => x.code))]]);
+      .prepare(
+        'SELECT interval_start AS s, import_wh AS i, export_wh AS x, status, method, reasons FROM interval_energy WHERE meter_id = ? AND interval_start >= ? AND interval_start < ? ORDER BY interval_start',
+      )
+      .all(meter, T0, T0 + 75 * MIN) as {
+      s: number;
+      i: number;
+      x: number;
+      status: string;
+      method: string | null;
+      reasons: string;
+    }[]
+  ).map((r) => [
+    (r.s - T0) / MIN,
+    r.i,
+    r.x,
+    r.status,
+    r.method,
+    [...new Set((JSON.parse(r.reasons) as { code: string }[]).map((x) => x.code))],
+  ]);
 
 test('Tasmota: interval energies are the ENERGY.Total / ExportActive deltas to the Wh, actual; the reset interval is held, the next one actual again', () => {
   assert.deepEqual(energy('h1-grid'), [
@@ -165,12 +221,31 @@ test('the stored readings are the payloads, stamped with the receipt minute, sig
   const reset = listReadingsBefore(mg.ledger, 'h1-grid', T0 + RESET_AT * MIN, T0 + RESET_AT * MIN + 1)[0]!;
   assert.equal(reset.quality, 'suspect', 'the bridge flagged the step back live, as for Modbus');
   const h2 = listReadingsBefore(mg.ledger, 'h2-grid', T0 + 60 * MIN, T0 + 75 * MIN + 1);
-  assert.deepEqual(h2.map((r) => (r.ts - T0) / MIN), [60, 74, 75], 'nothing while the Shelly was silent');
-  assert.deepEqual([h2[0]!.importWh, h2[0]!.powerW, h2[0]!.voltageV], [Math.floor(H2_BASE.importWh) + 12 * 61, 720, 230.4]);
-  const gw = (mg.ledger.db.prepare("SELECT gateway FROM meters WHERE id = 'h1-grid'").get() as { gateway: string }).gateway;
+  assert.deepEqual(
+    h2.map((r) => (r.ts - T0) / MIN),
+    [60, 74, 75],
+    'nothing while the Shelly was silent',
+  );
+  assert.deepEqual(
+    [h2[0]!.importWh, h2[0]!.powerW, h2[0]!.voltageV],
+    [Math.floor(H2_BASE.importWh) + 12 * 61, 720, 230.4],
+  );
+  const gw = (mg.ledger.db.prepare("SELECT gateway FROM meters WHERE id = 'h1-grid'").get() as { gateway: string })
+    .gateway;
   for (const r of [...h1, ...h2]) {
     assert.ok(r.signature && r.gateway);
-    const signer = await recoverReadingSigner({ type: 'reading', meterId: r.meterId, ts: new Date(r.ts).toISOString(), powerW: r.powerW, importWh: r.importWh, exportWh: r.exportWh, voltageV: r.voltageV, frequencyHz: r.frequencyHz, quality: r.quality, signature: r.signature });
+    const signer = await recoverReadingSigner({
+      type: 'reading',
+      meterId: r.meterId,
+      ts: new Date(r.ts).toISOString(),
+      powerW: r.powerW,
+      importWh: r.importWh,
+      exportWh: r.exportWh,
+      voltageV: r.voltageV,
+      frequencyHz: r.frequencyHz,
+      quality: r.quality,
+      signature: r.signature,
+    });
     assert.equal(signer.toLowerCase(), gw.toLowerCase());
   }
 });
@@ -178,7 +253,11 @@ test('the stored readings are the payloads, stamped with the receipt minute, sig
 test('a refused MQTT meter message is counted per device in /metrics (and stores no reading)', async () => {
   const before = readings.length;
   await pub.publish('tele/tasmota_H1/SENSOR', 'not json');
-  await waitUntil(() => (mg.bridge.health().find((h) => h.deviceId === 'plug-h1')?.rejectedMessages ?? 0) >= 1, 15_000, 'the bridge refused the message');
+  await waitUntil(
+    () => (mg.bridge.health().find((h) => h.deviceId === 'plug-h1')?.rejectedMessages ?? 0) >= 1,
+    15_000,
+    'the bridge refused the message',
+  );
   assert.match(await mg.metrics.render(), /^mgx_device_messages_rejected_total\{device="plug-h1"\} 1$/m);
   assert.doesNotMatch(await mg.metrics.render(), /^mgx_device_messages_rejected_total\{device="em-h2"\}/m);
   assert.equal(readings.length, before);

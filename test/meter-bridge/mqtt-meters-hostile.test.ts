@@ -61,8 +61,21 @@ function rig(devices: BridgeDevice[], env: NodeJS.ProcessEnv = {}): Rig {
   return { bridge, clock, readings, health, logs, gateway: signer.address };
 }
 
-const tasmota = (topic: string, extra: Partial<BridgeDevice> = {}): BridgeDevice => ({ id: `t-${topic}`, kind: 'tasmota', transport: { type: 'mqtt', url: broker.url, topic }, unitId: 0, meterId: `${topic}-grid`, ...extra });
-const shelly = (topic: string): BridgeDevice => ({ id: `s-${topic}`, kind: 'shelly-gen2', transport: { type: 'mqtt', url: broker.url, topic }, unitId: 0, meterId: `${topic}-grid` });
+const tasmota = (topic: string, extra: Partial<BridgeDevice> = {}): BridgeDevice => ({
+  id: `t-${topic}`,
+  kind: 'tasmota',
+  transport: { type: 'mqtt', url: broker.url, topic },
+  unitId: 0,
+  meterId: `${topic}-grid`,
+  ...extra,
+});
+const shelly = (topic: string): BridgeDevice => ({
+  id: `s-${topic}`,
+  kind: 'shelly-gen2',
+  transport: { type: 'mqtt', url: broker.url, topic },
+  unitId: 0,
+  meterId: `${topic}-grid`,
+});
 
 const statusOf = (r: Rig, id: string): string | undefined => r.bridge.health().find((h) => h.deviceId === id)?.status;
 
@@ -71,7 +84,11 @@ test('bad payloads: logged with device, topic, field and value, counted, no read
   try {
     await pub.publish('tele/hostile-1/LWT', 'Online', true);
     await pub.publish('calm-1/online', 'true', true);
-    await waitUntil(() => statusOf(r, 't-hostile-1') === 'online' && statusOf(r, 's-calm-1') === 'online', 10_000, 'both devices online from their retained availability');
+    await waitUntil(
+      () => statusOf(r, 't-hostile-1') === 'online' && statusOf(r, 's-calm-1') === 'online',
+      10_000,
+      'both devices online from their retained availability',
+    );
 
     const huge = `{"ENERGY":{"Total":12.5,"Power":5},"x":"${'A'.repeat(20_000)}"}`;
     const bad: [string, string, unknown][] = [
@@ -96,16 +113,35 @@ test('bad payloads: logged with device, topic, field and value, counted, no read
       await r.clock.advanceTo(t);
       await pub.publish('tele/hostile-1/SENSOR', payload);
       await calm();
-      await waitUntil(() => r.readings.filter((x) => x.meterId === 'calm-1-grid').length === kCalm, 10_000, `calm reading ${kCalm}`);
+      await waitUntil(
+        () => r.readings.filter((x) => x.meterId === 'calm-1-grid').length === kCalm,
+        10_000,
+        `calm reading ${kCalm}`,
+      );
     }
-    await waitUntil(() => r.bridge.health().find((h) => h.deviceId === 't-hostile-1')!.rejectedMessages === bad.length, 10_000, 'every bad message counted');
-    assert.deepEqual(r.readings.filter((x) => x.meterId === 'hostile-1-grid'), [], 'no reading from a refused message');
+    await waitUntil(
+      () => r.bridge.health().find((h) => h.deviceId === 't-hostile-1')!.rejectedMessages === bad.length,
+      10_000,
+      'every bad message counted',
+    );
+    assert.deepEqual(
+      r.readings.filter((x) => x.meterId === 'hostile-1-grid'),
+      [],
+      'no reading from a refused message',
+    );
     const lines = r.logs.filter((l) => l.obj.device === 't-hostile-1' && l.level === 'warn');
     assert.deepEqual(
       lines.map((l) => [l.obj.topic, l.obj.field, l.obj.value]),
-      bad.map(([, field, value]) => ['tele/hostile-1/SENSOR', field, typeof value === 'string' && value.length > 80 ? value.slice(0, 80) : value]),
+      bad.map(([, field, value]) => [
+        'tele/hostile-1/SENSOR',
+        field,
+        typeof value === 'string' && value.length > 80 ? value.slice(0, 80) : value,
+      ]),
     );
-    assert.match(lines[2]!.msg, /^device t-hostile-1: message on tele\/hostile-1\/SENSOR refused: ENERGY\.Total: tasmota SENSOR message refused; got -3; expected kWh ≥ 0$/);
+    assert.match(
+      lines[2]!.msg,
+      /^device t-hostile-1: message on tele\/hostile-1\/SENSOR refused: ENERGY\.Total: tasmota SENSOR message refused; got -3; expected kWh ≥ 0$/,
+    );
     assert.match(lines[4]!.msg, /nan or inf/);
     const h = r.bridge.health().find((x) => x.deviceId === 't-hostile-1')!;
     assert.equal(h.status, 'online', 'a device that speaks garbage is not offline');
@@ -114,15 +150,38 @@ test('bad payloads: logged with device, topic, field and value, counted, no read
     // The next good message is taken, exactly.
     t += MIN;
     await r.clock.advanceTo(t);
-    await pub.publish('tele/hostile-1/SENSOR', tasmotaSensor({ importWh: 12_345_678, exportWh: 1_002, powerW: 850, voltageV: 229.4, frequencyHz: 49.99 }));
+    await pub.publish(
+      'tele/hostile-1/SENSOR',
+      tasmotaSensor({ importWh: 12_345_678, exportWh: 1_002, powerW: 850, voltageV: 229.4, frequencyHz: 49.99 }),
+    );
     await waitUntil(() => r.readings.some((x) => x.meterId === 'hostile-1-grid'), 10_000, 'the good reading');
     const good = r.readings.find((x) => x.meterId === 'hostile-1-grid')!;
     assert.deepEqual(
-      { ts: good.ts, powerW: good.powerW, importWh: good.importWh, exportWh: good.exportWh, voltageV: good.voltageV, frequencyHz: good.frequencyHz, quality: good.quality },
-      { ts: new Date(t).toISOString(), powerW: 850, importWh: 12_345_678, exportWh: 1_002, voltageV: 229.4, frequencyHz: 49.99, quality: 'good' },
+      {
+        ts: good.ts,
+        powerW: good.powerW,
+        importWh: good.importWh,
+        exportWh: good.exportWh,
+        voltageV: good.voltageV,
+        frequencyHz: good.frequencyHz,
+        quality: good.quality,
+      },
+      {
+        ts: new Date(t).toISOString(),
+        powerW: 850,
+        importWh: 12_345_678,
+        exportWh: 1_002,
+        voltageV: 229.4,
+        frequencyHz: 49.99,
+        quality: 'good',
+      },
     );
-    assert.ok(good.signature, "signed");
-    assert.equal((await recoverReadingSigner({ ...good, signature: good.signature })).toLowerCase(), r.gateway.toLowerCase(), 'signed by the gateway that received it');
+    assert.ok(good.signature, 'signed');
+    assert.equal(
+      (await recoverReadingSigner({ ...good, signature: good.signature })).toLowerCase(),
+      r.gateway.toLowerCase(),
+      'signed by the gateway that received it',
+    );
     // The calm meter: every minute's reading, exact, none suspect.
     assert.deepEqual(
       r.readings.filter((x) => x.meterId === 'calm-1-grid').map((x) => [x.importWh, x.powerW, x.quality]),
@@ -175,7 +234,10 @@ test('availability: LWT Offline / Shelly online false make the device offline, O
     await p.publish('tele/plug/LWT', 'Offline', true);
     await p.publish('em/online', 'false', true);
     await waitUntil(() => statusOf(r, 'plug') === 'offline' && statusOf(r, 'em') === 'offline', 10_000, 'offline');
-    assert.equal(r.bridge.health().find((h) => h.deviceId === 'plug')!.lastError, 'the device said offline on tele/plug/LWT');
+    assert.equal(
+      r.bridge.health().find((h) => h.deviceId === 'plug')!.lastError,
+      'the device said offline on tele/plug/LWT',
+    );
     await p.publish('tele/plug/LWT', 'Online', true);
     await waitUntil(() => statusOf(r, 'plug') === 'online', 10_000, 'back online');
     assert.deepEqual(
@@ -186,9 +248,16 @@ test('availability: LWT Offline / Shelly online false make the device offline, O
     await p.close();
     await own.stop();
     await waitUntil(() => statusOf(r, 'plug') === 'stale', 10_000, 'stale after the broker died');
-    assert.match(r.bridge.health().find((h) => h.deviceId === 'plug')!.lastError ?? '', new RegExp(`broker ${own.url.replace(/[/.]/g, '\\$&')}`));
+    assert.match(
+      r.bridge.health().find((h) => h.deviceId === 'plug')!.lastError ?? '',
+      new RegExp(`broker ${own.url.replace(/[/.]/g, '\\$&')}`),
+    );
     await own.restart();
-    await waitUntil(() => statusOf(r, 'plug') === 'online' && statusOf(r, 'em') === 'offline', 15_000, 'retained availability after the reconnect');
+    await waitUntil(
+      () => statusOf(r, 'plug') === 'online' && statusOf(r, 'em') === 'offline',
+      15_000,
+      'retained availability after the reconnect',
+    );
   } finally {
     await r.bridge.stop();
     await own.stop();
@@ -198,16 +267,29 @@ test('availability: LWT Offline / Shelly online false make the device offline, O
 test('a broker with users: the device password from { env } logs in; a wrong one leaves the device stale, saying why', async () => {
   const own = await startBroker({ users: { bridge: 'right-password', script: 'script-pw' } });
   const p = await startPublisher(own.url, { username: 'script', password: 'script-pw' });
-  const dev = (id: string): BridgeDevice => ({ id, kind: 'tasmota', transport: { type: 'mqtt', url: own.url, topic: id, username: 'bridge', password: { env: 'PLUG_PW' } }, unitId: 0 });
+  const dev = (id: string): BridgeDevice => ({
+    id,
+    kind: 'tasmota',
+    transport: { type: 'mqtt', url: own.url, topic: id, username: 'bridge', password: { env: 'PLUG_PW' } },
+    unitId: 0,
+  });
   const ok = rig([dev('authed')], { PLUG_PW: 'right-password' });
   const bad = rig([dev('refused')], { PLUG_PW: 'wrong' });
   try {
     await p.publish('tele/authed/LWT', 'Online', true);
     await p.publish('tele/refused/LWT', 'Online', true);
     await waitUntil(() => statusOf(ok, 'authed') === 'online', 10_000, 'the right password logs in');
-    await waitUntil(() => /Not authorized|Bad User ?Name or Password/i.test(bad.bridge.health()[0]!.lastError ?? ''), 10_000, 'the refusal named');
+    await waitUntil(
+      () => /Not authorized|Bad User ?Name or Password/i.test(bad.bridge.health()[0]!.lastError ?? ''),
+      10_000,
+      'the refusal named',
+    );
     assert.equal(statusOf(bad, 'refused'), 'stale');
-    assert.throws(() => rig([dev('nopw')], {}), (e: Error & { code?: string; field?: string }) => e.code === 'SECRET_MISSING' && e.field === 'bridge.devices[0].transport.password');
+    assert.throws(
+      () => rig([dev('nopw')], {}),
+      (e: Error & { code?: string; field?: string }) =>
+        e.code === 'SECRET_MISSING' && e.field === 'bridge.devices[0].transport.password',
+    );
   } finally {
     await ok.bridge.stop();
     await bad.bridge.stop();
@@ -223,15 +305,25 @@ test('a flood and a 1 MB message: one reading per poll period is taken (the rest
     await waitUntil(() => statusOf(r, 't-flood-1') === 'online', 10_000, 'online');
     await r.clock.advanceTo(T0 + MIN);
     // 50 messages within one instant of market time: a misconfigured device or an attacker on its topic.
-    for (let i = 0; i < 50; i++) await pub.publish('tele/flood-1/SENSOR', tasmotaSensor({ importWh: 500_000 + i, powerW: 100 }));
+    for (let i = 0; i < 50; i++)
+      await pub.publish('tele/flood-1/SENSOR', tasmotaSensor({ importWh: 500_000 + i, powerW: 100 }));
     await waitUntil(() => r.bridge.health()[0]!.droppedMessages === 49, 10_000, '49 dropped');
-    assert.deepEqual(r.readings.map((x) => x.importWh), [500_000]);
+    assert.deepEqual(
+      r.readings.map((x) => x.importWh),
+      [500_000],
+    );
     // 1 MB: above the 64 KiB maximum packet size the bridge's MQTT 5 session announced, so mosquitto does not send it.
     await pub.publish('tele/flood-1/SENSOR', `{"ENERGY":{"Total":1,"Power":1},"x":"${'z'.repeat(1024 * 1024)}"}`);
     await r.clock.advanceTo(T0 + 2 * MIN);
     await pub.publish('tele/flood-1/SENSOR', tasmotaSensor({ importWh: 500_100, powerW: 100 }));
     await waitUntil(() => r.readings.length === 2, 10_000, 'the next good reading');
-    assert.deepEqual(r.readings.map((x) => [x.importWh, x.quality]), [[500_000, 'good'], [500_100, 'good']]);
+    assert.deepEqual(
+      r.readings.map((x) => [x.importWh, x.quality]),
+      [
+        [500_000, 'good'],
+        [500_100, 'good'],
+      ],
+    );
     const h = r.bridge.health()[0]!;
     assert.deepEqual([h.status, h.rejectedMessages, h.droppedMessages], ['online', 0, 49]);
   } finally {

@@ -14,8 +14,24 @@ import { PEER, startProcess, waitForFile } from './helpers.js';
  */
 
 const expected = (u: number) => [
-  { meterId: `grid-${u}`, powerW: -2500 * u, importWh: (7000 + u) * 10, exportWh: (9000 + u) * 10, voltageV: 231, frequencyHz: 49.98, counterWrapWh: 2 ** 32 * 10 },
-  { meterId: `pv-${u}`, powerW: -1000 * u, importWh: null, exportWh: 100000 * u, voltageV: 230 + u / 10, frequencyHz: 50, counterWrapWh: 2 ** 32 },
+  {
+    meterId: `grid-${u}`,
+    powerW: -2500 * u,
+    importWh: (7000 + u) * 10,
+    exportWh: (9000 + u) * 10,
+    voltageV: 231,
+    frequencyHz: 49.98,
+    counterWrapWh: 2 ** 32 * 10,
+  },
+  {
+    meterId: `pv-${u}`,
+    powerW: -1000 * u,
+    importWh: null,
+    exportWh: 100000 * u,
+    voltageV: 230 + u / 10,
+    frequencyHz: 50,
+    counterWrapWh: 2 ** 32,
+  },
 ];
 
 test('pymodbus over TCP: discovery walks a length-65 model 1 and decodes 103 + 203 in two requests', async () => {
@@ -39,10 +55,22 @@ test('pymodbus over TCP: discovery walks a length-65 model 1 and decodes 103 + 2
       }
     }
     assert.equal(report.base, 40000);
-    assert.deepEqual(report.models.map((m) => [m.id, m.address, m.length]), [[1, 40002, 65], [103, 40069, 50], [203, 40121, 105]]);
+    assert.deepEqual(
+      report.models.map((m) => [m.id, m.address, m.length]),
+      [
+        [1, 40002, 65],
+        [103, 40069, 50],
+        [203, 40121, 105],
+      ],
+    );
     assert.deepEqual(report.common, { manufacturer: 'PyPeer', model: 'Unit1', version: '3.0', serial: 'SN-1' });
     // Unit 2 on the same TCP connection: the pool shares the bus.
-    const r2 = new SunSpecReader({ deviceId: 'u2', bus: pool.get({ type: 'tcp', host: '127.0.0.1', port }), unitId: 2, meters: { grid: 'grid-2', pv: 'pv-2' } });
+    const r2 = new SunSpecReader({
+      deviceId: 'u2',
+      bus: pool.get({ type: 'tcp', host: '127.0.0.1', port }),
+      unitId: 2,
+      meters: { grid: 'grid-2', pv: 'pv-2' },
+    });
     assert.deepEqual(await r2.read(), expected(2));
     assert.equal(pool.size, 1);
   } finally {
@@ -54,7 +82,11 @@ test('pymodbus over RTU (socat pty pair): two unit ids on one bus, read concurre
   const dir = tempDir('mgx-rtu-');
   const a = join(dir, 'a');
   const b = join(dir, 'b');
-  await startProcess('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], /starting data transfer loop/);
+  await startProcess(
+    '/usr/bin/socat',
+    ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`],
+    /starting data transfer loop/,
+  );
   await waitForFile(a);
   await waitForFile(b);
   await startProcess('/usr/bin/python3', [PEER, '--rtu', b, '--units', '1,2'], /READY/);

@@ -30,7 +30,15 @@ const reading = (meterId: string, s: number, importWh = 1000 + s): ReadingEvent 
 });
 
 function app(ledger: ReturnType<typeof ledgerWithMeters>, bus = new EventBus()) {
-  return buildDashboard({ ledger, config: validateConfig({}), clock: new ManualClock(T0), version: 't', env: {}, buildBundle: false, bus });
+  return buildDashboard({
+    ledger,
+    config: validateConfig({}),
+    clock: new ManualClock(T0),
+    version: 't',
+    env: {},
+    buildBundle: false,
+    bus,
+  });
 }
 
 test('gateway key: created on first start with mode 0600, the same key afterwards', () => {
@@ -44,12 +52,20 @@ test('EIP-712 reading signatures recover to the gateway; any changed value does 
   const gw = privateKeyToAccount(generatePrivateKey());
   const s = await signReading(gw, reading('m1', 1));
   assert.equal(await recoverReadingSigner(s), gw.address);
-  for (const change of [{ importWh: 1002 }, { powerW: -1235 }, { quality: 'suspect' as const }, { frequencyHz: 49.988 }, { voltageV: null }, { ts: new Date(T0 + 1001).toISOString() }, { meterId: 'm2' }]) {
+  for (const change of [
+    { importWh: 1002 },
+    { powerW: -1235 },
+    { quality: 'suspect' as const },
+    { frequencyHz: 49.988 },
+    { voltageV: null },
+    { ts: new Date(T0 + 1001).toISOString() },
+    { meterId: 'm2' },
+  ]) {
     assert.notEqual(await recoverReadingSigner({ ...s, ...change }), gw.address, JSON.stringify(change));
   }
 });
 
-test('POST /api/readings stores readings signed by the meter\'s registered gateway and refuses the rest', async () => {
+test("POST /api/readings stores readings signed by the meter's registered gateway and refuses the rest", async () => {
   const ledger = ledgerWithMeters(['m1', 'm2']);
   const gw = privateKeyToAccount(generatePrivateKey());
   const other = privateKeyToAccount(generatePrivateKey());
@@ -65,28 +81,51 @@ test('POST /api/readings stores readings signed by the meter\'s registered gatew
     assert.deepEqual(res.json(), { accepted: 2, duplicates: 0 });
     assert.equal(seen.length, 2);
     const stored = listReadingsBefore(ledger, 'm1', T0, T0 + 10_000);
-    assert.deepEqual(stored.map((x) => [x.importWh, x.gateway, x.signature]), batch.map((b) => [b.importWh, gw.address, b.signature]));
+    assert.deepEqual(
+      stored.map((x) => [x.importWh, x.gateway, x.signature]),
+      batch.map((b) => [b.importWh, gw.address, b.signature]),
+    );
     res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: batch } });
     assert.deepEqual(res.json(), { accepted: 0, duplicates: 2 });
 
     // Signed by another key.
-    res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [await signReading(other, reading('m1', 3))] } });
+    res = await server.inject({
+      method: 'POST',
+      url: '/api/readings',
+      payload: { readings: [await signReading(other, reading('m1', 3))] },
+    });
     assert.equal(res.statusCode, 401);
     assert.equal(res.json().code, 'READING_SIGNATURE');
     assert.match(res.json().message, /body\.readings\[0\]\.signature/);
     // Tampered after signing.
     const t = await signReading(gw, reading('m1', 4));
-    res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [{ ...t, importWh: 99_999 }] } });
+    res = await server.inject({
+      method: 'POST',
+      url: '/api/readings',
+      payload: { readings: [{ ...t, importWh: 99_999 }] },
+    });
     assert.equal(res.statusCode, 401);
     // A meter without a registered gateway, and an unknown meter.
-    res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [await signReading(gw, reading('m2', 1))] } });
+    res = await server.inject({
+      method: 'POST',
+      url: '/api/readings',
+      payload: { readings: [await signReading(gw, reading('m2', 1))] },
+    });
     assert.equal(res.json().code, 'READING_SIGNATURE');
     // An unknown meter answers like a bad signature: which meters exist is not told (issue 13).
-    res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [await signReading(gw, reading('nope', 1))] } });
+    res = await server.inject({
+      method: 'POST',
+      url: '/api/readings',
+      payload: { readings: [await signReading(gw, reading('nope', 1))] },
+    });
     assert.equal(res.statusCode, 401);
     assert.equal(res.json().code, 'READING_SIGNATURE');
     // Malformed: a float Wh.
-    res = await server.inject({ method: 'POST', url: '/api/readings', payload: { readings: [{ ...t, importWh: 1.5 }] } });
+    res = await server.inject({
+      method: 'POST',
+      url: '/api/readings',
+      payload: { readings: [{ ...t, importWh: 1.5 }] },
+    });
     assert.equal(res.statusCode, 400);
     assert.equal(listReadingsBefore(ledger, 'm1', T0, T0 + 10_000).length, 2, 'nothing refused was stored');
   } finally {
@@ -106,9 +145,23 @@ test('a remote bridge pushes signed readings over HTTP; readings taken while the
   let server = app(ledger);
   await server.listen({ host: '127.0.0.1', port: 0 });
   const port = (server.server.address() as { port: number }).port;
-  const push = createPushSink({ url: `http://127.0.0.1:${port}`, spoolDir: join(dataDir, 'push-spool'), spoolMaxBytes: 1_000_000, flushIntervalMs: 60_000, timeoutMs: 2000 });
+  const push = createPushSink({
+    url: `http://127.0.0.1:${port}`,
+    spoolDir: join(dataDir, 'push-spool'),
+    spoolMaxBytes: 1_000_000,
+    flushIntervalMs: 60_000,
+    timeoutMs: 2000,
+  });
   const bridge = startBridge({
-    devices: [{ id: 'sim-h01', kind: 'sunspec', transport: { type: 'tcp', host: '127.0.0.1', port: house.port }, unitId: 1, meters: { grid: 'h01-grid', pv: 'h01-pv' } }],
+    devices: [
+      {
+        id: 'sim-h01',
+        kind: 'sunspec',
+        transport: { type: 'tcp', host: '127.0.0.1', port: house.port },
+        unitId: 1,
+        meters: { grid: 'h01-grid', pv: 'h01-pv' },
+      },
+    ],
     clock,
     bus: new EventBus(),
     sinks: [push],
@@ -135,11 +188,25 @@ test('a remote bridge pushes signed readings over HTTP; readings taken while the
     await server.listen({ host: '127.0.0.1', port });
     await waitUntil(async () => (await push.flush(), push.stats().spooled === 0), 10_000, 'spool drained');
     const grid = listReadingsBefore(ledger, 'h01-grid', T0, T0 + 60_000);
-    assert.deepEqual(grid.map((g) => g.ts), [1, 2, 3, 4, 5, 6].map((s) => T0 + s * 1000));
+    assert.deepEqual(
+      grid.map((g) => g.ts),
+      [1, 2, 3, 4, 5, 6].map((s) => T0 + s * 1000),
+    );
     assert.ok(grid.every((g) => g.gateway === key.address && g.signature !== null));
     // The stored values still verify against the stored signature.
     const g0 = grid[0]!;
-    const again = await recoverReadingSigner({ type: 'reading', meterId: g0.meterId, ts: new Date(g0.ts).toISOString(), powerW: g0.powerW, importWh: g0.importWh, exportWh: g0.exportWh, voltageV: g0.voltageV, frequencyHz: g0.frequencyHz, quality: g0.quality, signature: g0.signature! });
+    const again = await recoverReadingSigner({
+      type: 'reading',
+      meterId: g0.meterId,
+      ts: new Date(g0.ts).toISOString(),
+      powerW: g0.powerW,
+      importWh: g0.importWh,
+      exportWh: g0.exportWh,
+      voltageV: g0.voltageV,
+      frequencyHz: g0.frequencyHz,
+      quality: g0.quality,
+      signature: g0.signature!,
+    });
     assert.equal(again, key.address);
   } finally {
     await bridge.stop();

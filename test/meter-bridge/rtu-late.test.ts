@@ -19,7 +19,11 @@ test('RTU: a late reply is never taken for the retry', async () => {
   const dir = tempDir('mgx-rtu-late-');
   const a = join(dir, 'a');
   const b = join(dir, 'b');
-  await startProcess('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], /starting data transfer loop/);
+  await startProcess(
+    '/usr/bin/socat',
+    ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`],
+    /starting data transfer loop/,
+  );
   await waitForFile(a);
   await waitForFile(b);
   await startProcess('/usr/bin/python3', [LATE, b, '250', '100'], /READY/);

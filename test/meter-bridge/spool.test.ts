@@ -27,7 +27,14 @@ test('the spool keeps batches in order across a restart and stays within its byt
     b.ack(n.name);
   }
   assert.equal(kept.at(-1), line(9));
-  assert.deepEqual(kept, [...kept].sort((x, y) => Number(x.split(' ')[2]) - Number(y.split(' ')[2])), 'order kept');
+  assert.deepEqual(
+    kept,
+    [...kept].sort((x, y) => Number(x.split(' ')[2]) - Number(y.split(' ')[2])),
+    'order kept',
+  );
   assert.equal(kept.length + b.droppedLines, 7);
-  assert.match(readFileSync(join(dir, 'dropped.log'), 'utf8'), /dropped 0000000000\d\d\.lp \(1 lines\): spool over 200 bytes/);
+  assert.match(
+    readFileSync(join(dir, 'dropped.log'), 'utf8'),
+    /dropped 0000000000\d\d\.lp \(1 lines\): spool over 200 bytes/,
+  );
 });

@@ -14,7 +14,14 @@ test('startBridgeFromConfig: the demo config gets one simulated household per pa
   bus.on('reading', (r) => live.push(r));
   const stored: ReadingEvent[] = [];
   const dataDir = join(tempDir('mgx-sbc-'), 'data');
-  const run = await startBridgeFromConfig({ config: demoConfig(3), clock, bus, dataDir, store: { insertReadings: (rs) => void stored.push(...rs) }, autoStart: false });
+  const run = await startBridgeFromConfig({
+    config: demoConfig(3),
+    clock,
+    bus,
+    dataDir,
+    store: { insertReadings: (rs) => void stored.push(...rs) },
+    autoStart: false,
+  });
   try {
     assert.equal(run.demo!.households.length, 3);
     assert.deepEqual(run.meterIds, ['h01-grid', 'h01-pv', 'h02-grid', 'h02-pv', 'h03-grid']);

@@ -16,13 +16,21 @@ export async function signedRows(sc: Scenario, meterId: string, from: number, to
   const rs = sc.readings(meterId, at(from), at(to) + 1);
   for (const r of rs) {
     assert.ok(r.signature, `reading ${meterId} ${new Date(r.ts).toISOString()} is signed`);
-    assert.equal((await sc.signerOf(r)).toLowerCase(), sc.running.gateway.toLowerCase(), `reading ${meterId} ${new Date(r.ts).toISOString()} signed by the gateway`);
+    assert.equal(
+      (await sc.signerOf(r)).toLowerCase(),
+      sc.running.gateway.toLowerCase(),
+      `reading ${meterId} ${new Date(r.ts).toISOString()} signed by the gateway`,
+    );
   }
   return rs.map((r) => [(r.ts - T0) / 60_000, r.importWh, r.exportWh, r.powerW]);
 }
 
 /** Rows for minutes from..to where `f(k)` gives [importWh, exportWh, powerW] (or null: no reading that minute). */
-export function rows(from: number, to: number, f: (k: number) => [number | null, number | null, number | null] | null): Row[] {
+export function rows(
+  from: number,
+  to: number,
+  f: (k: number) => [number | null, number | null, number | null] | null,
+): Row[] {
   const out: Row[] = [];
   for (let k = from; k <= to; k++) {
     const v = f(k);
@@ -44,12 +52,7 @@ export function vee(sc: Scenario, meterId: string, role: 'grid' | 'pv', ratedPow
   const intervals = Array.from({ length: n }, (_, i) => T0 + i * INTERVAL);
   // The gap the metering step uses for this config (a poll per minute of market time: 150 s).
   const rules = { maxGapMs: meterDataRulesOf(sc.config).maxGapMs };
-  return validateMeterSeries({ meterId, role, ratedPowerW, intervalMs: INTERVAL, intervals, readings, rules }).map((e) => [
-    (e.intervalStart - T0) / 60_000,
-    e.importWh,
-    e.exportWh,
-    e.status,
-    e.method,
-    e.reasons.map((r) => r.code),
-  ]);
+  return validateMeterSeries({ meterId, role, ratedPowerW, intervalMs: INTERVAL, intervals, readings, rules }).map(
+    (e) => [(e.intervalStart - T0) / 60_000, e.importWh, e.exportWh, e.status, e.method, e.reasons.map((r) => r.code)],
+  );
 }

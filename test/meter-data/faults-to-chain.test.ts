@@ -5,7 +5,15 @@ import { deployEnergyCredits } from '../../contracts/deploy.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
 import { runAudit } from '../../audit/audit.js';
 import { meterDataRulesOf } from '../../audit/meter-data-window.js';
-import { ACCOUNT, INTERVAL, normalMinute, startHouseholds, T0, type HouseholdOptions, type Households } from './household.js';
+import {
+  ACCOUNT,
+  INTERVAL,
+  normalMinute,
+  startHouseholds,
+  T0,
+  type HouseholdOptions,
+  type Households,
+} from './household.js';
 import { creditsOnChain, mintSettled } from './credits-on-chain.js';
 
 /**
@@ -49,7 +57,7 @@ const alone = (m: number, h1: Stmt): Stmt[] => [h1, [m, 'h2', 0, 0, 500, 0, '0.0
 
 const CASES: Case[] = [
   {
-    name: 'TotWh_SF 0 → 1 consistently: actual, traded, the change interval 3 Wh short by the meter\'s rounding',
+    name: "TotWh_SF 0 → 1 consistently: actual, traded, the change interval 3 Wh short by the meter's rounding",
     opts: { h1RatedPowerW: 5000, h1Counters: { imp: 1_000_004, exp: 500_003 } },
     lastMinute: 15,
     intervals: 3,
@@ -58,11 +66,19 @@ const CASES: Case[] = [
       await normalMinute(h, k);
     },
     energies: [
-      [0, 'h1-grid', 0, 300, 'actual', null], [0, 'h2-grid', 500, 0, 'actual', null],
-      [5, 'h1-grid', 0, 297, 'actual', null], [5, 'h2-grid', 500, 0, 'actual', null],
-      [10, 'h1-grid', 0, 300, 'actual', null], [10, 'h2-grid', 500, 0, 'actual', null],
+      [0, 'h1-grid', 0, 300, 'actual', null],
+      [0, 'h2-grid', 500, 0, 'actual', null],
+      [5, 'h1-grid', 0, 297, 'actual', null],
+      [5, 'h2-grid', 500, 0, 'actual', null],
+      [10, 'h1-grid', 0, 300, 'actual', null],
+      [10, 'h2-grid', 500, 0, 'actual', null],
     ],
-    statements: [...traded(0), [5, 'h1', 0, 297, 0, 0, '0.00', '0.09', '0.00', '0.09'], [5, 'h2', 297, 0, 203, 0, '0.09', '0.00', '-0.06', '-0.15'], ...traded(10)],
+    statements: [
+      ...traded(0),
+      [5, 'h1', 0, 297, 0, 0, '0.00', '0.09', '0.00', '0.09'],
+      [5, 'h2', 297, 0, 203, 0, '0.09', '0.00', '-0.06', '-0.15'],
+      ...traded(10),
+    ],
     credits: { h1: [0, 0, 0], h2: [300, 297, 300] },
   },
   {
@@ -76,11 +92,18 @@ const CASES: Case[] = [
       if (k === 12) await h.sunspec.send('add imp=30');
     },
     energies: [
-      [0, 'h1-grid', 0, 300, 'actual', null], [0, 'h2-grid', 500, 0, 'actual', null],
-      [5, 'h1-grid', 20, 300, 'held', null], [5, 'h2-grid', 500, 0, 'actual', null],
-      [10, 'h1-grid', 10, 300, 'held', null], [10, 'h2-grid', 500, 0, 'actual', null],
+      [0, 'h1-grid', 0, 300, 'actual', null],
+      [0, 'h2-grid', 500, 0, 'actual', null],
+      [5, 'h1-grid', 20, 300, 'held', null],
+      [5, 'h2-grid', 500, 0, 'actual', null],
+      [10, 'h1-grid', 10, 300, 'held', null],
+      [10, 'h2-grid', 500, 0, 'actual', null],
     ],
-    statements: [...traded(0), ...alone(5, [5, 'h1', 0, 0, 0, 0, '0.00', '0.00', '0.00', '0.00']), ...alone(10, [10, 'h1', 0, 0, 0, 0, '0.00', '0.00', '0.00', '0.00'])],
+    statements: [
+      ...traded(0),
+      ...alone(5, [5, 'h1', 0, 0, 0, 0, '0.00', '0.00', '0.00', '0.00']),
+      ...alone(10, [10, 'h1', 0, 0, 0, 0, '0.00', '0.00', '0.00', '0.00']),
+    ],
     credits: { h1: [0, 0, 0], h2: [300, 0, 0] },
   },
   {
@@ -93,11 +116,19 @@ const CASES: Case[] = [
       if (k === 18) await h.sunspec.send('online');
       await normalMinute(h, k);
     },
-    energies: [0, 5, 10, 15].flatMap((m): [number, string, number, number, string, string | null][] => [[m, 'h1-grid', 0, 300, 'estimated', 'time-apportioned'], [m, 'h2-grid', 500, 0, 'actual', null]]).concat([
-      [20, 'h1-grid', 0, 300, 'actual', null],
-      [20, 'h2-grid', 500, 0, 'actual', null],
-    ]),
-    statements: [...[0, 5, 10, 15].flatMap((m) => alone(m, [m, 'h1', 0, 0, 0, 300, '0.00', '0.00', '0.02', '0.02'])), ...traded(20)],
+    energies: [0, 5, 10, 15]
+      .flatMap((m): [number, string, number, number, string, string | null][] => [
+        [m, 'h1-grid', 0, 300, 'estimated', 'time-apportioned'],
+        [m, 'h2-grid', 500, 0, 'actual', null],
+      ])
+      .concat([
+        [20, 'h1-grid', 0, 300, 'actual', null],
+        [20, 'h2-grid', 500, 0, 'actual', null],
+      ]),
+    statements: [
+      ...[0, 5, 10, 15].flatMap((m) => alone(m, [m, 'h1', 0, 0, 0, 300, '0.00', '0.00', '0.02', '0.02'])),
+      ...traded(20),
+    ],
     credits: { h1: [0, 0, 0, 0, 0], h2: [0, 0, 0, 0, 300] },
   },
 ];
@@ -105,21 +136,47 @@ const CASES: Case[] = [
 for (const c of CASES) {
   it(c.name, async () => {
     const admin = clients.wallet(0);
-    const { address: contract } = await deployEnergyCredits({ wallet: admin, publicClient: clients.public, admin: admin.account.address, settler: admin.account.address, evm: 'default' });
+    const { address: contract } = await deployEnergyCredits({
+      wallet: admin,
+      publicClient: clients.public,
+      admin: admin.account.address,
+      settler: admin.account.address,
+      evm: 'default',
+    });
     const h = await startHouseholds(c.opts);
     try {
       await h.run(0, c.lastMinute, (k) => c.script(h, k));
       const starts = Array.from({ length: c.intervals }, (_, i) => T0 + i * INTERVAL);
       for (const s of starts) h.sc.meterAndSettle(s);
-      const energies = (h.sc.ledger.db.prepare("SELECT interval_start AS s, meter_id AS m, import_wh AS i, export_wh AS x, status, method FROM interval_energy WHERE meter_id != 'h1-pv' ORDER BY interval_start, meter_id").all() as { s: number; m: string; i: number; x: number; status: string; method: string | null }[]).map((r) => [(r.s - T0) / 60_000, r.m, r.i, r.x, r.status, r.method]);
+      const energies = (
+        h.sc.ledger.db
+          .prepare(
+            "SELECT interval_start AS s, meter_id AS m, import_wh AS i, export_wh AS x, status, method FROM interval_energy WHERE meter_id != 'h1-pv' ORDER BY interval_start, meter_id",
+          )
+          .all() as { s: number; m: string; i: number; x: number; status: string; method: string | null }[]
+      ).map((r) => [(r.s - T0) / 60_000, r.m, r.i, r.x, r.status, r.method]);
       assert.deepEqual(energies, c.energies);
       const statements = starts
         .flatMap((s) => h.sc.statements(s))
         .sort((a, b) => a.intervalStart - b.intervalStart || (a.participantId < b.participantId ? -1 : 1))
-        .map((t) => [(t.intervalStart - T0) / 60_000, t.participantId, t.boughtWh, t.soldWh, t.gridImportWh, t.gridExportWh, t.paid, t.received, t.gridAmount, t.net]);
+        .map((t) => [
+          (t.intervalStart - T0) / 60_000,
+          t.participantId,
+          t.boughtWh,
+          t.soldWh,
+          t.gridImportWh,
+          t.gridExportWh,
+          t.paid,
+          t.received,
+          t.gridAmount,
+          t.net,
+        ]);
       assert.deepEqual(statements, c.statements);
       await mintSettled(h.sc.ledger, anvil.rpcUrl, contract);
-      assert.deepEqual(await creditsOnChain(anvil.rpcUrl, contract, [ACCOUNT.h1, ACCOUNT.h2], starts), { [ACCOUNT.h1]: c.credits.h1, [ACCOUNT.h2]: c.credits.h2 });
+      assert.deepEqual(await creditsOnChain(anvil.rpcUrl, contract, [ACCOUNT.h1, ACCOUNT.h2], starts), {
+        [ACCOUNT.h1]: c.credits.h1,
+        [ACCOUNT.h2]: c.credits.h2,
+      });
       const r = await runAudit({
         ledger: h.sc.ledger,
         rpcUrl: anvil.rpcUrl,
@@ -127,10 +184,17 @@ for (const c of CASES) {
         from: T0,
         to: T0 + c.intervals * INTERVAL,
         intervalMs: INTERVAL,
-        tariffs: { feedInTariff: h.sc.config.market.feedInTariff, retailTariff: h.sc.config.market.retailTariff, minorUnits: h.sc.config.microgrid.currencyMinorUnits },
+        tariffs: {
+          feedInTariff: h.sc.config.market.feedInTariff,
+          retailTariff: h.sc.config.market.retailTariff,
+          minorUnits: h.sc.config.microgrid.currencyMinorUnits,
+        },
         meterData: meterDataRulesOf(h.sc.config),
       });
-      assert.deepEqual(r.intervals.flatMap((i) => i.checks.flatMap((x) => x.failures)), []);
+      assert.deepEqual(
+        r.intervals.flatMap((i) => i.checks.flatMap((x) => x.failures)),
+        [],
+      );
       assert.equal(r.passed, c.intervals);
     } finally {
       await h.close();

@@ -13,7 +13,10 @@ export const at = (minute: number): number => T0 + minute * MINUTE;
 export const iso = (minute: number): string => new Date(at(minute)).toISOString();
 
 /** Accounts the households' credits land on. */
-export const ACCOUNT = { h1: '0x00000000000000000000000000000000000000a1', h2: '0x00000000000000000000000000000000000000a2' } as const;
+export const ACCOUNT = {
+  h1: '0x00000000000000000000000000000000000000a1',
+  h2: '0x00000000000000000000000000000000000000a2',
+} as const;
 
 /**
  * Two households as an operator writes them in microgrid.yaml: h1 has PV
@@ -21,10 +24,18 @@ export const ACCOUNT = { h1: '0x00000000000000000000000000000000000000a1', h2: '
  * SDM630-style meter read through the built-in profile. Polls and records
  * once a minute of market time; intervals of 5 minutes.
  */
-export function householdsYaml(o: { sunspecPort: number; sdm: { port: number } | { path: string }; h1RatedPowerW?: number; h2RatedPowerW?: number }): string {
+export function householdsYaml(o: {
+  sunspecPort: number;
+  sdm: { port: number } | { path: string };
+  h1RatedPowerW?: number;
+  h2RatedPowerW?: number;
+}): string {
   const rated = (w: number | undefined) => (w === undefined ? '' : `, ratedPowerW: ${w}`);
   // Eastron's default line is 9600 8E1; this peer's serial side is 9600 8N1 (pymodbus's default), as the config says.
-  const sdm = 'port' in o.sdm ? `{ type: tcp, host: 127.0.0.1, port: ${o.sdm.port} }` : `{ type: rtu, path: "${o.sdm.path}", baudRate: 9600, parity: none }`;
+  const sdm =
+    'port' in o.sdm
+      ? `{ type: tcp, host: 127.0.0.1, port: ${o.sdm.port} }`
+      : `{ type: rtu, path: "${o.sdm.path}", baudRate: 9600, parity: none }`;
   return `
 microgrid: { name: Peer street }
 market:
@@ -97,11 +108,21 @@ export async function startHouseholds(o: HouseholdOptions = {}): Promise<Househo
   });
   let sc: Scenario;
   try {
-    await sunspec.send(`grid imp=${o.h1Counters?.imp ?? START.h1Imp} exp=${o.h1Counters?.exp ?? START.h1Exp} w=${-FLOW.exportPerMinWh * 60}`);
+    await sunspec.send(
+      `grid imp=${o.h1Counters?.imp ?? START.h1Imp} exp=${o.h1Counters?.exp ?? START.h1Exp} w=${-FLOW.exportPerMinWh * 60}`,
+    );
     await sunspec.send(`pv wh=${START.pv} w=${FLOW.pvPerMinWh * 60}`);
     await sdm.send(`grid imp=${START.h2Imp} exp=0 w=${FLOW.importPerMinWh * 60}`);
     if (o.sdmResolutionWh) await sdm.send(`res ${o.sdmResolutionWh}`);
-    sc = await startScenario(householdsYaml({ sunspecPort, sdm: link ? { path: link.a } : { port: sdmPort }, ...(o.h1RatedPowerW ? { h1RatedPowerW: o.h1RatedPowerW } : {}), ...(o.h2RatedPowerW ? { h2RatedPowerW: o.h2RatedPowerW } : {}) }), T0);
+    sc = await startScenario(
+      householdsYaml({
+        sunspecPort,
+        sdm: link ? { path: link.a } : { port: sdmPort },
+        ...(o.h1RatedPowerW ? { h1RatedPowerW: o.h1RatedPowerW } : {}),
+        ...(o.h2RatedPowerW ? { h2RatedPowerW: o.h2RatedPowerW } : {}),
+      }),
+      T0,
+    );
   } catch (e) {
     await Promise.all([sunspec.stop(), sdm.stop(), link?.stop()]);
     throw e;
@@ -136,7 +157,9 @@ async function startPtyPair(): Promise<{ a: string; b: string; stop(): Promise<v
   const dir = tempDir('mgx-pty-');
   const a = join(dir, 'a');
   const b = join(dir, 'b');
-  const child = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -153,7 +176,7 @@ async function startPtyPair(): Promise<{ a: string; b: string; stop(): Promise<v
         resolve();
       }
     });
-// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
     void exited.then(() => reject(new Error(`socat exited:\n${log}`)));
   }).catch(async (e: unknown) => {
     await stop();

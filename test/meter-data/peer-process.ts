@@ -27,7 +27,11 @@ export interface PeerProcess {
  * each waits for its answer, so a poll after `await send(...)` reads the
  * changed registers.
  */
-export async function startPeer(kind: keyof typeof PEERS, transport: { tcp: number } | { rtu: string }, timeoutMs = 15_000): Promise<PeerProcess> {
+export async function startPeer(
+  kind: keyof typeof PEERS,
+  transport: { tcp: number } | { rtu: string },
+  timeoutMs = 15_000,
+): Promise<PeerProcess> {
   const args = [PEERS[kind], ...('tcp' in transport ? ['--tcp', String(transport.tcp)] : ['--rtu', transport.rtu])];
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let log = '';
@@ -45,12 +49,15 @@ export async function startPeer(kind: keyof typeof PEERS, transport: { tcp: numb
     new Promise((resolve, reject) => {
       const l = lines.shift();
       if (l !== undefined) return resolve(l);
-      const timer = setTimeout(() => reject(new Error(`${kind} peer did not answer in ${timeoutMs} ms:\n${log}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${kind} peer did not answer in ${timeoutMs} ms:\n${log}`)),
+        timeoutMs,
+      );
       waiting.push((line) => {
         clearTimeout(timer);
         resolve(line);
       });
-// eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- exited only resolves
       void exited.then(() => reject(new Error(`${kind} peer exited (${child.exitCode ?? child.signalCode}):\n${log}`)));
     });
   let chain: Promise<unknown> = Promise.resolve();

@@ -49,11 +49,16 @@ it('model 120 WRtg × 10^WRtg_SF rates the pv meter (source device), the rules u
       'info: meter h1-pv: rated 3600 W from the device (SunSpec model 120 WRtg 36 × 10^2 W)',
     ]);
     h.sc.meter(T0);
-    const pv = h.sc.ledger.db.prepare("SELECT status, reasons FROM interval_energy WHERE meter_id = 'h1-pv' AND interval_start = ?").get(T0) as { status: string; reasons: string };
+    const pv = h.sc.ledger.db
+      .prepare("SELECT status, reasons FROM interval_energy WHERE meter_id = 'h1-pv' AND interval_start = ?")
+      .get(T0) as { status: string; reasons: string };
     assert.equal(pv.status, 'held');
     const reasons = JSON.parse(pv.reasons) as { code: string; message: string }[];
     assert.equal(reasons[0]!.code, 'VEE_ABOVE_RATED_POWER');
-    assert.match(reasons[0]!.message, /exportWh rose 80 Wh in 60 s .* above 3600 W rated × \(1 \+ 0\.1\) \+ 1 Wh = 67 Wh/);
+    assert.match(
+      reasons[0]!.message,
+      /exportWh rose 80 Wh in 60 s .* above 3600 W rated × \(1 \+ 0\.1\) \+ 1 Wh = 67 Wh/,
+    );
   } finally {
     await h.close();
   }
@@ -78,10 +83,16 @@ it('a nameplate that says "not implemented" (WRtg 0xFFFF, WRtg_SF 0x8000) gives 
 
 it('config wins over the device: a meter ratedPowerW in microgrid.yaml is kept whatever model 120 says', async () => {
   const sunspecPort = await freePort();
-  const yaml = householdsYaml({ sunspecPort, sdm: { port: await freePort() } }).replace('{ id: h1-pv, role: pv, device: h1-device }', '{ id: h1-pv, role: pv, device: h1-device, ratedPowerW: 6000 }');
+  const yaml = householdsYaml({ sunspecPort, sdm: { port: await freePort() } }).replace(
+    '{ id: h1-pv, role: pv, device: h1-device }',
+    '{ id: h1-pv, role: pv, device: h1-device, ratedPowerW: 6000 }',
+  );
   const config = parseConfigText(yaml, 'microgrid.yaml');
   assert.deepEqual(
-    ratedPowers(config, [{ meterId: 'h1-pv', ratedPowerW: 3600, from: 'SunSpec model 120' }, { meterId: 'h2-grid', ratedPowerW: 9000, from: 'profile x ratedPowerW' }]).map((r) => [r.meterId, r.ratedPowerW, r.source]),
+    ratedPowers(config, [
+      { meterId: 'h1-pv', ratedPowerW: 3600, from: 'SunSpec model 120' },
+      { meterId: 'h2-grid', ratedPowerW: 9000, from: 'profile x ratedPowerW' },
+    ]).map((r) => [r.meterId, r.ratedPowerW, r.source]),
     [
       ['h1-grid', 24_150, 'default'],
       ['h1-pv', 6000, 'config'],
@@ -96,11 +107,14 @@ it('config wins over the device: a meter ratedPowerW in microgrid.yaml is kept w
   try {
     await peer.send('rated 36 2');
     await sc.pollAt(T0 + MINUTE);
-    assert.deepEqual(meterRatedPowers(sc.ledger).map((r) => [r.meterId, r.ratedPowerW, r.source]), [
-      ['h1-grid', 24_150, 'default'],
-      ['h1-pv', 6000, 'config'],
-      ['h2-grid', 24_150, 'default'],
-    ]);
+    assert.deepEqual(
+      meterRatedPowers(sc.ledger).map((r) => [r.meterId, r.ratedPowerW, r.source]),
+      [
+        ['h1-grid', 24_150, 'default'],
+        ['h1-pv', 6000, 'config'],
+        ['h2-grid', 24_150, 'default'],
+      ],
+    );
   } finally {
     await sc.close();
     await peer.stop();
@@ -111,6 +125,9 @@ it('a profile may carry ratedPowerW (validated, named in the error); the built-i
   const base = { name: 'inv', points: [{ name: 'powerW', register: 0, fc: 3, type: 'int16' }] };
   assert.equal(parseProfile({ ...base, ratedPowerW: 4600 }, 'inv.json').ratedPowerW, 4600);
   assert.equal(parseProfile(base, 'inv.json').ratedPowerW, undefined);
-  assert.throws(() => parseProfile({ ...base, ratedPowerW: 0 }, 'inv.json'), (e: Error & { field?: string; value?: unknown }) => e.field === 'inv.json: ratedPowerW' && e.value === 0);
+  assert.throws(
+    () => parseProfile({ ...base, ratedPowerW: 0 }, 'inv.json'),
+    (e: Error & { field?: string; value?: unknown }) => e.field === 'inv.json: ratedPowerW' && e.value === 0,
+  );
   assert.throws(() => parseProfile({ ...base, ratedPowerW: '5 kW' }, 'inv.json'), /invalid profile entry/);
 });

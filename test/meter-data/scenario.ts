@@ -67,7 +67,13 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
   for (const id of running.meterIds) setMeterGateway(ledger, id, running.gateway);
   // As app/start.ts does: the rated power each meter's data is validated with (a SunSpec nameplate once discovered).
   const log: string[] = [];
-  followRatedPowers({ ledger, config, readers: running.bridge.readers, bus, log: { warn: (_o, m) => void log.push(`warn: ${m}`), info: (_o, m) => void log.push(`info: ${m}`) } });
+  followRatedPowers({
+    ledger,
+    config,
+    readers: running.bridge.readers,
+    bus,
+    log: { warn: (_o, m) => void log.push(`warn: ${m}`), info: (_o, m) => void log.push(`info: ${m}`) },
+  });
   const steps = createCycleSteps({ ledger, config, clock, bus });
   return {
     config,
@@ -109,4 +115,3 @@ export async function startScenario(yaml: string, t0: number): Promise<Scenario>
     },
   };
 }
-

@@ -22,7 +22,15 @@ it('a glitch right after the first reading neither drops that reading nor loses 
     powerW: -60,
     quality: 'good',
   }));
-  const out = validateMeterSeries({ meterId: 'm', role: 'grid', ratedPowerW: 10_000, intervalMs: 300_000, intervals: [T0, T0 + 300_000, T0 + 600_000], readings, rules: { maxGapMs: 150_000 } });
+  const out = validateMeterSeries({
+    meterId: 'm',
+    role: 'grid',
+    ratedPowerW: 10_000,
+    intervalMs: 300_000,
+    intervals: [T0, T0 + 300_000, T0 + 600_000],
+    readings,
+    rules: { maxGapMs: 150_000 },
+  });
   assert.deepEqual(
     out.map((e) => [e.exportWh, e.status, [...new Set(e.reasons.map((r) => r.code))]]),
     [

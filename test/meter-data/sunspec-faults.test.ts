@@ -20,7 +20,10 @@ const h1Grid = (k: number): [number, number, number] => [START.h1Imp, START.h1Ex
 const h1Pv = (k: number): [null, number, number] => [null, START.pv + P * k, -P * 60];
 const h2Grid = (k: number): [number, number, number] => [START.h2Imp + I * k, 0, I * 60];
 
-async function withHouseholds(o: Parameters<typeof startHouseholds>[0], fn: (h: Households) => Promise<void>): Promise<void> {
+async function withHouseholds(
+  o: Parameters<typeof startHouseholds>[0],
+  fn: (h: Households) => Promise<void>,
+): Promise<void> {
   const h = await startHouseholds(o);
   try {
     await fn(h);
@@ -38,7 +41,10 @@ it('TotWh_SF glitches 0 → 1 for two polls with the raw counters unchanged: the
     });
     // The raw registers froze at minute 6's values; the scale factor said ×10.
     const glitched: [number, number, number] = [START.h1Imp * 10, (START.h1Exp + E * 6) * 10, -E * 60];
-    assert.deepEqual(await signedRows(h.sc, 'h1-grid', 0, 15), rows(0, 15, (k) => (k === 7 || k === 8 ? glitched : h1Grid(k))));
+    assert.deepEqual(
+      await signedRows(h.sc, 'h1-grid', 0, 15),
+      rows(0, 15, (k) => (k === 7 || k === 8 ? glitched : h1Grid(k))),
+    );
     assert.deepEqual(await signedRows(h.sc, 'h1-pv', 0, 15), rows(0, 15, h1Pv));
     assert.deepEqual(await signedRows(h.sc, 'h2-grid', 0, 15), rows(0, 15, h2Grid));
     assert.deepEqual(await h.sunspec.state().then((s) => [s.raw_imp, s.raw_exp]), [START.h1Imp, START.h1Exp + E * 15]);
@@ -59,7 +65,9 @@ it('TotWh_SF changes 0 → 1 consistently: counters arrive in 10 Wh steps, impor
     });
     assert.deepEqual(
       await signedRows(h.sc, 'h1-grid', 0, 15),
-      rows(0, 15, (k) => (k < 7 ? [1_000_004, 500_003 + E * k, -E * 60] : [1_000_000, Math.floor((500_003 + E * k) / 10) * 10, -E * 60])),
+      rows(0, 15, (k) =>
+        k < 7 ? [1_000_004, 500_003 + E * k, -E * 60] : [1_000_000, Math.floor((500_003 + E * k) / 10) * 10, -E * 60],
+      ),
     );
     // A step back within the 10 Wh resolution is rounding: every interval actual, the change interval 3 Wh short (the meter's rounding).
     assert.deepEqual(vee(h.sc, 'h1-grid', 'grid', 5000, 3), [
@@ -99,18 +107,35 @@ it('the device goes offline for three intervals and comes back with advanced cou
       await normalMinute(h, k);
     });
     const seen = (k: number) => k < 3 || k >= 18;
-    assert.deepEqual(await signedRows(h.sc, 'h1-grid', 0, 20), rows(0, 20, (k) => (seen(k) ? h1Grid(k) : null)));
-    assert.deepEqual(await signedRows(h.sc, 'h1-pv', 0, 20), rows(0, 20, (k) => (seen(k) ? h1Pv(k) : null)));
+    assert.deepEqual(
+      await signedRows(h.sc, 'h1-grid', 0, 20),
+      rows(0, 20, (k) => (seen(k) ? h1Grid(k) : null)),
+    );
+    assert.deepEqual(
+      await signedRows(h.sc, 'h1-pv', 0, 20),
+      rows(0, 20, (k) => (seen(k) ? h1Pv(k) : null)),
+    );
     // The other household's meter is read every minute meanwhile.
     assert.deepEqual(await signedRows(h.sc, 'h2-grid', 0, 20), rows(0, 20, h2Grid));
-    const health = h.sc.events.filter((e) => e.type === 'device-health' && e.deviceId === 'h1-device').map((e) => (e.type === 'device-health' ? e.status : ''));
+    const health = h.sc.events
+      .filter((e) => e.type === 'device-health' && e.deviceId === 'h1-device')
+      .map((e) => (e.type === 'device-health' ? e.status : ''));
     assert.ok(health.includes('offline'), JSON.stringify(health));
     assert.equal(health.at(-1), 'online');
     // The counters on both sides bridge the gap (minute 2 → 18): estimated by time, to the Wh of the counter delta.
     const est = (wh: number, k: number) => [5 * k, 0, wh, 'estimated', 'time-apportioned', ['VEE_GAP']];
-    assert.deepEqual(vee(h.sc, 'h1-grid', 'grid', 5000, 4), [0, 1, 2, 3].map((k) => est(300, k)));
-    assert.deepEqual(vee(h.sc, 'h1-pv', 'pv', 5000, 4), [0, 1, 2, 3].map((k) => est(400, k)));
-    assert.deepEqual(vee(h.sc, 'h2-grid', 'grid', 24_150, 4), [0, 1, 2, 3].map((k) => [5 * k, 500, 0, 'actual', null, []]));
+    assert.deepEqual(
+      vee(h.sc, 'h1-grid', 'grid', 5000, 4),
+      [0, 1, 2, 3].map((k) => est(300, k)),
+    );
+    assert.deepEqual(
+      vee(h.sc, 'h1-pv', 'pv', 5000, 4),
+      [0, 1, 2, 3].map((k) => est(400, k)),
+    );
+    assert.deepEqual(
+      vee(h.sc, 'h2-grid', 'grid', 24_150, 4),
+      [0, 1, 2, 3].map((k) => [5 * k, 500, 0, 'actual', null, []]),
+    );
   }));
 
 it('the inverter sleeps at night: SLEEPING with power 0 keeps its counter; with SunSpec "not implemented" sentinels the bridge reads nulls, never 0', () =>
@@ -129,7 +154,13 @@ it('the inverter sleeps at night: SLEEPING with power 0 keeps its counter; with 
     const awake = (k: number) => Math.min(k, 3) + Math.max(0, k - 10);
     assert.deepEqual(
       await signedRows(h.sc, 'h1-pv', 0, 15),
-      rows(0, 15, (k) => (!asleep(k) ? [null, START.pv + P * awake(k), -P * 60] : k < 7 ? [null, START.pv + P * 3, 0] : [null, null, null])),
+      rows(0, 15, (k) =>
+        !asleep(k)
+          ? [null, START.pv + P * awake(k), -P * 60]
+          : k < 7
+            ? [null, START.pv + P * 3, 0]
+            : [null, null, null],
+      ),
     );
     assert.deepEqual(
       await signedRows(h.sc, 'h1-grid', 0, 15),

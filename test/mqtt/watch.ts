@@ -24,9 +24,14 @@ export interface Watcher {
 
 /** A plain subscriber (as Home Assistant or any consumer is) recording every message under `filters`. */
 export async function watch(url: string, filters: string[]): Promise<Watcher> {
-  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, clientId: `watch-${Math.random().toString(16).slice(2)}` });
+  const client = await mqtt.connectAsync(url, {
+    reconnectPeriod: 0,
+    clientId: `watch-${Math.random().toString(16).slice(2)}`,
+  });
   const seen: Seen[] = [];
-  client.on('message', (topic, payload, packet) => seen.push({ topic, payload: payload.toString(), retain: packet.retain, at: Date.now() }));
+  client.on('message', (topic, payload, packet) =>
+    seen.push({ topic, payload: payload.toString(), retain: packet.retain, at: Date.now() }),
+  );
   await client.subscribeAsync(filters, { qos: 1 });
   return {
     client,
@@ -36,7 +41,10 @@ export async function watch(url: string, filters: string[]): Promise<Watcher> {
       for (;;) {
         const hit = seen.findLast(pred);
         if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms; seen topics: ${[...new Set(seen.map((s) => s.topic))].join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `no ${what} within ${ms} ms; seen topics: ${[...new Set(seen.map((s) => s.topic))].join(', ')}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -84,9 +92,18 @@ export const OPERATOR_TOKEN = 'operator-token-for-the-mqtt-tests-0123456789';
 export const silent = pino({ level: 'silent' });
 
 /** The demo microgrid of `n` households publishing `households` to the broker, with an operator token. */
-export function demoWithMqtt(url: string, n: number, households: string[] | 'all', extra: Partial<{ discovery: boolean }> = {}): Config {
+export function demoWithMqtt(
+  url: string,
+  n: number,
+  households: string[] | 'all',
+  extra: Partial<{ discovery: boolean }> = {},
+): Config {
   const demo = structuredClone(demoConfig(n));
-  return validateConfig({ ...demo, mqtt: { url, households, ...extra }, auth: { tokens: [{ token: { env: 'MGX_TEST_OPERATOR' }, role: 'operator' }] } });
+  return validateConfig({
+    ...demo,
+    mqtt: { url, households, ...extra },
+    auth: { tokens: [{ token: { env: 'MGX_TEST_OPERATOR' }, role: 'operator' }] },
+  });
 }
 
 export const testEnv = { ...process.env, MGX_TEST_OPERATOR: OPERATOR_TOKEN };

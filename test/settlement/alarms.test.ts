@@ -37,7 +37,14 @@ describe('settlement alarms carry their cause', () => {
     const bus = new EventBus();
     const alarms = alarmsOn(bus, starts[0]!);
     const port = await closedPort();
-    const sub = new Submitter({ ledger, rpcUrl: `http://127.0.0.1:${port}`, chainId: 31337, privateKey: SETTLER_KEY, contract: privateKeyToAccount(SETTLER_KEY).address, events: bus });
+    const sub = new Submitter({
+      ledger,
+      rpcUrl: `http://127.0.0.1:${port}`,
+      chainId: 31337,
+      privateKey: SETTLER_KEY,
+      contract: privateKeyToAccount(SETTLER_KEY).address,
+      events: bus,
+    });
     await assert.rejects(sub.step(), (e: Error & { code?: string }) => e.code === 'CHAIN_UNAVAILABLE');
     const down = alarms.filter((a) => a.code === 'CHAIN_UNAVAILABLE');
     assert.equal(down.length, 1);
@@ -50,7 +57,12 @@ describe('settlement alarms carry their cause', () => {
     const bus = new EventBus();
     const alarms = alarmsOn(bus, starts[0]!);
     let now = 1_000_000;
-    const watch = new StallWatch({ ledger, journal: new JournalWrites({ ledger, chainId: 31337, now: () => now, events: bus }), now: () => now, stalledAfterMs: 60_000 });
+    const watch = new StallWatch({
+      ledger,
+      journal: new JournalWrites({ ledger, chainId: 31337, now: () => now, events: bus }),
+      now: () => now,
+      stalledAfterMs: 60_000,
+    });
     watch.check();
     now += 61_000;
     watch.check();
@@ -71,10 +83,19 @@ describe('settlement alarms carry their cause', () => {
       const alarms = alarmsOn(bus, starts[0]!);
       // a funded key the contract never granted the settler role: commit reverts in the simulation
       const stranger = ANVIL_KEYS[3]!;
-      const sub = new Submitter({ ledger, rpcUrl, chainId: 31337, privateKey: stranger, contract: address, events: bus, pollMs: 20 });
+      const sub = new Submitter({
+        ledger,
+        rpcUrl,
+        chainId: 31337,
+        privateKey: stranger,
+        contract: address,
+        events: bus,
+        pollMs: 20,
+      });
       const loop = sub.run();
       const deadline = Date.now() + 20_000;
-      while (!alarms.some((a) => a.code === 'SETTLEMENT_FAILED') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!alarms.some((a) => a.code === 'SETTLEMENT_FAILED') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 1000)); // the loop retries (20, 40, … 640 ms): the same cause raises no second alarm
       await sub.stop();
       await loop;
@@ -82,7 +103,11 @@ describe('settlement alarms carry their cause', () => {
       assert.equal(failures.length, 1, 'raised once, not per retry');
       const failed = failures[0]!;
       assert.equal(failed.subject, toIso(starts[0]!));
-      assert.match(failed.message, new RegExp(`AccessControlUnauthorizedAccount\\(${sub.address}, 0x[0-9a-f]{64}\\)`), failed.message);
+      assert.match(
+        failed.message,
+        new RegExp(`AccessControlUnauthorizedAccount\\(${sub.address}, 0x[0-9a-f]{64}\\)`),
+        failed.message,
+      );
       const commit = journalForInterval(ledger, starts[0]!).find((r) => r.action === 'commit')!;
       assert.equal(commit.state, 'planned');
       assert.match(commit.error ?? '', /^AccessControlUnauthorizedAccount\(/);

@@ -18,11 +18,15 @@ const url = 'http://127.0.0.1:8545';
 const HASH = `0x${'ab'.repeat(32)}` as const;
 
 /** What eth_sendRawTransaction's failure looks like when the node refuses: an RPC error with the node's words. */
-const nodeSaid = (message: string) => new InvalidInputRpcError(new RpcRequestError({ body: {}, error: { code: -32000, message }, url }));
+const nodeSaid = (message: string) =>
+  new InvalidInputRpcError(new RpcRequestError({ body: {}, error: { code: -32000, message }, url }));
 
 describe('chain errors, classified by viem class', () => {
   it('a connection refused is "unavailable", and its cause names the socket error', () => {
-    const err = new HttpRequestError({ url, cause: new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:8545') }) });
+    const err = new HttpRequestError({
+      url,
+      cause: new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:8545') }),
+    });
     const f = classifyChainError(new BaseError('getChainId failed', { cause: err }), abi);
     assert.equal(f.kind, 'unavailable');
     assert.match(f.cause, /HTTP request failed.*ECONNREFUSED 127\.0\.0\.1:8545/);
@@ -32,7 +36,12 @@ describe('chain errors, classified by viem class', () => {
 
   it('a revert decoded by the call names the custom error and its arguments', () => {
     const data = encodeErrorResult({ abi, errorName: 'Conflict', args: [1_800_000_000n, HASH, HASH] });
-    const f = classifyChainError(new BaseError('simulation failed', { cause: new ContractFunctionRevertedError({ abi, data, functionName: 'commit' }) }), abi);
+    const f = classifyChainError(
+      new BaseError('simulation failed', {
+        cause: new ContractFunctionRevertedError({ abi, data, functionName: 'commit' }),
+      }),
+      abi,
+    );
     assert.deepEqual(f.kind === 'revert' && [f.reason, f.args], ['Conflict', [1_800_000_000n, HASH, HASH]]);
     assert.equal(f.cause, `Conflict(1800000000, ${HASH}, ${HASH})`);
   });
@@ -41,7 +50,10 @@ describe('chain errors, classified by viem class', () => {
     const data = encodeErrorResult({ abi, errorName: 'ChunkAlreadyMinted', args: [1_800_000_000n, 2] });
     const f = classifyChainError(new BaseError('estimateGas failed', { cause: new RawContractError({ data }) }), abi);
     assert.deepEqual(f.kind === 'revert' && [f.reason, f.args], ['ChunkAlreadyMinted', [1_800_000_000n, 2]]);
-    const unknown = classifyChainError(new BaseError('estimateGas failed', { cause: new RawContractError({ data: '0xdeadbeef' }) }), abi);
+    const unknown = classifyChainError(
+      new BaseError('estimateGas failed', { cause: new RawContractError({ data: '0xdeadbeef' }) }),
+      abi,
+    );
     assert.deepEqual(unknown.kind === 'revert' && unknown.reason, 'reverted');
     assert.match(unknown.cause, /0xdeadbeef/);
   });

@@ -12,9 +12,15 @@ import { assertMintedExactlyOnce, SETTLER_KEY, settledLedger, suiteChain } from 
 
 const CHILD = fileURLToPath(new URL('./submitter-child.ts', import.meta.url));
 
-function runChild(args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+function runChild(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -95,7 +101,10 @@ describe('settlement survives SIGKILL at every journal state', () => {
     const l = openLedger(path);
     await assertMintedExactlyOnce(clients, address, l, starts);
     const commits = journalForInterval(l, starts[0]!).filter((r) => r.action === 'commit');
-    assert.deepEqual(commits.map((r) => r.state), ['reverted', 'final']);
+    assert.deepEqual(
+      commits.map((r) => r.state),
+      ['reverted', 'final'],
+    );
     l.close();
   });
 });

@@ -8,6 +8,11 @@ import { ANVIL_KEYS } from '../../settlement/chain/accounts.js';
 
 const [, , dataDir] = process.argv;
 const chain = await startEmbeddedChain({ dataDir: dataDir! });
-const { address } = await deployOrLoad({ rpcUrl: chain.rpcUrl, chainId: 31337, privateKey: ANVIL_KEYS[0]!, dataDir: dataDir! });
+const { address } = await deployOrLoad({
+  rpcUrl: chain.rpcUrl,
+  chainId: 31337,
+  privateKey: ANVIL_KEYS[0]!,
+  dataDir: dataDir!,
+});
 process.stdout.write(`READY ${JSON.stringify({ pid: chain.pid, rpcUrl: chain.rpcUrl, address })}\n`);
 setInterval(() => {}, 1 << 30);

@@ -67,9 +67,17 @@ it('after the app was killed, the next start attaches to the anvil it left runni
   assert.ok(alive(first.pid), 'anvil outlived the app');
   const second = await startEmbeddedChain({ dataDir });
   try {
-    assert.deepEqual([second.attached, second.pid, second.rpcUrl], [true, first.pid, first.rpcUrl], 'the same anvil serves the chain');
+    assert.deepEqual(
+      [second.attached, second.pid, second.rpcUrl],
+      [true, first.pid, first.rpcUrl],
+      'the same anvil serves the chain',
+    );
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, first.address], 'the unpersisted deployment is still there');
+    assert.deepEqual(
+      [again.deployed, again.address],
+      [false, first.address],
+      'the unpersisted deployment is still there',
+    );
   } finally {
     await second.stop();
   }
@@ -86,7 +94,11 @@ it('an anvil left on the chain folder by an app killed before it wrote the pid f
     assert.equal(second.attached, false);
     assert.ok(!alive(first.pid), 'the anvil on the same chain folder was stopped');
     const again = await deployOrLoad({ rpcUrl: second.rpcUrl, chainId: 31337, privateKey: KEY, dataDir });
-    assert.deepEqual([again.deployed, again.address], [false, first.address], 'its state was dumped before it was stopped, and loaded');
+    assert.deepEqual(
+      [again.deployed, again.address],
+      [false, first.address],
+      'its state was dumped before it was stopped, and loaded',
+    );
   } finally {
     await second.stop();
   }
@@ -113,7 +125,10 @@ it('anvil SIGKILLed while the app runs is started again on the same port from th
 
 it('with hardfork london, deploys the london build on a London EVM', async () => {
   const dataDir = tempDir();
-  const conn = await connectChain({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } }, dataDir);
+  const conn = await connectChain(
+    { chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } },
+    dataDir,
+  );
   try {
     assert.equal(conn.embedded, true);
     const client = createPublicClient({ transport: http(conn.rpcUrl) });
@@ -130,17 +145,29 @@ it('uses a configured RPC with a key from the environment, and refuses a missing
   const external = await startAnvil();
   try {
     const dataDir = tempDir();
-    const base = { rpcUrl: external.rpcUrl, chainId: 31337, stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 };
-    await assert.rejects(connectChain({ chain: base }, dataDir), (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /chain\.privateKey/.test(e.message));
+    const base = {
+      rpcUrl: external.rpcUrl,
+      chainId: 31337,
+      stuckAfterSeconds: 60,
+      feeBumpPercent: 25,
+      stalledAfterSeconds: 600,
+    };
     await assert.rejects(
-      connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {}),
-      (e) => isMicrogridError(e, 'SECRET_MISSING'),
+      connectChain({ chain: base }, dataDir),
+      (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /chain\.privateKey/.test(e.message),
+    );
+    await assert.rejects(connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {}), (e) =>
+      isMicrogridError(e, 'SECRET_MISSING'),
     );
     await assert.rejects(
-      connectChain({ chain: { ...base, chainId: 246, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, { MGX_TEST_KEY: KEY }),
+      connectChain({ chain: { ...base, chainId: 246, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {
+        MGX_TEST_KEY: KEY,
+      }),
       (e) => isMicrogridError(e, 'CHAIN_CONFIG') && /31337/.test(e.message),
     );
-    const conn = await connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, { MGX_TEST_KEY: KEY });
+    const conn = await connectChain({ chain: { ...base, privateKey: { env: 'MGX_TEST_KEY' } } }, dataDir, {
+      MGX_TEST_KEY: KEY,
+    });
     assert.equal(conn.embedded, false);
     assert.equal(conn.rpcUrl, external.rpcUrl);
     assert.ok(existsSync(deploymentFile(dataDir, 31337)));
@@ -156,7 +183,10 @@ it('end to end through the public API on the embedded London chain: settle, subm
   const { clientsFor, abi } = await import('../contracts/chain.js');
   const { assertMintedExactlyOnce, CONFIG, T0 } = await import('./fixture.js');
   const dataDir = tempDir();
-  const conn = await connect({ chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } }, dataDir);
+  const conn = await connect(
+    { chain: { hardfork: 'london', stuckAfterSeconds: 60, feeBumpPercent: 25, stalledAfterSeconds: 600 } },
+    dataDir,
+  );
   const ledger = openLedger(`${dataDir}/ledger.sqlite`);
   try {
     seedInterval(ledger, T0, { households: 12, seed: 5 });
@@ -167,15 +197,31 @@ it('end to end through the public API on the embedded London chain: settle, subm
     const buyer = getClearing(ledger, T0, 'metered')!.trades[0]!.buyer;
     ledger.db.prepare('UPDATE participants SET account = ? WHERE id = ?').run(holder, buyer);
     const { credits } = settleInterval(ledger, T0, CONFIG);
-    const submitter = new Submitter({ ledger, rpcUrl: conn.rpcUrl, chainId: conn.chainId, privateKey: conn.privateKey, contract: conn.contract, confirmations: conn.confirmations, pollMs: 20 });
+    const submitter = new Submitter({
+      ledger,
+      rpcUrl: conn.rpcUrl,
+      chainId: conn.chainId,
+      privateKey: conn.privateKey,
+      contract: conn.contract,
+      confirmations: conn.confirmations,
+      pollMs: 20,
+    });
     await submitter.drain(30_000);
     await assertMintedExactlyOnce(clients, conn.contract, ledger, [T0]);
     const mine = credits.find((c) => c.account === holder);
     assert.ok(mine && mine.wh > 0, 'the household with an account got credits');
     const id = BigInt(T0 / 1000);
-    const hash = await clients.wallet(1).writeContract({ address: conn.contract, abi, functionName: 'retire', args: [id, BigInt(mine.wh), `0x${'ab'.repeat(32)}`] });
+    const hash = await clients.wallet(1).writeContract({
+      address: conn.contract,
+      abi,
+      functionName: 'retire',
+      args: [id, BigInt(mine.wh), `0x${'ab'.repeat(32)}`],
+    });
     assert.equal((await clients.public.waitForTransactionReceipt({ hash })).status, 'success');
-    assert.equal(await clients.public.readContract({ address: conn.contract, abi, functionName: 'retired', args: [id, holder] }), BigInt(mine.wh));
+    assert.equal(
+      await clients.public.readContract({ address: conn.contract, abi, functionName: 'retired', args: [id, holder] }),
+      BigInt(mine.wh),
+    );
   } finally {
     ledger.close();
     await conn.stop();

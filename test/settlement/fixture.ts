@@ -11,12 +11,21 @@ import { toUnixSeconds } from '../../core/interval.js';
 import { abi, anvilWithCredits, type clientsFor } from '../contracts/chain.js';
 
 export const SETTLER_KEY = ANVIL_KEYS[0] as Hex;
-export const CONFIG = { market: { feedInTariff: '0.0800', retailTariff: '0.3000' }, microgrid: { currencyMinorUnits: 2 } };
+export const CONFIG = {
+  market: { feedInTariff: '0.0800', retailTariff: '0.3000' },
+  microgrid: { currencyMinorUnits: 2 },
+};
 export const T0 = Date.UTC(2027, 0, 15, 8, 0);
 export const intervalAt = (i: number) => T0 + i * 900_000;
 
 /** A ledger with `n` settled intervals of `households` each (participants created once). */
-export function settledLedger(dir: string, n: number, households: number, first = 0, file = 'ledger.db'): { ledger: Ledger; path: string; starts: number[] } {
+export function settledLedger(
+  dir: string,
+  n: number,
+  households: number,
+  first = 0,
+  file = 'ledger.db',
+): { ledger: Ledger; path: string; starts: number[] } {
   const path = join(dir, file);
   const ledger = openLedger(path);
   const starts: number[] = [];
@@ -44,15 +53,31 @@ export function settleMore(ledger: Ledger, indices: number[], households: number
  * its amount, the contract's minted total equals the committed total equals
  * the metered export, and each chunk was minted by exactly one ChunkMinted event.
  */
-export async function assertMintedExactlyOnce(clients: ReturnType<typeof clientsFor>, address: Address, ledger: Ledger, starts: readonly number[]): Promise<void> {
+export async function assertMintedExactlyOnce(
+  clients: ReturnType<typeof clientsFor>,
+  address: Address,
+  ledger: Ledger,
+  starts: readonly number[],
+): Promise<void> {
   for (const start of starts) {
     const rec = getSettlementCredits(ledger, start)!;
     const id = BigInt(toUnixSeconds(start));
-    const state = (await clients.public.readContract({ address, abi, functionName: 'intervals', args: [id] })) as readonly [bigint, bigint, number, number];
+    const state = (await clients.public.readContract({
+      address,
+      abi,
+      functionName: 'intervals',
+      args: [id],
+    })) as readonly [bigint, bigint, number, number];
     assert.equal(state[0], BigInt(rec.exportWh), `committed total of ${start}`);
     assert.equal(state[1], BigInt(rec.exportWh), `minted total of ${start}`);
     assert.equal(state[3], state[2], 'every chunk minted');
-    const events = await clients.public.getContractEvents({ address, abi, eventName: 'ChunkMinted', args: { interval: id }, fromBlock: 0n });
+    const events = await clients.public.getContractEvents({
+      address,
+      abi,
+      eventName: 'ChunkMinted',
+      args: { interval: id },
+      fromBlock: 0n,
+    });
     assert.equal(events.length, state[2], `one ChunkMinted per chunk for ${start}`);
     const chunks = new Set(events.map((e) => (e.args as { chunk: number }).chunk));
     assert.equal(chunks.size, events.length, 'no chunk twice');

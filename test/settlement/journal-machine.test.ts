@@ -6,7 +6,8 @@ import { assertMove, canMove, JOURNAL_MOVES, SETTLEMENT_STATES } from '../../set
 describe('the journal machine', () => {
   it('has every journal state, the happy path as moves, and reverted as the end', () => {
     assert.deepEqual(Object.keys(JOURNAL_MOVES).sort(), [...JOURNAL_STATES].sort());
-    for (let i = 1; i < SETTLEMENT_STATES.length; i++) assert.ok(canMove(SETTLEMENT_STATES[i - 1]!, SETTLEMENT_STATES[i]!));
+    for (let i = 1; i < SETTLEMENT_STATES.length; i++)
+      assert.ok(canMove(SETTLEMENT_STATES[i - 1]!, SETTLEMENT_STATES[i]!));
     assert.deepEqual(JOURNAL_MOVES.reverted, []);
   });
 

@@ -5,7 +5,9 @@ import { keccak256, toHex, type Hex } from 'viem';
 import { fcParams } from '../helpers/fc.js';
 import { merkleProof, merkleRoot, verifyMerkleProof, ZERO_ROOT } from '../../settlement/merkle.js';
 
-const leavesArb = fc.array(fc.integer(), { minLength: 1, maxLength: 70 }).map((xs) => xs.map((x, i) => keccak256(toHex(`${i}:${x}`))));
+const leavesArb = fc
+  .array(fc.integer(), { minLength: 1, maxLength: 70 })
+  .map((xs) => xs.map((x, i) => keccak256(toHex(`${i}:${x}`))));
 
 it('every leaf proves into the root; another leaf or a changed proof does not', () => {
   fc.assert(

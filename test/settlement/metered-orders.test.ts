@@ -38,17 +38,30 @@ const position = fc.record({
 
 test('no metered trade has buyer = seller, in every mechanism', () => {
   fc.assert(
-    fc.property(fc.uniqueArray(position, { selector: (p) => p.participant, minLength: 1, maxLength: 5 }), fc.constantFrom(...MECHANISMS), (ps: MeteredPosition[], mechanism) => {
-      const orders = meteredOrders(T0, ps);
-      const sides = new Map<string, Set<string>>();
-      for (const o of orders) sides.set(o.participant, (sides.get(o.participant) ?? new Set()).add(o.side));
-      for (const [p, s] of sides) assert.equal(s.size, 1, `${p} has both a bid and an offer`);
-      const r = clearBook(
-        { interval: toIso(T0), kind: 'metered', orders },
-        { mechanism, k: 0.5, priceTick: '0.0001', priceFloor: '0.0800', priceCap: '0.3000', zoneFees: [{ from: 'north', to: 'main', fee: '0.0100' }], zoneExportLimitsWh: {}, ruleSetVersion: RULE_SET_VERSION },
-      );
-      for (const t of r.trades) assert.notEqual(t.buyer, t.seller, `self-trade ${JSON.stringify(t)}`);
-    }),
+    fc.property(
+      fc.uniqueArray(position, { selector: (p) => p.participant, minLength: 1, maxLength: 5 }),
+      fc.constantFrom(...MECHANISMS),
+      (ps: MeteredPosition[], mechanism) => {
+        const orders = meteredOrders(T0, ps);
+        const sides = new Map<string, Set<string>>();
+        for (const o of orders) sides.set(o.participant, (sides.get(o.participant) ?? new Set()).add(o.side));
+        for (const [p, s] of sides) assert.equal(s.size, 1, `${p} has both a bid and an offer`);
+        const r = clearBook(
+          { interval: toIso(T0), kind: 'metered', orders },
+          {
+            mechanism,
+            k: 0.5,
+            priceTick: '0.0001',
+            priceFloor: '0.0800',
+            priceCap: '0.3000',
+            zoneFees: [{ from: 'north', to: 'main', fee: '0.0100' }],
+            zoneExportLimitsWh: {},
+            ruleSetVersion: RULE_SET_VERSION,
+          },
+        );
+        for (const t of r.trades) assert.notEqual(t.buyer, t.seller, `self-trade ${JSON.stringify(t)}`);
+      },
+    ),
     fcParams('no self-trade', { numRuns: 300 }),
   );
 });

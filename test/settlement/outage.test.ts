@@ -36,7 +36,16 @@ describe('chain unreachable, then back', () => {
     const states: string[] = [];
     const bus = new EventBus();
     bus.on('settlement-state', (e) => states.push(e.state));
-    const sub = new Submitter({ ledger, rpcUrl: relay.url, chainId: 31337, privateKey: SETTLER_KEY, contract: address, events: bus, pollMs: 20, gasFraction: 0.01 });
+    const sub = new Submitter({
+      ledger,
+      rpcUrl: relay.url,
+      chainId: 31337,
+      privateKey: SETTLER_KEY,
+      contract: address,
+      events: bus,
+      pollMs: 20,
+      gasFraction: 0.01,
+    });
     const loop = sub.run();
     try {
       await until(() => getSettlementCredits(ledger, first[0]!)!.status === 'final', 20_000, 'the first interval');
@@ -45,13 +54,23 @@ describe('chain unreachable, then back', () => {
       for (const s of queued) sub.enqueue(s);
       await new Promise((r) => setTimeout(r, 1500));
       assert.ok(states.includes('chain-unavailable'), 'the outage is announced');
-      assert.deepEqual(queued.map((s) => getSettlementCredits(ledger, s)!.status), ['queued', 'queued', 'queued'], 'nothing settles while the chain is away');
+      assert.deepEqual(
+        queued.map((s) => getSettlementCredits(ledger, s)!.status),
+        ['queued', 'queued', 'queued'],
+        'nothing settles while the chain is away',
+      );
       await relay.up();
-      await until(() => queued.every((s) => getSettlementCredits(ledger, s)!.status === 'final'), 30_000, 'the queued intervals');
+      await until(
+        () => queued.every((s) => getSettlementCredits(ledger, s)!.status === 'final'),
+        30_000,
+        'the queued intervals',
+      );
       assert.ok(states.includes('chain-available'));
       await assertMintedExactlyOnce(clients, address, ledger, [...first, ...queued]);
       const commits = await clients.public.getContractEvents({ address, abi, eventName: 'Committed', fromBlock: 0n });
-      const order = commits.map((e) => Number((e.args as { interval: bigint }).interval) * 1000).filter((t) => t >= intervalAt(200) && t <= intervalAt(203));
+      const order = commits
+        .map((e) => Number((e.args as { interval: bigint }).interval) * 1000)
+        .filter((t) => t >= intervalAt(200) && t <= intervalAt(203));
       assert.deepEqual(order, [...first, ...queued], 'committed in interval order');
     } finally {
       await sub.stop();

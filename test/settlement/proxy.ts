@@ -5,7 +5,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * the port (connections refused, open ones cut), `up()` opens it again on the
  * same port. The chain itself keeps its state meanwhile.
  */
-export async function rpcRelay(targetPort: number): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
+export async function rpcRelay(
+  targetPort: number,
+): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;

@@ -28,11 +28,33 @@ describe('reconciliation with the chain found', () => {
   let rpcUrl: string;
   suiteChain((c) => ({ address, clients, rpcUrl } = c));
 
-  const submitter = (ledger: ReturnType<typeof settledLedger>['ledger'], extra: Partial<ConstructorParameters<typeof Submitter>[0]> = {}) =>
-    new Submitter({ ledger, rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract: address, pollMs: 20, gasFraction: 0.01, ...extra });
+  const submitter = (
+    ledger: ReturnType<typeof settledLedger>['ledger'],
+    extra: Partial<ConstructorParameters<typeof Submitter>[0]> = {},
+  ) =>
+    new Submitter({
+      ledger,
+      rpcUrl,
+      chainId: 31337,
+      privateKey: SETTLER_KEY,
+      contract: address,
+      pollMs: 20,
+      gasFraction: 0.01,
+      ...extra,
+    });
   const snapshot = async () => (await clients.test.request({ method: 'evm_snapshot' as never })) as Hex;
-  const revert = async (id: Hex) => assert.equal(await clients.test.request({ method: 'evm_revert' as never, params: [id] as never }), true);
-  const committedEvents = async (start: number) => (await clients.public.getContractEvents({ address, abi, eventName: 'Committed', args: { interval: BigInt(toUnixSeconds(start)) }, fromBlock: 0n })).length;
+  const revert = async (id: Hex) =>
+    assert.equal(await clients.test.request({ method: 'evm_revert' as never, params: [id] as never }), true);
+  const committedEvents = async (start: number) =>
+    (
+      await clients.public.getContractEvents({
+        address,
+        abi,
+        eventName: 'Committed',
+        args: { interval: BigInt(toUnixSeconds(start)) },
+        fromBlock: 0n,
+      })
+    ).length;
 
   it('a chain reverted to a snapshot below two final intervals: the next start sends each row again, once', async () => {
     const { ledger, starts } = settledLedger(tempDir(), 2, 30, 400);
@@ -41,7 +63,10 @@ describe('reconciliation with the chain found', () => {
     await assertMintedExactlyOnce(clients, address, ledger, starts);
     await revert(snap);
     for (const s of starts) assert.equal(await committedEvents(s), 0, 'the revert took the commitments');
-    assert.ok(starts.every((s) => getSettlementCredits(ledger, s)!.status === 'final'), 'the ledger still says final');
+    assert.ok(
+      starts.every((s) => getSettlementCredits(ledger, s)!.status === 'final'),
+      'the ledger still says final',
+    );
 
     const states: string[] = [];
     const bus = new EventBus();
@@ -53,7 +78,10 @@ describe('reconciliation with the chain found', () => {
       const rows = journalForInterval(ledger, s);
       const lost = rows.filter((r) => r.state === 'reverted');
       const final = rows.filter((r) => r.state === 'final');
-      assert.ok(lost.length > 0 && lost.every((r) => /not on chain any more/.test(r.error ?? '')), `the lost rows say why: ${JSON.stringify(lost.map((r) => r.error))}`);
+      assert.ok(
+        lost.length > 0 && lost.every((r) => /not on chain any more/.test(r.error ?? '')),
+        `the lost rows say why: ${JSON.stringify(lost.map((r) => r.error))}`,
+      );
       assert.equal(final.length, lost.length, 'each lost row was sent again exactly once');
     }
     assert.ok(states.includes('reconciled') && states.some((s) => s.endsWith(':reorged')), states.join(' '));
@@ -86,7 +114,8 @@ describe('reconciliation with the chain found', () => {
     // the app signs the next commit and dies right after
     const crashing = submitter(ledger, {
       onJournal: (row) => {
-        if (row.intervalStart === next && row.action === 'commit' && row.state === 'signed') throw new Error('killed after signing');
+        if (row.intervalStart === next && row.action === 'commit' && row.state === 'signed')
+          throw new Error('killed after signing');
       },
     });
     await assert.rejects(crashing.drain(30_000), /killed after signing/);
@@ -94,7 +123,10 @@ describe('reconciliation with the chain found', () => {
     await revert(snap);
     // ... and the node got it before the crash: on the rolled-back chain it waits behind a gap
     await clients.test.request({ method: 'eth_sendRawTransaction' as never, params: [signed.rawTx] as never });
-    const chainNonce = await clients.public.getTransactionCount({ address: clients.wallet(0).account.address, blockTag: 'pending' });
+    const chainNonce = await clients.public.getTransactionCount({
+      address: clients.wallet(0).account.address,
+      blockTag: 'pending',
+    });
     assert.ok(signed.nonce! > chainNonce, `a gap: signed with nonce ${signed.nonce}, the chain expects ${chainNonce}`);
 
     const states: string[] = [];
@@ -137,7 +169,10 @@ describe('reconciliation with the chain found', () => {
     }
     await clients.test.mine({ blocks: 1 });
     await sub.drain(30_000);
-    assert.deepEqual(alarms.map((a) => a.code).filter((c) => c.startsWith('SETTLEMENT_')), ['SETTLEMENT_STALLED', 'SETTLEMENT_RESUMED']);
+    assert.deepEqual(
+      alarms.map((a) => a.code).filter((c) => c.startsWith('SETTLEMENT_')),
+      ['SETTLEMENT_STALLED', 'SETTLEMENT_RESUMED'],
+    );
     assert.equal(ledger.getKv(STALLED_KEY), '');
     await assertMintedExactlyOnce(clients, address, ledger, starts);
     ledger.close();

@@ -30,29 +30,59 @@ describe('a reorg after mining', () => {
       const states: string[] = [];
       const bus = new EventBus();
       bus.on('settlement-state', (e) => states.push(e.state));
-      const sub = new Submitter({ ledger, rpcUrl, chainId: 31337, privateKey: SETTLER_KEY, contract: address, events: bus, pollMs: 20, gasFraction: 0.01, confirmations: 6 });
+      const sub = new Submitter({
+        ledger,
+        rpcUrl,
+        chainId: 31337,
+        privateKey: SETTLER_KEY,
+        contract: address,
+        events: bus,
+        pollMs: 20,
+        gasFraction: 0.01,
+        confirmations: 6,
+      });
       // driven by hand, step by step: send everything up to mined; finality needs 6 blocks, which only come when the test mines them
-      await until(async () => {
-        await sub.step();
-        const rows = journalForInterval(ledger, start);
-        return rows.length > 0 && rows.every((r) => r.state === 'mined');
-      }, 20_000, 'all rows mined');
+      await until(
+        async () => {
+          await sub.step();
+          const rows = journalForInterval(ledger, start);
+          return rows.length > 0 && rows.every((r) => r.state === 'mined');
+        },
+        20_000,
+        'all rows mined',
+      );
       const rows = journalForInterval(ledger, start);
       const head = await clients.public.getBlockNumber();
       const depth = Number(head) - Math.min(...rows.map((r) => r.blockNumber!)) + 1;
       const nonceBefore = await clients.public.getTransactionCount({ address: sub.address });
-      if (method === 'anvil_reorg') await clients.test.request({ method: 'anvil_reorg' as never, params: [depth, []] as never });
+      if (method === 'anvil_reorg')
+        await clients.test.request({ method: 'anvil_reorg' as never, params: [depth, []] as never });
       else await clients.test.request({ method: 'anvil_rollback' as never, params: [depth] as never });
       // the credits are gone from the chain now
-      const gone = (await clients.public.readContract({ address, abi: (await import('../contracts/chain.js')).abi, functionName: 'intervals', args: [BigInt(start / 1000)] })) as readonly bigint[];
+      const gone = (await clients.public.readContract({
+        address,
+        abi: (await import('../contracts/chain.js')).abi,
+        functionName: 'intervals',
+        args: [BigInt(start / 1000)],
+      })) as readonly bigint[];
       assert.equal(gone[1], 0n, 'the reorg removed the minting');
-      assert.ok((await clients.public.getTransactionCount({ address: sub.address })) < nonceBefore, 'the reorg removed our transactions');
-      await until(async () => {
-        await sub.step();
-        await clients.test.mine({ blocks: 1 });
-        return getSettlementCredits(ledger, start)!.status === 'final';
-      }, 30_000, 'final after the reorg');
-      assert.ok(states.some((s) => s.endsWith(':reorged')), `the submitter saw the reorg: ${states.join(' ')}`);
+      assert.ok(
+        (await clients.public.getTransactionCount({ address: sub.address })) < nonceBefore,
+        'the reorg removed our transactions',
+      );
+      await until(
+        async () => {
+          await sub.step();
+          await clients.test.mine({ blocks: 1 });
+          return getSettlementCredits(ledger, start)!.status === 'final';
+        },
+        30_000,
+        'final after the reorg',
+      );
+      assert.ok(
+        states.some((s) => s.endsWith(':reorged')),
+        `the submitter saw the reorg: ${states.join(' ')}`,
+      );
       await assertMintedExactlyOnce(clients, address, ledger, [start]);
       ledger.close();
     });
@@ -81,7 +111,10 @@ describe('a reorg after mining', () => {
     const commit = journalForInterval(ledger, start).find((r) => r.action === 'commit')!;
     assert.equal(commit.state, 'mined');
     const head = await clients.public.getBlockNumber();
-    await clients.test.request({ method: 'anvil_rollback' as never, params: [Number(head) - commit.blockNumber! + 1] as never });
+    await clients.test.request({
+      method: 'anvil_rollback' as never,
+      params: [Number(head) - commit.blockNumber! + 1] as never,
+    });
     await sub.drain(20_000);
     await assertMintedExactlyOnce(clients, address, ledger, [start]);
     ledger.close();

@@ -22,7 +22,10 @@ it('settles a metered interval into statements and credits, moves it to settled,
   const r = settleInterval(ledger, START, config, 2);
   assert.equal(r.saved, 'saved');
   assert.equal(getInterval(ledger, START)?.state, 'settled');
-  assert.equal(r.credits.reduce((s, c) => s + c.wh, 0), exportWh);
+  assert.equal(
+    r.credits.reduce((s, c) => s + c.wh, 0),
+    exportWh,
+  );
   const stored = getSettlementCredits(ledger, START)!;
   assert.equal(stored.status, 'queued');
   assert.equal(stored.exportWh, exportWh);
@@ -38,7 +41,10 @@ it('settles a metered interval into statements and credits, moves it to settled,
   // again: same figures, nothing written twice
   assert.equal(settleInterval(ledger, START, config, 3).saved, 'unchanged');
   const csv = statementsToCsv(r.statements).trim().split('\n');
-  assert.equal(csv[0], 'interval,participant,boughtWh,soldWh,gridImportWh,gridExportWh,paid,received,fees,gridAmount,net');
+  assert.equal(
+    csv[0],
+    'interval,participant,boughtWh,soldWh,gridImportWh,gridExportWh,paid,received,fees,gridAmount,net',
+  );
   assert.equal(csv.length, 41);
   assert.equal(JSON.parse(statementsToJson(r.statements)).length, 40);
   ledger.close();
@@ -48,7 +54,13 @@ it('refuses an interval that is not metered yet, or has no clearing result', () 
   const ledger = openLedger(join(tempDir(), 'l.db'));
   seedInterval(ledger, START, { households: 4 });
   advanceInterval(ledger, START, 'open', 1);
-  assert.throws(() => settleInterval(ledger, START, config), (e) => isMicrogridError(e, 'SETTLEMENT_INPUT'));
-  assert.throws(() => settleInterval(ledger, START + 900_000, config), (e) => isMicrogridError(e, 'SETTLEMENT_INPUT') && /no clearing result/.test(e.message));
+  assert.throws(
+    () => settleInterval(ledger, START, config),
+    (e) => isMicrogridError(e, 'SETTLEMENT_INPUT'),
+  );
+  assert.throws(
+    () => settleInterval(ledger, START + 900_000, config),
+    (e) => isMicrogridError(e, 'SETTLEMENT_INPUT') && /no clearing result/.test(e.message),
+  );
   ledger.close();
 });

@@ -17,12 +17,33 @@ it('mgx statements prints a settled interval as CSV or JSON, and names a bad or 
   const csv = runMgx(['statements', '--data-dir', dataDir, '--interval', '2027-01-15T08:00:00Z']);
   assert.equal(csv.status, 0, csv.stderr);
   const lines = csv.stdout.trim().split('\n');
-  assert.equal(lines[0], 'interval,participant,boughtWh,soldWh,gridImportWh,gridExportWh,paid,received,fees,gridAmount,net');
+  assert.equal(
+    lines[0],
+    'interval,participant,boughtWh,soldWh,gridImportWh,gridExportWh,paid,received,fees,gridAmount,net',
+  );
   assert.equal(lines.length, 7);
-  assert.equal(lines[1], ['2027-01-15T08:00:00Z', statements[0]!.participant, statements[0]!.boughtWh, statements[0]!.soldWh, statements[0]!.gridImportWh, statements[0]!.gridExportWh, statements[0]!.paid, statements[0]!.received, statements[0]!.fees, statements[0]!.gridAmount, statements[0]!.net].join(','));
+  assert.equal(
+    lines[1],
+    [
+      '2027-01-15T08:00:00Z',
+      statements[0]!.participant,
+      statements[0]!.boughtWh,
+      statements[0]!.soldWh,
+      statements[0]!.gridImportWh,
+      statements[0]!.gridExportWh,
+      statements[0]!.paid,
+      statements[0]!.received,
+      statements[0]!.fees,
+      statements[0]!.gridAmount,
+      statements[0]!.net,
+    ].join(','),
+  );
   const json = runMgx(['statements', '--data-dir', dataDir, '--interval', '2027-01-15T08:00:00Z', '--format', 'json']);
   assert.equal(json.status, 0, json.stderr);
-  assert.deepEqual(JSON.parse(json.stdout).map((s: { net: string }) => s.net), statements.map((s) => s.net));
+  assert.deepEqual(
+    JSON.parse(json.stdout).map((s: { net: string }) => s.net),
+    statements.map((s) => s.net),
+  );
   const missing = runMgx(['statements', '--data-dir', dataDir, '--interval', '2027-01-15T08:15:00Z']);
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /NOT_FOUND/);

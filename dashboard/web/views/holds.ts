@@ -81,7 +81,11 @@ export function holdsPanel(el: HTMLElement): () => Promise<void> {
           ['interval (UTC)', (x) => time(x.interval)],
           ['held Wh (import / export)', (x) => `${x.importWh} / ${x.exportWh}`],
           ['decision', (x) => h('span.decision', {}, x.decision)],
-          ['now', (x) => `${x.decidedStatus ?? ''}${x.method ? ` (${x.method})` : ''}: ${x.decidedImportWh ?? '—'} / ${x.decidedExportWh ?? '—'} Wh`],
+          [
+            'now',
+            (x) =>
+              `${x.decidedStatus ?? ''}${x.method ? ` (${x.method})` : ''}: ${x.decidedImportWh ?? '—'} / ${x.decidedExportWh ?? '—'} Wh`,
+          ],
           ['by', (x) => x.decidedBy ?? '—'],
           ['when', (x) => time(x.decidedAt)],
           ['why', (x) => h('span.why', {}, x.decisionReason ?? '')],
@@ -103,15 +107,46 @@ function markRows(el: HTMLElement, rows: Hold[]): void {
 }
 
 function reasons(x: Hold): HTMLElement {
-  return h('ul.reasons', {}, ...x.reasons.map((r) => h('li', { title: r.code }, h('code', {}, r.code), ' ', r.message)));
+  return h(
+    'ul.reasons',
+    {},
+    ...x.reasons.map((r) => h('li', { title: r.code }, h('code', {}, r.code), ' ', r.message)),
+  );
 }
 
 function decisionForm(x: Hold, message: HTMLElement, reload: () => Promise<void>): HTMLElement {
-  const choice = h('select', { name: 'decision', 'aria-label': 'decision' }, ...CHOICES.map(([v, label]) => h('option', { value: v }, label)));
-  const imp = h('input', { name: 'importWh', type: 'number', min: 0, step: 1, value: x.importWh, 'aria-label': 'import Wh', class: 'wh' });
-  const exp = h('input', { name: 'exportWh', type: 'number', min: 0, step: 1, value: x.exportWh, 'aria-label': 'export Wh', class: 'wh' });
+  const choice = h(
+    'select',
+    { name: 'decision', 'aria-label': 'decision' },
+    ...CHOICES.map(([v, label]) => h('option', { value: v }, label)),
+  );
+  const imp = h('input', {
+    name: 'importWh',
+    type: 'number',
+    min: 0,
+    step: 1,
+    value: x.importWh,
+    'aria-label': 'import Wh',
+    class: 'wh',
+  });
+  const exp = h('input', {
+    name: 'exportWh',
+    type: 'number',
+    min: 0,
+    step: 1,
+    value: x.exportWh,
+    'aria-label': 'export Wh',
+    class: 'wh',
+  });
   const values = h('span.values', { hidden: true }, imp, ' / ', exp, ' Wh');
-  const why = h('input', { name: 'reason', type: 'text', required: true, maxlength: 500, placeholder: 'why (required)', 'aria-label': 'reason' });
+  const why = h('input', {
+    name: 'reason',
+    type: 'text',
+    required: true,
+    maxlength: 500,
+    placeholder: 'why (required)',
+    'aria-label': 'reason',
+  });
   const button = h('button', { type: 'submit' }, 'Decide');
   const form = h('form.decide', {}, choice, values, why, button);
   choice.onchange = () => (values.hidden = choice.value !== 'replace-value');
@@ -124,7 +159,12 @@ function decisionForm(x: Hold, message: HTMLElement, reload: () => Promise<void>
       return;
     }
     const c = choice.value as Choice;
-    const body: Record<string, unknown> = { interval: x.interval, meterId: x.meterId, reason, decision: c.startsWith('replace') ? 'replace' : c };
+    const body: Record<string, unknown> = {
+      interval: x.interval,
+      meterId: x.meterId,
+      reason,
+      decision: c.startsWith('replace') ? 'replace' : c,
+    };
     if (c === 'replace-estimate') body.estimate = true;
     if (c === 'replace-value') {
       body.importWh = Number(imp.value);
@@ -132,9 +172,26 @@ function decisionForm(x: Hold, message: HTMLElement, reload: () => Promise<void>
     }
     button.disabled = true;
     send<Hold>('POST', '/api/meter-data/holds/decision', body)
-      .then((d) => show(message, 'ok', `${d.meterId} at ${time(d.interval)}: ${d.decision}, now ${d.decidedStatus} ${d.decidedImportWh} / ${d.decidedExportWh} Wh.`))
-      .catch((e: Error) => show(message, 'error', `${x.meterId} at ${time(x.interval)}: ${e instanceof ApiError ? `${e.code} (${e.status}) ` : ''}${e.message}`))
-      .finally(() => void reload().catch((e: Error) => show(message, 'error', `The held meter data could not be read again: ${e.message}`)));
+      .then((d) =>
+        show(
+          message,
+          'ok',
+          `${d.meterId} at ${time(d.interval)}: ${d.decision}, now ${d.decidedStatus} ${d.decidedImportWh} / ${d.decidedExportWh} Wh.`,
+        ),
+      )
+      .catch((e: Error) =>
+        show(
+          message,
+          'error',
+          `${x.meterId} at ${time(x.interval)}: ${e instanceof ApiError ? `${e.code} (${e.status}) ` : ''}${e.message}`,
+        ),
+      )
+      .finally(
+        () =>
+          void reload().catch((e: Error) =>
+            show(message, 'error', `The held meter data could not be read again: ${e.message}`),
+          ),
+      );
   };
   return form;
 }

@@ -21,9 +21,19 @@ export function operatorView(opts: { public: boolean }): View {
     opts.public ? null : h('section', {}, h('h2', {}, 'Alarms'), h('div#alarms')),
     opts.public ? null : h('section.card', {}, h('h2', {}, 'Held meter data'), h('div#holds')),
     h('section', {}, h('div#balance.strip')),
-    h('section.row', {}, h('div.card', {}, h('h2', {}, 'Power flow'), svg), h('div.card', {}, h('h2', {}, 'Live: generation, consumption, grid'), h('div#live-chart.chart'))),
+    h(
+      'section.row',
+      {},
+      h('div.card', {}, h('h2', {}, 'Power flow'), svg),
+      h('div.card', {}, h('h2', {}, 'Live: generation, consumption, grid'), h('div#live-chart.chart')),
+    ),
     h('section.card', {}, h('h2', {}, 'Energy history'), h('div#history')),
-    h('section.row', {}, h('div.card', {}, h('h2', {}, 'Supply and demand: last cleared interval'), h('div#curves')), h('div.card', {}, h('h2', {}, 'Intervals'), h('div#intervals'))),
+    h(
+      'section.row',
+      {},
+      h('div.card', {}, h('h2', {}, 'Supply and demand: last cleared interval'), h('div#curves')),
+      h('div.card', {}, h('h2', {}, 'Intervals'), h('div#intervals')),
+    ),
     h('section.card', {}, h('div#interval-detail')),
     opts.public ? null : h('section.card', {}, h('h2', {}, 'Devices'), h('div#devices.tiles')),
   );
@@ -49,15 +59,24 @@ export function operatorView(opts: { public: boolean }): View {
         deviceTiles($('#devices', root), state);
         reloadHolds ??= holdsPanel($('#holds', root));
       }
-      const lifecycle = frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-cleared' || e.type === 'interval-state' || e.type === 'settlement-state');
+      const lifecycle =
+        frame.type === 'delta' &&
+        frame.events.some(
+          (e) => e.type === 'interval-cleared' || e.type === 'interval-state' || e.type === 'settlement-state',
+        );
       if (lifecycle) void reloadIntervals();
       // A metering step is where holds appear and where the hold window estimates them.
       if (lifecycle && reloadHolds) void reloadHolds().catch(() => undefined);
-      if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-state' && e.state === 'metered')) void reloadHistory();
+      if (frame.type === 'delta' && frame.events.some((e) => e.type === 'interval-state' && e.state === 'metered'))
+        void reloadHistory();
       // The curves follow the metered clearings: the first frame asks the ledger for the last one, each
       // metered interval-cleared event after that moves them on.
-      const cleared = frame.type === 'delta' ? frame.events.filter((e) => e.type === 'interval-cleared' && e.kind === 'metered').at(-1) : undefined;
-      if (cleared?.type === 'interval-cleared') void curves($('#curves', root), (curvesFor = cleared.interval), 'metered');
+      const cleared =
+        frame.type === 'delta'
+          ? frame.events.filter((e) => e.type === 'interval-cleared' && e.kind === 'metered').at(-1)
+          : undefined;
+      if (cleared?.type === 'interval-cleared')
+        void curves($('#curves', root), (curvesFor = cleared.interval), 'metered');
       else if (curvesFor === undefined) {
         curvesFor = null;
         void lastMeteredInterval().then((i) => curves($('#curves', root), curvesFor ?? (curvesFor = i), 'metered'));

@@ -6,7 +6,20 @@ import { toCsv } from '../../../dashboard/csv.js';
 const cellOf = (v: unknown): string => toCsv([{ a: v }], ['a']).split('\r\n')[1]!;
 
 test('formula cells are prefixed with a quote, whatever they start with', () => {
-  const hostile = ["-1+cmd|' /C calc'!A0", '-2+3', '-1e3+1', '=1+1', '+1+1', '@SUM(A1)', '\tcmd', '\rcmd', '=HYPERLINK("http://x","y")', '-', '--1', '-0x1'];
+  const hostile = [
+    "-1+cmd|' /C calc'!A0",
+    '-2+3',
+    '-1e3+1',
+    '=1+1',
+    '+1+1',
+    '@SUM(A1)',
+    '\tcmd',
+    '\rcmd',
+    '=HYPERLINK("http://x","y")',
+    '-',
+    '--1',
+    '-0x1',
+  ];
   for (const v of hostile) {
     const c = cellOf(v);
     const unquoted = c.startsWith('"') ? c.slice(1, -1).replace(/""/g, '"') : c;
@@ -15,5 +28,6 @@ test('formula cells are prefixed with a quote, whatever they start with', () => 
 });
 
 test('plain numbers and decimal prices are left as they are, negative ones too', () => {
-  for (const v of ['-0.06', '-14', '0.1500', '1200', '-1.5', -3, 0.25, '2026-11-21T12:00:00Z', 'h01']) assert.equal(cellOf(v), String(v));
+  for (const v of ['-0.06', '-14', '0.1500', '1200', '-1.5', -3, 0.25, '2026-11-21T12:00:00Z', 'h01'])
+    assert.equal(cellOf(v), String(v));
 });

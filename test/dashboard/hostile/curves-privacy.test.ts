@@ -8,7 +8,13 @@ import { upsertParticipant } from '../../../ledger/participants.js';
 // Before gate closure households and the public see no book at all; after it,
 // price levels are merged until each stands for several participants.
 const base = fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000 } } });
-const extra = ['h04', 'h05'].map((id) => ({ id, name: id, zone: 'north', meters: [{ id: `${id}-grid`, role: 'grid' as const }], policy: {} }));
+const extra = ['h04', 'h05'].map((id) => ({
+  id,
+  name: id,
+  zone: 'north',
+  meters: [{ id: `${id}-grid`, role: 'grid' as const }],
+  policy: {},
+}));
 const config = { ...base, participants: [...base.participants, ...extra] } as typeof base;
 const f = await makeFixture({ config });
 after(() => f.app.close());
@@ -18,8 +24,23 @@ const S = T0 + 4 * MIN15;
 const url = `/api/intervals/${new Date(S).toISOString()}/curves`;
 let n = 0;
 const bid = (participantId: string, energyWh: number, price: string) =>
-  insertForwardOrder(f.ledger, { id: `ord_c${n++}`, intervalStart: S, participantId, side: 'bid', energyWh, price, zone: 'north', partners: null, greenOnly: false, createdAt: f.clock.now() });
-const curves = async (headers: Record<string, string> = {}) => (await f.app.inject({ url, headers })).json() as { bids: { price: string; cumulativeWh: number }[]; offers: unknown[] };
+  insertForwardOrder(f.ledger, {
+    id: `ord_c${n++}`,
+    intervalStart: S,
+    participantId,
+    side: 'bid',
+    energyWh,
+    price,
+    zone: 'north',
+    partners: null,
+    greenOnly: false,
+    createdAt: f.clock.now(),
+  });
+const curves = async (headers: Record<string, string> = {}) =>
+  (await f.app.inject({ url, headers })).json() as {
+    bids: { price: string; cumulativeWh: number }[];
+    offers: unknown[];
+  };
 
 test('before gate closure: the public and households see no book; operator and auditor see it whole', async () => {
   bid('h02', 700, '0.2100');

@@ -14,15 +14,28 @@ const rules = rulesFromConfig(validateConfig({ market: { intervalMinutes: 15 } }
 const INTERVAL = '2026-11-21T13:00:00Z';
 
 const honestOrder = (i: number) =>
-  fc.record({
-    participant: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'),
-    side: fc.constantFrom('bid' as const, 'offer' as const),
-    energyWh: fc.integer({ min: 1, max: 5000 }),
-    ticks: fc.integer({ min: 800, max: 3000 }),
-    zone: fc.constantFrom('north', 'south'),
-  }).map((o): OrderInput => ({ id: `o${i}`, participant: o.participant, side: o.side, interval: INTERVAL, energyWh: o.energyWh, price: (o.ticks / 10_000).toFixed(4), zone: o.zone, seq: i }));
+  fc
+    .record({
+      participant: fc.constantFrom('p1', 'p2', 'p3', 'p4', 'p5'),
+      side: fc.constantFrom('bid' as const, 'offer' as const),
+      energyWh: fc.integer({ min: 1, max: 5000 }),
+      ticks: fc.integer({ min: 800, max: 3000 }),
+      zone: fc.constantFrom('north', 'south'),
+    })
+    .map((o): OrderInput => ({
+      id: `o${i}`,
+      participant: o.participant,
+      side: o.side,
+      interval: INTERVAL,
+      energyWh: o.energyWh,
+      price: (o.ticks / 10_000).toFixed(4),
+      zone: o.zone,
+      seq: i,
+    }));
 
-const book = fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => honestOrder(i))));
+const book = fc
+  .integer({ min: 1, max: 40 })
+  .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => honestOrder(i))));
 
 /** One field of an order made hostile: every way a stored order could be wrong. */
 const hostile: [string, (o: OrderInput) => Record<string, unknown>][] = [
@@ -57,7 +70,16 @@ test('random books with one hostile order per field still clear, without it', ()
       // Capacity: 6000 Wh per participant and side, above any one honest order and the p9
       // order; honest orders together could exceed it, so the honest book is kept below.
       const honest = withinCapacity(orders);
-      const base: OrderInput = { id: 'bad', participant: 'p9', side: 'bid', interval: INTERVAL, energyWh: 10, price: '0.2000', zone: 'north', seq: 1000 };
+      const base: OrderInput = {
+        id: 'bad',
+        participant: 'p9',
+        side: 'bid',
+        interval: INTERVAL,
+        energyWh: 10,
+        price: '0.2000',
+        zone: 'north',
+        seq: 1000,
+      };
       const bad = spoil(base) as unknown as OrderInput;
       const duplicate = field === 'id' && bad.id === 'o0';
       if (duplicate) bad.id = honest[0]!.id;

@@ -10,7 +10,10 @@ import { makeFixture, auth, TOKENS, fixtureConfig, T0, MIN15 } from '../fixture.
 // Issue 13, item 3: signed readings pushed without a token. A duplicate or an older
 // reading never moves the live state; what is not signed never reaches a stream; an
 // unknown meter answers like a bad signature; pushes are rate limited per address and gateway.
-const f = await makeFixture({ readingGapMs: 0, config: fixtureConfig({ server: { rateLimit: { readingsPerMinute: 1000, writesPerMinute: 100000 } } }) });
+const f = await makeFixture({
+  readingGapMs: 0,
+  config: fixtureConfig({ server: { rateLimit: { readingsPerMinute: 1000, writesPerMinute: 100000 } } }),
+});
 after(() => f.app.close());
 const gw = privateKeyToAccount(generatePrivateKey());
 const stranger = privateKeyToAccount(generatePrivateKey());
@@ -20,13 +23,26 @@ const seen: ReadingEvent[] = [];
 f.bus.on('reading', (r) => seen.push(r));
 
 const T = T0 + MIN15 + 30_000;
-const reading = (s: number, powerW: number, meterId = 'h01-grid', extra: Partial<ReadingEvent> = {}): ReadingEvent => ({ type: 'reading', meterId, ts: new Date(T + s * 1000).toISOString(), powerW, importWh: 1000 + s, exportWh: 5000, voltageV: 230, frequencyHz: 50, quality: 'good', ...extra });
+const reading = (s: number, powerW: number, meterId = 'h01-grid', extra: Partial<ReadingEvent> = {}): ReadingEvent => ({
+  type: 'reading',
+  meterId,
+  ts: new Date(T + s * 1000).toISOString(),
+  powerW,
+  importWh: 1000 + s,
+  exportWh: 5000,
+  voltageV: 230,
+  frequencyHz: 50,
+  quality: 'good',
+  ...extra,
+});
 let address = 0;
-const push = (readings: object[], remoteAddress = `10.1.0.${++address % 250}`) => f.app.inject({ method: 'POST', url: '/api/readings', remoteAddress, payload: { readings } });
+const push = (readings: object[], remoteAddress = `10.1.0.${++address % 250}`) =>
+  f.app.inject({ method: 'POST', url: '/api/readings', remoteAddress, payload: { readings } });
 const livePower = async (): Promise<number | null> => {
   await tick();
   await tick();
-  return (await f.app.inject({ url: '/api/state', headers: auth(TOKENS.operator) })).json().state.meters['h01-grid'].powerW;
+  return (await f.app.inject({ url: '/api/state', headers: auth(TOKENS.operator) })).json().state.meters['h01-grid']
+    .powerW;
 };
 
 test('a duplicate or an older signed reading is stored once and never changes the live state', async () => {
@@ -72,22 +88,31 @@ test('unknown meter, meter without gateway, bad signature and wrong signer all a
 });
 
 test('pushes are rate limited per address and per gateway', async () => {
-  const g = await makeFixture({ readingGapMs: 0, config: fixtureConfig({ server: { rateLimit: { readingsPerMinute: 3 } } }) });
+  const g = await makeFixture({
+    readingGapMs: 0,
+    config: fixtureConfig({ server: { rateLimit: { readingsPerMinute: 3 } } }),
+  });
   try {
     setMeterGateway(g.ledger, 'h01-grid', gw.address);
     const other = privateKeyToAccount(generatePrivateKey());
     setMeterGateway(g.ledger, 'h02-grid', other.address);
-    const send = (body: object[], remoteAddress: string) => g.app.inject({ method: 'POST', url: '/api/readings', remoteAddress, payload: { readings: body } });
+    const send = (body: object[], remoteAddress: string) =>
+      g.app.inject({ method: 'POST', url: '/api/readings', remoteAddress, payload: { readings: body } });
     // Per address: garbage counts too (the limit is met before the body is read).
     for (let i = 0; i < 3; i++) assert.notEqual((await send([{}], '10.2.0.1')).statusCode, 429);
     const r = await send([{}], '10.2.0.1');
     assert.equal(r.statusCode, 429);
     assert.equal(r.json().code, 'RATE_LIMITED');
     // Per gateway: one gateway's readings from many addresses.
-    for (let i = 0; i < 3; i++) assert.equal((await send([await signReading(gw, reading(100 + i, 1))], `10.3.0.${i}`)).statusCode, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await send([await signReading(gw, reading(100 + i, 1))], `10.3.0.${i}`)).statusCode, 200);
     const g4 = await send([await signReading(gw, reading(110, 1))], '10.3.0.99');
     assert.equal(g4.statusCode, 429, g4.body);
-    assert.equal((await send([await signReading(other, reading(110, 1, 'h02-grid'))], '10.3.0.98')).statusCode, 200, 'another gateway is not affected');
+    assert.equal(
+      (await send([await signReading(other, reading(110, 1, 'h02-grid'))], '10.3.0.98')).statusCode,
+      200,
+      'another gateway is not affected',
+    );
   } finally {
     await g.app.close();
   }

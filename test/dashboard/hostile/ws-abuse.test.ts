@@ -13,7 +13,15 @@ import type { ReadingEvent } from '../../../core/events.js';
 // WebSocket abuse over real sockets (no ticket, reused tickets, garbage and oversized
 // frames, a client that stops reading), then: every socket closed, memory steady, and the
 // market still takes orders and clears an interval.
-const f = await makeFixture({ readingGapMs: 0, config: fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000, failedAuthPerMinute: 100000 }, stream: { heartbeatMs: 200, maxBufferedBytes: 16 * 1024 } } }) });
+const f = await makeFixture({
+  readingGapMs: 0,
+  config: fixtureConfig({
+    server: {
+      rateLimit: { writesPerMinute: 100000, failedAuthPerMinute: 100000 },
+      stream: { heartbeatMs: 200, maxBufferedBytes: 16 * 1024 },
+    },
+  }),
+});
 await f.app.listen({ host: '127.0.0.1', port: 0 });
 const port = (f.app.server.address() as { port: number }).port;
 after(() => f.app.close());
@@ -45,13 +53,16 @@ function open(query: string): Promise<{ ws: WebSocket; first: Promise<unknown>; 
   });
 }
 
-const ticket = async (token: string): Promise<string> => (await f.app.inject({ method: 'POST', url: '/api/stream/ticket', headers: auth(token) })).json().ticket;
+const ticket = async (token: string): Promise<string> =>
+  (await f.app.inject({ method: 'POST', url: '/api/stream/ticket', headers: auth(token) })).json().ticket;
 
 /** A raw TCP client that completes the WebSocket handshake and then sends `bytes` (not a valid frame). */
 function rawGarbage(bytes: Buffer): Promise<void> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1', () => {
-      s.write(`GET /api/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+      s.write(
+        `GET /api/stream HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      );
       s.once('data', () => s.write(bytes));
     });
     s.on('data', () => undefined);
@@ -60,7 +71,17 @@ function rawGarbage(bytes: Buffer): Promise<void> {
   });
 }
 
-const reading = (n: number): ReadingEvent => ({ type: 'reading', meterId: 'h01-grid', ts: new Date(Date.now() + n).toISOString(), powerW: n, importWh: 1000, exportWh: 2000, voltageV: 230, frequencyHz: 50, quality: 'good' });
+const reading = (n: number): ReadingEvent => ({
+  type: 'reading',
+  meterId: 'h01-grid',
+  ts: new Date(Date.now() + n).toISOString(),
+  powerW: n,
+  importWh: 1000,
+  exportWh: 2000,
+  voltageV: 230,
+  frequencyHz: 50,
+  quality: 'good',
+});
 
 test('stream abuse of every kind leaves no socket open, no client kept, memory steady', async () => {
   // Warm up the paths once so lazily built things do not count as growth.
@@ -80,7 +101,10 @@ test('stream abuse of every kind leaves no socket open, no client kept, memory s
     // A ticket works once; the second use is refused with 1008.
     const t = await ticket(TOKENS.h01);
     const mine = await open(`?ticket=${t}`);
-    assert.deepEqual(Object.keys(((await mine.first) as { state: { meters: object } }).state.meters).sort(), ['h01-grid', 'h01-pv']);
+    assert.deepEqual(Object.keys(((await mine.first) as { state: { meters: object } }).state.meters).sort(), [
+      'h01-grid',
+      'h01-pv',
+    ]);
     const reused = await open(`?ticket=${t}`);
     assert.equal(await reused.closed, 1008);
     // Garbage text, binary and an oversized message (maxPayload 4096: closed with 1009).
@@ -110,7 +134,12 @@ test('stream abuse of every kind leaves no socket open, no client kept, memory s
 test('afterwards the market still takes orders and clears an interval', async () => {
   const S = T0 + 4 * MIN15;
   const place = (token: string, side: 'bid' | 'offer', price: string) =>
-    f.app.inject({ method: 'POST', url: '/api/orders', headers: auth(token), payload: { side, interval: new Date(S).toISOString(), energyWh: 300, price } });
+    f.app.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: auth(token),
+      payload: { side, interval: new Date(S).toISOString(), energyWh: 300, price },
+    });
   assert.equal((await place(TOKENS.h01, 'offer', '0.1000')).statusCode, 201);
   assert.equal((await place(TOKENS.h02, 'bid', '0.2000')).statusCode, 201);
   createCycleSteps({ ledger: f.ledger, config: f.config, clock: f.clock, bus: f.bus }).clearForward(S);

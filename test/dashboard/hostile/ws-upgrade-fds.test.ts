@@ -7,7 +7,9 @@ import { listen } from '../../../dashboard/server.js';
 
 // Issue 13, item 1: every refused WebSocket upgrade must close the server's socket.
 // Counted as the process's open file descriptors (client and server run in this process).
-const f = await makeFixture({ config: fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000, failedAuthPerMinute: 100000 } } }) });
+const f = await makeFixture({
+  config: fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000, failedAuthPerMinute: 100000 } } }),
+});
 const base = await listen(f.app, '127.0.0.1', 0);
 after(() => f.app.close());
 const { port } = new URL(base);
@@ -22,7 +24,13 @@ function refusedUpgrade(path: string, headers: Record<string, string>): Promise<
       port,
       path,
       agent: false,
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
     });
     req.on('upgrade', (_res, socket) => {
       socket.destroy();
@@ -51,7 +59,8 @@ test('500 upgrades with a wrong token each get 401 and leave no socket open', as
   // Warm up: the first requests open lazily created handles (the route table, the logger).
   await refusedUpgrade('/api/stream', { authorization: 'Bearer wrongwrongwrongwrong' });
   const before = openFds();
-  for (let i = 0; i < 500; i++) assert.equal(await refusedUpgrade('/api/stream', { authorization: 'Bearer wrongwrongwrongwrong' }), 401);
+  for (let i = 0; i < 500; i++)
+    assert.equal(await refusedUpgrade('/api/stream', { authorization: 'Bearer wrongwrongwrongwrong' }), 401);
   const afterFds = await settle(before + 5);
   assert.ok(afterFds <= before + 5, `open fds ${before} before, ${afterFds} after 500 refused upgrades`);
 });

@@ -31,7 +31,8 @@ export interface TasmotaSample {
 export function tasmotaSensor(s: TasmotaSample): string {
   const voltage = s.voltageV ?? 231;
   const current = Math.abs(s.powerW) / voltage;
-  const exp = s.exportWh === undefined ? '' : `"TodaySumImport":0.412,"TodaySumExport":0.318,"ExportActive":${kwh(s.exportWh)},`;
+  const exp =
+    s.exportWh === undefined ? '' : `"TodaySumImport":0.412,"TodaySumExport":0.318,"ExportActive":${kwh(s.exportWh)},`;
   const freq = s.frequencyHz === undefined ? '' : `"Frequency":${s.frequencyHz},`;
   return (
     `{"Time":"${s.time ?? '2026-06-21T12:00:00'}","ENERGY":{"TotalStartTime":"2025-03-01T09:12:44","Total":${kwh(s.importWh)},"Yesterday":3.210,"Today":1.234,${exp}` +

@@ -10,10 +10,19 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-export async function startPublisher(url: string, auth: { username?: string; password?: string } = {}): Promise<Publisher> {
-  const client: MqttClient = await mqtt.connectAsync(url, { clean: true, reconnectPeriod: 0, protocolVersion: 4, ...auth });
+export async function startPublisher(
+  url: string,
+  auth: { username?: string; password?: string } = {},
+): Promise<Publisher> {
+  const client: MqttClient = await mqtt.connectAsync(url, {
+    clean: true,
+    reconnectPeriod: 0,
+    protocolVersion: 4,
+    ...auth,
+  });
   return {
-    publish: async (topic, payload, retain = false) => void (await client.publishAsync(topic, payload, { qos: 1, retain })),
+    publish: async (topic, payload, retain = false) =>
+      void (await client.publishAsync(topic, payload, { qos: 1, retain })),
     close: () => client.endAsync(),
   };
 }

@@ -21,7 +21,10 @@ type Fault = 'none' | 'drop' | 'glitch+1' | 'glitch+2' | 'glitch-1' | 'spike';
 const scenario = fc.record({
   imports: fc.array(fc.integer({ min: 0, max: 80 }), { minLength: N * 15, maxLength: N * 15 }),
   exports: fc.array(fc.integer({ min: 0, max: 80 }), { minLength: N * 15, maxLength: N * 15 }),
-  faults: fc.array(fc.constantFrom<Fault>('none', 'none', 'none', 'none', 'drop', 'glitch+1', 'glitch+2', 'glitch-1', 'spike'), { minLength: N * 15, maxLength: N * 15 }),
+  faults: fc.array(
+    fc.constantFrom<Fault>('none', 'none', 'none', 'none', 'drop', 'glitch+1', 'glitch+2', 'glitch-1', 'spike'),
+    { minLength: N * 15, maxLength: N * 15 },
+  ),
   coarse: fc.option(fc.tuple(fc.integer({ min: 1, max: 58 }), fc.integer({ min: 1, max: 20 }))),
 });
 
@@ -49,21 +52,41 @@ test('over random fault sequences: Σ energies = counter delta, and no faulted i
           const t = ts + 10_000;
           faultAt.push(t);
           const f = fault === 'glitch+1' ? 10 : fault === 'glitch+2' ? 100 : 1;
-          const bad = (v: number): number => (fault === 'glitch-1' ? Math.floor(v / 10) : fault === 'spike' ? v + 40_000 : v * f);
+          const bad = (v: number): number =>
+            fault === 'glitch-1' ? Math.floor(v / 10) : fault === 'spike' ? v + 40_000 : v * f;
           readings.push({ ts: t, importWh: bad(imp), exportWh: bad(exp), powerW });
         }
       }
-      const out = validateMeterSeries({ meterId: 'm', role: 'grid', ratedPowerW: 5000, intervalMs: INTERVAL, intervals: Array.from({ length: N }, (_, i) => T0 + i * INTERVAL), readings });
+      const out = validateMeterSeries({
+        meterId: 'm',
+        role: 'grid',
+        ratedPowerW: 5000,
+        intervalMs: INTERVAL,
+        intervals: Array.from({ length: N }, (_, i) => T0 + i * INTERVAL),
+        readings,
+      });
       const first = readings[0]!;
       const last = readings.at(-1)!;
-      assert.equal(out.reduce((s, e) => s + e.importWh, 0), last.importWh! - first.importWh!, 'Σ import = counter delta');
-      assert.equal(out.reduce((s, e) => s + e.exportWh, 0), last.exportWh! - first.exportWh!, 'Σ export = counter delta');
+      assert.equal(
+        out.reduce((s, e) => s + e.importWh, 0),
+        last.importWh! - first.importWh!,
+        'Σ import = counter delta',
+      );
+      assert.equal(
+        out.reduce((s, e) => s + e.exportWh, 0),
+        last.exportWh! - first.exportWh!,
+        'Σ export = counter delta',
+      );
       for (const e of out) {
         const s = e.intervalStart;
         const end = s + INTERVAL;
-        if (faultAt.some((t) => t > s && t <= end)) assert.equal(e.status, 'held', `interval ${s} holds a failed reading: ${JSON.stringify(e)}`);
-        if (dropAt.some((t) => t - MIN < end && t + MIN > s)) assert.notEqual(e.status, 'actual', `interval ${s} has a gap`);
-        const clean = !faultAt.some((t) => t > s - 2 * MIN && t < end + 2 * MIN) && !dropAt.some((t) => t > s - 2 * MIN && t < end + 2 * MIN);
+        if (faultAt.some((t) => t > s && t <= end))
+          assert.equal(e.status, 'held', `interval ${s} holds a failed reading: ${JSON.stringify(e)}`);
+        if (dropAt.some((t) => t - MIN < end && t + MIN > s))
+          assert.notEqual(e.status, 'actual', `interval ${s} has a gap`);
+        const clean =
+          !faultAt.some((t) => t > s - 2 * MIN && t < end + 2 * MIN) &&
+          !dropAt.some((t) => t > s - 2 * MIN && t < end + 2 * MIN);
         if (clean) assert.equal(e.status, 'actual', `clean interval ${s}: ${JSON.stringify(e.reasons)}`);
       }
     }),
