@@ -15,7 +15,7 @@ import { ViewCutter } from './live/views.js';
 import { Tickets, TokenTable } from './auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandler, installJsonParser } from './errors.js';
 import { guard } from './guard.js';
-import { ErrorBody } from './http.js';
+import { ErrorBody } from './schemas/error-body.js';
 import { listMeters } from '../ledger/participants.js';
 import { ensureBundle } from './build.js';
 

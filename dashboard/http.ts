@@ -1,46 +1,10 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../core/clock.js';
 import { parseUtc } from '../core/interval.js';
 import { MicrogridError, invalid } from '../core/errors.js';
 import { toCsv } from './csv.js';
 
-/** Schemas and helpers shared by the route files. */
-
-export const ErrorBody = Type.Object(
-  {
-    code: Type.String(),
-    message: Type.String(),
-    field: Type.Optional(Type.String()),
-    value: Type.Optional(Type.Unknown()),
-    expected: Type.Optional(Type.String()),
-  },
-  {
-    $id: 'ErrorBody',
-    description: 'Every 4xx/5xx body: a stable code, a message naming the field, value and what was expected.',
-  },
-);
-
-/**
- * OpenAPI `security` of a route that also serves callers without a token (the
- * public aggregate view); a route without it needs a token (dashboard/guard.ts).
- */
-export const OPTIONAL_AUTH: { bearer?: string[] }[] = [{}, { bearer: [] }];
-
-export const errors = (...statuses: number[]): Record<number, typeof ErrorBody> =>
-  Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
-
-export const Format = Type.Optional(
-  Type.Union([Type.Literal('json'), Type.Literal('csv')], {
-    description: 'csv returns text/csv with a header row; times in UTC',
-  }),
-);
-export const IsoTime = (description: string) => Type.String({ description, examples: ['2026-11-21T19:30:00Z'] });
-export const RangeQuery = {
-  from: Type.Optional(IsoTime('range start, ISO 8601 UTC (inclusive)')),
-  to: Type.Optional(IsoTime('range end, ISO 8601 UTC (exclusive)')),
-  format: Format,
-};
+/** Helpers shared by the route files (their shared schemas are in dashboard/schemas/). */
 
 export const MAX_RANGE_MS = 400 * 86_400_000;
 

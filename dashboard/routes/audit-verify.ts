@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../deps.js';
 import { MicrogridError } from '../../core/errors.js';
 import { parseUtc } from '../../core/interval.js';
 import { requireRole } from '../auth.js';
-import { errors } from '../http.js';
+import { errors } from '../schemas/error-body.js';
 
 /**
  * GET /api/audit/verify?from&to — the utility audit (the same five checks as

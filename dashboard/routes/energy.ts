@@ -7,7 +7,9 @@ import { invalid } from '../../core/errors.js';
 import { energyHistory } from '../../ledger/interval-energy.js';
 import { listMeters } from '../../ledger/participants.js';
 import { scopeParticipant } from '../auth.js';
-import { errors, iso, OPTIONAL_AUTH, parseRange, RangeQuery, sendList } from '../http.js';
+import { iso, parseRange, sendList } from '../http.js';
+import { errors, OPTIONAL_AUTH } from '../schemas/error-body.js';
+import { RangeQuery } from '../schemas/range-query.js';
 
 export const BUCKETS = { raw: 0, '15m': 15 * 60_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
 export type Bucket = keyof typeof BUCKETS;

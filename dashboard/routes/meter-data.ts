@@ -7,7 +7,8 @@ import { assertId } from '../../core/ids.js';
 import { MicrogridError } from '../../core/errors.js';
 import { listMeterHolds, type MeterHold } from '../../ledger/meter-data.js';
 import { requireRole, scopeParticipant } from '../auth.js';
-import { errors, iso } from '../http.js';
+import { iso } from '../http.js';
+import { errors } from '../schemas/error-body.js';
 import { Nullable as N } from '../schemas/nullable.js';
 
 const Reason = Type.Object({ code: Type.String(), message: Type.String() });

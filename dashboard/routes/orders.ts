@@ -16,7 +16,9 @@ import {
 import { listMeters, listParticipants } from '../../ledger/participants.js';
 import { deliverableWh, MARKET_MAX_ORDER_WH } from '../../core/market.js';
 import { requireAuth, requireRole, scopeParticipant } from '../auth.js';
-import { errors, iso, notFound, sendList, Format } from '../http.js';
+import { iso, notFound, sendList } from '../http.js';
+import { errors } from '../schemas/error-body.js';
+import { Format } from '../schemas/range-query.js';
 import { checkPrice } from '../check-price.js';
 import { parseStartParam } from '../schemas/interval-start.js';
 

@@ -6,7 +6,9 @@ import { assertId } from '../../core/ids.js';
 import { listMeters, listParticipants } from '../../ledger/participants.js';
 import { setPolicy } from '../../ledger/orders.js';
 import { requireAuth, requireRole, scopeParticipant } from '../auth.js';
-import { errors, notFound, sendList, Format } from '../http.js';
+import { notFound, sendList } from '../http.js';
+import { errors } from '../schemas/error-body.js';
+import { Format } from '../schemas/range-query.js';
 import { checkPrice } from '../check-price.js';
 import { Nullable } from '../schemas/nullable.js';
 

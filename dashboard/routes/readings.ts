@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { gatewayRateLimited, ReadingsBody, takeReadings } from '../readings-intake.js';
-import { errors } from '../http.js';
+import { errors } from '../schemas/error-body.js';
 
 /**
  * `POST /api/readings`: signed readings pushed by a remote `mgx bridge`,

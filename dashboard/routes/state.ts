@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../deps.js';
 import { requireAuth } from '../auth.js';
-import { errors, OPTIONAL_AUTH } from '../http.js';
+import { errors, OPTIONAL_AUTH } from '../schemas/error-body.js';
 import { SnapshotSchema } from '../live/schema.js';
 
 const Me = Type.Object({

@@ -6,7 +6,7 @@ import type { Principal } from '../auth.js';
 import type { DeltaFrame } from '../live/model.js';
 import { viewKey, type ViewKey } from '../live/views.js';
 import { MicrogridError } from '../../core/errors.js';
-import { OPTIONAL_AUTH } from '../http.js';
+import { OPTIONAL_AUTH } from '../schemas/error-body.js';
 
 interface Client {
   ws: WebSocket;

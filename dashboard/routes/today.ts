@@ -4,7 +4,8 @@ import type { DashboardDeps } from '../deps.js';
 import { assertId } from '../../core/ids.js';
 import { listParticipants } from '../../ledger/participants.js';
 import { requireAuth, scopeParticipant } from '../auth.js';
-import { errors, notFound } from '../http.js';
+import { notFound } from '../http.js';
+import { errors } from '../schemas/error-body.js';
 import { participantToday } from '../participant-today.js';
 
 const Money = (description: string) => Type.String({ description });
