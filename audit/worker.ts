@@ -6,6 +6,7 @@ import { auditEvidence } from './audit-evidence.js';
 import { SignerCache, warmUp } from './signatures.js';
 import type { IntervalAudit } from './types.js';
 import type { AuditRun, WorkerInput } from './worker-task.js';
+import { carryCode } from './worker-error.js';
 
 /**
  * An audit worker thread of the piscina pool (worker-pool.ts; loaded through
@@ -45,6 +46,8 @@ export default async function auditRun(run: AuditRun): Promise<IntervalAudit[]> 
     );
     if (run.starts.length > reported) run.progress.postMessage(run.starts.length - reported);
     return out;
+  } catch (err) {
+    throw carryCode(err);
   } finally {
     run.progress.close();
   }

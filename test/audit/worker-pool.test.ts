@@ -2,7 +2,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Address } from 'viem';
 import { startWorkers } from '../../audit/worker-pool.js';
-import type { MicrogridError } from '../../core/errors.js';
+import { MicrogridError } from '../../core/errors.js';
 import type { AnvilInstance } from '../../settlement/chain/anvil.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Config } from '../../core/config/schema.js';
@@ -77,6 +77,9 @@ it('a worker that fails on its run (the chain RPC gone) fails the audit naming t
         /^an audit worker failed on the 6 intervals from .*: --rpc: the chain RPC failed: balanceOfBatch/,
       );
       assert.match((e.cause as Error).message, /^--rpc: the chain RPC failed: balanceOfBatch/);
+      // The worker's code crosses the thread: the CLI prints `[CHAIN_UNAVAILABLE]` and exits 1, not "unexpected error".
+      assert.ok(e instanceof MicrogridError, `a ${e.constructor.name}, not a MicrogridError`);
+      assert.equal(e.code, 'CHAIN_UNAVAILABLE');
       return true;
     });
   } finally {
