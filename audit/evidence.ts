@@ -4,14 +4,8 @@ import type { ClearingKind, ClearingResult } from '../core/market.js';
 import { listClearingResultJson, listIntervalTrades, type TradeRow } from '../ledger/clearing.js';
 import { toIso } from '../core/interval.js';
 import { listIntervalStatements, listSettledStarts, type StatementRecord } from '../ledger/statements.js';
-import {
-  adjustmentGroups,
-  listGridSeriesReadings,
-  type AdjustmentGroup,
-  type MeterDataReasonValue,
-  type MeterDataStatusValue,
-} from '../ledger/meter-data.js';
-import { listGridMeterEnergy } from '../ledger/interval-energy.js';
+import { adjustmentGroups, listGridSeriesReadings, type AdjustmentGroup } from '../ledger/meter-data.js';
+import { listGridMeterEnergy, type GridMeterEnergyRow } from '../ledger/interval-energy.js';
 import { listIntervalOrders } from '../ledger/orders.js';
 import { listParticipants } from '../ledger/participants.js';
 import { DEFAULT_METER_DATA_RULES } from '../settlement/meter-data/index.js';
@@ -46,19 +40,8 @@ export interface EvidenceMeter {
   ratedPowerW: number | null;
 }
 
-export interface EvidenceEnergy {
-  meterId: string;
-  importWh: number;
-  exportWh: number;
-  quality: string;
-  status: MeterDataStatusValue;
-  reasons: MeterDataReasonValue[];
-  method: string | null;
-  firstTs: number | null;
-  lastTs: number | null;
-  /** The metering step's receipt cut-off (interval_energy.received_by): validated on the readings received by then; null: on all. */
-  receivedBy: number | null;
-}
+/** A grid meter's validated energy as the metering step stored it (the meter's own fields are in `meters`). */
+export type EvidenceEnergy = Omit<GridMeterEnergyRow, 'participant' | 'gateway' | 'role' | 'ratedPowerW'>;
 
 /** The window and rule numbers the metering step validated with (audit/meter-data-window.ts). */
 export interface EvidenceMeterDataRules {
