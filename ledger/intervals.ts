@@ -1,6 +1,7 @@
 import type { Ledger } from './ledger.js';
 import { assertTransition, stateRank, type IntervalState } from '../core/interval-state.js';
 import { toIso } from '../core/interval.js';
+import { whereOf } from './where.js';
 
 export interface IntervalRow {
   start: number;
@@ -56,22 +57,13 @@ export function listIntervals(
   ledger: Ledger,
   opts: { from?: number; to?: number; state?: IntervalState; limit?: number } = {},
 ): IntervalRow[] {
-  const where: string[] = [];
-  const args: (number | string)[] = [];
-  if (opts.from !== undefined) {
-    where.push('start >= ?');
-    args.push(opts.from);
-  }
-  if (opts.to !== undefined) {
-    where.push('start < ?');
-    args.push(opts.to);
-  }
-  if (opts.state !== undefined) {
-    where.push('state = ?');
-    args.push(opts.state);
-  }
-  const sql = `SELECT start, state, updated_at AS updatedAt FROM intervals ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY start DESC LIMIT ?`;
-  return ledger.db.prepare(sql).all(...args, opts.limit ?? 1000) as IntervalRow[];
+  const where = whereOf([
+    ['start >= ?', opts.from],
+    ['start < ?', opts.to],
+    ['state = ?', opts.state],
+  ]);
+  const sql = `SELECT start, state, updated_at AS updatedAt FROM intervals ${where.sql} ORDER BY start DESC LIMIT ?`;
+  return ledger.db.prepare(sql).all(...where.args, opts.limit ?? 1000) as IntervalRow[];
 }
 
 /** Counts of intervals per lifecycle state (for `mgx status` and /metrics). */

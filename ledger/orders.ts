@@ -1,6 +1,7 @@
 import type { Ledger } from './ledger.js';
 import type { OrderInput, Side } from '../core/market.js';
 import { prepared } from './prepared.js';
+import { whereOf } from './where.js';
 
 /** An order as the ledger holds it (forward orders from the API, metered orders from settlement). */
 export interface OrderRow {
@@ -101,21 +102,16 @@ export interface ListOrdersFilter {
 }
 
 export function listOrders(ledger: Ledger, f: ListOrdersFilter = {}): OrderRow[] {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  const add = (sql: string, v: string | number | undefined): void => {
-    if (v === undefined) return;
-    where.push(sql);
-    args.push(v);
-  };
-  add('participant_id = ?', f.participantId);
-  add('interval_start = ?', f.intervalStart);
-  add('interval_start >= ?', f.from);
-  add('interval_start < ?', f.to);
-  add('status = ?', f.status);
-  add('source = ?', f.source);
-  const sql = `SELECT ${COLUMNS} FROM orders ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY interval_start DESC, seq DESC LIMIT ?`;
-  return (ledger.db.prepare(sql).all(...args, f.limit ?? 1000) as RawOrder[]).map(fromRaw);
+  const where = whereOf([
+    ['participant_id = ?', f.participantId],
+    ['interval_start = ?', f.intervalStart],
+    ['interval_start >= ?', f.from],
+    ['interval_start < ?', f.to],
+    ['status = ?', f.status],
+    ['source = ?', f.source],
+  ]);
+  const sql = `SELECT ${COLUMNS} FROM orders ${where.sql} ORDER BY interval_start DESC, seq DESC LIMIT ?`;
+  return (ledger.db.prepare(sql).all(...where.args, f.limit ?? 1000) as RawOrder[]).map(fromRaw);
 }
 
 /** Updates a participant's standing price policy (the household's own prices). */
