@@ -41,7 +41,9 @@ export function wantsDemoTokens(config: Config): boolean {
   return config.demo.enabled && config.auth.tokens.length === 0;
 }
 
-/** The configuration with the demo tokens as `auth.tokens` (each a `{ file }` secret, as a deployment would write it). */
+/**
+ * The configuration with the demo tokens as `auth.tokens` (each a `{ file }` secret, as a deployment would write it).
+ */
 export function withDemoTokens(config: Config, tokens: DemoToken[]): Config {
   return {
     ...config,
@@ -56,7 +58,10 @@ export function withDemoTokens(config: Config, tokens: DemoToken[]): Config {
   };
 }
 
-/** `http://127.0.0.1:8080/#token=…`: the page takes the token from the fragment, which never reaches the server or its logs. */
+/**
+ * `http://127.0.0.1:8080/#token=…`: the page takes the token from the fragment, which never reaches the server or its
+ * logs.
+ */
 export function signInLink(url: string, token: string): string {
   return `${url}/#token=${encodeURIComponent(token)}`;
 }

@@ -1,6 +1,8 @@
 import type { ErrorCode } from '../core/error-codes.js';
 
-/** Exit codes of `mgx` beside 0 (done): 1 a failure (of the system, the chain, a device), 2 bad input the user can fix. */
+/**
+ * Exit codes of `mgx` beside 0 (done): 1 a failure (of the system, the chain, a device), 2 bad input the user can fix.
+ */
 export const EXIT_FAILURE = 1;
 export const EXIT_BAD_INPUT = 2;
 

@@ -234,7 +234,9 @@ export class IntervalCycle {
     }
   }
 
-  /** A pass a timer starts has no caller to fail to: its failure is logged, and the next boundary or timer tries again. */
+  /**
+   * A pass a timer starts has no caller to fail to: its failure is logged, and the next boundary or timer tries again.
+   */
   #tickFromTimer(): void {
     this.tick().catch((err: unknown) => this.#o.log.error({ err }, 'interval cycle: a pass failed'));
   }

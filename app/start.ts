@@ -114,7 +114,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
 
     const bus = new EventBus();
     bus.onListenerError = (err, e) => log.error({ err, event: e.type }, 'event listener failed');
-    // Every metric of core/metric-names.ts is announced from the first scrape, counters that have not counted yet included.
+    // Every metric of core/metric-names.ts is announced from the first scrape, counters that have not counted yet
+    // included.
     const metrics = new Metrics();
     bus.on('reading', () => metrics.inc(METRICS.readings, {}));
     bus.on('settlement-state', (e) => {
@@ -168,7 +169,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
         setMeterDevice(ledger, m, d.id); // the dashboard's device tiles and "meters reporting" need it
       }
     }
-    // A remote gateway named in the config (participants[].meters[].gateway) signs that meter's readings, whoever polls it here.
+    // A remote gateway named in the config (participants[].meters[].gateway) signs that meter's readings, whoever polls
+    // it here.
     for (const p of config.participants)
       for (const m of p.meters) if (m.gateway) setMeterGateway(ledger, m.id, m.gateway);
     const sinks: ReadingSink[] = [
@@ -187,7 +189,8 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       ...bridgeOptionsFromConfig(config),
     });
     stack.push({ name: 'bridge', stop: () => bridge.stop() });
-    // Rated powers: config, else the device (SunSpec model 120 once discovered, a profile's), else the role default, warned.
+    // Rated powers: config, else the device (SunSpec model 120 once discovered, a profile's), else the role default,
+    // warned.
     followRatedPowers({ ledger, config, readers: bridge.readers, bus, log });
     // The bridge counts MQTT meters' refused and dropped messages per device; the counters take the increase.
     const counted = new Map<string, { rejected: number; dropped: number }>();

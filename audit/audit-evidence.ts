@@ -24,7 +24,10 @@ interface Pending {
   creditsError: string | null;
 }
 
-/** The five checks over evidences (from the ledger or a bundle) against the chain views; shared by `mgx audit` and `mgx audit verify`. */
+/**
+ * The five checks over evidences (from the ledger or a bundle) against the chain views; shared by `mgx audit` and `mgx
+ * audit verify`.
+ */
 export async function auditEvidence(
   evidences: Iterable<IntervalEvidence>,
   count: number,

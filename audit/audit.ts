@@ -75,7 +75,10 @@ function chainOnly(chain: ChainInterval): IntervalAudit {
   };
 }
 
-/** `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain through its RPC. */
+/**
+ * `mgx audit`: every interval in [from, to) the ledger settled or the chain committed, checked against the chain
+ * through its RPC.
+ */
 export async function runAudit(o: AuditOptions): Promise<AuditReport> {
   const t0 = performance.now();
   const loader = new EvidenceLoader(o.ledger, o.intervalMs, o.meterData);

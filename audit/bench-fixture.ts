@@ -50,7 +50,10 @@ export interface MonthMeta {
   phases: Record<string, number>;
 }
 
-/** Cache key: the parameters and the code that shapes the data (the builder, this file, the clearing rule set, the contract's bytecode, the ledger's migrations). */
+/**
+ * Cache key: the parameters and the code that shapes the data (the builder, this file, the clearing rule set, the
+ * contract's bytecode, the ledger's migrations).
+ */
 export function cacheKey(intervals: number, households: number): string {
   const h = createHash('sha256');
   h.update(`${intervals}:${households}:${RULE_SET_VERSION}\n`);

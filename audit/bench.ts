@@ -92,7 +92,8 @@ try {
         });
         const used = process.cpuUsage(cpu);
         seconds.push(r.seconds);
-        // CPU time of this process (all its threads; anvil not included): comparable across runs when other work shares the cores.
+        // CPU time of this process (all its threads; anvil not included): comparable across runs when other work shares
+        // the cores.
         log(
           `${workers} thread(s), run ${run + 1}: ${r.intervals.length} intervals in ${r.seconds.toFixed(2)} s = ${r.intervalsPerSecond.toFixed(1)} intervals/s, ${r.passed} pass, ${r.failed} fail; CPU ${((used.user + used.system) / 1e6).toFixed(1)} s (load average ${load()})`,
         );

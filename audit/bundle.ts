@@ -27,7 +27,9 @@ import type { AuditReport } from './types.js';
  * nothing but the chain's RPC.
  */
 
-/** /2: readings carry receivedAt and energies receivedBy (the metering cut-off); a /1 bundle lacks what check 2 needs. */
+/**
+ * /2: readings carry receivedAt and energies receivedBy (the metering cut-off); a /1 bundle lacks what check 2 needs.
+ */
 export const BUNDLE_FORMAT = 'mgx-audit-bundle/2';
 
 export interface Bundle {
@@ -219,7 +221,10 @@ export function readBundle(file: string): Bundle {
   return b;
 }
 
-/** `mgx audit verify BUNDLE --rpc URL`: the five checks on the bundle against the chain; also that the bundle's transactions are the chain's. */
+/**
+ * `mgx audit verify BUNDLE --rpc URL`: the five checks on the bundle against the chain; also that the bundle's
+ * transactions are the chain's.
+ */
 export async function verifyBundle(file: string, o: { rpcUrl: string; fromBlock?: bigint }): Promise<AuditReport> {
   const t0 = performance.now();
   const b = readBundle(file);

@@ -34,7 +34,9 @@ export interface OnChainChunk {
   recipients: number;
   wh: bigint;
   txHash: Hex;
-  /** Per-recipient amounts decoded from the transaction (lower-case address → Wh); null when it could not be decoded. */
+  /**
+   * Per-recipient amounts decoded from the transaction (lower-case address → Wh); null when it could not be decoded.
+   */
   words: { account: string; wh: bigint }[] | null;
 }
 
@@ -240,7 +242,10 @@ export class ChainReader {
     return out;
   }
 
-  /** Net ERC-1155 transfers (not mints) of token `id` into and out of `account`, from TransferSingle/TransferBatch logs filtered by address topic. */
+  /**
+   * Net ERC-1155 transfers (not mints) of token `id` into and out of `account`, from TransferSingle/TransferBatch logs
+   * filtered by address topic.
+   */
   async transfersOf(account: string, id: number): Promise<bigint> {
     const holder = getAddress(account);
     const queries = TRANSFER_EVENTS.flatMap((event) =>

@@ -18,7 +18,10 @@ export interface ClearingOutcome {
   delivered: DeliveredTrade[];
 }
 
-/** The orders a clearing of `kind` took: metered orders, or forward orders that were open at gate closure (closed since). */
+/**
+ * The orders a clearing of `kind` took: metered orders, or forward orders that were open at gate closure (closed
+ * since).
+ */
 export function ordersFor(ev: IntervalEvidence, kind: 'forward' | 'metered'): OrderInput[] {
   return ev.orders
     .filter((o) => o.source === kind && (kind === 'metered' || o.status === 'closed'))
@@ -119,7 +122,8 @@ export function checkClearing(
 
   for (const d of compareTradeRows(rerun, ev.trades)) fail(d.record, d.message, d.expected, d.found);
 
-  // Metered orders must be what the actual metered energy implies, netted per participant after forward trades (settlement/metered-orders.ts).
+  // Metered orders must be what the actual metered energy implies, netted per participant after forward trades
+  // (settlement/metered-orders.ts).
   const metered = rerun.find((r) => r.kind === 'metered');
   const forward = rerun.find((r) => r.kind === 'forward');
   if (metered) {
@@ -130,7 +134,8 @@ export function checkClearing(
       bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.energyWh);
     }
     const stored = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [o.id, o]));
-    // Prices and zones are the stored orders' own (standing policies are not evidence); side and energy are what the meters imply.
+    // Prices and zones are the stored orders' own (standing policies are not evidence); side and energy are what the
+    // meters imply.
     const positions: MeteredPosition[] = [...energy]
       .filter(([p]) => !tradable || tradable.has(p))
       .map(([p, e]) => {

@@ -7,8 +7,13 @@ import type { IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
-/** Credits the delivered trades and the metered exports imply (DESIGN.md: matched Wh to buyers, the rest to producers). */
-/** (participant, configured account) → credited address: a derived one costs a keccak and a checksum, the same for every interval. */
+/**
+ * Credits the delivered trades and the metered exports imply (DESIGN.md: matched Wh to buyers, the rest to producers).
+ */
+/**
+ * (participant, configured account) → credited address: a derived one costs a keccak and a checksum, the same for every
+ * interval.
+ */
 const accounts = new Map<string, Address>();
 
 export function expectedCredits(

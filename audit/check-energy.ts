@@ -8,7 +8,10 @@ import type { MeterDataSummary, ParticipantMeterData } from '../settlement/input
 import type { EvidenceReading, IntervalEvidence, ReceivedReading } from './evidence.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
-/** One grid meter's energy as the audit re-derived it, with the readings its boundaries are (the committed reading leaves). */
+/**
+ * One grid meter's energy as the audit re-derived it, with the readings its boundaries are (the committed reading
+ * leaves).
+ */
 export interface RecomputedEnergy extends MeterIntervalEnergy {
   /** The last reading at or before the start (else the first inside), as ledger/meter-data.ts bracketingReadingTs. */
   firstReadingTs: number | null;
@@ -20,7 +23,10 @@ export interface EnergyOutcome {
   result: CheckResult;
   /** Re-validated, per grid meter. */
   byMeter: Map<string, RecomputedEnergy>;
-  /** Actual energy per participant whose grid meters are all actual: what trades deliver and credits count (settlement/inputs.ts). */
+  /**
+   * Actual energy per participant whose grid meters are all actual: what trades deliver and credits count
+   * (settlement/inputs.ts).
+   */
   actual: Map<string, MeteredEnergy>;
   /** Energy settled against the grid: every participant not held. */
   grid: Map<string, MeteredEnergy>;

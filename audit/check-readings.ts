@@ -14,7 +14,10 @@ export interface Boundaries {
   lastReadingTs: number | null;
 }
 
-/** The committed reading leaves: each grid meter's readings at the first and last ts its energy computation used, sorted by meter and ts. */
+/**
+ * The committed reading leaves: each grid meter's readings at the first and last ts its energy computation used, sorted
+ * by meter and ts.
+ */
 export function readingLeaves(ev: IntervalEvidence, byMeter: ReadonlyMap<string, Boundaries>): ReadingLeaf[] {
   const index = new Map(ev.readings.map((r) => [`${r.meterId}\u0000${r.ts}`, r]));
   const leaves: ReadingLeaf[] = [];
@@ -60,7 +63,10 @@ export function readingsRootOf(leaves: readonly ReadingLeaf[]): Hex {
   return merkleRoot(leaves.map(leafHash), keccakBytes);
 }
 
-/** What check 1 asks the signer cache about an interval's readings (auditEvidence asks it for many intervals at once first). */
+/**
+ * What check 1 asks the signer cache about an interval's readings (auditEvidence asks it for many intervals at once
+ * first).
+ */
 export function signatureItems(ev: IntervalEvidence): { reading: EvidenceReading; expected: string | null }[] {
   const gateway = new Map(ev.meters.map((m) => [m.id, m.gateway?.toLowerCase() ?? null]));
   // A meter without a registered gateway fails whoever signed: its readings are not checked (as unsigned).

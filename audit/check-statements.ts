@@ -10,7 +10,8 @@ import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 /**
  * Check 5: the statements recomputed from the re-run trades, the re-validated
  * energy (grid settlement on every participant not held, the meter data each
- * used) with the decisions on held data they carry, and the tariffs equal the stored ones, and the stored ones balance to
+ * used) with the decisions on held data they carry, and the tariffs equal the stored ones, and the stored ones balance
+ * to
  * the cent: Σ paid = Σ received, and net = received − paid − fees + grid for each.
  */
 export function checkStatements(

@@ -24,10 +24,15 @@ import { DEFAULT_METER_DATA_RULES } from '../settlement/meter-data/index.js';
  * object, so a third party runs the same checks on it.
  */
 
-/** A reading as its gateway signed it: the ledger's stored reading without when it was received (what a signature covers). */
+/**
+ * A reading as its gateway signed it: the ledger's stored reading without when it was received (what a signature
+ * covers).
+ */
 export type EvidenceReading = Omit<StoredReading, 'receivedAt'>;
 
-/** A reading as the evidence carries it: signed values and when the ledger received it (operator-written, not signed). */
+/**
+ * A reading as the evidence carries it: signed values and when the ledger received it (operator-written, not signed).
+ */
 export type ReceivedReading = EvidenceReading & { receivedAt: number };
 
 export interface EvidenceMeter {
@@ -64,7 +69,10 @@ export interface EvidenceOrder {
   greenOnly: boolean;
 }
 
-/** A row of the ledger's `trades` table, as households' trade lists read it (ledger/clearing.ts listTrades), without its interval. */
+/**
+ * A row of the ledger's `trades` table, as households' trade lists read it (ledger/clearing.ts listTrades), without its
+ * interval.
+ */
 export type EvidenceTrade = Omit<TradeRow, 'intervalStart'>;
 
 export interface IntervalEvidence {
@@ -83,7 +91,9 @@ export interface IntervalEvidence {
   trades: EvidenceTrade[];
   accounts: Record<string, string | null>;
   statements: StatementRecord[];
-  /** Decisions on earlier held meter data that this interval's statements carry (ledger/meter-data.ts adjustmentGroups). */
+  /**
+   * Decisions on earlier held meter data that this interval's statements carry (ledger/meter-data.ts adjustmentGroups).
+   */
   adjustments: AdjustmentGroup[];
 }
 
@@ -149,7 +159,8 @@ export class EvidenceLoader {
       trades: listIntervalTrades(this.#ledger, start),
       accounts: this.accounts(),
       statements: listIntervalStatements(this.#ledger, start),
-      // Only the decisions this interval's statements carry (applied in it): later decisions belong to a later statement.
+      // Only the decisions this interval's statements carry (applied in it): later decisions belong to a later
+      // statement.
       adjustments: adjustmentGroups(this.#ledger, start).filter((g) => g.holds.every((h) => h.appliedIn === start)),
     };
   }

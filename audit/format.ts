@@ -33,7 +33,10 @@ export function reportToCsv(r: AuditReport): string {
   return rows.map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }
 
-/** A table: one line per interval with each check's pass/fail and key figures, then every failure with its record and numbers. */
+/**
+ * A table: one line per interval with each check's pass/fail and key figures, then every failure with its record and
+ * numbers.
+ */
 export function reportToTable(r: AuditReport): string {
   const out: string[] = [];
   out.push(`audit of ${r.from} .. ${r.to} against contract ${r.contract} on chain ${r.chainId}`);

@@ -43,7 +43,10 @@ export interface HouseholdProof {
   verified: boolean;
 }
 
-/** `mgx audit proof --participant P --interval T`: Merkle proofs of P's trades and credits against the roots committed on chain. */
+/**
+ * `mgx audit proof --participant P --interval T`: Merkle proofs of P's trades and credits against the roots committed
+ * on chain.
+ */
 export async function householdProof(o: {
   ledger: Ledger;
   rpcUrl: string;

@@ -105,7 +105,10 @@ const toBig = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('he
 type ProjPoint = InstanceType<typeof Point>;
 const FP = secp256k1.CURVE.Fp.ORDER;
 
-/** Window bits, rows and the largest digit magnitude of a WindowTable: signed digits in [−2¹¹, 2¹¹], 22 × 12 bits ≥ 256 bits plus a carry. */
+/**
+ * Window bits, rows and the largest digit magnitude of a WindowTable: signed digits in [−2¹¹, 2¹¹], 22 × 12 bits ≥ 256
+ * bits plus a carry.
+ */
 const W = 12;
 const ROWS = 22;
 const HALF = 1 << (W - 1);
@@ -183,7 +186,9 @@ function parseSignature(signature: string): { r: bigint; s: bigint; bit: number 
   return { r, s, bit };
 }
 
-/** The inverses of non-zero values mod a prime `m` with a single inversion (Montgomery's trick: 3 multiplications each). */
+/**
+ * The inverses of non-zero values mod a prime `m` with a single inversion (Montgomery's trick: 3 multiplications each).
+ */
 function invertAll(xs: readonly bigint[], m: bigint): bigint[] {
   const prefix: bigint[] = [];
   let acc = 1n;
@@ -200,7 +205,10 @@ function invertAll(xs: readonly bigint[], m: bigint): bigint[] {
   return out;
 }
 
-/** Signed base-4096 digits of k (0 ≤ k < 2²⁶³) into `out` from `at`, least significant first; false when k does not fit the rows. */
+/**
+ * Signed base-4096 digits of k (0 ≤ k < 2²⁶³) into `out` from `at`, least significant first; false when k does not fit
+ * the rows.
+ */
 function digitsOf(k: bigint, out: Int32Array, at: number): boolean {
   const hex = k.toString(16).padStart(ROWS * 3, '0');
   let carry = 0;
@@ -322,12 +330,18 @@ export class SignerCache {
   /** How many signatures took the fast path and how many were recovered (tests, benchmark). */
   readonly stats = { fast: 0, recovered: 0 };
 
-  /** The signer of `r` (lower-case address; null when unsigned or malformed). `expected`: the registered gateway, for the fast path. */
+  /**
+   * The signer of `r` (lower-case address; null when unsigned or malformed). `expected`: the registered gateway, for
+   * the fast path.
+   */
   async signer(r: EvidenceReading, expected?: string | null): Promise<string | null> {
     return (await this.signers([{ reading: r, expected: expected ?? null }]))[0]!;
   }
 
-  /** The signers of many readings at once (one batch of fast checks per registered gateway); same answers as `signer` one by one. */
+  /**
+   * The signers of many readings at once (one batch of fast checks per registered gateway); same answers as `signer`
+   * one by one.
+   */
   async signers(items: readonly { reading: EvidenceReading; expected: string | null }[]): Promise<(string | null)[]> {
     const out: (string | null)[] = items.map(() => null);
     let pending: { i: number; key: string; digest: Uint8Array; signature: string; expected: string | null }[] = [];
@@ -378,7 +392,8 @@ export class SignerCache {
           } else out[t.i] = this.#remember(t.key, await this.#recover(t.digest, t.signature, t.expected));
         }
       }
-      // Without a key yet: recover one (which learns its gateway's key when it is the registered one), then go round again.
+      // Without a key yet: recover one (which learns its gateway's key when it is the registered one), then go round
+      // again.
       const one = later.shift();
       if (one) out[one.i] = this.#remember(one.key, await this.#recover(one.digest, one.signature, one.expected));
       pending = later;

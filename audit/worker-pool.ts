@@ -6,7 +6,10 @@ import type { AuditRun, WorkerInput } from './worker-task.js';
 import { carriedCode } from './worker-error.js';
 import { MicrogridError } from '../core/errors.js';
 
-/** Intervals per run handed to a worker: small enough to even out two threads, large enough for few balanceOfBatch rounds. */
+/**
+ * Intervals per run handed to a worker: small enough to even out two threads, large enough for few balanceOfBatch
+ * rounds.
+ */
 const RUN = 48;
 
 /**
@@ -52,7 +55,8 @@ export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: 
         try {
           return await pool.run({ starts: run, views: mine, progress: port2 }, { transferList: [port2] });
         } catch (cause) {
-          // The worker's error arrives structured-cloned (message, stack and cause kept; its class and code not): its message is repeated for the CLI, which prints only the outer one.
+          // The worker's error arrives structured-cloned (message, stack and cause kept; its class and code not): its
+          // message is repeated for the CLI, which prints only the outer one.
           const message = `an audit worker failed on the ${run.length} intervals from ${new Date(run[0]!).toISOString()}: ${(cause as Error).message}`;
           const code = carriedCode(cause);
           throw code === undefined ? new Error(message, { cause }) : new MicrogridError(code, message, { cause });

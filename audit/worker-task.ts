@@ -13,7 +13,10 @@ export interface WorkerInput {
   meterData?: EvidenceMeterDataRules;
 }
 
-/** One task: a run of interval starts with their chain views, and a port the worker posts progress on (intervals done since its last post). */
+/**
+ * One task: a run of interval starts with their chain views, and a port the worker posts progress on (intervals done
+ * since its last post).
+ */
 export interface AuditRun {
   starts: number[];
   views: Map<number, ChainInterval>;

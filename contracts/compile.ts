@@ -60,7 +60,8 @@ function compileFor(solc: Solc, evm: EvmTarget): SolcOutput {
     settings: {
       optimizer: { enabled: true, runs: RUNS },
       ...(evm === 'default' ? {} : { evmVersion: evm }),
-      // no metadata hash: the bytecode then depends only on the sources, so a fresh compile equals the committed artifact
+      // no metadata hash: the bytecode then depends only on the sources, so a fresh compile equals the committed
+      // artifact
       metadata: { bytecodeHash: 'none', appendCBOR: false },
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
     },

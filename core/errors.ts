@@ -48,7 +48,10 @@ export class MicrogridError extends Error {
     this.expected = options.expected;
   }
 
-  /** The first error along the cause chain (this one included) for which `fn` is true, or null; without `fn`, the innermost cause. */
+  /**
+   * The first error along the cause chain (this one included) for which `fn` is true, or null; without `fn`, the
+   * innermost cause.
+   */
   walk(): unknown;
   walk(fn: (err: unknown) => boolean): unknown;
   walk(fn?: (err: unknown) => boolean): unknown {

@@ -28,7 +28,10 @@ export interface ReadingEvent {
   signature?: string;
 }
 
-/** asleep: the device answers and says it sleeps (an inverter at night: SunSpec St OFF/SLEEPING/STANDBY, or only sentinels): not a fault. */
+/**
+ * asleep: the device answers and says it sleeps (an inverter at night: SunSpec St OFF/SLEEPING/STANDBY, or only
+ * sentinels): not a fault.
+ */
 export type DeviceStatus = 'online' | 'stale' | 'offline' | 'asleep';
 
 export interface DeviceHealthEvent {

@@ -19,7 +19,9 @@ export interface InfluxMeasurement {
   description: string;
   /** Tag keys, in the (sorted) order they are written. */
   tags: readonly string[];
-  /** The values a tag can take, where they are a closed set (a dashboard filter on another value would match nothing). */
+  /**
+   * The values a tag can take, where they are a closed set (a dashboard filter on another value would match nothing).
+   */
   tagValues?: Readonly<Record<string, readonly string[]>>;
   fields: Readonly<Record<string, { type: InfluxFieldType; description: string }>>;
 }

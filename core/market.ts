@@ -49,7 +49,10 @@ export interface ZonePrice {
   zone: string;
   /** What sellers in this zone receive per kWh. */
   sellerPrice: PriceString;
-  /** The buyers' marginal price in this zone (fee included); a buyer pays its seller's zone price + fee, never more than this. */
+  /**
+   * The buyers' marginal price in this zone (fee included); a buyer pays its seller's zone price + fee, never more than
+   * this.
+   */
   buyerPrice: PriceString;
 }
 

@@ -106,7 +106,8 @@ export function metricNameProblems(name: string, type: MetricType): string[] {
     p.push(`${name}: not mgx_ followed by snake_case`);
   if (type === 'counter' && !name.endsWith('_total')) p.push(`${name}: a counter must end in _total`);
   if (type !== 'counter' && name.endsWith('_total')) p.push(`${name}: only counters end in _total`);
-  // Non-base units a metric must not carry (milliseconds, minutes, kilo-anything, Wh: use seconds, joules, watts, bytes).
+  // Non-base units a metric must not carry (milliseconds, minutes, kilo-anything, Wh: use seconds, joules, watts,
+  // bytes).
   const unit = name.replace(/_total$/, '');
   for (const bad of [
     '_ms',

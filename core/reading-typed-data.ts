@@ -73,7 +73,9 @@ export function readingMessage(
   };
 }
 
-/** The address that signed a reading (throws on a malformed signature). Settlement, audit and the HTTP route use this. */
+/**
+ * The address that signed a reading (throws on a malformed signature). Settlement, audit and the HTTP route use this.
+ */
 export async function recoverReadingSigner(r: ReadingEvent & { signature: string }): Promise<string> {
   return recoverTypedDataAddress({
     domain: READING_DOMAIN,

@@ -14,7 +14,11 @@ export interface DashboardContext {
   scale: PriceScale;
   /** Route option for write routes: `config: { rateLimit: ctx.writeLimit }`. */
   writeLimit: { max: number; timeWindow: number };
-  /** Set by the stream route: connected clients, clients dropped (slow or dead), frames sent, and per delta the ms from its first event to its last write, the ms its fan-out took and the process CPU ms while it wrote (total and kernel). */
+  /**
+   * Set by the stream route: connected clients, clients dropped (slow or dead), frames sent, and per delta the ms from
+   * its first event to its last write, the ms its fan-out took and the process CPU ms while it wrote (total and
+   * kernel).
+   */
   streamStats?: () => {
     clients: number;
     dropped: number;

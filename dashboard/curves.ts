@@ -55,7 +55,9 @@ export function fullCurve(book: readonly CurveOrder[], side: 'bid' | 'offer'): C
   return cumulative(levels(book, side));
 }
 
-/** Levels merged until each stands for MIN_PARTICIPANTS_PER_LEVEL participants; a short tail joins the level before it. */
+/**
+ * Levels merged until each stands for MIN_PARTICIPANTS_PER_LEVEL participants; a short tail joins the level before it.
+ */
 export function publicCurve(book: readonly CurveOrder[], side: 'bid' | 'offer'): CurvePoint[] {
   const merged: Level[] = [];
   let group: Level | null = null;

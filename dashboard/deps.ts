@@ -20,7 +20,10 @@ export interface DashboardDeps {
   env?: NodeJS.ProcessEnv;
   /** A meter's readings are streamed at most once per this many real ms (default 1000). */
   readingGapMs?: number;
-  /** The stream's fan-out writes for this many ms before yielding to the event loop (default DEFAULT_SLICE_MS in routes/stream.ts). */
+  /**
+   * The stream's fan-out writes for this many ms before yielding to the event loop (default DEFAULT_SLICE_MS in
+   * routes/stream.ts).
+   */
   streamSliceMs?: number;
   /** false: do not build the web bundle at start (API-only tests); default builds when missing or stale. */
   buildBundle?: boolean;
@@ -34,7 +37,10 @@ export interface DashboardDeps {
   audit?: (range: { from: number; to: number }) => Promise<object>;
   /** Records an operator's decision on held meter data (settlement/holds.ts decideHold); absent: 503. */
   decideMeterHold?: (d: MeterHoldDecisionRequest) => MeterHold;
-  /** Each stored reading's verdict under the meter data rules (settlement/meter-data readingVerdicts), by ts; absent: readings show 'unchecked'. */
+  /**
+   * Each stored reading's verdict under the meter data rules (settlement/meter-data readingVerdicts), by ts; absent:
+   * readings show 'unchecked'.
+   */
   readingVerdicts?: (
     meterId: string,
     from: number,

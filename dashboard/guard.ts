@@ -16,7 +16,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Roles that may call the route, checked before the body is parsed or validated. */
     roles?: readonly Role[];
-    /** Which write budget the route spends: 'readings' for POST /api/readings, else the token's (or address's) write budget. */
+    /**
+     * Which write budget the route spends: 'readings' for POST /api/readings, else the token's (or address's) write
+     * budget.
+     */
     writeBudget?: 'readings';
   }
 }

@@ -8,7 +8,9 @@ import { toCsv } from './csv.js';
 
 export const MAX_RANGE_MS = 400 * 86_400_000;
 
-/** Parses ?from&to (ISO UTC), defaulting to the `defaultSpanMs` before now (plus one day ahead, for planned intervals). */
+/**
+ * Parses ?from&to (ISO UTC), defaulting to the `defaultSpanMs` before now (plus one day ahead, for planned intervals).
+ */
 export function parseRange(
   q: { from?: string | undefined; to?: string | undefined },
   clock: Clock,

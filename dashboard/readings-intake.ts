@@ -163,7 +163,8 @@ export async function takeReadings(
     if (over) throw over;
   }
   const { inserted, duplicates, fresh } = insertReadings(deps.ledger, readings, deps.clock.now());
-  // Only what was new to the ledger is announced: a replay moves nothing (the hub also ignores anything older than the live value).
+  // Only what was new to the ledger is announced: a replay moves nothing (the hub also ignores anything older than the
+  // live value).
   if (deps.bus) for (const r of fresh) deps.bus.emit(r);
   return { accepted: inserted, duplicates };
 }

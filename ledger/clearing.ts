@@ -108,7 +108,10 @@ export function tradedWhBetween(ledger: Ledger, from: number, to: number): numbe
   return row.wh;
 }
 
-/** An interval's stored ClearingResults as stored (canonical JSON bytes), forward first: what the audit re-runs and compares. */
+/**
+ * An interval's stored ClearingResults as stored (canonical JSON bytes), forward first: what the audit re-runs and
+ * compares.
+ */
 export function listClearingResultJson(ledger: Ledger, start: number): { kind: ClearingKind; json: string }[] {
   return (
     prepared(ledger, 'SELECT kind, result FROM clearing_results WHERE interval_start = ? ORDER BY kind').all(start) as {

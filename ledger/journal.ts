@@ -128,7 +128,10 @@ export function nextJournalNonce(ledger: Ledger, chainId: number): number | null
   return r.n === null ? null : r.n + 1;
 }
 
-/** Ids of the rows the journal believes are on chain `chainId` (mined or final), newest block first: a chain that loses blocks loses the newest. */
+/**
+ * Ids of the rows the journal believes are on chain `chainId` (mined or final), newest block first: a chain that loses
+ * blocks loses the newest.
+ */
 export function onChainJournalIds(ledger: Ledger, chainId: number): number[] {
   return (
     ledger.db
@@ -143,7 +146,10 @@ export function journalRowById(ledger: Ledger, id: number): JournalRow | undefin
   return ledger.db.prepare(`SELECT ${COLUMNS} FROM settlement_journal WHERE id = ?`).get(id) as JournalRow | undefined;
 }
 
-/** The newest mined or final row with a transaction of our own: checked every pass, it is the first to go when the chain rolls back. */
+/**
+ * The newest mined or final row with a transaction of our own: checked every pass, it is the first to go when the chain
+ * rolls back.
+ */
 export function newestOnChainRow(ledger: Ledger, chainId: number): JournalRow | undefined {
   return ledger.db
     .prepare(

@@ -23,7 +23,9 @@ export interface MeterSeriesReading {
   quality: string;
 }
 
-/** How many readings beyond the time window are included on each side (a lasting glitch must not be the series' anchor). */
+/**
+ * How many readings beyond the time window are included on each side (a lasting glitch must not be the series' anchor).
+ */
 export const SERIES_EXTRA_READINGS = 5;
 
 /** `received_by` when a step recorded none (rows metered before the cut-off existed): every stored reading counts. */
@@ -123,11 +125,17 @@ export interface StoredMeterIntervalEnergy {
   method: string | null;
   firstReadingTs: number | null;
   lastReadingTs: number | null;
-  /** The metering step's receipt cut-off: the energy is validated on the readings received by then (null: on every stored reading). */
+  /**
+   * The metering step's receipt cut-off: the energy is validated on the readings received by then (null: on every
+   * stored reading).
+   */
   receivedBy?: number | null;
 }
 
-/** The bracketing readings of [start, end) (last at or before start, first at or after end) among those received by `receivedBy`, for the readings Merkle root. */
+/**
+ * The bracketing readings of [start, end) (last at or before start, first at or after end) among those received by
+ * `receivedBy`, for the readings Merkle root.
+ */
 export function bracketingReadingTs(
   ledger: Ledger,
   meterId: string,
@@ -496,7 +504,10 @@ export function saveAdjustmentCredits(
   });
 }
 
-/** The readings at the boundaries (first_reading_ts, last_reading_ts) of meters' interval energy, per meter oldest first. */
+/**
+ * The readings at the boundaries (first_reading_ts, last_reading_ts) of meters' interval energy, per meter oldest
+ * first.
+ */
 export function boundaryReadings(
   ledger: Ledger,
   intervalStart: number,
@@ -519,7 +530,10 @@ export function boundaryReadings(
   );
 }
 
-/** How many meter-intervals are held: waiting for a decision (`pending`), or of one interval. For /metrics and the Influx interval results. */
+/**
+ * How many meter-intervals are held: waiting for a decision (`pending`), or of one interval. For /metrics and the
+ * Influx interval results.
+ */
 export function countMeterHolds(ledger: Ledger, opts: { pending?: boolean; intervalStart?: number } = {}): number {
   const where: string[] = [];
   const args: number[] = [];

@@ -224,7 +224,8 @@ export function closeForwardOrders(ledger: Ledger, start: number): number {
 
 /**
  * Stores the metered orders of an interval (closed: they are cleared at once), so an auditor can re-run the clearing.
- * Their ids are made from the interval and the participant, so an order already stored under its id is kept, not doubled.
+ * Their ids are made from the interval and the participant, so an order already stored under its id is kept, not
+ * doubled.
  */
 export function insertMeteredOrders(
   ledger: Ledger,

@@ -110,7 +110,10 @@ export function listReadingsBefore(ledger: Ledger, meterId: string, from: number
   ).map(toStored);
 }
 
-/** A reading as the auditor's drill-down lists it: signed values, gateway and signature, without voltage, frequency and receipt. */
+/**
+ * A reading as the auditor's drill-down lists it: signed values, gateway and signature, without voltage, frequency and
+ * receipt.
+ */
 export interface ReadingSummary {
   meterId: string;
   ts: number;
@@ -122,7 +125,10 @@ export interface ReadingSummary {
   signature: string | null;
 }
 
-/** Readings with from ≤ ts ≤ to (`to` included: the reading at an interval's end is its closing one), by ts and meter, bounded by `limit`. */
+/**
+ * Readings with from ≤ ts ≤ to (`to` included: the reading at an interval's end is its closing one), by ts and meter,
+ * bounded by `limit`.
+ */
 export function listReadingsThrough(
   ledger: Ledger,
   r: { from: number; to: number; meterIds?: string[]; limit?: number },
@@ -235,7 +241,10 @@ export interface IntervalEnergy {
 }
 
 export interface IntervalEnergyOptions {
-  /** A gap between two readings longer than this, across the interval, makes it suspect (ms). Default: the interval length. */
+  /**
+   * A gap between two readings longer than this, across the interval, makes it suspect (ms). Default: the interval
+   * length.
+   */
   maxGapMs?: number;
 }
 

@@ -17,7 +17,8 @@ export function allocateOrders(
   fill: Float64Array,
   sortedFill: Float64Array,
 ): void {
-  // Read in the total order (sortedQty, sortedFill: position j is order perm[j]), so only the by-index fill is a scattered write.
+  // Read in the total order (sortedQty, sortedFill: position j is order perm[j]), so only the by-index fill is a
+  // scattered write.
   for (let l = 0; l < lv.count; l++) {
     const F = levelFill[l]!;
     if (F === 0) continue;

@@ -31,7 +31,9 @@ export class OrderBook {
   /** Order id → slot. */
   readonly #slot = new IdIndex(this.#ids);
   readonly #participants: string[] = [];
-  /** Each participant id numbered once as orders arrive (the slot's number in #party), for self-netting at gate closure. */
+  /**
+   * Each participant id numbered once as orders arrive (the slot's number in #party), for self-netting at gate closure.
+   */
   readonly #partyOf = new Map<string, number>();
   readonly #partyNames: string[] = [];
   #party = new Int32Array(1024);

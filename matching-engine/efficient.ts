@@ -12,7 +12,10 @@ export interface Allocation {
   flow: Flow;
   /** Energy each order fills, by input index. */
   fill: Float64Array;
-  /** The same in the total order (position j is order sorted.perm[j]): what pairing reads, in sequence, and uses up (one pairing per allocation). */
+  /**
+   * The same in the total order (position j is order sorted.perm[j]): what pairing reads, in sequence, and uses up (one
+   * pairing per allocation).
+   */
   sortedFill: Float64Array;
   /** The book's real zones (by name). */
   zones: string[];

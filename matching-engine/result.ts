@@ -124,7 +124,8 @@ export function pairTrades(
   const Z = p.zones.length;
   const mode =
     pricing.kind === 'zone' ? ZONE : pricing.kind === 'fixed' ? FIXED : pricing.kind === 'bid' ? PAY_BID : PAY_OFFER;
-  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair in each pass: at most n + 2·Z² trades.
+  // Each trade uses up a buyer or a seller (or both), except the last of a zone pair in each pass: at most n + 2·Z²
+  // trades.
   const w = new TradeWriter(p.n + 2 * Z * Z, sortedFill, perm, p.ticks, mode);
   const left = w.left;
   // A cursor per zone and side over the zone's orders in the total order (a cursor leaves an order once it is used up).
@@ -288,7 +289,10 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
   return out;
 }
 
-/** What each order filled, netted against its participant's own orders (self-net.ts) and has left, in submission order (seq, then id). */
+/**
+ * What each order filled, netted against its participant's own orders (self-net.ts) and has left, in submission order
+ * (seq, then id).
+ */
 export function remainders(
   p: PackedOrders,
   perm: Uint32Array,

@@ -11,7 +11,8 @@ import { PriceScale, type PriceTicks, type Wh } from '../core/units.js';
  * whenever an allocation, price or tie-break rule changes.
  */
 export const RULE_SET_VERSION = 'mgx-clearing/2';
-// mgx-clearing/2: preferred partners are paired first within a zone pair (pairing only: fills, prices and surplus as in /1).
+// mgx-clearing/2: preferred partners are paired first within a zone pair (pairing only: fills, prices and surplus as in
+// /1).
 
 /** The market section of the config as ClearingRules (feed-in tariff = floor, retail tariff = cap). */
 export function rulesFromConfig(market: Config['market']): ClearingRules {

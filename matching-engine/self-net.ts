@@ -79,7 +79,8 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
   for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;
   const at = start.slice(0, P);
-  // Each run's prices and energies beside it, so netting reads memory in sequence (a million random reads cost more than the rest).
+  // Each run's prices and energies beside it, so netting reads memory in sequence (a million random reads cost more
+  // than the rest).
   const m0 = start[P]!;
   const mine = new Uint32Array(m0);
   const mTicks = new Int32Array(m0);
@@ -159,7 +160,10 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   return { market, index, netted, bySeq: sorted.bySeq };
 }
 
-/** Nets bids [bs, be) (highest first) against offers [os, oe) (lowest first) while bid ≥ offer + fee, in place on `left`; true if any. */
+/**
+ * Nets bids [bs, be) (highest first) against offers [os, oe) (lowest first) while bid ≥ offer + fee, in place on
+ * `left`; true if any.
+ */
 function netRun(
   bs: number,
   be: number,

@@ -111,7 +111,8 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     for (let i = 0; i < n; i++) (count[key[i]! + 1] as number)++;
     for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;
     const out = new Uint32Array(n);
-    // One pass places the index, its key and its energy (perm is usually the identity here, so the reads are in sequence).
+    // One pass places the index, its key and its energy (perm is usually the identity here, so the reads are in
+    // sequence).
     for (let i = 0; i < n; i++) {
       const q = perm[i]!;
       const kq = key[q]!;

@@ -6,7 +6,9 @@ import type { BusSpec } from './transport/types.js';
 /** One device the bridge reads (a bridge.devices entry of microgrid.yaml, resolved). */
 export interface BridgeDevice {
   id: string;
-  /** sunspec, profile: polled over Modbus (transport tcp/rtu); tasmota, shelly-gen2: push over MQTT (transport mqtt). */
+  /**
+   * sunspec, profile: polled over Modbus (transport tcp/rtu); tasmota, shelly-gen2: push over MQTT (transport mqtt).
+   */
   kind: 'sunspec' | 'profile' | 'tasmota' | 'shelly-gen2';
   transport: BusSpec | MqttSpec;
   /** Modbus kinds only (0 for MQTT kinds). */
@@ -19,7 +21,10 @@ export interface BridgeDevice {
   meters?: { grid?: string; pv?: string };
   /** Profile, MQTT kinds: the meter id (default: the device id). */
   meterId?: string;
-  /** MQTT kinds: which meter the device is (pv swaps the directions: what it counts as drawn is the inverter's output). Default grid. */
+  /**
+   * MQTT kinds: which meter the device is (pv swaps the directions: what it counts as drawn is the inverter's output).
+   * Default grid.
+   */
   role?: 'grid' | 'pv';
   /** tasmota: what ENERGY.Total counts (import, or import − export on chips that meter both ways). */
   tasmotaTotal?: TasmotaTotal;

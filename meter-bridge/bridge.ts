@@ -56,7 +56,10 @@ export interface StartBridgeOptions {
 export interface Bridge {
   stop(): Promise<void>;
   health(): DeviceHealth[];
-  /** Sets up the devices not set up yet (waiting for those being set up), then polls every device not already being polled, once, and waits for them. */
+  /**
+   * Sets up the devices not set up yet (waiting for those being set up), then polls every device not already being
+   * polled, once, and waits for them.
+   */
   pollOnce(): Promise<CycleStats>;
   readonly gateway: string | null;
   readonly readers: readonly DeviceReader[];
@@ -101,7 +104,8 @@ export function startBridge(opts: StartBridgeOptions): Bridge {
       pollMs,
     );
   } catch (err) {
-    // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the start.
+    // A missing password (SECRET_MISSING) after other devices' connections were opened: close them, then fail the
+    // start.
     mqttPool
       .close()
       .catch((e: unknown) =>

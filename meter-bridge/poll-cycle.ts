@@ -18,7 +18,9 @@ export interface CycleStats {
   settingUp: number;
 }
 
-/** One cycle due at `scheduledAt`; `setUpNew`: start setting up devices that are not set up (pollOnce has just tried). */
+/**
+ * One cycle due at `scheduledAt`; `setUpNew`: start setting up devices that are not set up (pollOnce has just tried).
+ */
 export type Cycle = (scheduledAt: number, setUpNew: boolean) => Promise<CycleStats>;
 
 /** Reads one device once: health from the outcome, readings into ingest. */

@@ -40,7 +40,10 @@ export function peerImports() {
   return modules;
 }
 
-/** Imports each module in Debian's python3; returns [module, missing top-level module name, first error line] for those that fail. */
+/**
+ * Imports each module in Debian's python3; returns [module, missing top-level module name, first error line] for those
+ * that fail.
+ */
 function failingImports(modules) {
   if (!existsSync(PYTHON)) return [...modules].map((m) => [m, m.split('.')[0], `${PYTHON} not found`]);
   const script = [

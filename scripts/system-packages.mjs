@@ -35,7 +35,9 @@ export const SYSTEM_PACKAGES = [
   },
 ];
 
-/** The Python the peers run under: Debian's, whose dist-packages hold python3-pymodbus (not a pyenv python3 on PATH). */
+/**
+ * The Python the peers run under: Debian's, whose dist-packages hold python3-pymodbus (not a pyenv python3 on PATH).
+ */
 export const PYTHON = '/usr/bin/python3';
 
 export const PACKAGE_NAMES = SYSTEM_PACKAGES.map((p) => p.name);

@@ -1,4 +1,7 @@
-/** The longest wait between two tries of the chain, in every settlement loop (docs/settlement.md, "Chains": "backoff up to 5 s"). */
+/**
+ * The longest wait between two tries of the chain, in every settlement loop (docs/settlement.md, "Chains": "backoff up
+ * to 5 s").
+ */
 export const BACKOFF_CAP_MS = 5_000;
 
 /**

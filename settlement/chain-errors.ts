@@ -68,7 +68,10 @@ function isTransport(e: unknown): boolean {
   );
 }
 
-/** The custom error (or reason string) a contract call reverted with, and its arguments; undefined when it did not revert. */
+/**
+ * The custom error (or reason string) a contract call reverted with, and its arguments; undefined when it did not
+ * revert.
+ */
 export function revertOf(
   err: BaseError,
   abi: Abi,

@@ -67,7 +67,9 @@ export class JournalWrites {
     return next;
   }
 
-  /** Ends a row (unless it has ended already) and plans the same action again; the planned path asks the contract first. */
+  /**
+   * Ends a row (unless it has ended already) and plans the same action again; the planned path asks the contract first.
+   */
   replan(r: JournalRow, error: string | null): JournalRow {
     if (r.state !== 'reverted') assertMove(r.state, 'reverted');
     const now = this.#o.now();
@@ -105,7 +107,9 @@ export class JournalWrites {
     return planned;
   }
 
-  /** Ends a row the chain lost and plans its action again; a final interval goes back to the queue (ledger/reopen.ts). */
+  /**
+   * Ends a row the chain lost and plans its action again; a final interval goes back to the queue (ledger/reopen.ts).
+   */
   reopen(r: JournalRow, reason: string): void {
     assertMove(r.state, 'reverted');
     const now = this.#o.now();

@@ -42,7 +42,9 @@ export class Receipts {
     return this.#reconciled;
   }
 
-  /** Reconciles when the journal was not checked against this chain yet, or the newest mined/final transaction is gone. */
+  /**
+   * Reconciles when the journal was not checked against this chain yet, or the newest mined/final transaction is gone.
+   */
   async reconcileIfNeeded(): Promise<void> {
     if (!this.#reconciled || (await this.#newestGone())) await this.#reconcile();
   }
@@ -130,7 +132,9 @@ export class Receipts {
     return final;
   }
 
-  /** True when the newest transaction the journal calls mined or final has no receipt (or the chain is below its block). */
+  /**
+   * True when the newest transaction the journal calls mined or final has no receipt (or the chain is below its block).
+   */
   async #newestGone(): Promise<boolean> {
     const r = newestOnChainRow(this.#ctx.ledger, this.#ctx.chainId);
     if (!r?.txHash) return false;

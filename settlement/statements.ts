@@ -60,7 +60,10 @@ export interface StatementDetail {
   avgSellPrice: string | null;
   feedInTariff: string;
   retailTariff: string;
-  /** The meter data this statement settled on when not all actual: estimated and partial settle against the grid, held neither way. */
+  /**
+   * The meter data this statement settled on when not all actual: estimated and partial settle against the grid, held
+   * neither way.
+   */
   meterData?: MeterDataSummary;
   /** Decisions on earlier held meter-intervals, included in gridAmount. */
   adjustments?: StatementAdjustment[];

@@ -3,7 +3,10 @@ import type { PrivateKeyAccount } from 'viem/accounts';
 import type { Ledger } from '../ledger/ledger.js';
 import type { JournalWrites } from './journal-writes.js';
 
-/** What the submitter's parts share: the ledger, the chain they talk to, the key they sign with, the clocks, the journal. */
+/**
+ * What the submitter's parts share: the ledger, the chain they talk to, the key they sign with, the clocks, the
+ * journal.
+ */
 export interface SubmitterContext {
   readonly ledger: Ledger;
   readonly client: PublicClient;

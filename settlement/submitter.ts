@@ -92,7 +92,10 @@ export interface SubmitterOptions {
   events?: EventBus;
   /** Wall time: journal rows and the stuck-transaction timer (the chain runs on the wall clock). */
   now?: () => number;
-  /** The market clock, for the interval transitions it records (committed, final), like every other step's (default `now`). */
+  /**
+   * The market clock, for the interval transitions it records (committed, final), like every other step's (default
+   * `now`).
+   */
   marketNow?: () => number;
   /** Called after every journal write, inside nothing: the crash tests kill the process here. */
   onJournal?: (row: JournalRow) => void;
@@ -195,7 +198,8 @@ export class Submitter {
           else await this.#sleep(this.#o.pollMs);
         } catch (err) {
           const cause = isMicrogridError(err) ? err.message : shortCause(err);
-          // once per cause, not per retry: a Conflict waits for an operator, and would raise SETTLEMENT_FAILED every 5 s
+          // once per cause, not per retry: a Conflict waits for an operator, and would raise SETTLEMENT_FAILED every 5
+          // s
           if (!isMicrogridError(err, 'CHAIN_UNAVAILABLE') && cause !== lastError)
             this.#ctx.journal.emit(this.#head ?? 0, 'error', null, cause);
           lastError = cause;
@@ -380,7 +384,10 @@ export class Submitter {
     this.#chainChecked = true;
   }
 
-  /** Classifies chain failures (CHAIN_UNAVAILABLE, CHAIN_REJECTED), announcing an outage, with its cause, and the recovery once. */
+  /**
+   * Classifies chain failures (CHAIN_UNAVAILABLE, CHAIN_REJECTED), announcing an outage, with its cause, and the
+   * recovery once.
+   */
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       const v = await fn();

@@ -32,7 +32,10 @@ export function contractCall(
   };
 }
 
-/** Fees for a same-nonce replacement: the old ones raised by `percent` (nodes refuse less than 10), or the current estimate if higher. */
+/**
+ * Fees for a same-nonce replacement: the old ones raised by `percent` (nodes refuse less than 10), or the current
+ * estimate if higher.
+ */
 export function bumpedFees(
   old: { maxFeePerGas?: bigint | undefined; maxPriorityFeePerGas?: bigint | undefined; gasPrice?: bigint | undefined },
   current: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint },
@@ -47,7 +50,10 @@ export function bumpedFees(
   };
 }
 
-/** Signing, nonces and fee bumps: a row from planned to signed, from signed to broadcast, and its replacement when stuck. */
+/**
+ * Signing, nonces and fee bumps: a row from planned to signed, from signed to broadcast, and its replacement when
+ * stuck.
+ */
 export class Transactions {
   readonly #ctx: SubmitterContext;
   readonly #o: TransactionsOptions;

@@ -92,7 +92,10 @@ class SequentialSigner {
   }
 }
 
-/** Ledger part: participants, signed readings at every boundary, then per interval the app's metering, metered clearing and settlement. */
+/**
+ * Ledger part: participants, signed readings at every boundary, then per interval the app's metering, metered clearing
+ * and settlement.
+ */
 function buildLedger(
   ledger: Ledger,
   config: Config,
@@ -176,7 +179,10 @@ function buildLedger(
   }
 }
 
-/** Chain part: deploy, then every settled interval's commitment and credit chunks (the settlement's own plan), signed here and mined in blocks of many. */
+/**
+ * Chain part: deploy, then every settled interval's commitment and credit chunks (the settlement's own plan), signed
+ * here and mined in blocks of many.
+ */
 async function buildChain(
   ledger: Ledger,
   rpcUrl: string,
@@ -277,7 +283,10 @@ async function buildChain(
   return address;
 }
 
-/** Builds the month for (intervals, households) into `out` (written whole or not at all: a run cut short leaves no half month to load). */
+/**
+ * Builds the month for (intervals, households) into `out` (written whole or not at all: a run cut short leaves no half
+ * month to load).
+ */
 async function buildMonth(o: { intervals: number; households: number; out: string }): Promise<void> {
   const t0 = performance.now();
   const phases: Record<string, number> = {};

@@ -47,7 +47,10 @@ function targetOf(ctx: CommandContext, config: Config): Target {
   return { kind: 'http', url };
 }
 
-/** Market time for reading timestamps: wall time, or the config's simulated clock (`clock.speed`, `clock.startAt`) for a simulation's gateway. */
+/**
+ * Market time for reading timestamps: wall time, or the config's simulated clock (`clock.speed`, `clock.startAt`) for a
+ * simulation's gateway.
+ */
 function clockOf(config: Config): Clock {
   if (config.clock.speed === 1 && !config.clock.startAt) return systemClock;
   return new ScaledClock(config.clock.speed, config.clock.startAt ? Date.parse(config.clock.startAt) : Date.now());

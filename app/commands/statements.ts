@@ -6,7 +6,10 @@ import { MicrogridError, invalid } from '../../core/errors.js';
 import { statementsToCsv, statementsToJson, type Statement } from '../../settlement/statements.js';
 import { dataDirOf, type Command } from './command.js';
 
-/** `mgx statements --interval ISO [--format csv|json]`: the settled statements of one interval, from the ledger (read-only). */
+/**
+ * `mgx statements --interval ISO [--format csv|json]`: the settled statements of one interval, from the ledger
+ * (read-only).
+ */
 export const statementsCommand: Command = {
   name: 'statements',
   summary: 'print the settlement statements of one interval as CSV or JSON',

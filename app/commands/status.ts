@@ -46,7 +46,10 @@ export function devicesFromMetrics(text: string): Record<'online' | 'stale' | 'o
   return seen ? out : null;
 }
 
-/** `mgx status`: intervals pending per state, devices by health, last chain block — from the ledger, the runtime file and the instance that runs. */
+/**
+ * `mgx status`: intervals pending per state, devices by health, last chain block — from the ledger, the runtime file
+ * and the instance that runs.
+ */
 export const statusCommand: Command = {
   name: 'status',
   summary: 'intervals pending per state, devices online/stale/offline, last chain block',

@@ -95,7 +95,8 @@ export async function connectEngineMqtt(
   client.on('error', (err) => log.warn({ err: err.message }, `mqtt: ${err.message}`));
   client.on('offline', () => log.warn({ url: m.url }, 'mqtt broker unreachable; reconnecting'));
   client.on('connect', () => void client.publishAsync(status, ONLINE, { qos: 1, retain: true }).catch(() => {}));
-  // Not awaited: its PUBACK would queue behind a persistent session's messages, which wait for `handle()` — after this returns.
+  // Not awaited: its PUBACK would queue behind a persistent session's messages, which wait for `handle()` — after this
+  // returns.
   void client
     .publishAsync(status, ONLINE, { qos: 1, retain: true })
     .catch((err: Error) => log.warn({ err: err.message }, 'mqtt: online status not published'));

@@ -251,7 +251,8 @@ export function discoveryConfigs(
       } satisfies Sensor,
       money('earned_today', 'Earned today', 'earned'),
       money('paid_today', 'Paid today', 'paid'),
-      // 1 credit = 1 Wh of metered surplus: counted in Wh, but not energy this household used or made, so no device class.
+      // 1 credit = 1 Wh of metered surplus: counted in Wh, but not energy this household used or made, so no device
+      // class.
       {
         key: 'credits_today',
         name: 'Energy credits today',

@@ -109,7 +109,8 @@ export async function startReadingsIn(o: ReadingsInOptions): Promise<ReadingsIn>
     } catch (err) {
       if (err instanceof MicrogridError && REASON_OF_CODE[err.code])
         return reject(topic, REASON_OF_CODE[err.code]!, err.message);
-      // Not the message's fault (the ledger is closing, the disk is full): said loudly, still dropped so one message cannot wedge the queue.
+      // Not the message's fault (the ledger is closing, the disk is full): said loudly, still dropped so one message
+      // cannot wedge the queue.
       log.error({ topic, err }, `mqtt readings message on ${topic} could not be stored`);
       return reject(topic, 'internal', (err as Error).message);
     }

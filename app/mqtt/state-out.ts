@@ -44,7 +44,10 @@ export interface StateOutOptions {
 export interface StateOut {
   /** The households published (the listed ones that exist). */
   households: readonly PublishedHousehold[];
-  /** How many retained topics of households no longer listed, and discovery configs no longer wanted, were cleared at start. */
+  /**
+   * How many retained topics of households no longer listed, and discovery configs no longer wanted, were cleared at
+   * start.
+   */
   cleared: number;
   close(): void;
 }
@@ -52,7 +55,10 @@ export interface StateOut {
 /** A household's meter in its state document: the live model's values, as /api/state has them. */
 type MeterOut = Pick<MeterLive, 'role' | 'powerW' | 'importWh' | 'exportWh' | 'ts' | 'quality'>;
 
-/** While more than this is waiting in the socket, a round is skipped (the broker is slower than we publish): the next carries the newest state. */
+/**
+ * While more than this is waiting in the socket, a round is skipped (the broker is slower than we publish): the next
+ * carries the newest state.
+ */
 const BACKLOG_BYTES = 1 << 20;
 
 /**
@@ -211,7 +217,10 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
   let gridDirty = true;
   let todayDirty = true;
   let settled: number | null = lastSettled()?.start ?? null;
-  /** The newest interval whose result went out: an older one's later states (committed, final) must not take its retained place. */
+  /**
+   * The newest interval whose result went out: an older one's later states (committed, final) must not take its
+   * retained place.
+   */
   let newestResult = -Infinity;
   let currentInterval = hub.state.currentInterval;
   let lastRound = -Infinity;
@@ -253,7 +262,8 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
         const h = ownerOf.get(e.meterId);
         if (h !== undefined) dirty.add(h);
       } else if (e.type === 'interval-state' && stateRank(e.state) >= stateRank('settled')) {
-        // Statements and credits are written with the move to settled; later states change neither, but the result shows the state.
+        // Statements and credits are written with the move to settled; later states change neither, but the result
+        // shows the state.
         todayDirty = true;
         const start = parseIntervalStart(e.interval, config.market.intervalMinutes, 'interval');
         if (start >= newestResult && (settled === null || start >= settled)) settled = start;

@@ -281,7 +281,10 @@ function semanticProblems(c: Config, input: unknown): ConfigProblem[] {
   return out;
 }
 
-/** Modbus kinds take tcp/rtu, MQTT kinds take mqtt; settings of one family are refused on the other (`raw`: before defaults). */
+/**
+ * Modbus kinds take tcp/rtu, MQTT kinds take mqtt; settings of one family are refused on the other (`raw`: before
+ * defaults).
+ */
 function deviceKindProblems(
   d: Config['bridge']['devices'][number],
   i: number,

@@ -57,7 +57,9 @@ export class LiveHub {
   /** Per meter, the earliest time (real ms) its next reading may go out. */
   readonly #nextSlot = new Map<string, number>();
   readonly #pending = new Map<string, ReadingEvent>();
-  /** Per meter, the newest reading time (ms) the hub took: a duplicate or older reading never changes the live state. */
+  /**
+   * Per meter, the newest reading time (ms) the hub took: a duplicate or older reading never changes the live state.
+   */
   readonly #newest = new Map<string, number>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   readonly #unsubscribe: (() => void) | undefined;
@@ -164,7 +166,10 @@ export class LiveHub {
     this.#subs.clear();
   }
 
-  /** A replayed or late reading (a spool catching up, a replay attack) is in the ledger for metering, but the live view shows the newest. */
+  /**
+   * A replayed or late reading (a spool catching up, a replay attack) is in the ledger for metering, but the live view
+   * shows the newest.
+   */
   #isNewest(e: ReadingEvent): boolean {
     const t = Date.parse(e.ts);
     const shown = this.state.meters[e.meterId]?.ts;
@@ -203,12 +208,14 @@ export class LiveHub {
       }
       this.#nextSlot.set(e.meterId, Math.max(now, due ?? now) + this.#gap);
       this.#heardAt.set(e.meterId, now);
-      // A meter the ledger did not know yet: reload the list, at most every 10 s (a misconfigured bridge must not cost a query per reading).
+      // A meter the ledger did not know yet: reload the list, at most every 10 s (a misconfigured bridge must not cost
+      // a query per reading).
       if (!this.state.meters[e.meterId] && now - this.#metersLoadedAt > 10_000) {
         this.#metersLoadedAt = now;
         this.refreshMeters();
       }
-      // The signature is for auditors (it is in the ledger's readings); the live view does not need its 130 bytes per reading.
+      // The signature is for auditors (it is in the ledger's readings); the live view does not need its 130 bytes per
+      // reading.
       if ('signature' in e) {
         const slim: Record<string, unknown> = { ...e };
         delete slim.signature;

@@ -76,7 +76,10 @@ export interface SnapshotFrame {
   seq: number;
   /** Server wall time (epoch ms) the frame was cut. */
   t: number;
-  /** The market clock (epoch ms) when the frame was cut: what the page's time axes use (an accelerated demo runs ahead of the wall). */
+  /**
+   * The market clock (epoch ms) when the frame was cut: what the page's time axes use (an accelerated demo runs ahead
+   * of the wall).
+   */
   market: number;
   state: LiveState;
 }
@@ -165,7 +168,8 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
       s.settlements = [e, ...s.settlements.filter((x) => x.interval !== e.interval)].slice(0, MAX_SETTLEMENTS);
       break;
     case 'alarm':
-      // Kept newest first (currentAlarms reads a recovery before the alarm it ends); an event that names the alarm it clears marks it.
+      // Kept newest first (currentAlarms reads a recovery before the alarm it ends); an event that names the alarm it
+      // clears marks it.
       s.alarms = [
         e,
         ...s.alarms.map((a) =>
@@ -278,7 +282,8 @@ export function currentAlarms(s: LiveState): AlarmEvent[] {
     if (device) {
       if (device.status === 'online') continue;
     } else if (a.subject !== 'chain' && s.lastMetered !== null) {
-      // About an interval: over once a later one is metered; about anything else (the clock, a meter): once an interval that began after it is.
+      // About an interval: over once a later one is metered; about anything else (the clock, a meter): once an interval
+      // that began after it is.
       const about = /^\d{4}-\d\d-\d\dT/.test(a.subject) ? a.subject : a.at;
       if (s.lastMetered > about) continue;
     }

@@ -58,7 +58,8 @@ interface AuditFigures {
  */
 function audit(ledger: Ledger, start: number, state: string): AuditFigures {
   const energy = intervalEnergy(ledger, start);
-  // Credits stand for actual energy only (estimated, partial and held export earns none): the identity is on actual export.
+  // Credits stand for actual energy only (estimated, partial and held export earns none): the identity is on actual
+  // export.
   const meteredExportWh = energy
     .filter((e) => e.role === 'grid' && e.status === 'actual')
     .reduce((a, e) => a + e.exportWh, 0);

@@ -19,7 +19,10 @@ interface Client {
 /** Close code for a refused ticket (1008: policy violation). */
 export const CLOSE_BAD_TICKET = 1008;
 
-/** A fan-out writes for this long (ms) before it lets the event loop run (setImmediate), unless DashboardDeps says otherwise. */
+/**
+ * A fan-out writes for this long (ms) before it lets the event loop run (setImmediate), unless DashboardDeps says
+ * otherwise.
+ */
 export const DEFAULT_SLICE_MS = 8;
 /** Clients written between two looks at the clock. */
 const CHECK_EVERY = 16;
@@ -31,7 +34,10 @@ interface FanOut {
   targets: Client[];
   next: number;
   startedAt: number;
-  /** Process CPU time (ms, user + system) while this fan-out was writing, summed over its slices, and the system (kernel) part of it. */
+  /**
+   * Process CPU time (ms, user + system) while this fan-out was writing, summed over its slices, and the system
+   * (kernel) part of it.
+   */
   cpuMs: number;
   sysMs: number;
 }
@@ -54,7 +60,8 @@ interface FanOut {
  * against 2.5 %: not worth a private path.
  *
  * The writes run in slices of `streamSliceMs`, so 1,000 clients never hold
- * the event loop (HTTP, the bridge, the next frame) for the whole fan-out. Frames go out strictly in order: a frame's fan-out
+ * the event loop (HTTP, the bridge, the next frame) for the whole fan-out. Frames go out strictly in order: a frame's
+ * fan-out
  * starts when the previous one has finished.
  */
 export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps): Promise<void> {

@@ -3,7 +3,9 @@ import type { listJournal } from '../../ledger/journal.js';
 import { iso } from '../http.js';
 import { Nullable } from './nullable.js';
 
-/** One settlement journal entry (a chain action of an interval), as the API sends it (intervals, audit, journal list). */
+/**
+ * One settlement journal entry (a chain action of an interval), as the API sends it (intervals, audit, journal list).
+ */
 export const JournalOut = Type.Object({
   interval: Type.String(),
   action: Type.String(),

@@ -114,7 +114,8 @@ export function renderFlow(svg: SVGSVGElement, state: LiveState): void {
       net === null ? 'no reading' : `${net > 0 ? 'import' : net < 0 ? 'export' : ''} ${watts(Math.abs(net))}`,
     ),
   );
-  // There is no meter at the point of common coupling in the config, so the unmetered remainder cannot be measured: say so.
+  // There is no meter at the point of common coupling in the config, so the unmetered remainder cannot be measured: say
+  // so.
   svg.append(
     s('text', { x: 685, y: busY + 50, 'text-anchor': 'middle', class: 'label' }, 'unmetered remainder: needs a'),
   );

@@ -47,7 +47,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Builds one book of n orders (one at a time, as in the app: a million orders is a few hundred MB) and times its clearing. */
+/**
+ * Builds one book of n orders (one at a time, as in the app: a million orders is a few hundred MB) and times its
+ * clearing.
+ */
 function measureBook(
   n: number,
   rules: ClearingRules,

@@ -156,7 +156,8 @@ async function runOnce(ports: number[], simPids: number[], run: number): Promise
     readings++;
     if (r.signature) signed++;
   });
-  // A device's first reading makes it online: counted from the events, not by copying 1,000 health records every few ms.
+  // A device's first reading makes it online: counted from the events, not by copying 1,000 health records every few
+  // ms.
   const readOnce = new Set<string>();
   bus.on('device-health', (h) => {
     if (h.status === 'online') readOnce.add(h.deviceId);

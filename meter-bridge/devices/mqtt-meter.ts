@@ -42,7 +42,9 @@ export interface PushMeterOptions {
   kind: 'tasmota' | 'shelly-gen2';
   topic: string;
   meterId: string;
-  /** A pv meter measures production: what the device counts as drawn is what the site exports, so the directions swap. */
+  /**
+   * A pv meter measures production: what the device counts as drawn is what the site exports, so the directions swap.
+   */
   role: 'grid' | 'pv';
   tasmotaTotal?: TasmotaTotal;
 }

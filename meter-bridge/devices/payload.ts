@@ -10,7 +10,10 @@ import { MicrogridError } from '../../core/errors.js';
 /** Larger messages are refused unread: a Tasmota SENSOR with a dozen sensors is ~2 KiB, a Shelly em:0 under 1 KiB. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
 
-/** Physical bounds: beyond them a value is a bug or an attack, not a measurement. (Rated power is judged later, as for Modbus.) */
+/**
+ * Physical bounds: beyond them a value is a bug or an attack, not a measurement. (Rated power is judged later, as for
+ * Modbus.)
+ */
 export const BOUNDS = {
   powerW: 10_000_000,
   voltageV: 1000,

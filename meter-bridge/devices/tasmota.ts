@@ -5,7 +5,8 @@ import { BOUNDS, kWhToWh, objectAt, parseJsonObject, payloadError, phasesAt } fr
  * Tasmota's energy telemetry (xdrv_03_energy): every TelePeriod it publishes
  * `tele/<topic>/SENSOR` with an `ENERGY` object —
  * `{"Time":"2026-06-21T10:00:00","ENERGY":{"TotalStartTime":"…","Total":1234.567,"Yesterday":…,"Today":…,
- *   ["ExportActive":…,] "Power":850,["ApparentPower","ReactivePower","Factor",]["Frequency":50,]"Voltage":231,"Current":3.7}}`
+ * ["ExportActive":…,]
+ * "Power":850,["ApparentPower","ReactivePower","Factor",]["Frequency":50,]"Voltage":231,"Current":3.7}}`
  * and `tele/<topic>/LWT` `Online` / `Offline` (retained; the broker sends
  * `Offline` as the device's last will when it drops off).
  *

@@ -6,7 +6,10 @@ export { recoverReadingSigner } from '../../core/reading-typed-data.js';
 
 export type SignedReading = ReadingEvent & { gateway: string; signature: string };
 
-/** Signs a reading with the gateway key: EIP-712, domain microgrid-exchange v1, type Reading (core/reading-typed-data.ts). */
+/**
+ * Signs a reading with the gateway key: EIP-712, domain microgrid-exchange v1, type Reading
+ * (core/reading-typed-data.ts).
+ */
 export async function signReading(account: PrivateKeyAccount, r: ReadingEvent): Promise<SignedReading> {
   const signature = await account.signTypedData({
     domain: READING_DOMAIN,

@@ -14,7 +14,10 @@ import type { Measurement } from '../devices/measurement.js';
 export interface CounterGuardOptions {
   /** Largest plausible power of the meter, W. */
   ratedPowerW: number;
-  /** Counter energy that must accumulate before "frozen while power flows" is called, Wh (at least 2 × the counter's resolution). */
+  /**
+   * Counter energy that must accumulate before "frozen while power flows" is called, Wh (at least 2 × the counter's
+   * resolution).
+   */
   frozenWh: number;
   /** …and market time the counter must have stood still, ms: judged on elapsed time, never on a count of polls. */
   frozenMinMs: number;

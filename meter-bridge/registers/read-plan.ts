@@ -57,7 +57,8 @@ export class PlanReader {
   async read(): Promise<RegisterSnapshot> {
     const snap = new RegisterSnapshot();
     let replan = false;
-    // Requests of one device go out one after another on its bus anyway; awaiting them in turn keeps the order explicit.
+    // Requests of one device go out one after another on its bus anyway; awaiting them in turn keeps the order
+    // explicit.
     for (const r of this.#plan) {
       try {
         snap.add(

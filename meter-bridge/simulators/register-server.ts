@@ -1,7 +1,9 @@
 import { ServerTCP } from 'modbus-serial';
 import { freePort } from './free-port.js';
 
-/** Answers one read: registers, or throws `{ modbusErrorCode }` for an exception; a promise that never settles hangs. */
+/**
+ * Answers one read: registers, or throws `{ modbusErrorCode }` for an exception; a promise that never settles hangs.
+ */
 export type ReadHandler = (unitId: number, fc: 3 | 4, address: number, count: number) => number[] | Promise<number[]>;
 
 export interface RegisterServer {

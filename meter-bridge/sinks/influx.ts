@@ -19,13 +19,19 @@ export interface InfluxSinkOptions {
   flushIntervalMs?: number;
   /** HTTP timeout of one write, ms. */
   timeoutMs?: number;
-  /** A meter's role (`grid`, `pv`), written as the `role` tag so dashboards can tell generation from the grid connection. */
+  /**
+   * A meter's role (`grid`, `pv`), written as the `role` tag so dashboards can tell generation from the grid
+   * connection.
+   */
   roleOf?: (meterId: string) => string | undefined;
   log?: BridgeLogger;
 }
 
 export interface InfluxSink extends ReadingSink {
-  /** Writes what is buffered and what is spooled, in order; resolves when done or when the server is down (then it is spooled). */
+  /**
+   * Writes what is buffered and what is spooled, in order; resolves when done or when the server is down (then it is
+   * spooled).
+   */
   flush(): Promise<void>;
   /**
    * Queues lines of the engine's other measurements (interval results, device

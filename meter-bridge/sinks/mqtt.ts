@@ -20,7 +20,10 @@ export interface MqttSinkOptions {
   spoolMaxBytes: number;
   /** Largest message (the engine drops bigger ones: `server.bodyLimitBytes`, default 65,536). */
   maxMessageBytes?: number;
-  /** Messages per second at most, so a spool sent after an outage stays under the engine's per-gateway limit (600 a minute by default). */
+  /**
+   * Messages per second at most, so a spool sent after an outage stays under the engine's per-gateway limit (600 a
+   * minute by default).
+   */
   maxMessagesPerSecond?: number;
   flushIntervalMs?: number;
   /** A publish not acknowledged within this is sent again later (from the spool). */
@@ -127,7 +130,8 @@ export function createMqttSink(o: MqttSinkOptions): MqttSink {
       const batches = spool.peekMany(MAX_READINGS_PER_MESSAGE);
       const lines = batches.flatMap((b) => b.lines);
       try {
-        // Published one after another: the broker keeps their order per topic, and so the engine sees each meter's readings in order.
+        // Published one after another: the broker keeps their order per topic, and so the engine sees each meter's
+        // readings in order.
         for (const m of messagesOf(lines)) {
           await publish(m);
           messages++;

@@ -84,7 +84,9 @@ export class Spool {
     return { name: f.name, lines: readFileSync(join(this.dir, f.name), 'utf8').split('\n').filter(Boolean) };
   }
 
-  /** The oldest batches, whole, until they hold at least `minLines` lines (or the spool ends), without removing them. */
+  /**
+   * The oldest batches, whole, until they hold at least `minLines` lines (or the spool ends), without removing them.
+   */
   peekMany(minLines: number): { name: string; lines: string[] }[] {
     const out: { name: string; lines: string[] }[] = [];
     let n = 0;

@@ -230,7 +230,8 @@ export class SunSpecReader implements DeviceReader {
     if (s.family === 'inverter') {
       const w = num(v('W'));
       const st = num(v('St'));
-      // Operating state 1 OFF, 2 SLEEPING, 8 STANDBY (model 10x/11x enum); power and energy both "not implemented" is a night sentinel.
+      // Operating state 1 OFF, 2 SLEEPING, 8 STANDBY (model 10x/11x enum); power and energy both "not implemented" is a
+      // night sentinel.
       const asleep = (st !== null && SLEEP_STATES.has(st)) || (w === null && num(v('WH')) === null);
       return {
         ...(asleep ? { asleep: true } : {}),

@@ -12,7 +12,10 @@ interface Job {
 // modbus-serial is CommonJS: its default export is the client class itself.
 const ModbusClient = modbusSerial as unknown as new () => ModbusRTU;
 
-/** How long after its timeout a transaction is forgotten (a stall of the process longer than this still reads as a timeout). */
+/**
+ * How long after its timeout a transaction is forgotten (a stall of the process longer than this still reads as a
+ * timeout).
+ */
 const BACKSTOP_MS = 10_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -302,7 +302,9 @@ function writeRecord(file: string, r: AnvilRecord): void {
   writeAtomic(file, Buffer.from(JSON.stringify(r) + '\n'));
 }
 
-/** Temporary file, fsync, rename, fsync of the folder: after a power cut the file is the old one or the new one, whole. */
+/**
+ * Temporary file, fsync, rename, fsync of the folder: after a power cut the file is the old one or the new one, whole.
+ */
 function writeAtomic(file: string, data: Buffer): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');

@@ -14,7 +14,10 @@ export const VEE_CODES = {
   counterFrozen: 'VEE_COUNTER_FROZEN',
   gap: 'VEE_GAP',
   untrustedBaseline: 'VEE_UNTRUSTED_BASELINE',
-  /** Informational: part of the interval's energy is the estimate across a counter reset (series-trust.ts resetStepEstimate). */
+  /**
+   * Informational: part of the interval's energy is the estimate across a counter reset (series-trust.ts
+   * resetStepEstimate).
+   */
   resetEstimated: 'VEE_RESET_ESTIMATED',
   /** Not a failure: the meter's first-ever reading is inside the interval (status partial). */
   firstReading: 'VEE_FIRST_READING',

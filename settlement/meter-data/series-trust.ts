@@ -48,7 +48,10 @@ export interface ResetEstimate {
   to: number;
   field: Field;
   wh: number;
-  /** 'power': the mean of the power readings on both sides × time; 'rate': the counter's rate just before; 'none': neither known (0). */
+  /**
+   * 'power': the mean of the power readings on both sides × time; 'rate': the counter's rate just before; 'none':
+   * neither known (0).
+   */
   how: 'power' | 'rate' | 'none';
   message: string;
 }
@@ -94,7 +97,8 @@ export function seriesTrust(
     usableTs: usable.map((r) => r.ts),
   };
   if (usable.length === 0) return out;
-  // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a 1 kWh counter.
+  // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a
+  // 1 kWh counter.
   const resAt = new Map<number, number>();
   usable.forEach((r, i) => {
     const own = resolutionOf(r);
@@ -215,7 +219,8 @@ export function seriesTrust(
         i = j;
         continue;
       }
-      // Never contradicted: a new epoch. A field that stepped back restarts from its new value, the unknown step estimated.
+      // Never contradicted: a new epoch. A field that stepped back restarts from its new value, the unknown step
+      // estimated.
       out.events.push({ from: state.ts, to: x.ts, code: c.code, message: c.message });
       const prev = out.trusted.at(-1)!;
       const prevAdj = prev.adj;

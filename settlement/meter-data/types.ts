@@ -4,7 +4,10 @@
  * per meter-interval energy, with the reasons and the estimation method).
  */
 
-/** actual: validated; estimated: a gap bridged by trusted counters; held: waits for the operator; partial: covered from the meter's first-ever reading on. */
+/**
+ * actual: validated; estimated: a gap bridged by trusted counters; held: waits for the operator; partial: covered from
+ * the meter's first-ever reading on.
+ */
 export type MeterDataStatus = 'actual' | 'estimated' | 'held' | 'partial';
 
 export const METER_DATA_STATUSES: readonly MeterDataStatus[] = ['actual', 'estimated', 'held', 'partial'];

@@ -102,7 +102,8 @@ export function validateMeterSeries(input: ValidateMeterSeriesInput): MeterInter
     const exportWh = Math.max(0, endAdj.exportWh - startAdj.exportWh);
 
     for (const h of holds) if (h.from < e && h.to > s) held.push({ code: h.code, message: h.message });
-    // (s, e]: a failed reading at a boundary belongs to the interval it would have ended; the next one starts from the trusted counter.
+    // (s, e]: a failed reading at a boundary belongs to the interval it would have ended; the next one starts from the
+    // trusted counter.
     for (const o of trust.outliers) if (o.ts > s && o.ts <= e) held.push({ code: o.code, message: o.message });
     for (const g of gaps) if (g.from < e && g.to > s) gapReasons.push({ code: g.code, message: g.message });
     // Energy across a counter reset is estimated: said on every interval the estimate is apportioned to.
@@ -174,7 +175,10 @@ function valueAt(T: readonly TrustedPoint[], t: number): Record<Field, number> {
   return { importWh: at('importWh'), exportWh: at('exportWh') };
 }
 
-/** Spans where a counter stood still while its power said at least max(2 × resolution, frozenFloorWh) flowed, for frozenMinMs of market time or more. */
+/**
+ * Spans where a counter stood still while its power said at least max(2 × resolution, frozenFloorWh) flowed, for
+ * frozenMinMs of market time or more.
+ */
 function frozenSpans(T: readonly TrustedPoint[], fields: readonly Field[], rules: MeterDataRules): HoldSpan[] {
   const out: HoldSpan[] = [];
   for (const f of fields) {

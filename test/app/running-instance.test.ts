@@ -26,7 +26,8 @@ async function stop(p: ReturnType<typeof spawnMgx>): Promise<void> {
 
 test('the demo is a tour and the operator tools find the running instance: sign-in links per role, runtime.json, mgx status and mgx audit with no flags', async () => {
   const dataDir = join(tempDir(), 'data');
-  // The demo's own speed (60): at 900 a device is polled once per 15 market minutes and boundary readings come after metering.
+  // The demo's own speed (60): at 900 a device is polled once per 15 market minutes and boundary readings come after
+  // metering.
   const p = spawnMgx(['start', '--port', '0', '--data-dir', dataDir], { env: NO_SECRETS });
   try {
     const url = (await p.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)/, 60_000))[1]!;

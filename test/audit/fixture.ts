@@ -20,7 +20,8 @@ export const SETTLER_KEY = ANVIL_KEYS[0] as Hex;
 
 export function auditConfig(): Config {
   const c = demoConfig(2, T0);
-  // Readings are recorded at the interval boundaries only (recordEveryMs = the interval), as a gateway recording once per interval would.
+  // Readings are recorded at the interval boundaries only (recordEveryMs = the interval), as a gateway recording once
+  // per interval would.
   return { ...c, market: { ...c.market, intervalMinutes: 15 }, bridge: { ...c.bridge, recordEveryMs: 900_000 } };
 }
 
@@ -65,7 +66,8 @@ export async function buildLedger(
     const events: ReadingEvent[] = [];
     for (const [i, id] of ids.entries()) {
       const c = counters[i]!;
-      // The power at each reading is that of the quarter hour just ended (sign: + import, − export), so the counters and power agree.
+      // The power at each reading is that of the quarter hour just ended (sign: + import, − export), so the counters
+      // and power agree.
       let powerW = 0;
       if (k > 0) {
         const exporter = rnd() < 0.5;

@@ -235,7 +235,9 @@ it("mgx audit, the dashboard's verify and an evidence bundle pass the honest led
 it('doctored: a late reading back-dated before the cut-off, readings the step had moved after it, the cut-off removed, a held interval made actual — each fails, named', async (t) => {
   const restore: (() => void)[] = [];
   t.after(() => restore.reverse().forEach((f) => f()));
-  /** The intervals that fail, each with the energy check naming the meter among its failures (others follow from it). */
+  /**
+   * The intervals that fail, each with the energy check naming the meter among its failures (others follow from it).
+   */
   const failing = (fails: (string | number)[][], record: string): [number, boolean][] =>
     [...new Set(fails.map((f) => f[0] as number))].map((m) => [
       m,

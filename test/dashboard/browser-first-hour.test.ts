@@ -172,7 +172,8 @@ test(
         );
       assert.match(ticks[0]!, /^06-21 /, 'the first tick carries the market date');
 
-      // The energy history fills its chart: from where the ledger's energy begins, not a 24 h axis with data at its right edge.
+      // The energy history fills its chart: from where the ledger's energy begins, not a 24 h axis with data at its
+      // right edge.
       await p.waitForFunction(
         () => Number(document.querySelector<HTMLElement>('#history .chart')?.dataset.buckets ?? 0) >= 3,
         null,
@@ -420,7 +421,8 @@ test(
       );
 
       // The intervals dev-h02 was off in (its grid meter held or estimated as the engine metered them, the readings
-      // after it came back arriving later) pass the audit too, once final: the audit judges them on what the engine had.
+      // after it came back arriving later) pass the audit too, once final: the audit judges them on what the engine
+      // had.
       assert.ok(outage, 'the device test ran first');
       const step = 5 * 60_000;
       const offFrom = Math.floor(outage.from / step) * step;
@@ -521,7 +523,8 @@ test(
         how: el.querySelector('.how')?.textContent ?? '',
         title: el.querySelector('[data-today=gain]')?.getAttribute('title') ?? '',
       }));
-      // Recomputed here with decimal.js from the statements the page counted (the day's oldest, newer ones may have come since).
+      // Recomputed here with decimal.js from the statements the page counted (the day's oldest, newer ones may have
+      // come since).
       const settled = Number(/(\d+) settled intervals?/.exec(how)![1]);
       const statements = (
         await api<StatementRow[]>(`/api/statements?from=2026-06-21T00:00:00Z&participant=h01`, H01)

@@ -227,7 +227,8 @@ test('household, live demo: a household token sees only its own data', { timeout
     assert.doesNotMatch((await p.locator('main').textContent())!, /h02-|h03-|Household 02|Household 03/);
     await p.screenshot({ path: join(ARTIFACTS, 'live-household.png'), fullPage: true });
     assert.deepEqual(p.errors, []);
-    // The API with the page's own token: its participant, and nobody else's (the 403 is logged by the page, after the check above).
+    // The API with the page's own token: its participant, and nobody else's (the 403 is logged by the page, after the
+    // check above).
     // (No named functions inside evaluate: the test's transpiler would wrap them in a helper the page lacks.)
     const status = await p.evaluate(async () => {
       const headers = { authorization: `Bearer ${sessionStorage.getItem('mgx-token') ?? ''}` };
@@ -237,7 +238,8 @@ test('household, live demo: a household token sees only its own data', { timeout
       return { own: own!.status, other: other!.status };
     });
     assert.deepEqual(status, { own: 200, other: 403 });
-    // The order form offers the first interval still open by the market's clock (the demo runs ahead of the wall clock).
+    // The order form offers the first interval still open by the market's clock (the demo runs ahead of the wall
+    // clock).
     const health = async () =>
       (await (await fetch(`${base}/api/health`)).json()) as { now: string; intervalMinutes: number };
     const before = await health();

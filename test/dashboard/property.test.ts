@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { makeFixture, auth, TOKENS, fixtureConfig } from './fixture.js';
 import { fcParams } from '../helpers/fc.js';
 
-// Random bodies, headers and ids at every write route: the answer is always a 2xx or a 4xx with a JSON error code, never a 5xx.
+// Random bodies, headers and ids at every write route: the answer is always a 2xx or a 4xx with a JSON error code,
+// never a 5xx.
 
 const f = await makeFixture({
   config: fixtureConfig({ server: { rateLimit: { writesPerMinute: 100000, failedAuthPerMinute: 100000 } } }),
@@ -88,7 +89,8 @@ const readingish = fc.record(
   },
   { requiredKeys: [] },
 );
-// A valid order or price policy with up to two fields replaced by anything: reaches the deep checks (gate, floor, cap, tick) and the success path.
+// A valid order or price policy with up to two fields replaced by anything: reaches the deep checks (gate, floor, cap,
+// tick) and the success path.
 const nearValid = (valid: Record<string, unknown>) =>
   fc
     .array(

@@ -374,7 +374,8 @@ test('the current interval follows the market clock, with no event needed; an em
 });
 
 test('a fan-out in slices: every client gets every frame once and in order, a client joining mid-fan-out starts after its snapshot', async () => {
-  // Slice 0 ms: the fan-out yields to the event loop after every 16 clients, so frames overlap fan-outs and clients connect in between.
+  // Slice 0 ms: the fan-out yields to the event loop after every 16 clients, so frames overlap fan-outs and clients
+  // connect in between.
   const g = await makeFixture({ streamSliceMs: 0 });
   await g.app.listen({ host: '127.0.0.1', port: 0 });
   const gp = (g.app.server.address() as { port: number }).port;

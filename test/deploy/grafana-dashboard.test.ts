@@ -253,7 +253,8 @@ test(
       await vm.stop();
     }
 
-    // Every (measurement, field) a query reads has arrived; every tag it filters or groups on is a label of that series, with the compared value.
+    // Every (measurement, field) a query reads has arrived; every tag it filters or groups on is a label of that
+    // series, with the compared value.
     const missing: string[] = [];
     for (const q of dashboardQueries(readJson(DASHBOARD))) {
       const n = fluxNames(q.query);

@@ -107,7 +107,8 @@ test(
       const url = (await p.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+)/, 90_000))[1]!;
       // An interval through to final: the counters and the step summary have values by then.
       await p.waitFor(/interval \S+ final/, 120_000);
-      // The first interval after a start can go final before the first reading on a loaded machine: scrape until readings counted too.
+      // The first interval after a start can go final before the first reading on a loaded machine: scrape until
+      // readings counted too.
       const deadline = Date.now() + 60_000;
       for (;;) {
         const res = await fetch(`${url}/metrics`);

@@ -120,7 +120,8 @@ test('netting goes highest own bid against lowest own offer; the others clear at
   for (const mechanism of MECHANISMS) {
     const res = clearBook({ interval: I, orders }, rules(mechanism));
     const rem = Object.fromEntries(res.remainders.map((x) => [x.order, [x.filledWh, x.nettedWh ?? 0, x.leftWh]]));
-    // A nets its 100 Wh offer: 60 against its 0.28 bid, 40 against its 0.12 bid; 20 Wh of the 0.12 bid is left for the market.
+    // A nets its 100 Wh offer: 60 against its 0.28 bid, 40 against its 0.12 bid; 20 Wh of the 0.12 bid is left for the
+    // market.
     assert.deepEqual(rem['a-bid-hi'], [0, 60, 0], mechanism);
     assert.deepEqual(rem['a-offer'], [0, 100, 0], mechanism);
     assert.equal(rem['a-bid-lo']![1], 40, mechanism);

@@ -73,7 +73,8 @@ test('an inverter that reports it sleeps (St = SLEEPING) is asleep, not offline;
         ['DEVICE_ONLINE', 'DEVICE_OFFLINE'],
       ],
     );
-    // The live view: the offline alarm is history once cleared (kept newest first, marked); only the chain's is in force.
+    // The live view: the offline alarm is history once cleared (kept newest first, marked); only the chain's is in
+    // force.
     const s = { alarms: [], devices: {}, settlements: [], lastMetered: null } as unknown as Parameters<
       typeof applyEvent
     >[0];

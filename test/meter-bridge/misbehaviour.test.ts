@@ -169,7 +169,8 @@ test('a counter reset is flagged suspect with the reason, and the new value is t
     assert.deepEqual(await h.cycle(), [
       { ...base, ts: at(3), powerW: 500, importWh: 6, exportWh: 3, voltageV: 230, frequencyHz: 50, quality: 'good' },
     ]);
-    // A jump beyond rated power × the time since the counter last moved (24.15 kW default for 1 s ≈ 7 Wh, + 10 Wh slack) is suspect too.
+    // A jump beyond rated power × the time since the counter last moved (24.15 kW default for 1 s ≈ 7 Wh, + 10 Wh
+    // slack) is suspect too.
     m.resetCounters(5_006, 3);
     const [j] = await h.cycle();
     assert.equal(j!.quality, 'suspect');

@@ -36,7 +36,8 @@ const H1_BASE = { importWh: 7_654_321, exportWh: 120_000 };
 /** At minute 52 the plug's counter drops by 3 kWh (a reset: EnergyTotal set by hand), then counts on from there. */
 const RESET_AT = 52;
 const RESET_WH = 3000;
-// Shelly Pro 3EM (h2's grid meter): 12 Wh a minute drawn; 8 a minute returned in interval 2; silent from minute 61 to 73.
+// Shelly Pro 3EM (h2's grid meter): 12 Wh a minute drawn; 8 a minute returned in interval 2; silent from minute 61 to
+// 73.
 const H2_IMPORT_PER_MIN = 12;
 const H2_BASE = { importWh: 5_000_000.37, exportWh: 2_000.5 };
 const SILENT = (k: number): boolean => k >= 61 && k <= 73;
@@ -44,7 +45,10 @@ const SILENT = (k: number): boolean => k >= 61 && k <= 73;
 // Minutes 75 and 76 (after the last interval, the readings that close it) keep interval 4's rates.
 const intervalOf = (k: number): number => Math.min(4, Math.floor(k / 15));
 
-/** The Tasmota counters at minute k (k ≥ -1): each minute adds that interval's rate (the minute ending at k belongs to interval ⌊(k−1)/15⌋). */
+/**
+ * The Tasmota counters at minute k (k ≥ -1): each minute adds that interval's rate (the minute ending at k belongs to
+ * interval ⌊(k−1)/15⌋).
+ */
 function h1At(k: number): { importWh: number; exportWh: number; powerW: number } {
   let imp = H1_BASE.importWh;
   let exp = H1_BASE.exportWh;
@@ -190,7 +194,8 @@ test('Tasmota: interval energies are the ENERGY.Total / ExportActive deltas to t
     [0, 15 * 25, 0, 'actual', null, []],
     [15, 15 * 5, 15 * 30, 'actual', null, []],
     [30, 15 * 40, 0, 'actual', null, []],
-    // 45→51: 6 × 10 Wh; the minute of the reset is estimated at the counter's rate just before (10 Wh); 52→60: 8 × 10 Wh.
+    // 45→51: 6 × 10 Wh; the minute of the reset is estimated at the counter's rate just before (10 Wh); 52→60: 8 × 10
+    // Wh.
     [45, 6 * 10 + 10 + 8 * 10, 0, 'held', null, ['VEE_COUNTER_BACKWARDS', 'VEE_RESET_ESTIMATED']],
     [60, 15 * 10, 0, 'actual', null, []],
   ]);
@@ -205,7 +210,8 @@ test('Shelly Gen2: interval energies are the emdata:0 total_act / total_act_ret 
       [15, 180, 0, 'actual'],
       [30, 180, 120, 'actual'],
       [45, 180, 0, 'actual'],
-      // No message from minute 61 to 73: the counters at 60 and 74 bracket the gap; both boundaries have readings, so the delta is exact.
+      // No message from minute 61 to 73: the counters at 60 and 74 bracket the gap; both boundaries have readings, so
+      // the delta is exact.
       [60, 180, 0, 'estimated'],
     ],
   );

@@ -197,7 +197,8 @@ test('counter faults go the Modbus way: backwards and beyond rated power are sus
   try {
     await pub.publish('tele/faulty-1/LWT', 'Online', true);
     await waitUntil(() => statusOf(r, 't-faulty-1') === 'online', 10_000, 'online');
-    // Minute by minute: +40 Wh (2.4 kW, fine), −500 Wh (backwards), +40, then +200 Wh in one minute (12 kW on a 3 kW meter).
+    // Minute by minute: +40 Wh (2.4 kW, fine), −500 Wh (backwards), +40, then +200 Wh in one minute (12 kW on a 3 kW
+    // meter).
     const steps = [1_000_000, 1_000_040, 999_540, 999_580, 999_780];
     for (const [i, importWh] of steps.entries()) {
       await r.clock.advanceTo(T0 + (i + 1) * MIN);
@@ -244,7 +245,8 @@ test('availability: LWT Offline / Shelly online false make the device offline, O
       r.health.filter((h) => h.deviceId === 'plug').map((h) => h.status),
       ['online', 'offline', 'online'],
     );
-    // The broker dies: the bridge cannot know the devices, they are stale with the reason; the broker comes back: retained availability restores them.
+    // The broker dies: the bridge cannot know the devices, they are stale with the reason; the broker comes back:
+    // retained availability restores them.
     await p.close();
     await own.stop();
     await waitUntil(() => statusOf(r, 'plug') === 'stale', 10_000, 'stale after the broker died');

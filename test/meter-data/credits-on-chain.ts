@@ -17,7 +17,10 @@ export async function mintSettled(ledger: Ledger, rpcUrl: string, contract: Addr
   }).drain(120_000);
 }
 
-/** Credits (Wh) each account holds for each interval, read from the chain: balanceOf(account, interval start in unix seconds). */
+/**
+ * Credits (Wh) each account holds for each interval, read from the chain: balanceOf(account, interval start in unix
+ * seconds).
+ */
 export async function creditsOnChain(
   rpcUrl: string,
   contract: Address,

@@ -83,7 +83,8 @@ it('random fault sequences: credits = actual export, Σ energies = counter delta
             let shownImp = imp;
             let shownExp = exp;
             for (const f of h.faults) {
-              // The last minute is always read: a glitch then silence to the end looks like a lasting jump, which it may be.
+              // The last minute is always read: a glitch then silence to the end looks like a lasting jump, which it
+              // may be.
               if (f.kind === 'offline' && k >= f.at && k < Math.min(f.at + f.len, MINUTES)) return;
               if (f.kind === 'sf' && k >= f.at) {
                 shownImp = Math.floor(shownImp / 10) * 10;
@@ -101,7 +102,8 @@ it('random fault sequences: credits = actual export, Σ energies = counter delta
             const glitching = h.faults.some((f) => f.kind === 'glitch' && k >= f.at && k < f.at + f.len);
             if (!glitching) {
               if (!first.has(id)) first.set(id, { imp: shownImp, exp: shownExp });
-              // The rules' adjusted counter is the running peak: a step back within the resolution (rounding at an SF change) is not energy.
+              // The rules' adjusted counter is the running peak: a step back within the resolution (rounding at an SF
+              // change) is not energy.
               const l = last.get(id);
               last.set(id, { imp: Math.max(l?.imp ?? 0, shownImp), exp: Math.max(l?.exp ?? 0, shownExp) });
             }

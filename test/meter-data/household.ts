@@ -82,7 +82,10 @@ export interface Households {
  */
 export const START = { h1Imp: 1_000_123, h1Exp: 500_077, pv: 3_000_041, h2Imp: 2_000_030 } as const;
 
-/** Each minute h1 exports `exportPerMinWh` (3.6 kW) of the `pvPerMinWh` (4.8 kW) its PV makes, h2 imports `importPerMinWh` (6 kW). */
+/**
+ * Each minute h1 exports `exportPerMinWh` (3.6 kW) of the `pvPerMinWh` (4.8 kW) its PV makes, h2 imports
+ * `importPerMinWh` (6 kW).
+ */
 export const FLOW = { exportPerMinWh: 60, pvPerMinWh: 80, importPerMinWh: 100 } as const;
 
 export interface HouseholdOptions {

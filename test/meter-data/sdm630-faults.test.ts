@@ -35,7 +35,8 @@ for (const res of [10, 100]) {
         await signedRows(h.sc, 'h2-grid', 0, 20),
         rows(0, 20, (k) => [shown(trueImport(k * 60_000), res), 0, PER_MIN * 60]),
       );
-      // The published rules on those readings: every interval actual, right to the resolution, adding up to the counter delta.
+      // The published rules on those readings: every interval actual, right to the resolution, adding up to the counter
+      // delta.
       const energy = vee(h.sc, 'h2-grid', 'grid', 24_150, 4);
       assert.deepEqual(
         energy,

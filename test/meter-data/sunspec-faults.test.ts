@@ -69,7 +69,8 @@ it('TotWh_SF changes 0 → 1 consistently: counters arrive in 10 Wh steps, impor
         k < 7 ? [1_000_004, 500_003 + E * k, -E * 60] : [1_000_000, Math.floor((500_003 + E * k) / 10) * 10, -E * 60],
       ),
     );
-    // A step back within the 10 Wh resolution is rounding: every interval actual, the change interval 3 Wh short (the meter's rounding).
+    // A step back within the 10 Wh resolution is rounding: every interval actual, the change interval 3 Wh short (the
+    // meter's rounding).
     assert.deepEqual(vee(h.sc, 'h1-grid', 'grid', 5000, 3), [
       [0, 0, 300, 'actual', null, []],
       [5, 0, 297, 'actual', null, []],
@@ -166,7 +167,8 @@ it('the inverter sleeps at night: SLEEPING with power 0 keeps its counter; with 
       await signedRows(h.sc, 'h1-grid', 0, 15),
       rows(0, 15, (k) => [START.h1Imp + 20 * (k - awake(k)), START.h1Exp + E * awake(k), asleep(k) ? 1200 : -E * 60]),
     );
-    // Asleep with sentinels the inverter gives no counter: a gap, bridged by its counters on both sides (80 Wh, by time).
+    // Asleep with sentinels the inverter gives no counter: a gap, bridged by its counters on both sides (80 Wh, by
+    // time).
     assert.deepEqual(vee(h.sc, 'h1-pv', 'pv', 5000, 3), [
       [0, 0, 240, 'actual', null, []],
       [5, 0, 64, 'estimated', 'time-apportioned', ['VEE_GAP']],

@@ -38,7 +38,8 @@ test(
     const dir = tempDir('mgx-mqtt-bridge-');
     const broker = await startBroker();
     const gwDir = join(dir, 'gateway');
-    // The key exists before the bridge starts, so the engine's config can register the gateway (as an operator would, from `mgx bridge`'s first line).
+    // The key exists before the bridge starts, so the engine's config can register the gateway (as an operator would,
+    // from `mgx bridge`'s first line).
     const gateway = loadGatewayKey(gwDir).address;
     const sim = await startSimulatedHousehold({ clock: new ScaledClock(SPEED, DAY), index: 0, host: '127.0.0.1' });
     const config = validateConfig({
@@ -95,7 +96,10 @@ test(
       const have = ledgerSet();
       return of.filter((k) => !have.has(k));
     };
-    /** Everything signed up to now is in the ledger (the bridge keeps signing meanwhile: what it signs later is not waited for). */
+    /**
+     * Everything signed up to now is in the ledger (the bridge keeps signing meanwhile: what it signs later is not
+     * waited for).
+     */
     const storedSoFar = () => {
       const snapshot = signed();
       return () => missing(snapshot).length === 0;
@@ -145,7 +149,8 @@ test(
       await broker.restart();
       await explain(waitUntil(storedSoFar(), 30_000, 'everything signed so far in the ledger after the first outage'));
 
-      // Outage 2, afternoon: the broker dies, the bridge is stopped with readings in its spool, the broker and then the bridge come back.
+      // Outage 2, afternoon: the broker dies, the bridge is stopped with readings in its spool, the broker and then the
+      // bridge come back.
       await waitUntil(() => signed().length >= 180, 30_000, 'the afternoon signed');
       await broker.kill();
       const atKill2 = signed().length;

@@ -30,7 +30,9 @@ const reading = (meterId: string, s: number): ReadingEvent => ({
   quality: 'good',
 });
 
-/** The engine's real connection and subscriber on a real mosquitto, a ledger with meters m1, m2 signed by one gateway. */
+/**
+ * The engine's real connection and subscriber on a real mosquitto, a ledger with meters m1, m2 signed by one gateway.
+ */
 async function setup(opts: { messagesPerMinute?: number; maxMessageBytes?: number } = {}) {
   const broker = await startBroker();
   const ledger = ledgerWithMeters(['m1', 'm2']);
@@ -95,7 +97,9 @@ test(
     const other = privateKeyToAccount(generatePrivateKey());
     try {
       let n = 0;
-      /** Publishes a bad message, then a good one; the good one must be stored and the bad one counted under `reason`. */
+      /**
+       * Publishes a bad message, then a good one; the good one must be stored and the bad one counted under `reason`.
+       */
       const badThenGood = async (reason: string, topic: string, payload: string | Buffer): Promise<void> => {
         const before = s.rin.stats().rejected[reason as 'json'] ?? 0;
         await s.pub.publishAsync(topic, payload, { qos: 1 });

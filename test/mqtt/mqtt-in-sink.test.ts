@@ -112,7 +112,8 @@ test(
         10_000,
         'every reading stored',
       );
-      // The first attempt reached the broker after all (it was only paused), then the resend: duplicates, counted and ignored.
+      // The first attempt reached the broker after all (it was only paused), then the resend: duplicates, counted and
+      // ignored.
       await waitUntil(() => rin.stats().duplicates >= 1, 10_000, 'the resend counted as duplicates');
       assert.equal(rin.stats().accepted, 6);
       assert.deepEqual(

@@ -13,7 +13,8 @@ const LISTED = ['h01', 'h02'];
 const UNLISTED = ['h03', 'h04'];
 
 /**
- * The demo's households at 180× (a 15-minute interval in 5 s of wall time, a reading every 3 market minutes), two of four listed:
+ * The demo's households at 180× (a 15-minute interval in 5 s of wall time, a reading every 3 market minutes), two of
+ * four listed:
  * a subscriber on `#` from before the start sees every message the engine ever publishes.
  */
 test(
@@ -104,7 +105,8 @@ test(
         assert.ok(matched >= 1, 'a grid state message matched /api/state at the same frame');
       }
 
-      // The day so far: the message of the same settled intervals carries the API's figures, plus the credits of /api/credits.
+      // The day so far: the message of the same settled intervals carries the API's figures, plus the credits of
+      // /api/credits.
       for (const h of LISTED) {
         const t = await today(h);
         const msg = await all.waitFor(
@@ -143,7 +145,8 @@ test(
         .map((m) => JSON.parse(m.payload) as Record<string, unknown> & { start: string; state: string });
       assert.ok(results.length >= 2, 'a result per settled interval');
       assert.ok(results.every((r) => ['settled', 'committed', 'final'].includes(r.state)));
-      // The retained result is the newest interval's: an older one's later states (committed, final) never take its place.
+      // The retained result is the newest interval's: an older one's later states (committed, final) never take its
+      // place.
       assert.deepEqual(
         results.map((r) => r.start),
         results.map((r) => r.start).sort(),
@@ -187,7 +190,8 @@ test(
         await late.end();
       }
 
-      // The connection cut without a goodbye: the broker's last will says offline; the engine comes back and says online, with fresh state.
+      // The connection cut without a goodbye: the broker's last will says offline; the engine comes back and says
+      // online, with fresh state.
       const cutAt = Date.now();
       mg.mqtt!.client.stream.destroy();
       await all.waitFor(

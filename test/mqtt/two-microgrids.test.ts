@@ -126,7 +126,8 @@ test(
     try {
       const a = await microgrid({ id: 'north', broker: broker.url, clock, households: [0, 1], chain: undefined });
       grids.push(a);
-      // Engine B settles on A's anvil (an external RPC to it) with its own contract, deployed by a second funded account, so the two submitters' nonces never meet.
+      // Engine B settles on A's anvil (an external RPC to it) with its own contract, deployed by a second funded
+      // account, so the two submitters' nonces never meet.
       const b = await microgrid({
         id: 'south',
         broker: broker.url,
@@ -204,7 +205,8 @@ test(
           .all() as { s: number; wh: number }[];
       assert.notDeepEqual(exportOf(a), exportOf(b), 'the two microgrids metered different energy');
 
-      // Chain: each contract holds the commitments of its own microgrid's intervals, with its own energy and readings root.
+      // Chain: each contract holds the commitments of its own microgrid's intervals, with its own energy and readings
+      // root.
       const client = createPublicClient({ transport: http(a.mg.chain.rpcUrl) });
       const abi = loadArtifact('EnergyCredits').abi as Abi;
       for (const g of grids) {

@@ -163,7 +163,8 @@ test('held meter data: no trade, no credit, no grid billing; the interval settle
       ),
     (e) => isMicrogridError(e, 'INVALID_INPUT'),
   );
-  // h03's energy includes a step estimated across its counter reset: accepting it would credit energy no meter measured.
+  // h03's energy includes a step estimated across its counter reset: accepting it would credit energy no meter
+  // measured.
   assert.throws(
     () =>
       decideHold(

@@ -11,7 +11,10 @@ import { Dec } from '../../core/units.js';
 const IDS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'];
 const price = fc.integer({ min: 0, max: 5000 }).map((t) => (t / 10000).toFixed(4));
 
-/** A random interval: metered energy per participant, metered trades within each seller's export, forward trades anywhere. */
+/**
+ * A random interval: metered energy per participant, metered trades within each seller's export, forward trades
+ * anywhere.
+ */
 const intervalArb = fc
   .record({
     energy: fc.array(

@@ -41,7 +41,8 @@ describe('a reorg after mining', () => {
         gasFraction: 0.01,
         confirmations: 6,
       });
-      // driven by hand, step by step: send everything up to mined; finality needs 6 blocks, which only come when the test mines them
+      // driven by hand, step by step: send everything up to mined; finality needs 6 blocks, which only come when the
+      // test mines them
       await until(
         async () => {
           await sub.step();

@@ -117,7 +117,8 @@ export function householdView(me: Me): View {
       h('option', { value: 'bid' }, 'bid (buy)'),
     );
     const interval = h('input', { name: 'interval', placeholder: 'interval start, UTC', size: 22 }) as HTMLInputElement;
-    // The first interval still open for orders, by the market's clock (an accelerated demo runs ahead of the wall clock).
+    // The first interval still open for orders, by the market's clock (an accelerated demo runs ahead of the wall
+    // clock).
     void get<{ now: string; currentInterval: string; intervalMinutes: number }>('/api/health').then(
       (hl) => {
         const step = hl.intervalMinutes * 60_000;

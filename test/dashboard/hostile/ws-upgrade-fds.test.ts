@@ -16,7 +16,10 @@ const { port } = new URL(base);
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
-/** One upgrade request; resolves with the status once the server closed the connection (or after the response, if it keeps it). */
+/**
+ * One upgrade request; resolves with the status once the server closed the connection (or after the response, if it
+ * keeps it).
+ */
 function refusedUpgrade(path: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({

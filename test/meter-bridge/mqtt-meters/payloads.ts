@@ -66,7 +66,9 @@ export function shellyEm(totalW: number, voltageV = 230.4, freqHz = 50): string 
   );
 }
 
-/** Shelly Pro 3EM emdata:0: lifetime Wh drawn / returned over all phases (split over the phases as the device would). */
+/**
+ * Shelly Pro 3EM emdata:0: lifetime Wh drawn / returned over all phases (split over the phases as the device would).
+ */
 export function shellyEmData(importWh: number, exportWh: number): string {
   const ai = importWh * 0.5;
   const bi = importWh * 0.3;

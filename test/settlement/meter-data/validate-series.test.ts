@@ -188,7 +188,8 @@ test('a lone spike that comes back is an outlier, not energy', () => {
 });
 
 test('a counter reset: the step across it estimated (power, else the rate before, capped at rated power), Σ energies = before-part + estimate + after-part', () => {
-  // 4,000 W for an hour; the counter restarts at minute 20.5 from 0: the reading at minute 21 shows what it counted since.
+  // 4,000 W for an hour; the counter restarts at minute 20.5 from 0: the reading at minute 21 shows what it counted
+  // since.
   const rs = honest(60).map((r) => {
     const m = (r.ts - T0) / MIN;
     return m >= 21 ? { ...r, importWh: Math.floor((4000 * (m - 20.5)) / 60) } : r;
@@ -217,7 +218,8 @@ test('a counter reset: the step across it estimated (power, else the rate before
     'the reset interval: 15 min at 4 kW is 1000 Wh; the estimate floors 66.67 Wh to 66',
   );
 
-  // No power on the reading after the reset: the counter's rate over the trusted step before (1266 → 1333 Wh: 67 Wh a minute).
+  // No power on the reading after the reset: the counter's rate over the trusted step before (1266 → 1333 Wh: 67 Wh a
+  // minute).
   const noPower = rs.map((x, k) => (k === 21 ? { ...x, powerW: null } : x));
   const r2 = run(noPower, 4);
   assert.equal(sum(r2), before + 67 + after);
