@@ -12,12 +12,14 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
  *
  * Each interval is committed once: the Merkle roots of its trades, of the
  * signed meter readings behind them and of its credit chunks, the totals and
- * the hash of the engine's rule set. Only the hash of the commitment and the
- * running totals are stored (two slots, so a commitment stays cheap); the full
+ * the hash of the engine's rule set. A commitment writes one storage slot, its
+ * keccak256 (a fresh slot is 22,100 gas, most of a commitment's cost); the full
  * commitment is in the `Committed` event and is passed back with every chunk,
- * where it is checked against the stored hash. A chunk is minted only with a
- * Merkle proof that it belongs to the committed credits root, only once (a
- * bitmap), and never beyond the committed total.
+ * where it is checked against the stored hash, so its totals need no slot of
+ * their own. A chunk is minted only with a Merkle proof that it belongs to the
+ * committed credits root, only once (a bitmap), and never beyond the committed
+ * total: the minted Wh and the first 160 bits of the bitmap share one slot,
+ * which the first chunk writes.
  */
 contract EnergyCredits is ERC1155, AccessControl, Pausable {
     bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
@@ -34,16 +36,15 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         uint32 chunks; // number of credit chunks
     }
 
-    struct IntervalState {
-        uint96 totalWh; // committed credits (0 = not committed)
-        uint96 mintedWh; // minted so far
-        uint32 chunks;
-        uint32 chunksMinted;
-    }
+    /// Chunks whose minted bit lives in `_minted` beside the minted Wh; chunk 160 on uses `_chunkBits`.
+    uint256 private constant HEAD_CHUNKS = 160;
+    uint256 private constant HEAD_MASK = (1 << HEAD_CHUNKS) - 1;
 
+    /// keccak256(abi.encode(commitment)); zero = not committed. The only slot a commitment writes.
     mapping(uint256 interval => bytes32) public commitmentHash;
-    mapping(uint256 interval => IntervalState) public intervals;
-    /// chunk bitmap: bit (chunk % 256) of word (chunk / 256)
+    /// minted Wh << 160 | bit `chunk` for chunks 0..159: one slot per interval, written by its first chunk
+    mapping(uint256 interval => uint256) private _minted;
+    /// chunk bitmap past the head: bit ((chunk - 160) % 256) of word ((chunk - 160) / 256)
     mapping(uint256 interval => mapping(uint256 word => uint256)) private _chunkBits;
     /// retired (claimed) credits per interval and holder
     mapping(uint256 interval => mapping(address holder => uint256)) public retired;
@@ -87,7 +88,6 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         }
         if (c.exportWh == 0 || c.chunks == 0) revert EmptyCommitment(c.interval);
         commitmentHash[c.interval] = h;
-        intervals[c.interval] = IntervalState(c.exportWh, 0, c.chunks, 0);
         emit Committed(c.interval, c.tradesRoot, c.readingsRoot, c.creditsRoot, c.ruleSet, c.exportWh, c.matchedWh, c.chunks);
     }
 
@@ -102,31 +102,36 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         whenNotPaused
     {
         uint256 id = c.interval;
-        _claimChunk(c, chunk, proof, packed);
+        _checkCommitment(c);
+        if (chunk >= c.chunks) revert ChunkOutOfRange(id, chunk, c.chunks);
+        uint256 state = _minted[id];
+        if (chunk < HEAD_CHUNKS) {
+            uint256 bit = 1 << chunk;
+            if (state & bit != 0) revert ChunkAlreadyMinted(id, chunk);
+            state |= bit;
+        } else {
+            uint256 word = (chunk - HEAD_CHUNKS) >> 8;
+            uint256 bit = 1 << ((chunk - HEAD_CHUNKS) & 255);
+            uint256 bits = _chunkBits[id][word];
+            if (bits & bit != 0) revert ChunkAlreadyMinted(id, chunk);
+            _chunkBits[id][word] = bits | bit;
+        }
+        bytes32 leaf = keccak256(abi.encodePacked(c.interval, chunk, packed));
+        if (!MerkleProof.verifyCalldata(proof, c.creditsRoot, leaf)) revert InvalidChunkProof(id, chunk);
         uint256 sum = _mintAll(id, chunk, packed);
-        IntervalState storage s = intervals[id];
-        uint256 minted = uint256(s.mintedWh) + sum;
-        if (minted > s.totalWh) revert OverMint(id, s.totalWh, minted);
-        s.mintedWh = uint96(minted);
-        s.chunksMinted += 1;
+        // the total comes from the commitment, authenticated by its stored hash above
+        uint256 minted = (state >> HEAD_CHUNKS) + sum;
+        if (minted > c.exportWh) revert OverMint(id, c.exportWh, minted);
+        _minted[id] = (minted << HEAD_CHUNKS) | (state & HEAD_MASK);
         emit ChunkMinted(id, chunk, packed.length, sum);
     }
 
-    /// Checks the commitment, the chunk's range and proof, and sets its bit (reverts if already set).
-    function _claimChunk(Commitment calldata c, uint32 chunk, bytes32[] calldata proof, uint256[] calldata packed) private {
-        uint256 id = c.interval;
-        bytes32 h = commitmentHash[id];
-        if (h == bytes32(0)) revert NotCommitted(id);
+    /// Reverts unless `c` is the interval's stored commitment.
+    function _checkCommitment(Commitment calldata c) private view {
+        bytes32 h = commitmentHash[c.interval];
+        if (h == bytes32(0)) revert NotCommitted(c.interval);
         bytes32 offered = keccak256(abi.encode(c));
-        if (h != offered) revert Conflict(id, h, offered);
-        if (chunk >= c.chunks) revert ChunkOutOfRange(id, chunk, c.chunks);
-        uint256 word = chunk >> 8;
-        uint256 bit = 1 << (chunk & 255);
-        uint256 bits = _chunkBits[id][word];
-        if (bits & bit != 0) revert ChunkAlreadyMinted(id, chunk);
-        bytes32 leaf = keccak256(abi.encodePacked(c.interval, chunk, packed));
-        if (!MerkleProof.verifyCalldata(proof, c.creditsRoot, leaf)) revert InvalidChunkProof(id, chunk);
-        _chunkBits[id][word] = bits | bit;
+        if (h != offered) revert Conflict(c.interval, h, offered);
     }
 
     /// Mints each packed (amount << 160 | recipient) word; returns the sum.
@@ -135,21 +140,50 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         uint256[] memory values = new uint256[](1);
         ids[0] = id;
         for (uint256 i; i < packed.length; ++i) {
-            address to = address(uint160(packed[i]));
+            uint256 w = packed[i];
+            address to = address(uint160(w));
             if (to == address(0)) revert ZeroRecipient(id, chunk, i);
-            uint256 amount = packed[i] >> 160;
+            uint256 amount = w >> 160;
             values[0] = amount;
             sum += amount;
-            // _update, not _mint: recipients are participant accounts named by the
+            // ERC1155._update, not _mint: recipients are participant accounts named by the
             // operator, and the ERC-1155 receiver call (a cold account access each)
-            // would cost more than the balance itself. See ARCHITECTURE.md.
-            _update(address(0), to, ids, values);
+            // would cost more than the balance itself. See ARCHITECTURE.md. Not this
+            // contract's _update either: mintChunk has checked the pause once already,
+            // and a check per recipient is gas the batch does not need.
+            ERC1155._update(address(0), to, ids, values);
         }
     }
 
     /// True when `chunk` of `interval` has been minted.
     function chunkMinted(uint256 interval, uint32 chunk) external view returns (bool) {
-        return _chunkBits[interval][chunk >> 8] & (1 << (chunk & 255)) != 0;
+        if (chunk < HEAD_CHUNKS) return _minted[interval] & (1 << chunk) != 0;
+        uint256 k = chunk - HEAD_CHUNKS;
+        return _chunkBits[interval][k >> 8] & (1 << (k & 255)) != 0;
+    }
+
+    /**
+     * The interval's committed total and chunk count (from `c`, which must be
+     * the stored commitment: NotCommitted or Conflict otherwise), the Wh minted
+     * so far and how many chunks.
+     */
+    function intervalState(Commitment calldata c)
+        external
+        view
+        returns (uint96 totalWh, uint96 mintedWh, uint32 chunks, uint32 chunksMinted)
+    {
+        _checkCommitment(c);
+        uint256 state = _minted[c.interval];
+        uint256 n = _popcount(state & HEAD_MASK);
+        if (c.chunks > HEAD_CHUNKS) {
+            uint256 words = (uint256(c.chunks) - HEAD_CHUNKS + 255) >> 8;
+            for (uint256 w; w < words; ++w) n += _popcount(_chunkBits[c.interval][w]);
+        }
+        return (c.exportWh, uint96(state >> HEAD_CHUNKS), c.chunks, uint32(n));
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 n) {
+        for (; x != 0; x &= x - 1) ++n;
     }
 
     /// Burns the caller's credits against its own consumption and records the claim.

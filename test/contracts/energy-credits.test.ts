@@ -111,7 +111,7 @@ for (const hardfork of [undefined, 'london'] as const) {
       for (const [i, cr] of credits.entries())
         assert.equal(await read('balanceOf', [cr.account, c.interval]), cr.wh, `account ${i}`);
       assert.equal(await read('chunkMinted', [c.interval, 2]), true);
-      const state = (await read('intervals', [c.interval])) as readonly bigint[] & readonly number[];
+      const state = (await read('intervalState', [c])) as readonly bigint[] & readonly number[];
       assert.deepEqual([state[0], state[1], state[2], state[3]], [1500n, 1500n, 3, 3]);
       // a commitment that is not the stored one cannot mint
       await expectRevert(
