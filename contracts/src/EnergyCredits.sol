@@ -18,8 +18,9 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
  * where it is checked against the stored hash, so its totals need no slot of
  * their own. A chunk is minted only with a Merkle proof that it belongs to the
  * committed credits root, only once (a bitmap), and never beyond the committed
- * total: the minted Wh and the first 160 bits of the bitmap share one slot,
- * which the first chunk writes.
+ * total. The minting progress (minted Wh, the committed total and chunk count
+ * copied from the commitment, the bits of chunks 0..31) is one slot, which the
+ * first chunk writes: it is new then anyway, as the bitmap was.
  */
 contract EnergyCredits is ERC1155, AccessControl, Pausable {
     bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
@@ -36,15 +37,15 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         uint32 chunks; // number of credit chunks
     }
 
-    /// Chunks whose minted bit lives in `_minted` beside the minted Wh; chunk 160 on uses `_chunkBits`.
-    uint256 private constant HEAD_CHUNKS = 160;
+    /// Chunks whose minted bit lives in `_progress`; chunk 32 on uses `_chunkBits`.
+    uint256 private constant HEAD_CHUNKS = 32;
     uint256 private constant HEAD_MASK = (1 << HEAD_CHUNKS) - 1;
 
     /// keccak256(abi.encode(commitment)); zero = not committed. The only slot a commitment writes.
     mapping(uint256 interval => bytes32) public commitmentHash;
-    /// minted Wh << 160 | bit `chunk` for chunks 0..159: one slot per interval, written by its first chunk
-    mapping(uint256 interval => uint256) private _minted;
-    /// chunk bitmap past the head: bit ((chunk - 160) % 256) of word ((chunk - 160) / 256)
+    /// mintedWh << 160 | totalWh << 64 | chunks << 32 | bit `chunk` for chunks 0..31; zero until the first chunk
+    mapping(uint256 interval => uint256) private _progress;
+    /// chunk bitmap past the head: bit ((chunk - 32) % 256) of word ((chunk - 32) / 256)
     mapping(uint256 interval => mapping(uint256 word => uint256)) private _chunkBits;
     /// retired (claimed) credits per interval and holder
     mapping(uint256 interval => mapping(address holder => uint256)) public retired;
@@ -104,7 +105,7 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         uint256 id = c.interval;
         _checkCommitment(c);
         if (chunk >= c.chunks) revert ChunkOutOfRange(id, chunk, c.chunks);
-        uint256 state = _minted[id];
+        uint256 state = _progress[id];
         if (chunk < HEAD_CHUNKS) {
             uint256 bit = 1 << chunk;
             if (state & bit != 0) revert ChunkAlreadyMinted(id, chunk);
@@ -120,9 +121,9 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
         if (!MerkleProof.verifyCalldata(proof, c.creditsRoot, leaf)) revert InvalidChunkProof(id, chunk);
         uint256 sum = _mintAll(id, chunk, packed);
         // the total comes from the commitment, authenticated by its stored hash above
-        uint256 minted = (state >> HEAD_CHUNKS) + sum;
+        uint256 minted = (state >> 160) + sum;
         if (minted > c.exportWh) revert OverMint(id, c.exportWh, minted);
-        _minted[id] = (minted << HEAD_CHUNKS) | (state & HEAD_MASK);
+        _progress[id] = (minted << 160) | (uint256(c.exportWh) << 64) | (uint256(c.chunks) << 32) | (state & HEAD_MASK);
         emit ChunkMinted(id, chunk, packed.length, sum);
     }
 
@@ -157,29 +158,30 @@ contract EnergyCredits is ERC1155, AccessControl, Pausable {
 
     /// True when `chunk` of `interval` has been minted.
     function chunkMinted(uint256 interval, uint32 chunk) external view returns (bool) {
-        if (chunk < HEAD_CHUNKS) return _minted[interval] & (1 << chunk) != 0;
+        if (chunk < HEAD_CHUNKS) return _progress[interval] & (1 << chunk) != 0;
         uint256 k = chunk - HEAD_CHUNKS;
         return _chunkBits[interval][k >> 8] & (1 << (k & 255)) != 0;
     }
 
     /**
-     * The interval's committed total and chunk count (from `c`, which must be
-     * the stored commitment: NotCommitted or Conflict otherwise), the Wh minted
-     * so far and how many chunks.
+     * Minting progress of an interval: its committed total and chunk count (as
+     * the first chunk recorded them from the verified commitment; all zero
+     * before any chunk: whether it is committed is `commitmentHash`), the Wh
+     * minted so far and how many chunks.
      */
-    function intervalState(Commitment calldata c)
+    function intervals(uint256 interval)
         external
         view
         returns (uint96 totalWh, uint96 mintedWh, uint32 chunks, uint32 chunksMinted)
     {
-        _checkCommitment(c);
-        uint256 state = _minted[c.interval];
+        uint256 state = _progress[interval];
+        chunks = uint32(state >> 32);
         uint256 n = _popcount(state & HEAD_MASK);
-        if (c.chunks > HEAD_CHUNKS) {
-            uint256 words = (uint256(c.chunks) - HEAD_CHUNKS + 255) >> 8;
-            for (uint256 w; w < words; ++w) n += _popcount(_chunkBits[c.interval][w]);
+        if (chunks > HEAD_CHUNKS) {
+            uint256 words = (uint256(chunks) - HEAD_CHUNKS + 255) >> 8;
+            for (uint256 w; w < words; ++w) n += _popcount(_chunkBits[interval][w]);
         }
-        return (c.exportWh, uint96(state >> HEAD_CHUNKS), c.chunks, uint32(n));
+        return (uint96(state >> 64), uint96(state >> 160), chunks, uint32(n));
     }
 
     function _popcount(uint256 x) private pure returns (uint256 n) {

@@ -111,13 +111,40 @@ for (const hardfork of [undefined, 'london'] as const) {
       for (const [i, cr] of credits.entries())
         assert.equal(await read('balanceOf', [cr.account, c.interval]), cr.wh, `account ${i}`);
       assert.equal(await read('chunkMinted', [c.interval, 2]), true);
-      const state = (await read('intervalState', [c])) as readonly bigint[] & readonly number[];
+      const state = (await read('intervals', [c.interval])) as readonly bigint[] & readonly number[];
       assert.deepEqual([state[0], state[1], state[2], state[3]], [1500n, 1500n, 3, 3]);
       // a commitment that is not the stored one cannot mint
       await expectRevert(
         write(0, 'mintChunk', [{ ...c, matchedWh: 1n }, 0, chunks[0]!.proof, chunks[0]!.words]),
         'Conflict',
       );
+    });
+
+    it('keeps each chunk’s minted bit apart across the bitmap’s words (chunks 0–31 beside the totals, then 256 a word)', async () => {
+      const credits = Array.from({ length: 290 }, (_, i) => ({
+        account: `0x${(0x2000 + i).toString(16).padStart(40, '0')}` as Address,
+        wh: BigInt(i + 1),
+      }));
+      const { c, chunks } = makeCommitment(1_800_006_300n, credits, 1);
+      assert.equal(chunks.length, 290);
+      await write(0, 'commit', [c]);
+      const picked = [0, 31, 32, 287, 288, 289];
+      for (const i of picked) await write(0, 'mintChunk', [c, i, chunks[i]!.proof, chunks[i]!.words]);
+      for (const i of picked)
+        await expectRevert(write(0, 'mintChunk', [c, i, chunks[i]!.proof, chunks[i]!.words]), 'ChunkAlreadyMinted');
+      for (const i of [1, 30, 33, 286])
+        assert.equal(await read('chunkMinted', [c.interval, i]), false, `chunk ${i} not minted`);
+      for (const i of picked) {
+        assert.equal(await read('chunkMinted', [c.interval, i]), true, `chunk ${i} minted`);
+        assert.equal(await read('balanceOf', [credits[i]!.account, c.interval]), credits[i]!.wh);
+      }
+      const mintedWh = picked.reduce((s, i) => s + credits[i]!.wh, 0n);
+      const total = credits.reduce((s, cr) => s + cr.wh, 0n);
+      const state = (await read('intervals', [c.interval])) as readonly bigint[] & readonly number[];
+      assert.deepEqual([state[0], state[1], state[2], state[3]], [total, mintedWh, 290, picked.length]);
+      // the rest still mints, each once
+      await write(0, 'mintChunk', [c, 33, chunks[33]!.proof, chunks[33]!.words]);
+      assert.equal(await read('chunkMinted', [c.interval, 33]), true);
     });
 
     it('never mints beyond the committed total, even with valid chunk proofs', async () => {
