@@ -147,6 +147,20 @@ for (const hardfork of [undefined, 'london'] as const) {
       assert.equal(await read('chunkMinted', [c.interval, 33]), true);
     });
 
+    it('commits in ≤ 60,000 gas (one storage slot) and mints a chunk of 200 new recipients in ≤ 26,500 gas each', async () => {
+      const credits = Array.from({ length: 200 }, (_, i) => ({
+        account: `0x${(0x3000 + i).toString(16).padStart(40, '0')}` as Address,
+        wh: BigInt(50 + ((i * 37) % 1500)),
+      }));
+      const { c, chunks } = makeCommitment(1_800_007_200n, credits, 200);
+      const gasOf = async (hash: Hex) => (await clients.public.getTransactionReceipt({ hash })).gasUsed;
+      const commitGas = await gasOf(await write(0, 'commit', [c]));
+      assert.ok(commitGas <= 60_000n, `commit took ${commitGas} gas`);
+      const ch = chunks[0]!;
+      const mintGas = await gasOf(await write(0, 'mintChunk', [c, ch.index, ch.proof, ch.words]));
+      assert.ok(mintGas / 200n <= 26_500n, `mint took ${mintGas / 200n} gas per recipient`);
+    });
+
     it('never mints beyond the committed total, even with valid chunk proofs', async () => {
       const credits = [
         { account: ACCOUNTS[0]!, wh: 70n },
