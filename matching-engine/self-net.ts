@@ -1,6 +1,5 @@
 import { BID, type PackedOrders } from './orders.js';
-import type { CompiledRules } from './rules.js';
-import { sortBook } from './sort.js';
+import type { SortedBook } from './sort.js';
 
 /**
  * Nobody trades with themselves (decision, issue 12): before the auction, a
@@ -19,20 +18,30 @@ import { sortBook } from './sort.js';
  * surplus is counted on the netted book). Skipping self-pairs in the pairing
  * step was not chosen: fills are fixed before pairing, and a participant
  * whose bid and offer are the only ones filled can be paired with nobody else.
+ *
+ * Netting reads the book in the total order the auction sorts it into
+ * (efficient.ts), so the book is sorted once: when zones make no difference
+ * to netting (one fee for every zone pair), that order is the one-zone order
+ * (`zoneOf` all zero), else the zoned one.
  */
 export interface SelfNetting {
-  /** The book the auction clears: the orders with energy left, in input order. */
-  market: PackedOrders;
-  /** Market index → input index. */
-  index: Uint32Array;
+  /** What each input order has left for the market after netting, by input index. */
+  left: Float64Array;
   /** Energy each input order netted against its participant's own orders, by input index. */
   netted: Float64Array;
-  /** Input indices by (seq, id), the order remainders are listed in. */
-  bySeq: Uint32Array;
 }
 
-/** Null when no participant has a bid and an offer that could trade with each other (the book is cleared as it is). */
-export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting | null {
+/**
+ * Nets the book `sorted` is the total order of. `zoneOf` is the zone each order was sorted by (all zero when zones
+ * were ignored), `fee` the fee in ticks at offer zone * Z + bid zone (real zones). Null when no participant has a bid
+ * and an offer that could trade with each other (the book is cleared as it is).
+ */
+export function netSelfOrders(
+  p: PackedOrders,
+  sorted: SortedBook,
+  zoneOf: Int32Array,
+  fee: Int32Array,
+): SelfNetting | null {
   const n = p.n;
   // 1. Which participants have both sides: numbered by the book as orders came (OrderBook), else here by a
   // map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
@@ -65,16 +74,9 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
   }
   if (!both) return null;
 
-  // 2. Each such participant's orders in the total order: bids by zone then from the highest price,
-  // offers by zone then from the lowest, each price by seq then id (sort.ts). When every zone pair has
-  // the same fee, zones change nothing here: the orders are sorted as one zone, one run per side.
+  // 2. Each such participant's orders in the total order: a counting sort of the total order by participant
+  // (stable), each participant's orders in one run, bids first.
   const Z = p.zones.length;
-  const fee = new Int32Array(Z * Z);
-  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) fee[a * Z + b] = cr.fee(p.zones[a]!, p.zones[b]!);
-  const oneZone = fee.every((f) => f === fee[0]);
-  const zoneOf = oneZone ? new Int32Array(n) : p.zone;
-  const sorted = sortBook(oneZone ? { ...p, zone: zoneOf, zones: ['*'] } : p, cr.floor, cr.cap);
-  // A counting sort of the total order by participant (stable): each participant's orders in one run, bids first.
   const start = new Int32Array(P + 1);
   for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
   for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;
@@ -109,13 +111,23 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
     const e0 = start[k + 1]!;
     let split = s0;
     while (split < e0 && p.side[mine[split]!] === BID) split++;
-    for (const [bs, be] of zoneRuns(mine, s0, split, zoneOf)) {
-      for (const [os, oe] of zoneRuns(mine, split, e0, zoneOf)) {
+    // Runs of one zone (in the order sorted): bids [bs, be), offers [os, oe).
+    for (let bs = s0; bs < split;) {
+      const bz = zoneOf[mine[bs]!]!;
+      let be = bs + 1;
+      while (be < split && zoneOf[mine[be]!] === bz) be++;
+      for (let os = split; os < e0;) {
+        const oz = zoneOf[mine[os]!]!;
+        let oe = os + 1;
+        while (oe < e0 && zoneOf[mine[oe]!] === oz) oe++;
         const f = fee[p.zone[mine[os]!]! * Z + p.zone[mine[bs]!]!]!;
         if (netRun(bs, be, os, oe, f, mTicks, mLeft)) any = true;
+        os = oe;
       }
+      bs = be;
     }
   }
+  if (!any) return null;
   const left = p.qty.slice();
   const netted = new Float64Array(n);
   for (let d = 0; d < m0; d++) {
@@ -124,40 +136,7 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
     netted[i] = mQty[d]! - mLeft[d]!;
     left[i] = mLeft[d]!;
   }
-  if (!any) return null;
-
-  // 4. The market book: what is left, in input order (seq and ids unchanged, so the auction's ties are the same).
-  let m = 0;
-  for (let i = 0; i < n; i++) if (left[i]! > 0) m++;
-  const index = new Uint32Array(m);
-  const market: PackedOrders = {
-    n: m,
-    side: new Uint8Array(m),
-    qty: new Float64Array(m),
-    ticks: new Int32Array(m),
-    zone: new Int32Array(m),
-    seq: new Float64Array(m),
-    zones: p.zones,
-    ids: new Array<string>(m),
-    participants: new Array<string>(m),
-  };
-  const partners = p.partners ? new Map<number, readonly string[]>() : undefined;
-  for (let i = 0, t = 0; i < n; i++) {
-    if (left[i] === 0) continue;
-    index[t] = i;
-    market.side[t] = p.side[i]!;
-    market.qty[t] = left[i]!;
-    market.ticks[t] = p.ticks[i]!;
-    market.zone[t] = p.zone[i]!;
-    market.seq[t] = p.seq[i]!;
-    market.ids[t] = p.ids[i]!;
-    market.participants[t] = p.participants[i]!;
-    const pl = p.partners?.get(i);
-    if (pl) partners!.set(t, pl);
-    t++;
-  }
-  if (partners && partners.size > 0) market.partners = partners;
-  return { market, index, netted, bySeq: sorted.bySeq };
+  return { left, netted };
 }
 
 /**
@@ -193,16 +172,4 @@ function netRun(
     any = true;
   }
   return any;
-}
-
-/** Runs [start, end) of one zone in list[from, to), which is sorted by zone. */
-function zoneRuns(list: Uint32Array, from: number, to: number, zone: Int32Array): [number, number][] {
-  const runs: [number, number][] = [];
-  for (let s = from; s < to;) {
-    let e = s + 1;
-    while (e < to && zone[list[e]!] === zone[list[s]!]) e++;
-    runs.push([s, e]);
-    s = e;
-  }
-  return runs;
 }
