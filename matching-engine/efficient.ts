@@ -1,9 +1,9 @@
 import type { PackedOrders } from './orders.js';
 import type { CompiledRules } from './rules.js';
-import { sortBook, type Levels, type SortedBook } from './sort.js';
+import { groupsOf, sortBook, type Levels, type SortedBook } from './sort.js';
 import { solveFlow, type Flow, type Network } from './flow.js';
 import { allocateOrders } from './allocate.js';
-import { netSelfOrders } from './self-net.js';
+import { netSelfOrders, partiesOf } from './self-net.js';
 
 /** The efficient (surplus-maximising) allocation of a packed book, which every mechanism starts from. */
 export interface Allocation {
@@ -68,16 +68,22 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   const sameFee = net0.fee.every((f) => f === net0.fee[0]);
   const oneZone: PackedOrders | undefined =
     sameFee && Z > 1 ? { ...packed, zone: new Int32Array(packed.n), zones: ['*'] } : undefined;
-  const first = sortBook(oneZone ?? packed, cr.floor, cr.cap);
-  const self = netSelfOrders(packed, first, (oneZone ?? packed).zone, net0.fee);
-  const qty = self?.left ?? packed.qty;
+  const parties = partiesOf(packed);
+  let sorted = sortBook(oneZone ?? packed, cr.floor, cr.cap, parties?.pid);
+  const self = parties ? netSelfOrders(packed, sorted, parties, sameFee, net0.fee) : null;
+  let qty = packed.qty;
+  if (self) {
+    // What each order has left, by input index (the mechanisms and the export limits read it so).
+    qty = new Float64Array(packed.n);
+    for (let i = 0; i < packed.n; i++) qty[i] = packed.qty[i]! - self.netted[i]!;
+  }
   const collapsed = collapses(packed, qty, net0, sameFee);
   const base = collapsed ? oneZone! : packed;
   const book = self ? { ...base, qty } : base;
   const net = collapsed ? { zones: 1, fee: Int32Array.of(net0.fee[0]!), limit: Float64Array.of(Infinity) } : net0;
-  let sorted = first;
-  if (oneZone !== undefined && !collapsed) sorted = { ...sortBook(book, cr.floor, cr.cap), bySeq: first.bySeq };
-  if (self) sorted = withoutUsedUp(sorted, qty, net.zones);
+  if (oneZone !== undefined && !collapsed) sorted = { ...sortBook(book, cr.floor, cr.cap), bySeq: sorted.bySeq };
+  else if (self) sorted = { ...sorted, qty: self.left };
+  if (self) sorted = withoutUsedUp(sorted, net.zones);
   const flow = solveFlow(sorted.levels, net);
   const fill = new Float64Array(packed.n);
   const sortedFill = new Float64Array(sorted.perm.length);
@@ -96,14 +102,14 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
 }
 
 /**
- * The total order of the orders with energy left (`qty` by input index): the same positions in the same order,
- * the netted-out ones dropped, each level's volume what its orders have left, empty levels dropped.
+ * The total order of the orders with energy left (`s.qty`, by position): the same orders in the same order, the
+ * netted-out ones dropped, each level's volume what its orders have left, empty levels dropped.
  */
-function withoutUsedUp(s: SortedBook, qty: Float64Array, Z: number): SortedBook {
+function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
   const n = s.perm.length;
   const old = s.levels;
   let m = 0;
-  for (let j = 0; j < n; j++) if (qty[s.perm[j]!]! > 0) m++;
+  for (let j = 0; j < n; j++) if (s.qty[j]! > 0) m++;
   const perm = new Uint32Array(m);
   const sq = new Float64Array(m);
   const lv: Levels = {
@@ -123,10 +129,9 @@ function withoutUsedUp(s: SortedBook, qty: Float64Array, Z: number): SortedBook 
     const from = d;
     let vol = 0;
     for (let j = old.start[l]!, e = old.end[l]!; j < e; j++) {
-      const i = s.perm[j]!;
-      const q = qty[i]!;
+      const q = s.qty[j]!;
       if (q === 0) continue;
-      perm[d] = i;
+      perm[d] = s.perm[j]!;
       sq[d++] = q;
       vol += q;
     }
@@ -146,11 +151,6 @@ function withoutUsedUp(s: SortedBook, qty: Float64Array, Z: number): SortedBook 
   lv.zone = lv.zone.subarray(0, c);
   lv.ticks = lv.ticks.subarray(0, c);
   lv.volume = lv.volume.subarray(0, c);
-  // Groups as sortBook numbers them: empty groups are the range [count, count).
-  lv.groupStart.fill(c);
-  lv.groupEnd.fill(c);
-  for (let j = c - 1; j >= 0; j--) lv.groupStart[lv.side[j]! * Z + lv.zone[j]!] = j;
-  for (let j = 0; j < c; j++) lv.groupEnd[lv.side[j]! * Z + lv.zone[j]!] = j + 1;
-  for (let g = 0; g < 2 * Z; g++) if (lv.groupStart[g] === c) lv.groupEnd[g] = c;
+  groupsOf(lv, Z);
   return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
 }

@@ -25,26 +25,25 @@ import type { SortedBook } from './sort.js';
  * (`zoneOf` all zero), else the zoned one.
  */
 export interface SelfNetting {
-  /** What each input order has left for the market after netting, by input index. */
+  /** What each order has left for the market after netting, by position in the total order (sorted.perm). */
   left: Float64Array;
   /** Energy each input order netted against its participant's own orders, by input index. */
   netted: Float64Array;
 }
 
+/** Participants numbered, and which have both a bid and an offer (mask 3): the ones netting looks at. */
+export interface Parties {
+  pid: Int32Array;
+  mask: Uint8Array;
+}
+
 /**
- * Nets the book `sorted` is the total order of. `zoneOf` is the zone each order was sorted by (all zero when zones
- * were ignored), `fee` the fee in ticks at offer zone * Z + bid zone (real zones). Null when no participant has a bid
- * and an offer that could trade with each other (the book is cleared as it is).
+ * Each order's participant as a number: the book's numbers (OrderBook numbers them as orders arrive), else here by a
+ * map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
+ * Null when no participant has both a bid and an offer: nothing to net.
  */
-export function netSelfOrders(
-  p: PackedOrders,
-  sorted: SortedBook,
-  zoneOf: Int32Array,
-  fee: Int32Array,
-): SelfNetting | null {
+export function partiesOf(p: PackedOrders): Parties | null {
   const n = p.n;
-  // 1. Which participants have both sides: numbered by the book as orders came (OrderBook), else here by a
-  // map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
   let pid: Int32Array;
   let P: number;
   if (p.party !== undefined && p.parties !== undefined) {
@@ -72,69 +71,88 @@ export function netSelfOrders(
     mask[k] = m;
     if (m === 3) both = true;
   }
-  if (!both) return null;
+  return both ? { pid, mask } : null;
+}
 
-  // 2. Each such participant's orders in the total order: a counting sort of the total order by participant
-  // (stable), each participant's orders in one run, bids first.
-  const Z = p.zones.length;
+/**
+ * Nets the book `sorted` is the total order of (sorted with `sorted.party`, the participants of `parties`); what
+ * each order has left comes back by position in that order. `oneZone` when the sort ignored zones (every zone pair has
+ * the same fee, `fee[0]`); else `fee` is in ticks at offer zone * Z + bid zone. Null when nothing could be netted.
+ */
+export function netSelfOrders(
+  p: PackedOrders,
+  sorted: SortedBook,
+  parties: Parties,
+  oneZone: boolean,
+  fee: Int32Array,
+): SelfNetting | null {
+  const n = p.n;
+  const mask = parties.mask;
+  const P = mask.length;
+  const party = sorted.party!;
+  const lv = sorted.levels;
+  // 1. Each netting participant's orders in the total order: a counting sort of the total order by participant
+  // (stable), each participant's orders in one run, bids first (the total order starts with the bids).
   const start = new Int32Array(P + 1);
-  for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
+  for (let j = 0; j < n; j++) if (mask[party[j]!] === 3) start[party[j]! + 1]!++;
   for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;
   const at = start.slice(0, P);
-  // Each run's prices and energies beside it, so netting reads memory in sequence (a million random reads cost more
-  // than the rest).
+  // Each run's positions, prices, sides, zones and energies beside it, so netting reads memory in sequence.
   const m0 = start[P]!;
   const mine = new Uint32Array(m0);
   const mTicks = new Int32Array(m0);
-  const mQty = new Float64Array(m0);
-  const lv = sorted.levels;
-  // Level by level: a level's price is one value, its orders' energies are in sequence (sorted.qty).
+  const mSide = new Uint8Array(m0);
+  const mZone = new Int32Array(m0);
+  const mLeft = new Float64Array(m0);
   for (let l = 0; l < lv.count; l++) {
     const t = lv.ticks[l]!;
+    const sd = lv.side[l]!;
+    const z = lv.zone[l]!;
     for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
-      const i = sorted.perm[j]!;
-      const k = pid[i]!;
+      const k = party[j]!;
       if (mask[k] !== 3) continue;
       const d = at[k]!++;
-      mine[d] = i;
+      mine[d] = j;
       mTicks[d] = t;
-      mQty[d] = sorted.qty[j]!;
+      mSide[d] = sd;
+      mZone[d] = z;
+      mLeft[d] = sorted.qty[j]!;
     }
   }
-  const mLeft = mQty.slice();
 
-  // 3. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
+  // 2. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
+  const Z = p.zones.length;
   let any = false;
   for (let k = 0; k < P; k++) {
     if (mask[k] !== 3) continue;
     const s0 = start[k]!;
     const e0 = start[k + 1]!;
     let split = s0;
-    while (split < e0 && p.side[mine[split]!] === BID) split++;
+    while (split < e0 && mSide[split] === BID) split++;
     // Runs of one zone (in the order sorted): bids [bs, be), offers [os, oe).
     for (let bs = s0; bs < split;) {
-      const bz = zoneOf[mine[bs]!]!;
+      const bz = mZone[bs]!;
       let be = bs + 1;
-      while (be < split && zoneOf[mine[be]!] === bz) be++;
+      while (be < split && mZone[be] === bz) be++;
       for (let os = split; os < e0;) {
-        const oz = zoneOf[mine[os]!]!;
+        const oz = mZone[os]!;
         let oe = os + 1;
-        while (oe < e0 && zoneOf[mine[oe]!] === oz) oe++;
-        const f = fee[p.zone[mine[os]!]! * Z + p.zone[mine[bs]!]!]!;
-        if (netRun(bs, be, os, oe, f, mTicks, mLeft)) any = true;
+        while (oe < e0 && mZone[oe] === oz) oe++;
+        if (netRun(bs, be, os, oe, oneZone ? fee[0]! : fee[oz * Z + bz]!, mTicks, mLeft)) any = true;
         os = oe;
       }
       bs = be;
     }
   }
   if (!any) return null;
-  const left = p.qty.slice();
+  const left = sorted.qty.slice();
   const netted = new Float64Array(n);
   for (let d = 0; d < m0; d++) {
-    if (mLeft[d] === mQty[d]) continue;
-    const i = mine[d]!;
-    netted[i] = mQty[d]! - mLeft[d]!;
-    left[i] = mLeft[d]!;
+    const j = mine[d]!;
+    const x = left[j]! - mLeft[d]!;
+    if (x === 0) continue;
+    netted[sorted.perm[j]!] = x;
+    left[j] = mLeft[d]!;
   }
   return { left, netted };
 }
