@@ -85,7 +85,7 @@ export function clearPacked(
     },
     clearingPrice: out.clearingPrice === null ? null : str(out.clearingPrice),
     matchedWh: out.matchedWh,
-    surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee), cr.scale),
+    surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee, cr.floor, cr.cap), cr.scale),
   } as ClearingResult;
   lazyList(result, 'trades', () => tradeObjects(packed, out.trades, cr.scale));
   // Remainders list every order of the input, the netted ones too, with what each netted.

@@ -375,13 +375,29 @@ export function tickWhToMoney(v: bigint, scale: PriceScale): string {
     .toFixed(scale.decimals + 3);
 }
 
-/** Surplus Σ bid·Wh − Σ offer·Wh − Σ fee·Wh over the given fills, in tick·Wh. */
-export function surplusTickWh(p: PackedOrders, fill: Float64Array, flows: PairFlows, fee: Int32Array): bigint {
-  const s = new TickWhSum();
+/**
+ * Surplus Σ bid·Wh − Σ offer·Wh − Σ fee·Wh over the given fills, in tick·Wh. The fills are summed per side and
+ * price first (exact: a book's total energy is a safe integer), so the exact sum of products runs over price levels,
+ * not orders.
+ */
+export function surplusTickWh(
+  p: PackedOrders,
+  fill: Float64Array,
+  flows: PairFlows,
+  fee: Int32Array,
+  floor: number,
+  cap: number,
+): bigint {
+  const L = cap - floor + 1;
+  const wh = new Float64Array(2 * L);
   for (let i = 0; i < p.n; i++) {
     const f = fill[i]!;
-    if (f === 0) continue;
-    s.add(f, p.side[i] === BID ? p.ticks[i]! : -p.ticks[i]!);
+    if (f !== 0) wh[p.side[i]! * L + p.ticks[i]! - floor]! += f;
+  }
+  const s = new TickWhSum();
+  for (let t = 0; t < L; t++) {
+    if (wh[t] !== 0) s.add(wh[t]!, t + floor);
+    if (wh[L + t] !== 0) s.add(wh[L + t]!, -(t + floor));
   }
   const Z = p.zones.length;
   for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) s.add(flows.amount(a, b), -fee[a * Z + b]!);

@@ -12,7 +12,8 @@ import {
   lazyList,
   priceStrings,
   remainders,
-  surplusTickWh,
+  TickWhSum,
+  type PairFlows,
   tickWhToMoney,
   tradeObjects,
 } from '../../matching-engine/result.js';
@@ -293,4 +294,17 @@ export function clearTwoSorts(
   if (out.operatorSurplus !== undefined) result.operatorSurplus = tickWhToMoney(out.operatorSurplus, cr.scale);
   if (out.mcafee !== undefined) result.mcafee = out.mcafee;
   return result;
+}
+
+/** The surplus as it was summed: one exact product per filled order. */
+function surplusTickWh(p: PackedOrders, fill: Float64Array, flows: PairFlows, fee: Int32Array): bigint {
+  const s = new TickWhSum();
+  for (let i = 0; i < p.n; i++) {
+    const f = fill[i]!;
+    if (f === 0) continue;
+    s.add(f, p.side[i] === BID ? p.ticks[i]! : -p.ticks[i]!);
+  }
+  const Z = p.zones.length;
+  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) s.add(flows.amount(a, b), -fee[a * Z + b]!);
+  return s.value;
 }
