@@ -1,4 +1,5 @@
 import type { PackedOrders } from './orders.js';
+import { f64, i32, u32 } from './scratch.js';
 import type { CompiledRules } from './rules.js';
 import { groupsOf, sortBook, type Levels, type SortedBook } from './sort.js';
 import { solveFlow, type Flow, type Network } from './flow.js';
@@ -67,14 +68,14 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   const Z = net0.zones;
   const sameFee = net0.fee.every((f) => f === net0.fee[0]);
   const oneZone: PackedOrders | undefined =
-    sameFee && Z > 1 ? { ...packed, zone: new Int32Array(packed.n), zones: ['*'] } : undefined;
+    sameFee && Z > 1 ? { ...packed, zone: i32('alloc.oneZone', packed.n, true), zones: ['*'] } : undefined;
   const parties = partiesOf(packed);
   let sorted = sortBook(oneZone ?? packed, cr.floor, cr.cap, parties?.pid);
   const self = parties ? netSelfOrders(packed, sorted, parties, sameFee, net0.fee) : null;
   let qty = packed.qty;
   if (self) {
     // What each order has left, by input index (the mechanisms and the export limits read it so).
-    qty = new Float64Array(packed.n);
+    qty = f64('alloc.qty', packed.n);
     for (let i = 0; i < packed.n; i++) qty[i] = packed.qty[i]! - self.netted[i]!;
   }
   const collapsed = collapses(packed, qty, net0, sameFee);
@@ -86,7 +87,7 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   if (self) sorted = withoutUsedUp(sorted, net.zones);
   const flow = solveFlow(sorted.levels, net);
   const fill = new Float64Array(packed.n);
-  const sortedFill = new Float64Array(sorted.perm.length);
+  const sortedFill = f64('alloc.sortedFill', sorted.perm.length, true);
   allocateOrders(sorted.perm, sorted.levels, flow.levelFill, sorted.qty, fill, sortedFill);
   return {
     packed: book,
@@ -110,8 +111,8 @@ function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
   const old = s.levels;
   let m = 0;
   for (let j = 0; j < n; j++) if (s.qty[j]! > 0) m++;
-  const perm = new Uint32Array(m);
-  const sq = new Float64Array(m);
+  const perm = u32('alloc.perm', m);
+  const sq = f64('alloc.qty2', m);
   const lv: Levels = {
     count: 0,
     start: new Int32Array(old.count),

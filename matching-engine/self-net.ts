@@ -1,4 +1,5 @@
 import { BID, type PackedOrders } from './orders.js';
+import { f64, i32, u32, u8 } from './scratch.js';
 import type { SortedBook } from './sort.js';
 
 /**
@@ -99,11 +100,11 @@ export function netSelfOrders(
   const at = start.slice(0, P);
   // Each run's positions, prices, sides, zones and energies beside it, so netting reads memory in sequence.
   const m0 = start[P]!;
-  const mine = new Uint32Array(m0);
-  const mTicks = new Int32Array(m0);
-  const mSide = new Uint8Array(m0);
-  const mZone = new Int32Array(m0);
-  const mLeft = new Float64Array(m0);
+  const mine = u32('net.mine', m0);
+  const mTicks = i32('net.ticks', m0);
+  const mSide = u8('net.side', m0);
+  const mZone = i32('net.zone', m0);
+  const mLeft = f64('net.left', m0);
   for (let l = 0; l < lv.count; l++) {
     const t = lv.ticks[l]!;
     const sd = lv.side[l]!;
@@ -145,7 +146,8 @@ export function netSelfOrders(
     }
   }
   if (!any) return null;
-  const left = sorted.qty.slice();
+  const left = f64('net.leftByPosition', sorted.qty.length);
+  left.set(sorted.qty);
   const netted = new Float64Array(n);
   for (let d = 0; d < m0; d++) {
     const j = mine[d]!;

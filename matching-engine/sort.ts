@@ -1,4 +1,5 @@
 import { BID, type PackedOrders } from './orders.js';
+import { f64, i32, u32 } from './scratch.js';
 
 /**
  * The total order of the book: side (bids first), zone (by name), price
@@ -110,11 +111,11 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
   const countingSort = K <= Math.max(1 << 16, 4 * n);
   const bySeq = countingSort ? perm : perm.slice();
   // Int32 keys while they fit (the usual case), doubles beyond.
-  const key = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
+  const key = K < 2 ** 31 ? i32('sort.key', n) : new Float64Array(n);
   // Keys and energies in sorted order, so the scans below read memory in sequence.
-  const sk = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
-  const sq = new Float64Array(n);
-  const sp = party !== undefined ? new Int32Array(n) : undefined;
+  const sk = K < 2 ** 31 ? i32('sort.sk', n) : new Float64Array(n);
+  const sq = f64('sort.qty', n);
+  const sp = party !== undefined ? i32('sort.party', n) : undefined;
   if (countingSort) {
     const count = new Int32Array(K + 1);
     // Keys and their counts in one pass.
@@ -125,7 +126,7 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
       count[k + 1]!++;
     }
     for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;
-    const out = new Uint32Array(n);
+    const out = u32('sort.perm', n);
     // One pass places the index, its key, its energy and its participant (perm is usually the identity here, so the
     // reads are in sequence).
     for (let i = 0; i < n; i++) {

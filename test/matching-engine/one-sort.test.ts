@@ -71,3 +71,16 @@ test('one sort = the two-sort engine, byte for byte: trades, prices, remainders 
   // The property is about netting books: most must net, or it would check little.
   assert.ok(netting > books / 4, `only ${netting} of ${books} books netted`);
 });
+
+test('a result read after later clearings still lists its own trades and remainders (working arrays are reused)', () => {
+  fc.assert(
+    fc.property(crossingBookArb, bookArb(40, 3000), rulesArb(true), (a, b, r) => {
+      const want = canonicalJson(clearBook({ interval: I, orders: a }, r));
+      // Not read yet: the lists are built from the columns on first read, after b's clearing reused the working arrays.
+      const first = clearBook({ interval: I, orders: a }, r);
+      void canonicalJson(clearBook({ interval: I, orders: b }, r));
+      assert.equal(canonicalJson(first), want);
+    }),
+    fcParams('results outlive the working arrays', { numRuns: 200 }),
+  );
+});
