@@ -49,7 +49,7 @@ export function allocateOrders(
 }
 
 /** floor(F × q / vol), exact even when F × q passes 2^53. */
-export function proRata(F: number, q: number, vol: number): number {
+function proRata(F: number, q: number, vol: number): number {
   const prod = F * q;
   if (prod <= Number.MAX_SAFE_INTEGER) {
     const b = Math.floor(prod / vol);

@@ -9,7 +9,6 @@ import { clearUniform } from './mechanisms/uniform.js';
 import { clearPayAs } from './mechanisms/pay-as.js';
 import { clearMcAfee } from './mechanisms/mcafee.js';
 import type { Outcome } from './mechanisms/outcome.js';
-import { netSelfOrders } from './self-net.js';
 
 /** One interval's orders, as the book hands them over at gate closure (or a book file holds them). */
 export interface BookInput {
@@ -68,9 +67,7 @@ export function clearPacked(
 ): ClearingResult {
   const rules = checkVersion(cr.rules);
   // A participant's own crossing bid and offer are netted first (self-net.ts): nobody trades with themselves.
-  const self = netSelfOrders(packed, cr);
-  const book = self?.market ?? packed;
-  const alloc = efficientAllocation(book, cr);
+  const alloc = efficientAllocation(packed, cr);
   const out = MECHANISM[rules.mechanism](alloc, cr);
   const str = priceStrings(cr.scale);
   const result = {
@@ -88,17 +85,11 @@ export function clearPacked(
     },
     clearingPrice: out.clearingPrice === null ? null : str(out.clearingPrice),
     matchedWh: out.matchedWh,
-    surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee), cr.scale),
+    surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee, cr.floor, cr.cap), cr.scale),
   } as ClearingResult;
-  lazyList(result, 'trades', () => tradeObjects(book, out.trades, cr.scale));
-  if (self) {
-    // Remainders list every order of the input, the netted ones too, with what each netted.
-    lazyList(result, 'remainders', () => {
-      const fill = new Float64Array(packed.n);
-      for (let t = 0; t < book.n; t++) fill[self.index[t]!] = out.fill[t]!;
-      return remainders(packed, self.bySeq, fill, self.netted);
-    });
-  } else lazyList(result, 'remainders', () => remainders(packed, out.perm, out.fill));
+  lazyList(result, 'trades', () => tradeObjects(packed, out.trades, cr.scale));
+  // Remainders list every order of the input, the netted ones too, with what each netted.
+  lazyList(result, 'remainders', () => remainders(packed, out.perm, out.fill, alloc.netted ?? undefined));
   if (out.zonePrices) {
     const zp = out.zonePrices;
     result.zonePrices = alloc.zones.map((zone, z) => {

@@ -1,12 +1,19 @@
 import type { PackedOrders } from './orders.js';
+import { f64, i32, u32 } from './scratch.js';
 import type { CompiledRules } from './rules.js';
-import { sortBook, type SortedBook } from './sort.js';
+import { groupsOf, sortBook, type Levels, type SortedBook } from './sort.js';
 import { solveFlow, type Flow, type Network } from './flow.js';
 import { allocateOrders } from './allocate.js';
+import { netSelfOrders, partiesOf } from './self-net.js';
 
 /** The efficient (surplus-maximising) allocation of a packed book, which every mechanism starts from. */
 export interface Allocation {
+  /**
+   * The book the auction clears, indexed like the input: after self-netting, `qty` is what each order has left
+   * (orders netted to zero are in no level of `sorted`, so nothing reads them).
+   */
   packed: PackedOrders;
+  /** The total order of the orders with energy left (`perm`, `qty`, `levels`); `bySeq` lists every input order. */
   sorted: SortedBook;
   net: Network;
   flow: Flow;
@@ -21,6 +28,8 @@ export interface Allocation {
   zones: string[];
   /** True when zones made no difference and the book was cleared as one zone (`packed.zones` is then ["*"]). */
   collapsed: boolean;
+  /** Energy each input order netted against its participant's own orders (self-net.ts), or null when none did. */
+  netted: Float64Array | null;
 }
 
 export function networkOf(packed: PackedOrders, cr: CompiledRules): Network {
@@ -35,31 +44,114 @@ export function networkOf(packed: PackedOrders, cr: CompiledRules): Network {
 }
 
 /**
- * When every zone pair costs the same fee and no export limit can bind, zones
- * change nothing: the book is cleared as one zone (one merit order, one
- * price), which is the common case and the fast one.
+ * When every zone pair costs the same fee and no export limit can bind (on what is offered after netting), zones
+ * change nothing: the book is cleared as one zone (one merit order, one price), which is the common case and the fast
+ * one.
  */
-function collapseZones(packed: PackedOrders, net: Network): { packed: PackedOrders; net: Network } | undefined {
+function collapses(packed: PackedOrders, qty: Float64Array, net: Network, sameFee: boolean): boolean {
   const Z = net.zones;
-  if (Z <= 1) return undefined;
-  const fee0 = net.fee[0]!;
-  if (!net.fee.every((f) => f === fee0)) return undefined;
+  if (Z <= 1 || !sameFee) return false;
   const offered = new Float64Array(Z);
-  for (let i = 0; i < packed.n; i++) if (packed.side[i] === 1) offered[packed.zone[i]!]! += packed.qty[i]!;
-  for (let z = 0; z < Z; z++) if (net.limit[z]! < offered[z]!) return undefined;
+  for (let i = 0; i < packed.n; i++) if (packed.side[i] === 1) offered[packed.zone[i]!]! += qty[i]!;
+  for (let z = 0; z < Z; z++) if (net.limit[z]! < offered[z]!) return false;
+  return true;
+}
+
+/**
+ * Self-netting, then the efficient allocation of what is left. The book is sorted once: netting and the auction read
+ * the same total order (restricted to the orders with energy left, which keeps their order), so netting only drops
+ * what it used up from the sorted levels. A second sort is needed only when netting ignores zones (one fee) but an
+ * export limit still binds after it.
+ */
+export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Allocation {
+  const net0 = networkOf(packed, cr);
+  const Z = net0.zones;
+  const sameFee = net0.fee.every((f) => f === net0.fee[0]);
+  const oneZone: PackedOrders | undefined =
+    sameFee && Z > 1 ? { ...packed, zone: i32('alloc.oneZone', packed.n, true), zones: ['*'] } : undefined;
+  const parties = partiesOf(packed);
+  let sorted = sortBook(oneZone ?? packed, cr.floor, cr.cap, parties?.pid);
+  const self = parties ? netSelfOrders(packed, sorted, parties, sameFee, net0.fee) : null;
+  let qty = packed.qty;
+  if (self) {
+    // What each order has left, by input index (the mechanisms and the export limits read it so).
+    qty = f64('alloc.qty', packed.n);
+    for (let i = 0; i < packed.n; i++) qty[i] = packed.qty[i]! - self.netted[i]!;
+  }
+  const collapsed = collapses(packed, qty, net0, sameFee);
+  const base = collapsed ? oneZone! : packed;
+  const book = self ? { ...base, qty } : base;
+  const net = collapsed ? { zones: 1, fee: Int32Array.of(net0.fee[0]!), limit: Float64Array.of(Infinity) } : net0;
+  if (oneZone !== undefined && !collapsed) sorted = { ...sortBook(book, cr.floor, cr.cap), bySeq: sorted.bySeq };
+  else if (self) sorted = { ...sorted, qty: self.left };
+  if (self) sorted = withoutUsedUp(sorted, net.zones);
+  const flow = solveFlow(sorted.levels, net);
+  const fill = new Float64Array(packed.n);
+  const sortedFill = f64('alloc.sortedFill', sorted.perm.length, true);
+  allocateOrders(sorted.perm, sorted.levels, flow.levelFill, sorted.qty, fill, sortedFill);
   return {
-    packed: { ...packed, zone: new Int32Array(packed.n), zones: ['*'] },
-    net: { zones: 1, fee: Int32Array.of(fee0), limit: Float64Array.of(Infinity) },
+    packed: book,
+    sorted,
+    net,
+    flow,
+    fill,
+    sortedFill,
+    zones: packed.zones,
+    collapsed,
+    netted: self?.netted ?? null,
   };
 }
 
-export function efficientAllocation(packed0: PackedOrders, cr: CompiledRules): Allocation {
-  const net0 = networkOf(packed0, cr);
-  const { packed, net } = collapseZones(packed0, net0) ?? { packed: packed0, net: net0 };
-  const sorted = sortBook(packed, cr.floor, cr.cap);
-  const flow = solveFlow(sorted.levels, net);
-  const fill = new Float64Array(packed.n);
-  const sortedFill = new Float64Array(packed.n);
-  allocateOrders(sorted.perm, sorted.levels, flow.levelFill, sorted.qty, fill, sortedFill);
-  return { packed, sorted, net, flow, fill, sortedFill, zones: packed0.zones, collapsed: packed !== packed0 };
+/**
+ * The total order of the orders with energy left (`s.qty`, by position): the same orders in the same order, the
+ * netted-out ones dropped, each level's volume what its orders have left, empty levels dropped.
+ */
+function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
+  const n = s.perm.length;
+  const old = s.levels;
+  let m = 0;
+  for (let j = 0; j < n; j++) if (s.qty[j]! > 0) m++;
+  const perm = u32('alloc.perm', m);
+  const sq = f64('alloc.qty2', m);
+  const lv: Levels = {
+    count: 0,
+    start: new Int32Array(old.count),
+    end: new Int32Array(old.count),
+    side: new Uint8Array(old.count),
+    zone: new Int32Array(old.count),
+    ticks: new Int32Array(old.count),
+    volume: new Float64Array(old.count),
+    groupStart: new Int32Array(2 * Z),
+    groupEnd: new Int32Array(2 * Z),
+  };
+  let d = 0;
+  let c = 0;
+  for (let l = 0; l < old.count; l++) {
+    const from = d;
+    let vol = 0;
+    for (let j = old.start[l]!, e = old.end[l]!; j < e; j++) {
+      const q = s.qty[j]!;
+      if (q === 0) continue;
+      perm[d] = s.perm[j]!;
+      sq[d++] = q;
+      vol += q;
+    }
+    if (d === from) continue;
+    lv.start[c] = from;
+    lv.end[c] = d;
+    lv.side[c] = old.side[l]!;
+    lv.zone[c] = old.zone[l]!;
+    lv.ticks[c] = old.ticks[l]!;
+    lv.volume[c] = vol;
+    c++;
+  }
+  lv.count = c;
+  lv.start = lv.start.subarray(0, c);
+  lv.end = lv.end.subarray(0, c);
+  lv.side = lv.side.subarray(0, c);
+  lv.zone = lv.zone.subarray(0, c);
+  lv.ticks = lv.ticks.subarray(0, c);
+  lv.volume = lv.volume.subarray(0, c);
+  groupsOf(lv, Z);
+  return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
 }

@@ -1,4 +1,5 @@
 import type { OrderRemainder, Trade } from '../core/market.js';
+import { f64, i32, u32 } from './scratch.js';
 import { MicrogridError } from '../core/errors.js';
 import { Dec, type PriceScale, type PriceString } from '../core/units.js';
 import { BID, type PackedOrders } from './orders.js';
@@ -80,11 +81,12 @@ class TradeWriter {
   pairFee = 0;
 
   constructor(capacity: number, left: Float64Array, perm: Uint32Array, ticks: Int32Array, mode: number) {
-    this.buy = new Uint32Array(capacity);
-    this.sell = new Uint32Array(capacity);
-    this.wh = new Float64Array(capacity);
-    this.price = new Int32Array(capacity);
-    this.fee = new Int32Array(capacity);
+    // Working columns (scratch.ts) of the most trades there can be; the result gets copies of what was written.
+    this.buy = u32('trades.buy', capacity);
+    this.sell = u32('trades.sell', capacity);
+    this.wh = f64('trades.wh', capacity);
+    this.price = i32('trades.price', capacity);
+    this.fee = i32('trades.fee', capacity);
     this.left = left;
     this.perm = perm;
     this.ticks = ticks;
@@ -163,14 +165,13 @@ export function pairTrades(
     }
   }
   const t = w.t;
-  // Views, not copies: the unused tail (under a third at a million orders) costs less than copying the columns.
   const cols: TradeColumns = {
     n: t,
-    buy: w.buy.subarray(0, t),
-    sell: w.sell.subarray(0, t),
-    wh: w.wh.subarray(0, t),
-    price: w.price.subarray(0, t),
-    fee: w.fee.subarray(0, t),
+    buy: w.buy.slice(0, t),
+    sell: w.sell.slice(0, t),
+    wh: w.wh.slice(0, t),
+    price: w.price.slice(0, t),
+    fee: w.fee.slice(0, t),
   };
   if (pricing.buyerPrice !== undefined) cols.buyerPrice = pricing.buyerPrice;
   return cols;
@@ -375,13 +376,29 @@ export function tickWhToMoney(v: bigint, scale: PriceScale): string {
     .toFixed(scale.decimals + 3);
 }
 
-/** Surplus Σ bid·Wh − Σ offer·Wh − Σ fee·Wh over the given fills, in tick·Wh. */
-export function surplusTickWh(p: PackedOrders, fill: Float64Array, flows: PairFlows, fee: Int32Array): bigint {
-  const s = new TickWhSum();
+/**
+ * Surplus Σ bid·Wh − Σ offer·Wh − Σ fee·Wh over the given fills, in tick·Wh. The fills are summed per side and
+ * price first (exact: a book's total energy is a safe integer), so the exact sum of products runs over price levels,
+ * not orders.
+ */
+export function surplusTickWh(
+  p: PackedOrders,
+  fill: Float64Array,
+  flows: PairFlows,
+  fee: Int32Array,
+  floor: number,
+  cap: number,
+): bigint {
+  const L = cap - floor + 1;
+  const wh = new Float64Array(2 * L);
   for (let i = 0; i < p.n; i++) {
     const f = fill[i]!;
-    if (f === 0) continue;
-    s.add(f, p.side[i] === BID ? p.ticks[i]! : -p.ticks[i]!);
+    if (f !== 0) wh[p.side[i]! * L + p.ticks[i]! - floor]! += f;
+  }
+  const s = new TickWhSum();
+  for (let t = 0; t < L; t++) {
+    if (wh[t] !== 0) s.add(wh[t]!, t + floor);
+    if (wh[L + t] !== 0) s.add(wh[L + t]!, -(t + floor));
   }
   const Z = p.zones.length;
   for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) s.add(flows.amount(a, b), -fee[a * Z + b]!);

@@ -1,6 +1,6 @@
 import { BID, type PackedOrders } from './orders.js';
-import type { CompiledRules } from './rules.js';
-import { sortBook } from './sort.js';
+import { f64, i32, u32, u8 } from './scratch.js';
+import type { SortedBook } from './sort.js';
 
 /**
  * Nobody trades with themselves (decision, issue 12): before the auction, a
@@ -19,23 +19,32 @@ import { sortBook } from './sort.js';
  * surplus is counted on the netted book). Skipping self-pairs in the pairing
  * step was not chosen: fills are fixed before pairing, and a participant
  * whose bid and offer are the only ones filled can be paired with nobody else.
+ *
+ * Netting reads the book in the total order the auction sorts it into
+ * (efficient.ts), so the book is sorted once: when zones make no difference
+ * to netting (one fee for every zone pair), that order is the one-zone order
+ * (`zoneOf` all zero), else the zoned one.
  */
 export interface SelfNetting {
-  /** The book the auction clears: the orders with energy left, in input order. */
-  market: PackedOrders;
-  /** Market index → input index. */
-  index: Uint32Array;
+  /** What each order has left for the market after netting, by position in the total order (sorted.perm). */
+  left: Float64Array;
   /** Energy each input order netted against its participant's own orders, by input index. */
   netted: Float64Array;
-  /** Input indices by (seq, id), the order remainders are listed in. */
-  bySeq: Uint32Array;
 }
 
-/** Null when no participant has a bid and an offer that could trade with each other (the book is cleared as it is). */
-export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting | null {
+/** Participants numbered, and which have both a bid and an offer (mask 3): the ones netting looks at. */
+export interface Parties {
+  pid: Int32Array;
+  mask: Uint8Array;
+}
+
+/**
+ * Each order's participant as a number: the book's numbers (OrderBook numbers them as orders arrive), else here by a
+ * map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
+ * Null when no participant has both a bid and an offer: nothing to net.
+ */
+export function partiesOf(p: PackedOrders): Parties | null {
   const n = p.n;
-  // 1. Which participants have both sides: numbered by the book as orders came (OrderBook), else here by a
-  // map of participant ids (a million distinct ids cost a few hundred ms, so the book's numbers are used when given).
   let pid: Int32Array;
   let P: number;
   if (p.party !== undefined && p.parties !== undefined) {
@@ -63,101 +72,91 @@ export function netSelfOrders(p: PackedOrders, cr: CompiledRules): SelfNetting |
     mask[k] = m;
     if (m === 3) both = true;
   }
-  if (!both) return null;
+  return both ? { pid, mask } : null;
+}
 
-  // 2. Each such participant's orders in the total order: bids by zone then from the highest price,
-  // offers by zone then from the lowest, each price by seq then id (sort.ts). When every zone pair has
-  // the same fee, zones change nothing here: the orders are sorted as one zone, one run per side.
-  const Z = p.zones.length;
-  const fee = new Int32Array(Z * Z);
-  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) fee[a * Z + b] = cr.fee(p.zones[a]!, p.zones[b]!);
-  const oneZone = fee.every((f) => f === fee[0]);
-  const zoneOf = oneZone ? new Int32Array(n) : p.zone;
-  const sorted = sortBook(oneZone ? { ...p, zone: zoneOf, zones: ['*'] } : p, cr.floor, cr.cap);
-  // A counting sort of the total order by participant (stable): each participant's orders in one run, bids first.
+/**
+ * Nets the book `sorted` is the total order of (sorted with `sorted.party`, the participants of `parties`); what
+ * each order has left comes back by position in that order. `oneZone` when the sort ignored zones (every zone pair has
+ * the same fee, `fee[0]`); else `fee` is in ticks at offer zone * Z + bid zone. Null when nothing could be netted.
+ */
+export function netSelfOrders(
+  p: PackedOrders,
+  sorted: SortedBook,
+  parties: Parties,
+  oneZone: boolean,
+  fee: Int32Array,
+): SelfNetting | null {
+  const n = p.n;
+  const mask = parties.mask;
+  const P = mask.length;
+  const party = sorted.party!;
+  const lv = sorted.levels;
+  // 1. Each netting participant's orders in the total order: a counting sort of the total order by participant
+  // (stable), each participant's orders in one run, bids first (the total order starts with the bids).
   const start = new Int32Array(P + 1);
-  for (let i = 0; i < n; i++) if (mask[pid[i]!] === 3) start[pid[i]! + 1]!++;
+  for (let j = 0; j < n; j++) if (mask[party[j]!] === 3) start[party[j]! + 1]!++;
   for (let k = 0; k < P; k++) start[k + 1]! += start[k]!;
   const at = start.slice(0, P);
-  // Each run's prices and energies beside it, so netting reads memory in sequence (a million random reads cost more
-  // than the rest).
+  // Each run's positions, prices, sides, zones and energies beside it, so netting reads memory in sequence.
   const m0 = start[P]!;
-  const mine = new Uint32Array(m0);
-  const mTicks = new Int32Array(m0);
-  const mQty = new Float64Array(m0);
-  const lv = sorted.levels;
-  // Level by level: a level's price is one value, its orders' energies are in sequence (sorted.qty).
+  const mine = u32('net.mine', m0);
+  const mTicks = i32('net.ticks', m0);
+  const mSide = u8('net.side', m0);
+  const mZone = i32('net.zone', m0);
+  const mLeft = f64('net.left', m0);
   for (let l = 0; l < lv.count; l++) {
     const t = lv.ticks[l]!;
+    const sd = lv.side[l]!;
+    const z = lv.zone[l]!;
     for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
-      const i = sorted.perm[j]!;
-      const k = pid[i]!;
+      const k = party[j]!;
       if (mask[k] !== 3) continue;
       const d = at[k]!++;
-      mine[d] = i;
+      mine[d] = j;
       mTicks[d] = t;
-      mQty[d] = sorted.qty[j]!;
+      mSide[d] = sd;
+      mZone[d] = z;
+      mLeft[d] = sorted.qty[j]!;
     }
   }
-  const mLeft = mQty.slice();
 
-  // 3. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
+  // 2. Net, per participant and zone pair, highest bid against lowest offer while they could trade.
+  const Z = p.zones.length;
   let any = false;
   for (let k = 0; k < P; k++) {
     if (mask[k] !== 3) continue;
     const s0 = start[k]!;
     const e0 = start[k + 1]!;
     let split = s0;
-    while (split < e0 && p.side[mine[split]!] === BID) split++;
-    for (const [bs, be] of zoneRuns(mine, s0, split, zoneOf)) {
-      for (const [os, oe] of zoneRuns(mine, split, e0, zoneOf)) {
-        const f = fee[p.zone[mine[os]!]! * Z + p.zone[mine[bs]!]!]!;
-        if (netRun(bs, be, os, oe, f, mTicks, mLeft)) any = true;
+    while (split < e0 && mSide[split] === BID) split++;
+    // Runs of one zone (in the order sorted): bids [bs, be), offers [os, oe).
+    for (let bs = s0; bs < split;) {
+      const bz = mZone[bs]!;
+      let be = bs + 1;
+      while (be < split && mZone[be] === bz) be++;
+      for (let os = split; os < e0;) {
+        const oz = mZone[os]!;
+        let oe = os + 1;
+        while (oe < e0 && mZone[oe] === oz) oe++;
+        if (netRun(bs, be, os, oe, oneZone ? fee[0]! : fee[oz * Z + bz]!, mTicks, mLeft)) any = true;
+        os = oe;
       }
+      bs = be;
     }
   }
-  const left = p.qty.slice();
+  if (!any) return null;
+  const left = f64('net.leftByPosition', sorted.qty.length);
+  left.set(sorted.qty);
   const netted = new Float64Array(n);
   for (let d = 0; d < m0; d++) {
-    if (mLeft[d] === mQty[d]) continue;
-    const i = mine[d]!;
-    netted[i] = mQty[d]! - mLeft[d]!;
-    left[i] = mLeft[d]!;
+    const j = mine[d]!;
+    const x = left[j]! - mLeft[d]!;
+    if (x === 0) continue;
+    netted[sorted.perm[j]!] = x;
+    left[j] = mLeft[d]!;
   }
-  if (!any) return null;
-
-  // 4. The market book: what is left, in input order (seq and ids unchanged, so the auction's ties are the same).
-  let m = 0;
-  for (let i = 0; i < n; i++) if (left[i]! > 0) m++;
-  const index = new Uint32Array(m);
-  const market: PackedOrders = {
-    n: m,
-    side: new Uint8Array(m),
-    qty: new Float64Array(m),
-    ticks: new Int32Array(m),
-    zone: new Int32Array(m),
-    seq: new Float64Array(m),
-    zones: p.zones,
-    ids: new Array<string>(m),
-    participants: new Array<string>(m),
-  };
-  const partners = p.partners ? new Map<number, readonly string[]>() : undefined;
-  for (let i = 0, t = 0; i < n; i++) {
-    if (left[i] === 0) continue;
-    index[t] = i;
-    market.side[t] = p.side[i]!;
-    market.qty[t] = left[i]!;
-    market.ticks[t] = p.ticks[i]!;
-    market.zone[t] = p.zone[i]!;
-    market.seq[t] = p.seq[i]!;
-    market.ids[t] = p.ids[i]!;
-    market.participants[t] = p.participants[i]!;
-    const pl = p.partners?.get(i);
-    if (pl) partners!.set(t, pl);
-    t++;
-  }
-  if (partners && partners.size > 0) market.partners = partners;
-  return { market, index, netted, bySeq: sorted.bySeq };
+  return { left, netted };
 }
 
 /**
@@ -193,16 +192,4 @@ function netRun(
     any = true;
   }
   return any;
-}
-
-/** Runs [start, end) of one zone in list[from, to), which is sorted by zone. */
-function zoneRuns(list: Uint32Array, from: number, to: number, zone: Int32Array): [number, number][] {
-  const runs: [number, number][] = [];
-  for (let s = from; s < to;) {
-    let e = s + 1;
-    while (e < to && zone[list[e]!] === zone[list[s]!]) e++;
-    runs.push([s, e]);
-    s = e;
-  }
-  return runs;
 }

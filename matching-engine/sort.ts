@@ -1,4 +1,5 @@
 import { BID, type PackedOrders } from './orders.js';
+import { f64, i32, u32 } from './scratch.js';
 
 /**
  * The total order of the book: side (bids first), zone (by name), price
@@ -20,6 +21,8 @@ export interface SortedBook {
   qty: Float64Array;
   /** Price levels: runs of `perm` with the same side, zone and price. */
   levels: Levels;
+  /** Each order's participant number in the total order, when asked for (self-netting reads it in sequence). */
+  party?: Int32Array;
 }
 
 export interface Levels {
@@ -55,18 +58,25 @@ function radixByU32(keys: Uint32Array, perm: Uint32Array): Uint32Array {
   return src;
 }
 
-export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBook {
+export function sortBook(p: PackedOrders, floor: number, cap: number, party?: Int32Array): SortedBook {
   const n = p.n;
   const Z = p.zones.length;
   let perm: Uint32Array = new Uint32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
 
-  // 1. By seq.
+  // 1. By seq. A book's orders come in submission order, usually with distinct seqs: then nothing to do.
   let seqFitsU32 = true;
   let seqSorted = true;
+  let seqTies = false;
+  const seq = p.seq;
   for (let i = 0; i < n; i++) {
-    if (p.seq[i]! > 0xffffffff) seqFitsU32 = false;
-    if (i > 0 && p.seq[i]! < p.seq[i - 1]!) seqSorted = false;
+    const x = seq[i]!;
+    if (x > 0xffffffff) seqFitsU32 = false;
+    if (i > 0) {
+      const y = seq[i - 1]!;
+      if (x < y) seqSorted = false;
+      else if (x === y) seqTies = true;
+    }
   }
   if (seqSorted) {
     // Orders often arrive in submission order: nothing to do.
@@ -76,20 +86,23 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     perm = Uint32Array.from([...perm].sort((a, b) => p.seq[a]! - p.seq[b]!));
   }
 
-  // Equal seqs by id, so (seq, id) is a total order before the stable key sort.
-  for (let s = 0; s < n;) {
-    let e = s + 1;
-    const sq = p.seq[perm[s]!]!;
-    while (e < n && p.seq[perm[e]!] === sq) e++;
-    if (e - s > 1) {
-      const run = Array.from(perm.subarray(s, e)).sort((x, y) => {
-        const ix = p.ids[x]!;
-        const iy = p.ids[y]!;
-        return ix < iy ? -1 : ix > iy ? 1 : 0;
-      });
-      perm.set(run, s);
+  // Equal seqs by id, so (seq, id) is a total order before the stable key sort (a sorted input without equal
+  // neighbours has no equal seqs).
+  if (!seqSorted || seqTies) {
+    for (let s = 0; s < n;) {
+      let e = s + 1;
+      const sq = p.seq[perm[s]!]!;
+      while (e < n && p.seq[perm[e]!] === sq) e++;
+      if (e - s > 1) {
+        const run = Array.from(perm.subarray(s, e)).sort((x, y) => {
+          const ix = p.ids[x]!;
+          const iy = p.ids[y]!;
+          return ix < iy ? -1 : ix > iy ? 1 : 0;
+        });
+        perm.set(run, s);
+      }
+      s = e;
     }
-    s = e;
   }
   // 2. By (side, zone, price priority), stable: within a key, (seq, id) order stays.
   const L = cap - floor + 1;
@@ -98,21 +111,24 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
   const countingSort = K <= Math.max(1 << 16, 4 * n);
   const bySeq = countingSort ? perm : perm.slice();
   // Int32 keys while they fit (the usual case), doubles beyond.
-  const key = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
-    key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
-  }
+  const key = K < 2 ** 31 ? i32('sort.key', n) : new Float64Array(n);
   // Keys and energies in sorted order, so the scans below read memory in sequence.
-  const sk = K < 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
-  const sq = new Float64Array(n);
+  const sk = K < 2 ** 31 ? i32('sort.sk', n) : new Float64Array(n);
+  const sq = f64('sort.qty', n);
+  const sp = party !== undefined ? i32('sort.party', n) : undefined;
   if (countingSort) {
     const count = new Int32Array(K + 1);
-    for (let i = 0; i < n; i++) (count[key[i]! + 1] as number)++;
+    // Keys and their counts in one pass.
+    for (let i = 0; i < n; i++) {
+      const side = p.side[i]!;
+      const k = (side * Z + p.zone[i]!) * L + (side === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor);
+      key[i] = k;
+      count[k + 1]!++;
+    }
     for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;
-    const out = new Uint32Array(n);
-    // One pass places the index, its key and its energy (perm is usually the identity here, so the reads are in
-    // sequence).
+    const out = u32('sort.perm', n);
+    // One pass places the index, its key, its energy and its participant (perm is usually the identity here, so the
+    // reads are in sequence).
     for (let i = 0; i < n; i++) {
       const q = perm[i]!;
       const kq = key[q]!;
@@ -120,9 +136,14 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
       out[d] = q;
       sk[d] = kq;
       sq[d] = p.qty[q]!;
+      if (sp !== undefined) sp[d] = party![q]!;
     }
     perm = out;
   } else {
+    for (let i = 0; i < n; i++) {
+      const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
+      key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
+    }
     perm =
       K <= 0xffffffff
         ? radixByU32(new Uint32Array(key), perm)
@@ -130,42 +151,66 @@ export function sortBook(p: PackedOrders, floor: number, cap: number): SortedBoo
     for (let j = 0; j < n; j++) {
       sk[j] = key[perm[j]!]!;
       sq[j] = p.qty[perm[j]!]!;
+      if (sp !== undefined) sp[j] = party![perm[j]!]!;
     }
   }
 
-  // 4. Levels.
-  let count = 0;
-  for (let j = 0; j < n; j++) if (j === 0 || sk[j] !== sk[j - 1]) count++;
+  // 4. Levels: at most one per order and one per key; written in one pass, then cut to length.
+  const max = Math.min(n, K);
   const lv: Levels = {
-    count,
-    start: new Int32Array(count),
-    end: new Int32Array(count),
-    side: new Uint8Array(count),
-    zone: new Int32Array(count),
-    ticks: new Int32Array(count),
-    volume: new Float64Array(count),
+    count: 0,
+    start: new Int32Array(max),
+    end: new Int32Array(max),
+    side: new Uint8Array(max),
+    zone: new Int32Array(max),
+    ticks: new Int32Array(max),
+    volume: new Float64Array(max),
     groupStart: new Int32Array(2 * Z),
     groupEnd: new Int32Array(2 * Z),
   };
   let l = -1;
+  let vol = 0;
+  let prev = -1;
   for (let j = 0; j < n; j++) {
-    if (j === 0 || sk[j] !== sk[j - 1]) {
-      if (l >= 0) lv.end[l] = j;
+    const k = sk[j]!;
+    if (k !== prev) {
+      if (l >= 0) {
+        lv.end[l] = j;
+        lv.volume[l] = vol;
+      }
       l++;
+      prev = k;
+      vol = 0;
       const q = perm[j]!;
       lv.start[l] = j;
       lv.side[l] = p.side[q]!;
       lv.zone[l] = p.zone[q]!;
       lv.ticks[l] = p.ticks[q]!;
     }
-    lv.volume[l]! += sq[j]!;
+    vol += sq[j]!;
   }
-  if (l >= 0) lv.end[l] = n;
+  if (l >= 0) {
+    lv.end[l] = n;
+    lv.volume[l] = vol;
+  }
+  const count = l + 1;
+  lv.count = count;
+  lv.start = lv.start.subarray(0, count);
+  lv.end = lv.end.subarray(0, count);
+  lv.side = lv.side.subarray(0, count);
+  lv.zone = lv.zone.subarray(0, count);
+  lv.ticks = lv.ticks.subarray(0, count);
+  lv.volume = lv.volume.subarray(0, count);
+  groupsOf(lv, Z);
+  return sp !== undefined ? { perm, bySeq, qty: sq, levels: lv, party: sp } : { perm, bySeq, qty: sq, levels: lv };
+}
+
+/** First and end level of each (side, zone) group, from the levels' sides and zones; empty groups are [count, count). */
+export function groupsOf(lv: Levels, Z: number): void {
+  const count = lv.count;
   lv.groupStart.fill(count);
   lv.groupEnd.fill(count);
   for (let j = count - 1; j >= 0; j--) lv.groupStart[lv.side[j]! * Z + lv.zone[j]!] = j;
   for (let j = 0; j < count; j++) lv.groupEnd[lv.side[j]! * Z + lv.zone[j]!] = j + 1;
-  // Empty groups: start = end.
   for (let g = 0; g < 2 * Z; g++) if (lv.groupStart[g] === count) lv.groupEnd[g] = count;
-  return { perm, bySeq, qty: sq, levels: lv };
 }

@@ -151,7 +151,7 @@ function reducedBook(
   const perm = new Uint32Array(p.n);
   const groupOf = (i: number): number => p.side[i]! * Z + p.zone[i]!;
   let m = 0;
-  for (let j = 0; j < p.n; j++) if (cap[order[j]!]! > 0) perm[m++] = order[j]!;
+  for (let j = 0; j < order.length; j++) if (cap[order[j]!]! > 0) perm[m++] = order[j]!;
   let count = 0;
   for (let j = 0; j < m; j++) if (j === 0 || groupOf(perm[j]!) !== groupOf(perm[j - 1]!)) count++;
   const lv: Levels = {
