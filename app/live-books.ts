@@ -74,6 +74,8 @@ export class LiveBooks {
   readonly #config: Config;
   readonly #rules: ClearingRules;
   readonly #books = new Map<number, LiveBook>();
+  /** The latest interval whose book gate closure took: no book is made again for it or any before it. */
+  #closedThrough = -Infinity;
 
   constructor(ledger: Ledger, config: Config, rules: ClearingRules) {
     this.#ledger = ledger;
@@ -104,6 +106,7 @@ export class LiveBooks {
 
   /** What a participant's orders of one side already hold in the interval's book, in Wh. */
   heldWh(participant: string, start: number, side: Side): number {
+    if (start <= this.#closedThrough) return 0;
     return this.book(start).held.get(heldKey(participant, side)) ?? 0;
   }
 
@@ -113,8 +116,11 @@ export class LiveBooks {
    * API's field name. Refused for an interval the cycle has moved past open.
    */
   place(o: NewForwardOrder): OrderRow {
-    const state = getInterval(this.#ledger, o.intervalStart)?.state;
-    if (state !== undefined && state !== 'open') {
+    const state =
+      o.intervalStart <= this.#closedThrough
+        ? 'cleared'
+        : (getInterval(this.#ledger, o.intervalStart)?.state ?? 'open');
+    if (state !== 'open') {
       throw new MicrogridError('ORDER_GATE_CLOSED', `the interval is ${state}`, {
         field: 'interval',
         value: toIso(o.intervalStart),
@@ -174,6 +180,7 @@ export class LiveBooks {
     const live = this.book(start);
     live.book.closeGate();
     for (const s of this.#books.keys()) if (s <= start) this.#books.delete(s);
+    this.#closedThrough = Math.max(this.#closedThrough, start);
     return live;
   }
 
