@@ -14,7 +14,7 @@ import {
   type NewForwardOrder,
   type OrderRow,
 } from '../ledger/orders.js';
-import { listMeters } from '../ledger/participants.js';
+import { listMeters, type MeterRow } from '../ledger/participants.js';
 
 /** One open interval's live book and what the app keeps beside it. */
 export interface LiveBook {
@@ -199,19 +199,18 @@ export class LiveBooks {
     const rows = listOpenForwardOrders(this.#ledger, start);
     const orders = rows.map((r) => orderInput(start, r));
     const live: LiveBook = { start, book: new OrderBook(toIso(start), this.#rules), held: new Map(), refused: [] };
-    let meters: ReturnType<typeof listMeters> | undefined;
-    const capacity = new Map<string, number>();
+    // Meters grouped once: a filter over every meter per participant is quadratic at 25,000 households.
+    let byParticipant: Map<string, MeterRow[]> | undefined;
     const capacityOf = (p: string): number => {
-      let c = capacity.get(p);
-      if (c === undefined) {
-        meters ??= listMeters(this.#ledger);
-        c = deliverableWh(
-          meters.filter((m) => m.participantId === p),
-          minutes,
-        );
-        capacity.set(p, c);
+      if (byParticipant === undefined) {
+        byParticipant = new Map();
+        for (const m of listMeters(this.#ledger)) {
+          const ms = byParticipant.get(m.participantId);
+          if (ms) ms.push(m);
+          else byParticipant.set(m.participantId, [m]);
+        }
       }
-      return c;
+      return deliverableWh(byParticipant.get(p) ?? [], minutes);
     };
     const screened = screenOrders({ interval: toIso(start), kind: 'forward', orders }, this.#rules, capacityOf);
     for (const e of screened.excluded)

@@ -136,10 +136,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
           `at most ${MARKET_MAX_ORDER_WH} Wh, the market maximum per order`,
         );
       // Bounded by what the participant's meters can deliver: no order the grid connection could not carry.
-      const capacity = deliverableWh(
-        listMeters(deps.ledger).filter((m) => m.participantId === participantId),
-        market.intervalMinutes,
-      );
+      const capacity = deliverableWh(listMeters(deps.ledger, participantId), market.intervalMinutes);
       const open = books.heldWh(participantId, start, b.side);
       if (open + energyWh > capacity) {
         throw invalid(
