@@ -30,7 +30,9 @@ after(async () => {
 });
 
 /** The market part of app/start.ts on a data dir: ledger, live books (restored), dashboard, cycle steps. */
-async function market(dir: string) {
+async function market(dir: string, cfg = config) {
+  const config = cfg;
+  const rules = rulesFromConfig(config.market);
   const clock = new ManualClock(NOW);
   const ledger = openLedger(join(dir, 'ledger.sqlite'));
   for (const p of config.participants) upsertParticipant(ledger, p, clock.now());
@@ -221,4 +223,49 @@ test('a restart rebuilds the book from the ledger with the same orders, and clea
   b.ledger.tx(() => b.steps.clearForward(S));
   assert.equal(canonicalJson(getClearing(b.ledger, S, 'forward')), unrestarted);
   await settled(); // the dashboard hears of the clearing and reads the ledger before it closes
+});
+
+test('after a restart with a lower rated power the later orders beyond it are rejected at gate closure with ORDER_EXCLUDED; a cancelled one is not', async () => {
+  const dir = tempDir('mgx-live-');
+  const a = await market(dir);
+  const ids: string[] = [];
+  for (const energyWh of [3000, 2000, 1001]) {
+    const r = await post(a, TOKENS.h01, { side: 'bid', energyWh, price: '0.2000' });
+    assert.equal(r.statusCode, 201, r.body);
+    ids.push(r.json().id as string);
+  }
+  await a.close();
+  // 16 kW × 15 min = 4000 Wh: the first bid fits, the second and third (in seq order) take h01 beyond it.
+  const lower = fixtureConfig({
+    server: { rateLimit: { writesPerMinute: 100000 } },
+    participants: config.participants.map((p) =>
+      p.id === 'h01'
+        ? { ...p, meters: p.meters.map((m) => (m.role === 'grid' ? { ...m, ratedPowerW: 16000 } : m)) }
+        : p,
+    ),
+  });
+  const b = await market(dir, lower);
+  const live = b.books.book(S);
+  assert.deepEqual(
+    live.book.orders().map((o) => o.id),
+    [ids[0]],
+  );
+  assert.deepEqual(
+    live.refused.map((r) => r.id),
+    [ids[1], ids[2]],
+  );
+  assert.equal(b.books.heldWh('h01', S, 'bid'), 3000, 'what the book holds, not the refused rows');
+  const d = await b.app.inject({ method: 'DELETE', url: `/api/orders/${ids[2]}`, headers: auth(TOKENS.h01) });
+  assert.equal(d.statusCode, 200, d.body);
+  const alarms: string[] = [];
+  b.bus.on('alarm', (x) => alarms.push(`${x.code} ${x.message}`));
+  b.ledger.tx(() => b.steps.clearForward(S));
+  await settled();
+  const status = (id: string) => listOrders(b.ledger, { intervalStart: S }).find((o) => o.id === id)!;
+  assert.equal(status(ids[0]!).status, 'closed');
+  assert.equal(status(ids[1]!).status, 'rejected');
+  assert.match(status(ids[1]!).rejectedReason ?? '', /^INVALID_ENERGY: .*4000 Wh/);
+  assert.equal(status(ids[2]!).status, 'cancelled', 'cancelled before gate closure: nothing to reject');
+  assert.equal(alarms.length, 1);
+  assert.match(alarms[0]!, new RegExp(`^ORDER_EXCLUDED 1 forward order\\(s\\) .*${ids[1]}`));
 });
