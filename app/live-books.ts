@@ -154,6 +154,8 @@ export class LiveBooks {
    * Cancels an open forward order in the ledger and in its book, or neither. False when the order was not open.
    */
   cancel(row: Pick<OrderRow, 'id' | 'intervalStart'>): boolean {
+    // Gate closure took this interval's book and closed its rows: nothing is open, and no book is made again.
+    if (row.intervalStart <= this.#closedThrough) return false;
     const live = this.book(row.intervalStart);
     const inBook = live.book.get(row.id);
     const done = this.#ledger.tx(() => {

@@ -185,7 +185,7 @@ test('an order the engine refuses is refused at arrival, its field named, and no
 
 test('gate closure clears the live book: the stored clearing is clearBook on the ledger rows (the old path), and the book is dropped', async () => {
   const m = await market(tempDir('mgx-live-'));
-  await trade(m, 16, 120);
+  const placed = await trade(m, 16, 120);
   const live = m.books.book(S);
   const old = oldPath(m);
   assert.deepEqual(live.book.orders().sort(byId), old.orders.sort(byId), 'the book holds exactly the open rows');
@@ -198,7 +198,13 @@ test('gate closure clears the live book: the stored clearing is clearBook on the
   const late = await post(m, TOKENS.h01, { side: 'bid', energyWh: 10, price: '0.2000' });
   assert.equal(late.statusCode, 409, 'a cleared interval takes no more orders');
   assert.equal(late.json().code, 'ORDER_GATE_CLOSED');
-  assert.ok(!m.books.intervals().includes(S), 'and no new book is made for it');
+  const cancel = await m.app.inject({
+    method: 'DELETE',
+    url: `/api/orders/${placed[0]}`,
+    headers: auth(TOKENS.operator),
+  });
+  assert.equal(cancel.statusCode, 409, 'a closed order cannot be cancelled');
+  assert.ok(!m.books.intervals().includes(S), 'and no new book is made for the interval');
 });
 
 test('a restart rebuilds the book from the ledger with the same orders, and clears as it would have without it', async () => {
