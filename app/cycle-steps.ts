@@ -3,9 +3,8 @@ import type { Config } from '../core/config/schema.js';
 import type { EventBus } from '../core/events.js';
 import { intervalEnd, toIso } from '../core/interval.js';
 import { stateRank } from '../core/interval-state.js';
-import { deliverableWh, type OrderInput } from '../core/market.js';
-import { clearBook, rulesFromConfig, screenOrders } from '../matching-engine/index.js';
-import { closeForwardOrders, insertMeteredOrders, listOpenForwardOrders, rejectOrders } from '../ledger/orders.js';
+import { clearBook, rulesFromConfig } from '../matching-engine/index.js';
+import { closeForwardOrders, insertMeteredOrders, rejectOrders } from '../ledger/orders.js';
 import { listMeters, listParticipants } from '../ledger/participants.js';
 import { countMetersWithoutReadingFrom } from '../ledger/readings.js';
 import type { Ledger } from '../ledger/ledger.js';
@@ -27,6 +26,7 @@ import { clearMeterDataAlarms, raiseMeterDataAlarms } from './meter-data-alarms.
 import { settleInterval } from '../settlement/index.js';
 import { getSettlementCredits } from '../ledger/statements.js';
 import type { CycleSteps } from './interval-cycle.js';
+import { LiveBooks } from './live-books.js';
 
 export interface CycleStepsDeps {
   ledger: Ledger;
@@ -37,6 +37,11 @@ export interface CycleStepsDeps {
   speed?: number;
   /** Wakes the chain submitter; absent when no chain is configured (tests of the ledger steps). */
   wakeSubmitter?: () => void;
+  /**
+   * The live forward books the API fills (app/start.ts shares one with the dashboard); absent: the steps keep their
+   * own, rebuilt from the ledger at gate closure.
+   */
+  books?: LiveBooks;
 }
 
 interface ParticipantPolicy {
@@ -57,6 +62,7 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
   const { ledger, config, clock, bus } = d;
   const minutes = config.market.intervalMinutes;
   const rules = rulesFromConfig(config.market);
+  const books = d.books ?? new LiveBooks(ledger, config, rules);
 
   const emitCleared = (start: number, kind: 'forward' | 'metered'): void => {
     const r = getClearing(ledger, start, kind);
@@ -114,50 +120,20 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
 
   return {
     clearForward(start) {
-      const rows = listOpenForwardOrders(ledger, start);
-      const orders: OrderInput[] = rows.map((r) => ({
-        id: r.id,
-        participant: r.participant,
-        side: r.side,
-        interval: toIso(start),
-        energyWh: r.energyWh,
-        price: r.price,
-        zone: r.zone,
-        seq: r.seq,
-        ...(r.partners ? { partners: r.partners } : {}),
-        ...(r.greenOnly ? { greenOnly: true } : {}),
-      }));
-      // One order the engine cannot take (too large, off the price grid, an edited row) is left out
-      // with its reason, never the whole interval: the others clear at gate closure as planned.
-      const meters = listMeters(ledger);
-      const capacity = new Map<string, number>();
-      const capacityOf = (p: string): number => {
-        let c = capacity.get(p);
-        if (c === undefined)
-          capacity.set(
-            p,
-            (c = deliverableWh(
-              meters.filter((m) => m.participantId === p),
-              minutes,
-            )),
-          );
-        return c;
-      };
-      const screened = screenOrders({ interval: toIso(start), kind: 'forward', orders }, rules, capacityOf);
-      const rejected = screened.excluded.flatMap((e) =>
-        e.id === null ? [] : [{ id: e.id, reason: `${e.code}: ${e.reason}` }],
-      );
-      rejectOrders(ledger, rejected);
-      const result = clearBook({ interval: toIso(start), kind: 'forward', orders: screened.orders }, rules);
+      // The live book was filled as orders arrived, each validated then; what its rebuild from the ledger refused
+      // (rows the engine no longer takes) is recorded here with its reason, never stopping the interval.
+      const { book, refused } = books.take(start);
+      rejectOrders(ledger, refused);
+      const result = book.clear('forward');
       saveClearing(ledger, result, clock.now());
-      if (rejected.length > 0) {
-        const first = rejected[0]!;
+      if (refused.length > 0) {
+        const first = refused[0]!;
         queueMicrotask(() =>
           bus.emit({
             type: 'alarm',
             severity: 'warning',
             code: 'ORDER_EXCLUDED',
-            message: `${rejected.length} forward order(s) for ${toIso(start)} were excluded at gate closure (${first.id}: ${first.reason})`,
+            message: `${refused.length} forward order(s) for ${toIso(start)} were excluded at gate closure (${first.id}: ${first.reason})`,
             subject: toIso(start),
             at: new Date(clock.now()).toISOString(),
           }),

@@ -35,6 +35,8 @@ import { listen } from '../dashboard/server.js';
 import { IntervalScheduler } from './scheduler.js';
 import { IntervalCycle } from './interval-cycle.js';
 import { createCycleSteps } from './cycle-steps.js';
+import { LiveBooks } from './live-books.js';
+import { rulesFromConfig } from '../matching-engine/index.js';
 import { marketClock } from './market-clock.js';
 import { raiseOperationalAlarms } from './alarms.js';
 import { auditForDashboard } from '../audit/for-dashboard.js';
@@ -247,7 +249,18 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
     metrics.collect(() => metrics.set(METRICS.chainUp, {}, chainHealth.up ? 1 : 0));
 
     // The interval cycle, driven at each boundary by the scheduler.
-    const steps = createCycleSteps({ ledger, config, clock, bus, speed, wakeSubmitter: () => submitter.enqueue() });
+    // One live book per open interval, shared by the order routes (which fill it) and gate closure (which clears it).
+    const books = new LiveBooks(ledger, config, rulesFromConfig(config.market));
+    books.restore(clock.now());
+    const steps = createCycleSteps({
+      ledger,
+      config,
+      clock,
+      bus,
+      speed,
+      books,
+      wakeSubmitter: () => submitter.enqueue(),
+    });
     const cycle = new IntervalCycle({
       ledger,
       clock,
@@ -339,6 +352,7 @@ export async function startMicrogrid(opts: StartOptions): Promise<RunningMicrogr
       devices: devicesNow,
       decideMeterHold,
       readingVerdicts: readingVerdictsOf,
+      forwardOrders: books,
       version: VERSION,
       logger: httpLog,
     });

@@ -5,6 +5,8 @@ import type { Clock } from '../core/clock.js';
 import type { DeviceHealthEvent, EventBus } from '../core/events.js';
 import type { Metrics } from '../core/metrics.js';
 import type { MeterHold } from '../ledger/meter-data.js';
+import type { NewForwardOrder, OrderRow } from '../ledger/orders.js';
+import type { Side } from '../core/market.js';
 
 /** What the HTTP app needs from the running system; app/start.ts provides it. */
 export interface DashboardDeps {
@@ -46,6 +48,21 @@ export interface DashboardDeps {
     from: number,
     to: number,
   ) => Map<number, { status: 'trusted' | 'failed'; reasons: { code: string; message: string }[] }>;
+  /** The open intervals' live order books (app/live-books.ts), which forward orders go into; absent: order writes fail
+   * (INTERNAL), as decideMeterHold's do. */
+  forwardOrders?: ForwardOrders;
+}
+
+/**
+ * Forward orders into the interval's live book and the ledger together (stored and in the book, or neither). The
+ * engine validates on arrival: its refusal is a MicrogridError naming the body's field, and nothing is stored.
+ */
+export interface ForwardOrders {
+  place(o: NewForwardOrder): OrderRow;
+  /** False when the order was not open. */
+  cancel(row: Pick<OrderRow, 'id' | 'intervalStart'>): boolean;
+  /** The Wh a participant's orders of one side hold in the interval's book: what a new order adds to. */
+  heldWh(participant: string, start: number, side: Side): number;
 }
 
 /** A decision as the API takes it; `by` is the principal that made it. */

@@ -140,16 +140,6 @@ export function rejectOrders(ledger: Ledger, rejections: readonly { id: string; 
   return n;
 }
 
-/** The Wh of a participant's open forward orders of one side for one interval: what a new order adds to. */
-export function openOrderWh(ledger: Ledger, participantId: string, intervalStart: number, side: Side): number {
-  const row = ledger.db
-    .prepare(
-      `SELECT COALESCE(SUM(energy_wh), 0) AS wh FROM orders WHERE participant_id = ? AND interval_start = ? AND side = ? AND source = 'forward' AND status = 'open'`,
-    )
-    .get(participantId, intervalStart, side) as { wh: number };
-  return row.wh;
-}
-
 export interface BookOrderRow {
   side: 'bid' | 'offer';
   price: string;
@@ -192,16 +182,27 @@ const fromRawIntervalOrder = (r: RawIntervalOrder): IntervalOrderRow => ({
   greenOnly: r.greenOnly === 1,
 });
 
-/** The open forward orders of an interval: the book gate closure clears. */
+/** The open forward orders of an interval in submission order: what its live book is rebuilt from. */
 export function listOpenForwardOrders(ledger: Ledger, start: number): IntervalOrderRow[] {
   return (
     ledger.db
       .prepare(
         `SELECT id, participant_id AS participant, side, energy_wh AS energyWh, price, zone, seq, source, status, partners, green_only AS greenOnly
-         FROM orders WHERE interval_start = ? AND source = 'forward' AND status = 'open'`,
+         FROM orders WHERE interval_start = ? AND source = 'forward' AND status = 'open' ORDER BY seq`,
       )
       .all(start) as RawIntervalOrder[]
   ).map(fromRawIntervalOrder);
+}
+
+/** The intervals starting after `after` that have open forward orders, oldest first (the live books to rebuild). */
+export function openForwardIntervals(ledger: Ledger, after: number): number[] {
+  return (
+    ledger.db
+      .prepare(
+        `SELECT DISTINCT interval_start AS s FROM orders WHERE interval_start > ? AND source = 'forward' AND status = 'open' ORDER BY s`,
+      )
+      .all(after) as { s: number }[]
+  ).map((r) => r.s);
 }
 
 /** Every order of an interval, whatever its status, by source and seq (the audit's evidence). */

@@ -1,18 +1,11 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { DashboardDeps } from '../deps.js';
+import type { DashboardDeps, ForwardOrders } from '../deps.js';
 import { assertId, newId } from '../../core/ids.js';
 import { assertWh } from '../../core/units.js';
 import { parseIntervalStart, parseUtc } from '../../core/interval.js';
 import { MicrogridError, invalid } from '../../core/errors.js';
-import {
-  cancelOrder,
-  getOrder,
-  insertForwardOrder,
-  listOrders,
-  openOrderWh,
-  type OrderRow,
-} from '../../ledger/orders.js';
+import { getOrder, listOrders, type OrderRow } from '../../ledger/orders.js';
 import { listMeters, listParticipants } from '../../ledger/participants.js';
 import { deliverableWh, MARKET_MAX_ORDER_WH } from '../../core/market.js';
 import { requireAuth, requireRole, scopeParticipant } from '../auth.js';
@@ -65,6 +58,16 @@ const OrderBody = Type.Object(
 /** Forward orders may be placed at most this far ahead. */
 const HORIZON_MS = 7 * 86_400_000;
 
+/** The live books; a dashboard built without them (no market runs behind it) takes no orders. */
+function liveBooks(deps: DashboardDeps): ForwardOrders {
+  if (!deps.forwardOrders)
+    throw new MicrogridError('INTERNAL', 'forward orders are not wired in this server', {
+      field: 'server',
+      expected: 'the running app (mgx start)',
+    });
+  return deps.forwardOrders;
+}
+
 function orderOut(o: OrderRow): typeof OrderOut.static {
   return {
     id: o.id,
@@ -103,6 +106,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
     },
     async (req, reply) => {
       const p = requireRole(req.principal, 'operator', 'household');
+      const books = liveBooks(deps);
       const b = req.body;
       const asked = b.participant === undefined ? undefined : assertId(b.participant, 'participant');
       const participantId = scopeParticipant(p, asked);
@@ -132,11 +136,8 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
           `at most ${MARKET_MAX_ORDER_WH} Wh, the market maximum per order`,
         );
       // Bounded by what the participant's meters can deliver: no order the grid connection could not carry.
-      const capacity = deliverableWh(
-        listMeters(deps.ledger).filter((m) => m.participantId === participantId),
-        market.intervalMinutes,
-      );
-      const open = openOrderWh(deps.ledger, participantId, start, b.side);
+      const capacity = deliverableWh(listMeters(deps.ledger, participantId), market.intervalMinutes);
+      const open = books.heldWh(participantId, start, b.side);
       if (open + energyWh > capacity) {
         throw invalid(
           'INVALID_ENERGY',
@@ -145,7 +146,7 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
           `at most ${Math.max(0, capacity - open)} Wh: ${participantId}'s meters deliver ${capacity} Wh in a ${market.intervalMinutes}-minute interval (rated power × time) and its open ${b.side}s for it hold ${open} Wh`,
         );
       }
-      const row = insertForwardOrder(deps.ledger, {
+      const row = books.place({
         id: newId('ord'),
         intervalStart: start,
         participantId,
@@ -174,13 +175,14 @@ export async function orderRoutes(fastify: FastifyInstance, deps: DashboardDeps)
     },
     async (req) => {
       const p = requireRole(req.principal, 'operator', 'household');
+      const books = liveBooks(deps);
       const id = assertId(req.params.id, 'id');
       const o = getOrder(deps.ledger, id);
       // Another household's order is "not found": its existence is not theirs to learn.
       if (!o || (p.role === 'household' && o.participantId !== p.participant)) throw notFound('order', 'id', id);
       if (o.source !== 'forward')
         throw invalid('INVALID_INPUT', 'id', id, 'a forward order (metered orders are made by settlement)');
-      if (deps.clock.now() >= o.intervalStart - gateMs || !cancelOrder(deps.ledger, id)) {
+      if (deps.clock.now() >= o.intervalStart - gateMs || !books.cancel(o)) {
         throw new MicrogridError('ORDER_GATE_CLOSED', `the order is ${o.status} and can no longer be cancelled`, {
           field: 'id',
           value: id,

@@ -4,6 +4,7 @@ import { sql as meterDataStatus } from './0004_meter_data_status.js';
 import { sql as ratedPowerSource } from './0012_rated_power_source.js';
 import { sql as orderRejections } from './0013_order_rejections.js';
 import { sql as readingsCutoff } from './0014_readings_cutoff.js';
+import { sql as ordersSeqIndex } from './0015_orders_seq_index.js';
 
 /**
  * Migrations by id, applied in id order, each once, each in its own
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: '0012_rated_power_source', sql: ratedPowerSource },
   { id: '0013_order_rejections', sql: orderRejections },
   { id: '0014_readings_cutoff', sql: readingsCutoff },
+  { id: '0015_orders_seq_index', sql: ordersSeqIndex },
 ];

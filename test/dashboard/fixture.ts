@@ -10,6 +10,8 @@ import { saveClearing } from '../../ledger/clearing.js';
 import { toIso } from '../../core/interval.js';
 import type { ClearingResult } from '../../core/market.js';
 import { buildDashboard } from '../../dashboard/app.js';
+import { LiveBooks } from '../../app/live-books.js';
+import { rulesFromConfig } from '../../matching-engine/index.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -179,6 +181,8 @@ export interface Fixture {
   clock: ManualClock;
   bus: EventBus;
   app: ReturnType<typeof buildDashboard>;
+  /** The live books the app's order routes fill (as app/start.ts wires them). */
+  books: LiveBooks;
 }
 
 export async function makeFixture(
@@ -189,11 +193,13 @@ export async function makeFixture(
   seedLedger(ledger, config);
   const clock = new ManualClock(opts.now ?? T0 + MIN15 + 60_000);
   const bus = new EventBus();
+  const books = new LiveBooks(ledger, config, rulesFromConfig(config.market));
   const app = buildDashboard({
     ledger,
     config,
     clock,
     bus,
+    forwardOrders: books,
     version: 'test',
     env: ENV,
     buildBundle: opts.buildBundle ?? false,
@@ -201,7 +207,7 @@ export async function makeFixture(
     ...(opts.streamSliceMs === undefined ? {} : { streamSliceMs: opts.streamSliceMs }),
   });
   await app.ready();
-  return { ledger, config, clock, bus, app };
+  return { ledger, config, clock, bus, app, books };
 }
 
 export const auth = (token: string): { authorization: string } => ({ authorization: `Bearer ${token}` });
