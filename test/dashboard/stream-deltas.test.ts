@@ -7,8 +7,16 @@ import { EventBus, type MicrogridEvent, type ReadingQuality } from '../../core/e
 import { listMeters } from '../../ledger/participants.js';
 import { LiveHub, type HubFrame } from '../../dashboard/live/hub.js';
 import { ViewCutter } from '../../dashboard/live/views.js';
-import { applyDelta, type Balance, type DeltaFrame, type LiveState } from '../../dashboard/live/model.js';
+import {
+  applyDelta,
+  type Balance,
+  type DeltaFrame,
+  type LiveState,
+  type SnapshotFrame,
+} from '../../dashboard/live/model.js';
 import type { Principal } from '../../dashboard/auth.js';
+import { Value } from '@sinclair/typebox/value';
+import { DeltaSchema, SnapshotSchema } from '../../dashboard/live/schema.js';
 
 // The stream's deltas are real: a delta names only what changed, and snapshot + deltas rebuild exactly the next
 // snapshot, in every view. The hub and the view cutter are driven directly (no sockets): the wire bytes are the ones
@@ -43,8 +51,11 @@ function rig() {
   const cutter = new ViewCutter(deviceOfMeter);
   const frames: HubFrame[] = [];
   hub.subscribe((fr) => frames.push(fr));
-  const snapshot = (p: Principal | null): LiveState =>
-    (JSON.parse(JSON.stringify(cutter.snapshot(hub.state, hub.seq, p, 0))) as { state: LiveState }).state;
+  const snapshot = (p: Principal | null): LiveState => {
+    const s = JSON.parse(JSON.stringify(cutter.snapshot(hub.state, hub.seq, p, 0))) as SnapshotFrame;
+    assert.ok(Value.Check(SnapshotSchema, s), 'the snapshot is what its schema says');
+    return s.state;
+  };
   /** Emits one batch (one frame) and waits for the hub to cut it; the wall clock moves on past every slot. */
   const frame = async (events: MicrogridEvent[]): Promise<void> => {
     now += 5000;
@@ -69,6 +80,10 @@ function clients(r: ReturnType<typeof rig>) {
         const cut = new Map<string, DeltaFrame>();
         for (const [name, p] of VIEWS) {
           const d = JSON.parse(r.cutter.delta(fr, p).toString()) as DeltaFrame;
+          assert.ok(
+            Value.Check(DeltaSchema, d),
+            `view ${name}, frame ${fr.seq}: ${[...Value.Errors(DeltaSchema, d)].map((e) => `${e.path} ${e.message}`).join('; ')}`,
+          );
           cut.set(name, d);
           // A resync is a snapshot fetched again (the page reconnects without `since`).
           if (d.resync) states.set(name, r.snapshot(p));
