@@ -119,14 +119,17 @@ export class ViewCutter {
     const mine = this.#metersOf(frame.owners, participant);
     const scope = householdScope(mine, this.#deviceOfMeter);
     const out: DeltaFrame = { ...head, events: d.events.filter((e) => keep(e, scope)) };
-    if (d.readings) {
-      const readings = Object.fromEntries(Object.entries(d.readings).filter(([id]) => mine.has(id)));
-      if (Object.keys(readings).length) Object.assign(out, { ts: d.ts, quality: d.quality, readings });
-    }
-    if (d.meters) {
-      const meters = Object.fromEntries(Object.entries(d.meters).filter(([id]) => mine.has(id)));
-      if (Object.keys(meters).length) out.meters = meters;
-    }
+    // Looked up by the household's few meters, not filtered from all of them: 1,000 households connected cost
+    // 1,000 small cuts, not 1,000 walks of every meter.
+    const pick = <T>(all: Record<string, T> | undefined): Record<string, T> | undefined => {
+      if (!all) return undefined;
+      const got = [...mine].filter((id) => id in all);
+      return got.length ? Object.fromEntries(got.map((id) => [id, all[id]!])) : undefined;
+    };
+    const readings = pick(d.readings);
+    if (readings) Object.assign(out, { ts: d.ts, quality: d.quality, readings });
+    const meters = pick(d.meters);
+    if (meters) out.meters = meters;
     // A meter gone from the state is gone from its owner's view (who owned it is in the owners of the frame before,
     // which changed with it: that owner was rescoped above).
     return Object.assign(out, aggregate);
