@@ -124,6 +124,7 @@ async function runOnce(i: number): Promise<RunResult> {
       fanSysP50: number | null;
       loopP99: number | null;
       loopMax: number | null;
+      viewBytes: { full: number; household: number; public: number; frames: number };
     }>(server, 'stopped', 10_000);
     await new Promise((r) => setTimeout(r, 500));
     const reps = await Promise.all(
@@ -160,6 +161,10 @@ async function runOnce(i: number): Promise<RunResult> {
         `dropped ${r.dropped}; server CPU ${r.cpu.toFixed(1)} % of one core; server-side (event → last write) p50 ${s.sendP50} ms, p99 ${s.sendP99} ms, max ${s.sendMax} ms; ` +
         `fan-out (first → last write) p50 ${ms(s.fanP50)} ms, max ${ms(s.fanMax)} ms, of which CPU p50 ${ms(s.fanCpuP50)} ms (kernel ${ms(s.fanSysP50)} ms), max ${ms(s.fanCpuMax)} ms; server event-loop delay p99 ${ms(s.loopP99)} ms, max ${ms(s.loopMax)} ms; ` +
         `client processes CPU ${reps.map((x) => ms(x.cpuPercent)).join('/')} %, event-loop delay p99 ${reps.map((x) => ms(x.loopP99)).join('/')} ms; load average ${loadBefore} → ${load()}`,
+    );
+    const per = (b: number) => Math.round(b / Math.max(1, s.viewBytes.frames));
+    console.log(
+      `  delta per view, same frames (${s.viewBytes.frames}): operator/auditor ${per(s.viewBytes.full)} B, one household ${per(s.viewBytes.household)} B, public ${per(s.viewBytes.public)} B`,
     );
     return r;
   } finally {
