@@ -8,8 +8,8 @@ import type { Ledger } from '../../ledger/ledger.js';
 import { getInterval, listIntervals } from '../../ledger/intervals.js';
 import { listMeters, listParticipants } from '../../ledger/participants.js';
 import { listClearings } from '../../ledger/clearing.js';
-import type { LiveHub } from '../../dashboard/live/hub.js';
-import type { DeltaFrame, MeterLive } from '../../dashboard/live/model.js';
+import type { HubFrame, LiveHub } from '../../dashboard/live/hub.js';
+import type { MeterLive } from '../../dashboard/live/model.js';
 import { participantToday } from '../../dashboard/participant-today.js';
 import { creditRows } from '../../dashboard/credit-rows.js';
 import { summarize } from '../../dashboard/routes/intervals.js';
@@ -255,7 +255,7 @@ export async function startStateOut(o: StateOutOptions): Promise<StateOut> {
     timer.unref();
   };
 
-  const onFrame = (f: DeltaFrame) => {
+  const onFrame = (f: HubFrame) => {
     gridDirty = true;
     for (const e of f.events) {
       if (e.type === 'reading') {

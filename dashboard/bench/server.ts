@@ -42,6 +42,11 @@ let sendMark = 0;
 let fanMark = 0;
 let cpuMark = 0;
 let sysMark = 0;
+// The delta bytes of each kind of view over the measuring window (the clients are all operators; a household's and
+// the public view are cut from the same frames, as the stream route would for their clients).
+const viewBytes = { full: 0, household: 0, public: 0, frames: 0 };
+let unsubscribeViews: (() => void) | undefined;
+const household = { role: 'household' as const, participant: config.participants[0]!.id, key: 'bench-household' };
 // How long the event loop was held up (what a slice of the fan-out, or anything else, costs the next frame).
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 
@@ -76,10 +81,17 @@ process.on('message', (msg: { cmd: string }) => {
     sysMark = app.mgx.streamStats?.().fanOutSysMs.length ?? 0;
     loopDelay.reset();
     loopDelay.enable();
+    unsubscribeViews = app.mgx.hub.subscribe((f) => {
+      viewBytes.frames++;
+      viewBytes.full += app.mgx.cutter.delta(f, { role: 'operator', participant: null, key: 'bench-operator' }).length;
+      viewBytes.household += app.mgx.cutter.delta(f, household).length;
+      viewBytes.public += app.mgx.cutter.delta(f, null).length;
+    });
     timer = setInterval(round, 1000);
     round();
   } else if (msg.cmd === 'stop') {
     if (timer) clearInterval(timer);
+    unsubscribeViews?.();
     loopDelay.disable();
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - wall0;
@@ -106,6 +118,7 @@ process.on('message', (msg: { cmd: string }) => {
       loopP99: loopDelay.percentile(99) / 1e6,
       loopMax: loopDelay.max / 1e6,
       meters: meters.length,
+      viewBytes,
     });
   } else if (msg.cmd === 'exit') {
     // eslint-disable-next-line @typescript-eslint/no-floating-promises -- a failed close ends this bench child as an unhandled rejection, which the parent reports

@@ -6,15 +6,27 @@ import { intervalMs, intervalStartOf, toIso } from '../../core/interval.js';
 import { getInterval } from '../../ledger/intervals.js';
 import { listMeters } from '../../ledger/participants.js';
 import { listClearings, tradedWhBetween } from '../../ledger/clearing.js';
-import {
-  applyEvent,
-  emptyBalance,
-  powerBalance,
-  type Balance,
-  type DeltaFrame,
-  type LiveState,
-  type MeterLive,
-} from './model.js';
+import { applyEvent, emptyBalance, powerBalance, type Balance, type LiveState, type MeterLive } from './model.js';
+import { diffFrame, type FrameDiff } from './diff.js';
+
+/**
+ * One frame of the hub, before it is cut per view: every event of the batch (readings too, for in-process
+ * subscribers such as the MQTT state out), the state it leads to (balance, current interval), and `diff`, what
+ * changed for a client that sees everything. The views (views.ts) cut their wire frames from `diff`.
+ */
+export interface HubFrame {
+  seq: number;
+  t: number;
+  market: number;
+  events: MicrogridEvent[];
+  balance: Balance;
+  current: { interval: string; state: string | null };
+  diff: FrameDiff;
+  /** Who owns each meter as of this frame (the same map from frame to frame until a meter changes hands). */
+  owners: ReadonlyMap<string, string | null>;
+  /** The participants who gained or lost a meter in this frame: their views must start again from a snapshot. */
+  rescoped: ReadonlySet<string>;
+}
 
 export interface LiveHubOptions {
   ledger: Ledger;
@@ -46,8 +58,8 @@ export interface LiveHubOptions {
 export class LiveHub {
   readonly state: LiveState;
   #seq = 0;
-  readonly #ring: DeltaFrame[] = [];
-  readonly #subs = new Set<(f: DeltaFrame) => void>();
+  readonly #ring: HubFrame[] = [];
+  readonly #subs = new Set<(f: HubFrame) => void>();
   readonly #opts: LiveHubOptions;
   readonly #now: () => number;
   readonly #gap: number;
@@ -68,6 +80,9 @@ export class LiveHub {
   /** The latest clearing with a price (an empty forward book clears with none; it must not blank the price). */
   #lastPriced: { price: string; interval: string } | null = null;
   #ticker: NodeJS.Timeout | undefined;
+  /** The meters as the last frame left them (what a client that applied every frame holds), to diff against. */
+  #sent = new Map<string, MeterLive>();
+  #owners: ReadonlyMap<string, string | null> = new Map();
   /** Per meter, when (real ms) its last reading reached the hub. */
   readonly #heardAt = new Map<string, number>();
 
@@ -108,6 +123,8 @@ export class LiveHub {
     const priced = listClearings(ledger, { priced: true, limit: 1 })[0];
     this.#lastPriced = priced ? { price: priced.clearingPrice!, interval: toIso(priced.intervalStart) } : null;
     this.state.balance = this.#balance();
+    this.#sent = copyMeters(this.state.meters);
+    this.#owners = ownersOf(this.state.meters);
     this.#unsubscribe = opts.bus?.onAny((e) => {
       if (e.type === 'reading' && !this.#isNewest(e)) return;
       this.#onEvent(e);
@@ -144,13 +161,13 @@ export class LiveHub {
     }
   }
 
-  subscribe(fn: (f: DeltaFrame) => void): () => void {
+  subscribe(fn: (f: HubFrame) => void): () => void {
     this.#subs.add(fn);
     return () => void this.#subs.delete(fn);
   }
 
   /** Frames after `seq`, or null when some of them are no longer kept (the client needs a snapshot). */
-  framesSince(seq: number): DeltaFrame[] | null {
+  framesSince(seq: number): HubFrame[] | null {
     if (seq === this.#seq) return [];
     if (seq > this.#seq || seq < 0) return null;
     const first = this.#ring[0];
@@ -236,7 +253,7 @@ export class LiveHub {
   }
 
   /** The interval containing market now, with its ledger state. */
-  #current(): DeltaFrame['current'] {
+  #current(): HubFrame['current'] {
     const start = intervalStartOf(this.#opts.clock.now(), this.#opts.config.market.intervalMinutes);
     return { interval: toIso(start), state: getInterval(this.#opts.ledger, start)?.state ?? null };
   }
@@ -265,19 +282,44 @@ export class LiveHub {
       if (e.type === 'interval-cleared' && e.clearingPrice !== null)
         this.#lastPriced = { price: e.clearingPrice, interval: e.interval };
     }
-    const frame: DeltaFrame = {
-      type: 'delta',
+    const before = {
+      balance: this.state.balance,
+      current: { interval: this.state.currentInterval, state: this.state.currentIntervalState },
+    };
+    // Readings after every other event, the order applyDelta applies them in, so both sides reach the same state.
+    for (const e of events) if (e.type !== 'reading') applyEvent(this.state, e);
+    const afterEvents = { interval: this.state.currentInterval, state: this.state.currentIntervalState };
+    for (const e of events) if (e.type === 'reading') applyEvent(this.state, e);
+    const current = this.#current();
+    this.state.balance = this.#balance();
+    this.state.currentInterval = current.interval;
+    this.state.currentIntervalState = current.state;
+    const diff = diffFrame(this.#sent, this.state.meters, before.balance, this.state.balance, afterEvents, current);
+    diff.events = events.filter((e) => e.type !== 'reading');
+    const owners = ownersOf(this.state.meters);
+    const rescoped = new Set<string>();
+    for (const [id, p] of owners) {
+      const was = this.#owners.get(id);
+      if (was === p) continue;
+      if (was) rescoped.add(was);
+      if (p) rescoped.add(p);
+    }
+    for (const [id, was] of this.#owners) if (was && !owners.has(id)) rescoped.add(was);
+    // Same owners: keep the old map, so frames share it and views keep their index of it.
+    if (owners.size !== this.#owners.size || [...owners].some(([id, p]) => this.#owners.get(id) !== p))
+      this.#owners = owners;
+    this.#sent = copyMeters(this.state.meters);
+    const frame: HubFrame = {
       seq: ++this.#seq,
       t: this.#queueT,
       market: this.#opts.clock.now(),
       events,
       balance: this.state.balance,
-      current: this.#current(),
+      current,
+      diff,
+      owners: this.#owners,
+      rescoped,
     };
-    for (const e of events) applyEvent(this.state, e);
-    frame.balance = this.state.balance = this.#balance();
-    this.state.currentInterval = frame.current.interval;
-    this.state.currentIntervalState = frame.current.state;
     this.#ring.push(frame);
     if (this.#ring.length > this.#opts.replayFrames) this.#ring.splice(0, this.#ring.length - this.#opts.replayFrames);
     for (const fn of this.#subs) fn(frame);
@@ -324,4 +366,12 @@ export class LiveHub {
       lastClearedInterval: this.#lastPriced?.interval ?? null,
     };
   }
+}
+
+function copyMeters(meters: Record<string, MeterLive>): Map<string, MeterLive> {
+  return new Map(Object.values(meters).map((m) => [m.meterId, { ...m }]));
+}
+
+function ownersOf(meters: Record<string, MeterLive>): Map<string, string | null> {
+  return new Map(Object.values(meters).map((m) => [m.meterId, m.participantId]));
 }

@@ -84,6 +84,20 @@ export interface SnapshotFrame {
   state: LiveState;
 }
 
+/**
+ * A reading in a delta: `[powerW, importWh, exportWh]`, with the reading's time and quality the frame's `ts` and
+ * `quality` unless given as a fourth and fifth element (`null` in the fourth: the frame's `ts`).
+ */
+export type ReadingTuple =
+  | [number | null, number | null, number | null]
+  | [number | null, number | null, number | null, string | null]
+  | [number | null, number | null, number | null, string | null, ReadingQuality];
+
+/**
+ * What changed since the previous frame of the same view: applied to the state the client holds (a snapshot and
+ * every delta since), it gives the state the server holds at `seq` (applyDelta). Every field but the header and
+ * `events` is absent when nothing of it changed.
+ */
 export interface DeltaFrame {
   type: 'delta';
   seq: number;
@@ -91,10 +105,29 @@ export interface DeltaFrame {
   t: number;
   /** The market clock (epoch ms) when the frame was cut. */
   market: number;
-  events: MicrogridEvent[];
-  balance: Balance;
-  /** The interval containing the market clock's now, and its lifecycle state in the ledger. */
-  current: { interval: string; state: string | null };
+  /**
+   * The view's scope changed in this frame (a meter changed hands): nothing else is carried, the client asks for a
+   * snapshot (it reconnects without `since`).
+   */
+  resync?: true;
+  /** The time and quality shared by the readings below (the most common ones: one poll round). */
+  ts?: string;
+  quality?: ReadingQuality;
+  /** Meters with a new reading: id → [powerW, importWh, exportWh, ts?, quality?]. */
+  readings?: Record<string, ReadingTuple>;
+  /** Any other change of a meter: the fields that changed; a meter new to the view comes with every field. */
+  meters?: Record<string, Partial<MeterLive>>;
+  /** Meters no longer in the state. */
+  gone?: string[];
+  /** The balance fields that moved. */
+  balance?: Partial<Balance>;
+  /** The interval containing the market clock's now and its lifecycle state, when either moved. */
+  current?: { interval: string; state: string | null };
+  /**
+   * Every event of the frame but readings (those are in `readings`), in order: device health, interval lifecycle,
+   * clearings, settlements, alarms (an alarm that ends another is how a cleared alarm is expressed).
+   */
+  events: Exclude<MicrogridEvent, { type: 'reading' }>[];
 }
 
 export type StreamFrame = SnapshotFrame | DeltaFrame;
@@ -124,26 +157,13 @@ export function emptyBalance(): Balance {
 export function applyEvent(s: LiveState, e: MicrogridEvent): void {
   switch (e.type) {
     case 'reading': {
-      const m = (s.meters[e.meterId] ??= {
-        meterId: e.meterId,
-        participantId: null,
-        role: null,
-        deviceId: null,
-        powerW: null,
-        importWh: null,
-        exportWh: null,
-        ts: null,
-        quality: null,
-      });
+      const m = (s.meters[e.meterId] ??= blankMeter(e.meterId));
       m.powerW = e.powerW;
       m.importWh = e.importWh;
       m.exportWh = e.exportWh;
       m.ts = e.ts;
       m.quality = e.quality;
-      // The bridge reports device health only when the status changes; each reading is a poll that
-      // answered, so it moves the device's "last poll" (which would otherwise be hours old).
-      const d = m.deviceId === null ? undefined : s.devices[m.deviceId];
-      if (d && (d.lastPollAt === null || e.ts > d.lastPollAt)) d.lastPollAt = e.ts;
+      movePoll(s, m);
       break;
     }
     case 'device-health':
@@ -180,12 +200,84 @@ export function applyEvent(s: LiveState, e: MicrogridEvent): void {
   }
 }
 
-/** Applies a delta frame: its events, then the balance and current interval it carries. */
+/**
+ * Applies a delta frame: meters gone, the meters' changed fields, the events in order, the new readings, then the
+ * balance fields and current interval it carries. A reading moves its device's last poll as applyEvent does (the
+ * events first, so a device-health event of the same frame is overtaken by a newer reading on both sides).
+ */
 export function applyDelta(s: LiveState, f: DeltaFrame): void {
+  for (const id of f.gone ?? []) delete s.meters[id];
+  const polled: MeterLive[] = [];
+  for (const [id, patch] of Object.entries(f.meters ?? {})) {
+    const m = (s.meters[id] ??= blankMeter(id));
+    const ts = m.ts;
+    Object.assign(m, patch);
+    if (m.ts !== ts) polled.push(m);
+  }
   for (const e of f.events) applyEvent(s, e);
-  s.balance = f.balance;
-  s.currentInterval = f.current.interval;
-  s.currentIntervalState = f.current.state;
+  for (const [id, r] of Object.entries(f.readings ?? {})) {
+    const m = (s.meters[id] ??= blankMeter(id));
+    m.powerW = r[0];
+    m.importWh = r[1];
+    m.exportWh = r[2];
+    m.ts = r[3] ?? f.ts ?? null;
+    m.quality = r[4] ?? f.quality ?? null;
+    polled.push(m);
+  }
+  for (const m of polled) movePoll(s, m);
+  if (f.balance) s.balance = { ...s.balance, ...f.balance };
+  if (f.current) {
+    s.currentInterval = f.current.interval;
+    s.currentIntervalState = f.current.state;
+  }
+}
+
+/** The meters a delta brings a new reading of, with that reading (tuples and patches that move `ts`). */
+export function deltaReadings(
+  f: DeltaFrame,
+): Pick<MeterLive, 'meterId' | 'powerW' | 'importWh' | 'exportWh' | 'ts' | 'quality'>[] {
+  const out = Object.entries(f.readings ?? {}).map(([meterId, r]) => ({
+    meterId,
+    powerW: r[0],
+    importWh: r[1],
+    exportWh: r[2],
+    ts: r[3] ?? f.ts ?? null,
+    quality: r[4] ?? f.quality ?? null,
+  }));
+  for (const [meterId, m] of Object.entries(f.meters ?? {}))
+    if (m.ts !== undefined && m.ts !== null)
+      out.push({
+        meterId,
+        powerW: m.powerW ?? null,
+        importWh: m.importWh ?? null,
+        exportWh: m.exportWh ?? null,
+        ts: m.ts,
+        quality: m.quality ?? null,
+      });
+  return out;
+}
+
+export function blankMeter(meterId: string): MeterLive {
+  return {
+    meterId,
+    participantId: null,
+    role: null,
+    deviceId: null,
+    powerW: null,
+    importWh: null,
+    exportWh: null,
+    ts: null,
+    quality: null,
+  };
+}
+
+/**
+ * The bridge reports device health only when the status changes; each reading is a poll that answered, so it moves
+ * the device's "last poll" (which would otherwise be hours old).
+ */
+function movePoll(s: LiveState, m: MeterLive): void {
+  const d = m.deviceId === null ? undefined : s.devices[m.deviceId];
+  if (d && m.ts !== null && (d.lastPollAt === null || m.ts > d.lastPollAt)) d.lastPollAt = m.ts;
 }
 
 /** The balance strip's power figures from the meters' latest readings. */

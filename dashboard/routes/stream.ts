@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { DashboardDeps } from '../deps.js';
 import type { Principal } from '../auth.js';
-import type { DeltaFrame } from '../live/model.js';
+import type { HubFrame } from '../live/hub.js';
 import { viewKey, type ViewKey } from '../live/views.js';
 import { MicrogridError } from '../../core/errors.js';
 import { OPTIONAL_AUTH } from '../schemas/error-body.js';
@@ -28,7 +28,7 @@ export const DEFAULT_SLICE_MS = 8;
 const CHECK_EVERY = 16;
 
 interface FanOut {
-  frame: DeltaFrame;
+  frame: HubFrame;
   /** The frame's JSON per view, built on first need. */
   json: Map<ViewKey, Buffer>;
   targets: Client[];
@@ -104,14 +104,14 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     if (xs.length > 10_000) xs.splice(0, xs.length - 10_000);
   };
 
-  const queue: DeltaFrame[] = [];
+  const queue: HubFrame[] = [];
   let job: FanOut | null = null;
   let pumping = false;
 
   const jsonOf = (j: FanOut, c: Client): Buffer => {
     const key = viewKey(c.principal);
     let json = j.json.get(key);
-    if (!json) j.json.set(key, (json = ctx.cutter.delta(j.frame, c.principal, ctx.hub.state)));
+    if (!json) j.json.set(key, (json = ctx.cutter.delta(j.frame, c.principal)));
     return json;
   };
 
@@ -165,7 +165,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
     }
   };
 
-  const unsubscribe = ctx.hub.subscribe((frame: DeltaFrame) => {
+  const unsubscribe = ctx.hub.subscribe((frame: HubFrame) => {
     queue.push(frame);
     if (pumping) return;
     pumping = true;
@@ -241,7 +241,7 @@ export async function streamRoutes(fastify: FastifyInstance, deps: DashboardDeps
       const since = req.query.since === undefined ? undefined : Number(req.query.since);
       const missed = since === undefined ? null : ctx.hub.framesSince(since);
       // Replayed frames or the snapshot first; both end at hub.seq (c.seq).
-      if (missed) for (const f of missed) write(c, ctx.cutter.delta(f, principal, ctx.hub.state));
+      if (missed) for (const f of missed) write(c, ctx.cutter.delta(f, principal));
       else write(c, JSON.stringify(ctx.cutter.snapshot(ctx.hub.state, ctx.hub.seq, principal, deps.clock.now())));
       clients.add(c);
     },

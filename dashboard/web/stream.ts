@@ -55,6 +55,12 @@ export class LiveStream {
         this.#ws?.close();
         return;
       }
+      if (f.resync) {
+        // What this view may see changed (a meter changed hands): start again from a snapshot.
+        this.seq = -1;
+        this.#ws?.close();
+        return;
+      }
       applyDelta(this.state, f);
     }
     this.seq = f.seq;

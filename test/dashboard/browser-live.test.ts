@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT, spawnMgx } from '../helpers/mgx-process.js';
 import { tempDir } from '../helpers/tmp.js';
-import type { StreamFrame } from '../../dashboard/live/model.js';
+import { deltaReadings, type StreamFrame } from '../../dashboard/live/model.js';
 
 /**
  * The page in Chromium against a running demo: `mgx start` as a child process
@@ -211,10 +211,9 @@ test('household, live demo: a household token sees only its own data', { timeout
     // Its stream carries readings, all of them its own meters'.
     await p.waitForFunction(() => Number(document.body.dataset.seq) > 0, null, { timeout: 15_000 });
     const deadline = Date.now() + 15_000;
-    const readings = () =>
-      p.stream.flatMap((f) => (f.type === 'delta' ? f.events.filter((e) => e.type === 'reading') : []));
+    const readings = () => p.stream.flatMap((f) => (f.type === 'delta' ? deltaReadings(f) : []));
     while (readings().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    const meters = new Set(readings().map((e) => (e.type === 'reading' ? e.meterId : '')));
+    const meters = new Set(readings().map((e) => e.meterId));
     assert.ok(meters.size > 0, 'the page received live readings');
     assert.deepEqual(
       [...meters].filter((m) => !m.startsWith('h01-')),

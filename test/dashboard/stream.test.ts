@@ -5,7 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { makeFixture, auth, TOKENS, fixtureConfig, type Fixture } from './fixture.js';
 import type { MicrogridEvent, ReadingEvent } from '../../core/events.js';
-import type { DeltaFrame, SnapshotFrame, StreamFrame } from '../../dashboard/live/model.js';
+import {
+  applyDelta,
+  deltaReadings,
+  type DeltaFrame,
+  type LiveState,
+  type SnapshotFrame,
+  type StreamFrame,
+} from '../../dashboard/live/model.js';
 
 // Real WebSocket clients over loopback against a listening server (plus one injectWS case).
 
@@ -32,6 +39,8 @@ const reading = (meterId: string, powerW: number, ts = new Date().toISOString())
 interface Client {
   ws: WebSocket;
   frames: StreamFrame[];
+  /** The state this client holds after a frame: its snapshot with every delta since applied, as the page does. */
+  after(fr: StreamFrame): LiveState;
   next(pred?: (f: StreamFrame) => boolean, timeoutMs?: number): Promise<StreamFrame>;
   closed: Promise<{ code: number; reason: string }>;
 }
@@ -41,8 +50,19 @@ function client(query = '', headers: Record<string, string> = {}, fx: Fixture = 
   const frames: StreamFrame[] = [];
   let read = 0;
   const waiters: (() => void)[] = [];
+  // Built on demand (a client here may get 1,500 frames of 400 KB of alarms): from the last snapshot before the frame.
+  const after = (fr: StreamFrame): LiveState => {
+    const at = frames.indexOf(fr);
+    let from = at;
+    while (from >= 0 && frames[from]!.type !== 'snapshot') from--;
+    if (at < 0 || from < 0) throw new Error(`no state after frame ${fr.seq} (a delta before any snapshot)`);
+    const live = structuredClone((frames[from] as SnapshotFrame).state);
+    for (const d of frames.slice(from + 1, at + 1)) applyDelta(live, d as DeltaFrame);
+    return live;
+  };
   ws.on('message', (d) => {
-    frames.push(JSON.parse(d.toString()) as StreamFrame);
+    const fr = JSON.parse(d.toString()) as StreamFrame;
+    frames.push(fr);
     for (const w of waiters.splice(0)) w();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -65,13 +85,13 @@ function client(query = '', headers: Record<string, string> = {}, fx: Fixture = 
     }
   };
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, frames, next, closed }));
+    ws.once('open', () => resolve({ ws, frames, after, next, closed }));
     ws.once('error', reject);
   });
 }
 
 const hasReading = (meterId: string) => (fr: StreamFrame) =>
-  fr.type === 'delta' && fr.events.some((e) => e.type === 'reading' && e.meterId === meterId);
+  fr.type === 'delta' && deltaReadings(fr).some((e) => e.meterId === meterId);
 
 test('a snapshot on connect, then numbered deltas with the balance', async () => {
   const c = await client('', auth(TOKENS.operator));
@@ -86,13 +106,14 @@ test('a snapshot on connect, then numbered deltas with the balance', async () =>
   const d = (await c.next()) as DeltaFrame;
   assert.equal(d.type, 'delta');
   assert.equal(d.seq, snap.seq + 1);
-  assert.equal(d.events.length, 3);
-  assert.equal(d.balance.generationW, 2500);
-  assert.equal(d.balance.netGridW, -300);
-  assert.equal(d.balance.gridExportW, 300);
-  assert.equal(d.balance.consumptionW, 2200);
-  assert.equal(d.balance.localW, 1200);
-  assert.equal(d.balance.selfSufficiency, 1);
+  assert.equal(deltaReadings(d).length, 3);
+  const b = c.after(d).balance;
+  assert.equal(b.generationW, 2500);
+  assert.equal(b.netGridW, -300);
+  assert.equal(b.gridExportW, 300);
+  assert.equal(b.consumptionW, 2200);
+  assert.equal(b.localW, 1200);
+  assert.equal(b.selfSufficiency, 1);
   c.ws.close();
 });
 
@@ -131,8 +152,8 @@ test('every event type reaches the operator; an interval clearing shows up with 
     d.events.map((e) => e.type),
     ['device-health', 'alarm', 'settlement-state', 'interval-cleared'],
   );
-  assert.equal(d.balance.lastClearingPrice, '0.1500');
-  assert.equal(d.balance.tradedWhToday, 500);
+  assert.equal(c.after(d).balance.lastClearingPrice, '0.1500');
+  assert.equal(c.after(d).balance.tradedWhToday, 500);
   c.ws.close();
 });
 
@@ -154,10 +175,7 @@ test('a household stream carries only its own meters and devices', async () => {
   });
   f.bus.emit(reading('h01-grid', 100));
   const d = (await h.next()) as DeltaFrame;
-  assert.deepEqual(
-    d.events.map((e) => (e.type === 'reading' ? e.meterId : e.type)),
-    ['h01-grid'],
-  );
+  assert.deepEqual([...deltaReadings(d).map((e) => e.meterId), ...d.events.map((e) => e.type)], ['h01-grid']);
   // The public stream: aggregate only.
   const pub = await client();
   const ps = (await pub.next()) as SnapshotFrame;
@@ -179,8 +197,7 @@ test('readings go out at most once per gap per meter, the newest winning', async
   }
   const first = (await c.next(hasReading('h02-pv'))) as DeltaFrame;
   const second = (await c.next(hasReading('h02-pv'))) as DeltaFrame;
-  const power = (fr: DeltaFrame) =>
-    (fr.events.find((e) => e.type === 'reading' && e.meterId === 'h02-pv') as ReadingEvent).powerW;
+  const power = (fr: DeltaFrame) => deltaReadings(fr).find((e) => e.meterId === 'h02-pv')!.powerW;
   assert.equal(power(first), 100);
   assert.equal(power(second), 1000, 'the trailing send carries the newest reading');
   assert.ok(second.t - t0 >= 260, `second reading waited for its slot, less the 10 % slack (${second.t - t0} ms)`);
@@ -346,11 +363,11 @@ test('the current interval follows the market clock, with no event needed; an em
   assert.equal(snap.state.currentInterval, '2026-11-21T12:15:00Z');
   await g.clock.advanceTo(Date.parse('2026-11-21T12:30:30Z'));
   const moved = (await c.next(
-    (fr) => fr.type === 'delta' && fr.current.interval === '2026-11-21T12:30:00Z',
+    (fr) => fr.type === 'delta' && c.after(fr).currentInterval === '2026-11-21T12:30:00Z',
     3000,
   )) as DeltaFrame;
   assert.deepEqual(moved.events, []);
-  assert.equal(moved.current.state, null, 'no ledger row yet for 12:30');
+  assert.equal(c.after(moved).currentIntervalState, null, 'no ledger row yet for 12:30');
   // Intervals clear ahead of time: a forward clearing of the next interval with an empty book has no price.
   g.bus.emit({
     type: 'interval-cleared',
@@ -367,8 +384,12 @@ test('the current interval follows the market clock, with no event needed; an em
     at: new Date().toISOString(),
   });
   const d = (await c.next((fr) => fr.type === 'delta' && fr.events.length > 0)) as DeltaFrame;
-  assert.equal(d.balance.lastClearingPrice, '0.1500');
-  assert.equal(d.current.interval, '2026-11-21T12:30:00Z', "a future interval's state does not make it current");
+  assert.equal(c.after(d).balance.lastClearingPrice, '0.1500');
+  assert.equal(
+    c.after(d).currentInterval,
+    '2026-11-21T12:30:00Z',
+    "a future interval's state does not make it current",
+  );
   c.ws.close();
   await g.app.close();
 });
