@@ -13,9 +13,9 @@ import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
 import { nextReadingsCutoff } from '../ledger/readings-cutoff.js';
 import {
-  bracketingReadingTs,
+  allMeterSeriesReadings,
+  bracketingFromSeries,
   listMeterHolds,
-  meterSeriesReadings,
   metersForValidation,
   saveMeterIntervalEnergies,
   type StoredMeterIntervalEnergy,
@@ -95,17 +95,20 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
     now: number,
   ): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
     const receivedBy = nextReadingsCutoff(ledger, now);
+    // Every meter's series in one statement; the bracketing readings are read off each series.
+    const series = allMeterSeriesReadings(ledger, start, end, lookMs, receivedBy);
     const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy & { role: 'grid' | 'pv' } => {
+      const readings = series.get(m.id) ?? [];
       const [e] = validateMeterSeries({
         meterId: m.id,
         role: m.role,
         ratedPowerW: m.ratedPowerW ?? DEFAULT_RATED_POWER_W[m.role],
         intervalMs,
         intervals: [start],
-        readings: meterSeriesReadings(ledger, m.id, start, end, lookMs, receivedBy),
+        readings,
         rules: { maxGapMs },
       });
-      const b = bracketingReadingTs(ledger, m.id, start, end, receivedBy);
+      const b = bracketingFromSeries(readings, start, end);
       return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last, receivedBy, role: m.role };
     });
     saveMeterIntervalEnergies(ledger, rows, now);
