@@ -21,7 +21,7 @@ import {
   type StoredMeterIntervalEnergy,
 } from '../ledger/meter-data.js';
 import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
-import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
+import { clearMetered, type MeteredPosition } from '../settlement/metered-orders.js';
 import { estimateExpiredHolds } from '../settlement/holds.js';
 import { clearMeterDataAlarms, raiseMeterDataAlarms } from './meter-data-alarms.js';
 import { settleInterval } from '../settlement/index.js';
@@ -237,8 +237,8 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
           forwardBoughtWh: bought.get(p.id) ?? 0,
         });
       }
-      const orders = meteredOrders(start, positions);
-      const result = clearBook({ interval: toIso(start), kind: 'metered', orders }, rules);
+      // The book is built straight into columns as the orders are derived (settlement/metered-orders.ts).
+      const { orders, result } = clearMetered(start, positions, rules);
       // The metered orders are stored with the result, so an auditor can re-run the clearing.
       insertMeteredOrders(ledger, start, orders, now);
       saveClearing(ledger, result, now);
