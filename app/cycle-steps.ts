@@ -219,7 +219,10 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       }));
       const gridMeters = new Map<string, string[]>();
       for (const m of listMeters(ledger)) {
-        if (m.role === 'grid') gridMeters.set(m.participantId, [...(gridMeters.get(m.participantId) ?? []), m.id]);
+        if (m.role !== 'grid') continue;
+        const ids = gridMeters.get(m.participantId);
+        if (ids) ids.push(m.id);
+        else gridMeters.set(m.participantId, [m.id]);
       }
       // Only actual energy trades: a participant trades in metered clearing when every grid meter it has is actual.
       const positions: MeteredPosition[] = [];
@@ -242,7 +245,17 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       // The metered orders are stored with the result, so an auditor can re-run the clearing.
       insertMeteredOrders(ledger, start, orders, now);
       saveClearing(ledger, result, now);
-      queueMicrotask(() => emitCleared(start, 'metered'));
+      // Announced from the result just stored, not read back: at 10,000 households its JSON is megabytes to parse.
+      queueMicrotask(() =>
+        bus.emit({
+          type: 'interval-cleared',
+          interval: result.interval,
+          kind: 'metered',
+          clearingPrice: result.clearingPrice,
+          matchedWh: result.matchedWh,
+          trades: result.trades.length,
+        }),
+      );
     },
 
     settle(start) {
