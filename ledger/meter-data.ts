@@ -256,7 +256,7 @@ export function saveMeterIntervalEnergies(
   const upsert = prepared(
     ledger,
     `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts, status, reasons, method, received_by)
-     VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs, @status, @reasons, @method, @receivedBy)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, quality = excluded.quality,
        first_reading_ts = excluded.first_reading_ts, last_reading_ts = excluded.last_reading_ts, status = excluded.status, reasons = excluded.reasons, method = excluded.method,
        received_by = excluded.received_by`,
@@ -272,11 +272,37 @@ export function saveMeterIntervalEnergies(
     ledger,
     'DELETE FROM meter_data_holds WHERE interval_start = ? AND meter_id = ? AND decision IS NULL',
   );
+  // The undecided holds of the rows' intervals, read once: only those can be ended, so a metering step of thousands
+  // of meters with none held deletes nothing, rather than trying once per meter.
+  const pendingOf = prepared(
+    ledger,
+    'SELECT meter_id FROM meter_data_holds WHERE decision IS NULL AND interval_start = ?',
+  ).pluck();
+  const pending = new Map<number, Set<string>>();
+  const isPending = (start: number, meterId: string): boolean => {
+    let s = pending.get(start);
+    if (!s) pending.set(start, (s = new Set(pendingOf.all(start) as string[])));
+    return s.has(meterId);
+  };
   ledger.tx(() => {
     for (const e of rows) {
       const reasons = JSON.stringify(e.reasons);
-      upsert.run({ ...e, quality: legacyQuality(e), reasons, receivedBy: e.receivedBy ?? null });
-      if (e.status === 'held')
+      upsert.run(
+        e.intervalStart,
+        e.meterId,
+        e.importWh,
+        e.exportWh,
+        legacyQuality(e),
+        e.firstReadingTs,
+        e.lastReadingTs,
+        e.status,
+        reasons,
+        e.method,
+        e.receivedBy ?? null,
+      );
+      if (e.status === 'held') {
+        isPending(e.intervalStart, e.meterId);
+        pending.get(e.intervalStart)!.add(e.meterId);
         hold.run({
           intervalStart: e.intervalStart,
           meterId: e.meterId,
@@ -285,7 +311,7 @@ export function saveMeterIntervalEnergies(
           reasons,
           now,
         });
-      else unhold.run(e.intervalStart, e.meterId);
+      } else if (isPending(e.intervalStart, e.meterId)) unhold.run(e.intervalStart, e.meterId);
     }
   });
 }
