@@ -39,7 +39,7 @@ const { values } = parseArgs({
     from: { type: 'string', default: '09:00' },
     interval: { type: 'string', default: '15' },
     // Wall-clock bound of one interval's wait for final: the bench never hangs on a stuck chain step.
-    'interval-timeout': { type: 'string', default: '120' },
+    'interval-timeout': { type: 'string', default: '600' },
   },
 });
 const N = Number(values.households);
@@ -149,10 +149,10 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   let rssStart = 0;
   const rssTrail: string[] = [];
-  const intervals = Math.round((HOURS * 60) / MIN);
-  const trailEvery = Math.max(1, Math.round(intervals / 6));
+  const planned = Math.round((HOURS * 60) / MIN);
+  const trailEvery = Math.max(1, Math.round(planned / 6));
   const wallStart = performance.now();
-  for (let k = 0; k < intervals; k++) {
+  for (let k = 0; k < planned; k++) {
     const start = FIRST + k * LEN;
     const end = start + LEN;
     const exporters = planInterval(start);
@@ -174,12 +174,16 @@ async function main(): Promise<void> {
     await clock.advanceTo(end + GRACE_S * 1000);
     await mg.cycle.tick();
     while (stateOf(start) !== 'final') {
-      if (performance.now() - t0 > TIMEOUT_MS)
-        throw new Error(`${toIso(start)} not final after ${TIMEOUT_MS / 1000} s (state ${stateOf(start)})`);
+      if (performance.now() - t0 > TIMEOUT_MS) break;
       await new Promise((r) => setTimeout(r, 20));
       await mg.cycle.tick();
     }
     const tFinal = performance.now();
+    if (stateOf(start) !== 'final') {
+      // Bounded: what was measured so far is still printed, and the bench fails.
+      failures.push(`${toIso(start)}: not final after ${TIMEOUT_MS / 1000} s (state ${stateOf(start)}); stopped there`);
+      break;
+    }
     const tMetered = metered.get(toIso(start));
     if (tMetered === undefined) throw new Error(`${toIso(start)}: no metered transition seen`);
     toTrades.push(tMetered - t0);
@@ -188,24 +192,25 @@ async function main(): Promise<void> {
     tradesPer.push(trades);
     if (exporters > 0 && trades === 0) failures.push(`${toIso(start)}: ${exporters} households exported, 0 trades`);
     if (k === 3) rssStart = process.memoryUsage().rss;
-    if ((k + 1) % trailEvery === 0 || k + 1 === intervals)
+    if ((k + 1) % trailEvery === 0 || k + 1 === planned)
       rssTrail.push(`${new Date(end).toISOString().slice(11, 16)} ${mib(process.memoryUsage().rss)}`);
     if (process.stderr.isTTY) {
-      const eta = ((performance.now() - wallStart) / (k + 1)) * (intervals - k - 1);
+      const eta = ((performance.now() - wallStart) / (k + 1)) * (planned - k - 1);
       process.stderr.write(
-        `\r${k + 1}/${intervals} intervals, last: ${toTrades.at(-1)!.toFixed(0)} ms, ${trades} trades; ~${(eta / 1000).toFixed(0)} s left `,
+        `\r${k + 1}/${planned} intervals, last: ${toTrades.at(-1)!.toFixed(0)} ms, ${trades} trades; ~${(eta / 1000).toFixed(0)} s left `,
       );
     }
   }
   if (process.stderr.isTTY) process.stderr.write('\n');
   const rssEnd = process.memoryUsage().rss;
+  const intervals = toTrades.length;
   await mg.stop();
   rmSync(dir, { recursive: true, force: true });
   const ms = (x: number): string => `${x.toFixed(0)} ms`;
   const fromIso = new Date(FIRST).toISOString().slice(11, 16);
   const toIsoEnd = new Date(FIRST + intervals * LEN).toISOString().slice(11, 16);
   console.log(
-    `bench:microgrid — ${N} households, ${intervals} × ${MIN}-minute intervals, ${fromIso}–${toIsoEnd} UTC (${HOURS} simulated hours), grace ${GRACE_S} s, embedded anvil; node ${process.version}`,
+    `bench:microgrid — ${N} households, ${intervals}${intervals < planned ? ` (of ${planned})` : ''} × ${MIN}-minute intervals, ${fromIso}–${toIsoEnd} UTC (${HOURS} simulated hours), grace ${GRACE_S} s, embedded anvil; node ${process.version}`,
   );
   console.log(
     `grace end → trades in the ledger: p50 ${ms(pct(toTrades, 0.5))}, p95 ${ms(pct(toTrades, 0.95))}, max ${ms(Math.max(...toTrades))}`,
@@ -221,7 +226,7 @@ async function main(): Promise<void> {
   );
   console.log(`load average (1, 5, 15 min): before ${loadBefore}, after ${load()}`);
   if (failures.length > 0) {
-    console.error(`FAIL: ${failures.length} interval(s) with export and no metered trade:\n  ${failures.join('\n  ')}`);
+    console.error(`FAIL: ${failures.length} interval(s):\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;
   }
 }
