@@ -17,9 +17,10 @@ export function saveClearing(ledger: Ledger, result: ClearingResult, now: number
   const start = parseUtc(result.interval, 'interval');
   const json = canonicalJson(result);
   return ledger.tx(() => {
-    const existing = ledger.db
-      .prepare('SELECT result FROM clearing_results WHERE interval_start = ? AND kind = ?')
-      .get(start, result.kind) as { result: string } | undefined;
+    const existing = prepared(ledger, 'SELECT result FROM clearing_results WHERE interval_start = ? AND kind = ?').get(
+      start,
+      result.kind,
+    ) as { result: string } | undefined;
     if (existing) {
       if (existing.result === json) return 'unchanged';
       throw new MicrogridError(
@@ -32,23 +33,23 @@ export function saveClearing(ledger: Ledger, result: ClearingResult, now: number
         },
       );
     }
-    ledger.db
-      .prepare(
-        `INSERT INTO clearing_results (interval_start, kind, mechanism, params, clearing_price, matched_wh, surplus, result, created_at)
+    prepared(
+      ledger,
+      `INSERT INTO clearing_results (interval_start, kind, mechanism, params, clearing_price, matched_wh, surplus, result, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        start,
-        result.kind,
-        result.rules.mechanism,
-        canonicalJson(result.rules),
-        result.clearingPrice,
-        result.matchedWh,
-        result.surplus,
-        json,
-        now,
-      );
-    const insert = ledger.db.prepare(
+    ).run(
+      start,
+      result.kind,
+      result.rules.mechanism,
+      canonicalJson(result.rules),
+      result.clearingPrice,
+      result.matchedWh,
+      result.surplus,
+      json,
+      now,
+    );
+    const insert = prepared(
+      ledger,
       `INSERT INTO trades (interval_start, kind, seq, buyer_order, seller_order, buyer, seller, energy_wh, price, fee)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -60,9 +61,10 @@ export function saveClearing(ledger: Ledger, result: ClearingResult, now: number
 }
 
 export function getClearing(ledger: Ledger, start: number, kind: ClearingKind): ClearingResult | undefined {
-  const row = ledger.db
-    .prepare('SELECT result FROM clearing_results WHERE interval_start = ? AND kind = ?')
-    .get(start, kind) as { result: string } | undefined;
+  const row = prepared(ledger, 'SELECT result FROM clearing_results WHERE interval_start = ? AND kind = ?').get(
+    start,
+    kind,
+  ) as { result: string } | undefined;
   return row ? (JSON.parse(row.result) as ClearingResult) : undefined;
 }
 

@@ -46,18 +46,20 @@ export function meterSeriesReadings(
   lookMs: number,
   receivedBy = NO_CUTOFF,
 ): MeterSeriesReading[] {
-  const db = ledger.db;
   const from = start - lookMs;
   const to = end + lookMs;
-  const before = db
-    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?')
-    .all(meterId, from, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
-  const inside = db
-    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? AND received_at <= ? ORDER BY ts')
-    .all(meterId, from, to, receivedBy) as ReadingRow[];
-  const after = db
-    .prepare('SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts LIMIT ?')
-    .all(meterId, to, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
+  const before = prepared(
+    ledger,
+    'SELECT * FROM readings WHERE meter_id = ? AND ts < ? AND received_at <= ? ORDER BY ts DESC LIMIT ?',
+  ).all(meterId, from, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
+  const inside = prepared(
+    ledger,
+    'SELECT * FROM readings WHERE meter_id = ? AND ts >= ? AND ts <= ? AND received_at <= ? ORDER BY ts',
+  ).all(meterId, from, to, receivedBy) as ReadingRow[];
+  const after = prepared(
+    ledger,
+    'SELECT * FROM readings WHERE meter_id = ? AND ts > ? AND received_at <= ? ORDER BY ts LIMIT ?',
+  ).all(meterId, to, receivedBy, SERIES_EXTRA_READINGS) as ReadingRow[];
   return [...before.reverse(), ...inside, ...after].map((r) => ({
     ts: r.ts,
     importWh: r.import_wh,
@@ -65,6 +67,78 @@ export function meterSeriesReadings(
     powerW: r.power_w,
     quality: r.quality,
   }));
+}
+
+/** The lowest and highest ts a series bound can take when a meter has fewer than SERIES_EXTRA_READINGS beyond it. */
+const TS_FLOOR = -Number.MAX_SAFE_INTEGER;
+const TS_CEIL = Number.MAX_SAFE_INTEGER;
+
+/**
+ * meterSeriesReadings of every meter at once, for the metering step: one statement, prepared once, for the series of
+ * all meters (each meter's window and the SERIES_EXTRA_READINGS beyond it on each side, received by `receivedBy`),
+ * instead of three per meter. The readings beyond the window are selected by bounds: the SERIES_EXTRA_READINGS-th
+ * reading before the window (or none, when there are fewer) is the lowest ts of the series, likewise after it, so the
+ * series are exactly meterSeriesReadings'. Meters without a reading are absent from the map.
+ */
+export function allMeterSeriesReadings(
+  ledger: Ledger,
+  start: number,
+  end: number,
+  lookMs: number,
+  receivedBy = NO_CUTOFF,
+): Map<string, MeterSeriesReading[]> {
+  // CROSS JOIN keeps meters the outer loop: each meter's readings are a range of the (meter_id, ts) primary key.
+  const rows = prepared(
+    ledger,
+    `SELECT m.id, r.ts, r.import_wh, r.export_wh, r.power_w, r.quality FROM meters m CROSS JOIN readings r ON r.meter_id = m.id
+     WHERE r.received_at <= @by
+       AND r.ts >= COALESCE((SELECT b.ts FROM readings b WHERE b.meter_id = m.id AND b.ts < @from AND b.received_at <= @by
+                             ORDER BY b.ts DESC LIMIT 1 OFFSET ${SERIES_EXTRA_READINGS - 1}), ${TS_FLOOR})
+       AND r.ts <= COALESCE((SELECT a.ts FROM readings a WHERE a.meter_id = m.id AND a.ts > @to AND a.received_at <= @by
+                             ORDER BY a.ts LIMIT 1 OFFSET ${SERIES_EXTRA_READINGS - 1}), ${TS_CEIL})
+     ORDER BY m.id, r.ts`,
+  )
+    .raw(true)
+    .all({ by: receivedBy, from: start - lookMs, to: end + lookMs }) as [
+    string,
+    number,
+    number | null,
+    number | null,
+    number | null,
+    string,
+  ][];
+  const out = new Map<string, MeterSeriesReading[]>();
+  let list: MeterSeriesReading[] = [];
+  let last: string | undefined;
+  for (const [id, ts, importWh, exportWh, powerW, quality] of rows) {
+    if (id !== last) out.set((last = id), (list = []));
+    list.push({ ts, importWh, exportWh, powerW, quality });
+  }
+  return out;
+}
+
+/**
+ * bracketingReadingTs read off a meter's series (meterSeriesReadings, oldest first, same `receivedBy`): the series holds
+ * the last reading at or before the start (the window reaches lookMs before it, else the readings before the window
+ * start with the newest one) and the first at or after the end, so no query is needed.
+ */
+export function bracketingFromSeries(
+  series: readonly MeterSeriesReading[],
+  start: number,
+  end: number,
+): { first: number | null; last: number | null } {
+  let before: number | null = null;
+  let firstInside: number | null = null;
+  let after: number | null = null;
+  for (const r of series) {
+    if (r.ts <= start) before = r.ts;
+    else if (r.ts < end) firstInside ??= r.ts;
+    else {
+      after = r.ts;
+      break;
+    }
+  }
+  return { first: before ?? firstInside, last: after };
 }
 
 /**
@@ -143,19 +217,20 @@ export function bracketingReadingTs(
   end: number,
   receivedBy = NO_CUTOFF,
 ): { first: number | null; last: number | null } {
-  const before = ledger.db
-    .prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? AND received_at <= ? ORDER BY ts DESC LIMIT 1')
-    .get(meterId, start, receivedBy) as { ts: number } | undefined;
-  const after = ledger.db
-    .prepare('SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? AND received_at <= ? ORDER BY ts ASC LIMIT 1')
-    .get(meterId, end, receivedBy) as { ts: number } | undefined;
+  const before = prepared(
+    ledger,
+    'SELECT ts FROM readings WHERE meter_id = ? AND ts <= ? AND received_at <= ? ORDER BY ts DESC LIMIT 1',
+  ).get(meterId, start, receivedBy) as { ts: number } | undefined;
+  const after = prepared(
+    ledger,
+    'SELECT ts FROM readings WHERE meter_id = ? AND ts >= ? AND received_at <= ? ORDER BY ts ASC LIMIT 1',
+  ).get(meterId, end, receivedBy) as { ts: number } | undefined;
   const firstInside = before
     ? undefined
-    : (ledger.db
-        .prepare(
-          'SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? AND received_at <= ? ORDER BY ts LIMIT 1',
-        )
-        .get(meterId, start, end, receivedBy) as { ts: number } | undefined);
+    : (prepared(
+        ledger,
+        'SELECT ts FROM readings WHERE meter_id = ? AND ts > ? AND ts < ? AND received_at <= ? ORDER BY ts LIMIT 1',
+      ).get(meterId, start, end, receivedBy) as { ts: number } | undefined);
   return { first: before?.ts ?? firstInside?.ts ?? null, last: after?.ts ?? null };
 }
 
@@ -178,28 +253,56 @@ export function saveMeterIntervalEnergies(
   rows: readonly StoredMeterIntervalEnergy[],
   now: number,
 ): void {
-  const db = ledger.db;
-  const upsert = db.prepare(
+  const upsert = prepared(
+    ledger,
     `INSERT INTO interval_energy (interval_start, meter_id, import_wh, export_wh, quality, first_reading_ts, last_reading_ts, status, reasons, method, received_by)
-     VALUES (@intervalStart, @meterId, @importWh, @exportWh, @quality, @firstReadingTs, @lastReadingTs, @status, @reasons, @method, @receivedBy)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, quality = excluded.quality,
        first_reading_ts = excluded.first_reading_ts, last_reading_ts = excluded.last_reading_ts, status = excluded.status, reasons = excluded.reasons, method = excluded.method,
        received_by = excluded.received_by`,
   );
-  const hold = db.prepare(
+  const hold = prepared(
+    ledger,
     `INSERT INTO meter_data_holds (interval_start, meter_id, participant_id, import_wh, export_wh, reasons, held_at)
      SELECT @intervalStart, @meterId, participant_id, @importWh, @exportWh, @reasons, @now FROM meters WHERE id = @meterId AND role = 'grid'
      ON CONFLICT(interval_start, meter_id) DO UPDATE SET import_wh = excluded.import_wh, export_wh = excluded.export_wh, reasons = excluded.reasons
        WHERE meter_data_holds.decision IS NULL`,
   );
-  const unhold = db.prepare(
+  const unhold = prepared(
+    ledger,
     'DELETE FROM meter_data_holds WHERE interval_start = ? AND meter_id = ? AND decision IS NULL',
   );
+  // The undecided holds of the rows' intervals, read once: only those can be ended, so a metering step of thousands
+  // of meters with none held deletes nothing, rather than trying once per meter.
+  const pendingOf = prepared(
+    ledger,
+    'SELECT meter_id FROM meter_data_holds WHERE decision IS NULL AND interval_start = ?',
+  ).pluck();
+  const pending = new Map<number, Set<string>>();
+  const isPending = (start: number, meterId: string): boolean => {
+    let s = pending.get(start);
+    if (!s) pending.set(start, (s = new Set(pendingOf.all(start) as string[])));
+    return s.has(meterId);
+  };
   ledger.tx(() => {
     for (const e of rows) {
       const reasons = JSON.stringify(e.reasons);
-      upsert.run({ ...e, quality: legacyQuality(e), reasons, receivedBy: e.receivedBy ?? null });
-      if (e.status === 'held')
+      upsert.run(
+        e.intervalStart,
+        e.meterId,
+        e.importWh,
+        e.exportWh,
+        legacyQuality(e),
+        e.firstReadingTs,
+        e.lastReadingTs,
+        e.status,
+        reasons,
+        e.method,
+        e.receivedBy ?? null,
+      );
+      if (e.status === 'held') {
+        isPending(e.intervalStart, e.meterId);
+        pending.get(e.intervalStart)!.add(e.meterId);
         hold.run({
           intervalStart: e.intervalStart,
           meterId: e.meterId,
@@ -208,7 +311,7 @@ export function saveMeterIntervalEnergies(
           reasons,
           now,
         });
-      else unhold.run(e.intervalStart, e.meterId);
+      } else if (isPending(e.intervalStart, e.meterId)) unhold.run(e.intervalStart, e.meterId);
     }
   });
 }
@@ -376,9 +479,10 @@ export interface MeterForValidation {
 }
 
 export function metersForValidation(ledger: Ledger): MeterForValidation[] {
-  return ledger.db
-    .prepare('SELECT id, participant_id AS participantId, role, rated_power_w AS ratedPowerW FROM meters ORDER BY id')
-    .all() as MeterForValidation[];
+  return prepared(
+    ledger,
+    'SELECT id, participant_id AS participantId, role, rated_power_w AS ratedPowerW FROM meters ORDER BY id',
+  ).all() as MeterForValidation[];
 }
 
 export interface AdjustmentGroup {
