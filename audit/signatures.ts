@@ -325,6 +325,12 @@ export function verifiesAs(Q: WindowTable, digest: Uint8Array, signature: string
 
 export class SignerCache {
   readonly #cache = new Map<string, string | null>();
+  /**
+   * Verdicts by reading object: the evidence loader hands every interval that uses a reading the same object (a
+   * month's audit asks about each reading ~26 times), and building the string key above for each ask cost more than
+   * the checks' arithmetic. Keyed weakly, so a verdict goes with its reading; the evidence is not changed once loaded.
+   */
+  readonly #seen = new WeakMap<EvidenceReading, string | null>();
   /** Registered gateway address (lower-case) → the window table of its public key. */
   readonly #keys = new Map<string, WindowTable>();
   /** How many signatures took the fast path and how many were recovered (tests, benchmark). */
@@ -349,6 +355,11 @@ export class SignerCache {
     const again: [number, number][] = [];
     for (const [i, { reading: r, expected }] of items.entries()) {
       if (r.signature === null) continue;
+      const seen = this.#seen.get(r);
+      if (seen !== undefined) {
+        out[i] = seen;
+        continue;
+      }
       const key = `${r.meterId}\u0000${r.ts}\u0000${r.powerW}\u0000${r.importWh}\u0000${r.exportWh}\u0000${r.voltageV}\u0000${r.frequencyHz}\u0000${r.quality}\u0000${r.signature}`;
       const hit = this.#cache.get(key);
       if (hit !== undefined) {
@@ -399,6 +410,8 @@ export class SignerCache {
       pending = later;
     }
     for (const [i, f] of again) out[i] = out[f]!;
+    for (const [i, { reading }] of items.entries())
+      if (reading.signature !== null) this.#seen.set(reading, out[i] ?? null);
     return out;
   }
 
