@@ -73,6 +73,8 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 const TWO256 = 1n << 256n;
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
 /** keccak256 of a string field, cached: a month repeats the same meter ids and qualities ~2 880 times. */
 const stringHashes = new Map<string, Uint8Array>();
 function stringHash(v: string): Uint8Array {
@@ -89,9 +91,15 @@ export function readingDigest(m: ReadingMessage): Uint8Array {
   const struct = Buffer.alloc(320);
   struct.set(READING_TYPEHASH, 0);
   struct.set(stringHash(m.meterId), 32);
-  [m.ts, m.powerW, m.importWh, m.exportWh, m.voltageMv, m.frequencyMhz, BigInt(m.present)].forEach((v, i) =>
-    struct.write((v < 0n ? TWO256 + v : v).toString(16).padStart(64, '0'), 64 + 32 * i, 'hex'),
-  );
+  [m.ts, m.powerW, m.importWh, m.exportWh, m.voltageMv, m.frequencyMhz, BigInt(m.present)].forEach((v, i) => {
+    const at = 64 + 32 * i;
+    // A 64-bit value (every reading's): its last 8 bytes, sign-extended — the hex string of each word cost more than
+    // the hash.
+    if (v >= INT64_MIN && v <= INT64_MAX) {
+      struct.writeBigInt64BE(v, at + 24);
+      if (v < 0n) struct.fill(0xff, at, at + 24);
+    } else struct.write((v < 0n ? TWO256 + v : v).toString(16).padStart(64, '0'), at, 'hex');
+  });
   struct.set(stringHash(m.quality), 288);
   const outer = new Uint8Array(66);
   outer[0] = 0x19;
