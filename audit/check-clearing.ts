@@ -1,15 +1,21 @@
 import { canonicalJson } from '../core/canonical-json.js';
 import type { ClearingResult, OrderInput } from '../core/market.js';
 import { clearBook } from '../matching-engine/index.js';
-import { ruleSetHash, tradeLeaf } from '../settlement/inputs.js';
+import { ruleSetHash, type tradeLeaf } from '../settlement/inputs.js';
 import { merkleRoot } from '../settlement/merkle.js';
-import { keccakBytes } from './keccak.js';
+import { keccakBytes, keccakHexOfString } from './keccak.js';
 import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../settlement/delivery.js';
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import { compareTradeRows } from './trade-rows.js';
 import { meteredOrders, type MeteredPosition } from '../settlement/metered-orders.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
+
+/**
+ * settlement/inputs.ts tradeLeaf with the audit's faster keccak (viem's took ~5 % of the audit's CPU); a test checks
+ * they agree.
+ */
+export const auditTradeLeaf: typeof tradeLeaf = (t) => keccakHexOfString(canonicalJson(t));
 
 export interface ClearingOutcome {
   result: CheckResult;
@@ -180,7 +186,7 @@ export function checkClearing(
   } catch (e) {
     fail('delivery', (e as Error).message);
   }
-  const root = merkleRoot(delivered.map(tradeLeaf), keccakBytes);
+  const root = merkleRoot(delivered.map(auditTradeLeaf), keccakBytes);
   const rules = ruleSetHash(stored);
   const c = chain?.commitments[0]?.commitment;
   if (c) {

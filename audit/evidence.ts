@@ -1,10 +1,22 @@
 import type { Ledger } from '../ledger/ledger.js';
-import { readingFromRow, type ReadingRow, type StoredReading } from '../ledger/readings.js';
+import {
+  earliestReceiptBeyond,
+  listGridReadingsSpan,
+  readingFromRow,
+  type ReadingRow,
+  type StoredReading,
+} from '../ledger/readings.js';
 import type { ClearingKind, ClearingResult } from '../core/market.js';
 import { listClearingResultJson, listIntervalTrades, type TradeRow } from '../ledger/clearing.js';
 import { toIso } from '../core/interval.js';
 import { listIntervalStatements, listSettledStarts, type StatementRecord } from '../ledger/statements.js';
-import { adjustmentGroups, listGridSeriesReadings, type AdjustmentGroup } from '../ledger/meter-data.js';
+import {
+  adjustmentGroups,
+  listGridSeriesReadings,
+  NO_CUTOFF,
+  SERIES_EXTRA_READINGS,
+  type AdjustmentGroup,
+} from '../ledger/meter-data.js';
 import { listGridMeterEnergy, type GridMeterEnergyRow } from '../ledger/interval-energy.js';
 import { listIntervalOrders } from '../ledger/orders.js';
 import { listParticipants } from '../ledger/participants.js';
@@ -99,11 +111,88 @@ export interface IntervalEvidence {
 
 const received = (r: ReadingRow): ReceivedReading => ({ ...readingFromRow(r), receivedAt: r.received_at });
 
+/**
+ * Readings of every grid meter over a span of market time, read in one query
+ * and kept for the consecutive intervals the span serves: a meter's series
+ * reaches about an interval and SERIES_EXTRA_READINGS readings either side, so
+ * an interval's readings are also its neighbours' and the month's audit read
+ * each about 13 times (one query per interval and two per meter: ~16 % of its
+ * CPU, and the objects' garbage collection). A reading is one object for every
+ * interval that uses it, so the signer cache knows it by identity.
+ */
+interface ReadingBlock {
+  /** Every grid meter's readings with from ≤ ts ≤ to (any receipt), by meter, oldest first. */
+  from: number;
+  to: number;
+  byMeter: Map<string, ReceivedReading[]>;
+  /**
+   * Per meter, the earliest receipt of its readings before `from` and after `to` (asked when a series' extra readings
+   * are not all inside the block): a cut-off below it means there are none outside.
+   */
+  beyond: (meterId: string, side: 'before' | 'after') => number | null;
+}
+
+/** Index of the first reading with ts ≥ t (ts ascending). */
+function firstAtOrAfter(list: readonly ReceivedReading[], t: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.ts < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A meter's series (ledger/meter-data.ts meterSeriesReadings: from ≤ ts ≤ to, and SERIES_EXTRA_READINGS either side,
+ * of the readings received by `by`) out of a block holding every reading from block.from to block.to; undefined when
+ * the block cannot show it has the extra readings (fewer of them inside it, and a reading outside it was received by
+ * the cut-off).
+ */
+function seriesFromBlock(
+  block: ReadingBlock,
+  meterId: string,
+  from: number,
+  to: number,
+  by: number,
+): ReceivedReading[] | undefined {
+  const list = block.byMeter.get(meterId) ?? [];
+  const i = firstAtOrAfter(list, from);
+  const j = firstAtOrAfter(list, to + 1);
+  const before: ReceivedReading[] = [];
+  for (let k = i - 1; k >= 0 && before.length < SERIES_EXTRA_READINGS; k--)
+    if (list[k]!.receivedAt <= by) before.push(list[k]!);
+  if (before.length < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'before'), by)) return undefined;
+  const out = before.reverse();
+  for (let k = i; k < j; k++) if (list[k]!.receivedAt <= by) out.push(list[k]!);
+  let after = 0;
+  for (let k = j; k < list.length && after < SERIES_EXTRA_READINGS; k++)
+    if (list[k]!.receivedAt <= by) {
+      out.push(list[k]!);
+      after++;
+    }
+  return after < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'after'), by) ? undefined : out;
+}
+
+/** No reading outside the block was received by the cut-off `by`. */
+const nothingBeyond = (earliestReceipt: number | null, by: number): boolean =>
+  earliestReceipt === null || earliestReceipt > by;
+
+/** Intervals a block serves at most, and the readings it should hold at most (the block shrinks for dense series). */
+const BLOCK_INTERVALS = 48;
+const BLOCK_ROWS = 200_000;
+/** Market time read beyond a block's series windows, in intervals: room for the extra readings at one per interval. */
+const BLOCK_PAD_INTERVALS = SERIES_EXTRA_READINGS + 3;
+
 /** Reads evidence from a ledger (its statements are prepared once per ledger: ledger/prepared.ts). */
 export class EvidenceLoader {
   readonly #ledger: Ledger;
   readonly #rules: EvidenceMeterDataRules;
   #accounts: Record<string, string | null> | undefined;
+  #block: ReadingBlock | undefined;
+  /** Intervals the next block serves: grows while intervals are loaded in order, from 1 for a single interval. */
+  #blockIntervals = 1;
 
   constructor(
     ledger: Ledger,
@@ -128,7 +217,7 @@ export class EvidenceLoader {
     const end = start + this.intervalMs;
     const rows = listGridMeterEnergy(this.#ledger, start);
     // Each grid meter's series as the metering step read it: of the readings received by its cut-off.
-    const readings = listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
+    const readings = this.#series(start, end, rows);
     return {
       start,
       interval: toIso(start),
@@ -163,6 +252,58 @@ export class EvidenceLoader {
       // statement.
       adjustments: adjustmentGroups(this.#ledger, start).filter((g) => g.holds.every((h) => h.appliedIn === start)),
     };
+  }
+
+  /**
+   * Every grid meter's series for the interval, meter after meter in the order of `rows` (as listGridSeriesReadings
+   * gives them): from the current block of readings, read anew when the interval is outside it; straight from the
+   * ledger when the block cannot show a meter's extra readings (a long gap, the ledger's first and last readings).
+   */
+  #series(start: number, end: number, rows: readonly GridMeterEnergyRow[]): ReceivedReading[] {
+    const from = start - this.#rules.lookMs;
+    const to = end + this.#rules.lookMs;
+    let block = this.#block;
+    if (!block || from < block.from || to > block.to) {
+      // Loaded in order (the interval just after the block): the next block serves more intervals.
+      const next = block !== undefined && to > block.to && to - block.to <= 2 * this.intervalMs;
+      this.#blockIntervals = next ? Math.min(BLOCK_INTERVALS, this.#blockIntervals * 2) : 1;
+      const pad = BLOCK_PAD_INTERVALS * this.intervalMs;
+      block = this.#readBlock(from - pad, to + (this.#blockIntervals - 1) * this.intervalMs + pad);
+    }
+    const out: ReceivedReading[] = [];
+    for (const r of rows) {
+      const series = seriesFromBlock(block, r.meterId, from, to, r.receivedBy ?? NO_CUTOFF);
+      if (!series) return listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
+      for (const x of series) out.push(x);
+    }
+    return out;
+  }
+
+  #readBlock(from: number, to: number): ReadingBlock {
+    const byMeter = new Map<string, ReceivedReading[]>();
+    const rows = listGridReadingsSpan(this.#ledger, from, to);
+    for (const row of rows) {
+      const r = received(row);
+      const list = byMeter.get(r.meterId);
+      if (list) list.push(r);
+      else byMeter.set(r.meterId, [r]);
+    }
+    // Dense series (readings every few seconds): smaller blocks keep the memory bounded.
+    if (rows.length > BLOCK_ROWS) this.#blockIntervals = Math.max(1, this.#blockIntervals >> 2);
+    const beyond = new Map<string, number | null>();
+    const ledger = this.#ledger;
+    return (this.#block = {
+      from,
+      to,
+      byMeter,
+      beyond(meterId, side) {
+        const key = `${side} ${meterId}`;
+        let r = beyond.get(key);
+        if (r === undefined)
+          beyond.set(key, (r = earliestReceiptBeyond(ledger, meterId, side === 'before' ? from : to, side)));
+        return r;
+      },
+    });
   }
 }
 

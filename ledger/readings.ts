@@ -101,6 +101,37 @@ export const readingFromRow = (r: Omit<ReadingRow, 'received_at'>): Omit<StoredR
 
 const toStored = (r: ReadingRow): StoredReading => ({ ...readingFromRow(r), receivedAt: r.received_at });
 
+/**
+ * Every grid meter's readings with from ≤ ts ≤ to, by meter and ts, whatever their receipt (the audit's evidence loader
+ * reads a block of consecutive intervals' series at once and applies each energy's cut-off itself).
+ * CROSS JOIN: meters outside, so each meter is one primary-key range (without it the planner scanned all readings).
+ */
+export function listGridReadingsSpan(ledger: Ledger, from: number, to: number): ReadingRow[] {
+  return prepared(
+    ledger,
+    `SELECT r.* FROM meters m CROSS JOIN readings r ON r.meter_id = m.id AND r.ts >= ? AND r.ts <= ?
+     WHERE m.role = 'grid' ORDER BY r.meter_id, r.ts`,
+  ).all(from, to) as ReadingRow[];
+}
+
+/**
+ * The earliest receipt among a meter's readings older than `ts` (side 'before') or newer (side 'after'); null when it has
+ * none there. The evidence loader asks it once per block and meter, to know whether a series' extra readings can lie
+ * outside the block it read.
+ */
+export function earliestReceiptBeyond(
+  ledger: Ledger,
+  meterId: string,
+  ts: number,
+  side: 'before' | 'after',
+): number | null {
+  const row = prepared(
+    ledger,
+    `SELECT MIN(received_at) AS r FROM readings WHERE meter_id = ? AND ts ${side === 'before' ? '<' : '>'} ?`,
+  ).get(meterId, ts) as { r: number | null };
+  return row.r;
+}
+
 /** Readings of a meter with from ≤ ts < to (`to` excluded), oldest first. */
 export function listReadingsBefore(ledger: Ledger, meterId: string, from: number, to: number): StoredReading[] {
   return (

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { bytesToHex, keccak256, stringToHex } from 'viem';
 import { keccakBytes, keccakHexOfString } from '../../audit/keccak.js';
-import { readingLeaf } from '../../settlement/inputs.js';
+import { readingLeaf, tradeLeaf } from '../../settlement/inputs.js';
+import { auditTradeLeaf } from '../../audit/check-clearing.js';
 import { readingsRootOf } from '../../audit/check-readings.js';
 import { readingsRoot } from '../../settlement/inputs.js';
 import { fcParams } from '../helpers/fc.js';
@@ -39,5 +40,43 @@ it('the audit’s readings root (fast leaf hashes, cached) equals settlement’s
       },
     ),
     fcParams('audit readings root = settlement', { numRuns: 200 }),
+  );
+});
+
+it('the audit’s trade leaf (js-sha3) equals settlement’s tradeLeaf', () => {
+  fc.assert(
+    fc.property(
+      fc.record(
+        {
+          buyOrder: fc.string(),
+          sellOrder: fc.string(),
+          buyer: fc.constantFrom('h01', 'h02', 'ü'),
+          seller: fc.constantFrom('h03', 'h04'),
+          energyWh: fc.nat(),
+          price: fc.constantFrom('0.12', '0.3'),
+          fee: fc.constantFrom('0', '0.02'),
+          buyerPrice: fc.constantFrom('0.15'),
+          kind: fc.constantFrom('forward' as const, 'metered' as const),
+          seq: fc.nat(),
+          deliveredWh: fc.nat(),
+        },
+        {
+          requiredKeys: [
+            'buyOrder',
+            'sellOrder',
+            'buyer',
+            'seller',
+            'energyWh',
+            'price',
+            'fee',
+            'kind',
+            'seq',
+            'deliveredWh',
+          ],
+        },
+      ),
+      (t) => assert.equal(auditTradeLeaf(t), tradeLeaf(t)),
+    ),
+    fcParams('audit trade leaf = settlement', { numRuns: 200 }),
   );
 });

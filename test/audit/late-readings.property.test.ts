@@ -5,6 +5,8 @@ import { EvidenceLoader } from '../../audit/evidence.js';
 import { checkEnergy } from '../../audit/check-energy.js';
 import { meterDataRulesOf } from '../../audit/meter-data-window.js';
 import { estimateExpiredHolds } from '../../settlement/holds.js';
+import { listGridSeriesReadings } from '../../ledger/meter-data.js';
+import { listGridMeterEnergy } from '../../ledger/interval-energy.js';
 import { tempDir } from '../helpers/tmp.js';
 import { fcParams } from '../helpers/fc.js';
 import { INTERVAL, lateDay, meterId } from './late-readings-day.js';
@@ -58,14 +60,31 @@ it('random device and link outages: the audit re-validates every interval as the
         const { ledger, config } = day;
         try {
           const loader = new EvidenceLoader(ledger, INTERVAL, meterDataRulesOf(config));
+          const { lookMs } = meterDataRulesOf(config);
+          // The ledger's own selection of each interval's series (ledger/meter-data.ts), as [meter, ts, receivedAt].
+          const direct = (s: number) =>
+            listGridSeriesReadings(ledger, s, s + INTERVAL, lookMs, listGridMeterEnergy(ledger, s)).map((r) => [
+              r.meter_id,
+              r.ts,
+              r.received_at,
+            ]);
+          const seen = (readings: readonly { meterId: string; ts: number; receivedAt: number }[]) =>
+            readings.map((r) => [r.meterId, r.ts, r.receivedAt]);
           for (const s of day.starts) {
-            const e = checkEnergy(loader.load(s));
+            const ev = loader.load(s);
+            // The loader reads blocks of intervals at once and picks each series out of them: the same readings.
+            assert.deepEqual(seen(ev.readings), direct(s), `${new Date(s).toISOString()}: the ledger's series`);
+            const e = checkEnergy(ev);
             assert.deepEqual(
               e.result.failures,
               [],
               `${new Date(s).toISOString()}: the audit re-validates as the engine metered`,
             );
           }
+          // Backwards (one interval per block): the same.
+          const back = new EvidenceLoader(ledger, INTERVAL, meterDataRulesOf(config));
+          for (const s of [...day.starts].reverse())
+            assert.deepEqual(seen(back.load(s).readings), direct(s), `${new Date(s).toISOString()} backwards`);
           // The hold window passes: every hold is estimated on the readings known now (all of them).
           estimateExpiredHolds(
             ledger,

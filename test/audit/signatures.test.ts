@@ -248,3 +248,38 @@ it('a reading asked twice in one call (the boundary of two intervals checked tog
   );
   assert.deepEqual(signers.stats, { fast: 0, recovered: 1 });
 });
+
+it('the audit EIP-712 digest equals viem hashTypedData around the 64-bit words it writes directly (±2^63, 2^64, 2^255)', () => {
+  const base = readingMessage(
+    event({
+      meterId: 'm1',
+      ts: 1_800_000_000_000,
+      powerW: 0,
+      importWh: 0,
+      exportWh: 0,
+      voltageV: null,
+      frequencyHz: null,
+      quality: 'good',
+    }),
+  );
+  const edges = [
+    0n,
+    1n,
+    -1n,
+    (1n << 63n) - 1n,
+    1n << 63n,
+    -(1n << 63n),
+    -(1n << 63n) - 1n,
+    1n << 64n,
+    (1n << 255n) - 1n,
+    -(1n << 255n),
+  ];
+  for (const v of edges) {
+    const m = { ...base, powerW: v, importWh: v < 0n ? -v : v, voltageMv: v < 0n ? -v - 1n : v };
+    assert.equal(
+      bytesToHex(readingDigest(m)),
+      hashTypedData({ domain: READING_DOMAIN, types: READING_TYPES, primaryType: 'Reading', message: m }),
+      `value ${v}`,
+    );
+  }
+});
