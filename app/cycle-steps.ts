@@ -3,7 +3,7 @@ import type { Config } from '../core/config/schema.js';
 import type { EventBus } from '../core/events.js';
 import { intervalEnd, toIso } from '../core/interval.js';
 import { stateRank } from '../core/interval-state.js';
-import { clearBook, rulesFromConfig } from '../matching-engine/index.js';
+import { rulesFromConfig } from '../matching-engine/index.js';
 import { closeForwardOrders, insertMeteredOrders, rejectOrders } from '../ledger/orders.js';
 import { listMeters, listParticipants } from '../ledger/participants.js';
 import { countMetersWithoutReadingFrom } from '../ledger/readings.js';
