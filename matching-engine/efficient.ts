@@ -1,7 +1,7 @@
 import type { PackedOrders } from './orders.js';
 import { f64, i32, u32 } from './scratch.js';
 import type { CompiledRules } from './rules.js';
-import { groupsOf, sortBook, type Levels, type SortedBook } from './sort.js';
+import { closeLevels, sortBook, type Levels, type SortedBook } from './sort.js';
 import { solveFlow, type Flow, type Network } from './flow.js';
 import { allocateOrders } from './allocate.js';
 import { netSelfOrders, partiesOf } from './self-net.js';
@@ -145,13 +145,6 @@ function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
     lv.volume[c] = vol;
     c++;
   }
-  lv.count = c;
-  lv.start = lv.start.subarray(0, c);
-  lv.end = lv.end.subarray(0, c);
-  lv.side = lv.side.subarray(0, c);
-  lv.zone = lv.zone.subarray(0, c);
-  lv.ticks = lv.ticks.subarray(0, c);
-  lv.volume = lv.volume.subarray(0, c);
-  groupsOf(lv, Z);
+  closeLevels(lv, c, Z);
   return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
 }

@@ -193,7 +193,12 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
     lv.end[l] = n;
     lv.volume[l] = vol;
   }
-  const count = l + 1;
+  closeLevels(lv, l + 1, Z);
+  return sp !== undefined ? { perm, bySeq, qty: sq, levels: lv, party: sp } : { perm, bySeq, qty: sq, levels: lv };
+}
+
+/** Trims the level columns (sized for the worst case) to the `count` levels written, then groups them. */
+export function closeLevels(lv: Levels, count: number, Z: number): void {
   lv.count = count;
   lv.start = lv.start.subarray(0, count);
   lv.end = lv.end.subarray(0, count);
@@ -202,7 +207,6 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
   lv.ticks = lv.ticks.subarray(0, count);
   lv.volume = lv.volume.subarray(0, count);
   groupsOf(lv, Z);
-  return sp !== undefined ? { perm, bySeq, qty: sq, levels: lv, party: sp } : { perm, bySeq, qty: sq, levels: lv };
 }
 
 /** First and end level of each (side, zone) group, from the levels' sides and zones; empty groups are [count, count). */
