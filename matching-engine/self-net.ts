@@ -87,6 +87,7 @@ export function netSelfOrders(
   oneZone: boolean,
   fee: Int32Array,
 ): SelfNetting | null {
+  if (oneZone) return netOneFee(p, sorted, parties, fee[0]!);
   const n = p.n;
   const mask = parties.mask;
   const P = mask.length;
@@ -192,4 +193,91 @@ function netRun(
     any = true;
   }
   return any;
+}
+
+/**
+ * Netting when every zone pair has the same fee (the sort ignored zones: one group of bid levels, highest first, and
+ * one of offer levels, lowest first). A participant's greedy netting — highest bid against lowest offer while bid ≥
+ * offer + fee — nets a volume N that needs no grouping by participant: with D(x) its bid volume at prices ≥ x and S(p)
+ * its offer volume at prices ≤ p, N = max over p of min(D(p + fee), S(p)). (The first m = min(D(p + fee), S(p)) Wh of
+ * its bids all cover the first m Wh of its offers, so the greedy reaches m; and at the price p of the last offer it
+ * nets, both D(p + fee) and S(p) are at least what it netted.) One sweep up the prices finds every participant's N
+ * (S only grows at offer prices, where the max is taken); the netted energy is then the first N Wh of its bids and of
+ * its offers in the total order, the same orders the greedy nets. Three passes in the total order over columns read
+ * in sequence, and per-participant counters small enough to stay in cache: about five times faster than grouping a
+ * million orders by participant (issue 16).
+ */
+function netOneFee(p: PackedOrders, sorted: SortedBook, parties: Parties, fee: number): SelfNetting | null {
+  const mask = parties.mask;
+  const P = mask.length;
+  const party = sorted.party!;
+  const sq = sorted.qty;
+  const lv = sorted.levels;
+  const bidLo = lv.groupStart[0]!;
+  const bidHi = lv.groupEnd[0]!;
+  const offLo = lv.groupStart[1]!;
+  const offHi = lv.groupEnd[1]!;
+  if (bidLo === bidHi || offLo === offHi) return null;
+  const bidEnd = lv.end[bidHi - 1]!;
+  // D: each netting participant's bid volume at prices ≥ the sweep's p + fee (all of it to begin with).
+  const D = f64('net.bidsAbove', P, true);
+  const S = f64('net.offersBelow', P, true);
+  const N = f64('net.volume', P, true);
+  for (let j = lv.start[bidLo]!; j < bidEnd; j++) {
+    const k = party[j]!;
+    if (mask[k] === 3) D[k]! += sq[j]!;
+  }
+  // Bid levels from the lowest price up (they are stored highest first).
+  let b = bidHi - 1;
+  let any = false;
+  for (let l = offLo; l < offHi; l++) {
+    const t = lv.ticks[l]!;
+    // Bids below t + fee can no longer cover an offer at t or above.
+    while (b >= bidLo && lv.ticks[b]! < t + fee) {
+      for (let j = lv.start[b]!, e = lv.end[b]!; j < e; j++) {
+        const k = party[j]!;
+        if (mask[k] === 3) D[k]! -= sq[j]!;
+      }
+      b--;
+    }
+    if (b < bidLo) break; // no bid covers this offer or any dearer one
+    for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
+      const k = party[j]!;
+      if (mask[k] !== 3) continue;
+      const s = (S[k]! += sq[j]!);
+      const m = s < D[k]! ? s : D[k]!;
+      if (m > N[k]!) {
+        N[k] = m;
+        any = true;
+      }
+    }
+  }
+  if (!any) return null;
+  // The first N Wh of each participant's bids, then of its offers, in the total order (D and S now count what each
+  // side has netted so far).
+  const n = p.n;
+  const left = f64('net.leftByPosition', sq.length);
+  const netted = new Float64Array(n);
+  D.fill(0);
+  S.fill(0);
+  const perm = sorted.perm;
+  const end = lv.end[offHi - 1]!;
+  for (let j = 0; j < end; j++) {
+    const q = sq[j]!;
+    const k = party[j]!;
+    let x = 0;
+    if (mask[k] === 3) {
+      const used = j < bidEnd ? D : S;
+      const u = used[k]!;
+      const room = N[k]! - u;
+      if (room > 0) {
+        x = room < q ? room : q;
+        used[k] = u + x;
+        netted[perm[j]!] = x;
+      }
+    }
+    left[j] = q - x;
+  }
+  for (let j = end; j < sq.length; j++) left[j] = sq[j]!;
+  return { left, netted };
 }
