@@ -19,6 +19,9 @@ import { IdIndex } from './ids.js';
  * cancelled order leaves a hole that clearing skips; a replacement takes its
  * order's slot.
  */
+/** Slots up to which a zone seen late is put in name order at once (the pass over the slots is then cheap). */
+const RENUMBER_MAX = 4096;
+
 export class OrderBook {
   readonly interval: string;
   readonly rules: ClearingRules;
@@ -46,13 +49,18 @@ export class OrderBook {
   #side = new Uint8Array(1024);
   #qty = new Float64Array(1024);
   #ticks = new Int32Array(1024);
-  /** Index into #zoneNames (first-seen order; clearing renumbers by name). */
+  /**
+   * Index into #zoneNames, kept in name order as zones arrive (a book has a few zones, all seen in its first orders),
+   * so clearing can hand the column over as it is. A zone first seen late in a big book is appended instead
+   * (#zonesUnsorted) and clearing renumbers, so one late order never costs a pass over the whole book.
+   */
   #zone = new Int32Array(1024);
   #seq = new Float64Array(1024);
   readonly #zoneIdx = new Map<string, number>();
   readonly #zoneNames: string[] = [];
   /** Live orders per zone: a zone whose orders were all cancelled or moved is not part of the book. */
   readonly #zoneUse: number[] = [];
+  #zonesUnsorted = false;
   #holes = 0;
   #totalWh = 0;
   #closed = false;
@@ -157,15 +165,24 @@ export class OrderBook {
   #packed(): PackedOrders {
     const slots = this.#ids.length;
     const n = slots - this.#holes;
-    // Zones in use, numbered by name; slots of unused zones in `remap` are never read.
-    const used = this.#zoneNames.map((_, z) => z).filter((z) => this.#zoneUse[z]! > 0);
-    const named = sortedZones(used.map((z) => this.#zoneNames[z]!));
-    const remap = new Int32Array(this.#zoneNames.length);
-    used.forEach((z, j) => (remap[z] = named.remap[j]!));
-    const names = named.names;
-    const zone = new Int32Array(n);
+    // The column is already numbered by name unless a zone came late or one is no longer used: then renumber the
+    // zones in use by name (slots of unused zones in `remap` are never read).
+    const asIs = !this.#zonesUnsorted && this.#zoneUse.every((u) => u > 0);
+    let remap: Int32Array | undefined;
+    let names = [...this.#zoneNames];
+    if (!asIs) {
+      const used = this.#zoneNames.map((_, z) => z).filter((z) => this.#zoneUse[z]! > 0);
+      const named = sortedZones(used.map((z) => this.#zoneNames[z]!));
+      remap = new Int32Array(this.#zoneNames.length);
+      used.forEach((z, j) => (remap![z] = named.remap[j]!));
+      names = named.names;
+    }
     if (this.#holes === 0) {
-      for (let i = 0; i < n; i++) zone[i] = remap[this.#zone[i]!]!;
+      let zone = this.#zone.subarray(0, n);
+      if (remap !== undefined) {
+        zone = new Int32Array(n);
+        for (let i = 0; i < n; i++) zone[i] = remap[this.#zone[i]!]!;
+      }
       const partners = new Map<number, readonly string[]>();
       for (const [slot, x] of this.#extras)
         if (x.partners !== undefined && x.partners.length > 0) partners.set(slot, partnerList(x.partners));
@@ -184,6 +201,7 @@ export class OrderBook {
         parties: this.#partyNames.length,
       };
     }
+    const zone = new Int32Array(n);
     const side = new Uint8Array(n);
     const qty = new Float64Array(n);
     const ticks = new Int32Array(n);
@@ -200,7 +218,7 @@ export class OrderBook {
       side[j] = this.#side[s]!;
       qty[j] = this.#qty[s]!;
       ticks[j] = this.#ticks[s]!;
-      zone[j] = remap[this.#zone[s]!]!;
+      zone[j] = remap === undefined ? this.#zone[s]! : remap[this.#zone[s]!]!;
       seq[j] = this.#seq[s]!;
       ids[j] = this.#ids[s]!;
       participants[j] = this.#participants[s]!;
@@ -266,13 +284,7 @@ export class OrderBook {
         ...(o.greenOnly !== undefined ? { greenOnly: o.greenOnly } : {}),
       });
     else this.#extras.delete(s);
-    let z = this.#zoneIdx.get(o.zone);
-    if (z === undefined) {
-      z = this.#zoneNames.length;
-      this.#zoneIdx.set(o.zone, z);
-      this.#zoneNames.push(o.zone);
-      this.#zoneUse.push(0);
-    }
+    const z = this.#zoneIdx.get(o.zone) ?? this.#newZone(o.zone);
     this.#zoneUse[z]!++;
     this.#side[s] = o.side === 'bid' ? BID : OFFER;
     this.#qty[s] = o.energyWh;
@@ -280,6 +292,28 @@ export class OrderBook {
     this.#zone[s] = z;
     this.#seq[s] = o.seq;
     this.#totalWh += o.energyWh;
+  }
+
+  /** Numbers a zone not seen before: in name order while the book is small, else after the others. */
+  #newZone(name: string): number {
+    const names = this.#zoneNames;
+    let z = names.length;
+    while (z > 0 && names[z - 1]! > name) z--;
+    const slots = this.#ids.length;
+    if (z === names.length || this.#zonesUnsorted || slots > RENUMBER_MAX) {
+      if (z < names.length) this.#zonesUnsorted = true;
+      z = names.length;
+      names.push(name);
+      this.#zoneUse.push(0);
+    } else {
+      names.splice(z, 0, name);
+      this.#zoneUse.splice(z, 0, 0);
+      names.forEach((x, k) => this.#zoneIdx.set(x, k));
+      // Every slot, live or not (a replacement writes its slot's zone afresh).
+      for (let s = 0; s < slots; s++) if (this.#zone[s]! >= z) this.#zone[s]!++;
+    }
+    this.#zoneIdx.set(name, z);
+    return z;
   }
 
   #grow(): void {

@@ -4,7 +4,15 @@ import { parseUtc } from '../core/interval.js';
 import { compileRules, RULE_SET_VERSION, type CompiledRules } from './rules.js';
 import { packOrders, type PackedOrders } from './orders.js';
 import { efficientAllocation, type Allocation } from './efficient.js';
-import { lazyList, remainders, surplusTickWh, tickWhToMoney, tradeObjects, priceStrings } from './result.js';
+import {
+  lazyList,
+  remainders,
+  surplusOfLevels,
+  surplusTickWh,
+  tickWhToMoney,
+  tradeObjects,
+  priceStrings,
+} from './result.js';
 import { clearUniform } from './mechanisms/uniform.js';
 import { clearPayAs } from './mechanisms/pay-as.js';
 import { clearMcAfee } from './mechanisms/mcafee.js';
@@ -39,6 +47,14 @@ export function clearBook(book: BookInput, rules: ClearingRules): ClearingResult
   if (kind !== 'forward' && kind !== 'metered') throw invalid('INVALID_INPUT', 'kind', kind, '"forward" or "metered"');
   const cr = compileRules(checkVersion(rules));
   return clearPacked(packOrders(book.orders, book.interval, cr), book.interval, kind, cr);
+}
+
+/** Surplus in tick·Wh: over price levels when the mechanism kept the efficient fills (all but McAfee's reduction). */
+function surplusOf(alloc: Allocation, out: Outcome, cr: CompiledRules): bigint {
+  const fee = alloc.net.fee;
+  return out.fill === alloc.fill
+    ? surplusOfLevels(alloc.sorted.levels, alloc.flow.levelFill, alloc.net.zones, out.flows, fee)
+    : surplusTickWh(alloc.packed, out.fill, out.flows, fee, cr.floor, cr.cap);
 }
 
 function checkVersion(rules: ClearingRules): ClearingRules {
@@ -85,7 +101,7 @@ export function clearPacked(
     },
     clearingPrice: out.clearingPrice === null ? null : str(out.clearingPrice),
     matchedWh: out.matchedWh,
-    surplus: tickWhToMoney(surplusTickWh(alloc.packed, out.fill, out.flows, alloc.net.fee, cr.floor, cr.cap), cr.scale),
+    surplus: tickWhToMoney(surplusOf(alloc, out, cr), cr.scale),
   } as ClearingResult;
   lazyList(result, 'trades', () => tradeObjects(packed, out.trades, cr.scale));
   // Remainders list every order of the input, the netted ones too, with what each netted.

@@ -9,8 +9,8 @@ import { netSelfOrders, partiesOf } from './self-net.js';
 /** The efficient (surplus-maximising) allocation of a packed book, which every mechanism starts from. */
 export interface Allocation {
   /**
-   * The book the auction clears, indexed like the input: after self-netting, `qty` is what each order has left
-   * (orders netted to zero are in no level of `sorted`, so nothing reads them).
+   * The book the auction clears, indexed like the input (zones collapsed when they are), `qty` as given: what an order
+   * has left after self-netting is `qty − netted` (orders netted to zero are in no level of `sorted`).
    */
   packed: PackedOrders;
   /** The total order of the orders with energy left (`perm`, `qty`, `levels`); `bySeq` lists every input order. */
@@ -48,10 +48,12 @@ export function networkOf(packed: PackedOrders, cr: CompiledRules): Network {
  * change nothing: the book is cleared as one zone (one merit order, one price), which is the common case and the fast
  * one.
  */
-function collapses(packed: PackedOrders, qty: Float64Array, net: Network, sameFee: boolean): boolean {
+function collapses(packed: PackedOrders, left: () => Float64Array, net: Network, sameFee: boolean): boolean {
   const Z = net.zones;
   if (Z <= 1 || !sameFee) return false;
+  if (net.limit.every((x) => x === Infinity)) return true;
   const offered = new Float64Array(Z);
+  const qty = left();
   for (let i = 0; i < packed.n; i++) if (packed.side[i] === 1) offered[packed.zone[i]!]! += qty[i]!;
   for (let z = 0; z < Z; z++) if (net.limit[z]! < offered[z]!) return false;
   return true;
@@ -72,17 +74,20 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   const parties = partiesOf(packed);
   let sorted = sortBook(oneZone ?? packed, cr.floor, cr.cap, parties?.pid);
   const self = parties ? netSelfOrders(packed, sorted, parties, sameFee, net0.fee) : null;
-  let qty = packed.qty;
-  if (self) {
-    // What each order has left, by input index (the mechanisms and the export limits read it so).
-    qty = f64('alloc.qty', packed.n);
-    for (let i = 0; i < packed.n; i++) qty[i] = packed.qty[i]! - self.netted[i]!;
-  }
-  const collapsed = collapses(packed, qty, net0, sameFee);
-  const base = collapsed ? oneZone! : packed;
-  const book = self ? { ...base, qty } : base;
+  // What each order has left after netting, by input index: only the export limits and a second sort read it so.
+  let qty: Float64Array | undefined;
+  const left = (): Float64Array => {
+    if (qty === undefined && self) {
+      qty = f64('alloc.qty', packed.n);
+      for (let i = 0; i < packed.n; i++) qty[i] = packed.qty[i]! - self.netted[i]!;
+    }
+    return qty ?? packed.qty;
+  };
+  const collapsed = collapses(packed, left, net0, sameFee);
+  const book = collapsed ? oneZone! : packed;
   const net = collapsed ? { zones: 1, fee: Int32Array.of(net0.fee[0]!), limit: Float64Array.of(Infinity) } : net0;
-  if (oneZone !== undefined && !collapsed) sorted = { ...sortBook(book, cr.floor, cr.cap), bySeq: sorted.bySeq };
+  if (oneZone !== undefined && !collapsed)
+    sorted = { ...sortBook({ ...book, qty: left() }, cr.floor, cr.cap), bySeq: sorted.bySeq };
   else if (self) sorted = { ...sorted, qty: self.left };
   if (self) sorted = withoutUsedUp(sorted, net.zones);
   const flow = solveFlow(sorted.levels, net);

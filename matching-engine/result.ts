@@ -400,7 +400,30 @@ export function surplusTickWh(
     if (wh[t] !== 0) s.add(wh[t]!, t + floor);
     if (wh[L + t] !== 0) s.add(wh[L + t]!, -(t + floor));
   }
-  const Z = p.zones.length;
-  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) s.add(flows.amount(a, b), -fee[a * Z + b]!);
+  subtractFees(s, p.zones.length, flows, fee);
   return s.value;
+}
+
+/**
+ * The same sum when the fills are the efficient allocation's (every order of a level at the level's price, the level's
+ * fill shared among them): over price levels, without reading the orders.
+ */
+export function surplusOfLevels(
+  lv: Levels,
+  levelFill: Float64Array,
+  Z: number,
+  flows: PairFlows,
+  fee: Int32Array,
+): bigint {
+  const s = new TickWhSum();
+  for (let l = 0; l < lv.count; l++) {
+    const f = levelFill[l]!;
+    if (f !== 0) s.add(f, lv.side[l] === BID ? lv.ticks[l]! : -lv.ticks[l]!);
+  }
+  subtractFees(s, Z, flows, fee);
+  return s.value;
+}
+
+function subtractFees(s: TickWhSum, Z: number, flows: PairFlows, fee: Int32Array): void {
+  for (let a = 0; a < Z; a++) for (let b = 0; b < Z; b++) s.add(flows.amount(a, b), -fee[a * Z + b]!);
 }

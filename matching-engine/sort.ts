@@ -58,11 +58,32 @@ function radixByU32(keys: Uint32Array, perm: Uint32Array): Uint32Array {
   return src;
 }
 
+let identityBuffer = new Uint32Array(0);
+
+/**
+ * 0, 1, …, n − 1, shared by every clearing: results keep it as their submission order, so nothing may write into it.
+ */
+function identity(n: number): Uint32Array {
+  if (identityBuffer.length < n) {
+    const grown = new Uint32Array(Math.max(n, 2 * identityBuffer.length));
+    for (let i = 0; i < grown.length; i++) grown[i] = i;
+    identityBuffer = grown;
+  }
+  return identityBuffer.subarray(0, n);
+}
+
+function identityCopy(n: number): Uint32Array {
+  const perm = new Uint32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  return perm;
+}
+
 export function sortBook(p: PackedOrders, floor: number, cap: number, party?: Int32Array): SortedBook {
   const n = p.n;
   const Z = p.zones.length;
-  let perm: Uint32Array = new Uint32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
+  const L = cap - floor + 1;
+  const K = 2 * Z * L;
+  const countingSort = K <= Math.max(1 << 16, 4 * n);
 
   // 1. By seq. A book's orders come in submission order, usually with distinct seqs: then nothing to do.
   let seqFitsU32 = true;
@@ -78,6 +99,9 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
       else if (x === y) seqTies = true;
     }
   }
+  // In submission order with distinct seqs (a book's orders), the counting sort below only reads perm, and keeps it as
+  // bySeq: then it is the shared identity, not a fresh array per clearing.
+  let perm: Uint32Array = seqSorted && !seqTies && countingSort ? identity(n) : identityCopy(n);
   if (seqSorted) {
     // Orders often arrive in submission order: nothing to do.
   } else if (seqFitsU32) {
@@ -105,10 +129,7 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
     }
   }
   // 2. By (side, zone, price priority), stable: within a key, (seq, id) order stays.
-  const L = cap - floor + 1;
-  const K = 2 * Z * L;
   // The counting sort writes a new array, so perm itself can be kept as bySeq; the radix sort may write into it.
-  const countingSort = K <= Math.max(1 << 16, 4 * n);
   const bySeq = countingSort ? perm : perm.slice();
   // Int32 keys while they fit (the usual case), doubles beyond.
   const key = K < 2 ** 31 ? i32('sort.key', n) : new Float64Array(n);

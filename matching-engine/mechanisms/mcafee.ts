@@ -40,6 +40,7 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
   let sq = -Infinity;
   let bNext = -Infinity;
   let sNext = Infinity;
+  const netted = a.netted;
   const maxFilledOffer = new Float64Array(Z).fill(-Infinity);
   const minFilledBid = new Float64Array(Z).fill(Infinity);
   for (let i = 0; i < p.n; i++) {
@@ -50,13 +51,13 @@ export function clearMcAfee(a: Allocation, _cr: CompiledRules): Outcome {
         bq = Math.min(bq, t);
         minFilledBid[z] = Math.min(minFilledBid[z]!, t);
       }
-      if (fill[i]! < p.qty[i]!) bNext = Math.max(bNext, t);
+      if (fill[i]! < p.qty[i]! - (netted === null ? 0 : netted[i]!)) bNext = Math.max(bNext, t);
     } else {
       if (fill[i]! > 0) {
         sq = Math.max(sq, t);
         maxFilledOffer[z] = Math.max(maxFilledOffer[z]!, t);
       }
-      if (fill[i]! < p.qty[i]!) sNext = Math.min(sNext, t);
+      if (fill[i]! < p.qty[i]! - (netted === null ? 0 : netted[i]!)) sNext = Math.min(sNext, t);
     }
   }
 

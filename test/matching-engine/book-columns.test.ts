@@ -87,6 +87,36 @@ test('a book that grows past its first column capacity, with holes, clears like 
   sameAsList(book, 'forward');
 });
 
+test('zones numbered as they arrive: reverse name order, a zone first seen late in a big book, a zone emptied', () => {
+  // Zones are kept in name order while the book is small and appended after that (book.ts RENUMBER_MAX); both must
+  // clear like the list, with fees that make the zone order matter.
+  const fees = [
+    { from: 'A', to: 'B', fee: '0.0100' },
+    { from: 'C', to: 'A', fee: '0.0200' },
+    { from: 'D', to: 'C', fee: '0.0050' },
+  ];
+  const order = (i: number, zone: string): OrderInput => ({
+    id: `o${i}`,
+    participant: `h${i % 41}`,
+    side: i % 2 ? 'offer' : 'bid',
+    interval: I,
+    energyWh: 100 + (i % 17) * 30,
+    price: tickStr(1000 + ((i * 7919) % 1500)),
+    zone,
+    seq: i,
+  });
+  for (const late of [10, 6000]) {
+    const book = new OrderBook(I, rules('uniform', { zoneFees: fees }));
+    const early = ['D', 'C', 'B'];
+    for (let i = 0; i < 7000; i++) book.add(order(i, i >= late && i % 5 === 0 ? 'A' : early[i % 3]!));
+    sameAsList(book, 'forward');
+    const emptied = new OrderBook(I, rules('uniform', { zoneFees: fees }));
+    for (let i = 0; i < 5000; i++) emptied.add(order(i, i === 4999 ? 'A' : early[i % 3]!));
+    for (let i = 0; i < 5000; i += 3) emptied.cancel(`o${i}`); // every D order
+    sameAsList(emptied, 'metered');
+  }
+});
+
 test('the result lists its trades and remainders like plain data: JSON, structured clone, keys, assignment', () => {
   const orders: OrderInput[] = [
     { id: 'b1', participant: 'h1', side: 'bid', interval: I, energyWh: 300, price: '0.2000', zone: 'A', seq: 1 },
