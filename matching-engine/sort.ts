@@ -1,4 +1,4 @@
-import { BID, type PackedOrders } from './orders.js';
+import { BID, OFFER, type PackedOrders } from './orders.js';
 import { f64, i32, u32 } from './scratch.js';
 
 /**
@@ -131,52 +131,8 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
   // 2. By (side, zone, price priority), stable: within a key, (seq, id) order stays.
   // The counting sort writes a new array, so perm itself can be kept as bySeq; the radix sort may write into it.
   const bySeq = countingSort ? perm : perm.slice();
-  // Int32 keys while they fit (the usual case), doubles beyond.
-  const key = K < 2 ** 31 ? i32('sort.key', n) : new Float64Array(n);
-  // Keys and energies in sorted order, so the scans below read memory in sequence.
-  const sk = K < 2 ** 31 ? i32('sort.sk', n) : new Float64Array(n);
   const sq = f64('sort.qty', n);
   const sp = party !== undefined ? i32('sort.party', n) : undefined;
-  if (countingSort) {
-    const count = new Int32Array(K + 1);
-    // Keys and their counts in one pass.
-    for (let i = 0; i < n; i++) {
-      const side = p.side[i]!;
-      const k = (side * Z + p.zone[i]!) * L + (side === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor);
-      key[i] = k;
-      count[k + 1]!++;
-    }
-    for (let k = 0; k < K; k++) count[k + 1]! += count[k]!;
-    const out = u32('sort.perm', n);
-    // One pass places the index, its key, its energy and its participant (perm is usually the identity here, so the
-    // reads are in sequence).
-    for (let i = 0; i < n; i++) {
-      const q = perm[i]!;
-      const kq = key[q]!;
-      const d = count[kq]!++;
-      out[d] = q;
-      sk[d] = kq;
-      sq[d] = p.qty[q]!;
-      if (sp !== undefined) sp[d] = party![q]!;
-    }
-    perm = out;
-  } else {
-    for (let i = 0; i < n; i++) {
-      const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
-      key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
-    }
-    perm =
-      K <= 0xffffffff
-        ? radixByU32(new Uint32Array(key), perm)
-        : Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
-    for (let j = 0; j < n; j++) {
-      sk[j] = key[perm[j]!]!;
-      sq[j] = p.qty[perm[j]!]!;
-      if (sp !== undefined) sp[j] = party![perm[j]!]!;
-    }
-  }
-
-  // 4. Levels: at most one per order and one per key; written in one pass, then cut to length.
   const max = Math.min(n, K);
   const lv: Levels = {
     count: 0,
@@ -189,32 +145,89 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
     groupStart: new Int32Array(2 * Z),
     groupEnd: new Int32Array(2 * Z),
   };
-  let l = -1;
-  let vol = 0;
-  let prev = -1;
-  for (let j = 0; j < n; j++) {
-    const k = sk[j]!;
-    if (k !== prev) {
-      if (l >= 0) {
-        lv.end[l] = j;
-        lv.volume[l] = vol;
-      }
-      l++;
-      prev = k;
-      vol = 0;
-      const q = perm[j]!;
-      lv.start[l] = j;
-      lv.side[l] = p.side[q]!;
-      lv.zone[l] = p.zone[q]!;
-      lv.ticks[l] = p.ticks[q]!;
+  if (countingSort) {
+    // Keys, their counts and their volumes in one pass: the counts give each level's orders and the volumes its
+    // energy, so the levels come from the K keys without another pass over the orders.
+    const key = i32('sort.key', n);
+    const count = new Int32Array(K + 1);
+    const volume = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      const side = p.side[i]!;
+      const k = (side * Z + p.zone[i]!) * L + (side === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor);
+      key[i] = k;
+      count[k + 1]!++;
+      volume[k]! += p.qty[i]!;
     }
-    vol += sq[j]!;
+    let c = 0;
+    for (let k = 0; k < K; k++) {
+      const start = count[k]!;
+      const end = (count[k + 1]! += start);
+      if (end === start) continue;
+      const side = k < Z * L ? BID : OFFER;
+      const pos = k % L;
+      lv.start[c] = start;
+      lv.end[c] = end;
+      lv.side[c] = side;
+      lv.zone[c] = Math.floor(k / L) % Z;
+      lv.ticks[c] = side === BID ? cap - pos : floor + pos;
+      lv.volume[c] = volume[k]!;
+      c++;
+    }
+    const out = u32('sort.perm', n);
+    // One pass places the index, its energy and its participant (perm is usually the identity here, so the reads are
+    // in sequence).
+    for (let i = 0; i < n; i++) {
+      const q = perm[i]!;
+      const d = count[key[q]!]!++;
+      out[d] = q;
+      sq[d] = p.qty[q]!;
+      if (sp !== undefined) sp[d] = party![q]!;
+    }
+    perm = out;
+    closeLevels(lv, c, Z);
+  } else {
+    // Int32 keys while they fit, doubles beyond.
+    const key = K < 2 ** 31 ? i32('sort.key', n) : new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const pos = p.side[i] === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor;
+      key[i] = (p.side[i]! * Z + p.zone[i]!) * L + pos;
+    }
+    perm =
+      K <= 0xffffffff
+        ? radixByU32(new Uint32Array(key), perm)
+        : Uint32Array.from([...perm].sort((a, b) => key[a]! - key[b]!));
+    for (let j = 0; j < n; j++) {
+      sq[j] = p.qty[perm[j]!]!;
+      if (sp !== undefined) sp[j] = party![perm[j]!]!;
+    }
+    // Levels: runs of one key, in one pass.
+    let l = -1;
+    let vol = 0;
+    let prev = -1;
+    for (let j = 0; j < n; j++) {
+      const q = perm[j]!;
+      const k = key[q]!;
+      if (k !== prev) {
+        if (l >= 0) {
+          lv.end[l] = j;
+          lv.volume[l] = vol;
+        }
+        l++;
+        prev = k;
+        vol = 0;
+        lv.start[l] = j;
+        lv.side[l] = p.side[q]!;
+        lv.zone[l] = p.zone[q]!;
+        lv.ticks[l] = p.ticks[q]!;
+      }
+      vol += sq[j]!;
+    }
+    if (l >= 0) {
+      lv.end[l] = n;
+      lv.volume[l] = vol;
+    }
+    closeLevels(lv, l + 1, Z);
   }
-  if (l >= 0) {
-    lv.end[l] = n;
-    lv.volume[l] = vol;
-  }
-  closeLevels(lv, l + 1, Z);
   return sp !== undefined ? { perm, bySeq, qty: sq, levels: lv, party: sp } : { perm, bySeq, qty: sq, levels: lv };
 }
 
