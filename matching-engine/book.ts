@@ -6,6 +6,7 @@ import { BID, OFFER, checkOrder, partnerList, type PackedOrders } from './orders
 import { clearPacked } from './clear.js';
 import { sortedZones } from './zones.js';
 import { IdIndex } from './ids.js';
+import { Tally } from './tally.js';
 
 /**
  * The order book of one interval: add, cancel and replace until gate
@@ -61,6 +62,8 @@ export class OrderBook {
   /** Live orders per zone: a zone whose orders were all cancelled or moved is not part of the book. */
   readonly #zoneUse: number[] = [];
   #zonesUnsorted = false;
+  /** Sort keys and participants' sides, kept as orders come and go (tally.ts). */
+  readonly #tally: Tally | undefined;
   #holes = 0;
   #totalWh = 0;
   #closed = false;
@@ -70,6 +73,7 @@ export class OrderBook {
     this.interval = interval;
     this.rules = rules;
     this.#cr = compileRules(rules);
+    this.#tally = Tally.for(this.#cr);
   }
 
   get closed(): boolean {
@@ -117,6 +121,7 @@ export class OrderBook {
     this.#open('cancel');
     const s = this.#slotOf(id);
     const o = this.#order(s);
+    this.#untally(s);
     this.#slot.delete(id);
     this.#ids[s] = undefined;
     this.#extras.delete(s);
@@ -141,6 +146,7 @@ export class OrderBook {
     this.#checkTotal(this.#totalWh - old.energyWh + o.energyWh);
     this.#totalWh -= old.energyWh;
     this.#zoneUse[this.#zone[s]!]!--;
+    this.#untally(s);
     this.#participants[s] = this.#partyName(s, o.participant);
     this.#prices[s] = this.#intern(o.price);
     this.#put(s, o, ticks);
@@ -199,6 +205,7 @@ export class OrderBook {
         participants: this.#participants,
         party: this.#party.subarray(0, n),
         parties: this.#partyNames.length,
+        ...(this.#tally ? { tally: this.#tally.snapshot(n, this.#partyNames.length) } : {}),
       };
     }
     const zone = new Int32Array(n);
@@ -209,6 +216,7 @@ export class OrderBook {
     const ids: string[] = new Array(n);
     const participants: string[] = new Array(n);
     const party = new Int32Array(n);
+    const key = this.#tally ? new Int32Array(n) : undefined;
     const partners = new Map<number, readonly string[]>();
     let j = 0;
     for (let s = 0; s < slots; s++) {
@@ -223,6 +231,7 @@ export class OrderBook {
       ids[j] = this.#ids[s]!;
       participants[j] = this.#participants[s]!;
       party[j] = this.#party[s]!;
+      if (key) key[j] = this.#tally!.keyOf(s);
       j++;
     }
     return {
@@ -238,6 +247,7 @@ export class OrderBook {
       party,
       parties: this.#partyNames.length,
       ...(partners.size > 0 ? { partners } : {}),
+      ...(this.#tally ? { tally: this.#tally.snapshot(n, this.#partyNames.length, key) } : {}),
     };
   }
 
@@ -292,6 +302,11 @@ export class OrderBook {
     this.#zone[s] = z;
     this.#seq[s] = o.seq;
     this.#totalWh += o.energyWh;
+    this.#tally?.add(s, this.#side[s]!, ticks, o.energyWh, this.#party[s]!);
+  }
+
+  #untally(s: number): void {
+    this.#tally?.remove(s, this.#side[s]!, this.#qty[s]!, this.#party[s]!);
   }
 
   /** Numbers a zone not seen before: in name order while the book is small, else after the others. */

@@ -1,7 +1,7 @@
 import type { PackedOrders } from './orders.js';
-import { f64, i32, u32 } from './scratch.js';
+import { f64, i32 } from './scratch.js';
 import type { CompiledRules } from './rules.js';
-import { closeLevels, sortBook, type Levels, type SortedBook } from './sort.js';
+import { sortBook, withoutUsedUp, type SortedBook } from './sort.js';
 import { solveFlow, type Flow, type Network } from './flow.js';
 import { allocateOrders } from './allocate.js';
 import { netSelfOrders, partiesOf } from './self-net.js';
@@ -86,10 +86,11 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   const collapsed = collapses(packed, left, net0, sameFee);
   const book = collapsed ? oneZone! : packed;
   const net = collapsed ? { zones: 1, fee: Int32Array.of(net0.fee[0]!), limit: Float64Array.of(Infinity) } : net0;
-  if (oneZone !== undefined && !collapsed)
-    sorted = { ...sortBook({ ...book, qty: left() }, cr.floor, cr.cap), bySeq: sorted.bySeq };
-  else if (self) sorted = { ...sorted, qty: self.left };
-  if (self) sorted = withoutUsedUp(sorted, net.zones);
+  if (oneZone !== undefined && !collapsed) {
+    // The book's tally counts the energies as given, not what netting left.
+    sorted = { ...sortBook({ ...book, qty: left(), tally: undefined }, cr.floor, cr.cap), bySeq: sorted.bySeq };
+    if (self) sorted = withoutUsedUp(sorted, net.zones);
+  } else if (self) sorted = self.sorted;
   const flow = solveFlow(sorted.levels, net);
   const fill = new Float64Array(packed.n);
   const sortedFill = f64('alloc.sortedFill', sorted.perm.length, true);
@@ -105,51 +106,4 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
     collapsed,
     netted: self?.netted ?? null,
   };
-}
-
-/**
- * The total order of the orders with energy left (`s.qty`, by position): the same orders in the same order, the
- * netted-out ones dropped, each level's volume what its orders have left, empty levels dropped.
- */
-function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
-  const n = s.perm.length;
-  const old = s.levels;
-  let m = 0;
-  for (let j = 0; j < n; j++) if (s.qty[j]! > 0) m++;
-  const perm = u32('alloc.perm', m);
-  const sq = f64('alloc.qty2', m);
-  const lv: Levels = {
-    count: 0,
-    start: new Int32Array(old.count),
-    end: new Int32Array(old.count),
-    side: new Uint8Array(old.count),
-    zone: new Int32Array(old.count),
-    ticks: new Int32Array(old.count),
-    volume: new Float64Array(old.count),
-    groupStart: new Int32Array(2 * Z),
-    groupEnd: new Int32Array(2 * Z),
-  };
-  let d = 0;
-  let c = 0;
-  for (let l = 0; l < old.count; l++) {
-    const from = d;
-    let vol = 0;
-    for (let j = old.start[l]!, e = old.end[l]!; j < e; j++) {
-      const q = s.qty[j]!;
-      if (q === 0) continue;
-      perm[d] = s.perm[j]!;
-      sq[d++] = q;
-      vol += q;
-    }
-    if (d === from) continue;
-    lv.start[c] = from;
-    lv.end[c] = d;
-    lv.side[c] = old.side[l]!;
-    lv.zone[c] = old.zone[l]!;
-    lv.ticks[c] = old.ticks[l]!;
-    lv.volume[c] = vol;
-    c++;
-  }
-  closeLevels(lv, c, Z);
-  return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
 }

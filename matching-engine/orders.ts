@@ -34,6 +34,28 @@ export interface PackedOrders {
    */
   party?: Int32Array;
   parties?: number;
+  /** Counts the OrderBook kept as orders arrived, by `party` numbers. */
+  tally?: BookTally | undefined;
+}
+
+/**
+ * What gate closure would otherwise count in passes over the whole book, kept by the OrderBook (tally.ts) as orders arrive,
+ * cancel and change (issue 16: the book is the product's book, and gate closure is the moment that has to be fast).
+ * Each order's key in the one-zone total order and the orders and energy per key are the counting sort's first pass
+ * (sort.ts); which participants have both a bid and an offer, and their bid energy, are self-netting's (self-net.ts).
+ * Both read these only where they equal what the pass would compute: the sort when the book is cleared as one zone
+ * with its energies as given, netting by the book's own participant numbers.
+ */
+export interface BookTally {
+  /** Per order (indexed like the packed book): side × L + its price position, L = cap − floor + 1. */
+  key: Int32Array;
+  /** Orders and their energy per key (2L of each). */
+  count: Int32Array;
+  volume: Float64Array;
+  /** Per participant number: 1 if it has a bid, 2 an offer, 3 both. */
+  mask: Uint8Array;
+  /** Per participant number: the energy of its bids, Wh. */
+  bidWh: Float64Array;
 }
 
 /** A partners list as the engine uses it: unique ids in name order (the order given does not matter). */

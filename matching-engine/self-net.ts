@@ -1,6 +1,6 @@
 import { BID, type PackedOrders } from './orders.js';
 import { f64, i32, u32, u8 } from './scratch.js';
-import type { SortedBook } from './sort.js';
+import { closeLevels, emptyLevels, withoutUsedUp, type SortedBook } from './sort.js';
 
 /**
  * Nobody trades with themselves (decision, issue 12): before the auction, a
@@ -26,8 +26,11 @@ import type { SortedBook } from './sort.js';
  * (`zoneOf` all zero), else the zoned one.
  */
 export interface SelfNetting {
-  /** What each order has left for the market after netting, by position in the total order (sorted.perm). */
-  left: Float64Array;
+  /**
+   * The total order of what is left for the market: the same orders in the same order, those netted to nothing dropped,
+   * each with what it has left (`qty`) and each level with its orders' volume.
+   */
+  sorted: SortedBook;
   /** Energy each input order netted against its participant's own orders, by input index. */
   netted: Float64Array;
 }
@@ -64,6 +67,9 @@ export function partiesOf(p: PackedOrders): Parties | null {
     }
     P = pidOf.size;
   }
+  // The book has tallied which participants have bids and offers, by its numbers (tally.ts).
+  if (p.tally !== undefined && p.party !== undefined && pid === p.party)
+    return p.tally.mask.includes(3) ? { pid, mask: p.tally.mask } : null;
   const mask = new Uint8Array(P);
   let both = false;
   for (let i = 0; i < n; i++) {
@@ -157,7 +163,7 @@ export function netSelfOrders(
     netted[sorted.perm[j]!] = x;
     left[j] = mLeft[d]!;
   }
-  return { left, netted };
+  return { sorted: withoutUsedUp({ ...sorted, qty: left }, Z), netted };
 }
 
 /**
@@ -223,10 +229,13 @@ function netOneFee(p: PackedOrders, sorted: SortedBook, parties: Parties, fee: n
   const D = f64('net.bidsAbove', P, true);
   const S = f64('net.offersBelow', P, true);
   const N = f64('net.volume', P, true);
-  for (let j = lv.start[bidLo]!; j < bidEnd; j++) {
-    const k = party[j]!;
-    if (mask[k] === 3) D[k]! += sq[j]!;
-  }
+  // The book has tallied each participant's bid energy (tally.ts), by the numbers `party` holds.
+  if (p.tally !== undefined && p.tally.mask === mask) D.set(p.tally.bidWh);
+  else
+    for (let j = lv.start[bidLo]!; j < bidEnd; j++) {
+      const k = party[j]!;
+      if (mask[k] === 3) D[k]! += sq[j]!;
+    }
   // Bid levels from the lowest price up (they are stored highest first).
   let b = bidHi - 1;
   let any = false;
@@ -254,30 +263,54 @@ function netOneFee(p: PackedOrders, sorted: SortedBook, parties: Parties, fee: n
   }
   if (!any) return null;
   // The first N Wh of each participant's bids, then of its offers, in the total order (D and S now count what each
-  // side has netted so far).
+  // side has netted so far); what is left goes straight into the book the auction clears, empty orders and levels
+  // dropped.
   const n = p.n;
-  const left = f64('net.leftByPosition', sq.length);
   const netted = new Float64Array(n);
   D.fill(0);
   S.fill(0);
   const perm = sorted.perm;
-  const end = lv.end[offHi - 1]!;
-  for (let j = 0; j < end; j++) {
-    const q = sq[j]!;
-    const k = party[j]!;
-    let x = 0;
-    if (mask[k] === 3) {
-      const used = j < bidEnd ? D : S;
-      const u = used[k]!;
-      const room = N[k]! - u;
-      if (room > 0) {
-        x = room < q ? room : q;
-        used[k] = u + x;
-        netted[perm[j]!] = x;
+  const outPerm = u32('alloc.perm', perm.length);
+  const outQty = f64('alloc.qty2', perm.length);
+  const out = emptyLevels(lv.count, 1);
+  let d = 0;
+  let c = 0;
+  for (let l = 0; l < lv.count; l++) {
+    const used = l < bidHi ? D : S;
+    const from = d;
+    let vol = 0;
+    for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
+      const q = sq[j]!;
+      const k = party[j]!;
+      let r = q;
+      if (mask[k] === 3) {
+        const u = used[k]!;
+        const room = N[k]! - u;
+        if (room > 0) {
+          const x = room < q ? room : q;
+          used[k] = u + x;
+          netted[perm[j]!] = x;
+          r = q - x;
+        }
       }
+      if (r === 0) continue;
+      outPerm[d] = perm[j]!;
+      outQty[d++] = r;
+      vol += r;
     }
-    left[j] = q - x;
+    if (d > from) {
+      out.start[c] = from;
+      out.end[c] = d;
+      out.side[c] = lv.side[l]!;
+      out.zone[c] = lv.zone[l]!;
+      out.ticks[c] = lv.ticks[l]!;
+      out.volume[c] = vol;
+      c++;
+    }
   }
-  for (let j = end; j < sq.length; j++) left[j] = sq[j]!;
-  return { left, netted };
+  closeLevels(out, c, 1);
+  return {
+    sorted: { perm: outPerm.subarray(0, d), bySeq: sorted.bySeq, qty: outQty.subarray(0, d), levels: out },
+    netted,
+  };
 }

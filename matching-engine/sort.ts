@@ -133,30 +133,29 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
   const bySeq = countingSort ? perm : perm.slice();
   const sq = f64('sort.qty', n);
   const sp = party !== undefined ? i32('sort.party', n) : undefined;
-  const max = Math.min(n, K);
-  const lv: Levels = {
-    count: 0,
-    start: new Int32Array(max),
-    end: new Int32Array(max),
-    side: new Uint8Array(max),
-    zone: new Int32Array(max),
-    ticks: new Int32Array(max),
-    volume: new Float64Array(max),
-    groupStart: new Int32Array(2 * Z),
-    groupEnd: new Int32Array(2 * Z),
-  };
+  const lv = emptyLevels(Math.min(n, K), Z);
   if (countingSort) {
     // Keys, their counts and their volumes in one pass: the counts give each level's orders and the volumes its
     // energy, so the levels come from the K keys without another pass over the orders.
-    const key = i32('sort.key', n);
+    // A book cleared as one zone has counted them as its orders arrived (tally.ts): the same keys, counts and sums.
+    const t = Z === 1 ? p.tally : undefined;
+    let key: Int32Array;
     const count = new Int32Array(K + 1);
-    const volume = new Float64Array(K);
-    for (let i = 0; i < n; i++) {
-      const side = p.side[i]!;
-      const k = (side * Z + p.zone[i]!) * L + (side === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor);
-      key[i] = k;
-      count[k + 1]!++;
-      volume[k]! += p.qty[i]!;
+    let volume: Float64Array;
+    if (t !== undefined && t.count.length === K) {
+      key = t.key;
+      count.set(t.count, 1);
+      volume = t.volume;
+    } else {
+      key = i32('sort.key', n);
+      volume = new Float64Array(K);
+      for (let i = 0; i < n; i++) {
+        const side = p.side[i]!;
+        const k = (side * Z + p.zone[i]!) * L + (side === BID ? cap - p.ticks[i]! : p.ticks[i]! - floor);
+        key[i] = k;
+        count[k + 1]!++;
+        volume[k]! += p.qty[i]!;
+      }
     }
     let c = 0;
     for (let k = 0; k < K; k++) {
@@ -231,6 +230,21 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
   return sp !== undefined ? { perm, bySeq, qty: sq, levels: lv, party: sp } : { perm, bySeq, qty: sq, levels: lv };
 }
 
+/** Level columns for at most `max` levels of a book of Z zones (closeLevels trims them to those written). */
+export function emptyLevels(max: number, Z: number): Levels {
+  return {
+    count: 0,
+    start: new Int32Array(max),
+    end: new Int32Array(max),
+    side: new Uint8Array(max),
+    zone: new Int32Array(max),
+    ticks: new Int32Array(max),
+    volume: new Float64Array(max),
+    groupStart: new Int32Array(2 * Z),
+    groupEnd: new Int32Array(2 * Z),
+  };
+}
+
 /** Trims the level columns (sized for the worst case) to the `count` levels written, then groups them. */
 export function closeLevels(lv: Levels, count: number, Z: number): void {
   lv.count = count;
@@ -251,4 +265,41 @@ export function groupsOf(lv: Levels, Z: number): void {
   for (let j = count - 1; j >= 0; j--) lv.groupStart[lv.side[j]! * Z + lv.zone[j]!] = j;
   for (let j = 0; j < count; j++) lv.groupEnd[lv.side[j]! * Z + lv.zone[j]!] = j + 1;
   for (let g = 0; g < 2 * Z; g++) if (lv.groupStart[g] === count) lv.groupEnd[g] = count;
+}
+
+/**
+ * The total order of the orders with energy left (`s.qty`, by position): the same orders in the same order, the
+ * netted-out ones dropped, each level's volume what its orders have left, empty levels dropped.
+ */
+export function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
+  const n = s.perm.length;
+  const old = s.levels;
+  let m = 0;
+  for (let j = 0; j < n; j++) if (s.qty[j]! > 0) m++;
+  const perm = u32('alloc.perm', m);
+  const sq = f64('alloc.qty2', m);
+  const lv = emptyLevels(old.count, Z);
+  let d = 0;
+  let c = 0;
+  for (let l = 0; l < old.count; l++) {
+    const from = d;
+    let vol = 0;
+    for (let j = old.start[l]!, e = old.end[l]!; j < e; j++) {
+      const q = s.qty[j]!;
+      if (q === 0) continue;
+      perm[d] = s.perm[j]!;
+      sq[d++] = q;
+      vol += q;
+    }
+    if (d === from) continue;
+    lv.start[c] = from;
+    lv.end[c] = d;
+    lv.side[c] = old.side[l]!;
+    lv.zone[c] = old.zone[l]!;
+    lv.ticks[c] = old.ticks[l]!;
+    lv.volume[c] = vol;
+    c++;
+  }
+  closeLevels(lv, c, Z);
+  return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
 }
