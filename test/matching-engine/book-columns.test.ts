@@ -5,7 +5,8 @@ import { OrderBook } from '../../matching-engine/book.js';
 import { IdIndex } from '../../matching-engine/ids.js';
 import { clearBook } from '../../matching-engine/clear.js';
 import { canonicalJson } from '../../core/canonical-json.js';
-import type { ClearingKind, OrderInput } from '../../core/market.js';
+import type { ClearingKind, ClearingRules, OrderInput } from '../../core/market.js';
+import { MECHANISMS } from '../../core/config/schema.js';
 import { fcParams } from '../helpers/fc.js';
 import { I, rules } from './helpers.js';
 import { ZONES, bookArb, rulesArb, tickStr } from './arbitraries.js';
@@ -35,36 +36,50 @@ function sameAsList(book: OrderBook, kind: ClearingKind): void {
   assert.equal(canonicalJson(book.clear(kind)), fromList);
 }
 
-test('book.clear() = clearBook(book.orders()), byte for byte, after any adds, cancels and replaces', () => {
-  fc.assert(
-    fc.property(
-      bookArb(12, 9),
-      fc.array(opArb, { maxLength: 8 }),
-      rulesArb(true),
-      fc.constantFrom<ClearingKind>('forward', 'metered'),
-      (orders, ops, r, kind) => {
-        const book = new OrderBook(I, r);
-        for (const o of orders) book.add(o);
-        for (const op of ops) {
-          const live = book.orders();
-          if (live.length === 0) break;
-          const target = live[op.pick % live.length]!;
-          if (op.kind === 'cancel') book.cancel(target.id);
-          else
-            book.replace(target.id, {
-              ...target,
-              energyWh: op.energyWh,
-              price: tickStr(op.ticks),
-              zone: op.zone,
-              seq: op.seq,
-            });
-        }
-        sameAsList(book, kind);
-      },
-    ),
-    fcParams('book columns = clearBook', { numRuns: 300 }),
+// Rules under which zones make no difference (no fee, or one fee for every pair, no limits): the book is cleared as
+// one zone, from the counts its tally kept as orders came and went (tally.ts). Other rules sort the columns afresh.
+const oneFeeArb: fc.Arbitrary<ClearingRules> = fc
+  .record({ mechanism: fc.constantFrom(...MECHANISMS), fee: fc.constantFrom(0, 100, 300) })
+  .map(({ mechanism, fee }) =>
+    rules(mechanism, {
+      zoneFees: fee === 0 ? [] : ZONES.flatMap((a) => ZONES.map((b) => ({ from: a, to: b, fee: tickStr(fee) }))),
+    }),
   );
-});
+
+for (const [name, rulesOf] of [
+  ['any rules', rulesArb(true)],
+  ['one fee, no limits', oneFeeArb],
+] as const)
+  test(`book.clear() = clearBook(book.orders()), byte for byte, after any adds, cancels and replaces (${name})`, () => {
+    fc.assert(
+      fc.property(
+        bookArb(12, 9),
+        fc.array(opArb, { maxLength: 8 }),
+        rulesOf,
+        fc.constantFrom<ClearingKind>('forward', 'metered'),
+        (orders, ops, r, kind) => {
+          const book = new OrderBook(I, r);
+          for (const o of orders) book.add(o);
+          for (const op of ops) {
+            const live = book.orders();
+            if (live.length === 0) break;
+            const target = live[op.pick % live.length]!;
+            if (op.kind === 'cancel') book.cancel(target.id);
+            else
+              book.replace(target.id, {
+                ...target,
+                energyWh: op.energyWh,
+                price: tickStr(op.ticks),
+                zone: op.zone,
+                seq: op.seq,
+              });
+          }
+          sameAsList(book, kind);
+        },
+      ),
+      fcParams(`book columns = clearBook (${name})`, { numRuns: 300 }),
+    );
+  });
 
 test('a book that grows past its first column capacity, with holes, clears like the list', () => {
   const book = new OrderBook(I, rules('uniform', { zoneFees: [{ from: 'A', to: 'B', fee: '0.0100' }] }));
