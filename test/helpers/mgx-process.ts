@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MGX_BIN = fileURLToPath(new URL('../../app/bin/mgx.js', import.meta.url));
@@ -23,6 +24,23 @@ export function runMgx(
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Processes spawnMgx started that have not exited. */
+const live = new Map<ChildProcess, Promise<unknown>>();
+
+// A test that fails before it stops its mgx would leave it running, and the test file (whose pipes it holds) waiting
+// on it for good: once the file's tests are done, whatever is left gets SIGTERM (mgx stops its chain and devices),
+// then SIGKILL after 5 s.
+after(async () => {
+  await Promise.all(
+    [...live].map(async ([child, exited]) => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+});
 
 /**
  * Starts `mgx ARGS` in the background; `waitFor` resolves when stdout matches.
@@ -58,8 +76,12 @@ export function spawnMgx(
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('exit', (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+    }),
   );
+  live.set(child, exited);
   return {
     child,
     output: () => out,
