@@ -6,7 +6,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { READING_DOMAIN, READING_TYPES, readingMessage } from '../../core/reading-typed-data.js';
 import type { ReadingEvent } from '../../core/events.js';
 import { secp256k1 } from '@noble/curves/secp256k1';
-import { modP, readingDigest, SignerCache, verifiesAs, verifyAllAs, WindowTable } from '../../audit/signatures.js';
+import { readingDigest, SignerCache, verifiesAs, verifyAllAs, WindowTable } from '../../audit/signatures.js';
 import type { EvidenceReading } from '../../audit/evidence.js';
 import { fcParams } from '../helpers/fc.js';
 
@@ -282,22 +282,4 @@ it('the audit EIP-712 digest equals viem hashTypedData around the 64-bit words i
       `value ${v}`,
     );
   }
-});
-
-it('modP is x % p on [0, 2⁵¹²): random products of field elements, sums beyond them and the edges', () => {
-  const p = secp256k1.CURVE.Fp.ORDER;
-  const edges = [0n, 1n, p - 1n, p, p + 1n, 2n * p - 1n, 2n * p, (1n << 256n) - 1n, 1n << 256n, (p - 1n) ** 2n];
-  edges.push((p - 1n) ** 2n + 2n * p, (1n << 512n) - 1n);
-  for (const x of edges) assert.equal(modP(x), x % p, `x = ${x}`);
-  const field = fc.bigInt({ min: 0n, max: p - 1n });
-  fc.assert(
-    fc.property(field, field, fc.bigInt({ min: 0n, max: 2n * p }), (a, b, c) => {
-      assert.equal(modP(a * b + c), (a * b + c) % p);
-    }),
-    fcParams('modP = %', { numRuns: 5000 }),
-  );
-  fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: (1n << 512n) - 1n }), (x) => assert.equal(modP(x), x % p)),
-    fcParams('modP = % (any 512 bits)', { numRuns: 5000 }),
-  );
 });
