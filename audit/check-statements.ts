@@ -1,4 +1,4 @@
-import { canonicalJson } from '../core/canonical-json.js';
+import { canonicalJson, sameCanonicalJson } from '../core/canonical-json.js';
 import { Dec } from '../core/units.js';
 import { buildStatements, type Tariffs } from '../settlement/statements.js';
 import type { DeliveredTrade, MeteredEnergy } from '../settlement/delivery.js';
@@ -37,7 +37,7 @@ export function checkStatements(
         canonicalJson(s).slice(0, 160),
         'none',
       );
-    else if (canonicalJson(t) !== canonicalJson(s)) {
+    else if (!sameCanonicalJson(t, s)) {
       const field =
         (
           [

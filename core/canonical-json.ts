@@ -53,3 +53,45 @@ function write(v: unknown): string {
       throw new TypeError(`canonicalJson: cannot encode ${typeof v}`);
   }
 }
+
+/**
+ * canonicalJson(a) === canonicalJson(b), without encoding when the two are the same tree: a statement's stored and
+ * recomputed forms are compared once per participant and interval (~48 000 pairs per 480 intervals of the audit),
+ * where encoding both took ~1.6 s of ~34 s. The walk answers only "same"; anything it does not settle (a different
+ * value, a bigint against a string, an undefined array element, a hole) is decided by encoding both, so the answer is
+ * always the encodings' (a test compares them).
+ */
+export function sameCanonicalJson(a: unknown, b: unknown): boolean {
+  return sameTree(a, b) || canonicalJson(a) === canonicalJson(b);
+}
+
+/** True only when both encode to the same bytes (and both encode: no function, symbol or non-finite number). */
+function sameTree(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null)
+    return a === b && (a === null || typeof a === 'string' || typeof a === 'boolean' || Number.isFinite(a));
+  if (typeof b !== 'object' || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      if (!(i in a) || !(i in b)) return false;
+      const x: unknown = a[i];
+      const y: unknown = b[i];
+      if (x === undefined || y === undefined || !sameTree(x, y)) return false;
+    }
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const oa = a as Record<string, unknown>;
+  const ob = b as Record<string, unknown>;
+  for (const k of ka) {
+    // own and enumerable, as Object.keys lists it: with the counts equal, the key sets are equal
+    if (!Object.prototype.propertyIsEnumerable.call(ob, k)) return false;
+    const x = oa[k];
+    const y = ob[k];
+    if (x === undefined && y === undefined) continue;
+    if (!sameTree(x, y)) return false;
+  }
+  return true;
+}

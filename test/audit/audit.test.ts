@@ -162,7 +162,7 @@ it('bad input is named and exits 2', () => {
   assert.match(fmt.stderr, /--format/);
 });
 
-it('tampering is caught: a changed reading, a dropped trade, an altered order, an extra mint by a second settler', async () => {
+it('tampering is caught: a changed reading, a dropped trade, an altered order, a statement changed in its detail, an extra mint by a second settler', async () => {
   // 1. interval 0: one reading's export counter changed in the ledger
   ledger.db
     .prepare('UPDATE readings SET export_wh = export_wh + 7 WHERE meter_id = ? AND ts = ?')
@@ -182,6 +182,17 @@ it('tampering is caught: a changed reading, a dropped trade, an altered order, a
     .prepare("SELECT id FROM orders WHERE interval_start = ? AND source = 'metered' ORDER BY seq LIMIT 1")
     .get(T0 + 2 * STEP) as { id: string };
   ledger.db.prepare('UPDATE orders SET energy_wh = energy_wh - 1 WHERE id = ?').run(order.id);
+  // 3b. interval 3: one figure deep in a stored statement's detail changed (its totals still balance)
+  const st = ledger.db
+    .prepare(
+      'SELECT participant_id AS participant, detail FROM statements WHERE interval_start = ? ORDER BY participant_id LIMIT 1',
+    )
+    .get(T0 + 3 * STEP) as { participant: string; detail: string };
+  const detail = JSON.parse(st.detail) as { meteredImportWh: number };
+  detail.meteredImportWh += 1;
+  ledger.db
+    .prepare('UPDATE statements SET detail = ? WHERE interval_start = ? AND participant_id = ?')
+    .run(JSON.stringify(detail), T0 + 3 * STEP, st.participant);
   // 4. interval 4 (never settled): a second settler key commits and mints credits to itself
   const admin = clients.wallet(0);
   const rogue = clients.wallet(1);
@@ -261,10 +272,14 @@ it('tampering is caught: a changed reading, a dropped trade, an altered order, a
     ),
     JSON.stringify(f4),
   );
-  // The untouched interval fails only on the changed reading: it is in the series its meter data is validated on.
+  // Interval 3 fails on the changed reading (it is in the series its meter data is validated on) and on the statement
+  // changed in its detail, nothing else.
   assert.deepEqual(
     fails(3).map((f) => [f.check, f.record]),
-    [['readings', 'meter h0001-grid ts 2027-01-15T08:00:00.000Z']],
+    [
+      ['readings', 'meter h0001-grid ts 2027-01-15T08:00:00.000Z'],
+      ['statements', `statement of ${st.participant} (detail)`],
+    ],
   );
   const cli = runMgx([
     'audit',

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canonicalJson } from '../../core/canonical-json.js';
+import { canonicalJson, sameCanonicalJson } from '../../core/canonical-json.js';
 import { fcParams } from '../helpers/fc.js';
 
 /** The map/join encoder canonicalJson replaced (string appends, for speed): the oracle for its bytes. */
@@ -74,4 +74,44 @@ test('canonicalJson refuses what it cannot encode, with the same errors', () => 
     assert.throws(() => canonicalJson(bad), /non-finite number/);
   assert.throws(() => canonicalJson({ f: () => 1 }), /cannot encode function/);
   assert.throws(() => canonicalJson(Symbol('s')), /cannot encode symbol/);
+});
+
+test('sameCanonicalJson(a, b) is canonicalJson(a) === canonicalJson(b): a value against its clone, an edited clone and another value', () => {
+  const clone = (v: unknown): unknown => (v === undefined ? undefined : structuredClone(v));
+  const edit = (v: unknown, k: number): unknown => {
+    if (Array.isArray(v)) return v.length ? v.map((x, i) => (i === k % v.length ? edit(x, k + 1) : x)) : [k];
+    if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      if (keys.length === 0) return { [String(k)]: k };
+      const key = keys[k % keys.length]!;
+      return { ...v, [key]: edit((v as Record<string, unknown>)[key], k + 1) };
+    }
+    return k % 3 === 0 ? undefined : k % 3 === 1 ? String(v) : [v];
+  };
+  const outcome = (f: () => boolean) => {
+    try {
+      return String(f());
+    } catch (e) {
+      return `error: ${(e as Error).message}`;
+    }
+  };
+  fc.assert(
+    fc.property(value.node, value.node, fc.nat(), (a, other, k) => {
+      for (const b of [a, clone(a), edit(clone(a), k), other])
+        assert.equal(
+          outcome(() => sameCanonicalJson(a, b)),
+          outcome(() => canonicalJson(a) === canonicalJson(b)),
+        );
+    }),
+    fcParams('sameCanonicalJson = encodings equal', { numRuns: 2000 }),
+  );
+  // the cases the walk leaves to the encodings
+  assert.equal(sameCanonicalJson({ a: 1n }, { a: '1' }), true);
+  assert.equal(sameCanonicalJson({ a: undefined }, {}), true);
+  assert.equal(sameCanonicalJson([undefined], [null]), true);
+  // eslint-disable-next-line no-sparse-arrays -- a hole encodes as nothing, an undefined element as null
+  assert.equal(sameCanonicalJson([, 1], [undefined, 1]), false);
+  assert.equal(sameCanonicalJson({ a: 1, b: 2 }, { b: 2, a: 1 }), true);
+  assert.equal(sameCanonicalJson({ a: 1 }, { a: 2 }), false);
+  assert.throws(() => sameCanonicalJson({ a: Number.NaN }, { a: Number.NaN }), /non-finite number/);
 });
