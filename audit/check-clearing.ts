@@ -2,8 +2,8 @@ import { canonicalJson } from '../core/canonical-json.js';
 import type { ClearingResult, OrderInput } from '../core/market.js';
 import { clearBook } from '../matching-engine/index.js';
 import { ruleSetHash, type tradeLeaf } from '../settlement/inputs.js';
-import { merkleRoot } from '../settlement/merkle.js';
-import { keccakBytes, keccakHexOfString } from './keccak.js';
+import { merkleRootOfBytes } from '../settlement/merkle.js';
+import { keccakBytes } from './keccak.js';
 import { deliver, type DeliveredTrade, type IntervalTrade, type MeteredEnergy } from '../settlement/delivery.js';
 import { parseResult, type EvidenceOrder, type IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
@@ -15,7 +15,11 @@ import { checkResult, type AuditFailure, type CheckResult } from './types.js';
  * settlement/inputs.ts tradeLeaf with the audit's faster keccak (viem's took ~5 % of the audit's CPU); a test checks
  * they agree.
  */
-export const auditTradeLeaf: typeof tradeLeaf = (t) => keccakHexOfString(canonicalJson(t));
+export const auditTradeLeaf: typeof tradeLeaf = (t) => `0x${Buffer.from(tradeLeafBytes(t)).toString('hex')}`;
+/** The leaf as bytes, for the tree (merkleRootOfBytes): no hex between the hash and the tree. */
+function tradeLeafBytes(t: DeliveredTrade): Uint8Array {
+  return keccakBytes(Buffer.from(canonicalJson(t), 'utf8'));
+}
 
 export interface ClearingOutcome {
   result: CheckResult;
@@ -186,7 +190,7 @@ export function checkClearing(
   } catch (e) {
     fail('delivery', (e as Error).message);
   }
-  const root = merkleRoot(delivered.map(auditTradeLeaf), keccakBytes);
+  const root = merkleRootOfBytes(delivered.map(tradeLeafBytes), keccakBytes);
   const rules = ruleSetHash(stored);
   const c = chain?.commitments[0]?.commitment;
   if (c) {

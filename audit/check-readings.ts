@@ -1,8 +1,8 @@
 import type { Hex } from 'viem';
 import type { ReadingLeaf } from '../settlement/inputs.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { keccakBytes, keccakHexOfString } from './keccak.js';
-import { merkleRoot } from '../settlement/merkle.js';
+import { keccakBytes } from './keccak.js';
+import { merkleRootOfBytes } from '../settlement/merkle.js';
 import type { EvidenceReading, IntervalEvidence } from './evidence.js';
 import type { ChainInterval } from './chain.js';
 import type { SignerCache } from './signatures.js';
@@ -35,23 +35,26 @@ export function readingLeaves(ev: IntervalEvidence, byMeter: ReadonlyMap<string,
  * A boundary reading is a leaf of two intervals' roots (the end of one, the
  * start of the next): its leaf hash is kept for the next interval.
  */
-const leafHashes = new Map<string, Hex>();
-function leafHash(l: ReadingLeaf): Hex {
+const leafHashes = new Map<string, Uint8Array>();
+function leafHash(l: ReadingLeaf): Uint8Array {
   const key = `${l.meterId}\u0000${l.ts}\u0000${l.importWh}\u0000${l.exportWh}\u0000${l.signature}`;
   let h = leafHashes.get(key);
   if (h === undefined) {
     if (leafHashes.size > 20_000) leafHashes.clear();
-    // settlement/inputs.ts readingLeaf with the faster keccak (a test checks they agree).
+    // settlement/inputs.ts readingLeaf with the faster keccak, as bytes for the tree (a test checks the roots agree).
     leafHashes.set(
       key,
-      (h = keccakHexOfString(
-        canonicalJson({
-          meterId: l.meterId,
-          ts: l.ts,
-          importWh: l.importWh,
-          exportWh: l.exportWh,
-          signature: l.signature,
-        }),
+      (h = keccakBytes(
+        Buffer.from(
+          canonicalJson({
+            meterId: l.meterId,
+            ts: l.ts,
+            importWh: l.importWh,
+            exportWh: l.exportWh,
+            signature: l.signature,
+          }),
+          'utf8',
+        ),
       )),
     );
   }
@@ -60,7 +63,7 @@ function leafHash(l: ReadingLeaf): Hex {
 
 /** settlement/inputs.ts readingsRoot, with the leaf hashes kept. */
 export function readingsRootOf(leaves: readonly ReadingLeaf[]): Hex {
-  return merkleRoot(leaves.map(leafHash), keccakBytes);
+  return merkleRootOfBytes(leaves.map(leafHash), keccakBytes);
 }
 
 /**

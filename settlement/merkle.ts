@@ -23,16 +23,27 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 function hashPair(a: Uint8Array, b: Uint8Array, keccak: Keccak): Uint8Array {
-  const [lo, hi] = compareBytes(a, b) <= 0 ? [a, b] : [b, a];
-  const pair = new Uint8Array(lo.length + hi.length);
-  pair.set(lo);
-  pair.set(hi, lo.length);
+  const pair = new Uint8Array(a.length + b.length);
+  if (compareBytes(a, b) <= 0) {
+    pair.set(a);
+    pair.set(b, a.length);
+  } else {
+    pair.set(b);
+    pair.set(a, b.length);
+  }
   return keccak(pair);
 }
 
 /** All levels, leaves first. */
 function levels(leaves: readonly Hex[], keccak: Keccak): Uint8Array[][] {
-  const out: Uint8Array[][] = [leaves.map((l) => hexToBytes(l))];
+  return levelsOfBytes(
+    leaves.map((l) => hexToBytes(l)),
+    keccak,
+  );
+}
+
+function levelsOfBytes(leaves: Uint8Array[], keccak: Keccak): Uint8Array[][] {
+  const out: Uint8Array[][] = [leaves];
   for (let level = out[0]!; level.length > 1;) {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2)
@@ -47,6 +58,15 @@ export function merkleRoot(leaves: readonly Hex[], keccak: Keccak = viemKeccak):
   if (leaves.length === 0) return ZERO_ROOT;
   if (leaves.length === 1) return leaves[0]!;
   return bytesToHex(levels(leaves, keccak).at(-1)![0]!);
+}
+
+/**
+ * merkleRoot of leaves given as bytes (the audit hashes its leaves to bytes: two roots per interval, and the hex between
+ * its hash and the tree was a sixth of their time). The root is lower-case hex, also for a single leaf.
+ */
+export function merkleRootOfBytes(leaves: readonly Uint8Array[], keccak: Keccak = viemKeccak): Hex {
+  if (leaves.length === 0) return ZERO_ROOT;
+  return bytesToHex(levelsOfBytes([...leaves], keccak).at(-1)![0]!);
 }
 
 /** The sibling hashes from leaf `index` up to the root. */
