@@ -331,15 +331,26 @@ export function lazyList<T extends object, K extends keyof T & string>(obj: T, k
   });
 }
 
-/** A memo of tick → decimal string: a book has few distinct prices. */
+const priceMemos = new WeakMap<PriceScale, (ticks: number) => PriceString>();
+
+/**
+ * A memo of tick → decimal string: a book has few distinct prices. One per scale (a book's rules keep theirs), kept
+ * from one clearing to the next: the strings depend on nothing else, and there are as many as the distinct tick values
+ * of the prices and fees cleared (a few thousand at most).
+ */
 export function priceStrings(scale: PriceScale): (ticks: number) => PriceString {
-  const memo = new Map<number, PriceString>();
-  const fmt = tickFormat(scale);
-  return (t) => {
-    let s = memo.get(t);
-    if (s === undefined) memo.set(t, (s = formatTicks(t, fmt) || scale.toString(t)));
-    return s;
-  };
+  let str = priceMemos.get(scale);
+  if (str === undefined) {
+    const memo = new Map<number, PriceString>();
+    const fmt = tickFormat(scale);
+    str = (t) => {
+      let s = memo.get(t);
+      if (s === undefined) memo.set(t, (s = formatTicks(t, fmt) || scale.toString(t)));
+      return s;
+    };
+    priceMemos.set(scale, str);
+  }
+  return str;
 }
 
 /** An exact integer sum of (Wh × ticks) products, kept in Numbers until they could round. */

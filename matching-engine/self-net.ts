@@ -308,7 +308,7 @@ function takeNetted(
   const perm = sorted.perm;
   const outPerm = u32('alloc.perm', perm.length);
   const outQty = f64('alloc.qty2', perm.length);
-  const out = emptyLevels(lv.count, 1);
+  const out = emptyLevels(lv.count, 1, 'net.levels');
   let d = 0;
   let c = 0;
   for (let l = 0; l < lv.count; l++) {
