@@ -104,9 +104,23 @@ function migrate(db: Db, migrations: readonly Migration[], readonly: boolean): v
   }
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
   for (const m of pending) {
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.id, Date.now());
-    }).immediate();
+    // PRAGMA foreign_keys is a no-op inside a transaction: it is switched around it.
+    const fkWas = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.foreignKeysOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        if (m.foreignKeysOff) {
+          const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+          if (broken.length > 0)
+            throw new Error(
+              `migration ${m.id} leaves ${broken.length} row(s) whose foreign key names no row (first: ${broken[0]!.table} → ${broken[0]!.parent})`,
+            );
+        }
+        record.run(m.id, Date.now());
+      }).immediate();
+    } finally {
+      if (m.foreignKeysOff) db.pragma(`foreign_keys = ${fkWas ? 'ON' : 'OFF'}`);
+    }
   }
 }
