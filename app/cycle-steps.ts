@@ -12,11 +12,13 @@ import { getInterval } from '../ledger/intervals.js';
 import { getClearing, saveClearing } from '../ledger/clearing.js';
 import { nextReadingsCutoff } from '../ledger/readings-cutoff.js';
 import {
-  allMeterSeriesReadings,
   bracketingFromSeries,
+  eachMeterSeries,
   listMeterHolds,
   metersForValidation,
   saveMeterIntervalEnergies,
+  type MeterForValidation,
+  type MeterSeriesReading,
   type StoredMeterIntervalEnergy,
 } from '../ledger/meter-data.js';
 import { DEFAULT_RATED_POWER_W, maxGapFor, validateMeterSeries } from '../settlement/meter-data/index.js';
@@ -95,16 +97,12 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
    * on (ledger/readings-cutoff.ts). Readings received later count in later intervals (as their baselines) and in
    * decisions on this interval's holds, never in this interval's own validation.
    */
-  const validateInterval = (
-    start: number,
-    end: number,
-    now: number,
-  ): (StoredMeterIntervalEnergy & { role: 'grid' | 'pv' })[] => {
+  type ValidatedRow = StoredMeterIntervalEnergy & { role: 'grid' | 'pv' };
+  const validateInterval = (start: number, end: number, now: number): ValidatedRow[] => {
     const receivedBy = nextReadingsCutoff(ledger, now);
-    // Every meter's series in one statement; the bracketing readings are read off each series.
-    const series = allMeterSeriesReadings(ledger, start, end, lookMs, receivedBy);
-    const rows = metersForValidation(ledger).map((m): StoredMeterIntervalEnergy & { role: 'grid' | 'pv' } => {
-      const readings = series.get(m.id) ?? [];
+    const meters = metersForValidation(ledger);
+    const at = new Map(meters.map((m, i) => [m.id, i]));
+    const validate = (m: MeterForValidation, readings: MeterSeriesReading[]): ValidatedRow => {
       const [e] = validateMeterSeries({
         meterId: m.id,
         role: m.role,
@@ -116,9 +114,18 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
       });
       const b = bracketingFromSeries(readings, start, end);
       return { ...e!, firstReadingTs: b.first, lastReadingTs: b.last, receivedBy, role: m.role };
+    };
+    // Every meter's series in one statement, each validated as it is read (so only one meter's readings are alive at
+    // a time); the bracketing readings are read off each series. A meter without readings is validated on none.
+    const rows: (ValidatedRow | undefined)[] = new Array<ValidatedRow | undefined>(meters.length);
+    eachMeterSeries(ledger, start, end, lookMs, receivedBy, (id, readings) => {
+      const i = at.get(id);
+      if (i !== undefined) rows[i] = validate(meters[i]!, readings);
     });
-    saveMeterIntervalEnergies(ledger, rows, now);
-    return rows;
+    for (let i = 0; i < meters.length; i++) rows[i] ??= validate(meters[i]!, []);
+    const validated = rows as ValidatedRow[];
+    saveMeterIntervalEnergies(ledger, validated, now);
+    return validated;
   };
 
   return {

@@ -87,10 +87,37 @@ export function allMeterSeriesReadings(
   lookMs: number,
   receivedBy = NO_CUTOFF,
 ): Map<string, MeterSeriesReading[]> {
+  const out = new Map<string, MeterSeriesReading[]>();
+  eachMeterSeries(ledger, start, end, lookMs, receivedBy, (id, series) => out.set(id, series));
+  return out;
+}
+
+/** readings.quality's values (its CHECK), by the code the series statement returns for each. */
+const QUALITY_BY_CODE = ['good', 'suspect', 'missing'] as const;
+
+/**
+ * allMeterSeriesReadings streamed: `take` gets each meter's series as soon as its rows are read, meter by meter in id
+ * order, so a caller that validates and drops each series keeps one meter's readings alive, not every meter's. At
+ * 10,000 meters (~360,000 readings) holding them all until the last was read made most of the metering step's
+ * garbage-collection time: in one process, the read plus validation took 1,140–1,486 ms of CPU (GC 405–1,009 ms)
+ * held, 868–1,106 ms (GC 53–124 ms) streamed (scratch A/B, load ~6). The meter is named by its rowid and the quality by a
+ * code, so the rows carry no strings to build. `take` must not use the ledger: the statement is still stepping.
+ */
+export function eachMeterSeries(
+  ledger: Ledger,
+  start: number,
+  end: number,
+  lookMs: number,
+  receivedBy: number,
+  take: (meterId: string, series: MeterSeriesReading[]) => void,
+): void {
+  const ids = new Map(prepared(ledger, 'SELECT rowid, id FROM meters').raw(true).all() as [number, string][]);
   // CROSS JOIN keeps meters the outer loop: each meter's readings are a range of the (meter_id, ts) primary key.
   const rows = prepared(
     ledger,
-    `SELECT m.id, r.ts, r.import_wh, r.export_wh, r.power_w, r.quality FROM meters m CROSS JOIN readings r ON r.meter_id = m.id
+    `SELECT m.rowid, r.ts, r.import_wh, r.export_wh, r.power_w,
+            CASE r.quality WHEN 'good' THEN 0 WHEN 'suspect' THEN 1 WHEN 'missing' THEN 2 ELSE r.quality END
+     FROM meters m CROSS JOIN readings r ON r.meter_id = m.id
      WHERE r.received_at <= @by
        AND r.ts >= COALESCE((SELECT b.ts FROM readings b WHERE b.meter_id = m.id AND b.ts < @from AND b.received_at <= @by
                              ORDER BY b.ts DESC LIMIT 1 OFFSET ${SERIES_EXTRA_READINGS - 1}), ${TS_FLOOR})
@@ -99,22 +126,20 @@ export function allMeterSeriesReadings(
      ORDER BY m.id, r.ts`,
   )
     .raw(true)
-    .all({ by: receivedBy, from: start - lookMs, to: end + lookMs }) as [
-    string,
-    number,
-    number | null,
-    number | null,
-    number | null,
-    string,
-  ][];
-  const out = new Map<string, MeterSeriesReading[]>();
+    .iterate({ by: receivedBy, from: start - lookMs, to: end + lookMs }) as Iterable<
+    [number, number, number | null, number | null, number | null, number | string]
+  >;
   let list: MeterSeriesReading[] = [];
-  let last: string | undefined;
-  for (const [id, ts, importWh, exportWh, powerW, quality] of rows) {
-    if (id !== last) out.set((last = id), (list = []));
-    list.push({ ts, importWh, exportWh, powerW, quality });
+  let last: number | undefined;
+  for (const [meter, ts, importWh, exportWh, powerW, q] of rows) {
+    if (meter !== last) {
+      if (last !== undefined) take(ids.get(last)!, list);
+      last = meter;
+      list = [];
+    }
+    list.push({ ts, importWh, exportWh, powerW, quality: typeof q === 'number' ? QUALITY_BY_CODE[q]! : q });
   }
-  return out;
+  if (last !== undefined) take(ids.get(last)!, list);
 }
 
 /**
