@@ -1,6 +1,6 @@
 import { BID, type PackedOrders } from './orders.js';
 import { f64, i32, u32, u8 } from './scratch.js';
-import { closeLevels, emptyLevels, withoutUsedUp, type Levels, type SortedBook } from './sort.js';
+import { closeLevels, emptyLevels, keepLevel, withoutUsedUp, type Levels, type SortedBook } from './sort.js';
 
 /**
  * Nobody trades with themselves (decision, issue 12): before the auction, a
@@ -334,15 +334,7 @@ function takeNetted(
       outQty[d++] = r;
       vol += r;
     }
-    if (d > from) {
-      out.start[c] = from;
-      out.end[c] = d;
-      out.side[c] = lv.side[l]!;
-      out.zone[c] = lv.zone[l]!;
-      out.ticks[c] = lv.ticks[l]!;
-      out.volume[c] = vol;
-      c++;
-    }
+    if (d > from) keepLevel(out, c++, lv, l, from, d, vol);
   }
   closeLevels(out, c, 1);
   return {

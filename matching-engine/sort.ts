@@ -249,6 +249,24 @@ export function emptyLevels(max: number, Z: number, slot: string): Levels {
   };
 }
 
+/** Writes level `l` of `old`, now positions [from, to) with `volume` left, as level `c` of `out`. */
+export function keepLevel(
+  out: Levels,
+  c: number,
+  old: Levels,
+  l: number,
+  from: number,
+  to: number,
+  volume: number,
+): void {
+  out.start[c] = from;
+  out.end[c] = to;
+  out.side[c] = old.side[l]!;
+  out.zone[c] = old.zone[l]!;
+  out.ticks[c] = old.ticks[l]!;
+  out.volume[c] = volume;
+}
+
 /** Trims the level columns (sized for the worst case) to the `count` levels written, then groups them. */
 export function closeLevels(lv: Levels, count: number, Z: number): void {
   lv.count = count;
@@ -295,14 +313,7 @@ export function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
       sq[d++] = q;
       vol += q;
     }
-    if (d === from) continue;
-    lv.start[c] = from;
-    lv.end[c] = d;
-    lv.side[c] = old.side[l]!;
-    lv.zone[c] = old.zone[l]!;
-    lv.ticks[c] = old.ticks[l]!;
-    lv.volume[c] = vol;
-    c++;
+    if (d > from) keepLevel(lv, c++, old, l, from, d, vol);
   }
   closeLevels(lv, c, Z);
   return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
