@@ -53,10 +53,13 @@ export const ESTIMATION_METHOD = 'time-apportioned';
  */
 export function resolutionOf(r: SeriesReading): number {
   if (r.resolutionWh !== undefined && r.resolutionWh !== null && r.resolutionWh >= 1) return r.resolutionWh;
-  const values = [r.importWh, r.exportWh].filter((v): v is number => v !== null && v > 0);
-  if (values.length === 0) return 1;
+  // 0 stands for a counter that says nothing (null or 0). Two numbers, not a filtered array: this runs for every
+  // reading of every meter each interval.
+  const a = r.importWh !== null && r.importWh > 0 ? r.importWh : 0;
+  const b = r.exportWh !== null && r.exportWh > 0 ? r.exportWh : 0;
+  if (a === 0 && b === 0) return 1;
   let res = 1;
-  while (res < 1000 && values.every((v) => v % (res * 10) === 0)) res *= 10;
+  while (res < 1000 && (a === 0 || a % (res * 10) === 0) && (b === 0 || b % (res * 10) === 0)) res *= 10;
   return res;
 }
 

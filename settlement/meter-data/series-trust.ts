@@ -84,10 +84,7 @@ export function seriesTrust(
   rules: MeterDataRules,
 ): SeriesTrust {
   const fields = (['importWh', 'exportWh'] as const).filter((f) => readings.some((r) => r[f] !== null));
-  const byTs = new Map<number, SeriesReading>();
-  for (const r of readings)
-    if (fields.length > 0 && fields.every((f) => r[f] !== null) && !byTs.has(r.ts)) byTs.set(r.ts, r);
-  const usable = [...byTs.values()].sort((a, b) => a.ts - b.ts);
+  const usable = usableReadings(readings, fields);
   const out: SeriesTrust = {
     fields,
     trusted: [],
@@ -99,17 +96,17 @@ export function seriesTrust(
   if (usable.length === 0) return out;
   // A resolution inferred from the values must show on a neighbour too: a counter at 12 000 Wh alone does not make it a
   // 1 kWh counter.
-  const resAt = new Map<number, number>();
-  usable.forEach((r, i) => {
-    const own = resolutionOf(r);
+  // By position in `usable`: each reading's resolution is computed once.
+  const own = usable.map(resolutionOf);
+  const resAt = usable.map((r, i) => {
     const reported = r.resolutionWh !== undefined && r.resolutionWh !== null && r.resolutionWh >= 1;
-    const neighbour = usable[i + 1] ?? usable[i - 1];
-    resAt.set(r.ts, reported || !neighbour ? own : Math.min(own, resolutionOf(neighbour)));
+    const neighbour = i + 1 < own.length ? i + 1 : i - 1;
+    return reported || neighbour < 0 ? own[i]! : Math.min(own[i]!, own[neighbour]!);
   });
-  const resolution = (r: SeriesReading): number => resAt.get(r.ts) ?? resolutionOf(r);
 
-  const check = (a: State, x: SeriesReading): Check => {
-    const resX = resolution(x);
+  const check = (a: State, xi: number): Check => {
+    const x = usable[xi]!;
+    const resX = resAt[xi]!;
     const tol = Math.max(a.res, resX);
     for (const f of fields) {
       const dtH = Math.max(0, x.ts - a.since[f]) / 3_600_000;
@@ -149,12 +146,15 @@ export function seriesTrust(
     return { ok: true };
   };
 
-  const stateOf = (r: SeriesReading): State => ({
-    ts: r.ts,
-    peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 },
-    since: { importWh: r.ts, exportWh: r.ts },
-    res: resolution(r),
-  });
+  const stateOf = (i: number): State => {
+    const r = usable[i]!;
+    return {
+      ts: r.ts,
+      peak: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 },
+      since: { importWh: r.ts, exportWh: r.ts },
+      res: resAt[i]!,
+    };
+  };
 
   // Anchor: the first reading a reading soon after it agrees with (a glitch at the very start is not a
   // baseline). Not only its successor: a good first reading followed at once by a glitch would be
@@ -163,14 +163,14 @@ export function seriesTrust(
   let anchor = usable.length - 1;
   search: for (let i = 0; i + 1 < usable.length; i++) {
     for (let j = i + 1; j < usable.length && j <= i + ANCHOR_LOOKAHEAD; j++) {
-      if (check(stateOf(usable[i]!), usable[j]!).ok) {
+      if (check(stateOf(i), j).ok) {
         anchor = i;
         break search;
       }
     }
   }
   for (let i = 0; i < anchor; i++) {
-    const c = check(stateOf(usable[i]!), usable[i + 1]!);
+    const c = check(stateOf(i), i + 1);
     out.outliers.push({
       ts: usable[i]!.ts,
       code: c.ok ? VEE_CODES.untrustedBaseline : c.code,
@@ -178,19 +178,20 @@ export function seriesTrust(
     });
   }
 
-  const first = usable[anchor]!;
-  let state = stateOf(first);
+  // One state, moved along the trusted readings (not a new one per reading).
+  const state = stateOf(anchor);
   const offset: Record<Field, number> = { importWh: 0, exportWh: 0 };
-  const push = (r: SeriesReading): void => {
+  const push = (i: number): void => {
+    const r = usable[i]!;
     out.trusted.push({
       ts: r.ts,
       adj: { importWh: offset.importWh + state.peak.importWh, exportWh: offset.exportWh + state.peak.exportWh },
       raw: { importWh: r.importWh ?? 0, exportWh: r.exportWh ?? 0 },
-      res: resolution(r),
+      res: resAt[i]!,
       powerW: r.powerW,
     });
   };
-  push(first);
+  push(anchor);
 
   const raise = (f: Field, v: number, ts: number): void => {
     if (v > state.peak[f]) {
@@ -202,14 +203,14 @@ export function seriesTrust(
   let i = anchor + 1;
   while (i < usable.length) {
     const x = usable[i]!;
-    const c = check(state, x);
+    const c = check(state, i);
     if (!c.ok) {
       let j = i + 1;
-      while (j < usable.length && !check(state, usable[j]!).ok) j++;
+      while (j < usable.length && !check(state, j).ok) j++;
       if (j < usable.length) {
         // Outliers i..j-1: a later reading agrees with the last trusted one again.
         for (let k = i; k < j; k++) {
-          const ck = check(state, usable[k]!);
+          const ck = check(state, k);
           out.outliers.push({
             ts: usable[k]!.ts,
             code: ck.ok ? c.code : ck.code,
@@ -226,7 +227,7 @@ export function seriesTrust(
       const prevAdj = prev.adj;
       for (const f of fields) {
         const v = x[f]!;
-        if (v < state.peak[f] - Math.max(state.res, resolution(x))) {
+        if (v < state.peak[f] - Math.max(state.res, resAt[i]!)) {
           const est = resetStepEstimate(f, out.trusted.at(-2), prev, x, v, ratedPowerW, rules);
           out.resetEstimates.push({
             from: prev.ts,
@@ -244,11 +245,33 @@ export function seriesTrust(
     } else {
       for (const f of fields) raise(f, x[f]!, x.ts);
     }
-    state = { ts: x.ts, peak: state.peak, since: state.since, res: resolution(x) };
-    push(x);
+    state.ts = x.ts;
+    state.res = resAt[i]!;
+    push(i);
     i++;
   }
   return out;
+}
+
+/**
+ * The readings that carry every field, one per timestamp (the first stored), ascending. A series read from the
+ * ledger is already that (ordered by its primary key, both counters present), and is taken as it is: the map and
+ * the sort are for anything else.
+ */
+function usableReadings(readings: readonly SeriesReading[], fields: readonly Field[]): readonly SeriesReading[] {
+  if (fields.length === 0) return [];
+  let asIs = true;
+  for (let i = 0; asIs && i < readings.length; i++) {
+    const r = readings[i]!;
+    asIs =
+      r[fields[0]!] !== null &&
+      (fields.length === 1 || r[fields[1]!] !== null) &&
+      (i === 0 || r.ts > readings[i - 1]!.ts);
+  }
+  if (asIs) return readings;
+  const byTs = new Map<number, SeriesReading>();
+  for (const r of readings) if (fields.every((f) => r[f] !== null) && !byTs.has(r.ts)) byTs.set(r.ts, r);
+  return [...byTs.values()].sort((a, b) => a.ts - b.ts);
 }
 
 /**
