@@ -76,6 +76,10 @@ export function openLedger(path: string, opts: OpenLedgerOptions = {}): Ledger {
     }
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // 64 MiB of page cache, not SQLite's 2 MiB: each interval re-reads every meter's last 45 minutes of readings
+    // (10,000 households: ~20,000 pages), which a 2 MiB cache evicts before the next interval needs them. It grows
+    // only as pages are read.
+    db.pragma('cache_size = -65536');
     migrate(db, opts.migrations ?? MIGRATIONS, opts.readonly ?? false);
   } catch (cause) {
     db.close();

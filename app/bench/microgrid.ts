@@ -1,4 +1,4 @@
-// npm run bench:microgrid [-- --households 1000 --hours 6 --from 09:00 --interval 15]
+// npm run bench:microgrid [-- --households 1000 --hours 6 --from 09:00 --interval 15 --csv intervals.csv]
 //
 // The engine path of a running microgrid at scale: N households' boundary
 // readings land in the ledger each interval; the app's own interval cycle then
@@ -16,8 +16,8 @@
 // which households exported but nothing traded fails the bench (exit 1): it
 // would time empty clearings. Readings are written straight into the ledger
 // (unsigned): polling 1,000 Modbus devices is measured by `npm run bench:bridge`,
-// signing there too.
-import { mkdtempSync, rmSync } from 'node:fs';
+// signing there too. `--csv FILE` writes one row per interval (which ones make the tail).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '15' },
     // Wall-clock bound of one interval's wait for final: the bench never hangs on a stuck chain step.
     'interval-timeout': { type: 'string', default: '600' },
+    csv: { type: 'string' },
   },
 });
 const N = Number(values.households);
@@ -153,6 +154,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   let rssStart = 0;
   const rssTrail: string[] = [];
+  const csvRows: string[] = ['interval_start,grace_end_to_trades_ms,cpu_ms,trades,grace_end_to_final_ms,rss_mib'];
   const planned = Math.round((HOURS * 60) / MIN);
   const trailEvery = Math.max(1, Math.round(planned / 6));
   const wallStart = performance.now();
@@ -199,6 +201,16 @@ async function main(): Promise<void> {
     tradesPer.push(trades);
     if (exporters > 0 && trades === 0) failures.push(`${toIso(start)}: ${exporters} households exported, 0 trades`);
     if (k === 3) rssStart = process.memoryUsage().rss;
+    csvRows.push(
+      [
+        toIso(start),
+        toTrades.at(-1)!.toFixed(1),
+        cpuTrades.at(-1)!.toFixed(1),
+        trades,
+        toFinal.at(-1)!.toFixed(1),
+        (process.memoryUsage().rss / 2 ** 20).toFixed(0),
+      ].join(','),
+    );
     if ((k + 1) % trailEvery === 0 || k + 1 === planned)
       rssTrail.push(`${new Date(end).toISOString().slice(11, 16)} ${mib(process.memoryUsage().rss)}`);
     if (process.stderr.isTTY) {
@@ -235,6 +247,10 @@ async function main(): Promise<void> {
     `RSS after 4 intervals ${mib(rssStart)}, at the end ${mib(rssEnd)}; trail (market time, UTC): ${rssTrail.join(', ')}`,
   );
   console.log(`load average (1, 5, 15 min): before ${loadBefore}, after ${load()}`);
+  if (values.csv !== undefined) {
+    writeFileSync(values.csv, `${csvRows.join('\n')}\n`);
+    console.log(`per interval: ${values.csv}`);
+  }
   if (failures.length > 0) {
     console.error(`FAIL: ${failures.length} interval(s):\n  ${failures.join('\n  ')}`);
     process.exitCode = 1;
