@@ -26,7 +26,7 @@ import { clearMetered, type MeteredPosition } from '../settlement/metered-orders
 import { estimateExpiredHolds } from '../settlement/holds.js';
 import { clearMeterDataAlarms, raiseMeterDataAlarms } from './meter-data-alarms.js';
 import { settleInterval } from '../settlement/index.js';
-import { getSettlementCredits } from '../ledger/statements.js';
+import { getSettlementStatus } from '../ledger/statements.js';
 import type { CycleSteps } from './interval-cycle.js';
 import { LiveBooks } from './live-books.js';
 
@@ -247,14 +247,14 @@ export function createCycleSteps(d: CycleStepsDeps): CycleSteps {
 
     async commit(start) {
       // An interval with no metered export has no credits and nothing to commit on chain.
-      if (!d.wakeSubmitter || getSettlementCredits(ledger, start)?.status === 'empty') return 'done';
+      if (!d.wakeSubmitter || getSettlementStatus(ledger, start) === 'empty') return 'done';
       d.wakeSubmitter();
       const s = getInterval(ledger, start)?.state;
       return s && stateRank(s) >= stateRank('committed') ? 'done' : 'pending';
     },
 
     async confirm(start) {
-      if (!d.wakeSubmitter || getSettlementCredits(ledger, start)?.status === 'empty') return true;
+      if (!d.wakeSubmitter || getSettlementStatus(ledger, start) === 'empty') return true;
       d.wakeSubmitter();
       return getInterval(ledger, start)?.state === 'final';
     },

@@ -3,6 +3,7 @@ import { canonicalJson } from '../core/canonical-json.js';
 import { toIso } from '../core/interval.js';
 import { MicrogridError } from '../core/errors.js';
 import { whereOf } from './where.js';
+import { prepared } from './prepared.js';
 
 /**
  * Statements and credits of settled intervals. Written once per interval in
@@ -129,6 +130,16 @@ export function getSettlementCredits(ledger: Ledger, start: number): SettlementC
     .prepare(`SELECT ${CREDITS_COLUMNS} FROM settlement_credits WHERE interval_start = ?`)
     .get(start) as CreditsRow | undefined;
   return row ? fromRow(row) : undefined;
+}
+
+/**
+ * The status of an interval's credits record alone. The interval cycle asks on every tick while an interval waits for
+ * the chain; the whole record is megabytes of JSON at 10,000 households.
+ */
+export function getSettlementStatus(ledger: Ledger, start: number): SettlementCreditsRecord['status'] | undefined {
+  return prepared(ledger, 'SELECT status FROM settlement_credits WHERE interval_start = ?').pluck().get(start) as
+    | SettlementCreditsRecord['status']
+    | undefined;
 }
 
 /** Intervals waiting for the chain, oldest first: they settle in this order. */

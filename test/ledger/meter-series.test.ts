@@ -84,3 +84,35 @@ test('allMeterSeriesReadings and bracketingFromSeries select what the per-meter 
   );
   l.close();
 });
+
+// The series statement joins each meter's numbers into text in SQLite and parses them back: every double must come
+// back as the same double, or the step would validate on other powers than the audit reads.
+test('allMeterSeriesReadings returns each power reading as the very double stored, even those needing 17 digits', () => {
+  const l = openLedger(join(tempDir(), 'l.sqlite'));
+  upsertParticipant(l, { id: 'p', name: 'p', zone: 'north', meters: [{ id: 'p-grid', role: 'grid' }], policy: {} }, 1);
+  const rand = mulberry32(11);
+  const hard = [
+    0.1 + 0.2,
+    -1234.5678901234567,
+    1e-7,
+    2 ** -30,
+    (1 / 3) * 24_000,
+    -0.000123456789012345,
+    24_149.999999999996,
+  ];
+  const powers = [...hard, ...Array.from({ length: 200 }, () => (rand() - 0.5) * 48_000 * rand())];
+  const rs: ReadingEvent[] = powers.map((p, i) => ({
+    ...reading('p-grid', T0 - 2 * LEN + i * 1000, 10 + i),
+    powerW: p,
+  }));
+  insertReadings(l, rs, T0 + 3 * LEN);
+  const got = allMeterSeriesReadings(l, T0, T0 + LEN, 2 * LEN).get('p-grid')!;
+  assert.equal(got.length, powers.length);
+  assert.deepEqual(
+    got.map((r) => r.powerW),
+    meterSeriesReadings(l, 'p-grid', T0, T0 + LEN, 2 * LEN).map((r) => r.powerW),
+  );
+  // Not only equal to the other path: equal to what was written, bit for bit.
+  got.forEach((r, i) => assert.ok(Object.is(r.powerW, powers[i]), `power ${i}: ${r.powerW} read, ${powers[i]} stored`));
+  l.close();
+});
