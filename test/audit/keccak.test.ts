@@ -37,6 +37,13 @@ it('the audit’s readings root (fast leaf hashes, cached) equals settlement’s
       (leaves) => {
         assert.equal(readingsRootOf(leaves), readingsRoot(leaves).toLowerCase());
         if (leaves[0]) assert.equal(readingsRootOf([leaves[0]]), readingLeaf(leaves[0]));
+        // As check 1 calls it: reading objects with more fields than a leaf, hashes kept by object across calls (a
+        // reading ends one interval and starts the next), in another order the second time.
+        const kept = new WeakMap();
+        const readings = leaves.map((l, i) => ({ ...l, powerW: i, quality: 'good', receivedAt: i }));
+        assert.equal(readingsRootOf(readings, kept), readingsRoot(leaves).toLowerCase());
+        const back = [...readings].reverse();
+        assert.equal(readingsRootOf(back, kept), readingsRoot([...leaves].reverse()).toLowerCase());
       },
     ),
     fcParams('audit readings root = settlement', { numRuns: 200 }),
