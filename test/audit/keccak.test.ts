@@ -8,6 +8,8 @@ import { auditTradeLeaf } from '../../audit/check-clearing.js';
 import { readingsRootOf } from '../../audit/check-readings.js';
 import { readingsRoot } from '../../settlement/inputs.js';
 import { fcParams } from '../helpers/fc.js';
+import { creditsRootOf } from '../../audit/check-credits.js';
+import { buildCreditChunks, MAX_UINT96 } from '../../settlement/chain/commitment.js';
 
 it('the audit’s keccak equals viem’s keccak256 on any bytes and any string (every length around the 136-byte block)', () => {
   fc.assert(
@@ -85,5 +87,28 @@ it('the audit’s trade leaf (js-sha3) equals settlement’s tradeLeaf', () => {
       (t) => assert.equal(auditTradeLeaf(t), tradeLeaf(t)),
     ),
     fcParams('audit trade leaf = settlement', { numRuns: 200 }),
+  );
+});
+
+it('the audit’s credits root (packed by hand, js-sha3) equals settlement’s buildCreditChunks root', () => {
+  fc.assert(
+    fc.property(
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.array(
+        fc.record({
+          account: fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => bytesToHex(b)),
+          wh: fc.bigInt({ min: 1n, max: MAX_UINT96 }),
+        }),
+        { maxLength: 40 },
+      ),
+      fc.integer({ min: 1, max: 50 }),
+      (tokenId, credits, chunkSize) => {
+        assert.equal(
+          creditsRootOf(tokenId, credits, chunkSize),
+          buildCreditChunks(tokenId, credits, chunkSize).root.toLowerCase(),
+        );
+      },
+    ),
+    fcParams('audit credits root = settlement', { numRuns: 200 }),
   );
 });
