@@ -120,7 +120,7 @@ const received = (r: ReadingRow): ReceivedReading => ({ ...readingFromRow(r), re
  * CPU, and the objects' garbage collection). A reading is one object for every
  * interval that uses it, so the signer cache knows it by identity.
  */
-interface ReadingBlock {
+export interface ReadingBlock {
   /** Every grid meter's readings with from ≤ ts ≤ to (any receipt), by meter, oldest first. */
   from: number;
   to: number;
@@ -146,33 +146,35 @@ function firstAtOrAfter(list: readonly ReceivedReading[], t: number): number {
 
 /**
  * A meter's series (ledger/meter-data.ts meterSeriesReadings: from ≤ ts ≤ to, and SERIES_EXTRA_READINGS either side,
- * of the readings received by `by`) out of a block holding every reading from block.from to block.to; undefined when
- * the block cannot show it has the extra readings (fewer of them inside it, and a reading outside it was received by
- * the cut-off).
+ * of the readings received by `by`) out of a block holding every reading from block.from to block.to, appended to
+ * `out`; false when the block cannot show it has the extra readings (fewer of them inside it, and a reading outside it
+ * was received by the cut-off). Appended in place: no array of its own for each meter of each interval (and none for
+ * the readings before it).
  */
-function seriesFromBlock(
-  block: ReadingBlock,
+export function seriesFromBlock(
+  block: Pick<ReadingBlock, 'byMeter' | 'beyond'>,
   meterId: string,
   from: number,
   to: number,
   by: number,
-): ReceivedReading[] | undefined {
+  out: ReceivedReading[],
+): boolean {
   const list = block.byMeter.get(meterId) ?? [];
   const i = firstAtOrAfter(list, from);
   const j = firstAtOrAfter(list, to + 1);
-  const before: ReceivedReading[] = [];
-  for (let k = i - 1; k >= 0 && before.length < SERIES_EXTRA_READINGS; k--)
-    if (list[k]!.receivedAt <= by) before.push(list[k]!);
-  if (before.length < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'before'), by)) return undefined;
-  const out = before.reverse();
-  for (let k = i; k < j; k++) if (list[k]!.receivedAt <= by) out.push(list[k]!);
+  // Back from i to the SERIES_EXTRA_READINGS-th reading received by the cut-off (or the block's first).
+  let k = i;
+  let before = 0;
+  while (k > 0 && before < SERIES_EXTRA_READINGS) if (list[--k]!.receivedAt <= by) before++;
+  if (before < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'before'), by)) return false;
+  for (; k < j; k++) if (list[k]!.receivedAt <= by) out.push(list[k]!);
   let after = 0;
-  for (let k = j; k < list.length && after < SERIES_EXTRA_READINGS; k++)
+  for (; k < list.length && after < SERIES_EXTRA_READINGS; k++)
     if (list[k]!.receivedAt <= by) {
       out.push(list[k]!);
       after++;
     }
-  return after < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'after'), by) ? undefined : out;
+  return after >= SERIES_EXTRA_READINGS || nothingBeyond(block.beyond(meterId, 'after'), by);
 }
 
 /** No reading outside the block was received by the cut-off `by`. */
@@ -271,11 +273,9 @@ export class EvidenceLoader {
       block = this.#readBlock(from - pad, to + (this.#blockIntervals - 1) * this.intervalMs + pad);
     }
     const out: ReceivedReading[] = [];
-    for (const r of rows) {
-      const series = seriesFromBlock(block, r.meterId, from, to, r.receivedBy ?? NO_CUTOFF);
-      if (!series) return listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
-      for (const x of series) out.push(x);
-    }
+    for (const r of rows)
+      if (!seriesFromBlock(block, r.meterId, from, to, r.receivedBy ?? NO_CUTOFF, out))
+        return listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
     return out;
   }
 
