@@ -51,6 +51,9 @@ export async function auditEvidence(
   // batch first (check 1 then finds them in the cache): a batch shares one
   // inversion per window row, so larger batches spend less on inversions.
   const ahead: IntervalEvidence[] = [];
+  /** The batch's signers, and where each evidence's start in it (signatureItems gives one item per reading). */
+  let signed: (string | null)[] = [];
+  const offsets: number[] = [];
   let taken = 0;
   for (;;) {
     if (taken === ahead.length) {
@@ -62,14 +65,21 @@ export async function auditEvidence(
       }
       if (ahead.length === 0) break;
       at = lap('load', at);
-      await signers.signers(ahead.flatMap(signatureItems));
+      offsets.length = 0;
+      let n = 0;
+      for (const ev of ahead) {
+        offsets.push(n);
+        n += ev.readings.length;
+      }
+      signed = await signers.signers(ahead.flatMap(signatureItems));
       at = lap('readings', at);
     }
+    const o = offsets[taken]!;
     const ev = ahead[taken++]!;
     const chain = chainViews.get(Math.floor(ev.start / 1000));
     const energy = checkEnergy(ev);
     at = lap('energy', at);
-    const readings = await checkReadings(ev, chain, energy.byMeter, signers);
+    const readings = await checkReadings(ev, chain, energy.byMeter, signers, signed.slice(o, o + ev.readings.length));
     at = lap('readings', at);
     const clearing = checkClearing(ev, chain, energy.actual, energy.tradable);
     at = lap('clearing', at);

@@ -118,7 +118,7 @@ export async function runAudit(o: AuditOptions): Promise<AuditReport> {
     views = await reader.readIntervals(Math.floor(o.from / 1000), Math.ceil(o.to / 1000));
     if (PROFILE) process.stderr.write(`audit chain events and calldata: ${(performance.now() - tc).toFixed(0)} ms\n`);
     function* evidences(): Generator<IntervalEvidence> {
-      for (const s of starts) yield loader.load(s);
+      for (let i = 0; i < starts.length; i++) yield loader.load(starts[i]!, starts.length - 1 - i);
     }
     audited = pool
       ? await pool.audit(starts, views)

@@ -144,12 +144,15 @@ export function checkClearing(
       bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.energyWh);
     }
     const stored = new Map(ev.orders.filter((o) => o.source === 'metered').map((o) => [o.id, o]));
+    // Each participant's first stored metered order (a search of all of them per participant was quadratic).
+    const first = new Map<string, EvidenceOrder>();
+    for (const o of stored.values()) if (!first.has(o.participant)) first.set(o.participant, o);
     // Prices and zones are the stored orders' own (standing policies are not evidence); side and energy are what the
     // meters imply.
     const positions: MeteredPosition[] = [...energy]
       .filter(([p]) => !tradable || tradable.has(p))
       .map(([p, e]) => {
-        const mine = [...stored.values()].find((o) => o.participant === p);
+        const mine = first.get(p);
         return {
           participant: p,
           zone: mine?.zone ?? 'main',

@@ -42,10 +42,17 @@ function bracketing(
   start: number,
   end: number,
 ): { first: number | null; last: number | null } {
-  const before = readings.filter((r) => r.ts <= start).at(-1);
-  const inside = readings.find((r) => r.ts > start && r.ts < end);
-  const after = readings.find((r) => r.ts >= end);
-  return { first: before?.ts ?? inside?.ts ?? null, last: after?.ts ?? null };
+  // One pass (three filter/find passes and an array each cost ~5 % of check 2): the last reading at or before the
+  // start, the first inside, the first at or after the end, in the readings' order.
+  let before: number | null = null;
+  let inside: number | null = null;
+  let after: number | null = null;
+  for (const r of readings) {
+    if (r.ts <= start) before = r.ts;
+    else if (r.ts < end) inside ??= r.ts;
+    else after ??= r.ts;
+  }
+  return { first: before ?? inside, last: after };
 }
 
 const describe = (e: Pick<MeterIntervalEnergy, 'importWh' | 'exportWh' | 'status' | 'method' | 'reasons'>): string =>

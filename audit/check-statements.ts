@@ -1,10 +1,11 @@
 import { canonicalJson, sameCanonicalJson } from '../core/canonical-json.js';
 import { Dec } from '../core/units.js';
-import { buildStatements, type Tariffs } from '../settlement/statements.js';
+import { buildStatements, type Statement, type Tariffs } from '../settlement/statements.js';
 import type { DeliveredTrade, MeteredEnergy } from '../settlement/delivery.js';
 import type { MeterDataSummary } from '../settlement/inputs.js';
 import { priceAdjustments } from '../settlement/adjustments.js';
 import type { IntervalEvidence } from './evidence.js';
+import { exactDecimals, integerStatements, toFixed } from './integer-statements.js';
 import { checkResult, type AuditFailure, type CheckResult } from './types.js';
 
 /**
@@ -21,11 +22,77 @@ export function checkStatements(
   meterData: ReadonlyMap<string, MeterDataSummary>,
   tariffs: Tariffs,
 ): CheckResult {
+  const m = tariffs.minorUnits;
+  const adjustments = priceAdjustments(ev.adjustments, tariffs).byParticipant;
+  const input = { interval: ev.interval, trades: delivered, energy, meterData, adjustments, tariffs };
+  // In integers first (integer-statements.ts); with settlement's buildStatements where that declines or anything
+  // differs, so that a failure is always what buildStatements gives.
+  const integer = integerStatements(input);
+  let failures = integer ? compareStatements(ev, integer) : undefined;
+  if (!failures || failures.length > 0) failures = compareStatements(ev, buildStatements(input));
+  const fail = (record: string, message: string, expected: string, found: string) =>
+    failures.push({ interval: ev.interval, check: 'statements', record, message, expected, found });
+  const figures = { statements: ev.statements.length, paid: '', received: '', fees: '' };
+  const exact = exactDecimals(ev.statements.flatMap((s) => [s.paid, s.received, s.fees, s.gridAmount, s.net]));
+  if (exact) {
+    // The stored amounts as exact integers (decimal.js for ~500 strings an interval was a fifth of check 5).
+    const { scale, values } = exact;
+    let paid = 0n;
+    let received = 0n;
+    let fees = 0n;
+    for (let i = 0; i < values.length; i += 5) {
+      paid += values[i]!;
+      received += values[i + 1]!;
+      fees += values[i + 2]!;
+    }
+    figures.paid = toFixed(paid, scale, m);
+    figures.received = toFixed(received, scale, m);
+    figures.fees = toFixed(fees, scale, m);
+    if (paid !== received)
+      fail(
+        `interval ${ev.interval} Σ`,
+        'statements do not balance: Σ paid ≠ Σ received',
+        figures.paid,
+        figures.received,
+      );
+    ev.statements.forEach((s, i) => {
+      const [p, r, f, g, n] = values.slice(5 * i, 5 * i + 5) as [bigint, bigint, bigint, bigint, bigint];
+      if (r - p - f + g !== n)
+        fail(
+          `statement of ${s.participant} (net)`,
+          'net ≠ received − paid − fees + grid',
+          toFixed(r - p - f + g, scale, m),
+          s.net,
+        );
+    });
+  } else {
+    const sum = (k: 'paid' | 'received' | 'fees') => ev.statements.reduce((a, s) => a.plus(s[k]), new Dec(0));
+    const paid = sum('paid');
+    const received = sum('received');
+    figures.paid = paid.toFixed(m);
+    figures.received = received.toFixed(m);
+    figures.fees = sum('fees').toFixed(m);
+    if (!paid.eq(received))
+      fail(
+        `interval ${ev.interval} Σ`,
+        'statements do not balance: Σ paid ≠ Σ received',
+        figures.paid,
+        figures.received,
+      );
+    for (const s of ev.statements) {
+      const net = new Dec(s.received).minus(s.paid).minus(s.fees).plus(s.gridAmount);
+      if (!net.eq(s.net))
+        fail(`statement of ${s.participant} (net)`, 'net ≠ received − paid − fees + grid', net.toFixed(m), s.net);
+    }
+  }
+  return checkResult('statements', figures, failures);
+}
+
+/** The recomputed statements against the stored ones: missing, differing (naming the first field) and extra ones. */
+function compareStatements(ev: IntervalEvidence, again: readonly Statement[]): AuditFailure[] {
   const failures: AuditFailure[] = [];
   const fail = (record: string, message: string, expected: string, found: string) =>
     failures.push({ interval: ev.interval, check: 'statements', record, message, expected, found });
-  const adjustments = priceAdjustments(ev.adjustments, tariffs).byParticipant;
-  const again = buildStatements({ interval: ev.interval, trades: delivered, energy, meterData, adjustments, tariffs });
   const stored = new Map(ev.statements.map((s) => [s.participant, s]));
   for (const s of again) {
     const t = stored.get(s.participant);
@@ -67,34 +134,5 @@ export function checkStatements(
       'none',
       t.net,
     );
-  const sum = (k: 'paid' | 'received' | 'fees') => ev.statements.reduce((a, s) => a.plus(s[k]), new Dec(0));
-  const paid = sum('paid');
-  const received = sum('received');
-  if (!paid.eq(received))
-    fail(
-      `interval ${ev.interval} Σ`,
-      'statements do not balance: Σ paid ≠ Σ received',
-      paid.toFixed(tariffs.minorUnits),
-      received.toFixed(tariffs.minorUnits),
-    );
-  for (const s of ev.statements) {
-    const net = new Dec(s.received).minus(s.paid).minus(s.fees).plus(s.gridAmount);
-    if (!net.eq(s.net))
-      fail(
-        `statement of ${s.participant} (net)`,
-        'net ≠ received − paid − fees + grid',
-        net.toFixed(tariffs.minorUnits),
-        s.net,
-      );
-  }
-  return checkResult(
-    'statements',
-    {
-      statements: ev.statements.length,
-      paid: paid.toFixed(tariffs.minorUnits),
-      received: received.toFixed(tariffs.minorUnits),
-      fees: sum('fees').toFixed(tariffs.minorUnits),
-    },
-    failures,
-  );
+  return failures;
 }

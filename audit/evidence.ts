@@ -120,7 +120,7 @@ const received = (r: ReadingRow): ReceivedReading => ({ ...readingFromRow(r), re
  * CPU, and the objects' garbage collection). A reading is one object for every
  * interval that uses it, so the signer cache knows it by identity.
  */
-interface ReadingBlock {
+export interface ReadingBlock {
   /** Every grid meter's readings with from ≤ ts ≤ to (any receipt), by meter, oldest first. */
   from: number;
   to: number;
@@ -146,33 +146,35 @@ function firstAtOrAfter(list: readonly ReceivedReading[], t: number): number {
 
 /**
  * A meter's series (ledger/meter-data.ts meterSeriesReadings: from ≤ ts ≤ to, and SERIES_EXTRA_READINGS either side,
- * of the readings received by `by`) out of a block holding every reading from block.from to block.to; undefined when
- * the block cannot show it has the extra readings (fewer of them inside it, and a reading outside it was received by
- * the cut-off).
+ * of the readings received by `by`) out of a block holding every reading from block.from to block.to, appended to
+ * `out`; false when the block cannot show it has the extra readings (fewer of them inside it, and a reading outside it
+ * was received by the cut-off). Appended in place: no array of its own for each meter of each interval (and none for
+ * the readings before it).
  */
-function seriesFromBlock(
-  block: ReadingBlock,
+export function seriesFromBlock(
+  block: Pick<ReadingBlock, 'byMeter' | 'beyond'>,
   meterId: string,
   from: number,
   to: number,
   by: number,
-): ReceivedReading[] | undefined {
+  out: ReceivedReading[],
+): boolean {
   const list = block.byMeter.get(meterId) ?? [];
   const i = firstAtOrAfter(list, from);
   const j = firstAtOrAfter(list, to + 1);
-  const before: ReceivedReading[] = [];
-  for (let k = i - 1; k >= 0 && before.length < SERIES_EXTRA_READINGS; k--)
-    if (list[k]!.receivedAt <= by) before.push(list[k]!);
-  if (before.length < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'before'), by)) return undefined;
-  const out = before.reverse();
-  for (let k = i; k < j; k++) if (list[k]!.receivedAt <= by) out.push(list[k]!);
+  // Back from i to the SERIES_EXTRA_READINGS-th reading received by the cut-off (or the block's first).
+  let k = i;
+  let before = 0;
+  while (k > 0 && before < SERIES_EXTRA_READINGS) if (list[--k]!.receivedAt <= by) before++;
+  if (before < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'before'), by)) return false;
+  for (; k < j; k++) if (list[k]!.receivedAt <= by) out.push(list[k]!);
   let after = 0;
-  for (let k = j; k < list.length && after < SERIES_EXTRA_READINGS; k++)
+  for (; k < list.length && after < SERIES_EXTRA_READINGS; k++)
     if (list[k]!.receivedAt <= by) {
       out.push(list[k]!);
       after++;
     }
-  return after < SERIES_EXTRA_READINGS && !nothingBeyond(block.beyond(meterId, 'after'), by) ? undefined : out;
+  return after >= SERIES_EXTRA_READINGS || nothingBeyond(block.beyond(meterId, 'after'), by);
 }
 
 /** No reading outside the block was received by the cut-off `by`. */
@@ -213,11 +215,17 @@ export class EvidenceLoader {
     return this.#accounts;
   }
 
-  load(start: number): IntervalEvidence {
+  /**
+   * `following`: how many intervals the caller loads next, in order (an audit worker's run of 96): a block read anew
+   * then serves them from the start. Growing from one interval (1, 2, 4, … 48), a block reading ~10 intervals of
+   * readings beyond each end, a run read 251 intervals' readings for its 96 (with this 136), and made new objects of
+   * those it read again (new to the signer cache and the leaf hashes, which know readings by object).
+   */
+  load(start: number, following = 0): IntervalEvidence {
     const end = start + this.intervalMs;
     const rows = listGridMeterEnergy(this.#ledger, start);
     // Each grid meter's series as the metering step read it: of the readings received by its cut-off.
-    const readings = this.#series(start, end, rows);
+    const readings = this.#series(start, end, rows, following);
     return {
       start,
       interval: toIso(start),
@@ -259,23 +267,21 @@ export class EvidenceLoader {
    * gives them): from the current block of readings, read anew when the interval is outside it; straight from the
    * ledger when the block cannot show a meter's extra readings (a long gap, the ledger's first and last readings).
    */
-  #series(start: number, end: number, rows: readonly GridMeterEnergyRow[]): ReceivedReading[] {
+  #series(start: number, end: number, rows: readonly GridMeterEnergyRow[], following: number): ReceivedReading[] {
     const from = start - this.#rules.lookMs;
     const to = end + this.#rules.lookMs;
     let block = this.#block;
     if (!block || from < block.from || to > block.to) {
       // Loaded in order (the interval just after the block): the next block serves more intervals.
       const next = block !== undefined && to > block.to && to - block.to <= 2 * this.intervalMs;
-      this.#blockIntervals = next ? Math.min(BLOCK_INTERVALS, this.#blockIntervals * 2) : 1;
+      this.#blockIntervals = Math.min(BLOCK_INTERVALS, Math.max(next ? this.#blockIntervals * 2 : 1, following + 1));
       const pad = BLOCK_PAD_INTERVALS * this.intervalMs;
       block = this.#readBlock(from - pad, to + (this.#blockIntervals - 1) * this.intervalMs + pad);
     }
     const out: ReceivedReading[] = [];
-    for (const r of rows) {
-      const series = seriesFromBlock(block, r.meterId, from, to, r.receivedBy ?? NO_CUTOFF);
-      if (!series) return listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
-      for (const x of series) out.push(x);
-    }
+    for (const r of rows)
+      if (!seriesFromBlock(block, r.meterId, from, to, r.receivedBy ?? NO_CUTOFF, out))
+        return listGridSeriesReadings(this.#ledger, start, end, this.#rules.lookMs, rows).map(received);
     return out;
   }
 

@@ -341,6 +341,11 @@ export class SignerCache {
    * the checks' arithmetic. Keyed weakly, so a verdict goes with its reading; the evidence is not changed once loaded.
    */
   readonly #seen = new WeakMap<EvidenceReading, string | null>();
+  /**
+   * Reading leaf hashes by reading object (check-readings.ts readingsRootOf): kept here, beside the verdicts, for the
+   * same scope and on the same rule.
+   */
+  readonly leafHashes = new WeakMap<EvidenceReading, Uint8Array>();
   /** Registered gateway address (lower-case) → the window table of its public key. */
   readonly #keys = new Map<string, WindowTable>();
   /** How many signatures took the fast path and how many were recovered (tests, benchmark). */

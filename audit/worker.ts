@@ -25,7 +25,7 @@ warmUp();
 
 export default async function auditRun(run: AuditRun): Promise<IntervalAudit[]> {
   function* evidences(): Generator<IntervalEvidence> {
-    for (const s of run.starts) yield loader.load(s);
+    for (let i = 0; i < run.starts.length; i++) yield loader.load(run.starts[i]!, run.starts.length - 1 - i);
   }
   let reported = 0;
   try {

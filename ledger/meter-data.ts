@@ -455,20 +455,20 @@ export function recordMeterHoldDecision(ledger: Ledger, d: MeterHoldDecision): M
 /** Decided holds whose adjustment is on no statement yet, oldest first. */
 export function listUnappliedHoldDecisions(ledger: Ledger, beforeInterval: number): MeterHold[] {
   return (
-    ledger.db
-      .prepare(
-        `SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NOT NULL AND applied_in IS NULL AND interval_start < ? ORDER BY interval_start, meter_id`,
-      )
-      .all(beforeInterval) as HoldRow[]
+    prepared(
+      ledger,
+      `SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE decision IS NOT NULL AND applied_in IS NULL AND interval_start < ? ORDER BY interval_start, meter_id`,
+    ).all(beforeInterval) as HoldRow[]
   ).map(holdFromRow);
 }
 
 /** Holds whose adjustment the statements of `interval` carry. */
 export function listHoldsAppliedIn(ledger: Ledger, interval: number): MeterHold[] {
   return (
-    ledger.db
-      .prepare(`SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE applied_in = ? ORDER BY interval_start, meter_id`)
-      .all(interval) as HoldRow[]
+    prepared(
+      ledger,
+      `SELECT ${HOLD_COLUMNS} FROM meter_data_holds WHERE applied_in = ? ORDER BY interval_start, meter_id`,
+    ).all(interval) as HoldRow[]
   ).map(holdFromRow);
 }
 
@@ -543,15 +543,18 @@ export interface AdjustmentGroup {
  * all its grid meters, as its statement would have been.
  */
 export function adjustmentGroups(ledger: Ledger, at: number): AdjustmentGroup[] {
-  const db = ledger.db;
+  // Prepared once per ledger (prepared.ts): the audit asks this for every interval it loads.
   const candidates = [...listHoldsAppliedIn(ledger, at), ...listUnappliedHoldDecisions(ledger, at)];
-  const pending = db.prepare(
+  const pending = prepared(
+    ledger,
     'SELECT COUNT(*) AS n FROM meter_data_holds WHERE interval_start = ? AND participant_id = ? AND decision IS NULL',
   );
-  const stmt = db.prepare(
+  const stmt = prepared(
+    ledger,
     'SELECT bought_wh AS b, sold_wh AS s FROM statements WHERE interval_start = ? AND participant_id = ?',
   );
-  const others = db.prepare(
+  const others = prepared(
+    ledger,
     `SELECT COALESCE(SUM(e.import_wh), 0) AS i, COALESCE(SUM(e.export_wh), 0) AS x FROM interval_energy e JOIN meters m ON m.id = e.meter_id
      WHERE e.interval_start = ? AND m.participant_id = ? AND m.role = 'grid'
        AND NOT EXISTS (SELECT 1 FROM meter_data_holds h WHERE h.interval_start = e.interval_start AND h.meter_id = e.meter_id)`,

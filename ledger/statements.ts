@@ -179,14 +179,15 @@ export function markSettlementFinal(ledger: Ledger, start: number, now: number):
 
 /** One interval's statements as settlement wrote them (with their detail), by participant. */
 export function listIntervalStatements(ledger: Ledger, start: number): StatementRecord[] {
-  const rows = ledger.db
-    .prepare(
-      `SELECT participant_id AS participant, bought_wh AS boughtWh, sold_wh AS soldWh, grid_import_wh AS gridImportWh, grid_export_wh AS gridExportWh,
-              paid, received, fees, grid_amount AS gridAmount, net, detail
-       FROM statements WHERE interval_start = ? ORDER BY participant_id`,
-    )
-    .all(start) as (Omit<StatementRecord, 'interval' | 'detail'> & { detail: string })[];
-  return rows.map((r) => ({ ...r, interval: toIso(start), detail: JSON.parse(r.detail) as unknown }));
+  // Prepared once per ledger (prepared.ts): the audit reads every interval's statements.
+  const rows = prepared(
+    ledger,
+    `SELECT participant_id AS participant, bought_wh AS boughtWh, sold_wh AS soldWh, grid_import_wh AS gridImportWh, grid_export_wh AS gridExportWh,
+            paid, received, fees, grid_amount AS gridAmount, net, detail
+     FROM statements WHERE interval_start = ? ORDER BY participant_id`,
+  ).all(start) as (Omit<StatementRecord, 'interval' | 'detail'> & { detail: string })[];
+  const interval = toIso(start);
+  return rows.map((r) => ({ ...r, interval, detail: JSON.parse(r.detail) as unknown }));
 }
 
 /** A statement as the lists show it: its figures without the detail. */

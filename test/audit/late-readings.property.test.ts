@@ -81,6 +81,15 @@ it('random device and link outages: the audit re-validates every interval as the
               `${new Date(s).toISOString()}: the audit re-validates as the engine metered`,
             );
           }
+          // Told how many follow (as an audit worker loads its run: the first block serves them all): the same.
+          const told = new EvidenceLoader(ledger, INTERVAL, meterDataRulesOf(config));
+          day.starts.forEach((s, i) =>
+            assert.deepEqual(
+              seen(told.load(s, day.starts.length - 1 - i).readings),
+              direct(s),
+              `${new Date(s).toISOString()} with the intervals that follow`,
+            ),
+          );
           // Backwards (one interval per block): the same.
           const back = new EvidenceLoader(ledger, INTERVAL, meterDataRulesOf(config));
           for (const s of [...day.starts].reverse())
