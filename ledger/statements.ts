@@ -138,8 +138,7 @@ export function getSettlementCredits(ledger: Ledger, start: number): SettlementC
  */
 export function getSettlementStatus(ledger: Ledger, start: number): SettlementCreditsRecord['status'] | undefined {
   return prepared(ledger, 'SELECT status FROM settlement_credits WHERE interval_start = ?').pluck().get(start) as
-    | SettlementCreditsRecord['status']
-    | undefined;
+    SettlementCreditsRecord['status'] | undefined;
 }
 
 /** Intervals waiting for the chain, oldest first: they settle in this order. */
