@@ -27,7 +27,8 @@ export function startWorkers(input: WorkerInput, n: number, onProgress?: (done: 
     minThreads: n,
     maxThreads: n,
     idleTimeout: Infinity,
-    // A young generation of 128 MB (V8's default for a worker: 32 MB): an audit of 480 intervals allocates ~8.6 GB,
+    // A larger young generation than V8 gives a worker (192 MB as resourceLimits counts it, both semi-spaces and the
+    // young large-object space): an audit of 480 intervals allocates ~8.6 GB,
     // nearly all short-lived (a third of it the signature arithmetic's bigints), and with the default each worker spent
     // 7–8.5 % of its profile in the garbage collector, 5–6 % with this (480 × 100, two workers: 3.8 → 2.4 s).
     resourceLimits: { maxYoungGenerationSizeMb: 192 },
