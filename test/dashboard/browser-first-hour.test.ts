@@ -324,8 +324,12 @@ test(
         0,
         'no alarm in force for it',
       );
-      assert.equal(await p.locator('#alarms ul.history li[data-code=DEVICE_OFFLINE][data-subject=dev-h02]').count(), 1);
-      assert.equal(await p.locator('#alarms ul.history li[data-code=DEVICE_ONLINE][data-subject=dev-h02]').count(), 1);
+      // In history: the outage, and a recovery ending each offline alarm. On a loaded machine (CI, load ~6) the
+      // restarted device has flapped once more (three cycles missed again): two of each then, never one unended.
+      const offline = await p.locator('#alarms ul.history li[data-code=DEVICE_OFFLINE][data-subject=dev-h02]').count();
+      const online = await p.locator('#alarms ul.history li[data-code=DEVICE_ONLINE][data-subject=dev-h02]').count();
+      assert.ok(offline >= 1, 'the outage is in history');
+      assert.equal(online, offline, 'each offline alarm ended by a recovery');
       assert.equal(await kpi(), '5 / 5');
       await shot(p, 'device-recovered');
       assert.deepEqual(p.errors, []);
