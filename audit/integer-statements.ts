@@ -1,9 +1,9 @@
-import { Dec } from '../core/units.js';
 import {
   gridPosition,
+  participantsOf,
+  tradeEnergy,
   type BuildStatementsInput,
   type Statement,
-  type StatementDetail,
 } from '../settlement/statements.js';
 
 /**
@@ -68,18 +68,10 @@ export function integerStatements(input: BuildStatementsInput): Statement[] | un
   const kwh = (wh: number, price: string): bigint => BigInt(wh) * units(price, 3);
   const toMoney = 10n ** BigInt(S - m);
 
-  const ids = new Set<string>(input.energy.keys());
-  for (const id of input.meterData?.keys() ?? []) ids.add(id);
-  for (const id of input.adjustments?.keys() ?? []) ids.add(id);
-  for (const t of input.trades) ids.add(t.buyer).add(t.seller);
-  const sorted = [...ids].sort();
+  const sorted = participantsOf(input);
   const paid = new Map<string, bigint>(sorted.map((id) => [id, 0n]));
   const received = new Map(paid);
   const fees = new Map(paid);
-  const bought = new Map<string, number>();
-  const sold = new Map<string, number>();
-  const shortfall = new Map<string, number>();
-  const details = new Map<string, StatementDetail['trades']>(sorted.map((id) => [id, []]));
   // decimal.js (precision 40) is exact while every sum stays within 40 digits: beyond, it rounds and this does not.
   let magnitude = 0n;
   for (const t of input.trades) {
@@ -89,22 +81,9 @@ export function integerStatements(input: BuildStatementsInput): Statement[] | un
     paid.set(t.buyer, paid.get(t.buyer)! + money);
     fees.set(t.buyer, fees.get(t.buyer)! + fee);
     received.set(t.seller, received.get(t.seller)! + money);
-    bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.deliveredWh);
-    sold.set(t.seller, (sold.get(t.seller) ?? 0) + t.deliveredWh);
-    shortfall.set(t.seller, (shortfall.get(t.seller) ?? 0) + t.energyWh - t.deliveredWh);
-    const row = {
-      kind: t.kind,
-      seq: t.seq,
-      clearedWh: t.energyWh,
-      deliveredWh: t.deliveredWh,
-      price: t.price,
-      // decimal.js's own string of the difference (its notation), as buildStatements writes it: McAfee trades only.
-      fee: t.buyerPrice === undefined ? t.fee : new Dec(t.buyerPrice).minus(t.price).toString(),
-    };
-    details.get(t.buyer)!.push({ ...row, role: 'buyer', counterparty: t.seller });
-    details.get(t.seller)!.push({ ...row, role: 'seller', counterparty: t.buyer });
   }
   if (magnitude >= LIMIT) return undefined;
+  const { bought, sold, shortfall, details } = tradeEnergy(input.trades, sorted);
   const sum = (xs: Iterable<bigint>) => {
     let s = 0n;
     for (const x of xs) s += x;

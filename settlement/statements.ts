@@ -102,26 +102,32 @@ export interface BuildStatementsInput {
 
 const kwh = (wh: Wh, price: string): Decimal => new Dec(wh).mul(price).div(1000);
 
-export function buildStatements(input: BuildStatementsInput): Statement[] {
-  const { tariffs } = input;
+/** Every participant of the interval, sorted: metered, with meter data or adjustments, or in a trade. */
+export function participantsOf(input: BuildStatementsInput): string[] {
   const ids = new Set<string>(input.energy.keys());
   for (const id of input.meterData?.keys() ?? []) ids.add(id);
   for (const id of input.adjustments?.keys() ?? []) ids.add(id);
   for (const t of input.trades) ids.add(t.buyer).add(t.seller);
-  const sorted = [...ids].sort();
-  const paid = new Map<string, Decimal>(sorted.map((id) => [id, new Dec(0)]));
-  const received = new Map(paid);
-  const fees = new Map(paid);
+  return [...ids].sort();
+}
+
+/** What the interval's trades moved, per participant; a participant absent from a map moved nothing there. */
+export interface TradeEnergy {
+  bought: Map<string, Wh>;
+  sold: Map<string, Wh>;
+  /** Cleared but not delivered, per seller. */
+  shortfall: Map<string, Wh>;
+  /** One row per trade and side, in trade order; every participant of `ids` has a list. */
+  details: Map<string, StatementDetail['trades']>;
+}
+
+/** The energy side of the statements, shared by buildStatements and the audit's integer recomputation. */
+export function tradeEnergy(trades: readonly DeliveredTrade[], ids: readonly string[]): TradeEnergy {
   const bought = new Map<string, Wh>();
   const sold = new Map<string, Wh>();
   const shortfall = new Map<string, Wh>();
-  const details = new Map<string, StatementDetail['trades']>(sorted.map((id) => [id, []]));
-  for (const t of input.trades) {
-    const money = kwh(t.deliveredWh, t.price);
-    const fee = t.buyerPrice === undefined ? kwh(t.deliveredWh, t.fee) : kwh(t.deliveredWh, t.buyerPrice).minus(money);
-    paid.set(t.buyer, paid.get(t.buyer)!.plus(money));
-    fees.set(t.buyer, fees.get(t.buyer)!.plus(fee));
-    received.set(t.seller, received.get(t.seller)!.plus(money));
+  const details = new Map<string, StatementDetail['trades']>(ids.map((id) => [id, []]));
+  for (const t of trades) {
     bought.set(t.buyer, (bought.get(t.buyer) ?? 0) + t.deliveredWh);
     sold.set(t.seller, (sold.get(t.seller) ?? 0) + t.deliveredWh);
     shortfall.set(t.seller, (shortfall.get(t.seller) ?? 0) + t.energyWh - t.deliveredWh);
@@ -131,11 +137,29 @@ export function buildStatements(input: BuildStatementsInput): Statement[] {
       clearedWh: t.energyWh,
       deliveredWh: t.deliveredWh,
       price: t.price,
+      // McAfee trades: the operator's margin per kWh, as decimal.js prints the difference.
       fee: t.buyerPrice === undefined ? t.fee : new Dec(t.buyerPrice).minus(t.price).toString(),
     };
     details.get(t.buyer)!.push({ ...row, role: 'buyer', counterparty: t.seller });
     details.get(t.seller)!.push({ ...row, role: 'seller', counterparty: t.buyer });
   }
+  return { bought, sold, shortfall, details };
+}
+
+export function buildStatements(input: BuildStatementsInput): Statement[] {
+  const { tariffs } = input;
+  const sorted = participantsOf(input);
+  const paid = new Map<string, Decimal>(sorted.map((id) => [id, new Dec(0)]));
+  const received = new Map(paid);
+  const fees = new Map(paid);
+  for (const t of input.trades) {
+    const money = kwh(t.deliveredWh, t.price);
+    const fee = t.buyerPrice === undefined ? kwh(t.deliveredWh, t.fee) : kwh(t.deliveredWh, t.buyerPrice).minus(money);
+    paid.set(t.buyer, paid.get(t.buyer)!.plus(money));
+    fees.set(t.buyer, fees.get(t.buyer)!.plus(fee));
+    received.set(t.seller, received.get(t.seller)!.plus(money));
+  }
+  const { bought, sold, shortfall, details } = tradeEnergy(input.trades, sorted);
   const m = tariffs.minorUnits;
   const tradeTotal = roundMoney(sumDec(paid.values()), m);
   const paidR = apportion(paid, tradeTotal, m);
