@@ -253,6 +253,64 @@ export function noTrades(): TradeColumns {
   };
 }
 
+/**
+ * Result rows are built by plain constructor functions, not object literals. V8 tracks a literal's allocation site and,
+ * seeing a clearing's rows alive when a scavenge runs in the middle of building them, decides they are long-lived and
+ * allocates every later clearing's rows straight in the old generation: slower to allocate, and only freed by full
+ * collections. Built so, 4,511 trade objects of a 10k book took 0.31 ms a clearing; by a constructor, 0.12 ms (the
+ * same as with --no-allocation-site-pretenuring). Their prototype is Object.prototype, so a row is a plain object to
+ * every reader (JSON, structured clone, deepStrictEqual against a literal).
+ */
+interface TradeRowOf {
+  new (
+    buyOrder: string,
+    sellOrder: string,
+    buyer: string,
+    seller: string,
+    energyWh: number,
+    price: PriceString,
+    fee: PriceString,
+  ): Trade;
+}
+const TradeRow = function (
+  this: Trade,
+  buyOrder: string,
+  sellOrder: string,
+  buyer: string,
+  seller: string,
+  energyWh: number,
+  price: PriceString,
+  fee: PriceString,
+) {
+  this.buyOrder = buyOrder;
+  this.sellOrder = sellOrder;
+  this.buyer = buyer;
+  this.seller = seller;
+  this.energyWh = energyWh;
+  this.price = price;
+  this.fee = fee;
+} as unknown as TradeRowOf;
+TradeRow.prototype = Object.prototype;
+
+interface RemainderRowOf {
+  new (order: string, participant: string, side: 'bid' | 'offer', filledWh: number, leftWh: number): OrderRemainder;
+}
+const RemainderRow = function (
+  this: OrderRemainder,
+  order: string,
+  participant: string,
+  side: 'bid' | 'offer',
+  filledWh: number,
+  leftWh: number,
+) {
+  this.order = order;
+  this.participant = participant;
+  this.side = side;
+  this.filledWh = filledWh;
+  this.leftWh = leftWh;
+} as unknown as RemainderRowOf;
+RemainderRow.prototype = Object.prototype;
+
 /** The trades as `Trade` objects, in column order. */
 export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale): Trade[] {
   const str = priceStrings(scale);
@@ -266,6 +324,7 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
   let feeTicks = NaN;
   let fee = '' as PriceString;
   // One object shape per loop: a loop that builds either of two shapes is several times slower in V8 (issue 16).
+  // A constructor, not a literal: see TradeRow.
   for (let t = 0; t < c.n; t++) {
     const buy = c.buy[t]!;
     const sell = c.sell[t]!;
@@ -273,15 +332,7 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
     if (pt !== priceTicks) price = str((priceTicks = pt));
     const ft = c.fee[t]!;
     if (ft !== feeTicks) fee = str((feeTicks = ft));
-    out[t] = {
-      buyOrder: ids[buy]!,
-      sellOrder: ids[sell]!,
-      buyer: parts[buy]!,
-      seller: parts[sell]!,
-      energyWh: c.wh[t]!,
-      price,
-      fee,
-    };
+    out[t] = new TradeRow(ids[buy]!, ids[sell]!, parts[buy]!, parts[sell]!, c.wh[t]!, price, fee);
   }
   if (c.buyerPrice !== undefined) {
     const buyerPrice = str(c.buyerPrice);
@@ -307,13 +358,7 @@ export function remainders(
     const q = perm[j]!;
     const f = fill[q]!;
     const x = netted ? netted[q]! : 0;
-    const r: OrderRemainder = {
-      order: ids[q]!,
-      participant: parts[q]!,
-      side: p.side[q] === BID ? 'bid' : 'offer',
-      filledWh: f,
-      leftWh: p.qty[q]! - f - x,
-    };
+    const r = new RemainderRow(ids[q]!, parts[q]!, p.side[q] === BID ? 'bid' : 'offer', f, p.qty[q]! - f - x);
     // Only when it netted, so a book without self-crossing orders gives the same result, byte for byte, as before.
     if (x > 0) r.nettedWh = x;
     out[j] = r;

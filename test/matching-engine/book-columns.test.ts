@@ -152,6 +152,14 @@ test('the result lists its trades and remainders like plain data: JSON, structur
   );
   assert.deepEqual(structuredClone(r), plain);
   assert.deepEqual({ ...r }, plain);
+  // The rows themselves (built by constructors, result.ts): plain objects, keys in the order JSON lists them.
+  assert.deepStrictEqual(r.trades, plain.trades);
+  assert.deepStrictEqual(r.remainders, plain.remainders);
+  for (const row of [...r.trades, ...r.remainders]) {
+    assert.equal(Object.getPrototypeOf(row), Object.prototype);
+    assert.equal(row.constructor, Object);
+  }
+  assert.deepEqual(Object.keys(r.remainders[0]!), ['order', 'participant', 'side', 'filledWh', 'leftWh']);
   assert.equal(r.trades, r.trades, 'built once, then the same list');
   r.trades = [];
   assert.deepEqual(r.trades, []);
