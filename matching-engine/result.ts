@@ -4,6 +4,7 @@ import { MicrogridError } from '../core/errors.js';
 import { Dec, type PriceScale, type PriceString } from '../core/units.js';
 import { BID, type PackedOrders } from './orders.js';
 import { formatTicks, tickFormat } from './ticks.js';
+import { LONG_LIVED, RemainderRow, TradeRow, longLivedRemainder, longLivedTrade } from './rows.js';
 import type { Levels } from './sort.js';
 
 /**
@@ -253,87 +254,13 @@ export function noTrades(): TradeColumns {
   };
 }
 
-/**
- * Result rows are built by plain constructor functions, not object literals. V8 tracks a literal's allocation site and,
- * seeing a clearing's rows alive when a scavenge runs in the middle of building them, decides they are long-lived and
- * allocates every later clearing's rows straight in the old generation: slower to allocate, and only freed by full
- * collections. Built so, 4,511 trade objects of a 10k book took 0.31 ms a clearing; by a constructor, 0.12 ms (the
- * same as with --no-allocation-site-pretenuring). Their prototype is Object.prototype, so a row is a plain object to
- * every reader (JSON, structured clone, deepStrictEqual against a literal).
- */
-interface TradeRowOf {
-  new (
-    buyOrder: string,
-    sellOrder: string,
-    buyer: string,
-    seller: string,
-    energyWh: number,
-    price: PriceString,
-    fee: PriceString,
-  ): Trade;
-}
-const TradeRow = function (
-  this: Trade,
-  buyOrder: string,
-  sellOrder: string,
-  buyer: string,
-  seller: string,
-  energyWh: number,
-  price: PriceString,
-  fee: PriceString,
-) {
-  this.buyOrder = buyOrder;
-  this.sellOrder = sellOrder;
-  this.buyer = buyer;
-  this.seller = seller;
-  this.energyWh = energyWh;
-  this.price = price;
-  this.fee = fee;
-} as unknown as TradeRowOf;
-TradeRow.prototype = Object.prototype;
-
-interface RemainderRowOf {
-  new (order: string, participant: string, side: 'bid' | 'offer', filledWh: number, leftWh: number): OrderRemainder;
-}
-const RemainderRow = function (
-  this: OrderRemainder,
-  order: string,
-  participant: string,
-  side: 'bid' | 'offer',
-  filledWh: number,
-  leftWh: number,
-) {
-  this.order = order;
-  this.participant = participant;
-  this.side = side;
-  this.filledWh = filledWh;
-  this.leftWh = leftWh;
-} as unknown as RemainderRowOf;
-RemainderRow.prototype = Object.prototype;
-
-/**
- * A list this long outlives the scavenges its own building causes (100,000 rows are ~6 MB): built young, every row
- * is copied once or twice on its way to the old generation. Here the literal's allocation site, which V8 does pretenure,
- * is the cheaper one: 1M remainders took 101–123 ms so, 241–266 ms by the constructor.
- */
-const LONG_LIVED = 100_000;
-
-function remainderLiteral(
-  order: string,
-  participant: string,
-  side: 'bid' | 'offer',
-  filledWh: number,
-  leftWh: number,
-): OrderRemainder {
-  return { order, participant, side, filledWh, leftWh };
-}
-
 /** The trades as `Trade` objects, in column order. */
 export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale): Trade[] {
   const str = priceStrings(scale);
   const ids = p.ids;
   const parts = p.participants;
   const out: Trade[] = new Array(c.n);
+  const big = c.n >= LONG_LIVED;
   // Trades come in runs of one price and one fee (a zone pair's): the last string of each is reused, not looked up
   // in the memo again (two map lookups per trade were a third of this loop).
   let priceTicks = NaN;
@@ -341,7 +268,7 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
   let feeTicks = NaN;
   let fee = '' as PriceString;
   // One object shape per loop: a loop that builds either of two shapes is several times slower in V8 (issue 16).
-  // A constructor, not a literal: see TradeRow.
+  // Small lists by constructor, long ones by a literal: see rows.ts.
   for (let t = 0; t < c.n; t++) {
     const buy = c.buy[t]!;
     const sell = c.sell[t]!;
@@ -349,7 +276,9 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
     if (pt !== priceTicks) price = str((priceTicks = pt));
     const ft = c.fee[t]!;
     if (ft !== feeTicks) fee = str((feeTicks = ft));
-    out[t] = new TradeRow(ids[buy]!, ids[sell]!, parts[buy]!, parts[sell]!, c.wh[t]!, price, fee);
+    out[t] = big
+      ? longLivedTrade(ids[buy]!, ids[sell]!, parts[buy]!, parts[sell]!, c.wh[t]!, price, fee)
+      : new TradeRow(ids[buy]!, ids[sell]!, parts[buy]!, parts[sell]!, c.wh[t]!, price, fee);
   }
   if (c.buyerPrice !== undefined) {
     const buyerPrice = str(c.buyerPrice);
@@ -378,7 +307,7 @@ export function remainders(
     const x = netted ? netted[q]! : 0;
     const side = p.side[q] === BID ? 'bid' : 'offer';
     const r = big
-      ? remainderLiteral(ids[q]!, parts[q]!, side, f, p.qty[q]! - f - x)
+      ? longLivedRemainder(ids[q]!, parts[q]!, side, f, p.qty[q]! - f - x)
       : new RemainderRow(ids[q]!, parts[q]!, side, f, p.qty[q]! - f - x);
     // Only when it netted, so a book without self-crossing orders gives the same result, byte for byte, as before.
     if (x > 0) r.nettedWh = x;
@@ -391,20 +320,51 @@ export function remainders(
  * Defines `obj[key]` as an enumerable property built on first read and then
  * kept (the accessor replaces itself with a plain writable value), so a
  * result nobody lists costs no objects, and every reader sees the same list.
+ *
+ * The accessor's functions are one pair per key, shared by every result; what to build sits beside it under a
+ * symbol (not enumerable, so JSON, spread, structured clone and deepEqual do not see it). With a fresh getter per
+ * result, results nobody held any more still survived young-generation collections (V8 keeps what it learns of each
+ * new accessor in shared structures; we did not find exactly which): every clearing's trade objects were copied and
+ * promoted. 3,000 clearings of a 10k book promoted 1.5 GB and spent 2.2 s in scavenges so; with shared accessors,
+ * 10 MB and 0.1 s (--trace-gc-nvp).
  */
 export function lazyList<T extends object, K extends keyof T & string>(obj: T, key: K, build: () => T[K]): void {
-  Object.defineProperty(obj, key, {
-    enumerable: true,
-    configurable: true,
-    get(): T[K] {
-      const value = build();
+  const o = obj as T & { [PENDING]?: Record<string, (() => unknown) | undefined> };
+  let pending = o[PENDING];
+  if (pending === undefined) {
+    pending = {};
+    Object.defineProperty(o, PENDING, { value: pending, enumerable: false, writable: false, configurable: true });
+  }
+  pending[key] = build;
+  Object.defineProperty(obj, key, lazyAccessor(key));
+}
+
+const PENDING = Symbol('lists not built yet');
+const accessors = new Map<string, PropertyDescriptor>();
+
+function lazyAccessor(key: string): PropertyDescriptor {
+  let d = accessors.get(key);
+  if (d === undefined) {
+    const keep = (obj: object, value: unknown): void => {
+      const pending = (obj as { [PENDING]?: Record<string, unknown> })[PENDING];
+      if (pending !== undefined) pending[key] = undefined; // its closure holds the clearing's columns
       Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
-      return value;
-    },
-    set(value: T[K]): void {
-      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
-    },
-  });
+    };
+    d = {
+      enumerable: true,
+      configurable: true,
+      get(this: object): unknown {
+        const value = (this as { [PENDING]: Record<string, () => unknown> })[PENDING][key]!();
+        keep(this, value);
+        return value;
+      },
+      set(this: object, value: unknown): void {
+        keep(this, value);
+      },
+    };
+    accessors.set(key, d);
+  }
+  return d;
 }
 
 const priceMemos = new WeakMap<PriceScale, (ticks: number) => PriceString>();
