@@ -237,7 +237,7 @@ function netOneFee(p: PackedOrders, sorted: SortedBook, parties: Parties, fee: n
       if (mask[k] === 3) D[k]! += sq[j]!;
     }
   if (!sweep(lv, party, sq, mask, fee, D, S, N)) return null;
-  return takeNetted(p.n, sorted, mask, N, D, S);
+  return takeNetted(p.n, sorted, N, D, S);
 }
 
 /**
@@ -290,14 +290,7 @@ function sweep(
  * The first N Wh of each participant's bids, then of its offers, in the total order (D and S count what each side has
  * netted so far); what is left goes straight into the book the auction clears, empty orders and levels dropped.
  */
-function takeNetted(
-  n: number,
-  sorted: SortedBook,
-  mask: Uint8Array,
-  N: Float64Array,
-  D: Float64Array,
-  S: Float64Array,
-): SelfNetting {
+function takeNetted(n: number, sorted: SortedBook, N: Float64Array, D: Float64Array, S: Float64Array): SelfNetting {
   const lv = sorted.levels;
   const bidHi = lv.groupEnd[0]!;
   const party = sorted.party!;
@@ -316,22 +309,19 @@ function takeNetted(
     const from = d;
     let vol = 0;
     for (let j = lv.start[l]!, e = lv.end[l]!; j < e; j++) {
+      // Without branches on who nets (random from order to order, so mispredicted): N is 0 for a participant that
+      // nets nothing, so its room is 0; each order is written at d, and d moves on only if it has energy left.
       const q = sq[j]!;
       const k = party[j]!;
-      let r = q;
-      if (mask[k] === 3) {
-        const u = used[k]!;
-        const room = N[k]! - u;
-        if (room > 0) {
-          const x = room < q ? room : q;
-          used[k] = u + x;
-          netted[perm[j]!] = x;
-          r = q - x;
-        }
-      }
-      if (r === 0) continue;
-      outPerm[d] = perm[j]!;
-      outQty[d++] = r;
+      const i = perm[j]!;
+      const u = used[k]!;
+      const x = Math.min(N[k]! - u, q);
+      used[k] = u + x;
+      netted[i] = x;
+      const r = q - x;
+      outPerm[d] = i;
+      outQty[d] = r;
+      d += r > 0 ? 1 : 0;
       vol += r;
     }
     if (d > from) keepLevel(out, c++, lv, l, from, d, vol);
