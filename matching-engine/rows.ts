@@ -5,13 +5,14 @@ import type { PriceString } from '../core/units.js';
  * How the result's rows (Trade, OrderRemainder) are allocated, which decides whether V8 places them in the young or
  * the old generation (measured with a 10k book, 4,511 trades, and a 1M book; issue 16).
  *
- * An object literal has an allocation site that V8 pretenures once it sees the site's objects survive a scavenge: a
- * scavenge in the middle of building one clearing's rows sees them all alive, and from then on every clearing's rows
- * went straight to the old generation, freed only by full collections. 10k trade objects took 0.31 ms a clearing so,
- * 0.12 ms by a constructor (which V8 does not pretenure; the same as --no-allocation-site-pretenuring), and which way
- * a run went depended on when its first scavenges fell. So lists of fewer than LONG_LIVED rows are built by plain
- * constructor functions, whose prototype is Object.prototype: a row is a plain object to every reader (JSON,
- * structured clone, deepStrictEqual against a literal).
+ * An object literal has an allocation site that V8 pretenures once it sees the site's objects survive scavenges;
+ * from then on every clearing's rows go straight to the old generation, freed only by full collections. The 4,511
+ * trade objects of a 10k book took 0.31 ms a clearing so, 0.12 ms by a constructor (which V8 does not pretenure; the
+ * same as --no-allocation-site-pretenuring). Those figures were taken while results were still kept alive by their
+ * lazy lists (result.ts lazyList); since that fix both ways take ~0.09 ms, but whether the literal's site gets
+ * pretenured still varied from run to run. So lists of fewer than LONG_LIVED rows are built by plain constructor
+ * functions, whose prototype is Object.prototype: a row is a plain object to every reader (JSON, structured clone,
+ * deepStrictEqual against a literal).
  *
  * A list of LONG_LIVED rows or more (~6 MB) does outlive the scavenges its building causes. Made young, each row is
  * copied once or twice on its way to the old generation, so these are built by a literal of their own, which V8 learns
