@@ -2,11 +2,12 @@ import type { ClearingKind, ClearingResult, ClearingRules, OrderInput } from '..
 import { MicrogridError, invalid } from '../core/errors.js';
 import { parseUtc } from '../core/interval.js';
 import { compileRules, type CompiledRules } from './rules.js';
-import { BID, OFFER, checkOrder, partnerList, type PackedOrders } from './orders.js';
+import { BID, OFFER, checkOrder, packedBook, partnerList, type PackedOrders } from './orders.js';
 import { clearPacked } from './clear.js';
 import { sortedZones } from './zones.js';
 import { IdIndex } from './ids.js';
 import { Tally } from './tally.js';
+import { warmUp } from './warm-up.js';
 
 /**
  * The order book of one interval: add, cancel and replace until gate
@@ -74,6 +75,8 @@ export class OrderBook {
     this.rules = rules;
     this.#cr = compileRules(rules);
     this.#tally = Tally.for(this.#cr);
+    // The first book of the process warms the clearing up while its orders arrive, not at its gate closure.
+    warmUp(OrderBook, interval, rules);
   }
 
   get closed(): boolean {
@@ -192,8 +195,7 @@ export class OrderBook {
       const partners = new Map<number, readonly string[]>();
       for (const [slot, x] of this.#extras)
         if (x.partners !== undefined && x.partners.length > 0) partners.set(slot, partnerList(x.partners));
-      return {
-        ...(partners.size > 0 ? { partners } : {}),
+      return packedBook({
         n,
         side: this.#side.subarray(0, n),
         qty: this.#qty.subarray(0, n),
@@ -203,10 +205,11 @@ export class OrderBook {
         zones: names,
         ids: this.#ids as string[], // no holes
         participants: this.#participants,
+        partners,
         party: this.#party.subarray(0, n),
         parties: this.#partyNames.length,
-        ...(this.#tally ? { tally: this.#tally.snapshot(n, this.#partyNames.length) } : {}),
-      };
+        tally: this.#tally?.snapshot(n, this.#partyNames.length),
+      });
     }
     const zone = new Int32Array(n);
     const side = new Uint8Array(n);
@@ -234,7 +237,9 @@ export class OrderBook {
       if (key) key[j] = this.#tally!.keyOf(s);
       j++;
     }
-    return {
+    const parties = this.#partyNames.length;
+    const tally = this.#tally?.snapshot(n, parties, key);
+    return packedBook({
       n,
       side,
       qty,
@@ -244,11 +249,11 @@ export class OrderBook {
       zones: names,
       ids,
       participants,
+      partners,
       party,
-      parties: this.#partyNames.length,
-      ...(partners.size > 0 ? { partners } : {}),
-      ...(this.#tally ? { tally: this.#tally.snapshot(n, this.#partyNames.length, key) } : {}),
-    };
+      parties,
+      tally,
+    });
   }
 
   /** The participant's one copy of its id, its number written into slot s. */

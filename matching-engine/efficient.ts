@@ -1,4 +1,4 @@
-import type { PackedOrders } from './orders.js';
+import { withColumns, type PackedOrders } from './orders.js';
 import { f64, i32 } from './scratch.js';
 import type { CompiledRules } from './rules.js';
 import { sortBook, withoutUsedUp, type SortedBook } from './sort.js';
@@ -70,7 +70,9 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   const Z = net0.zones;
   const sameFee = net0.fee.every((f) => f === net0.fee[0]);
   const oneZone: PackedOrders | undefined =
-    sameFee && Z > 1 ? { ...packed, zone: i32('alloc.oneZone', packed.n, true), zones: ['*'] } : undefined;
+    sameFee && Z > 1
+      ? withColumns(packed, i32('alloc.oneZone', packed.n, true), ['*'], packed.qty, packed.tally)
+      : undefined;
   const parties = partiesOf(packed);
   let sorted = sortBook(oneZone ?? packed, cr.floor, cr.cap, parties?.pid);
   const self = parties ? netSelfOrders(packed, sorted, parties, sameFee, net0.fee) : null;
@@ -88,7 +90,8 @@ export function efficientAllocation(packed: PackedOrders, cr: CompiledRules): Al
   const net = collapsed ? { zones: 1, fee: Int32Array.of(net0.fee[0]!), limit: Float64Array.of(Infinity) } : net0;
   if (oneZone !== undefined && !collapsed) {
     // The book's tally counts the energies as given, not what netting left.
-    sorted = { ...sortBook({ ...book, qty: left(), tally: undefined }, cr.floor, cr.cap), bySeq: sorted.bySeq };
+    const resorted = sortBook(withColumns(book, book.zone, book.zones, left(), undefined), cr.floor, cr.cap);
+    sorted = { perm: resorted.perm, bySeq: sorted.bySeq, qty: resorted.qty, levels: resorted.levels, party: undefined };
     if (self) sorted = withoutUsedUp(sorted, net.zones);
   } else if (self) sorted = self.sorted;
   const flow = solveFlow(sorted.levels, net);

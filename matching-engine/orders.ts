@@ -26,14 +26,14 @@ export interface PackedOrders {
   ids: string[];
   participants: string[];
   /** Orders that name preferred partners: index → the partners' participant ids, unique, in name order. */
-  partners?: Map<number, readonly string[]>;
+  partners?: Map<number, readonly string[]> | undefined;
   /**
    * Each order's participant as a number (same participant, same number, below
    * `parties`), when the packer already had it (OrderBook numbers them as orders
    * arrive): self-netting then needs no map of participant ids at gate closure.
    */
-  party?: Int32Array;
-  parties?: number;
+  party?: Int32Array | undefined;
+  parties?: number | undefined;
   /** Counts the OrderBook kept as orders arrived, by `party` numbers. */
   tally?: BookTally | undefined;
 }
@@ -232,16 +232,43 @@ export function packOrders(orders: readonly OrderInput[], interval: string, cr: 
   // Zone indices in name order, so nothing depends on which order came first.
   const { names, remap } = sortedZones(zoneNames);
   for (let i = 0; i < n; i++) zone[i] = remap[zone[i] as number] as number;
+  return packedBook({ n, side, qty, ticks, zone, seq, zones: names, ids, participants, partners });
+}
+
+/**
+ * `c` as the one PackedOrders literal, every field in one order (absent ones undefined). The engine's optimised code
+ * checks its objects' hidden classes: V8 keeps the class of a literal alive through the literal's boilerplate (once
+ * the function has feedback: warm-up.ts), but the class of a spread result, or of a literal with fields left out,
+ * only while some object has it. After a full collection between clearings it was gone, every function that had
+ * checked it was deoptimised, and the next clearing of a million orders ran unoptimised (issue 16). So the book's
+ * columns are never spread; every PackedOrders comes from here.
+ */
+export function packedBook(c: PackedOrders): PackedOrders {
   return {
-    n,
-    side,
-    qty,
-    ticks,
-    zone,
-    seq,
-    zones: names,
-    ids,
-    participants,
-    ...(partners.size > 0 ? { partners } : {}),
+    n: c.n,
+    side: c.side,
+    qty: c.qty,
+    ticks: c.ticks,
+    zone: c.zone,
+    seq: c.seq,
+    zones: c.zones,
+    ids: c.ids,
+    participants: c.participants,
+    partners: c.partners !== undefined && c.partners.size > 0 ? c.partners : undefined,
+    party: c.party,
+    parties: c.parties,
+    tally: c.tally,
   };
+}
+
+/** The same book with other zone, qty or tally columns (see packedBook: never a spread). */
+export function withColumns(
+  p: PackedOrders,
+  zone: Int32Array,
+  zones: string[],
+  qty: Float64Array,
+  tally: BookTally | undefined,
+): PackedOrders {
+  const { n, side, ticks, seq, ids, participants, partners, party, parties } = p;
+  return packedBook({ n, side, qty, ticks, zone, seq, zones, ids, participants, partners, party, parties, tally });
 }

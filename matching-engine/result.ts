@@ -4,7 +4,7 @@ import { MicrogridError } from '../core/errors.js';
 import { Dec, type PriceScale, type PriceString } from '../core/units.js';
 import { BID, type PackedOrders } from './orders.js';
 import { formatTicks, tickFormat } from './ticks.js';
-import { LONG_LIVED, RemainderRow, TradeRow, longLivedRemainder, longLivedTrade } from './rows.js';
+import { LONG_LIVED, RemainderRow, TradeRow, longLivedRemainder, keepShape, longLivedTrade } from './rows.js';
 import type { Levels } from './sort.js';
 
 /**
@@ -65,6 +65,8 @@ export interface TradeColumns {
  * shared by every call, so V8 keeps the optimised pairing loop across
  * clearings instead of recompiling it for each call's fresh closures.
  */
+const NO_TICKS = new Int32Array(0);
+
 class TradeWriter {
   readonly buy: Uint32Array;
   readonly sell: Uint32Array;
@@ -75,11 +77,16 @@ class TradeWriter {
   /** What each order (by position in the total order) has left to trade. */
   readonly left: Float64Array;
   readonly perm: Uint32Array;
-  readonly ticks: Int32Array;
+  ticks: Int32Array;
   readonly mode: number;
   /** Seller price of the zone pair being paired (ZONE, FIXED), and its fee. */
   pairPrice = 0;
   pairFee = 0;
+  /**
+   * The last writer, kept until the next pairing, so V8 keeps the writers' hidden class through the full collections
+   * between clearings and pairTrades keeps its optimised code (see warm-up.ts). It lets go of the book's prices.
+   */
+  static last: TradeWriter | undefined;
 
   constructor(capacity: number, left: Float64Array, perm: Uint32Array, ticks: Int32Array, mode: number) {
     // Working columns (scratch.ts) of the most trades there can be; the result gets copies of what was written.
@@ -166,6 +173,8 @@ export function pairTrades(
     }
   }
   const t = w.t;
+  w.ticks = NO_TICKS;
+  TradeWriter.last = w;
   const cols: TradeColumns = {
     n: t,
     buy: w.buy.slice(0, t),
@@ -284,6 +293,7 @@ export function tradeObjects(p: PackedOrders, c: TradeColumns, scale: PriceScale
     const buyerPrice = str(c.buyerPrice);
     for (let t = 0; t < c.n; t++) out[t]!.buyerPrice = buyerPrice;
   }
+  keepShape(big ? 'trade.long' : 'trade', out[0]);
   return out;
 }
 
@@ -301,6 +311,8 @@ export function remainders(
   const ids = p.ids;
   const parts = p.participants;
   const big = p.n >= LONG_LIVED;
+  let plainRow: OrderRemainder | undefined;
+  let nettedRow: OrderRemainder | undefined;
   for (let j = 0; j < p.n; j++) {
     const q = perm[j]!;
     const f = fill[q]!;
@@ -310,9 +322,14 @@ export function remainders(
       ? longLivedRemainder(ids[q]!, parts[q]!, side, f, p.qty[q]! - f - x)
       : new RemainderRow(ids[q]!, parts[q]!, side, f, p.qty[q]! - f - x);
     // Only when it netted, so a book without self-crossing orders gives the same result, byte for byte, as before.
-    if (x > 0) r.nettedWh = x;
+    if (x > 0) {
+      r.nettedWh = x;
+      nettedRow = r;
+    } else plainRow = r;
     out[j] = r;
   }
+  keepShape(big ? 'remainder.long' : 'remainder', plainRow);
+  keepShape(big ? 'remainder.long.netted' : 'remainder.netted', nettedRow);
   return out;
 }
 

@@ -93,3 +93,16 @@ export function longLivedRemainder(
 ): OrderRemainder {
   return { order, participant, side, filledWh, leftWh };
 }
+
+/**
+ * The last row of each shape built, kept until the next one replaces it. A row's hidden class comes from adding its
+ * fields (a constructor, or nettedWh and buyerPrice added to some rows), and V8 keeps such a class only while some
+ * object has it: after a full collection with no rows left it was freed, and tradeObjects was deoptimised before the
+ * next clearing (see warm-up.ts). One row made in advance would not do: V8 shrinks the rows' size once it has seen a
+ * few, and stores energies as doubles, so the class of later rows is not the first one's.
+ */
+const lastOfShape = new Map<string, object>();
+
+export function keepShape(shape: string, row: object | undefined): void {
+  if (row !== undefined) lastOfShape.set(shape, row);
+}

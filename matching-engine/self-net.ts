@@ -163,7 +163,8 @@ export function netSelfOrders(
     netted[sorted.perm[j]!] = x;
     left[j] = mLeft[d]!;
   }
-  return { sorted: withoutUsedUp({ ...sorted, qty: left }, Z), netted };
+  const leftBook = { perm: sorted.perm, bySeq: sorted.bySeq, qty: left, levels: sorted.levels, party: sorted.party };
+  return { sorted: withoutUsedUp(leftBook, Z), netted };
 }
 
 /**
@@ -328,7 +329,13 @@ function takeNetted(n: number, sorted: SortedBook, N: Float64Array, D: Float64Ar
   }
   closeLevels(out, c, 1);
   return {
-    sorted: { perm: outPerm.subarray(0, d), bySeq: sorted.bySeq, qty: outQty.subarray(0, d), levels: out },
+    sorted: {
+      perm: outPerm.subarray(0, d),
+      bySeq: sorted.bySeq,
+      qty: outQty.subarray(0, d),
+      levels: out,
+      party: undefined,
+    },
     netted,
   };
 }

@@ -22,7 +22,7 @@ export interface SortedBook {
   /** Price levels: runs of `perm` with the same side, zone and price. */
   levels: Levels;
   /** Each order's participant number in the total order, when asked for (self-netting reads it in sequence). */
-  party?: Int32Array;
+  party?: Int32Array | undefined;
 }
 
 export interface Levels {
@@ -227,7 +227,7 @@ export function sortBook(p: PackedOrders, floor: number, cap: number, party?: In
     }
     closeLevels(lv, l + 1, Z);
   }
-  return sp !== undefined ? { perm, bySeq, qty: sq, levels: lv, party: sp } : { perm, bySeq, qty: sq, levels: lv };
+  return { perm, bySeq, qty: sq, levels: lv, party: sp };
 }
 
 /**
@@ -316,5 +316,5 @@ export function withoutUsedUp(s: SortedBook, Z: number): SortedBook {
     if (d > from) keepLevel(lv, c++, old, l, from, d, vol);
   }
   closeLevels(lv, c, Z);
-  return { perm, bySeq: s.bySeq, qty: sq, levels: lv };
+  return { perm, bySeq: s.bySeq, qty: sq, levels: lv, party: undefined };
 }

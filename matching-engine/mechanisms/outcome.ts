@@ -12,10 +12,10 @@ export interface Outcome {
   flows: PairFlows;
   matchedWh: number;
   clearingPrice: number | null;
-  zonePrices?: ZoneTicks;
+  zonePrices?: ZoneTicks | undefined;
   /** McAfee: buyers' payments above sellers' receipts and fees, tick·Wh. */
-  operatorSurplus?: bigint;
-  mcafee?: 'single-price' | 'reduced';
+  operatorSurplus?: bigint | undefined;
+  mcafee?: 'single-price' | 'reduced' | undefined;
 }
 
 export function pairFlowsOf(flow: Flow, Z: number): PairFlows {

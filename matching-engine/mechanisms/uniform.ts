@@ -33,6 +33,6 @@ export function clearUniform(a: Allocation, cr: CompiledRules): Outcome {
     flows,
     matchedWh: flow.matchedWh,
     clearingPrice,
-    ...(flow.matchedWh > 0 ? { zonePrices: zt } : {}),
+    zonePrices: flow.matchedWh > 0 ? zt : undefined,
   };
 }
